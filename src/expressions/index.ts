@@ -1,0 +1,63 @@
+/**
+ * The expressions room: DynamoDB's Condition, Filter, Update, Projection and KeyCondition
+ * expressions. Parse once when a request arrives (bad input → ValidationException before
+ * anything happens); evaluate the plain-data AST at apply time on every replica.
+ */
+import type { KeyShape } from '../model/types.js';
+import type { ConditionAst, KeyCondition, ProjectionAst, UpdateAst } from './ast.js';
+import type { ExpressionContext } from './context.js';
+import { parseConditionWithLabel, parseProjectionExpression, parseUpdateExpression } from './parser.js';
+import { parseKeyConditionExpression } from './keycondition.js';
+
+export type * from './ast.js';
+export { newContext, checkAllPlaceholdersUsed, type ExpressionContext } from './context.js';
+export { evaluateCondition } from './evaluate.js';
+export { applyUpdate, MISSING_ATTRIBUTE_MESSAGE, WRONG_TYPE_MESSAGE, INVALID_PATH_MESSAGE } from './update.js';
+export { project } from './projection.js';
+export {
+  attributeUpdatesToAst,
+  expectedToCondition,
+  filterToCondition,
+  keyConditionsToAst,
+  attributesToGetToProjection,
+  legacyConditionToAst,
+  type AttributeValueUpdate,
+  type ExpectedAttributeValue,
+  type LegacyCondition,
+  type ComparisonOperator,
+} from './legacy.js';
+export { isReservedWord, RESERVED_WORDS } from './reserved.js';
+export { MAX_EXPRESSION_BYTES, MAX_OPERATORS } from './parser.js';
+export { getPath, valuesEqual, compareValues } from './values.js';
+
+/**
+ * Parses a ConditionExpression (or, with `label`, a FilterExpression: only the messages
+ * differ). Placeholders are substituted into the AST and marked used in `ctx`.
+ */
+export function parseCondition(
+  expression: string,
+  ctx: ExpressionContext,
+  label: 'ConditionExpression' | 'FilterExpression' = 'ConditionExpression',
+): ConditionAst {
+  return parseConditionWithLabel(expression, ctx, label);
+}
+
+/** Parses a FilterExpression (same grammar as a ConditionExpression). */
+export function parseFilter(expression: string, ctx: ExpressionContext): ConditionAst {
+  return parseConditionWithLabel(expression, ctx, 'FilterExpression');
+}
+
+/** Parses an UpdateExpression: SET, REMOVE, ADD, DELETE, each at most once, paths not overlapping. */
+export function parseUpdate(expression: string, ctx: ExpressionContext): UpdateAst {
+  return parseUpdateExpression(expression, ctx);
+}
+
+/** Parses a ProjectionExpression into the list of document paths to keep. */
+export function parseProjection(expression: string, ctx: ExpressionContext): ProjectionAst {
+  return parseProjectionExpression(expression, ctx);
+}
+
+/** Parses a KeyConditionExpression against the table's (or index's) key shape. */
+export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape): KeyCondition {
+  return parseKeyConditionExpression(expression, ctx, shape);
+}

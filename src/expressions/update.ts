@@ -1,0 +1,193 @@
+/**
+ * Apply-time evaluation of UpdateExpression ASTs. Every right-hand side reads the item as
+ * it was before the update; the result is a new item (the input is never mutated).
+ */
+import type { AttributeValue, Item } from '../model/types.js';
+import { validationError } from '../model/errors.js';
+import { addNumbers, compareNumbers, subtractNumbers } from '../model/number.js';
+import type { Path, UpdateAst, UpdateValue } from './ast.js';
+import { bytesEqual, cloneItem, cloneValue, getPath, typeOf } from './values.js';
+
+export const MISSING_ATTRIBUTE_MESSAGE = 'The provided expression refers to an attribute that does not exist in the item';
+export const WRONG_TYPE_MESSAGE = 'An operand in the update expression has an incorrect data type';
+export const INVALID_PATH_MESSAGE = 'The document path provided in the update expression is invalid for update';
+
+function wrongType(): never {
+  throw validationError(WRONG_TYPE_MESSAGE);
+}
+function invalidPath(): never {
+  throw validationError(INVALID_PATH_MESSAGE);
+}
+
+function evalValue(v: UpdateValue, old: Item): AttributeValue {
+  switch (v.kind) {
+    case 'value':
+      return v.value;
+    case 'path': {
+      const found = getPath(old, v.path);
+      if (found === undefined) throw validationError(MISSING_ATTRIBUTE_MESSAGE);
+      return found;
+    }
+    case 'if_not_exists':
+      return getPath(old, v.path) ?? evalValue(v.fallback, old);
+    case 'list_append': {
+      const a = evalValue(v.left, old) as { L?: AttributeValue[] };
+      const b = evalValue(v.right, old) as { L?: AttributeValue[] };
+      if (a.L === undefined || b.L === undefined) wrongType();
+      return { L: [...a.L, ...b.L] };
+    }
+    case 'plus':
+    case 'minus': {
+      const a = evalValue(v.left, old) as { N?: string };
+      const b = evalValue(v.right, old) as { N?: string };
+      if (a.N === undefined || b.N === undefined) wrongType();
+      return { N: v.kind === 'plus' ? addNumbers(a.N, b.N) : subtractNumbers(a.N, b.N) };
+    }
+  }
+}
+
+/** The container (map or list) at `path` inside `item`, for writing; undefined when missing. */
+function container(item: Item, path: Path): AttributeValue | undefined {
+  return getPath(item, path);
+}
+
+/** Writes `value` at `path`; returns the path actually written (an index past the end appends). */
+function setAt(item: Item, path: Path, value: AttributeValue): Path {
+  if (path.length === 1) {
+    item[path[0] as string] = value;
+    return path;
+  }
+  const parent = container(item, path.slice(0, -1)) as Record<string, any> | undefined;
+  const last = path[path.length - 1]!;
+  if (parent === undefined) invalidPath();
+  if (typeof last === 'number') {
+    const l: AttributeValue[] | undefined = parent.L;
+    if (l === undefined) invalidPath();
+    if (last < l.length) {
+      l[last] = value;
+      return path;
+    }
+    l.push(value);
+    return [...path.slice(0, -1), l.length - 1];
+  }
+  const m: Record<string, AttributeValue> | undefined = parent.M;
+  if (m === undefined) invalidPath();
+  m[last] = value;
+  return path;
+}
+
+function removeAt(item: Item, path: Path): void {
+  if (path.length === 1) {
+    delete item[path[0] as string];
+    return;
+  }
+  const parent = container(item, path.slice(0, -1)) as Record<string, any> | undefined;
+  if (parent === undefined) return;
+  const last = path[path.length - 1]!;
+  if (typeof last === 'number') {
+    const l: AttributeValue[] | undefined = parent.L;
+    if (l === undefined) invalidPath();
+    if (last < l.length) l.splice(last, 1);
+    return;
+  }
+  const m: Record<string, AttributeValue> | undefined = parent.M;
+  if (m === undefined) invalidPath();
+  delete m[last];
+}
+
+/** Paths in reverse document order, so that removing list elements never shifts a later target. */
+function reverseOrder(a: Path, b: Path): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return y - x;
+    return String(y) < String(x) ? -1 : 1;
+  }
+  return b.length - a.length;
+}
+
+type SetTag = 'SS' | 'NS' | 'BS';
+
+function isSetTag(t: string): t is SetTag {
+  return t === 'SS' || t === 'NS' || t === 'BS';
+}
+
+function memberEq(tag: SetTag): (a: any, b: any) => boolean {
+  if (tag === 'NS') return (a: string, b: string) => compareNumbers(a, b) === 0;
+  if (tag === 'BS') return (a: Uint8Array, b: Uint8Array) => bytesEqual(a, b);
+  return (a: string, b: string) => a === b;
+}
+
+function addValues(current: AttributeValue | undefined, value: AttributeValue): AttributeValue {
+  const t = typeOf(value);
+  if (current === undefined) {
+    if (t !== 'N' && !isSetTag(t)) wrongType();
+    return cloneValue(value);
+  }
+  if (typeOf(current) !== t) wrongType();
+  if (t === 'N') return { N: addNumbers((current as { N: string }).N, (value as { N: string }).N) };
+  if (!isSetTag(t)) wrongType();
+  const eq = memberEq(t);
+  const out: unknown[] = [...(current as Record<string, unknown[]>)[t]!];
+  for (const x of (value as Record<string, unknown[]>)[t]!) {
+    if (!out.some((y) => eq(y, x))) out.push(x);
+  }
+  return cloneValue({ [t]: out } as AttributeValue);
+}
+
+/** The set minus `value`'s members; undefined when nothing is left (the attribute goes). */
+function deleteValues(current: AttributeValue, value: AttributeValue): AttributeValue | undefined {
+  const t = typeOf(value);
+  if (!isSetTag(t) || typeOf(current) !== t) wrongType();
+  const eq = memberEq(t);
+  const remove = (value as Record<string, unknown[]>)[t]!;
+  const out = (current as Record<string, unknown[]>)[t]!.filter((x) => !remove.some((y) => eq(x, y)));
+  return out.length === 0 ? undefined : cloneValue({ [t]: out } as AttributeValue);
+}
+
+/**
+ * Applies an update to `item` (undefined: the item does not exist yet and starts as `key`).
+ * Returns the new item and the document paths the update touched (for ReturnValues
+ * UPDATED_OLD / UPDATED_NEW: project the old or new item on them). Throws
+ * ValidationException with DynamoDB's texts on runtime type errors; deterministic.
+ */
+export function applyUpdate(ast: UpdateAst, item: Item | undefined, key: Item): { item: Item; updatedPaths: Path[] } {
+  const old = item ?? key;
+  const out = cloneItem(old);
+  const updatedPaths: Path[] = [];
+
+  // Every right-hand side reads the old item, before anything is written.
+  const setValues = ast.set.map((a) => evalValue(a.value, old));
+  ast.set.forEach((a, i) => {
+    updatedPaths.push(setAt(out, a.path, cloneValue(setValues[i]!)));
+  });
+
+  for (const a of ast.add) {
+    const next = addValues(getPath(old, a.path), a.value);
+    updatedPaths.push(setAt(out, a.path, next));
+  }
+
+  for (const a of ast.delete) {
+    const current = getPath(old, a.path);
+    if (current === undefined) {
+      if (!isSetTag(typeOf(a.value))) wrongType();
+      // Nothing to delete from; the parent must still be a valid place for it.
+      if (a.path.length > 1 && getPath(out, a.path.slice(0, -1)) === undefined) invalidPath();
+      continue;
+    }
+    const next = deleteValues(current, a.value);
+    if (next === undefined) removeAt(out, a.path);
+    else setAt(out, a.path, next);
+    updatedPaths.push(a.path);
+  }
+
+  // Last, and in reverse document order, so that removing list elements shifts no other target.
+  for (const path of [...ast.remove].sort(reverseOrder)) {
+    removeAt(out, path);
+  }
+  updatedPaths.push(...ast.remove);
+
+  return { item: out, updatedPaths };
+}
