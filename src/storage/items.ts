@@ -1,0 +1,389 @@
+/**
+ * The items B-tree of a node (the `data` LMDB environment): deterministic apply of write
+ * ops, reads, Query and Scan pages, digests.
+ *
+ * The env is always noSync: it is NOT the durability point. Every apply batch is one
+ * transaction that also records each group's applied index, so after any crash the items
+ * and the applied index agree, and the WAL is replayed from there. `checkpoint` (in
+ * NodeStore) forces an mdb_env_sync to learn which applied index is durable.
+ */
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { AttributeValue, Item, KeyShape } from '../model/types.js';
+import { DynamoDBError, toErrorShape, type ErrorShape } from '../model/errors.js';
+import { encodeItemKey, encodeKeyComponent, hashPrefix, partitionKeyPrefix, tablePrefix } from '../model/key-encoding.js';
+import { hexToHash } from '../model/hash.js';
+import { itemSize, MAX_ITEM_BYTES } from '../model/item-size.js';
+import { extractKey } from '../model/validate.js';
+import { applyUpdate, evaluateCondition, project } from '../expressions/index.js';
+import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
+import { crc32c } from '../transport/crc32c.js';
+import { compareBytes, concatBytes, decodeItem, decodeRawWriteOp, encodeItem, keySuccessor, prefixEnd, type RawWriteOp } from './codec.js';
+import type { GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
+import type { GroupRecord } from './wal.js';
+
+/** DynamoDB's page limit: a Query/Scan stops once it has read 1 MB of items. */
+export const PAGE_BYTES_MAX = 1024 * 1024;
+
+const CONDITION_FAILED_MESSAGE = 'The conditional request failed';
+const UPDATE_TOO_LARGE_MESSAGE = 'Item size to update has exceeded the maximum allowed size';
+
+/** A group record with its bounds parsed once. */
+export interface GroupRange {
+  rec: GroupRecord;
+  hashStart: bigint;
+  hashEnd: bigint;
+}
+
+export function groupRange(rec: GroupRecord): GroupRange {
+  const hashStart = hexToHash(rec.hashStart);
+  const hashEnd = hexToHash(rec.hashEnd);
+  if (hashStart > hashEnd) throw new Error(`group ${rec.group}: hashStart ${rec.hashStart} > hashEnd ${rec.hashEnd}`);
+  return { rec, hashStart, hashEnd };
+}
+
+const MAX_HASH = 0xffff_ffff_ffff_ffffn;
+
+/** [lo, hi) item-key bounds of a table's hash interval [h0, h1] (inclusive). */
+export function hashIntervalBounds(tableId: number, h0: bigint, h1: bigint): { lo: Uint8Array; hi: Uint8Array } {
+  const lo = hashPrefix(tableId, h0);
+  const hi = h1 === MAX_HASH ? prefixEnd(tablePrefix(tableId)) ?? new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]) : hashPrefix(tableId, h1 + 1n);
+  return { lo, hi };
+}
+
+export interface ApplyStats {
+  applyTxns: number;
+  appliedEntries: number;
+  /** Non-DynamoDB errors thrown by the expression evaluator while applying (a bug):
+   *  turned into InternalServerError results so that every replica stays in step. */
+  applyInternalErrors: number;
+}
+
+function fail(error: DynamoDBError | ErrorShape): WriteResult {
+  return { ok: false, error: error instanceof DynamoDBError ? toErrorShape(error) : error };
+}
+
+function conditionFailed(op: RawWriteOp, old: Item | undefined): WriteResult {
+  const details = op.returnOldOnConditionFailure && old !== undefined ? { Item: old } : undefined;
+  return fail(new DynamoDBError('ConditionalCheckFailedException', CONDITION_FAILED_MESSAGE, details));
+}
+
+function nonEmpty(item: Item | undefined): Item | undefined {
+  if (item === undefined) return undefined;
+  for (const _ in item) return item;
+  return undefined;
+}
+
+function okResult(attributes: Item | undefined): WriteResult {
+  const a = nonEmpty(attributes);
+  return a === undefined ? { ok: true } : { ok: true, attributes: a };
+}
+
+export class ItemStore {
+  readonly root: RootDatabase;
+  readonly items: Database<Uint8Array, Uint8Array>;
+  private readonly appliedDb: Database<number, number>;
+  private readonly applied = new Map<number, number>();
+
+  constructor(path: string, options: { useWritemap: boolean }, private readonly stats: ApplyStats) {
+    this.root = open({
+      path,
+      noSync: true,
+      overlappingSync: false,
+      useWritemap: options.useWritemap,
+      noMemInit: true,
+      maxDbs: 4,
+    });
+    this.items = this.root.openDB({ name: 'items', keyEncoding: 'binary', encoding: 'binary' });
+    this.appliedDb = this.root.openDB({ name: 'applied', keyEncoding: 'uint32', encoding: 'msgpack' });
+    for (const { key, value } of this.appliedDb.getRange()) this.applied.set(key, value);
+  }
+
+  appliedIndex(group: number): number {
+    return this.applied.get(group) ?? 0;
+  }
+
+  appliedIndexes(): Map<number, number> {
+    return new Map(this.applied);
+  }
+
+  private readItem(key: Uint8Array): Item | undefined {
+    // getBinaryFast: a volatile view of LMDB's read buffer, decoded at once (the decoder copies).
+    const bytes = this.items.getBinaryFast(key);
+    return bytes === undefined ? undefined : decodeItem(bytes);
+  }
+
+  /**
+   * Applies every entry of every group in ONE transaction, and records each group's
+   * applied index in it. Entries must continue each group's applied index exactly.
+   */
+  applyBatch(
+    batch: Array<{ group: number; entries: Array<{ index: number; data: Uint8Array }> }>,
+    ranges: Map<number, GroupRange>,
+  ): Array<Array<WriteResult | undefined>> {
+    // Check preconditions before writing anything.
+    const nextApplied = new Map<number, number>();
+    for (const b of batch) {
+      if (!ranges.has(b.group)) throw new Error(`apply: group ${b.group} is not hosted by this node`);
+      let expected = (nextApplied.get(b.group) ?? this.appliedIndex(b.group)) + 1;
+      for (const e of b.entries) {
+        if (e.index !== expected) {
+          throw new Error(`apply: group ${b.group} entry ${e.index} where ${expected} was expected (applied index ${expected - 1})`);
+        }
+        expected++;
+      }
+      nextApplied.set(b.group, expected - 1);
+    }
+    let entries = 0;
+    const results = this.root.transactionSync(() => {
+      const out: Array<Array<WriteResult | undefined>> = [];
+      for (const b of batch) {
+        const range = ranges.get(b.group)!;
+        const res: Array<WriteResult | undefined> = [];
+        for (const e of b.entries) {
+          res.push(e.data.length === 0 ? undefined : this.applyOne(range, decodeRawWriteOp(e.data)));
+          entries++;
+        }
+        out.push(res);
+      }
+      for (const [group, idx] of nextApplied) this.appliedDb.putSync(group, idx);
+      return out;
+    });
+    for (const [group, idx] of nextApplied) this.applied.set(group, idx);
+    this.stats.applyTxns++;
+    this.stats.appliedEntries += entries;
+    return results;
+  }
+
+  private applyOne(range: GroupRange, op: RawWriteOp): WriteResult {
+    const { rec } = range;
+    if (op.tableId !== rec.tableId) {
+      return fail(new DynamoDBError('InternalServerError', `write for table ${op.tableId} reached group ${rec.group} of table ${rec.tableId}`));
+    }
+    const key = encodeItemKey(rec.tableId, rec.keyShape, op.key);
+    switch (op.type) {
+      case 'put': {
+        // Fast path: no condition and no old image wanted → store the leader's bytes as they are.
+        const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
+        const old = needOld ? this.readItem(key) : undefined;
+        if (op.condition !== undefined && !this.check(op.condition, old)) return conditionFailed(op, old);
+        this.items.putSync(key, op.itemBytes!);
+        return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      }
+      case 'delete': {
+        const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
+        const old = needOld ? this.readItem(key) : undefined;
+        if (op.condition !== undefined && !this.check(op.condition, old)) return conditionFailed(op, old);
+        this.items.removeSync(key);
+        return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      }
+      case 'update': {
+        const old = this.readItem(key);
+        if (op.condition !== undefined && !this.check(op.condition, old)) return conditionFailed(op, old);
+        let updated: { item: Item; updatedPaths: Array<Array<string | number>> };
+        try {
+          updated = applyUpdate(op.update!, old, op.key);
+        } catch (e) {
+          if (e instanceof DynamoDBError) return fail(e);
+          this.stats.applyInternalErrors++;
+          return fail(new DynamoDBError('InternalServerError', `update failed while applying: ${(e as Error).message}`));
+        }
+        const item = updated.item;
+        for (const k in op.key) item[k] = op.key[k];
+        if (itemSize(item) > MAX_ITEM_BYTES) return fail(new DynamoDBError('ValidationException', UPDATE_TOO_LARGE_MESSAGE));
+        this.items.putSync(key, encodeItem(item));
+        switch (op.returnValues) {
+          case 'ALL_OLD':
+            return okResult(old);
+          case 'ALL_NEW':
+            return okResult(item);
+          case 'UPDATED_OLD':
+            return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths));
+          case 'UPDATED_NEW':
+            return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths));
+          default:
+            return { ok: true };
+        }
+      }
+    }
+  }
+
+  private check(condition: ConditionAst, old: Item | undefined): boolean {
+    // A condition that throws (a bug in the evaluator) must not stop the node; it fails
+    // the write on every replica alike.
+    try {
+      return evaluateCondition(condition, old);
+    } catch (e) {
+      if (!(e instanceof DynamoDBError)) this.stats.applyInternalErrors++;
+      return false;
+    }
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  get(range: GroupRange, req: GetRequest): GetResult {
+    const item = this.readItem(encodeItemKey(range.rec.tableId, range.rec.keyShape, req.key));
+    if (item === undefined) return {};
+    return { item: req.projection !== undefined ? project(item, req.projection) : item };
+  }
+
+  query(range: GroupRange, req: QueryRequest): PageResult {
+    const { rec } = range;
+    const shape = rec.keyShape;
+    const P = partitionKeyPrefix(rec.tableId, shape, req.keyCondition.hash);
+    let lo: Uint8Array = P;
+    let hi: Uint8Array | undefined = prefixEnd(P);
+    const r = req.keyCondition.range;
+    if (r !== undefined) {
+      const v0 = r.values[0];
+      const k0 = concatBytes(P, encodeKeyComponent(v0));
+      switch (r.op) {
+        case '=':
+          lo = k0;
+          hi = keySuccessor(k0);
+          break;
+        case '<':
+          hi = k0;
+          break;
+        case '<=':
+          hi = keySuccessor(k0);
+          break;
+        case '>':
+          lo = keySuccessor(k0);
+          break;
+        case '>=':
+          lo = k0;
+          break;
+        case 'BETWEEN':
+          lo = k0;
+          hi = keySuccessor(concatBytes(P, encodeKeyComponent(r.values[1])));
+          break;
+        case 'begins_with': {
+          lo = beginsWithPrefix(P, v0);
+          hi = prefixEnd(lo);
+          break;
+        }
+      }
+    }
+    if (hi === undefined) hi = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]);
+    if (req.exclusiveStartKey !== undefined) {
+      const k = encodeItemKey(rec.tableId, shape, req.exclusiveStartKey);
+      if (req.forward) {
+        const after = keySuccessor(k);
+        if (compareBytes(after, lo) > 0) lo = after;
+      } else if (compareBytes(k, hi) < 0) {
+        hi = k;
+      }
+    }
+    return this.page(shape, lo, hi, !req.forward, req);
+  }
+
+  scan(range: GroupRange, req: ScanRequest): PageResult {
+    const { rec } = range;
+    const h0 = maxBig(hexToHash(req.hashLo), range.hashStart);
+    const h1 = minBig(hexToHash(req.hashHi), range.hashEnd);
+    if (h0 > h1) return { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
+    let { lo, hi } = hashIntervalBounds(rec.tableId, h0, h1);
+    if (req.exclusiveStartKey !== undefined) {
+      const after = keySuccessor(encodeItemKey(rec.tableId, rec.keyShape, req.exclusiveStartKey));
+      if (compareBytes(after, lo) > 0) lo = after;
+    }
+    return this.page(rec.keyShape, lo, hi, false, req);
+  }
+
+  /** One page over item keys [lo, hi): Limit and 1 MB (before the filter), then filter,
+   *  projection, Select COUNT. LastEvaluatedKey only when another item is in range. */
+  private page(
+    shape: KeyShape,
+    lo: Uint8Array,
+    hi: Uint8Array,
+    reverse: boolean,
+    req: { limit?: number; maxBytes?: number; filter?: ConditionAst; projection?: ProjectionAst; countOnly?: boolean },
+  ): PageResult {
+    const out: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
+    if (compareBytes(lo, hi) >= 0) return out;
+    const limit = req.limit ?? Infinity;
+    const maxBytes = Math.min(PAGE_BYTES_MAX, req.maxBytes ?? PAGE_BYTES_MAX);
+    const options = reverse
+      ? { start: hi, end: lo, reverse: true, exclusiveStart: true, inclusiveEnd: true }
+      : { start: lo, end: hi };
+    let last: Item | undefined;
+    let more = false;
+    for (const { value } of this.items.getRange(options)) {
+      if (out.scannedCount >= limit || out.bytesRead >= maxBytes) {
+        more = true;
+        break;
+      }
+      const item = decodeItem(value);
+      out.scannedCount++;
+      out.bytesRead += itemSize(item);
+      last = item;
+      if (req.filter !== undefined && !evaluateCondition(req.filter, item)) continue;
+      out.count++;
+      if (!req.countOnly) out.items.push(req.projection !== undefined ? project(item, req.projection) : item);
+    }
+    if (last !== undefined) {
+      out.lastKey = extractKey(last, shape);
+      if (more) out.lastEvaluatedKey = out.lastKey;
+    }
+    return out;
+  }
+
+  // ---- whole ranges ------------------------------------------------------------------------
+
+  /** Order-dependent CRC32C over every (key, value) of keys [lo, hi). */
+  digest(lo: Uint8Array, hi: Uint8Array): { items: number; crc: number } {
+    let crc = 0;
+    let items = 0;
+    for (const { key, value } of this.items.getRange({ start: lo, end: hi })) {
+      crc = crc32c(key, 0, key.length, crc);
+      crc = crc32c(value, 0, value.length, crc);
+      items++;
+    }
+    return { items, crc };
+  }
+
+  /** Deletes keys [lo, hi) for each interval, and the applied index of `forgetGroup`, in
+   *  one transaction. Returns how many items were removed. */
+  deleteRanges(intervals: Array<{ lo: Uint8Array; hi: Uint8Array }>, forgetGroup: number | undefined): number {
+    let removed = 0;
+    this.root.transactionSync(() => {
+      for (const { lo, hi } of intervals) {
+        // Collect first: do not mutate under a live cursor.
+        const keys = [...this.items.getKeys({ start: lo, end: hi })];
+        for (const k of keys) this.items.removeSync(k);
+        removed += keys.length;
+      }
+      if (forgetGroup !== undefined) this.appliedDb.removeSync(forgetGroup);
+    });
+    if (forgetGroup !== undefined) this.applied.delete(forgetGroup);
+    return removed;
+  }
+
+  /** mdb_env_sync(force) on a libuv thread: everything committed so far is durable when
+   *  the promise resolves. (lmdb-js's `flushed` does not sync a noSync env.) */
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      (this.root as unknown as { sync(cb: (err?: Error) => void): void }).sync((err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+}
+
+/** P + the escaped bytes of an S or B prefix, without the component terminator: every
+ *  key whose sort key begins with `v` starts with these bytes (see key-encoding.ts). */
+function beginsWithPrefix(P: Uint8Array, v: AttributeValue): Uint8Array {
+  if (!('S' in v) && !('B' in v)) throw new DynamoDBError('ValidationException', 'begins_with is only valid on S and B sort keys');
+  const enc = encodeKeyComponent(v);
+  return concatBytes(P, enc.subarray(0, enc.length - 2));
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}

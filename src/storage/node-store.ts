@@ -1,0 +1,250 @@
+/**
+ * NodeStore: everything one storage node keeps on disk, used synchronously from that
+ * node's worker thread. Two LMDB environments under `dir`:
+ *
+ *  - `dir/wal`  — the durability point: WAL records, hard states, group records
+ *                 (see wal.ts). 'sync' syncs every commit; 'async' is noSync.
+ *  - `dir/data` — the items B-tree and each group's applied index (see items.ts), always
+ *                 noSync (+ useWritemap by default: measured faster, see the report in
+ *                 test/storage/bench.test.ts), made durable by `checkpoint()`.
+ *
+ * Crash recovery: `appliedIndex(group)` is what the B-tree holds (same transaction as the
+ * items); the shell replays committed WAL entries after it. The WAL must keep every entry
+ * above `checkpointedIndex(group)` (the applied index known durable), since an OS crash
+ * can take the data env back to its last sync.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HardState, LogEntry, LogReader } from '../replication/types.js';
+import type { GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
+import { Wal, type GroupRecord, type PersistRecord } from './wal.js';
+import { groupRange, hashIntervalBounds, ItemStore, type GroupRange } from './items.js';
+
+export type { GroupRecord, PersistRecord } from './wal.js';
+export { WalChecksumError } from './wal.js';
+
+export interface NodeStoreOptions {
+  dir: string;
+  /** 'sync': every WAL commit is fsync'ed before persist() returns (acknowledgeable).
+   *  'async': WAL commits are noSync (survives a process crash, not an OS crash). */
+  durability: 'sync' | 'async';
+  /** Open the data env with MDB_WRITEMAP (default true: fewer mallocs and copies per
+   *  dirty page; a stray write into the map could corrupt it, which no JS code can do). */
+  useWritemap?: boolean;
+}
+
+export interface NodeStoreStats {
+  /** WAL transactions committed (each is one sync in 'sync' mode). */
+  walCommits: number;
+  /** Bytes of WAL records written (key + header + data). */
+  walBytes: number;
+  walEntries: number;
+  walChecksumFailures: number;
+  /** Apply transactions on the data env, and the entries they applied. */
+  applyTxns: number;
+  appliedEntries: number;
+  applyInternalErrors: number;
+  checkpoints: number;
+}
+
+export class NodeStore {
+  readonly stats: NodeStoreStats = {
+    walCommits: 0,
+    walBytes: 0,
+    walEntries: 0,
+    walChecksumFailures: 0,
+    applyTxns: 0,
+    appliedEntries: 0,
+    applyInternalErrors: 0,
+    checkpoints: 0,
+  };
+  private readonly wal: Wal;
+  private readonly data: ItemStore;
+  private readonly ranges = new Map<number, GroupRange>();
+  private readonly checkpointed = new Map<number, number>();
+  private closed = false;
+
+  private constructor(opts: NodeStoreOptions) {
+    if (opts.durability !== 'sync' && opts.durability !== 'async') {
+      throw new Error(`options.durability must be 'sync' or 'async', got ${String(opts.durability)}`);
+    }
+    if (typeof opts.dir !== 'string' || opts.dir === '') throw new Error('options.dir must be a directory path');
+    mkdirSync(opts.dir, { recursive: true });
+    this.wal = new Wal(join(opts.dir, 'wal'), opts.durability, this.stats);
+    this.data = new ItemStore(join(opts.dir, 'data'), { useWritemap: opts.useWritemap ?? true }, this.stats);
+    for (const rec of this.wal.groups()) {
+      this.ranges.set(rec.group, groupRange(rec));
+      this.checkpointed.set(rec.group, this.wal.logMeta(rec.group).checkpointed);
+    }
+    // Finish drops whose item deletion may not have reached the disk.
+    for (const rec of this.wal.droppedGroups()) this.deleteGroupItems(rec);
+  }
+
+  static open(opts: NodeStoreOptions): NodeStore {
+    return new NodeStore(opts);
+  }
+
+  // ---- groups ------------------------------------------------------------------------------
+
+  groups(): GroupRecord[] {
+    return this.wal.groups();
+  }
+
+  /** Durably records (or replaces) a group this node hosts. */
+  saveGroup(rec: GroupRecord): void {
+    this.assertOpen();
+    const range = groupRange(rec); // validates the bounds before anything is written
+    this.wal.saveGroup(rec);
+    this.ranges.set(rec.group, range);
+    if (!this.checkpointed.has(rec.group)) this.checkpointed.set(rec.group, this.wal.logMeta(rec.group).checkpointed);
+  }
+
+  /**
+   * Removes the group's WAL, hard state, applied index and items (its table's keys in its
+   * hash range, except sub-ranges another hosted group of the same table still covers).
+   */
+  dropGroup(group: number): void {
+    this.assertOpen();
+    const range = this.ranges.get(group);
+    if (range === undefined) return;
+    // WAL first (durable, leaves a tombstone), then the items: a crash in between is
+    // finished on the next open; the tombstone goes at the next checkpoint.
+    this.wal.dropGroup(group);
+    this.ranges.delete(group);
+    this.checkpointed.delete(group);
+    this.deleteGroupItems(range.rec);
+  }
+
+  private deleteGroupItems(rec: GroupRecord): number {
+    const { hashStart, hashEnd } = groupRange(rec);
+    // Subtract the hash ranges of other hosted groups of the same table.
+    let pieces: Array<[bigint, bigint]> = [[hashStart, hashEnd]];
+    for (const other of this.ranges.values()) {
+      if (other.rec.group === rec.group || other.rec.tableId !== rec.tableId) continue;
+      const next: Array<[bigint, bigint]> = [];
+      for (const [a, b] of pieces) {
+        if (other.hashEnd < a || other.hashStart > b) {
+          next.push([a, b]);
+          continue;
+        }
+        if (other.hashStart > a) next.push([a, other.hashStart - 1n]);
+        if (other.hashEnd < b) next.push([other.hashEnd + 1n, b]);
+      }
+      pieces = next;
+    }
+    const intervals = pieces.map(([a, b]) => hashIntervalBounds(rec.tableId, a, b));
+    return this.data.deleteRanges(intervals, this.ranges.has(rec.group) ? undefined : rec.group);
+  }
+
+  // ---- WAL ---------------------------------------------------------------------------------
+
+  hardState(group: number): HardState {
+    return this.wal.hardState(group);
+  }
+
+  logReader(group: number): LogReader {
+    return this.wal.logReader(group);
+  }
+
+  /** One WAL transaction (one sync) for the whole batch; each record truncates first. */
+  persist(batch: PersistRecord[]): void {
+    this.assertOpen();
+    if (batch.length === 0) return;
+    this.wal.persist(batch);
+  }
+
+  /** Drops WAL entries <= upTo (the term of upTo is kept for term(upTo)). */
+  compactWal(group: number, upTo: number): void {
+    this.assertOpen();
+    this.wal.compact(group, upTo);
+  }
+
+  // ---- apply -------------------------------------------------------------------------------
+
+  /** Applies committed entries in one noSync transaction that also records each group's
+   *  applied index. Results parallel the entries; undefined for no-op (empty) entries. */
+  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): Array<Array<WriteResult | undefined>> {
+    this.assertOpen();
+    return this.data.applyBatch(batch, this.ranges);
+  }
+
+  appliedIndex(group: number): number {
+    return this.data.appliedIndex(group);
+  }
+
+  /** The applied index known durable in the data env (0 before the first checkpoint). */
+  checkpointedIndex(group: number): number {
+    return this.checkpointed.get(group) ?? 0;
+  }
+
+  /**
+   * Makes the data env durable: notes every group's applied index, runs mdb_env_sync on
+   * a libuv thread (the worker keeps serving meanwhile), then records those indexes as
+   * checkpointed, durably in the WAL env, and clears drop tombstones that are now moot.
+   * Concurrent calls share nothing; each is correct on its own.
+   */
+  async checkpoint(): Promise<void> {
+    this.assertOpen();
+    const applied = this.data.appliedIndexes();
+    const dropped = this.wal.droppedGroups().map((r) => r.group);
+    await this.data.sync();
+    if (this.closed) return;
+    const hosted = new Map<number, number>();
+    for (const [group, idx] of applied) {
+      if (!this.ranges.has(group)) continue;
+      hosted.set(group, idx);
+      if ((this.checkpointed.get(group) ?? 0) < idx) this.checkpointed.set(group, idx);
+    }
+    this.wal.setCheckpointed(hosted);
+    this.wal.clearDropped(dropped.filter((g) => !this.ranges.has(g)));
+    this.stats.checkpoints++;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  get(group: number, req: GetRequest): GetResult {
+    return this.data.get(this.rangeOf(group, req.tableId), req);
+  }
+
+  query(group: number, req: QueryRequest): PageResult {
+    return this.data.query(this.rangeOf(group, req.tableId), req);
+  }
+
+  scan(group: number, req: ScanRequest): PageResult {
+    return this.data.scan(this.rangeOf(group, req.tableId), req);
+  }
+
+  /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */
+  groupDigest(group: number): { items: number; crc: number } {
+    const r = this.rangeOf(group);
+    const { lo, hi } = hashIntervalBounds(r.rec.tableId, r.hashStart, r.hashEnd);
+    return this.data.digest(lo, hi);
+  }
+
+  private rangeOf(group: number, tableId?: number): GroupRange {
+    this.assertOpen();
+    const r = this.ranges.get(group);
+    if (r === undefined) throw new Error(`group ${group} is not hosted by this node`);
+    if (tableId !== undefined && tableId !== r.rec.tableId) {
+      throw new Error(`group ${group} holds table ${r.rec.tableId}, not ${tableId}`);
+    }
+    return r;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('NodeStore is closed');
+  }
+
+  /** Closes both environments (the data env is NOT synced: call checkpoint() first for a
+   *  clean shutdown; a process exit loses nothing either way). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.wal.close(), this.data.close()]);
+  }
+
+  /** For tests: the raw WAL database (to corrupt a record on purpose). */
+  get rawWalDb(): Wal['logDb'] {
+    return this.wal.logDb;
+  }
+}

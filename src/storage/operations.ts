@@ -1,0 +1,84 @@
+/**
+ * What a storage node is asked to do for one partition, as plain data (it crosses rings
+ * msgpack-encoded, and a write is the payload of a log entry). The api builds these after
+ * validating and parsing; the node applies writes at commit time, deterministically, and
+ * serves reads from its B-tree.
+ */
+import type { AttributeValue, Item } from '../model/types.js';
+import type { ConditionAst, KeyCondition, ProjectionAst, UpdateAst } from '../expressions/ast.js';
+import type { ErrorShape } from '../model/errors.js';
+
+export type ReturnValues = 'NONE' | 'ALL_OLD' | 'UPDATED_OLD' | 'ALL_NEW' | 'UPDATED_NEW';
+
+interface WriteBase {
+  tableId: number;
+  /** The key attributes of the item, and nothing else. */
+  key: Item;
+  /** Evaluated against the item as it is when the entry is applied. */
+  condition?: ConditionAst;
+  returnValues: ReturnValues;
+  /** ReturnValuesOnConditionCheckFailure = ALL_OLD. */
+  returnOldOnConditionFailure?: boolean;
+}
+
+export interface PutOp extends WriteBase { type: 'put'; item: Item }
+export interface DeleteOp extends WriteBase { type: 'delete' }
+export interface UpdateOp extends WriteBase { type: 'update'; update: UpdateAst }
+export type WriteOp = PutOp | DeleteOp | UpdateOp;
+
+/** The outcome of applying one write, identical on every replica. */
+export type WriteResult =
+  | { ok: true; attributes?: Item }
+  | { ok: false; error: ErrorShape };
+
+export interface GetRequest {
+  tableId: number;
+  key: Item;
+  projection?: ProjectionAst;
+}
+
+export interface GetResult { item?: Item }
+
+export interface QueryRequest {
+  tableId: number;
+  keyCondition: KeyCondition;
+  forward: boolean;
+  /** Most items to evaluate (DynamoDB's Limit: counted before the filter). */
+  limit?: number;
+  exclusiveStartKey?: Item;
+  filter?: ConditionAst;
+  projection?: ProjectionAst;
+  /** Select: COUNT returns no items. */
+  countOnly?: boolean;
+}
+
+export interface ScanRequest {
+  tableId: number;
+  /** Only items whose partition-key hash h satisfies hashLo <= h <= hashHi (64-bit, as
+   *  16 hex digits so that it survives msgpack): the Segment's slice of this partition. */
+  hashLo: string;
+  hashHi: string;
+  limit?: number;
+  /** Stop once the items read reach this many bytes (default and most: 1 MB). A Scan that
+   *  continues into the next partition passes what is left of its 1 MB page. */
+  maxBytes?: number;
+  exclusiveStartKey?: Item;
+  filter?: ConditionAst;
+  projection?: ProjectionAst;
+  countOnly?: boolean;
+}
+
+export interface PageResult {
+  items: Item[];
+  count: number;
+  scannedCount: number;
+  /** Set when the page stopped early (Limit or 1 MB): the key of the last item evaluated. */
+  lastEvaluatedKey?: Item;
+  /** The key of the last item evaluated, whether or not the page stopped early: a Scan
+   *  that ends its page at a partition's end continues from it. */
+  lastKey?: Item;
+  /** Bytes of items read (before the filter), for capacity accounting. */
+  bytesRead: number;
+}
+
+export type { AttributeValue };
