@@ -1,0 +1,810 @@
+/**
+ * The embedded API. `ShardBox.open()` starts a cluster in this process: one worker thread
+ * per storage node, the rings between them, the control plane and the main thread's
+ * request router. Requests and responses have DynamoDB's shapes (see api-types.ts).
+ *
+ * Every request is validated and its expressions parsed here, before anything is sent:
+ * bad input gets DynamoDB's error and changes nothing. Writes then travel as plain data to
+ * their partition's leader and are evaluated when their log entry is applied.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type {
+  ConsumedCapacity, CreateTableInput, DeleteItemInput, DeleteItemOutput, DeleteTableInput,
+  DescribeTableInput, GetItemInput, GetItemOutput, ListTablesInput, ListTablesOutput, PageOutput,
+  PutItemInput, PutItemOutput, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, ScanOutput,
+  TableDescription, UpdateItemInput, UpdateItemOutput,
+} from './api-types.js';
+import { Metadata, type TableMeta } from './control/metadata.js';
+import { Supervisor } from './control/supervisor.js';
+import type { ConditionAst, ProjectionAst, UpdateAst } from './expressions/ast.js';
+import {
+  attributesToGetToProjection, attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition,
+  keyConditionsToAst, newContext, parseCondition, parseFilter, parseKeyCondition, parseProjection, parseUpdate,
+  type ExpressionContext,
+} from './expressions/index.js';
+import { readCapacityUnits, writeCapacityUnits } from './model/capacity.js';
+import { DynamoDBError, fromErrorShape, validationError } from './model/errors.js';
+import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from './model/hash.js';
+import { itemSize, validateItemSize } from './model/item-size.js';
+import type { AttributeValue, Item, KeyShape } from './model/types.js';
+import {
+  extractKey, keyShapeFrom, normalizeAttributeValue, normalizeItem, validateAttributeValue, validateItem, validateItemKeyAttributes, validateKey, validateTableName,
+} from './model/validate.js';
+import { DEFAULT_TIMING, type NodeTiming } from './node/constants.js';
+import type { DigestReply, NodeRequestBody } from './node/requests.js';
+import type { Durability } from './node/worker-data.js';
+import type { ReplicaStatus } from './replication/types.js';
+import { PartitionMapBoard, PartitionMapCache, type PartitionInfo, type TableRoute } from './router/partition-map.js';
+import { Router, type RouterOptions, type Target } from './router/router.js';
+import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
+import { allocateFabric, Endpoint, type FabricBuffers } from './transport/fabric.js';
+
+export interface ShardBoxOptions {
+  /** Storage nodes, one worker thread each. Default 3; at least 3 (a group has 3 replicas). */
+  nodes?: number;
+  /** Where the nodes keep their data (`<dir>/node-<i>`) and the control plane its
+   *  metadata. Default: a temporary directory removed by `close()`. */
+  dir?: string;
+  /** 'sync' (default): a WAL record counts toward a quorum once fdatasync'd; survives power
+   *  loss. 'async': no sync; survives a thread or process crash, not a power loss. */
+  durability?: Durability;
+  /** Partitions a new table starts with. Default 4. */
+  partitions?: number;
+  /** Request routers for other threads (benchmark client threads), besides the main
+   *  thread's. Default 0. Each gets its own rings to every node: see `routerPort()`. */
+  routers?: number;
+  /** Bytes of each node→node ring (power of two). Default 4 MiB. */
+  nodeRingBytes?: number;
+  /** Bytes of each router↔node ring (power of two). Default 4 MiB: a 1 MB Query page
+   *  must fit in one record. */
+  routerRingBytes?: number;
+  /** Logical time of the replication protocol (ms per tick, election, heartbeat, lease). */
+  timing?: Partial<NodeTiming>;
+  /** Seed of the replicas' election-timeout randomness. Default: random. */
+  seed?: number;
+  /** Router timeouts: per attempt and overall (ms). */
+  router?: Partial<RouterOptions>;
+}
+
+interface ResolvedOptions {
+  nodes: number;
+  dir: string | undefined;
+  durability: Durability;
+  partitions: number;
+  routers: number;
+  nodeRingBytes: number;
+  routerRingBytes: number;
+  timing: NodeTiming;
+  seed: number;
+  router: Partial<RouterOptions>;
+}
+
+const MAX_NODES = 64;
+const MAX_PARTITIONS = 1024;
+const MAX_ROUTERS = 256;
+/** DynamoDB's Query/Scan page limit. */
+const PAGE_BYTES = 1024 * 1024;
+const ARN_PREFIX = 'arn:aws:dynamodb:local:000000000000:table/';
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
+
+function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`options.${name} must be an integer from ${min} to ${max} (got ${String(value)})`);
+  }
+  return value;
+}
+
+function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router']);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
+  }
+  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
+    throw new TypeError('options.dir must be a non-empty string (a directory path)');
+  }
+  if (options.durability !== undefined && options.durability !== 'sync' && options.durability !== 'async') {
+    throw new TypeError(`options.durability must be 'sync' or 'async' (got ${String(options.durability)})`);
+  }
+  for (const name of ['nodeRingBytes', 'routerRingBytes'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!isPowerOfTwo(value) || value < 64 * 1024 || value > 1 << 30)) {
+      throw new RangeError(`options.${name} must be a power of two from 65536 to 1073741824 (got ${String(value)})`);
+    }
+  }
+  const timing: NodeTiming = { ...DEFAULT_TIMING };
+  if (options.timing !== undefined) {
+    for (const [key, value] of Object.entries(options.timing)) {
+      if (!(key in DEFAULT_TIMING)) throw new TypeError(`options.timing.${key} is not a timing option`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+        throw new RangeError(`options.timing.${key} must be a positive integer (got ${String(value)})`);
+      }
+      timing[key as keyof NodeTiming] = value;
+    }
+  }
+  if (!(timing.heartbeatTicks < timing.leaseTicks && timing.leaseTicks < timing.electionTicks)) {
+    throw new RangeError('options.timing must keep heartbeatTicks < leaseTicks < electionTicks (a lease must expire before anyone may be elected)');
+  }
+  return {
+    nodes: integerOption('nodes', options.nodes, 3, 3, MAX_NODES),
+    dir: options.dir,
+    durability: options.durability ?? 'sync',
+    partitions: integerOption('partitions', options.partitions, 4, 1, MAX_PARTITIONS),
+    routers: integerOption('routers', options.routers, 0, 0, MAX_ROUTERS),
+    nodeRingBytes: options.nodeRingBytes ?? 4 * 1024 * 1024,
+    routerRingBytes: options.routerRingBytes ?? 4 * 1024 * 1024,
+    timing,
+    seed: integerOption('seed', options.seed, Math.floor(Math.random() * 0x7fffffff), 0, 0xffffffff),
+    router: options.router ?? {},
+  };
+}
+
+function tableNotFound(): DynamoDBError {
+  return new DynamoDBError('ResourceNotFoundException', 'Requested resource not found');
+}
+
+function consumed(table: string, units: number, mode: ReturnConsumedCapacity | undefined): ConsumedCapacity | undefined {
+  if (mode !== 'TOTAL' && mode !== 'INDEXES') return undefined;
+  return { TableName: table, CapacityUnits: units };
+}
+
+function checkReturnValues(value: unknown, allowed: readonly ReturnValues[], operation: string): ReturnValues {
+  if (value === undefined) return 'NONE';
+  const all = ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'];
+  if (typeof value !== 'string' || !all.includes(value)) {
+    throw validationError(`1 validation error detected: Value '${String(value)}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]`);
+  }
+  if (!allowed.includes(value as ReturnValues)) {
+    throw validationError(`ReturnValues can only be ${allowed.slice(1).join(' or ')} or NONE${operation === 'UpdateItem' ? '' : ''}`);
+  }
+  return value as ReturnValues;
+}
+
+/** DynamoDB refuses to mix the legacy parameters with expressions in one request. */
+function checkNotMixed(legacy: Record<string, unknown>, modern: Record<string, unknown>): void {
+  const legacyUsed = Object.keys(legacy).filter((k) => legacy[k] !== undefined);
+  const modernUsed = Object.keys(modern).filter((k) => modern[k] !== undefined);
+  if (legacyUsed.length > 0 && modernUsed.length > 0) {
+    throw validationError(`Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {${legacyUsed.join(', ')}} Expression parameters: {${modernUsed.join(', ')}}`);
+  }
+}
+
+/** Placeholders only make sense with expressions. */
+function expressionContext(input: { ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }, hasExpressions: boolean): ExpressionContext {
+  if (!hasExpressions) {
+    if (input.ExpressionAttributeNames !== undefined) throw validationError('ExpressionAttributeNames can only be specified when using expressions');
+    if (input.ExpressionAttributeValues !== undefined) throw validationError('ExpressionAttributeValues can only be specified when using expressions');
+  }
+  let values: Record<string, AttributeValue> | undefined;
+  if (input.ExpressionAttributeValues !== undefined) {
+    // Validated and made canonical here, so the values an AST carries into the log are.
+    values = {};
+    for (const [name, value] of Object.entries(input.ExpressionAttributeValues)) {
+      validateAttributeValue(value, { kind: 'expressionAttributeValue', name });
+      values[name] = normalizeAttributeValue(value);
+    }
+  }
+  return newContext(input.ExpressionAttributeNames, values);
+}
+
+function checkLimit(limit: unknown): number | undefined {
+  if (limit === undefined) return undefined;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw validationError(`1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+  }
+  return limit;
+}
+
+function checkIndex(name: unknown): void {
+  if (name !== undefined) throw validationError(`The table does not have the specified index: ${String(name)}`);
+}
+
+function describe(meta: TableMeta): TableDescription {
+  const description: TableDescription = {
+    TableName: meta.name,
+    TableStatus: meta.status,
+    KeySchema: meta.keySchema,
+    AttributeDefinitions: meta.attributeDefinitions,
+    CreationDateTime: new Date(meta.createdAtMs),
+    ProvisionedThroughput: {
+      NumberOfDecreasesToday: 0,
+      ReadCapacityUnits: meta.readCapacityUnits,
+      WriteCapacityUnits: meta.writeCapacityUnits,
+    },
+    // DynamoDB refreshes these about every six hours; shardbox does not count them yet.
+    TableSizeBytes: 0,
+    ItemCount: 0,
+    TableArn: ARN_PREFIX + meta.name,
+    TableId: meta.uuid,
+    DeletionProtectionEnabled: false,
+  };
+  if (meta.billingMode === 'PAY_PER_REQUEST') {
+    description.BillingModeSummary = { BillingMode: 'PAY_PER_REQUEST', LastUpdateToPayPerRequestDateTime: new Date(meta.createdAtMs) };
+  }
+  return description;
+}
+
+/** What another thread needs to run its own request router: plain shared memory, handed
+ *  over once (in workerData), never per request. */
+export interface RouterPort {
+  fabric: FabricBuffers;
+  board: SharedArrayBuffer;
+  endpoint: number;
+  router: Partial<RouterOptions>;
+}
+
+/**
+ * The data-plane operations (items), usable from any thread that has a router: the main
+ * thread's `ShardBox`, or a `ShardBoxClient` in a benchmark client thread.
+ */
+export class ItemOperations {
+  protected constructor(
+    protected readonly router: Router,
+    protected readonly routes: PartitionMapCache,
+  ) {}
+
+  protected route(tableName: unknown): TableRoute {
+    validateTableName(tableName);
+    const route = this.routes.table(tableName);
+    if (route === undefined) throw tableNotFound();
+    return route;
+  }
+
+  private leaderTarget(route: TableRoute, key: Item): Target {
+    const partition = this.routes.partitionFor(route, partitionHash(key[route.keyShape.hashName]));
+    return { mode: 'leader', group: partition.group, replicas: partition.replicas };
+  }
+
+  private readTarget(route: TableRoute, key: Item, consistent: boolean): Target {
+    const partition = this.routes.partitionFor(route, partitionHash(key[route.keyShape.hashName]));
+    return { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
+  }
+
+  private async write(route: TableRoute, op: WriteOp): Promise<WriteResult> {
+    const body: NodeRequestBody = { t: 'write', op };
+    const result = (await this.router.request(this.leaderTarget(route, op.key), body, false)) as WriteResult;
+    if (!result.ok) throw fromErrorShape(result.error);
+    return result;
+  }
+
+  private condition(input: PutItemInput | DeleteItemInput | UpdateItemInput, ctx: ExpressionContext): ConditionAst | undefined {
+    checkNotMixed({ Expected: input.Expected, ConditionalOperator: input.ConditionalOperator }, { ConditionExpression: input.ConditionExpression });
+    if (input.ConditionExpression !== undefined) return parseCondition(input.ConditionExpression, ctx);
+    if (input.Expected !== undefined) return expectedToCondition(input.Expected as Parameters<typeof expectedToCondition>[0], input.ConditionalOperator);
+    return undefined;
+  }
+
+  async putItem(input: PutItemInput): Promise<PutItemOutput> {
+    const route = this.route(input.TableName);
+    validateItem(input.Item);
+    validateItemKeyAttributes(input.Item, route.keyShape);
+    const size = validateItemSize(input.Item);
+    const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'], 'PutItem');
+    const ctx = expressionContext(input, input.ConditionExpression !== undefined);
+    const condition = this.condition(input, ctx);
+    checkAllPlaceholdersUsed(ctx);
+    const item = normalizeItem(input.Item);
+    const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
+    if (condition !== undefined) op.condition = condition;
+    if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
+    const result = await this.write(route, op);
+    return this.writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
+  }
+
+  async deleteItem(input: DeleteItemInput): Promise<DeleteItemOutput> {
+    const route = this.route(input.TableName);
+    const key = this.checkKey(input.Key, route.keyShape);
+    const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'], 'DeleteItem');
+    const ctx = expressionContext(input, input.ConditionExpression !== undefined);
+    const condition = this.condition(input, ctx);
+    checkAllPlaceholdersUsed(ctx);
+    const op: WriteOp = { type: 'delete', tableId: route.tableId, key, returnValues };
+    if (condition !== undefined) op.condition = condition;
+    if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
+    const result = await this.write(route, op);
+    const size = result.ok && result.attributes !== undefined ? itemSize(result.attributes) : 0;
+    return this.writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
+  }
+
+  async updateItem(input: UpdateItemInput): Promise<UpdateItemOutput> {
+    const route = this.route(input.TableName);
+    const key = this.checkKey(input.Key, route.keyShape);
+    const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'], 'UpdateItem');
+    checkNotMixed(
+      { AttributeUpdates: input.AttributeUpdates, Expected: input.Expected },
+      { UpdateExpression: input.UpdateExpression, ConditionExpression: input.ConditionExpression },
+    );
+    const ctx = expressionContext(input, input.UpdateExpression !== undefined || input.ConditionExpression !== undefined);
+    let update: UpdateAst;
+    if (input.UpdateExpression !== undefined) update = parseUpdate(input.UpdateExpression, ctx);
+    else if (input.AttributeUpdates !== undefined) update = attributeUpdatesToAst(input.AttributeUpdates);
+    else update = { set: [], remove: [], add: [], delete: [] };
+    const condition = this.condition(input, ctx);
+    checkAllPlaceholdersUsed(ctx);
+    checkKeyNotUpdated(update, route.keyShape);
+    const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
+    if (condition !== undefined) op.condition = condition;
+    if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
+    const result = await this.write(route, op);
+    return this.writeOutput(route, result, 1, input.ReturnConsumedCapacity);
+  }
+
+  private writeOutput(route: TableRoute, result: WriteResult, units: number, mode: ReturnConsumedCapacity | undefined): PutItemOutput {
+    const output: PutItemOutput = {};
+    if (result.ok && result.attributes !== undefined) output.Attributes = result.attributes;
+    const capacity = consumed(route.name, units, mode);
+    if (capacity !== undefined) output.ConsumedCapacity = capacity;
+    return output;
+  }
+
+  async getItem(input: GetItemInput): Promise<GetItemOutput> {
+    const route = this.route(input.TableName);
+    const key = this.checkKey(input.Key, route.keyShape);
+    const consistent = checkConsistentRead(input.ConsistentRead);
+    checkNotMixed({ AttributesToGet: input.AttributesToGet }, { ProjectionExpression: input.ProjectionExpression });
+    const ctx = expressionContext(input, input.ProjectionExpression !== undefined);
+    const projection = this.projection(input, ctx);
+    checkAllPlaceholdersUsed(ctx);
+    const body: NodeRequestBody = { t: 'get', consistent, req: { tableId: route.tableId, key, ...(projection ? { projection } : {}) } };
+    const result = (await this.router.request(this.readTarget(route, key, consistent), body, true)) as { item?: Item };
+    const output: GetItemOutput = {};
+    if (result.item !== undefined) output.Item = result.item;
+    const capacity = consumed(route.name, readCapacityUnits(result.item ? itemSize(result.item) : 0, consistent), input.ReturnConsumedCapacity);
+    if (capacity !== undefined) output.ConsumedCapacity = capacity;
+    return output;
+  }
+
+  private projection(input: { ProjectionExpression?: string; AttributesToGet?: string[] }, ctx: ExpressionContext): ProjectionAst | undefined {
+    if (input.ProjectionExpression !== undefined) return parseProjection(input.ProjectionExpression, ctx);
+    if (input.AttributesToGet !== undefined) return attributesToGetToProjection(input.AttributesToGet);
+    return undefined;
+  }
+
+  private checkKey(key: unknown, shape: KeyShape): Item {
+    if (key === undefined || key === null) {
+      throw validationError("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null");
+    }
+    validateItem(key);
+    validateKey(key, shape);
+    return normalizeItem(key);
+  }
+
+  private select(input: QueryInput | ScanInput): boolean {
+    const select = input.Select;
+    if (select === undefined) return false;
+    if (!['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'].includes(select)) {
+      throw validationError(`1 validation error detected: Value '${String(select)}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]`);
+    }
+    if (select === 'ALL_PROJECTED_ATTRIBUTES') throw validationError('ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName');
+    const projected = input.ProjectionExpression !== undefined || input.AttributesToGet !== undefined;
+    if (select === 'COUNT' && projected) throw validationError('Cannot specify the AttributesToGet or ProjectionExpression when choosing to get only the Count');
+    if (select === 'ALL_ATTRIBUTES' && projected) throw validationError('Cannot specify the ProjectionExpression or AttributesToGet when choosing to get ALL_ATTRIBUTES');
+    if (select === 'SPECIFIC_ATTRIBUTES' && !projected) throw validationError('Must specify the ProjectionExpression or AttributesToGet when choosing to get SPECIFIC_ATTRIBUTES');
+    return select === 'COUNT';
+  }
+
+  async query(input: QueryInput): Promise<QueryOutput> {
+    const route = this.route(input.TableName);
+    checkIndex(input.IndexName);
+    const consistent = checkConsistentRead(input.ConsistentRead);
+    const limit = checkLimit(input.Limit);
+    const countOnly = this.select(input);
+    if (input.ScanIndexForward !== undefined && typeof input.ScanIndexForward !== 'boolean') {
+      throw validationError('ScanIndexForward must be a boolean');
+    }
+    checkNotMixed(
+      { KeyConditions: input.KeyConditions, AttributesToGet: input.AttributesToGet },
+      { KeyConditionExpression: input.KeyConditionExpression, FilterExpression: input.FilterExpression, ProjectionExpression: input.ProjectionExpression },
+    );
+    const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
+    let keyCondition;
+    if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape);
+    else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(input.KeyConditions as Parameters<typeof keyConditionsToAst>[0], route.keyShape);
+    else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
+    const filter = input.FilterExpression !== undefined ? parseFilter(input.FilterExpression, ctx) : undefined;
+    const projection = this.projection(input, ctx);
+    checkAllPlaceholdersUsed(ctx);
+    const startKey = input.ExclusiveStartKey === undefined ? undefined : this.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+    if (startKey !== undefined && !sameValue(startKey[route.keyShape.hashName], keyCondition.hash)) {
+      throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
+    }
+    const hashKey = { [route.keyShape.hashName]: keyCondition.hash };
+    const body: NodeRequestBody = {
+      t: 'query', consistent,
+      req: {
+        tableId: route.tableId, keyCondition, forward: input.ScanIndexForward ?? true,
+        ...(limit !== undefined ? { limit } : {}),
+        ...(startKey !== undefined ? { exclusiveStartKey: startKey } : {}),
+        ...(filter !== undefined ? { filter } : {}),
+        ...(projection !== undefined ? { projection } : {}),
+        ...(countOnly ? { countOnly } : {}),
+      },
+    };
+    const page = (await this.router.request(this.readTarget(route, hashKey, consistent), body, true)) as PageResult;
+    return pageOutput(route.name, page, countOnly, consistent, input.ReturnConsumedCapacity);
+  }
+
+  private checkStartKey(key: Item, shape: KeyShape): Item {
+    try {
+      return this.checkKey(key, shape);
+    } catch (error) {
+      if (error instanceof DynamoDBError) throw validationError(`The provided starting key is invalid: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /**
+   * Scan walks the partitions that intersect the segment's slice of the hash space in
+   * hash order, continuing into the next partition until Limit or 1 MB is reached, so the
+   * LastEvaluatedKey is always the key of a real item.
+   */
+  async scan(input: ScanInput): Promise<ScanOutput> {
+    const route = this.route(input.TableName);
+    checkIndex(input.IndexName);
+    const consistent = checkConsistentRead(input.ConsistentRead);
+    const limit = checkLimit(input.Limit);
+    const countOnly = this.select(input);
+    const [hashLo, hashHi] = segmentRange(input.Segment, input.TotalSegments);
+    checkNotMixed({ AttributesToGet: input.AttributesToGet }, { FilterExpression: input.FilterExpression, ProjectionExpression: input.ProjectionExpression });
+    const ctx = expressionContext(input, input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
+    const filter = input.FilterExpression !== undefined ? parseFilter(input.FilterExpression, ctx) : undefined;
+    const projection = this.projection(input, ctx);
+    checkAllPlaceholdersUsed(ctx);
+    let startKey = input.ExclusiveStartKey === undefined ? undefined : this.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+    let from = hashLo;
+    if (startKey !== undefined) {
+      const startHash = partitionHash(startKey[route.keyShape.hashName]);
+      if (startHash < hashLo || startHash > hashHi) throw validationError('The provided Exclusive start key does not map to the provided segment');
+      from = startHash;
+    }
+    const partitions = route.partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
+    const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
+    let lastKey: Item | undefined;
+    for (const partition of partitions) {
+      const remaining = limit === undefined ? undefined : limit - total.scannedCount;
+      if ((remaining !== undefined && remaining <= 0) || total.bytesRead >= PAGE_BYTES) {
+        // The page is full at a partition boundary: continue from the last item read.
+        total.lastEvaluatedKey = lastKey;
+        break;
+      }
+      const body: NodeRequestBody = {
+        t: 'scan', consistent,
+        req: {
+          tableId: route.tableId,
+          hashLo: hashToHex(from > hexToHash(partition.hashStart) ? from : hexToHash(partition.hashStart)),
+          hashHi: hashToHex(hashHi),
+          maxBytes: PAGE_BYTES - total.bytesRead,
+          ...(remaining !== undefined ? { limit: remaining } : {}),
+          ...(startKey !== undefined ? { exclusiveStartKey: startKey } : {}),
+          ...(filter !== undefined ? { filter } : {}),
+          ...(projection !== undefined ? { projection } : {}),
+          ...(countOnly ? { countOnly } : {}),
+        },
+      };
+      const target: Target = { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
+      const page = (await this.router.request(target, body, true)) as PageResult;
+      total.items.push(...page.items);
+      total.count += page.count;
+      total.scannedCount += page.scannedCount;
+      total.bytesRead += page.bytesRead;
+      startKey = undefined;
+      if (page.lastKey !== undefined) lastKey = page.lastKey;
+      if (page.lastEvaluatedKey !== undefined) {
+        total.lastEvaluatedKey = page.lastEvaluatedKey;
+        break;
+      }
+    }
+    return pageOutput(route.name, total, countOnly, consistent, input.ReturnConsumedCapacity);
+  }
+}
+
+function checkConsistentRead(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw validationError('ConsistentRead must be a boolean');
+  return value;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a, binaryReplacer) === JSON.stringify(b, binaryReplacer);
+}
+
+function binaryReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+}
+
+/** The inclusive slice of the hash space that scan segment `segment` of `total` covers. */
+function segmentRange(segment: unknown, total: unknown): [bigint, bigint] {
+  if (segment === undefined && total === undefined) return [0n, HASH_SPACE - 1n];
+  if (total === undefined) throw validationError('The TotalSegments parameter is required but was not present in the request when Segment parameter is present');
+  if (segment === undefined) throw validationError('The Segment parameter is required but was not present in the request when parameter TotalSegments is present');
+  if (typeof total !== 'number' || !Number.isInteger(total) || total < 1 || total > 1_000_000) {
+    throw validationError(`1 validation error detected: Value '${String(total)}' at 'totalSegments' failed to satisfy constraint: Member must have value less than or equal to 1000000`);
+  }
+  if (typeof segment !== 'number' || !Number.isInteger(segment) || segment < 0) {
+    throw validationError(`1 validation error detected: Value '${String(segment)}' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0`);
+  }
+  if (segment >= total) throw validationError(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${segment} is not less than TotalSegments: ${total}`);
+  const lo = (HASH_SPACE * BigInt(segment)) / BigInt(total);
+  const hi = (HASH_SPACE * BigInt(segment + 1)) / BigInt(total) - 1n;
+  return [lo, hi];
+}
+
+function pageOutput(table: string, page: PageResult, countOnly: boolean, consistent: boolean, mode: ReturnConsumedCapacity | undefined): PageOutput {
+  const output: PageOutput = { Count: page.count, ScannedCount: page.scannedCount };
+  if (!countOnly) output.Items = page.items;
+  if (page.lastEvaluatedKey !== undefined) output.LastEvaluatedKey = page.lastEvaluatedKey;
+  const capacity = consumed(table, readCapacityUnits(page.bytesRead, consistent), mode);
+  if (capacity !== undefined) output.ConsumedCapacity = capacity;
+  return output;
+}
+
+/** UpdateItem may not touch key attributes. */
+function checkKeyNotUpdated(update: UpdateAst, shape: KeyShape): void {
+  const touched = [
+    ...update.set.map((a) => a.path), ...update.remove, ...update.add.map((a) => a.path), ...update.delete.map((a) => a.path),
+  ];
+  for (const path of touched) {
+    const name = path[0];
+    if (name === shape.hashName || name === shape.rangeName) {
+      throw validationError(`One or more parameter values were invalid: Cannot update attribute ${String(name)}. This attribute is part of the key`);
+    }
+  }
+}
+
+/** A router in another thread (a benchmark client thread): item operations only. */
+export class ShardBoxClient extends ItemOperations {
+  static connect(port: RouterPort): ShardBoxClient {
+    const router = new Router(new Endpoint(port.fabric, port.endpoint), port.router);
+    return new ShardBoxClient(router, new PartitionMapCache(new PartitionMapBoard(port.board)));
+  }
+
+  close(): void {
+    this.router.close();
+  }
+}
+
+export class ShardBox extends ItemOperations {
+  private closed = false;
+
+  private constructor(
+    router: Router,
+    routes: PartitionMapCache,
+    private readonly options: ResolvedOptions,
+    readonly dir: string,
+    private readonly temporary: boolean,
+    private readonly fabric: FabricBuffers,
+    private readonly board: PartitionMapBoard,
+    private readonly metadata: Metadata,
+    private readonly supervisor: Supervisor,
+  ) {
+    super(router, routes);
+  }
+
+  static async open(options: ShardBoxOptions = {}): Promise<ShardBox> {
+    const resolved = resolveOptions(options);
+    const temporary = resolved.dir === undefined;
+    const dir = resolved.dir ?? mkdtempSync(path.join(os.tmpdir(), 'shardbox-'));
+    mkdirSync(dir, { recursive: true });
+    const fabric = allocateFabric({
+      nodes: resolved.nodes,
+      routers: 1 + resolved.routers,
+      nodeRingBytes: resolved.nodeRingBytes,
+      routerRingBytes: resolved.routerRingBytes,
+    });
+    const board = new PartitionMapBoard(PartitionMapBoard.allocate());
+    let metadata: Metadata | undefined;
+    let supervisor: Supervisor | undefined;
+    try {
+      metadata = new Metadata(dir, board);
+      metadata.checkNodeCount(resolved.nodes);
+      supervisor = new Supervisor({ dir, durability: resolved.durability, fabric, timing: resolved.timing, seed: resolved.seed });
+      const router = new Router(new Endpoint(fabric, resolved.nodes), resolved.router);
+      supervisor.onExit = (node) => router.nodeDown(node);
+      supervisor.onStart = (node) => router.nodeUp(node);
+      const nodes = Array.from({ length: resolved.nodes }, (_, i) => i);
+      await Promise.all(nodes.map((node) => supervisor!.start(node)));
+      const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor);
+      await db.recover();
+      return db;
+    } catch (error) {
+      await supervisor?.stopAll();
+      await metadata?.close();
+      if (temporary) rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Finishes what a crash interrupted (tables half created or half deleted), publishes
+   *  the partition map, and waits until every partition has a serving leader. */
+  private async recover(): Promise<void> {
+    for (const meta of this.metadata.tables()) {
+      if (meta.status === 'CREATING') await this.createGroups(meta);
+      if (meta.status === 'DELETING') await this.dropGroups(meta);
+    }
+    this.metadata.publish();
+    await Promise.all(this.metadata.tables().flatMap((meta) => meta.partitions.map((p) => this.waitServing(p))));
+  }
+
+  private control(node: number, group: number, body: NodeRequestBody): Promise<unknown> {
+    return this.router.request({ mode: 'node', node, group }, body, true);
+  }
+
+  private async createGroups(meta: TableMeta): Promise<void> {
+    await Promise.all(meta.partitions.flatMap((partition) => partition.replicas.map((node) => this.control(node, partition.group, {
+      t: 'createGroup',
+      campaign: node === partition.replicas[0],
+      rec: {
+        group: partition.group, tableId: meta.tableId, tableName: meta.name, keyShape: meta.keyShape,
+        hashStart: partition.hashStart, hashEnd: partition.hashEnd, voters: partition.replicas,
+      },
+    }))));
+    await Promise.all(meta.partitions.map((p) => this.waitServing(p)));
+    this.metadata.setStatus(meta.name, 'ACTIVE');
+  }
+
+  private async dropGroups(meta: TableMeta): Promise<void> {
+    await Promise.all(meta.partitions.flatMap((partition) => partition.replicas.map((node) => this.control(node, partition.group, { t: 'dropGroup' }))));
+    this.metadata.removeTable(meta.name);
+  }
+
+  /** Resolves once the partition's leader serves (elected, old lease out, no-op applied). */
+  private async waitServing(partition: PartitionInfo): Promise<void> {
+    await this.router.request({ mode: 'leader', group: partition.group, replicas: partition.replicas }, { t: 'serving' }, true);
+  }
+
+  private meta(name: unknown): TableMeta {
+    validateTableName(name);
+    const meta = this.metadata.table(name);
+    if (meta === undefined || meta.status === 'DELETING') {
+      throw new DynamoDBError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
+    }
+    return meta;
+  }
+
+  async createTable(input: CreateTableInput): Promise<{ TableDescription: TableDescription }> {
+    this.checkOpen();
+    validateTableName(input?.TableName);
+    const keyShape = keyShapeFrom(input.KeySchema, input.AttributeDefinitions);
+    const billingMode = input.BillingMode ?? 'PROVISIONED';
+    if (billingMode !== 'PROVISIONED' && billingMode !== 'PAY_PER_REQUEST') {
+      throw validationError(`1 validation error detected: Value '${String(billingMode)}' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]`);
+    }
+    let read = 0;
+    let write = 0;
+    if (billingMode === 'PROVISIONED') {
+      const throughput = input.ProvisionedThroughput;
+      if (throughput === undefined) throw validationError('One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED');
+      for (const [name, value] of [['readCapacityUnits', throughput.ReadCapacityUnits], ['writeCapacityUnits', throughput.WriteCapacityUnits]] as const) {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+          throw validationError(`1 validation error detected: Value '${String(value)}' at 'provisionedThroughput.${name}' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+        }
+      }
+      read = throughput.ReadCapacityUnits;
+      write = throughput.WriteCapacityUnits;
+    } else if (input.ProvisionedThroughput !== undefined) {
+      throw validationError('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST');
+    }
+    if (this.metadata.table(input.TableName) !== undefined) {
+      throw new DynamoDBError('ResourceInUseException', `Table already exists: ${input.TableName}`);
+    }
+    const meta = this.metadata.addTable({
+      name: input.TableName,
+      keySchema: input.KeySchema.map((k) => ({ AttributeName: k.AttributeName, KeyType: k.KeyType })),
+      attributeDefinitions: input.AttributeDefinitions.map((d) => ({ AttributeName: d.AttributeName, AttributeType: d.AttributeType })),
+      keyShape,
+      billingMode,
+      readCapacityUnits: read,
+      writeCapacityUnits: write,
+    }, this.options.partitions, this.options.nodes);
+    await this.createGroups(meta);
+    return { TableDescription: describe(this.meta(input.TableName)) };
+  }
+
+  async describeTable(input: DescribeTableInput): Promise<{ Table: TableDescription }> {
+    this.checkOpen();
+    return { Table: describe(this.meta(input?.TableName)) };
+  }
+
+  async listTables(input: ListTablesInput = {}): Promise<ListTablesOutput> {
+    this.checkOpen();
+    const limit = input.Limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw validationError(`1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value ${limit < 1 ? 'greater than or equal to 1' : 'less than or equal to 100'}`);
+    }
+    if (input.ExclusiveStartTableName !== undefined) validateTableName(input.ExclusiveStartTableName, 'exclusiveStartTableName');
+    const names = this.metadata.tables().filter((t) => t.status !== 'DELETING').map((t) => t.name);
+    const start = input.ExclusiveStartTableName;
+    const after = start === undefined ? names : names.filter((name) => name > start);
+    const page = after.slice(0, limit);
+    const output: ListTablesOutput = { TableNames: page };
+    if (after.length > limit) output.LastEvaluatedTableName = page[page.length - 1];
+    return output;
+  }
+
+  async deleteTable(input: DeleteTableInput): Promise<{ TableDescription: TableDescription }> {
+    this.checkOpen();
+    const meta = this.meta(input?.TableName);
+    const deleting = this.metadata.setStatus(meta.name, 'DELETING');
+    await this.dropGroups(deleting);
+    return { TableDescription: describe(deleting) };
+  }
+
+  /** For a thread that will run its own router (`ShardBoxClient.connect(port)`), i from 1
+   *  to `options.routers`. */
+  routerPort(i: number): RouterPort {
+    if (!Number.isInteger(i) || i < 1 || i > this.options.routers) {
+      throw new RangeError(`routerPort(${i}): this cluster was opened with options.routers = ${this.options.routers}; ports are 1..${this.options.routers}`);
+    }
+    return { fabric: this.fabric, board: this.board.buffer, endpoint: this.options.nodes + i, router: this.options.router };
+  }
+
+  /** Replication state of every replica of a table's partitions, for tests and tools. */
+  async replicaStatus(tableName: string): Promise<Array<{ partition: PartitionInfo; replicas: Array<ReplicaStatus | undefined> }>> {
+    const meta = this.meta(tableName);
+    return Promise.all(meta.partitions.map(async (partition) => ({
+      partition,
+      replicas: await Promise.all(partition.replicas.map((node) => this.supervisor.isAlive(node)
+        ? (this.control(node, partition.group, { t: 'status' }) as Promise<ReplicaStatus>)
+        : Promise.resolve(undefined))),
+    })));
+  }
+
+  /** Per replica: applied index, item count and checksum of a partition's data, to show
+   *  that replicas that applied the same log hold the same data. */
+  async replicaDigests(tableName: string): Promise<Array<{ partition: PartitionInfo; replicas: Array<DigestReply | undefined> }>> {
+    const meta = this.meta(tableName);
+    return Promise.all(meta.partitions.map(async (partition) => ({
+      partition,
+      replicas: await Promise.all(partition.replicas.map((node) => this.supervisor.isAlive(node)
+        ? (this.control(node, partition.group, { t: 'digest' }) as Promise<DigestReply>)
+        : Promise.resolve(undefined))),
+    })));
+  }
+
+  /** Crash a storage node's thread (`worker.terminate()` at whatever instant it is in). */
+  async killNode(node: number): Promise<void> {
+    this.checkNode(node);
+    await this.supervisor.kill(node);
+  }
+
+  /** Start a stopped or killed node again; it recovers from its own LMDB files. */
+  async restartNode(node: number): Promise<void> {
+    this.checkNode(node);
+    if (this.supervisor.isAlive(node)) await this.supervisor.stop(node);
+    await this.supervisor.start(node);
+  }
+
+  isNodeAlive(node: number): boolean {
+    return this.supervisor.isAlive(node);
+  }
+
+  get nodeCount(): number {
+    return this.options.nodes;
+  }
+
+  private checkNode(node: number): void {
+    if (!Number.isInteger(node) || node < 0 || node >= this.options.nodes) {
+      throw new RangeError(`node must be an integer from 0 to ${this.options.nodes - 1} (got ${node})`);
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new DynamoDBError('ServiceUnavailable', 'The database is closed.');
+  }
+
+  /** Stops every node thread and releases everything; a temporary directory is removed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.router.close();
+    await this.supervisor.stopAll();
+    await this.metadata.close();
+    if (this.temporary) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

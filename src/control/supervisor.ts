@@ -1,0 +1,132 @@
+/**
+ * Starts and stops storage-node threads. One worker thread per node for the node's whole
+ * life; a stop asks the node to finish its round and close its store, a kill is
+ * `worker.terminate()` (a crash: whatever was not persisted is lost, as the tests want).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { NodeTiming } from '../node/constants.js';
+import {
+  CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS, NODE_STATE_RUNNING, type Durability, type NodeWorkerData,
+} from '../node/worker-data.js';
+import type { FabricBuffers } from '../transport/fabric.js';
+
+/** How long a graceful stop may take before the thread is terminated (ms). */
+const STOP_TIMEOUT_MS = 10_000;
+
+/** The compiled worker script. Under vitest this module runs from its TypeScript source;
+ *  threads need JavaScript, so they run the build output (`npm test` builds first). */
+export function nodeWorkerUrl(): URL {
+  const here = fileURLToPath(import.meta.url);
+  const compiled = here.endsWith('.ts')
+    ? path.join(path.dirname(here), '..', '..', 'dist', 'src', 'node', 'worker.js')
+    : path.join(path.dirname(here), '..', 'node', 'worker.js');
+  if (!existsSync(compiled)) {
+    throw new Error(`storage-node worker script ${compiled} is missing: run \`npm run build\` first`);
+  }
+  return pathToFileURL(compiled);
+}
+
+export interface SupervisorConfig {
+  dir: string;
+  durability: Durability;
+  fabric: FabricBuffers;
+  timing: NodeTiming;
+  seed: number;
+}
+
+interface NodeThread {
+  worker: Worker;
+  control: Int32Array;
+  exited: Promise<number>;
+  alive: boolean;
+}
+
+export class Supervisor {
+  private readonly threads: Array<NodeThread | undefined> = [];
+  /** Called when a node thread ends, planned or not. */
+  onExit: (node: number) => void = () => {};
+  onStart: (node: number) => void = () => {};
+
+  constructor(private readonly config: SupervisorConfig) {}
+
+  get nodeCount(): number {
+    return this.config.fabric.layout.nodes;
+  }
+
+  isAlive(node: number): boolean {
+    return this.threads[node]?.alive ?? false;
+  }
+
+  /** Starts node `node`'s thread and resolves once it has recovered its store and runs. */
+  async start(node: number): Promise<void> {
+    if (this.isAlive(node)) throw new Error(`node ${node} is already running`);
+    const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+    const data: NodeWorkerData = {
+      nodeId: node,
+      dir: path.join(this.config.dir, `node-${node}`),
+      durability: this.config.durability,
+      fabric: this.config.fabric,
+      timing: this.config.timing,
+      seed: (this.config.seed + node * 7919) >>> 0,
+      control: control.buffer as SharedArrayBuffer,
+    };
+    const worker = new Worker(nodeWorkerUrl(), { workerData: data, name: `shardbox-node-${node}` });
+    let failed: Error | undefined;
+    const thread: NodeThread = {
+      worker,
+      control,
+      alive: true,
+      exited: new Promise((resolve) => {
+        worker.once('error', (error) => {
+          failed = error;
+        });
+        worker.once('exit', (code) => {
+          thread.alive = false;
+          this.onExit(node);
+          resolve(code);
+        });
+      }),
+    };
+    this.threads[node] = thread;
+    // Wait for the node to report it is running (its store opened and recovered).
+    while (Atomics.load(control, CONTROL_STATE) !== NODE_STATE_RUNNING) {
+      if (!thread.alive) throw new Error(`storage node ${node} failed to start: ${failed?.message ?? 'it exited'}`);
+      const wait = Atomics.waitAsync(control, CONTROL_STATE, Atomics.load(control, CONTROL_STATE), 50);
+      if (wait.async) await wait.value;
+      else await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    this.onStart(node);
+  }
+
+  /** Asks the node to stop after its current round and waits for its thread to end. */
+  async stop(node: number): Promise<void> {
+    const thread = this.threads[node];
+    if (thread === undefined || !thread.alive) return;
+    Atomics.store(thread.control, CONTROL_STOP, 1);
+    this.wakeNode(node);
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
+    if ((await Promise.race([thread.exited, timeout])) === 'timeout') await thread.worker.terminate();
+    await thread.exited;
+  }
+
+  /** Kills the node's thread at whatever instant it is in (a crash). */
+  async kill(node: number): Promise<void> {
+    const thread = this.threads[node];
+    if (thread === undefined || !thread.alive) return;
+    await thread.worker.terminate();
+    await thread.exited;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.threads.map((_, node) => this.stop(node)));
+  }
+
+  private wakeNode(node: number): void {
+    const bell = new Int32Array(this.config.fabric.bells[node]);
+    Atomics.add(bell, 0, 1);
+    Atomics.notify(bell, 0);
+  }
+}

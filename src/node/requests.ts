@@ -1,0 +1,34 @@
+/**
+ * The bodies of requests a router sends to a storage node, and of their replies. Data
+ * operations name one replication group (partition); control operations (`createGroup`,
+ * `dropGroup`, `status`, `digest`) come from the control plane through the main router.
+ */
+import type { GroupRecord } from '../storage/index.js';
+import type {
+  GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteOp, WriteResult,
+} from '../storage/operations.js';
+import type { ReplicaStatus } from '../replication/types.js';
+
+export type NodeRequestBody =
+  | { t: 'write'; op: WriteOp }
+  | { t: 'get'; consistent: boolean; req: GetRequest }
+  | { t: 'query'; consistent: boolean; req: QueryRequest }
+  | { t: 'scan'; consistent: boolean; req: ScanRequest }
+  /** Host a replica of `rec.group` (idempotent); `campaign` asks it to stand for leader now. */
+  | { t: 'createGroup'; rec: GroupRecord; campaign: boolean }
+  | { t: 'dropGroup' }
+  | { t: 'status' }
+  | { t: 'digest' }
+  /** Answered like a strong read: served only by a leader that may serve (for waiting
+   *  until a new partition is ready). */
+  | { t: 'serving' }
+  /** Answered by any live node: is the thread up? */
+  | { t: 'ping' };
+
+export type WriteReply = WriteResult;
+export type GetReply = GetResult;
+export type PageReply = PageResult;
+export type StatusReply = ReplicaStatus;
+export interface DigestReply { applied: number; items: number; crc: number }
+
+export type { GroupRecord };

@@ -1,0 +1,381 @@
+/**
+ * The storage node's shell around its ReplicaCores: one round drains every inbound ring,
+ * steps the cores, persists what they produced in ONE durable WAL commit (group commit),
+ * sends, applies what committed in ONE B-tree transaction, answers, and advances. It owns
+ * no protocol logic: elections, leases, commit and catch-up are the cores'; conditions and
+ * updates are the store's apply.
+ *
+ * Order within a round is the durability argument: `send` may leave before the commit
+ * (a leader's appends), `sendAfterPersist` (acks, votes) only after it.
+ */
+import { ReplicaCore } from '../replication/replica-core.js';
+import type { LogEntry, NotServing, Ready, ReplicaMessage } from '../replication/types.js';
+import { NodeStore, encodeWriteOp, type GroupRecord } from '../storage/index.js';
+import type { WriteResult } from '../storage/operations.js';
+import { readMessages, writeMessage } from '../transport/codec.js';
+import type { Endpoint } from '../transport/fabric.js';
+import type { Envelope, ReplyMessage, RequestMessage } from '../transport/protocol.js';
+import {
+  MAX_APPEND_BYTES, MAX_CATCHUP_TICKS, MAX_INFLIGHT_APPENDS, MAX_QUEUED_REPLIES, type NodeTiming,
+} from './constants.js';
+import { seededRandom } from './prng.js';
+import type { DigestReply, NodeRequestBody } from './requests.js';
+
+interface PendingWrite {
+  router: number;
+  id: number;
+  /** Term the entry was proposed in: if the entry applied at its index has another term,
+   *  the proposal was overwritten by a new leader and never applied. */
+  term: number;
+}
+
+interface QueuedRead {
+  router: number;
+  request: RequestMessage;
+}
+
+export interface StorageNodeCounters {
+  rounds: number;
+  walCommits: number;
+  entriesPersisted: number;
+  entriesApplied: number;
+  requests: number;
+  raftMessagesIn: number;
+  raftSendsDropped: number;
+  repliesDropped: number;
+}
+
+export class StorageNode {
+  readonly counters: StorageNodeCounters = {
+    rounds: 0, walCommits: 0, entriesPersisted: 0, entriesApplied: 0, requests: 0,
+    raftMessagesIn: 0, raftSendsDropped: 0, repliesDropped: 0,
+  };
+  private readonly cores = new Map<number, ReplicaCore>();
+  private readonly pendingWrites = new Map<number, Map<number, PendingWrite>>();
+  private strongReads: QueuedRead[] = [];
+  /** Outgoing per peer endpoint, flushed as one ring record each. */
+  private readonly raftOut = new Map<number, ReplicaMessage[]>();
+  private readonly replyOut = new Map<number, ReplyMessage[]>();
+  private readonly touched = new Set<number>();
+  private nextTickAtMs: number;
+
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly store: NodeStore,
+    private readonly timing: NodeTiming,
+    private readonly seed: number,
+    nowMs: number,
+  ) {
+    this.nextTickAtMs = nowMs + timing.tickMs;
+    for (const rec of store.groups()) this.startCore(rec);
+  }
+
+  get id(): number {
+    return this.endpoint.id;
+  }
+
+  /** When the next tick is due (the shell sleeps no longer than this). */
+  get nextTickAt(): number {
+    return this.nextTickAtMs;
+  }
+
+  /** One round of work; returns whether anything happened. */
+  round(nowMs: number): boolean {
+    this.counters.rounds++;
+    let worked = false;
+    let ticks = 0;
+    while (nowMs >= this.nextTickAtMs && ticks < MAX_CATCHUP_TICKS) {
+      for (const core of this.cores.values()) core.tick();
+      this.nextTickAtMs += this.timing.tickMs;
+      ticks++;
+    }
+    if (nowMs >= this.nextTickAtMs) this.nextTickAtMs = nowMs + this.timing.tickMs;
+    if (ticks > 0) worked = true;
+
+    for (const peer of this.endpoint.peers) {
+      const n = readMessages(this.endpoint.from(peer), (message) => this.receive(peer, message as Envelope));
+      if (n > 0) worked = true;
+    }
+
+    if (this.processReadies()) worked = true;
+    if (this.strongReads.length > 0) {
+      const reads = this.strongReads;
+      this.strongReads = [];
+      for (const read of reads) this.serveRead(read.router, read.request, true);
+      worked = true;
+    }
+    this.flushReplies();
+    this.wakePeers();
+    return worked;
+  }
+
+  /** The groups' states, for tests and the control plane. */
+  statuses() {
+    return [...this.cores.values()].map((core) => core.status());
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  private startCore(rec: GroupRecord): ReplicaCore {
+    const core = new ReplicaCore({
+      group: rec.group,
+      id: this.id,
+      voters: rec.voters,
+      electionTicks: this.timing.electionTicks,
+      heartbeatTicks: this.timing.heartbeatTicks,
+      leaseTicks: this.timing.leaseTicks,
+      maxAppendBytes: MAX_APPEND_BYTES,
+      maxInflightAppends: MAX_INFLIGHT_APPENDS,
+      random: seededRandom((this.seed ^ Math.imul(rec.group + 1, 0x9e3779b1) ^ this.id) >>> 0),
+      log: this.store.logReader(rec.group),
+      hardState: this.store.hardState(rec.group),
+      applied: this.store.appliedIndex(rec.group),
+    });
+    this.cores.set(rec.group, core);
+    this.pendingWrites.set(rec.group, new Map());
+    return core;
+  }
+
+  private receive(peer: number, envelope: Envelope): void {
+    switch (envelope.k) {
+      case 'raft':
+        for (const message of envelope.msgs as ReplicaMessage[]) {
+          this.counters.raftMessagesIn++;
+          // A message for a group this node no longer (or not yet) hosts is stale: drop it.
+          this.cores.get(message.group)?.step(message);
+        }
+        return;
+      case 'req':
+        for (const request of envelope.reqs) {
+          this.counters.requests++;
+          this.handleRequest(envelope.from, request);
+        }
+        return;
+      case 'rep':
+        return; // nodes send no requests, so they expect no replies
+    }
+  }
+
+  private handleRequest(router: number, request: RequestMessage): void {
+    const body = request.body as NodeRequestBody;
+    if (body.t === 'createGroup') return this.createGroup(router, request, body.rec, body.campaign);
+    if (body.t === 'ping') return this.reply(router, { id: request.id, body: { node: this.id } });
+    const core = this.cores.get(request.group);
+    if (core === undefined) return this.reply(router, { id: request.id, redirect: 'noGroup' });
+    switch (body.t) {
+      case 'write': {
+        const proposal = core.propose(encodeWriteOp(body.op));
+        if ('reason' in proposal) return this.redirect(router, request.id, proposal);
+        this.pendingWrites.get(request.group)!.set(proposal.index, { router, id: request.id, term: proposal.term });
+        return;
+      }
+      case 'get':
+      case 'query':
+      case 'scan': {
+        if (!body.consistent) return this.serveRead(router, request, false);
+        const refusal = core.checkStrongRead();
+        if (refusal !== undefined) return this.redirect(router, request.id, refusal);
+        // Served after this round's apply, from the leader's applied state.
+        this.strongReads.push({ router, request });
+        return;
+      }
+      case 'dropGroup': {
+        this.cores.delete(request.group);
+        for (const pending of this.pendingWrites.get(request.group)!.values()) {
+          this.reply(pending.router, { id: pending.id, redirect: 'noGroup' });
+        }
+        this.pendingWrites.delete(request.group);
+        this.store.dropGroup(request.group);
+        return this.reply(router, { id: request.id, body: { dropped: true } });
+      }
+      case 'status':
+        return this.reply(router, { id: request.id, body: core.status() });
+      case 'serving': {
+        const refusal = core.checkStrongRead();
+        if (refusal !== undefined) return this.redirect(router, request.id, refusal);
+        return this.reply(router, { id: request.id, body: { serving: true } });
+      }
+      case 'digest': {
+        const digest = this.store.groupDigest(request.group);
+        const reply: DigestReply = { applied: core.applied, items: digest.items, crc: digest.crc };
+        return this.reply(router, { id: request.id, body: reply });
+      }
+    }
+  }
+
+  private createGroup(router: number, request: RequestMessage, rec: GroupRecord, campaign: boolean): void {
+    let core = this.cores.get(rec.group);
+    if (core === undefined) {
+      this.store.saveGroup(rec);
+      core = this.startCore(rec);
+      if (campaign) core.campaign();
+    }
+    this.reply(router, { id: request.id, body: { created: true } });
+  }
+
+  private serveRead(router: number, request: RequestMessage, consistent: boolean): void {
+    const body = request.body as NodeRequestBody;
+    // A strong read queued for after the apply re-checks: the lease may have run out.
+    if (consistent) {
+      const core = this.cores.get(request.group);
+      if (core === undefined) return this.reply(router, { id: request.id, redirect: 'noGroup' });
+      const refusal = core.checkStrongRead();
+      if (refusal !== undefined) return this.redirect(router, request.id, refusal);
+    }
+    let result: unknown;
+    if (body.t === 'get') result = this.store.get(request.group, body.req);
+    else if (body.t === 'query') result = this.store.query(request.group, body.req);
+    else if (body.t === 'scan') result = this.store.scan(request.group, body.req);
+    else throw new Error(`serveRead got a ${body.t} request`);
+    this.reply(router, { id: request.id, body: result });
+  }
+
+  private redirect(router: number, id: number, refusal: NotServing): void {
+    switch (refusal.reason) {
+      case 'notLeader':
+        return this.reply(router, { id, redirect: 'notLeader', leader: refusal.leaderHint });
+      case 'leaseNotReady':
+        return this.reply(router, { id, redirect: 'notReady', leader: refusal.leaderHint });
+      case 'tooManyInflight':
+        return this.reply(router, { id, redirect: 'busy' });
+    }
+  }
+
+  /** Steps 1–5 of the Ready contract for every core with work, batched across cores. */
+  private processReadies(): boolean {
+    const readies: Array<[number, ReplicaCore, Ready]> = [];
+    for (const [group, core] of this.cores) if (core.hasReady()) readies.push([group, core, core.ready()]);
+    if (readies.length === 0) return false;
+
+    for (const [, , ready] of readies) for (const message of ready.send) this.queueRaft(message);
+    this.flushRaft();
+
+    const persist: Parameters<NodeStore['persist']>[0] = [];
+    for (const [group, , ready] of readies) {
+      if (ready.entries.length === 0 && ready.hardState === undefined && ready.truncateFrom === undefined) continue;
+      persist.push({
+        group,
+        truncateFrom: ready.truncateFrom,
+        entries: ready.entries,
+        hardState: ready.hardState,
+      });
+      this.counters.entriesPersisted += ready.entries.length;
+    }
+    if (persist.length > 0) {
+      this.store.persist(persist);
+      this.counters.walCommits++;
+    }
+
+    for (const [, , ready] of readies) for (const message of ready.sendAfterPersist) this.queueRaft(message);
+    this.flushRaft();
+
+    const apply: Array<{ group: number; entries: LogEntry[] }> = [];
+    for (const [group, , ready] of readies) {
+      if (ready.committed.length > 0) apply.push({ group, entries: ready.committed });
+    }
+    if (apply.length > 0) {
+      const results = this.store.applyCommitted(apply);
+      for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i]);
+    }
+
+    for (const [, core, ready] of readies) core.advance(ready);
+    return true;
+  }
+
+  private answerWrites(group: number, entries: LogEntry[], results: Array<WriteResult | undefined>): void {
+    const pending = this.pendingWrites.get(group);
+    if (pending === undefined || pending.size === 0) return;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      this.counters.entriesApplied++;
+      const waiter = pending.get(entry.index);
+      if (waiter === undefined) continue;
+      pending.delete(entry.index);
+      if (waiter.term === entry.term) this.reply(waiter.router, { id: waiter.id, body: results[i] });
+      // Another leader's entry took this index: ours was never applied, so a retry is safe.
+      else this.reply(waiter.router, { id: waiter.id, redirect: 'notLeader' });
+    }
+  }
+
+  private queueRaft(message: ReplicaMessage): void {
+    let queue = this.raftOut.get(message.to);
+    if (queue === undefined) {
+      queue = [];
+      this.raftOut.set(message.to, queue);
+    }
+    queue.push(message);
+  }
+
+  /** One record per peer. A full ring never blocks: the messages are dropped and the cores
+   *  told, so they resend from the WAL later (invariant 5). */
+  private flushRaft(): void {
+    for (const [peer, messages] of this.raftOut) {
+      if (messages.length === 0) continue;
+      const envelope: Envelope = { k: 'raft', msgs: messages };
+      if (writeMessage(this.endpoint.to(peer), envelope)) {
+        this.touched.add(peer);
+      } else {
+        this.counters.raftSendsDropped += messages.length;
+        const groups = new Set(messages.map((m) => m.group));
+        for (const group of groups) this.cores.get(group)?.reportUnreachable(peer);
+      }
+      messages.length = 0;
+    }
+  }
+
+  private reply(router: number, reply: ReplyMessage): void {
+    let queue = this.replyOut.get(router);
+    if (queue === undefined) {
+      queue = [];
+      this.replyOut.set(router, queue);
+    }
+    if (queue.length >= MAX_QUEUED_REPLIES) {
+      queue.shift();
+      this.counters.repliesDropped++;
+    }
+    queue.push(reply);
+  }
+
+  /** Replies wait in their queue while a router's ring is full (the router drains fast). */
+  private flushReplies(): void {
+    for (const [router, queue] of this.replyOut) {
+      if (queue.length === 0) continue;
+      const ring = this.endpoint.to(router);
+      let sent = 0;
+      while (sent < queue.length) {
+        let batch = Math.min(queue.length - sent, 256);
+        let ok = false;
+        while (batch > 0) {
+          const envelope: Envelope = { k: 'rep', reps: queue.slice(sent, sent + batch) };
+          if (writeMessage(ring, envelope)) {
+            ok = true;
+            break;
+          }
+          if (batch === 1) break;
+          batch = Math.ceil(batch / 2);
+        }
+        if (!ok) {
+          // One reply that does not fit an empty ring never will: answer with an error instead.
+          if (batch === 1 && ring.isEmpty()) {
+            const tooLarge = queue[sent];
+            queue[sent] = { id: tooLarge.id, error: { name: 'ValidationException', message: 'The response is larger than the transport can carry; ask for less (Limit, ProjectionExpression).' } };
+            continue;
+          }
+          break;
+        }
+        sent += batch;
+      }
+      if (sent > 0) {
+        queue.splice(0, sent);
+        this.touched.add(router);
+      }
+    }
+  }
+
+  private wakePeers(): void {
+    for (const peer of this.touched) this.endpoint.wake(peer);
+    this.touched.clear();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Entry point of a storage-node worker thread: a thin loop around `StorageNode.round()`.
+ * When a round finds nothing to do the thread sleeps on its doorbell with `Atomics.wait`
+ * (blocking is right here: this thread has nothing else to do, and a blocked thread costs
+ * no CPU on a 2-core machine) until a peer rings or the next tick is due. It yields to its
+ * event loop now and then so that lmdb-js's callbacks and `terminate()` get their turn.
+ */
+import { workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { NodeStore } from '../storage/index.js';
+import { Endpoint } from '../transport/fabric.js';
+import { MAX_IDLE_SLEEP_MS, YIELD_EVERY_MS } from './constants.js';
+import { StorageNode } from './storage-node.js';
+import type { NodeWorkerData } from './worker-data.js';
+import { CONTROL_STOP, CONTROL_STATE, NODE_STATE_RUNNING, NODE_STATE_STOPPED } from './worker-data.js';
+
+const data = workerData as NodeWorkerData;
+const control = new Int32Array(data.control);
+const endpoint = new Endpoint(data.fabric, data.nodeId);
+const store = NodeStore.open({ dir: data.dir, durability: data.durability });
+const node = new StorageNode(endpoint, store, data.timing, data.seed, performance.now());
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+async function run(): Promise<void> {
+  Atomics.store(control, CONTROL_STATE, NODE_STATE_RUNNING);
+  Atomics.notify(control, CONTROL_STATE);
+  let lastYield = performance.now();
+  while (Atomics.load(control, CONTROL_STOP) === 0) {
+    const now = performance.now();
+    if (node.round(now)) {
+      if (now - lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+      continue;
+    }
+    const seq = endpoint.bell.prepare();
+    if (endpoint.inboxEmpty() && Atomics.load(control, CONTROL_STOP) === 0) {
+      const sleepMs = Math.min(MAX_IDLE_SLEEP_MS, Math.max(0, node.nextTickAt - performance.now()));
+      if (sleepMs > 0) endpoint.bell.sleep(seq, sleepMs);
+    }
+    endpoint.bell.done();
+    if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
+  }
+  await node.close();
+  Atomics.store(control, CONTROL_STATE, NODE_STATE_STOPPED);
+  Atomics.notify(control, CONTROL_STATE);
+}
+
+await run();

@@ -1,0 +1,119 @@
+/**
+ * The partition map: which replication groups hold which hash range of which table, and
+ * on which nodes. The control plane publishes it on a board (a SharedArrayBuffer under a
+ * seqlock); every router, in any thread, reads it when its version moved, and keeps its
+ * own decoded copy, like DynamoDB's request routers caching partition metadata.
+ */
+import { pack, unpack } from 'msgpackr';
+import type { KeyShape } from '../model/types.js';
+
+export interface PartitionInfo {
+  group: number;
+  /** Inclusive bounds of the partition's slice of the 64-bit hash space, 16 hex digits. */
+  hashStart: string;
+  hashEnd: string;
+  /** Nodes holding a replica; replicas[0] was the first leader. */
+  replicas: number[];
+}
+
+export interface TableRoute {
+  name: string;
+  tableId: number;
+  keyShape: KeyShape;
+  /** Sorted by hashStart, covering the whole hash space without gaps. */
+  partitions: PartitionInfo[];
+}
+
+export interface PartitionMap {
+  version: number;
+  tables: Record<string, TableRoute>;
+}
+
+const HEADER_WORDS = 2; // [seq, length]
+const SEQ = 0;
+const LENGTH = 1;
+const MAX_READ_ATTEMPTS = 1000;
+
+export class PartitionMapBoard {
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
+
+  static allocate(capacityBytes = 4 * 1024 * 1024): SharedArrayBuffer {
+    return new SharedArrayBuffer(HEADER_WORDS * 4 + capacityBytes);
+  }
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.words = new Int32Array(buffer, 0, HEADER_WORDS);
+    this.bytes = new Uint8Array(buffer, HEADER_WORDS * 4);
+  }
+
+  /** Changes whenever the map does: an even number while no write is in progress. */
+  get seq(): number {
+    return Atomics.load(this.words, SEQ);
+  }
+
+  publish(map: PartitionMap): void {
+    const encoded = pack(map);
+    if (encoded.length > this.bytes.length) {
+      throw new RangeError(`partition map of ${encoded.length} bytes exceeds the board's ${this.bytes.length}`);
+    }
+    Atomics.add(this.words, SEQ, 1); // odd: readers retry
+    this.bytes.set(encoded, 0);
+    Atomics.store(this.words, LENGTH, encoded.length);
+    Atomics.add(this.words, SEQ, 1);
+  }
+
+  read(): { seq: number; map: PartitionMap | undefined } {
+    for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
+      const before = Atomics.load(this.words, SEQ);
+      if ((before & 1) === 1) continue;
+      const length = Atomics.load(this.words, LENGTH);
+      const copy = this.bytes.slice(0, length);
+      if (Atomics.load(this.words, SEQ) !== before) continue;
+      return { seq: before, map: length === 0 ? undefined : (unpack(copy) as PartitionMap) };
+    }
+    throw new Error('partition map board: could not read a stable copy');
+  }
+}
+
+/** A router's decoded copy, with the bounds as bigints for routing. */
+export class PartitionMapCache {
+  private seq = -1;
+  private map: PartitionMap = { version: 0, tables: {} };
+  private readonly bounds = new Map<string, bigint[]>();
+
+  constructor(private readonly board: PartitionMapBoard) {}
+
+  current(): PartitionMap {
+    if (this.board.seq !== this.seq) this.refresh();
+    return this.map;
+  }
+
+  table(name: string): TableRoute | undefined {
+    return this.current().tables[name];
+  }
+
+  /** The partition of `table` whose hash range holds `hash`. */
+  partitionFor(table: TableRoute, hash: bigint): PartitionInfo {
+    let starts = this.bounds.get(table.name);
+    if (starts === undefined || starts.length !== table.partitions.length) {
+      starts = table.partitions.map((p) => BigInt('0x' + p.hashStart));
+      this.bounds.set(table.name, starts);
+    }
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= hash) lo = mid;
+      else hi = mid - 1;
+    }
+    return table.partitions[lo];
+  }
+
+  private refresh(): void {
+    const { seq, map } = this.board.read();
+    this.seq = seq;
+    this.map = map ?? { version: 0, tables: {} };
+    this.bounds.clear();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The fabric: every ring and doorbell of a cluster, allocated once by `open()` so that
+ * any router talks to any storage node directly and nodes talk to each other.
+ *
+ * Endpoints are numbered: storage nodes 0..nodes-1, then routers nodes..nodes+routers-1
+ * (router 0, endpoint `nodes`, is the main thread's). There is one single-producer,
+ * single-consumer ring per directed link node→node, router→node and node→router; routers
+ * never talk to each other. Each endpoint has one doorbell: a producer rings the
+ * consumer's doorbell after writing a batch, so a thread with many inbound rings sleeps
+ * on one word.
+ */
+import { Ring } from './ring.js';
+import { Doorbell } from './doorbell.js';
+
+export interface FabricLayout {
+  nodes: number;
+  routers: number;
+  /** Capacity of each node→node ring (bytes, power of two). */
+  nodeRingBytes: number;
+  /** Capacity of each router↔node ring (bytes, power of two). */
+  routerRingBytes: number;
+}
+
+/** Shared memory of the whole fabric: plain SharedArrayBuffers, so it can be handed to
+ *  any thread in workerData once, at start (never per message). */
+export interface FabricBuffers {
+  layout: FabricLayout;
+  /** rings[from][to], undefined where there is no link. */
+  rings: Array<Array<SharedArrayBuffer | undefined>>;
+  bells: SharedArrayBuffer[];
+}
+
+export function endpointCount(layout: FabricLayout): number {
+  return layout.nodes + layout.routers;
+}
+
+export function isNode(layout: FabricLayout, endpoint: number): boolean {
+  return endpoint < layout.nodes;
+}
+
+export function allocateFabric(layout: FabricLayout): FabricBuffers {
+  const n = endpointCount(layout);
+  const rings: Array<Array<SharedArrayBuffer | undefined>> = [];
+  for (let from = 0; from < n; from++) {
+    const row: Array<SharedArrayBuffer | undefined> = [];
+    for (let to = 0; to < n; to++) {
+      const fromNode = isNode(layout, from);
+      const toNode = isNode(layout, to);
+      if (from === to || (!fromNode && !toNode)) row.push(undefined);
+      else row.push(Ring.allocate(fromNode && toNode ? layout.nodeRingBytes : layout.routerRingBytes));
+    }
+    rings.push(row);
+  }
+  const bells: SharedArrayBuffer[] = [];
+  for (let i = 0; i < n; i++) bells.push(Doorbell.allocate());
+  return { layout, rings, bells };
+}
+
+/** One endpoint's view of the fabric: its inbound rings, its outbound rings, its own
+ *  doorbell and the doorbells of its peers. */
+export class Endpoint {
+  readonly id: number;
+  readonly layout: FabricLayout;
+  readonly bell: Doorbell;
+  /** Peers this endpoint has links with, in id order. */
+  readonly peers: number[];
+  private readonly outbound: Array<Ring | undefined>;
+  private readonly inbound: Array<Ring | undefined>;
+  private readonly peerBells: Doorbell[];
+
+  constructor(buffers: FabricBuffers, id: number) {
+    const n = endpointCount(buffers.layout);
+    if (!Number.isInteger(id) || id < 0 || id >= n) throw new RangeError(`endpoint ${id} is not in 0..${n - 1}`);
+    this.id = id;
+    this.layout = buffers.layout;
+    this.bell = new Doorbell(buffers.bells[id]);
+    this.outbound = [];
+    this.inbound = [];
+    this.peerBells = [];
+    this.peers = [];
+    for (let peer = 0; peer < n; peer++) {
+      const out = buffers.rings[id][peer];
+      const inn = buffers.rings[peer][id];
+      this.outbound.push(out === undefined ? undefined : new Ring(out));
+      this.inbound.push(inn === undefined ? undefined : new Ring(inn));
+      this.peerBells.push(new Doorbell(buffers.bells[peer]));
+      if (out !== undefined) this.peers.push(peer);
+    }
+  }
+
+  to(peer: number): Ring {
+    const ring = this.outbound[peer];
+    if (ring === undefined) throw new RangeError(`endpoint ${this.id} has no link to ${peer}`);
+    return ring;
+  }
+
+  from(peer: number): Ring {
+    const ring = this.inbound[peer];
+    if (ring === undefined) throw new RangeError(`endpoint ${this.id} has no link from ${peer}`);
+    return ring;
+  }
+
+  /** Wake `peer` after writing to it (cheap when it is awake). */
+  wake(peer: number): void {
+    this.peerBells[peer].ring();
+  }
+
+  /** True when every inbound ring is empty. */
+  inboxEmpty(): boolean {
+    for (const peer of this.peers) if (!this.inbound[peer]!.isEmpty()) return false;
+    return true;
+  }
+}
