@@ -33,3 +33,5 @@ export const MAX_QUEUED_REPLIES = 100_000;
 export const MAX_IDLE_SLEEP_MS = 50;
 /** A busy node yields to its event loop at least this often. */
 export const YIELD_EVERY_MS = 20;
+/** Most replies in one ring record. */
+export const MAX_REPLIES_PER_RECORD = 256;

@@ -12,11 +12,11 @@ import { ReplicaCore } from '../replication/replica-core.js';
 import type { LogEntry, NotServing, Ready, ReplicaMessage } from '../replication/types.js';
 import { NodeStore, encodeWriteOp, type GroupRecord } from '../storage/index.js';
 import type { WriteResult } from '../storage/operations.js';
-import { readMessages, writeMessage } from '../transport/codec.js';
+import { readMessages, writeBatched } from '../transport/codec.js';
 import type { Endpoint } from '../transport/fabric.js';
 import type { Envelope, ReplyMessage, RequestMessage } from '../transport/protocol.js';
 import {
-  MAX_APPEND_BYTES, MAX_CATCHUP_TICKS, MAX_INFLIGHT_APPENDS, MAX_QUEUED_REPLIES, type NodeTiming,
+  MAX_APPEND_BYTES, MAX_CATCHUP_TICKS, MAX_INFLIGHT_APPENDS, MAX_QUEUED_REPLIES, MAX_REPLIES_PER_RECORD, type NodeTiming,
 } from './constants.js';
 import { seededRandom } from './prng.js';
 import type { DigestReply, NodeRequestBody } from './requests.js';
@@ -57,6 +57,7 @@ export class StorageNode {
   private readonly raftOut = new Map<number, ReplicaMessage[]>();
   private readonly replyOut = new Map<number, ReplyMessage[]>();
   private readonly touched = new Set<number>();
+  private readonly tooLargeReplies: ReplyMessage[] = [];
   private nextTickAtMs: number;
 
   constructor(
@@ -308,19 +309,18 @@ export class StorageNode {
     queue.push(message);
   }
 
-  /** One record per peer. A full ring never blocks: the messages are dropped and the cores
-   *  told, so they resend from the WAL later (invariant 5). */
+  /** As few records per peer as fit. A full ring never blocks: what does not fit is
+   *  dropped and the cores told, so they resend from the WAL later (invariant 5). */
   private flushRaft(): void {
     for (const [peer, messages] of this.raftOut) {
       if (messages.length === 0) continue;
-      const envelope: Envelope = { k: 'raft', msgs: messages };
-      if (writeMessage(this.endpoint.to(peer), envelope)) {
-        this.touched.add(peer);
-      } else {
-        this.counters.raftSendsDropped += messages.length;
-        const groups = new Set(messages.map((m) => m.group));
-        for (const group of groups) this.cores.get(group)?.reportUnreachable(peer);
-      }
+      const unsent = new Set<number>();
+      const sent = writeBatched(this.endpoint.to(peer), messages, (msgs): Envelope => ({ k: 'raft', msgs }), messages.length,
+        (tooLarge) => unsent.add(tooLarge.group));
+      if (sent > 0) this.touched.add(peer);
+      for (let i = sent; i < messages.length; i++) unsent.add(messages[i].group);
+      this.counters.raftSendsDropped += messages.length - sent + unsent.size;
+      for (const group of unsent) this.cores.get(group)?.reportUnreachable(peer);
       messages.length = 0;
     }
   }
@@ -342,35 +342,14 @@ export class StorageNode {
   private flushReplies(): void {
     for (const [router, queue] of this.replyOut) {
       if (queue.length === 0) continue;
-      const ring = this.endpoint.to(router);
-      let sent = 0;
-      while (sent < queue.length) {
-        let batch = Math.min(queue.length - sent, 256);
-        let ok = false;
-        while (batch > 0) {
-          const envelope: Envelope = { k: 'rep', reps: queue.slice(sent, sent + batch) };
-          if (writeMessage(ring, envelope)) {
-            ok = true;
-            break;
-          }
-          if (batch === 1) break;
-          batch = Math.ceil(batch / 2);
-        }
-        if (!ok) {
-          // One reply that does not fit an empty ring never will: answer with an error instead.
-          if (batch === 1 && ring.isEmpty()) {
-            const tooLarge = queue[sent];
-            queue[sent] = { id: tooLarge.id, error: { name: 'ValidationException', message: 'The response is larger than the transport can carry; ask for less (Limit, ProjectionExpression).' } };
-            continue;
-          }
-          break;
-        }
-        sent += batch;
-      }
+      const sent = writeBatched(this.endpoint.to(router), queue, (reps): Envelope => ({ k: 'rep', reps }), MAX_REPLIES_PER_RECORD,
+        // One reply that does not fit a record never will: answer with an error instead.
+        (tooLarge) => this.tooLargeReplies.push({ id: tooLarge.id, error: { name: 'ValidationException', message: 'The response is larger than the transport can carry; ask for less (Limit, ProjectionExpression).' } }));
       if (sent > 0) {
         queue.splice(0, sent);
         this.touched.add(router);
       }
+      if (this.tooLargeReplies.length > 0) queue.unshift(...this.tooLargeReplies.splice(0));
     }
   }
 

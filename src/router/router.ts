@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { DynamoDBError } from '../model/errors.js';
 import type { DynamoDBErrorName } from '../model/errors.js';
-import { readMessages, writeMessage } from '../transport/codec.js';
+import { readMessages, writeBatched } from '../transport/codec.js';
 import type { Endpoint } from '../transport/fabric.js';
 import type { Envelope, ReplyMessage, RequestMessage } from '../transport/protocol.js';
 
@@ -175,34 +175,12 @@ export class Router {
   private flush(): void {
     for (const [node, queue] of this.outbox) {
       if (queue.length === 0) continue;
-      const ring = this.endpoint.to(node);
-      let sent = 0;
-      while (sent < queue.length) {
-        let batch = Math.min(queue.length - sent, MAX_BATCH);
-        let ok = false;
-        while (batch > 0) {
-          const envelope: Envelope = { k: 'req', from: this.endpoint.id, reqs: queue.slice(sent, sent + batch) };
-          if (writeMessage(ring, envelope)) {
-            ok = true;
-            break;
-          }
-          if (batch === 1) break;
-          batch = Math.ceil(batch / 2);
-        }
-        if (!ok) {
-          if (batch === 1 && ring.isEmpty()) {
-            const tooLarge = this.outstanding.get(queue[sent].id);
-            queue.splice(sent, 1);
-            if (tooLarge !== undefined) {
-              this.finish(tooLarge);
-              tooLarge.reject(new DynamoDBError('ValidationException', 'The request is larger than the transport can carry.'));
-            }
-            continue;
-          }
-          break;
-        }
-        sent += batch;
-      }
+      const sent = writeBatched(this.endpoint.to(node), queue, (reqs): Envelope => ({ k: 'req', from: this.endpoint.id, reqs }), MAX_BATCH, (tooLarge) => {
+        const request = this.outstanding.get(tooLarge.id);
+        if (request === undefined) return;
+        this.finish(request);
+        request.reject(new DynamoDBError('ValidationException', 'The request is larger than the transport can carry.'));
+      });
       if (sent > 0) {
         queue.splice(0, sent);
         this.endpoint.wake(node);

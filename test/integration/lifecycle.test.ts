@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -46,8 +47,12 @@ describe('cluster lifecycle', () => {
       await db.close();
       console.log('closed');
     `;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shardbox-exit-'));
+    const file = path.join(dir, 'exit.mjs');
+    writeFileSync(file, script);
     const started = Date.now();
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const child = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });
+    rmSync(dir, { recursive: true, force: true });
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe('closed');
     expect(child.status).toBe(0);
