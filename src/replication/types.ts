@@ -1,0 +1,191 @@
+/**
+ * The contract of `ReplicaCore`: the consensus and log state machine of one replica of
+ * one replication group (one partition). Pure: it never does I/O, reads no clock and draws
+ * no randomness of its own. Time arrives as `tick()` calls, randomness as an injected PRNG,
+ * messages as `step()`, client writes as `propose()`. Everything it wants done comes back
+ * from `ready()`; the shell does it, in order, then calls `advance(ready)`.
+ *
+ * Replica ids are storage-node ids: a group has at most one replica per node.
+ */
+
+/** One log entry. `data` is opaque to the core (the shell encodes a write op there);
+ *  an empty `data` is the no-op a new leader appends to commit an entry of its term. */
+export interface LogEntry {
+  term: number;
+  index: number;
+  data: Uint8Array;
+}
+
+/** What must be durable before a vote or an acknowledgement may leave this replica. */
+export interface HardState {
+  term: number;
+  /** Replica voted for in `term`, or -1. */
+  vote: number;
+  /** Highest index known committed (persisted lazily: it is re-learned from the leader). */
+  commit: number;
+}
+
+/** Read-only access to this replica's durable log (the shell's WAL). Sync on purpose:
+ *  an LMDB read is a memory-mapped lookup. Entries not yet persisted are held by the
+ *  core itself until `advance()`. */
+export interface LogReader {
+  /** Index of the first entry still in the log (after compaction); lastIndex+1 when empty. */
+  firstIndex(): number;
+  /** Index of the last durable entry, 0 when empty. */
+  lastIndex(): number;
+  /** Term of entry `index`; 0 for index 0; undefined when compacted or missing. */
+  term(index: number): number | undefined;
+  /** Entries [lo, hi), stopping early once `maxBytes` of data is reached (at least one). */
+  entries(lo: number, hi: number, maxBytes: number): LogEntry[];
+}
+
+export interface ReplicaConfig {
+  group: number;
+  /** This replica's id (its storage node). */
+  id: number;
+  /** Every voting replica of the group, this one included. */
+  voters: number[];
+  /** Ticks without hearing the leader before a follower suspects it; the actual timeout is
+   *  drawn from [electionTicks, 2*electionTicks) with `random`. */
+  electionTicks: number;
+  /** A leader sends a heartbeat (an empty append) every `heartbeatTicks`. */
+  heartbeatTicks: number;
+  /** Leader lease length; must be < electionTicks so that a lease always expires before
+   *  any replica that acknowledged it can vote for someone else (asserted). */
+  leaseTicks: number;
+  /** Most entries' bytes in one append message. */
+  maxAppendBytes: number;
+  /** Most append messages in flight to one follower before waiting for acks. */
+  maxInflightAppends: number;
+  /** Seeded PRNG, returns [0, 1). */
+  random: () => number;
+  log: LogReader;
+  /** Hard state recovered from storage (term 0, vote -1, commit 0 for a new replica). */
+  hardState: HardState;
+  /** Index of the last entry applied to the B-tree (recovered from the checkpoint). */
+  applied: number;
+}
+
+interface MessageBase {
+  group: number;
+  from: number;
+  to: number;
+  term: number;
+}
+
+/** Leader → follower: entries after (prevIndex, prevTerm), or a heartbeat when empty.
+ *  `sentTick` is the leader's tick when sent; the follower echoes it so the leader can
+ *  date its lease from when it asked, not from when it heard back. */
+export interface AppendMessage extends MessageBase {
+  type: 'append';
+  prevIndex: number;
+  prevTerm: number;
+  entries: LogEntry[];
+  commit: number;
+  sentTick: number;
+  /** Every replica of the group holds entries up to here: the WAL may drop them. */
+  compactable: number;
+}
+
+export interface AppendReplyMessage extends MessageBase {
+  type: 'appendReply';
+  success: boolean;
+  /** On success: the last index this follower now holds durably that matches the leader.
+   *  On failure: a hint, the follower's last index (the leader backs up to it). */
+  matchIndex: number;
+  sentTick: number;
+  /** On failure: the `prevIndex` of the refused append, so the leader can tell a refusal
+   *  of its current probe from a stale or duplicated one. */
+  rejectedIndex?: number;
+}
+
+/** Pre-vote (the paper's gray-failure check): "do you still hear a leader?" Sent with
+ *  term = candidate's term + 1 without changing any state. */
+export interface PreVoteMessage extends MessageBase {
+  type: 'preVote';
+  lastIndex: number;
+  lastTerm: number;
+}
+
+export interface PreVoteReplyMessage extends MessageBase {
+  type: 'preVoteReply';
+  granted: boolean;
+}
+
+export interface VoteMessage extends MessageBase {
+  type: 'vote';
+  lastIndex: number;
+  lastTerm: number;
+  /** Set when the election follows the leader's TimeoutNow (leadership transfer): voters
+   *  grant it even while they still hear that leader (stickiness bypass). */
+  transfer?: boolean;
+}
+
+export interface VoteReplyMessage extends MessageBase {
+  type: 'voteReply';
+  granted: boolean;
+}
+
+/** Leader → chosen follower: campaign now (leadership transfer before a planned stop). */
+export interface TimeoutNowMessage extends MessageBase {
+  type: 'timeoutNow';
+}
+
+export type ReplicaMessage =
+  | AppendMessage
+  | AppendReplyMessage
+  | PreVoteMessage
+  | PreVoteReplyMessage
+  | VoteMessage
+  | VoteReplyMessage
+  | TimeoutNowMessage;
+
+export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+
+/**
+ * What the shell must do, in this order:
+ *  1. send `send` (safe before persisting: e.g. a leader's appends to followers);
+ *  2. persist: truncate the WAL from `truncateFrom` if set, append `entries`, and
+ *     save `hardState` if set, durably (one group commit with every other core's Ready);
+ *  3. send `sendAfterPersist` (acks and votes: never before their data is durable);
+ *  4. apply `committed` in order (each is already durable locally);
+ *  5. call `advance(ready)`.
+ */
+export interface Ready {
+  hardState?: HardState;
+  truncateFrom?: number;
+  entries: LogEntry[];
+  send: ReplicaMessage[];
+  sendAfterPersist: ReplicaMessage[];
+  committed: LogEntry[];
+}
+
+/** Why a proposal or a strong read was refused; the router retries elsewhere or later. */
+export type NotServing =
+  | { reason: 'notLeader'; leaderHint: number | undefined }
+  | { reason: 'leaseNotReady'; leaderHint: number }
+  | { reason: 'tooManyInflight' };
+
+export interface ReplicaStatus {
+  group: number;
+  id: number;
+  role: Role;
+  term: number;
+  leader: number | undefined;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  /** Ticks left on the lease (leader only; 0 when expired). */
+  leaseTicksLeft: number;
+  /** matchIndex per follower (leader only). */
+  progress?: Record<number, {
+    match: number;
+    next: number;
+    state: 'probe' | 'replicate';
+    /** The follower needs entries the WAL already dropped: only a snapshot can help. */
+    needsSnapshot?: boolean;
+  }>;
+  /** Elections this replica started (pre-vote passed) and pre-votes that failed. */
+  electionsStarted: number;
+  preVotesFailed: number;
+}

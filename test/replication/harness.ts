@@ -1,0 +1,423 @@
+/**
+ * A deterministic simulator for ReplicaCore groups (test only). One seed drives everything:
+ * election timeouts, delivery order, drops, duplication, crashes. Every failure message
+ * carries the seed so a run can be replayed exactly.
+ *
+ *   const c = new Cluster({ n: 3, seed: 7 });
+ *   c.campaign(0); c.tick(10);
+ *   c.cutOneWay(0, 1);            // 0's messages to 1 are lost
+ *   c.crash(2); c.restart(2);     // loses what 2 had not persisted
+ */
+import { ReplicaCore } from '../../src/replication/replica-core.js';
+import type {
+  HardState,
+  LogEntry,
+  LogReader,
+  Ready,
+  ReplicaConfig,
+  ReplicaMessage,
+} from '../../src/replication/types.js';
+
+/** splitmix32-ish mulberry32: small, fast, good enough for schedules. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+export const bytes = (s: string): Uint8Array => enc.encode(s);
+export const text = (b: Uint8Array): string => dec.decode(b);
+
+/** The durable part of a replica: a WAL and its hard state. Survives crashes. */
+export class MemLog implements LogReader {
+  /** log[k].index === first + k */
+  log: LogEntry[] = [];
+  first = 1;
+  /** Term of entry first-1 (like the real WAL's compactedTerm). */
+  boundaryTerm = 0;
+  hardState: HardState = { term: 0, vote: -1, commit: 0 };
+  /** Persist calls seen (test introspection). */
+  persists = 0;
+
+  firstIndex(): number {
+    return this.first;
+  }
+  lastIndex(): number {
+    return this.first + this.log.length - 1;
+  }
+  term(index: number): number | undefined {
+    if (index === 0) return 0;
+    if (index === this.first - 1) return this.boundaryTerm;
+    if (index < this.first || index > this.lastIndex()) return undefined;
+    return this.log[index - this.first].term;
+  }
+  entries(lo: number, hi: number, maxBytes: number): LogEntry[] {
+    if (lo < this.first || hi > this.lastIndex() + 1 || lo >= hi) {
+      throw new Error(`MemLog.entries [${lo}, ${hi}) outside [${this.first}, ${this.lastIndex() + 1})`);
+    }
+    const out: LogEntry[] = [];
+    let size = 0;
+    for (let i = lo; i < hi; i++) {
+      const e = this.log[i - this.first];
+      if (out.length > 0 && size + e.data.byteLength > maxBytes) break;
+      out.push(e);
+      size += e.data.byteLength;
+    }
+    return out;
+  }
+  persist(r: Ready): void {
+    this.persists++;
+    if (r.truncateFrom !== undefined) {
+      if (r.truncateFrom < this.first) throw new Error(`MemLog: truncate below first index`);
+      this.log.length = Math.max(0, Math.min(this.log.length, r.truncateFrom - this.first));
+    }
+    for (const e of r.entries) {
+      if (e.index <= this.lastIndex()) this.log.length = e.index - this.first; // overwrite
+      if (e.index !== this.lastIndex() + 1) throw new Error(`MemLog: gap, appending ${e.index} after ${this.lastIndex()}`);
+      this.log.push(e);
+    }
+    if (r.hardState) this.hardState = { ...r.hardState };
+  }
+  compact(firstIndex: number): void {
+    if (firstIndex <= this.first) return;
+    this.boundaryTerm = this.term(firstIndex - 1)!;
+    this.log = this.log.slice(firstIndex - this.first);
+    this.first = firstIndex;
+  }
+}
+
+export interface ClusterOptions {
+  n?: number;
+  seed: number;
+  electionTicks?: number;
+  heartbeatTicks?: number;
+  leaseTicks?: number;
+  maxAppendBytes?: number;
+  maxInflightAppends?: number;
+  /** Deliver queued messages in random order (default: FIFO). */
+  reorder?: boolean;
+  /** Chance each delivery is lost / duplicated. */
+  dropRate?: number;
+  dupRate?: number;
+  /** Chance a Ready stays half-done (sent, not yet persisted) until a later step. */
+  delayPersistRate?: number;
+  /** Run safety checks after every event (default true). */
+  check?: boolean;
+}
+
+interface Envelope {
+  msg: ReplicaMessage;
+}
+
+export class SimNode {
+  readonly storage = new MemLog();
+  core: ReplicaCore | undefined;
+  /** The state machine: data of applied entries, by index-1 (rebuilt after restart). */
+  applied: LogEntry[] = [];
+  /** Index just before applied[0]. */
+  appliedBase = 0;
+  /** A Ready whose `send` went out but that is not yet persisted (lost on crash). */
+  pending: Ready | undefined;
+  /** Proposals this node made and their (index, term), to tell acknowledged writes. */
+  proposals = new Map<number, number>();
+  constructor(readonly id: number) {}
+  get alive(): boolean {
+    return this.core !== undefined;
+  }
+}
+
+export class SafetyError extends Error {}
+
+export class Cluster {
+  readonly seed: number;
+  readonly rand: () => number;
+  readonly nodes: SimNode[];
+  readonly opts: Required<Omit<ClusterOptions, 'seed'>>;
+  queue: Envelope[] = [];
+  private blocked = new Set<string>();
+  /** Global record of what was applied at each index (safety: one entry per index). */
+  readonly appliedAt = new Map<number, { term: number; data: string }>();
+  /** Highest index acknowledged to a client (applied by its proposer, same term). */
+  maxAckedIndex = 0;
+  readonly leaderOfTerm = new Map<number, number>();
+  private knownLeaders = new Set<string>();
+  now = 0;
+  delivered = 0;
+  dropped = 0;
+
+  constructor(options: ClusterOptions) {
+    this.seed = options.seed;
+    this.rand = mulberry32(options.seed);
+    this.opts = {
+      n: options.n ?? 3,
+      electionTicks: options.electionTicks ?? 10,
+      heartbeatTicks: options.heartbeatTicks ?? 2,
+      leaseTicks: options.leaseTicks ?? 8,
+      maxAppendBytes: options.maxAppendBytes ?? 64 * 1024,
+      maxInflightAppends: options.maxInflightAppends ?? 4,
+      reorder: options.reorder ?? false,
+      dropRate: options.dropRate ?? 0,
+      dupRate: options.dupRate ?? 0,
+      delayPersistRate: options.delayPersistRate ?? 0,
+      check: options.check ?? true,
+    };
+    this.nodes = [];
+    for (let i = 0; i < this.opts.n; i++) {
+      const node = new SimNode(i);
+      this.nodes.push(node);
+      this.start(node);
+    }
+  }
+
+  fail(message: string): never {
+    throw new SafetyError(`[seed ${this.seed}, tick ${this.now}] ${message}`);
+  }
+
+  // ------------------------------------------------------------ access
+
+  core(i: number): ReplicaCore {
+    const c = this.nodes[i].core;
+    if (c === undefined) this.fail(`node ${i} is down`);
+    return c;
+  }
+  leaders(): number[] {
+    return this.nodes.filter((n) => n.core?.role === 'leader').map((n) => n.id);
+  }
+  /** The one leader of the highest term, if any. */
+  leader(): number | undefined {
+    let best: SimNode | undefined;
+    for (const n of this.nodes) {
+      if (n.core?.role === 'leader' && (best === undefined || n.core.term > best.core!.term)) best = n;
+    }
+    return best?.id;
+  }
+  electionsStarted(): number {
+    let sum = 0;
+    for (const n of this.nodes) sum += n.core?.status().electionsStarted ?? 0;
+    return sum;
+  }
+  appliedData(i: number): string[] {
+    return this.nodes[i].applied.filter((e) => e.data.byteLength > 0).map((e) => text(e.data));
+  }
+
+  // ------------------------------------------------------------ faults
+
+  cut(a: number, b: number): void {
+    this.cutOneWay(a, b);
+    this.cutOneWay(b, a);
+  }
+  cutOneWay(from: number, to: number): void {
+    this.blocked.add(`${from}>${to}`);
+  }
+  isolate(i: number): void {
+    for (const n of this.nodes) if (n.id !== i) this.cut(i, n.id);
+  }
+  heal(): void {
+    this.blocked.clear();
+  }
+  isCut(from: number, to: number): boolean {
+    return this.blocked.has(`${from}>${to}`);
+  }
+
+  /** Stops node i: what it had not persisted (a half-done Ready) is lost. */
+  crash(i: number): void {
+    const node = this.nodes[i];
+    node.core = undefined;
+    node.pending = undefined;
+    node.applied = [];
+    node.proposals.clear();
+  }
+
+  restart(i: number): void {
+    const node = this.nodes[i];
+    if (node.alive) this.fail(`restart of running node ${i}`);
+    this.start(node);
+  }
+
+  private start(node: SimNode): void {
+    const o = this.opts;
+    const config: ReplicaConfig = {
+      group: 1,
+      id: node.id,
+      voters: [...Array(o.n).keys()],
+      electionTicks: o.electionTicks,
+      heartbeatTicks: o.heartbeatTicks,
+      leaseTicks: o.leaseTicks,
+      maxAppendBytes: o.maxAppendBytes,
+      maxInflightAppends: o.maxInflightAppends,
+      random: mulberry32((this.seed * 31 + node.id * 1000003 + this.now) >>> 0),
+      log: node.storage,
+      hardState: { ...node.storage.hardState },
+      // The state machine is in memory here: it is rebuilt from the WAL after a restart.
+      applied: node.storage.first - 1,
+    };
+    node.core = new ReplicaCore(config);
+    node.applied = [];
+    node.appliedBase = config.applied;
+  }
+
+  // ------------------------------------------------------------ driving
+
+  campaign(i: number): void {
+    this.core(i).campaign();
+    this.process(i);
+  }
+
+  propose(i: number, data: string): ReturnType<ReplicaCore['propose']> {
+    const r = this.core(i).propose(bytes(data));
+    if (!('reason' in r)) this.nodes[i].proposals.set(r.index, r.term);
+    this.process(i);
+    return r;
+  }
+
+  transfer(from: number, to: number): void {
+    this.core(from).transferLeadership(to);
+    this.process(from);
+  }
+
+  /** `count` ticks; after each, every live node ticks and (unless `deliver` is false)
+   *  queued messages are delivered until the network is quiet. */
+  tick(count = 1, deliver = true): void {
+    for (let t = 0; t < count; t++) {
+      this.tickOnce();
+      if (deliver) this.deliverAll();
+    }
+  }
+
+  tickOnce(): void {
+    this.now++;
+    for (const n of this.nodes) {
+      if (!n.core) continue;
+      n.core.tick();
+      this.process(n.id);
+    }
+    if (this.opts.check) this.checkLeases();
+  }
+
+  deliverAll(maxMessages = 100_000): void {
+    let k = 0;
+    while (this.queue.length > 0) {
+      if (++k > maxMessages) this.fail('network does not quiesce');
+      this.deliverOne();
+    }
+  }
+
+  /** Delivers one queued message (random pick when reordering). */
+  deliverOne(): boolean {
+    if (this.queue.length === 0) return false;
+    const k = this.opts.reorder ? Math.floor(this.rand() * this.queue.length) : 0;
+    const [env] = k === 0 ? [this.queue.shift()!] : this.queue.splice(k, 1);
+    const m = env.msg;
+    const target = this.nodes[m.to];
+    if (!target.core || this.isCut(m.from, m.to) || this.rand() < this.opts.dropRate) {
+      this.dropped++;
+      return true;
+    }
+    if (this.rand() < this.opts.dupRate) this.queue.push({ msg: m });
+    this.delivered++;
+    target.core.step(m);
+    this.process(m.to);
+    return true;
+  }
+
+  /** Finishes every half-done Ready. */
+  persistAll(): void {
+    for (const n of this.nodes) if (n.pending) this.finishReady(n);
+    for (const n of this.nodes) this.process(n.id);
+  }
+
+  /** Runs node i's Ready loop: send, persist, send-after-persist, apply, advance. */
+  process(i: number): void {
+    const node = this.nodes[i];
+    if (node.pending && this.rand() >= this.opts.delayPersistRate) this.finishReady(node);
+    while (!node.pending && node.core?.hasReady()) {
+      const r = node.core.ready();
+      for (const m of r.send) this.queue.push({ msg: m });
+      node.pending = r;
+      if (this.opts.delayPersistRate > 0 && this.rand() < this.opts.delayPersistRate) break;
+      this.finishReady(node);
+    }
+    if (this.opts.check) this.checkLeaders();
+  }
+
+  private finishReady(node: SimNode): void {
+    const r = node.pending!;
+    const core = node.core!;
+    node.pending = undefined;
+    node.storage.persist(r);
+    for (const m of r.sendAfterPersist) this.queue.push({ msg: m });
+    for (const e of r.committed) this.apply(node, e);
+    core.advance(r);
+  }
+
+  private apply(node: SimNode, e: LogEntry): void {
+    const expected = node.appliedBase + node.applied.length + 1;
+    if (e.index !== expected) this.fail(`node ${node.id} applied index ${e.index}, expected ${expected}`);
+    if (node.storage.term(e.index) !== e.term) {
+      this.fail(`node ${node.id} applied ${e.index}@${e.term} which is not durable in its WAL`);
+    }
+    node.applied.push(e);
+    const data = text(e.data);
+    const seen = this.appliedAt.get(e.index);
+    if (seen === undefined) this.appliedAt.set(e.index, { term: e.term, data });
+    else if (seen.term !== e.term || seen.data !== data) {
+      this.fail(`node ${node.id} applied ${e.index}@${e.term} "${data}", another replica applied ${e.index}@${seen.term} "${seen.data}"`);
+    }
+    if (e.data.byteLength > 0 && node.proposals.get(e.index) === e.term) {
+      this.maxAckedIndex = Math.max(this.maxAckedIndex, e.index);
+    }
+  }
+
+  // ------------------------------------------------------------ safety checks
+
+  /** At most one leader per term; a new leader holds every entry anyone applied. */
+  checkLeaders(): void {
+    for (const n of this.nodes) {
+      const c = n.core;
+      if (c?.role !== 'leader') continue;
+      const prev = this.leaderOfTerm.get(c.term);
+      if (prev !== undefined && prev !== n.id) this.fail(`two leaders in term ${c.term}: ${prev} and ${n.id}`);
+      const key = `${c.term}/${n.id}`;
+      if (this.knownLeaders.has(key)) continue;
+      this.leaderOfTerm.set(c.term, n.id);
+      this.knownLeaders.add(key);
+      for (const [index, entry] of this.appliedAt) {
+        if (index < n.storage.first) continue;
+        if (c.termAt(index) !== entry.term) {
+          this.fail(`leader ${n.id} of term ${c.term} lacks committed entry ${index}@${entry.term} (has ${c.termAt(index)})`);
+        }
+      }
+    }
+  }
+
+  /** Ticks are in lockstep here, so leases must never overlap, and a replica serving
+   *  strong reads must have committed every write acknowledged anywhere. */
+  checkLeases(): void {
+    let serving: number | undefined;
+    for (const n of this.nodes) {
+      const c = n.core;
+      if (!c || c.checkStrongRead() !== undefined) continue;
+      if (serving !== undefined) this.fail(`both ${serving} and ${n.id} hold a valid lease`);
+      serving = n.id;
+      if (c.commit < this.maxAckedIndex) {
+        this.fail(`${n.id} serves strong reads at commit ${c.commit} but write ${this.maxAckedIndex} was acknowledged`);
+      }
+    }
+  }
+
+  /** Every live replica applied the same prefix (compare data at shared indexes). */
+  checkConverged(): void {
+    const live = this.nodes.filter((n) => n.alive);
+    const commit = Math.max(...live.map((n) => n.core!.commit));
+    for (const n of live) {
+      if (n.core!.applied !== commit) this.fail(`node ${n.id} applied ${n.core!.applied}, group commit is ${commit}`);
+    }
+  }
+}
