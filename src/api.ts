@@ -34,10 +34,12 @@ import {
 } from './model/validate.js';
 import { DEFAULT_TIMING, type NodeTiming } from './node/constants.js';
 import type { DigestReply, NodeRequestBody } from './node/requests.js';
+import type { NodeStats } from './node/storage-node.js';
 import type { Durability } from './node/worker-data.js';
 import type { ReplicaStatus } from './replication/types.js';
 import { PartitionMapBoard, PartitionMapCache, type PartitionInfo, type TableRoute } from './router/partition-map.js';
 import { Router, type RouterOptions, type Target } from './router/router.js';
+import { encodeWriteOp } from './storage/codec.js';
 import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
 import { allocateFabric, Endpoint, type FabricBuffers } from './transport/fabric.js';
 
@@ -267,7 +269,7 @@ export class ItemOperations {
   }
 
   private async write(route: TableRoute, op: WriteOp): Promise<WriteResult> {
-    const body: NodeRequestBody = { t: 'write', op };
+    const body: NodeRequestBody = { t: 'write', entry: encodeWriteOp(op) };
     const result = (await this.router.request(this.leaderTarget(route, op.key), body, false)) as WriteResult;
     if (!result.ok) throw fromErrorShape(result.error);
     return result;
@@ -765,6 +767,13 @@ export class ShardBox extends ItemOperations {
         ? (this.control(node, partition.group, { t: 'digest' }) as Promise<DigestReply>)
         : Promise.resolve(undefined))),
     })));
+  }
+
+  /** Counters of every live storage node: rounds, group commits, store and ring statistics. */
+  async nodeStats(): Promise<Array<NodeStats | undefined>> {
+    return Promise.all(Array.from({ length: this.options.nodes }, (_, node) => this.supervisor.isAlive(node)
+      ? (this.control(node, 0, { t: 'stats' }) as Promise<NodeStats>)
+      : Promise.resolve(undefined)));
   }
 
   /** Crash a storage node's thread (`worker.terminate()` at whatever instant it is in). */

@@ -23,9 +23,6 @@ export const DEFAULT_TIMING: NodeTiming = {
 export const MAX_APPEND_BYTES = 256 * 1024;
 /** Most append messages in flight to one follower. */
 export const MAX_INFLIGHT_APPENDS = 64;
-/** After a long pause (GC, a paused thread), tick at most this many times at once: ticks
- *  are logical, and a flood of them would expire every timer at once. */
-export const MAX_CATCHUP_TICKS = 5;
 /** Replies kept for a router whose ring is full before the oldest are dropped (the router
  *  times out and retries). */
 export const MAX_QUEUED_REPLIES = 100_000;
@@ -35,3 +32,8 @@ export const MAX_IDLE_SLEEP_MS = 50;
 export const YIELD_EVERY_MS = 20;
 /** Most replies in one ring record. */
 export const MAX_REPLIES_PER_RECORD = 256;
+/** The B-tree (applied with noSync) is made durable this often when something was
+ *  applied, so the WAL below the checkpoint may be dropped (ms). */
+export const CHECKPOINT_INTERVAL_MS = 1000;
+/** ...or after this many applied entries, whichever comes first. */
+export const CHECKPOINT_ENTRIES = 50_000;

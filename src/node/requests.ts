@@ -5,12 +5,14 @@
  */
 import type { GroupRecord } from '../storage/index.js';
 import type {
-  GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteOp, WriteResult,
+  GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult,
 } from '../storage/operations.js';
 import type { ReplicaStatus } from '../replication/types.js';
 
 export type NodeRequestBody =
-  | { t: 'write'; op: WriteOp }
+  /** A write, already encoded as its log entry's data (`encodeWriteOp`) by the api: the
+   *  leader proposes these bytes as they are, with no decode or re-encode on its thread. */
+  | { t: 'write'; entry: Uint8Array }
   | { t: 'get'; consistent: boolean; req: GetRequest }
   | { t: 'query'; consistent: boolean; req: QueryRequest }
   | { t: 'scan'; consistent: boolean; req: ScanRequest }
@@ -23,7 +25,9 @@ export type NodeRequestBody =
    *  until a new partition is ready). */
   | { t: 'serving' }
   /** Answered by any live node: is the thread up? */
-  | { t: 'ping' };
+  | { t: 'ping' }
+  /** The node's counters (rounds, group commits, ring and store statistics). */
+  | { t: 'stats' };
 
 export type WriteReply = WriteResult;
 export type GetReply = GetResult;
