@@ -776,18 +776,30 @@ export class ShardBox extends ItemOperations {
       : Promise.resolve(undefined)));
   }
 
-  /** Crash a storage node's thread (`worker.terminate()` at whatever instant it is in). */
-  async killNode(node: number): Promise<void> {
-    this.checkNode(node);
-    await this.supervisor.kill(node);
-  }
-
-  /** Start a stopped or killed node again; it recovers from its own LMDB files. */
-  async restartNode(node: number): Promise<void> {
-    this.checkNode(node);
-    if (this.supervisor.isAlive(node)) await this.supervisor.stop(node);
-    await this.supervisor.start(node);
-  }
+  /** Fault injection, for tests and experiments. */
+  readonly faults = {
+    /** Crash a storage node's thread (`worker.terminate()` at whatever instant it is in). */
+    kill: async (node: number): Promise<void> => {
+      this.checkNode(node);
+      await this.supervisor.kill(node);
+    },
+    /** Start a stopped or killed node again; it recovers from its own LMDB files. */
+    restart: async (node: number): Promise<void> => {
+      this.checkNode(node);
+      if (this.supervisor.isAlive(node)) await this.supervisor.stop(node);
+      await this.supervisor.start(node);
+    },
+    /** Flip a byte in `rate` (0..1) of the ring records node `from` sends node `to`, after
+     *  their CRC32C is computed: the receiver must drop them and the protocol recover.
+     *  `rate` 0 heals the link. */
+    corrupt: async (from: number, to: number, rate: number, seed = 1): Promise<void> => {
+      this.checkNode(from);
+      this.checkNode(to);
+      if (from === to) throw new RangeError('faults.corrupt: from and to must be different nodes');
+      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new RangeError(`faults.corrupt: rate must be from 0 to 1 (got ${String(rate)})`);
+      await this.control(from, 0, { t: 'corruptLink', peer: to, rate, seed });
+    },
+  };
 
   isNodeAlive(node: number): boolean {
     return this.supervisor.isAlive(node);

@@ -27,7 +27,10 @@ export type NodeRequestBody =
   /** Answered by any live node: is the thread up? */
   | { t: 'ping' }
   /** The node's counters (rounds, group commits, ring and store statistics). */
-  | { t: 'stats' };
+  | { t: 'stats' }
+  /** Fault injection: flip a byte in this fraction of the records this node writes to
+   *  `peer`, after their checksum is computed (0 heals the link). */
+  | { t: 'corruptLink'; peer: number; rate: number; seed: number };
 
 export type WriteReply = WriteResult;
 export type GetReply = GetResult;

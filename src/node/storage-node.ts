@@ -229,6 +229,10 @@ export class StorageNode {
     if (body.t === 'createGroup') return this.createGroup(router, request, body.rec, body.campaign);
     if (body.t === 'ping') return this.reply(router, { id: request.id, body: { node: this.id } });
     if (body.t === 'stats') return this.reply(router, { id: request.id, body: this.stats() });
+    if (body.t === 'corruptLink') {
+      this.endpoint.to(body.peer).corruptNextWrites(body.rate, seededRandom(body.seed));
+      return this.reply(router, { id: request.id, body: { corrupting: body.rate } });
+    }
     const core = this.cores.get(request.group);
     if (core === undefined) return this.reply(router, { id: request.id, redirect: 'noGroup' });
     switch (body.t) {

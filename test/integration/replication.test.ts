@@ -118,7 +118,7 @@ describe('replication on real threads', () => {
     const before = await cluster.replicaStatus('load');
     const victim = 0;
     const ledByVictim = before.filter(({ replicas, partition }) => replicas[partition.replicas.indexOf(victim)]?.role === 'leader').map(({ partition }) => partition.group);
-    await cluster.killNode(victim);
+    await cluster.faults.kill(victim);
     killed = true;
     await new Promise((resolve) => setTimeout(resolve, 3000));
     stop = true;
@@ -138,7 +138,7 @@ describe('replication on real threads', () => {
     await expectReplicasIdentical(cluster, 'load');
 
     // The killed node restarts from its own files, catches up, and holds the same data.
-    await cluster.restartNode(victim);
+    await cluster.faults.restart(victim);
     await cluster.putItem({ TableName: 'load', Item: { id: { S: 'after-restart' } } });
     for (let attempt = 0; attempt < 100; attempt++) {
       const digests = await cluster.replicaDigests('load');
@@ -169,6 +169,29 @@ describe('replication on real threads', () => {
     }
     const scan = await db.scan({ TableName: 'durable', Select: 'COUNT', ConsistentRead: true });
     expect(scan.Count).toBe(499);
+  });
+
+  it('drops ring records whose checksum fails, and the protocol recovers them', async () => {
+    db = await openCluster({ durability: 'async' });
+    const cluster = db;
+    await createHashTable(cluster, 'corrupt');
+    for (let from = 0; from < 3; from++) {
+      for (let to = 0; to < 3; to++) if (from !== to) await cluster.faults.corrupt(from, to, 0.05, 100 + from * 3 + to);
+    }
+    await inParallel(3000, 32, async (i) => {
+      await cluster.putItem({ TableName: 'corrupt', Item: { id: { S: `c${i}` }, n: { N: String(i) } } });
+    });
+    for (let from = 0; from < 3; from++) {
+      for (let to = 0; to < 3; to++) if (from !== to) await cluster.faults.corrupt(from, to, 0);
+    }
+    const stats = await cluster.nodeStats();
+    const corrupt = stats.reduce((sum, node) => sum + Object.values(node!.inboundRings).reduce((s, ring) => s + ring.corruptRecords, 0), 0);
+    expect(corrupt, 'records dropped for a bad checksum').toBeGreaterThan(0);
+    for (let i = 0; i < 3000; i += 97) {
+      const { Item } = await cluster.getItem({ TableName: 'corrupt', Key: { id: { S: `c${i}` } }, ConsistentRead: true });
+      expect(Item).toEqual({ id: { S: `c${i}` }, n: { N: String(i) } });
+    }
+    await expectReplicasIdentical(cluster, 'corrupt');
   });
 
   it('eventually consistent reads are served by any replica', async () => {
