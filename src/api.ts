@@ -28,6 +28,7 @@ import { readCapacityUnits, writeCapacityUnits } from './model/capacity.js';
 import { DynamoDBError, fromErrorShape, validationError } from './model/errors.js';
 import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from './model/hash.js';
 import { itemSize, validateItemSize } from './model/item-size.js';
+import { encodeItemKeyWithHash } from './model/key-encoding.js';
 import type { AttributeValue, Item, KeyShape } from './model/types.js';
 import {
   extractKey, keyShapeFrom, normalizeAttributeValue, normalizeItem, validateAttributeValue, validateItem, validateItemKeyAttributes, validateKey, validateTableName,
@@ -258,19 +259,20 @@ export class ItemOperations {
     return route;
   }
 
-  private leaderTarget(route: TableRoute, key: Item): Target {
-    const partition = this.routes.partitionFor(route, partitionHash(key[route.keyShape.hashName]));
-    return { mode: 'leader', group: partition.group, replicas: partition.replicas };
-  }
-
   private readTarget(route: TableRoute, key: Item, consistent: boolean): Target {
     const partition = this.routes.partitionFor(route, partitionHash(key[route.keyShape.hashName]));
     return { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
   }
 
+  /** Routes a write to its partition's leader. The partition key is hashed once, here:
+   *  the same hash goes into the item's B-tree key, carried in the log entry. */
   private async write(route: TableRoute, op: WriteOp): Promise<WriteResult> {
+    const hash = partitionHash(op.key[route.keyShape.hashName]);
+    op.itemKey = encodeItemKeyWithHash(route.tableId, hash, route.keyShape, op.key);
+    const partition = this.routes.partitionFor(route, hash);
     const body: NodeRequestBody = { t: 'write', entry: encodeWriteOp(op) };
-    const result = (await this.router.request(this.leaderTarget(route, op.key), body, false)) as WriteResult;
+    const target: Target = { mode: 'leader', group: partition.group, replicas: partition.replicas };
+    const result = (await this.router.request(target, body, false)) as WriteResult;
     if (!result.ok) throw fromErrorShape(result.error);
     return result;
   }

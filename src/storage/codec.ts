@@ -89,11 +89,13 @@ export interface RawWriteOp {
   itemBytes: Uint8Array | undefined;
   /** update: the update expression. */
   update: UpdateAst | undefined;
+  /** The B-tree key, when the api computed it. */
+  itemKey: Uint8Array | undefined;
 }
 
 /**
  * Entry data of a write: msgpack array
- * [version, type, tableId, key, returnValues, flags, condition|null, payload]
+ * [version, type, tableId, key, returnValues, flags, condition|null, payload, itemKey|null]
  * where payload is the encoded item (put), the UpdateAst (update) or null (delete).
  */
 export function encodeWriteOp(op: WriteOp): Uint8Array {
@@ -110,12 +112,13 @@ export function encodeWriteOp(op: WriteOp): Uint8Array {
     op.returnOldOnConditionFailure ? 1 : 0,
     op.condition ?? null,
     payload,
+    op.itemKey ?? null,
   ]);
 }
 
 export function decodeRawWriteOp(data: Uint8Array): RawWriteOp {
   const a = unpackr.unpack(plainView(data)) as unknown[];
-  if (!Array.isArray(a) || a[0] !== OP_FORMAT_VERSION || a.length !== 8) {
+  if (!Array.isArray(a) || a[0] !== OP_FORMAT_VERSION || a.length !== 9) {
     throw new Error(`decodeWriteOp: unknown write-op format (version ${Array.isArray(a) ? String(a[0]) : typeof a})`);
   }
   const type = OP_TYPES[a[1] as number];
@@ -130,6 +133,7 @@ export function decodeRawWriteOp(data: Uint8Array): RawWriteOp {
     condition: (a[6] ?? undefined) as ConditionAst | undefined,
     itemBytes: type === 'put' ? (a[7] as Uint8Array) : undefined,
     update: type === 'update' ? (a[7] as UpdateAst) : undefined,
+    itemKey: (a[8] ?? undefined) as Uint8Array | undefined,
   };
 }
 

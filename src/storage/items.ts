@@ -159,7 +159,7 @@ export class ItemStore {
     if (op.tableId !== rec.tableId) {
       return fail(new DynamoDBError('InternalServerError', `write for table ${op.tableId} reached group ${rec.group} of table ${rec.tableId}`));
     }
-    const key = encodeItemKey(rec.tableId, rec.keyShape, op.key);
+    const key = op.itemKey ?? encodeItemKey(rec.tableId, rec.keyShape, op.key);
     switch (op.type) {
       case 'put': {
         // Fast path: no condition and no old image wanted → store the leader's bytes as they are.

@@ -19,6 +19,9 @@ interface WriteBase {
   returnValues: ReturnValues;
   /** ReturnValuesOnConditionCheckFailure = ALL_OLD. */
   returnOldOnConditionFailure?: boolean;
+  /** The item's B-tree key (`encodeItemKey`), computed once by the api, which hashed the
+   *  partition key to route the write anyway; replicas then need not hash it again. */
+  itemKey?: Uint8Array;
 }
 
 export interface PutOp extends WriteBase { type: 'put'; item: Item }
