@@ -1,0 +1,40 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The README's examples run as written: each ```js readme-example block is run as a
+ *  module inside the repository (so `import ... from 'shardbox'` resolves to this package). */
+describe('README', () => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const examples = [...readme.matchAll(/```js readme-example\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+  it('has examples', () => {
+    expect(examples.length).toBeGreaterThan(0);
+  });
+
+  examples.forEach((code, i) => {
+    it(`example ${i + 1} runs as written and prints what its comments say`, () => {
+      const dir = mkdtempSync(path.join(root, '.readme-example-'));
+      try {
+        const file = path.join(dir, 'example.mjs');
+        writeFileSync(file, code);
+        const run = spawnSync(process.execPath, [file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+        // Each `console.log(x); // expected` line states what it prints.
+        const expected = [...code.matchAll(/console\.log\(.*\);\s*\/\/\s*(.*)$/gm)].map((m) => m[1].trim());
+        expect(normalize(run.stdout)).toBe(normalize(expected.join(' ')));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+function normalize(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
