@@ -11,6 +11,7 @@ import type { NodeTiming } from '../node/constants.js';
 import {
   CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS, NODE_STATE_RUNNING, type Durability, type NodeWorkerData,
 } from '../node/worker-data.js';
+import { Doorbell } from '../transport/doorbell.js';
 import type { FabricBuffers } from '../transport/fabric.js';
 
 /** How long a graceful stop may take before the thread is terminated (ms). */
@@ -82,6 +83,9 @@ export class Supervisor {
       exited: new Promise((resolve) => {
         worker.once('error', (error) => {
           failed = error;
+          // A node that dies of an error (an invariant check, a corrupt WAL) says so loudly;
+          // the cluster goes on without it, as it would without a crashed machine.
+          if (thread.alive) process.emitWarning(`storage node ${node} stopped: ${error.stack ?? error.message}`, 'ShardBoxNodeFailure');
         });
         worker.once('exit', (code) => {
           thread.alive = false;
@@ -125,8 +129,6 @@ export class Supervisor {
   }
 
   private wakeNode(node: number): void {
-    const bell = new Int32Array(this.config.fabric.bells[node]);
-    Atomics.add(bell, 0, 1);
-    Atomics.notify(bell, 0);
+    new Doorbell(this.config.fabric.bells[node]).ring();
   }
 }
