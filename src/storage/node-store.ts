@@ -62,6 +62,7 @@ export class NodeStore {
   private readonly data: ItemStore;
   private readonly ranges = new Map<number, GroupRange>();
   private readonly checkpointed = new Map<number, number>();
+  private readonly durability: 'sync' | 'async';
   private closed = false;
 
   private constructor(opts: NodeStoreOptions) {
@@ -70,6 +71,7 @@ export class NodeStore {
     }
     if (typeof opts.dir !== 'string' || opts.dir === '') throw new Error('options.dir must be a directory path');
     mkdirSync(opts.dir, { recursive: true });
+    this.durability = opts.durability;
     this.wal = new Wal(join(opts.dir, 'wal'), opts.durability, this.stats);
     this.data = new ItemStore(join(opts.dir, 'data'), { useWritemap: opts.useWritemap ?? true }, this.stats);
     for (const rec of this.wal.groups()) {
@@ -187,7 +189,11 @@ export class NodeStore {
     this.assertOpen();
     const applied = this.data.appliedIndexes();
     const dropped = this.wal.droppedGroups().map((r) => r.group);
-    await this.data.sync();
+    // With durability 'async' nothing is synced, the WAL included: a committed noSync
+    // transaction survives a crash of the process (it is in the OS page cache), which is
+    // all 'async' promises, so the B-tree needs no flush before the WAL is dropped. A
+    // flush would only stall the writers (msync of a write-mapped B-tree blocks them).
+    if (this.durability === 'sync') await this.data.sync();
     if (this.closed) return;
     const hosted = new Map<number, number>();
     for (const [group, idx] of applied) {
