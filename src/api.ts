@@ -157,14 +157,14 @@ function consumed(table: string, units: number, mode: ReturnConsumedCapacity | u
   return { TableName: table, CapacityUnits: units };
 }
 
-function checkReturnValues(value: unknown, allowed: readonly ReturnValues[], operation: string): ReturnValues {
+function checkReturnValues(value: unknown, allowed: readonly ReturnValues[]): ReturnValues {
   if (value === undefined) return 'NONE';
   const all = ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'];
   if (typeof value !== 'string' || !all.includes(value)) {
     throw validationError(`1 validation error detected: Value '${String(value)}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]`);
   }
   if (!allowed.includes(value as ReturnValues)) {
-    throw validationError(`ReturnValues can only be ${allowed.slice(1).join(' or ')} or NONE${operation === 'UpdateItem' ? '' : ''}`);
+    throw validationError(`ReturnValues can only be ${allowed.slice(1).join(' or ')} or NONE`);
   }
   return value as ReturnValues;
 }
@@ -289,7 +289,7 @@ export class ItemOperations {
     validateItem(input.Item);
     validateItemKeyAttributes(input.Item, route.keyShape);
     const size = validateItemSize(input.Item);
-    const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'], 'PutItem');
+    const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
     const ctx = expressionContext(input, input.ConditionExpression !== undefined);
     const condition = this.condition(input, ctx);
     checkAllPlaceholdersUsed(ctx);
@@ -304,7 +304,7 @@ export class ItemOperations {
   async deleteItem(input: DeleteItemInput): Promise<DeleteItemOutput> {
     const route = this.route(input.TableName);
     const key = this.checkKey(input.Key, route.keyShape);
-    const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'], 'DeleteItem');
+    const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
     const ctx = expressionContext(input, input.ConditionExpression !== undefined);
     const condition = this.condition(input, ctx);
     checkAllPlaceholdersUsed(ctx);
@@ -319,7 +319,7 @@ export class ItemOperations {
   async updateItem(input: UpdateItemInput): Promise<UpdateItemOutput> {
     const route = this.route(input.TableName);
     const key = this.checkKey(input.Key, route.keyShape);
-    const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'], 'UpdateItem');
+    const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW']);
     checkNotMixed(
       { AttributeUpdates: input.AttributeUpdates, Expected: input.Expected },
       { UpdateExpression: input.UpdateExpression, ConditionExpression: input.ConditionExpression },
