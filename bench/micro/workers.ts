@@ -4,11 +4,11 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Doorbell } from '../../src/transport/doorbell.js';
-import { Ring } from '../../src/transport/ring.js';
+import { Ring, type RingBuffer } from '../../src/transport/ring.js';
 
 export type WorkerRole =
-  | { role: 'ring-producer'; ring: SharedArrayBuffer; bell: SharedArrayBuffer; space: SharedArrayBuffer; start: SharedArrayBuffer; records: number; recordBytes: number }
-  | { role: 'ring-consumer'; ring: SharedArrayBuffer; bell: SharedArrayBuffer; space: SharedArrayBuffer; records: number }
+  | { role: 'ring-producer'; ring: RingBuffer; bell: SharedArrayBuffer; space: SharedArrayBuffer; start: SharedArrayBuffer; records: number; recordBytes: number }
+  | { role: 'ring-consumer'; ring: RingBuffer; bell: SharedArrayBuffer; space: SharedArrayBuffer; records: number }
   | { role: 'pm-producer'; port: MessagePort; messages: number; messageBytes: number; window: number }
   | { role: 'pm-consumer'; port: MessagePort; messages: number; ackEvery: number }
   | { role: 'ring-echo'; inbound: SharedArrayBuffer; outbound: SharedArrayBuffer; bell: SharedArrayBuffer; replyBell: SharedArrayBuffer }
@@ -48,7 +48,7 @@ function ringProducer(d: Extract<WorkerRole, { role: 'ring-producer' }>): void {
     space.sleep(s, WAIT_MS);
     space.done();
   }
-  parentPort!.postMessage({ sent, fullSleeps });
+  parentPort!.postMessage({ sent, fullSleeps, crcPath: ring.crcPath });
 }
 
 function ringConsumer(d: Extract<WorkerRole, { role: 'ring-consumer' }>): void {
@@ -76,7 +76,7 @@ function ringConsumer(d: Extract<WorkerRole, { role: 'ring-consumer' }>): void {
     bell.sleep(s, WAIT_MS);
     bell.done();
   }
-  parentPort!.postMessage({ got, sum, sleeps, done: performance.now() + performance.timeOrigin });
+  parentPort!.postMessage({ got, sum, sleeps, crcPath: ring.crcPath, done: performance.now() + performance.timeOrigin });
 }
 
 function pmProducer(d: Extract<WorkerRole, { role: 'pm-producer' }>): void {

@@ -9,7 +9,7 @@
  * consumer's doorbell after writing a batch, so a thread with many inbound rings sleeps
  * on one word.
  */
-import { Ring } from './ring.js';
+import { Ring, type RingBuffer } from './ring.js';
 import { Doorbell } from './doorbell.js';
 
 export interface FabricLayout {
@@ -21,12 +21,13 @@ export interface FabricLayout {
   routerRingBytes: number;
 }
 
-/** Shared memory of the whole fabric: plain SharedArrayBuffers, so it can be handed to
- *  any thread in workerData once, at start (never per message). */
+/** Shared memory of the whole fabric, handed to any thread in workerData once, at start
+ *  (never per message). Each ring is a shared WebAssembly.Memory, so that every thread
+ *  that holds it checksums records in place with the WebAssembly CRC32C. */
 export interface FabricBuffers {
   layout: FabricLayout;
   /** rings[from][to], undefined where there is no link. */
-  rings: Array<Array<SharedArrayBuffer | undefined>>;
+  rings: Array<Array<RingBuffer | undefined>>;
   bells: SharedArrayBuffer[];
 }
 
@@ -40,14 +41,14 @@ export function isNode(layout: FabricLayout, endpoint: number): boolean {
 
 export function allocateFabric(layout: FabricLayout): FabricBuffers {
   const n = endpointCount(layout);
-  const rings: Array<Array<SharedArrayBuffer | undefined>> = [];
+  const rings: Array<Array<RingBuffer | undefined>> = [];
   for (let from = 0; from < n; from++) {
-    const row: Array<SharedArrayBuffer | undefined> = [];
+    const row: Array<RingBuffer | undefined> = [];
     for (let to = 0; to < n; to++) {
       const fromNode = isNode(layout, from);
       const toNode = isNode(layout, to);
       if (from === to || (!fromNode && !toNode)) row.push(undefined);
-      else row.push(Ring.allocate(fromNode && toNode ? layout.nodeRingBytes : layout.routerRingBytes));
+      else row.push(Ring.allocateMemory(fromNode && toNode ? layout.nodeRingBytes : layout.routerRingBytes));
     }
     rings.push(row);
   }

@@ -66,17 +66,17 @@ describe('Ring', () => {
 
   it('refuses when full without blocking, then accepts after reads', () => {
     const ring = new Ring(Ring.allocate(1024));
-    const p = payloadOf(0, 100); // 112-byte records
+    const p = payloadOf(0, 96); // 112-byte records (16-byte header)
     let n = 0;
     while (ring.tryWrite(p, 1)) n++;
     expect(n).toBe(9); // 9 * 112 = 1008 <= 1024
-    expect(ring.reserve(100)).toBeUndefined();
+    expect(ring.reserve(96)).toBeUndefined();
     expect(ring.stats().writesRefused).toBe(2);
     expect(ring.read(() => {}, 1)).toBe(1);
     expect(ring.tryWrite(p, 1)).toBe(true); // wraps: 16 bytes at the end are too short
     let got = 0;
     ring.read((q) => {
-      expect(q.length).toBe(100);
+      expect(q.length).toBe(96);
       got++;
     });
     expect(got).toBe(9);
@@ -117,9 +117,10 @@ describe('Ring', () => {
     ring.tryWrite(payloadOf(0, 50), 1);
     ring.tryWrite(payloadOf(1, 50), 1);
     ring.tryWrite(payloadOf(2, 50), 1);
-    // Flip one payload byte of record 1 (records are 64 bytes apart: 12 + 50 -> 64).
+    // Flip one payload byte of record 1 (records are 72 bytes apart: 16 + 50 -> 72).
+    expect(RECORD_HEADER_BYTES).toBe(16);
     const bytes = new Uint8Array(ring.sab, RING_CONTROL_BYTES);
-    bytes[64 + RECORD_HEADER_BYTES + 10] ^= 0x40;
+    bytes[72 + RECORD_HEADER_BYTES + 10] ^= 0x40;
     const got: number[] = [];
     ring.read((p) => got.push(p[0]));
     expect(got).toEqual([payloadOf(0, 1)[0], payloadOf(2, 1)[0]]);
