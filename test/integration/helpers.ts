@@ -1,16 +1,7 @@
 import { ShardBox, type ShardBoxOptions } from '../../src/index.js';
 
-/** A seeded PRNG for tests (mulberry32); print the seed in failure messages. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32); print the seed in failure messages. */
+export { seededRandom as prng } from '../../src/node/prng.js';
 
 export function seedFromEnv(fallback: number): number {
   const env = process.env.SHARDBOX_SEED;

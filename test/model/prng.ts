@@ -1,3 +1,5 @@
+import { seededRandom } from '../../src/node/prng.js';
+
 /** A small seeded PRNG (mulberry32) for property tests; print the seed on failure. */
 export interface Rng {
   readonly seed: number;
@@ -7,14 +9,7 @@ export interface Rng {
 }
 
 export function makeRng(seed: number = (Date.now() ^ (process.pid << 8)) >>> 0): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return {
     seed,
     next,

@@ -17,18 +17,11 @@ import type {
   ReplicaConfig,
   ReplicaMessage,
 } from '../../src/replication/types.js';
+import { seededRandom as mulberry32 } from '../../src/node/prng.js';
 
-/** splitmix32-ish mulberry32: small, fast, good enough for schedules. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32): small, fast, good enough for schedules. */
+export { mulberry32 };
+
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
