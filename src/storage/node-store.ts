@@ -1,9 +1,10 @@
 /**
  * NodeStore: everything one storage node keeps on disk, used synchronously from that
- * node's worker thread. Two LMDB environments under `dir`:
+ * node's worker thread. Under `dir`:
  *
- *  - `dir/wal`  — the durability point: WAL records, hard states, group records
- *                 (see wal.ts). 'sync' syncs every commit; 'async' is noSync.
+ *  - `dir/wal/` — the durability point: append-only segment files holding WAL records,
+ *                 hard states, group records (see wal.ts). 'sync' fdatasyncs every
+ *                 persist (one write + one sync per batch); 'async' never syncs.
  *  - `dir/data` — the items B-tree and each group's applied index (see items.ts), always
  *                 noSync (+ useWritemap by default: measured faster, see the report in
  *                 test/storage/bench.test.ts), made durable by `checkpoint()`.
@@ -34,9 +35,9 @@ export interface NodeStoreOptions {
 }
 
 export interface NodeStoreStats {
-  /** WAL transactions committed (each is one sync in 'sync' mode). */
+  /** WAL batches written (each persist is one write, and one sync in 'sync' mode). */
   walCommits: number;
-  /** Bytes of WAL records written (key + header + data). */
+  /** Bytes written to WAL segments (record headers + payloads). */
   walBytes: number;
   walEntries: number;
   walChecksumFailures: number;
@@ -148,7 +149,7 @@ export class NodeStore {
     return this.wal.logReader(group);
   }
 
-  /** One WAL transaction (one sync) for the whole batch; each record truncates first. */
+  /** One WAL write (and one sync) for the whole batch; each record truncates first. */
   persist(batch: PersistRecord[]): void {
     this.assertOpen();
     if (batch.length === 0) return;
@@ -182,7 +183,8 @@ export class NodeStore {
   /**
    * Makes the data env durable: notes every group's applied index, runs mdb_env_sync on
    * a libuv thread (the worker keeps serving meanwhile), then records those indexes as
-   * checkpointed, durably in the WAL env, and clears drop tombstones that are now moot.
+   * checkpointed in the WAL (durable with its next sync, and always before a WAL segment
+   * that only they free is deleted), and clears drop tombstones that are now moot.
    * Concurrent calls share nothing; each is correct on its own.
    */
   async checkpoint(): Promise<void> {
@@ -249,8 +251,13 @@ export class NodeStore {
     await Promise.all([this.wal.close(), this.data.close()]);
   }
 
-  /** For tests: the raw WAL database (to corrupt a record on purpose). */
-  get rawWalDb(): Wal['logDb'] {
-    return this.wal.logDb;
+  /** For tests and tools: the directory of the WAL's segment files. */
+  get walDir(): string {
+    return this.wal.path;
+  }
+
+  /** For tests and tools: the WAL's segment numbers on disk, oldest first. */
+  walSegments(): number[] {
+    return this.wal.segmentNumbers();
   }
 }

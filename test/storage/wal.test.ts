@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TempDirs, SHAPE_SN, groupRec } from './helpers.js';
-import { WalChecksumError, walKey, encodeWalValue } from '../../src/storage/wal.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WalChecksumError } from '../../src/storage/wal.js';
+import { findEntryRecord, flipByte } from './wal-files.js';
 import type { LogEntry } from '../../src/replication/types.js';
 
 const tmp = new TempDirs();
@@ -126,25 +129,30 @@ describe('WAL', () => {
     let s = tmp.open(dir);
     s.saveGroup(groupRec(1, 7, SHAPE_SN));
     s.persist([{ group: 1, entries: range(1, 5, 1) }]);
+    s.persist([{ group: 1, entries: range(6, 6, 1) }]);
     // Flip one data byte of entry 3, keeping the stored CRC.
-    const good = encodeWalValue(1, raw(3, 1).data);
-    const bad = good.slice();
-    bad[10] ^= 0x40;
-    s.rawWalDb.putSync(walKey(1, 3), bad);
+    const seg = join(s.walDir, `segment-${s.walSegments().at(-1)}.log`);
+    const at = findEntryRecord(readFileSync(seg), 1, 3);
+    flipByte(seg, at + 12 + 16 + 5);
     const log = s.logReader(1);
-    expect(() => log.entries(1, 6, 1 << 20)).toThrow(WalChecksumError);
+    // A read stops before it (what precedes comes back), a read starting at it throws.
+    expect(log.entries(1, 6, 1 << 20).map((e) => e.index)).toEqual([1, 2]);
     expect(s.stats.walChecksumFailures).toBe(1);
+    expect(() => log.entries(3, 6, 1 << 20)).toThrow(WalChecksumError);
+    expect(s.stats.walChecksumFailures).toBe(2);
     expect(log.entries(4, 6, 1 << 20).map((e) => e.index)).toEqual([4, 5]);
     await s.close();
-    // After reopen the term cache only covers the last entry: term(3) reads the record.
+    // On reopen the scan finds it (counted once), never applies it, and reads of it throw.
     s = tmp.open(dir);
-    expect(() => s.logReader(1).term(3)).toThrow(/checksum mismatch: group 1 index 3/);
-    expect(s.logReader(1).term(2)).toBe(1);
     expect(s.stats.walChecksumFailures).toBe(1);
-    // A torn header is caught too.
-    s.rawWalDb.putSync(walKey(1, 2), new Uint8Array([1, 2, 3]));
-    expect(() => s.logReader(1).term(2)).toThrow(WalChecksumError);
-    expect(s.stats.walChecksumFailures).toBe(2);
+    expect(() => s.logReader(1).term(3)).toThrow(/checksum mismatch: group 1 index 3/);
+    expect(() => s.logReader(1).entries(3, 4, 1 << 20)).toThrow(WalChecksumError);
+    expect(s.logReader(1).term(2)).toBe(1);
+    expect([s.logReader(1).firstIndex(), s.logReader(1).lastIndex()]).toEqual([1, 6]);
+    expect(s.logReader(1).entries(4, 7, 1 << 20)).toEqual(range(4, 6, 1));
+    // A leader overwriting the bad entry heals it.
+    s.persist([{ group: 1, entries: range(3, 3, 2) }]);
+    expect(s.logReader(1).entries(1, 4, 1 << 20)).toEqual([raw(1, 1), raw(2, 1), raw(3, 2)]);
   });
 
   it('dropGroup removes the WAL and hard state of that group only', async () => {
@@ -163,7 +171,6 @@ describe('WAL', () => {
     expect(s.groups().map((g) => g.group)).toEqual([2]);
     expect(s.logReader(2).lastIndex()).toBe(4);
     expect(s.hardState(2)).toEqual({ term: 1, vote: 2, commit: 2 });
-    expect([...s.rawWalDb.getKeys({ start: walKey(1, 0), end: walKey(2, 0) })]).toEqual([]);
     s.saveGroup(groupRec(1, 7, SHAPE_SN, FULL_HALF_LO, FULL_HALF_HI));
     expect(s.hardState(1)).toEqual({ term: 0, vote: -1, commit: 0 });
     expect(s.logReader(1).lastIndex()).toBe(0);
