@@ -69,10 +69,13 @@ function unflattenItem(flat: unknown[]): Item {
 
 // ---- write ops -------------------------------------------------------------------------
 
-const OP_FORMAT_VERSION = 1;
+const OP_FORMAT_VERSION = 2;
 const OP_TYPES = ['put', 'delete', 'update'] as const;
 const RETURN_VALUES: readonly ReturnValues[] = ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'];
 const RETURN_VALUES_INDEX: Record<string, number> = Object.fromEntries(RETURN_VALUES.map((r, i) => [r, i]));
+const FLAG_RETURN_OLD_ON_FAILURE = 1;
+const FLAG_CONDITION = 2;
+const OP_HEADER_BYTES = 10;
 
 /**
  * A write op as the apply path sees it: a put keeps its item ENCODED (the bytes the
@@ -81,7 +84,8 @@ const RETURN_VALUES_INDEX: Record<string, number> = Object.fromEntries(RETURN_VA
 export interface RawWriteOp {
   type: 'put' | 'delete' | 'update';
   tableId: number;
-  key: Item;
+  /** The key attributes; decoded only when apply needs them (not for a plain put). */
+  readonly key: Item;
   condition: ConditionAst | undefined;
   returnValues: ReturnValues;
   returnOldOnConditionFailure: boolean;
@@ -94,46 +98,71 @@ export interface RawWriteOp {
 }
 
 /**
- * Entry data of a write: msgpack array
- * [version, type, tableId, key, returnValues, flags, condition|null, payload, itemKey|null]
- * where payload is the encoded item (put), the UpdateAst (update) or null (delete).
+ * Entry data of a write. A fixed binary head that the apply of a plain put reads without
+ * any decoding, then a msgpack tail with what only some writes need:
+ *   u8 version | u8 type | u8 returnValues | u8 flags | u32 tableId | u16 itemKey length
+ *   | itemKey | u32 item length | encoded item (put) | msgpack [key, condition, update]
  */
 export function encodeWriteOp(op: WriteOp): Uint8Array {
   const typeCode = op.type === 'put' ? 0 : op.type === 'delete' ? 1 : 2;
   const rv = RETURN_VALUES_INDEX[op.returnValues];
   if (rv === undefined) throw new Error(`encodeWriteOp: unknown returnValues ${String(op.returnValues)}`);
-  const payload = op.type === 'put' ? encodeItem(op.item) : op.type === 'update' ? op.update : null;
-  return packr.pack([
-    OP_FORMAT_VERSION,
-    typeCode,
-    op.tableId,
-    op.key,
-    rv,
-    op.returnOldOnConditionFailure ? 1 : 0,
-    op.condition ?? null,
-    payload,
-    op.itemKey ?? null,
-  ]);
+  const itemKey = op.itemKey ?? EMPTY;
+  if (itemKey.length > 0xffff) throw new Error('encodeWriteOp: item key too long');
+  const item = op.type === 'put' ? encodeItem(op.item) : EMPTY;
+  const tail = packr.pack([op.key, op.condition ?? null, op.type === 'update' ? op.update : null]);
+  const out = new Uint8Array(OP_HEADER_BYTES + itemKey.length + 4 + item.length + tail.length);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  out[0] = OP_FORMAT_VERSION;
+  out[1] = typeCode;
+  out[2] = rv;
+  out[3] = (op.returnOldOnConditionFailure ? FLAG_RETURN_OLD_ON_FAILURE : 0) | (op.condition !== undefined ? FLAG_CONDITION : 0);
+  view.setUint32(4, op.tableId);
+  view.setUint16(8, itemKey.length);
+  let at = OP_HEADER_BYTES;
+  out.set(itemKey, at);
+  at += itemKey.length;
+  view.setUint32(at, item.length);
+  at += 4;
+  out.set(item, at);
+  out.set(tail, at + item.length);
+  return out;
 }
 
+const EMPTY = new Uint8Array(0);
+
 export function decodeRawWriteOp(data: Uint8Array): RawWriteOp {
-  const a = unpackr.unpack(plainView(data)) as unknown[];
-  if (!Array.isArray(a) || a[0] !== OP_FORMAT_VERSION || a.length !== 9) {
-    throw new Error(`decodeWriteOp: unknown write-op format (version ${Array.isArray(a) ? String(a[0]) : typeof a})`);
+  if (data.length < OP_HEADER_BYTES + 4 || data[0] !== OP_FORMAT_VERSION) {
+    throw new Error(`decodeWriteOp: unknown write-op format (version ${data[0]})`);
   }
-  const type = OP_TYPES[a[1] as number];
-  const returnValues = RETURN_VALUES[a[4] as number];
+  const type = OP_TYPES[data[1]];
+  const returnValues = RETURN_VALUES[data[2]];
   if (type === undefined || returnValues === undefined) throw new Error('decodeWriteOp: corrupt write op');
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const flags = data[3];
+  const keyLength = view.getUint16(8);
+  let at = OP_HEADER_BYTES;
+  const itemKey = keyLength === 0 ? undefined : data.subarray(at, at + keyLength);
+  at += keyLength;
+  const itemLength = view.getUint32(at);
+  at += 4;
+  const itemBytes = type === 'put' ? data.subarray(at, at + itemLength) : undefined;
+  const tailBytes = data.subarray(at + itemLength);
+  const hasCondition = (flags & FLAG_CONDITION) !== 0;
+  let tail: [Item, ConditionAst | null, UpdateAst | null] | undefined;
+  const decodeTail = () => (tail ??= unpackr.unpack(plainView(tailBytes)) as [Item, ConditionAst | null, UpdateAst | null]);
   return {
     type,
-    tableId: a[2] as number,
-    key: a[3] as Item,
+    tableId: view.getUint32(4),
+    get key() {
+      return decodeTail()[0];
+    },
     returnValues,
-    returnOldOnConditionFailure: a[5] === 1,
-    condition: (a[6] ?? undefined) as ConditionAst | undefined,
-    itemBytes: type === 'put' ? (a[7] as Uint8Array) : undefined,
-    update: type === 'update' ? (a[7] as UpdateAst) : undefined,
-    itemKey: (a[8] ?? undefined) as Uint8Array | undefined,
+    returnOldOnConditionFailure: (flags & FLAG_RETURN_OLD_ON_FAILURE) !== 0,
+    condition: hasCondition ? (decodeTail()[1] ?? undefined) : undefined,
+    itemBytes,
+    update: type === 'update' ? (decodeTail()[2] ?? undefined) : undefined,
+    itemKey,
   };
 }
 
@@ -142,6 +171,7 @@ export function decodeWriteOp(data: Uint8Array): WriteOp {
   const base = {
     tableId: r.tableId,
     key: r.key,
+    ...(r.itemKey !== undefined ? { itemKey: r.itemKey } : {}),
     returnValues: r.returnValues,
     ...(r.condition !== undefined ? { condition: r.condition } : {}),
     ...(r.returnOldOnConditionFailure ? { returnOldOnConditionFailure: true } : {}),
