@@ -92,8 +92,9 @@ export const throughputSection: BenchSection = {
       { metric: 'ring 1 KB one-way, SAB (tryWrite copy + CRC both sides)', value: r, unit: 'rec/s', target: 'ref 2-4M', note: 'median of 3 x 1M records, 1 MiB ring, worker->worker; workers hold only the SAB: JS CRC' },
       { metric: 'ring 1 KB one-way, wasm Memory (CRC in place)', value: rm, unit: 'rec/s', target: 'ref 2-4M', note: 'same, both workers hold the Ring.allocateMemory Memory' },
       { metric: 'postMessage 1 KB ArrayBuffer (copied)', value: p, unit: 'msg/s', target: 'ref ~0.4M', note: 'median of 3 x 200k, window 4096' },
-      { metric: 'ring (SAB) / postMessage throughput', value: r / p, unit: '×', target: '≥ 5×', pass: r / p >= 5 },
-      { metric: 'ring (Memory) / postMessage throughput', value: rm / p, unit: '×', target: '≥ 5×', pass: rm / p >= 5 },
+      // The fabric allocates rings as shared WebAssembly.Memory: that row is the target's.
+      { metric: 'ring (SAB only, JS CRC) / postMessage throughput', value: r / p, unit: '×', note: 'reference: a thread that holds only the SharedArrayBuffer' },
+      { metric: 'ring (Memory, as the fabric) / postMessage throughput', value: rm / p, unit: '×', target: '≥ 5×', pass: rm / p >= 5 },
     ];
   },
 };
