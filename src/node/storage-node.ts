@@ -61,7 +61,7 @@ export class StorageNode {
   private readonly cores = new Map<number, ReplicaCore>();
   private readonly pendingWrites = new Map<number, Map<number, PendingWrite>>();
   private strongReads: QueuedRead[] = [];
-  /** Outgoing per peer endpoint, flushed as one ring record each. */
+  /** Outgoing per peer endpoint, flushed once per round in as few ring records as fit. */
   private readonly raftOut = new Map<number, ReplicaMessage[]>();
   private readonly replyOut = new Map<number, ReplyMessage[]>();
   private readonly touched = new Set<number>();
@@ -168,11 +168,6 @@ export class StorageNode {
       rings[peer] = { records: ring.recordsRead, corruptRecords: ring.corruptRecords, resyncs: ring.resyncs };
     }
     return { node: this.id, ...this.counters, store: { ...this.store.stats }, inboundRings: rings };
-  }
-
-  /** The groups' states, for tests and the control plane. */
-  statuses() {
-    return [...this.cores.values()].map((core) => core.status());
   }
 
   /** A clean stop leaves the B-tree durable, so a restart has no WAL to replay. */
@@ -348,7 +343,10 @@ export class StorageNode {
     }
     if (apply.length > 0) {
       const results = this.store.applyCommitted(apply);
-      for (const { entries } of apply) this.appliedSinceCheckpoint += entries.length;
+      for (const { entries } of apply) {
+        this.appliedSinceCheckpoint += entries.length;
+        this.counters.entriesApplied += entries.length;
+      }
       for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i]);
     }
 
@@ -361,7 +359,6 @@ export class StorageNode {
     if (pending === undefined || pending.size === 0) return;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
-      this.counters.entriesApplied++;
       const waiter = pending.get(entry.index);
       if (waiter === undefined) continue;
       pending.delete(entry.index);
