@@ -120,6 +120,9 @@ export class Router {
   /** The control plane saw `node` die: fail or move what waits on it now, not at timeout. */
   nodeDown(node: number): void {
     this.downNodes.add(node);
+    // Requests not yet written to its ring never reach it: a restarted node must not
+    // apply a write its caller was told had an unknown outcome long before.
+    this.outbox.delete(node);
     for (const request of this.outstanding.values()) {
       if (request.inFlight && request.node === node) this.lost(request, performance.now(), `node ${node} stopped`);
     }
@@ -146,7 +149,6 @@ export class Router {
     const candidates = live.length > 0 ? live : target.replicas;
     if (target.mode === 'any') return candidates[(this.anyCursor++ + attempt) % candidates.length];
     const leader = this.leaders.get(target.group);
-    if (leader !== undefined && attempt === 0 && !this.downNodes.has(leader)) return leader;
     if (leader !== undefined && !this.downNodes.has(leader)) return leader;
     return candidates[attempt % candidates.length];
   }
@@ -269,7 +271,8 @@ export class Router {
       case 'notLeader':
         if (reply.leader !== undefined && reply.leader !== request.node) {
           this.leaders.set(request.target.group, reply.leader);
-          return this.retry(request, now, 0, reply.leader);
+          // Follow a hint at once, but back off if hints keep bouncing (stale during an election).
+          return this.retry(request, now, request.attempts > 3 ? this.backoff(request) : 0, reply.leader);
         }
         this.leaders.delete(request.target.group);
         return this.retry(request, now, this.backoff(request), undefined);
