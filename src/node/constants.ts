@@ -34,6 +34,6 @@ export const YIELD_EVERY_MS = 20;
 export const MAX_REPLIES_PER_RECORD = 256;
 /** The B-tree (applied with noSync) is made durable this often when something was
  *  applied, so the WAL below the checkpoint may be dropped (ms). */
-export const CHECKPOINT_INTERVAL_MS = 5000;
+export const CHECKPOINT_INTERVAL_MS = 2000;
 /** ...or after this many applied entries, whichever comes first. */
-export const CHECKPOINT_ENTRIES = 200_000;
+export const CHECKPOINT_ENTRIES = 100_000;
