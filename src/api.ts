@@ -749,24 +749,23 @@ export class ShardBox extends ItemOperations {
   }
 
   /** Replication state of every replica of a table's partitions, for tests and tools. */
-  async replicaStatus(tableName: string): Promise<Array<{ partition: PartitionInfo; replicas: Array<ReplicaStatus | undefined> }>> {
-    const meta = this.meta(tableName);
-    return Promise.all(meta.partitions.map(async (partition) => ({
-      partition,
-      replicas: await Promise.all(partition.replicas.map((node) => this.supervisor.isAlive(node)
-        ? (this.control(node, partition.group, { t: 'status' }) as Promise<ReplicaStatus>)
-        : Promise.resolve(undefined))),
-    })));
+  replicaStatus(tableName: string): Promise<Array<{ partition: PartitionInfo; replicas: Array<ReplicaStatus | undefined> }>> {
+    return this.askReplicas<ReplicaStatus>(tableName, { t: 'status' });
   }
 
   /** Per replica: applied index, item count and checksum of a partition's data, to show
    *  that replicas that applied the same log hold the same data. */
-  async replicaDigests(tableName: string): Promise<Array<{ partition: PartitionInfo; replicas: Array<DigestReply | undefined> }>> {
+  replicaDigests(tableName: string): Promise<Array<{ partition: PartitionInfo; replicas: Array<DigestReply | undefined> }>> {
+    return this.askReplicas<DigestReply>(tableName, { t: 'digest' });
+  }
+
+  /** Asks every live replica of every partition of a table; undefined for a dead node. */
+  private async askReplicas<T>(tableName: string, body: NodeRequestBody): Promise<Array<{ partition: PartitionInfo; replicas: Array<T | undefined> }>> {
     const meta = this.meta(tableName);
     return Promise.all(meta.partitions.map(async (partition) => ({
       partition,
       replicas: await Promise.all(partition.replicas.map((node) => this.supervisor.isAlive(node)
-        ? (this.control(node, partition.group, { t: 'digest' }) as Promise<DigestReply>)
+        ? (this.control(node, partition.group, body) as Promise<T>)
         : Promise.resolve(undefined))),
     })));
   }

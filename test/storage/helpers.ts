@@ -40,17 +40,8 @@ export class TempDirs {
   }
 }
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32). */
+export { seededRandom as prng } from '../../src/node/prng.js';
 
 export function entry(index: number, op: WriteOp | undefined, term = 1): LogEntry {
   return { term, index, data: op === undefined ? new Uint8Array(0) : encodeWriteOp(op) };

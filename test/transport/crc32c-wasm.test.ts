@@ -10,17 +10,8 @@ import {
 } from '../../src/transport/crc32c-wasm.js';
 import { Ring, RING_CONTROL_BYTES } from '../../src/transport/ring.js';
 import type { WasmMemory } from '../../src/transport/wasm-api.js';
-import { mulberry32, testSeed } from './prng.js';
+import { crc32cReference as reference, mulberry32, testSeed } from './prng.js';
 
-/** Bit-at-a-time reference, straight from the definition. */
-function reference(bytes: Uint8Array, start: number, end: number, seed = 0): number {
-  let c = ~seed >>> 0;
-  for (let i = start; i < end; i++) {
-    c ^= bytes[i];
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
 
 const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => WasmMemory } }).WebAssembly;
 

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { crc32c, crc32cWords } from '../../src/transport/crc32c.js';
-import { mulberry32, testSeed } from './prng.js';
+import { crc32cReference as reference, mulberry32, testSeed } from './prng.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 
-/** Bit-at-a-time reference, straight from the definition. */
-function reference(bytes: Uint8Array, start: number, end: number, seed = 0): number {
-  let c = ~seed >>> 0;
-  for (let i = start; i < end; i++) {
-    c ^= bytes[i];
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
 
 describe('crc32c', () => {
   it('matches the standard check value and RFC 3720 vectors', () => {
