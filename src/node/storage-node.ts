@@ -29,6 +29,15 @@ interface PendingWrite {
   term: number;
 }
 
+type Readies = Array<[group: number, core: ReplicaCore, ready: Ready]>;
+
+/** A WAL batch written and being synced, and the Readies that wait for it. */
+interface Unsynced {
+  readies: Readies;
+  synced: boolean;
+  done: Promise<void>;
+}
+
 interface QueuedRead {
   router: number;
   request: RequestMessage;
@@ -70,6 +79,9 @@ export class StorageNode {
   private appliedSinceCheckpoint = 0;
   private lastCheckpointMs: number;
   private checkpoint: 'idle' | 'running' | 'done' = 'idle';
+  private unsynced: Unsynced | undefined;
+  /** A failed WAL sync: the node cannot know what is durable, so it stops (fsyncgate). */
+  private failure: Error | undefined;
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -85,6 +97,12 @@ export class StorageNode {
 
   get id(): number {
     return this.endpoint.id;
+  }
+
+  /** A WAL sync is running on the thread pool: the shell must let its event loop run
+   *  (sleep with waitAsync, not Atomics.wait) to hear it complete. */
+  get syncInFlight(): boolean {
+    return this.unsynced !== undefined && !this.unsynced.synced;
   }
 
   /** When the next tick is due (the shell sleeps no longer than this). */
@@ -172,6 +190,7 @@ export class StorageNode {
 
   /** A clean stop leaves the B-tree durable, so a restart has no WAL to replay. */
   async close(): Promise<void> {
+    if (this.unsynced !== undefined) await this.unsynced.done;
     if (this.checkpoint !== 'running') {
       await this.store.checkpoint();
       this.compactWal();
@@ -309,9 +328,25 @@ export class StorageNode {
     }
   }
 
-  /** Steps 1–5 of the Ready contract for every core with work, batched across cores. */
+  /**
+   * Steps 1–5 of the Ready contract for every core with work, batched across cores.
+   *
+   * With durability 'sync' the WAL batch is written here and fdatasync'd on libuv's thread
+   * pool (`syncAsync`) while this thread goes on: it applies what had already committed
+   * (durable in earlier batches), keeps draining rings and stepping cores, and only when
+   * the sync completes sends the acks and votes and advances the cores. The cores take
+   * no new Ready meanwhile, so what arrives in between joins the next, larger batch.
+   */
   private processReadies(): boolean {
-    const readies: Array<[number, ReplicaCore, Ready]> = [];
+    if (this.failure !== undefined) throw this.failure;
+    if (this.unsynced !== undefined) {
+      if (!this.unsynced.synced) return false;
+      const { readies } = this.unsynced;
+      this.unsynced = undefined;
+      this.finishReadies(readies);
+      return true;
+    }
+    const readies: Readies = [];
     for (const [group, core] of this.cores) if (core.hasReady()) readies.push([group, core, core.ready()]);
     if (readies.length === 0) return false;
 
@@ -330,28 +365,52 @@ export class StorageNode {
       this.counters.entriesPersisted += ready.entries.length;
     }
     if (persist.length > 0) {
-      this.store.persist(persist);
       this.counters.walCommits++;
+      if (this.store.syncs) {
+        this.store.persist(persist, true);
+        const unsynced: Unsynced = { readies, synced: false, done: Promise.resolve() };
+        unsynced.done = this.store.syncAsync().then(
+          () => {
+            unsynced.synced = true;
+            this.endpoint.bell.ring();
+          },
+          (error: unknown) => {
+            this.failure = error instanceof Error ? error : new Error(String(error));
+            this.endpoint.bell.ring();
+          },
+        );
+        this.unsynced = unsynced;
+        this.applyCommitted(readies);
+        return true;
+      }
+      this.store.persist(persist);
     }
+    this.applyCommitted(readies);
+    this.finishReadies(readies);
+    return true;
+  }
 
-    for (const [, , ready] of readies) for (const message of ready.sendAfterPersist) this.queueRaft(message);
-    this.flushRaft();
-
+  /** Step 4: what committed is durable here already (a core hands out only entries made
+   *  durable by an earlier, advanced Ready), so it is applied even while a sync runs. */
+  private applyCommitted(readies: Readies): void {
     const apply: Array<{ group: number; entries: LogEntry[] }> = [];
     for (const [group, , ready] of readies) {
       if (ready.committed.length > 0) apply.push({ group, entries: ready.committed });
     }
-    if (apply.length > 0) {
-      const results = this.store.applyCommitted(apply);
-      for (const { entries } of apply) {
-        this.appliedSinceCheckpoint += entries.length;
-        this.counters.entriesApplied += entries.length;
-      }
-      for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i]);
+    if (apply.length === 0) return;
+    const results = this.store.applyCommitted(apply);
+    for (const { entries } of apply) {
+      this.appliedSinceCheckpoint += entries.length;
+      this.counters.entriesApplied += entries.length;
     }
+    for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i]);
+  }
 
+  /** Steps 3 and 5, once the batch is durable: acks and votes leave, the cores advance. */
+  private finishReadies(readies: Readies): void {
+    for (const [, , ready] of readies) for (const message of ready.sendAfterPersist) this.queueRaft(message);
+    this.flushRaft();
     for (const [, core, ready] of readies) core.advance(ready);
-    return true;
   }
 
   private answerWrites(group: number, entries: LogEntry[], results: Array<WriteResult | undefined>): void {

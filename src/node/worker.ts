@@ -31,7 +31,8 @@ async function run(): Promise<void> {
   while (Atomics.load(control, CONTROL_STOP) === 0) {
     const now = performance.now();
     if (node.round(now)) {
-      if (now - lastYield >= YIELD_EVERY_MS) {
+      // A WAL sync on the thread pool reports through the event loop: let it in often.
+      if (node.syncInFlight || now - lastYield >= YIELD_EVERY_MS) {
         await yieldToEventLoop();
         lastYield = performance.now();
       }
@@ -40,7 +41,9 @@ async function run(): Promise<void> {
     const seq = endpoint.bell.prepare();
     if (endpoint.inboxEmpty() && Atomics.load(control, CONTROL_STOP) === 0) {
       const sleepMs = Math.min(MAX_IDLE_SLEEP_MS, Math.max(0, node.nextTickAt - performance.now()));
-      if (sleepMs > 0) endpoint.bell.sleep(seq, sleepMs);
+      // While a sync runs, sleep without blocking the event loop: its completion rings us.
+      if (node.syncInFlight) await endpoint.bell.sleepAsync(seq, sleepMs);
+      else if (sleepMs > 0) endpoint.bell.sleep(seq, sleepMs);
     }
     endpoint.bell.done();
     if (performance.now() - lastYield >= YIELD_EVERY_MS) {

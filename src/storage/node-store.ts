@@ -153,10 +153,23 @@ export class NodeStore {
   }
 
   /** One WAL write (and one sync) for the whole batch; each record truncates first. */
-  persist(batch: PersistRecord[]): void {
+  /** One WAL batch for every group's new entries and hard states (group commit); see
+   *  Wal.persist for `deferSync`. */
+  persist(batch: PersistRecord[], deferSync = false): void {
     this.assertOpen();
     if (batch.length === 0) return;
-    this.wal.persist(batch);
+    this.wal.persist(batch, deferSync);
+  }
+
+  /** Makes everything persisted so far durable without blocking this thread. */
+  syncAsync(): Promise<void> {
+    this.assertOpen();
+    return this.wal.syncAsync();
+  }
+
+  /** Whether a persist must be synced to count (durability 'sync'). */
+  get syncs(): boolean {
+    return this.durability === 'sync';
   }
 
   /** Drops WAL entries <= upTo (the term of upTo is kept for term(upTo)). */

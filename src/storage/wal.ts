@@ -43,6 +43,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
@@ -341,7 +342,35 @@ export class Wal {
     return this.readRange(group, st, index, index, Infinity)[0];
   }
 
-  persist(batch: PersistRecord[]): void {
+  /**
+   * fdatasync of everything written so far, on libuv's thread pool, so that the node's
+   * thread keeps working (applying, receiving) while the disk flushes. Resolves at once
+   * with durability 'async'. A failed sync fails the WAL for good (fsyncgate).
+   */
+  syncAsync(): Promise<void> {
+    if (!this.sync) return Promise.resolve();
+    if (this.failed !== undefined) return Promise.reject(new Error(`WAL: an earlier write failed (${this.failed.message}); reopen the store`));
+    const seg = this.segments[this.segments.length - 1];
+    const end = this.writePos;
+    return new Promise((resolve, reject) => {
+      fdatasync(seg.fd, (err) => {
+        if (err !== null) {
+          this.failed = err;
+          reject(err);
+          return;
+        }
+        if (this.segments[this.segments.length - 1] === seg && end > this.syncedTo) this.syncedTo = end;
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Writes the batch as one record batch and, with durability 'sync', fdatasyncs it
+   * before returning, unless `deferSync`: then the batch is written but durable only once
+   * a later `syncAsync()` resolves, and the caller must treat it so (no acks, no votes).
+   */
+  persist(batch: PersistRecord[], deferSync = false): void {
     // Plan first (pure), write the batch, then publish the new in-memory view only after
     // the write (and sync) succeeded.
     let bytes = 0;
@@ -366,7 +395,7 @@ export class Wal {
       if (rec.hardState !== undefined) bytes += HDR + HARD_PAYLOAD;
     }
     if (bytes === 0) return;
-    const start = this.writeBatch(bytes, this.sync, (at) => {
+    const start = this.writeBatch(bytes, this.sync && !deferSync, (at) => {
       for (let r = 0; r < batch.length; r++) {
         const rec = batch[r];
         const st = this.states.get(rec.group)!;
