@@ -26,7 +26,7 @@ export const MAX_INFLIGHT_APPENDS = 64;
 /** Replies kept for a router whose ring is full before the oldest are dropped (the router
  *  times out and retries). */
 export const MAX_QUEUED_REPLIES = 100_000;
-/** Longest sleep of an idle node: it still wakes to tick. */
+/** Longest sleep of an idle node (it also wakes at least once per heartbeat period). */
 export const MAX_IDLE_SLEEP_MS = 50;
 /** A busy node yields to its event loop at least this often. */
 export const YIELD_EVERY_MS = 20;

@@ -40,7 +40,10 @@ async function run(): Promise<void> {
     }
     const seq = endpoint.bell.prepare();
     if (endpoint.inboxEmpty() && Atomics.load(control, CONTROL_STOP) === 0) {
-      const sleepMs = Math.min(MAX_IDLE_SLEEP_MS, Math.max(0, node.nextTickAt - performance.now()));
+      // An idle node need not wake every tick: ticks are logical, and the ones that elapse
+      // while it sleeps are all delivered when it wakes, before anything else is served.
+      // It wakes at least once per heartbeat period, for the leader's heartbeats.
+      const sleepMs = Math.min(data.timing.tickMs * data.timing.heartbeatTicks, MAX_IDLE_SLEEP_MS);
       // While a sync runs, sleep without blocking the event loop: its completion rings us.
       if (node.syncInFlight) await endpoint.bell.sleepAsync(seq, sleepMs);
       else if (sleepMs > 0) endpoint.bell.sleep(seq, sleepMs);
