@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { ShardBox } from '../../src/index.js';
 import { percentile, ycsbItem, type BenchRow, type BenchSection } from './section.js';
 
-const IN_FLIGHT = 256;
+const IN_FLIGHT = 1024;
 const WARMUP_MS = 1000;
 const MEASURE_MS = 4000;
 const KEYS = 100_000;
