@@ -285,7 +285,10 @@ export class ItemOperations {
   }
 
   async putItem(input: PutItemInput): Promise<PutItemOutput> {
-    const route = this.route(input.TableName);
+    const route = this.route(input?.TableName);
+    if (input.Item === undefined || input.Item === null) {
+      throw validationError("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null");
+    }
     validateItem(input.Item);
     validateItemKeyAttributes(input.Item, route.keyShape);
     const size = validateItemSize(input.Item);
@@ -302,7 +305,7 @@ export class ItemOperations {
   }
 
   async deleteItem(input: DeleteItemInput): Promise<DeleteItemOutput> {
-    const route = this.route(input.TableName);
+    const route = this.route(input?.TableName);
     const key = this.checkKey(input.Key, route.keyShape);
     const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
     const ctx = expressionContext(input, input.ConditionExpression !== undefined);
@@ -317,7 +320,7 @@ export class ItemOperations {
   }
 
   async updateItem(input: UpdateItemInput): Promise<UpdateItemOutput> {
-    const route = this.route(input.TableName);
+    const route = this.route(input?.TableName);
     const key = this.checkKey(input.Key, route.keyShape);
     const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW']);
     checkNotMixed(
@@ -348,7 +351,7 @@ export class ItemOperations {
   }
 
   async getItem(input: GetItemInput): Promise<GetItemOutput> {
-    const route = this.route(input.TableName);
+    const route = this.route(input?.TableName);
     const key = this.checkKey(input.Key, route.keyShape);
     const consistent = checkConsistentRead(input.ConsistentRead);
     checkNotMixed({ AttributesToGet: input.AttributesToGet }, { ProjectionExpression: input.ProjectionExpression });
@@ -394,7 +397,7 @@ export class ItemOperations {
   }
 
   async query(input: QueryInput): Promise<QueryOutput> {
-    const route = this.route(input.TableName);
+    const route = this.route(input?.TableName);
     checkIndex(input.IndexName);
     const consistent = checkConsistentRead(input.ConsistentRead);
     const limit = checkLimit(input.Limit);
@@ -449,7 +452,7 @@ export class ItemOperations {
    * LastEvaluatedKey is always the key of a real item.
    */
   async scan(input: ScanInput): Promise<ScanOutput> {
-    const route = this.route(input.TableName);
+    const route = this.route(input?.TableName);
     checkIndex(input.IndexName);
     const consistent = checkConsistentRead(input.ConsistentRead);
     const limit = checkLimit(input.Limit);

@@ -154,6 +154,8 @@ describe('items', () => {
     const huge = 'x'.repeat(400 * 1024);
     await expectDynamoError(db.putItem({ TableName: 'items', Item: { ...key, v: { S: huge } } }), 'ValidationException', /Item size has exceeded the maximum allowed size/);
     await expectDynamoError(db.putItem({ TableName: 'items', Item: { v: { S: 'no key' } } }), 'ValidationException', /Missing the key id in the item/);
+    await expectDynamoError(db.putItem({ TableName: 'items' } as never), 'ValidationException', "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null");
+    await expectDynamoError(db.getItem({ TableName: 'items' } as never), 'ValidationException', "1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null");
     await expectDynamoError(db.putItem({ TableName: 'items', Item: { id: { N: '1' } } }), 'ValidationException', /Type mismatch for key id expected: S actual: N/);
     await expectDynamoError(db.putItem({ TableName: 'items', Item: { id: { S: 'k'.repeat(2049) } } }), 'ValidationException', /2048 bytes/);
     await expectDynamoError(db.putItem({ TableName: 'ranges', Item: { pk: { S: 'p' }, sk: { S: 's'.repeat(1025) } } }), 'ValidationException', /1024 bytes/);
