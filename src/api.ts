@@ -396,12 +396,20 @@ export class ItemOperations {
     return select === 'COUNT';
   }
 
-  async query(input: QueryInput): Promise<QueryOutput> {
+  /** What Query and Scan check alike: table, index, ConsistentRead, Limit, Select. */
+  private pageRequest(input: QueryInput | ScanInput): { route: TableRoute; consistent: boolean; limit: number | undefined; countOnly: boolean } {
     const route = this.route(input?.TableName);
     checkIndex(input.IndexName);
-    const consistent = checkConsistentRead(input.ConsistentRead);
-    const limit = checkLimit(input.Limit);
-    const countOnly = this.select(input);
+    return {
+      route,
+      consistent: checkConsistentRead(input.ConsistentRead),
+      limit: checkLimit(input.Limit),
+      countOnly: this.select(input),
+    };
+  }
+
+  async query(input: QueryInput): Promise<QueryOutput> {
+    const { route, consistent, limit, countOnly } = this.pageRequest(input);
     if (input.ScanIndexForward !== undefined && typeof input.ScanIndexForward !== 'boolean') {
       throw validationError('ScanIndexForward must be a boolean');
     }
@@ -452,11 +460,7 @@ export class ItemOperations {
    * LastEvaluatedKey is always the key of a real item.
    */
   async scan(input: ScanInput): Promise<ScanOutput> {
-    const route = this.route(input?.TableName);
-    checkIndex(input.IndexName);
-    const consistent = checkConsistentRead(input.ConsistentRead);
-    const limit = checkLimit(input.Limit);
-    const countOnly = this.select(input);
+    const { route, consistent, limit, countOnly } = this.pageRequest(input);
     const [hashLo, hashHi] = segmentRange(input.Segment, input.TotalSegments);
     checkNotMixed({ AttributesToGet: input.AttributesToGet }, { FilterExpression: input.FilterExpression, ProjectionExpression: input.ProjectionExpression });
     const ctx = expressionContext(input, input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);

@@ -224,7 +224,7 @@ export class Ring {
   /**
    * Allocates one ring as a shared WebAssembly.Memory: control block, data region, then
    * the CRC32C tables, rounded up to 64 KiB pages. Hand the Memory itself to the other
-   * thread (workerData/postMessage clone it like a SAB) so that both sides compute CRCs
+   * thread once, at start, in workerData (cloned like a SAB) so that both sides compute CRCs
    * in place; `memory.buffer` works as a plain ring buffer too.
    * @throws when the runtime has no WebAssembly or cannot create the memory.
    */
