@@ -575,6 +575,13 @@ export class ShardBoxClient extends ItemOperations {
     return new ShardBoxClient(router, new PartitionMapCache(new PartitionMapBoard(port.board)));
   }
 
+  /** Blocks this (worker) thread until a reply may have arrived or `timeoutMs` passes:
+   *  for load generators that pace requests more finely than timers allow. True when a
+   *  reply may have arrived: let the event loop turn so it is processed. */
+  waitForReplies(timeoutMs: number): boolean {
+    return this.router.waitForReplies(timeoutMs);
+  }
+
   close(): void {
     this.router.close();
   }

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `shardbox` command. `bench` runs the YCSB experiment (the main job), once built.
+ * The `shardbox` command. The YCSB lab's commands live in bench/ycsb and are loaded only
+ * when asked for, so the engine does not depend on the harness.
  */
-import { parseArgs } from 'node:util';
 
 const USAGE = `usage: shardbox <command> [options]
 
 commands:
-  bench      run YCSB workloads A and B against the embedded cluster
+  bench      run YCSB workloads A and B against the embedded cluster (--help for options)
+  compare    compare two result sets: shardbox compare BASELINE CURRENT [--threshold 10%]
+  chart      redraw latency charts from result directories: shardbox chart DIR... [--out FILE]
   help       show this text
 `;
 
@@ -15,9 +17,20 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'bench': {
-      parseArgs({ args: rest, options: { quick: { type: 'boolean' } }, allowPositionals: true, strict: false });
-      process.stdout.write('benchmark not built yet: the YCSB harness is the next issue. Micro-benchmarks: npm run bench:micro\n');
-      return 0;
+      const { benchMain, BENCH_USAGE } = await import('../bench/ycsb/main.js');
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(BENCH_USAGE);
+        return 0;
+      }
+      return benchMain(rest);
+    }
+    case 'compare': {
+      const { compareMain } = await import('../bench/ycsb/compare.js');
+      return compareMain(rest);
+    }
+    case 'chart': {
+      const { chartMain } = await import('../bench/ycsb/chart.js');
+      return chartMain(rest);
     }
     case undefined:
     case 'help':

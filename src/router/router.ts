@@ -195,6 +195,18 @@ export class Router {
     return true;
   }
 
+  /**
+   * Blocks this thread until a reply may have arrived or `timeoutMs` passes. Only for a
+   * worker thread that paces requests more finely than timers can (a load generator):
+   * timers fire up to a millisecond late, this wakes within microseconds of a reply.
+   * True when a reply may have arrived (the caller should let the event loop turn).
+   */
+  waitForReplies(timeoutMs: number): boolean {
+    const seq = this.endpoint.bell.seq;
+    if (!this.endpoint.inboxEmpty()) return true;
+    return this.endpoint.bell.sleep(seq, timeoutMs) !== 'timed-out';
+  }
+
   private startPump(): void {
     if (this.pumping) return;
     this.pumping = true;

@@ -1,0 +1,153 @@
+/**
+ * `shardbox bench`: the paper's YCSB experiment from the command line. Settings come, in
+ * rising precedence, from the workload file, the paper's experiment (100,000 records of
+ * 10 × 90-byte fields, uniform keys), and `-p name=value` overrides, as in YCSB.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderLatencySvg } from './chart.js';
+import { ENGINE_NAMES, type EngineName } from './engines.js';
+import { loadWorkload, parseOverrides, type Properties } from './properties.js';
+import { formatEngineRatios, formatLevelHeading, formatLevelReport, formatSummary } from './report.js';
+import { FULL_TIMES, PAPER_LEVELS, QUICK_TIMES, runBench, setLevelReporter, type BenchOptions, type PhaseTimes } from './runner.js';
+import { resolveSettings } from './workload.js';
+
+export const BENCH_USAGE = `usage: shardbox bench [options]
+
+Runs YCSB workloads against an engine: load, closed-loop maximum, then open-loop levels at
+10%, 25%, 50% and 100% of the top rate (the DynamoDB paper's Figures 5 and 6).
+
+options:
+  --quick                 same experiment, smaller (10,000 records, 3 s levels): under a minute
+  --workloads a,b         workloads to run: names a-f (bench/workloads/) or files (default a,b)
+  -P FILE                 a YCSB workload file (repeatable; instead of --workloads)
+  -p NAME=VALUE           a CoreWorkload property, e.g. -p recordcount=50000 -p threadcount=4
+                          -p requestdistribution=zipfian -p target=5000 (fixes the top rate)
+                          -p maxexecutiontime=30 (seconds per level)
+                          -p operationcount=N (operations per level instead of a time)
+  --engines LIST          shardbox (embedded, default), lmdb (raw, the floor),
+                          dynamodb (an endpoint, with --endpoint); several run one after another
+  --endpoint URL          DynamoDB-compatible endpoint for the dynamodb engine
+  --region NAME           region for the dynamodb engine (default us-east-1)
+  --durability MODE       sync (default) or async, for shardbox and lmdb
+  --nodes N               shardbox storage nodes (default 3)
+  --partitions N          shardbox partitions of the table (default 4)
+  --repeat N              run each level N times (noise for \`shardbox compare\`)
+  --levels LIST           percentages of the top rate (default 10,25,50,100)
+  --seed N                workload seed (default: random; recorded in the results)
+  --out DIR               result directory (default results/<timestamp>)
+`;
+
+/** The paper's experiment, over the workload file's settings. */
+const PAPER_PROPERTIES: Properties = { recordcount: '100000', fieldcount: '10', fieldlength: '90', requestdistribution: 'uniform', threadcount: '2' };
+const QUICK_PROPERTIES: Properties = { recordcount: '10000' };
+
+function list(value: string | undefined, fallback: string[]): string[] {
+  return value === undefined ? fallback : value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer (got '${value}')`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
+}
+
+/** Parses the command line into runner options (exported for tests). */
+export function benchOptions(argv: string[], print: (text: string) => void): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      quick: { type: 'boolean' },
+      workloads: { type: 'string' },
+      P: { type: 'string', short: 'P', multiple: true },
+      p: { type: 'string', short: 'p', multiple: true },
+      engines: { type: 'string' },
+      endpoint: { type: 'string' },
+      region: { type: 'string' },
+      durability: { type: 'string' },
+      nodes: { type: 'string' },
+      partitions: { type: 'string' },
+      repeat: { type: 'string' },
+      levels: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = values.quick === true;
+  const engines = list(values.engines, ['shardbox']);
+  for (const engine of engines) {
+    if (!ENGINE_NAMES.includes(engine as EngineName)) throw new UsageError(`unknown engine '${engine}' (engines: ${ENGINE_NAMES.join(', ')})`);
+  }
+  if (engines.includes('dynamodb') && values.endpoint === undefined) throw new UsageError('--engines dynamodb needs --endpoint URL');
+  const durability = values.durability ?? 'sync';
+  if (durability !== 'sync' && durability !== 'async') throw new UsageError(`--durability must be sync or async (got '${durability}')`);
+  const overrides = parseOverrides(values.p ?? []);
+  const names = values.P ?? list(values.workloads, ['a', 'b']);
+  const workloads = names.map((name) => {
+    const loaded = loadWorkload(name);
+    const properties = { ...loaded.properties, ...PAPER_PROPERTIES, ...(quick ? QUICK_PROPERTIES : {}), ...overrides };
+    const { unknown } = resolveSettings(properties);
+    if (unknown.length > 0) print(`note: workload ${loaded.name}: properties not used by CoreWorkload: ${unknown.join(', ')}\n`);
+    return { name: loaded.name, properties };
+  });
+  const levels = list(values.levels, PAPER_LEVELS.map((f) => String(f * 100))).map((p) => {
+    const n = Number(p);
+    if (!(n > 0 && n <= 100)) throw new UsageError(`--levels takes percentages from 1 to 100 (got '${p}')`);
+    return n / 100;
+  });
+  const times: PhaseTimes = { ...(quick ? QUICK_TIMES : FULL_TIMES) };
+  const maxExecution = overrides.maxexecutiontime;
+  if (maxExecution !== undefined) times.levelMeasure = positiveInteger('p maxexecutiontime', maxExecution, times.levelMeasure);
+  const operationCount = overrides.operationcount === undefined ? undefined : positiveInteger('p operationcount', overrides.operationcount, 1);
+  const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positiveInteger('seed', values.seed, 1);
+  return {
+    engines: engines as EngineName[],
+    workloads,
+    durability,
+    nodes: positiveInteger('nodes', values.nodes, 3),
+    partitions: positiveInteger('partitions', values.partitions, 4),
+    quick,
+    repeat: positiveInteger('repeat', values.repeat, 1),
+    levels,
+    times,
+    operationCount,
+    out: values.out ?? path.join('results', timestamp()),
+    seed,
+    endpoint: values.endpoint,
+    region: values.region ?? 'us-east-1',
+    print,
+    progressBar: process.stderr.isTTY === true,
+  };
+}
+
+export async function benchMain(argv: string[]): Promise<number> {
+  const print = (text: string): void => void process.stdout.write(text);
+  let options: BenchOptions;
+  try {
+    options = benchOptions(argv, print);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`shardbox bench: ${(error as Error).message}\n\n${BENCH_USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  setLevelReporter((result, level) => `\n${formatLevelHeading(result, level)}\n${formatLevelReport(result, level)}`);
+  const started = Date.now();
+  const results = await runBench(options);
+  print(`\n${formatSummary(results)}\n`);
+  if (new Set(results.map((r) => r.engine)).size > 1) print(`\n${formatEngineRatios(results)}\n`);
+  const svg = path.join(options.out, 'latency.svg');
+  writeFileSync(svg, renderLatencySvg([{ label: path.basename(options.out), results }]));
+  print(`\nresults: ${options.out}/ (ycsb-<workload>-<engine>.json, .hlog interval logs, latency.svg) in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  return 0;
+}
