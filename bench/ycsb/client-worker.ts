@@ -6,6 +6,7 @@
  * Every phase of a run is given to all threads at once with a start time in the future; a
  * thread that gets its task late says so (the pool did not run the threads side by side).
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { workerData } from 'piscina';
 import { connectEngine, type EngineConnection, type YcsbEngine } from './engines.js';
@@ -78,6 +79,36 @@ const MAX_START_LAG_MS = 1000;
 /** Wall-clock ms with sub-ms precision, comparable between threads. */
 function clock(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** CPU time this thread has used (ms), from Linux's /proc/thread-self (sync file reads run
+ *  on the calling thread); undefined elsewhere. Clock ticks are 10 ms: fine over seconds. */
+function threadCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy share of this thread since `from`: its CPU time where the OS tells, otherwise its
+ *  event loop's busy time less the time it slept in blocking waits. */
+class BusyMeter {
+  private elu = performance.eventLoopUtilization();
+  private cpuMs = threadCpuMs();
+  private wallMs = performance.now();
+  /** Time slept in blocking waits since the start (counted as busy by the event loop). */
+  blockedMs = 0;
+
+  utilization(): number {
+    const cpuMs = threadCpuMs();
+    const wallMs = performance.now() - this.wallMs;
+    if (cpuMs !== undefined && this.cpuMs !== undefined) return wallMs > 0 ? (cpuMs - this.cpuMs) / wallMs : 0;
+    const loop = performance.eventLoopUtilization(this.elu);
+    const elapsed = loop.idle + loop.active;
+    return elapsed > 0 ? Math.max(0, loop.active - this.blockedMs) / elapsed : 0;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -168,24 +199,24 @@ async function closedLoop(task: Extract<ClientTask, { kind: 'closed' }>): Promis
   const windowEnd = windowStart + task.measureMs;
   const recorder = new LatencyRecorder(windowStart);
   let completedInWindow = 0;
-  let elu = performance.eventLoopUtilization();
-  let eluTaken = false;
+  let busy = new BusyMeter();
+  let busyTaken = false;
   const loop = async (): Promise<void> => {
     while (clock() < windowEnd) {
       const op = workload.nextOperation();
       const begin = clock();
       const outcome = await execute(workload, op);
       const end = clock();
-      if (begin >= windowStart && !eluTaken) {
-        eluTaken = true;
-        elu = performance.eventLoopUtilization();
+      if (begin >= windowStart && !busyTaken) {
+        busyTaken = true;
+        busy = new BusyMeter();
       }
       if (end >= windowStart && end < windowEnd) completedInWindow++;
       if (begin >= windowStart) recorder.record(op.op, outcome, begin, begin, end);
     }
   };
   await Promise.all(Array.from({ length: task.inFlight }, loop));
-  return { thread, recording: recorder.encode(), completedInWindow, backlogAtEnd: 0, utilization: performance.eventLoopUtilization(elu).utilization, generatorUtilization: 0, startLagMs };
+  return { thread, recording: recorder.encode(), completedInWindow, backlogAtEnd: 0, utilization: busy.utilization(), generatorUtilization: 0, startLagMs };
 }
 
 /**
@@ -210,9 +241,9 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
   let backlogAtEnd = 0;
   let scheduled = false;
   let finished = false;
-  let elu = performance.eventLoopUtilization();
-  let blockedMs = 0;
+  let busy = new BusyMeter();
   let generatorMs = 0;
+  let generatorFrom = clock();
   const inFlightOps = new Map<number, { op: Operation; intended: number }>();
   const firstInWindow = Math.ceil((windowStart - task.startAtMs) / interval);
 
@@ -226,11 +257,9 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
       for (const { op, intended } of inFlightOps.values()) if (intended >= windowStart) recorder.countUnfinished(op.op, 1);
       const unsent = dueByEnd - Math.max(issued, firstInWindow);
       if (unsent > 0) for (const [op, n] of shareByProportion(workload.settings, unsent)) recorder.countUnfinished(op, n);
-      const loop = performance.eventLoopUtilization(elu);
-      const elapsed = loop.idle + loop.active;
-      const utilization = elapsed > 0 ? Math.max(0, loop.active - blockedMs) / elapsed : 0;
+      const elapsed = clock() - generatorFrom;
       const generatorUtilization = elapsed > 0 ? generatorMs / elapsed : 0;
-      resolve({ thread, recording: recorder.encode(), completedInWindow, backlogAtEnd, utilization, generatorUtilization, startLagMs });
+      resolve({ thread, recording: recorder.encode(), completedInWindow, backlogAtEnd, utilization: busy.utilization(), generatorUtilization, startLagMs });
     };
 
     const send = (id: number, intended: number): void => {
@@ -293,7 +322,7 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
         const blockedFrom = clock();
         if (engine.waitForReplies !== undefined) replied = engine.waitForReplies(delay);
         else Atomics.wait(idle, 0, 0, Math.min(delay, FINE_SLICE_MS));
-        blockedMs += clock() - blockedFrom;
+        busy.blockedMs += clock() - blockedFrom;
       }
       const at = clock();
       if (!replied && at - lastYield < YIELD_MS) {
@@ -308,12 +337,12 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
       backlogAtEnd = inFlight + Math.max(0, dueByEnd - issued);
     }, windowEnd - clock());
     const drainTimer = setTimeout(finish, windowEnd + task.drainMs - clock());
-    const eluTimer = setTimeout(() => {
-      elu = performance.eventLoopUtilization();
-      blockedMs = 0;
+    const busyTimer = setTimeout(() => {
+      busy = new BusyMeter();
       generatorMs = 0;
+      generatorFrom = clock();
     }, windowStart - clock());
-    eluTimer.unref();
+    busyTimer.unref();
     pump();
   });
 }

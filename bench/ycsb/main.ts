@@ -54,6 +54,7 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   return n;
 }
 
+/** A command-line mistake (exit 2 with the usage). */
 class UsageError extends Error {}
 
 function timestamp(): string {
@@ -135,15 +136,19 @@ export async function benchMain(argv: string[]): Promise<number> {
   try {
     options = benchOptions(argv, print);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`shardbox bench: ${(error as Error).message}\n\n${BENCH_USAGE}`);
-      return 2;
-    }
-    throw error;
+    // Bad flags, properties or workload files: say which, with the usage.
+    process.stderr.write(`shardbox bench: ${(error as Error).message}\n\n${BENCH_USAGE}`);
+    return 2;
   }
   setLevelReporter((result, level) => `\n${formatLevelHeading(result, level)}\n${formatLevelReport(result, level)}`);
   const started = Date.now();
-  const results = await runBench(options);
+  let results;
+  try {
+    results = await runBench(options);
+  } catch (error) {
+    process.stderr.write(`shardbox bench: ${(error as Error).message}\n`);
+    return 1;
+  }
   print(`\n${formatSummary(results)}\n`);
   if (new Set(results.map((r) => r.engine)).size > 1) print(`\n${formatEngineRatios(results)}\n`);
   const svg = path.join(options.out, 'latency.svg');
