@@ -123,21 +123,12 @@ function latencyRow(
     verdict = 'ok';
     reason = change < 0 ? 'improved within threshold or noise' : 'unchanged';
   }
-  return {
-    workload: result.workload,
-    engine: result.engine,
-    fraction: base.fraction,
-    baselineTarget: base.targetOpsPerSec,
-    currentTarget: cur.targetOpsPerSec,
-    operation,
-    percentile,
-    baseline,
-    current,
-    change,
-    noise,
-    verdict,
-    reason,
-  };
+  return { ...levelOf(result, base, cur), operation, percentile, baseline, current, change, noise, verdict, reason };
+}
+
+/** What identifies a row: workload, engine, level and its targets on both sides. */
+function levelOf(result: RunResult, base: LevelResult, cur: LevelResult): Pick<ComparisonRow, 'workload' | 'engine' | 'fraction' | 'baselineTarget' | 'currentTarget'> {
+  return { workload: result.workload, engine: result.engine, fraction: base.fraction, baselineTarget: base.targetOpsPerSec, currentTarget: cur.targetOpsPerSec };
 }
 
 function throughputRow(result: RunResult, base: LevelResult, cur: LevelResult, threshold: number): ComparisonRow {
@@ -164,11 +155,7 @@ function throughputRow(result: RunResult, base: LevelResult, cur: LevelResult, t
     reason = 'sustained in both';
   }
   return {
-    workload: result.workload,
-    engine: result.engine,
-    fraction: base.fraction,
-    baselineTarget: base.targetOpsPerSec,
-    currentTarget: cur.targetOpsPerSec,
+    ...levelOf(result, base, cur),
     operation: 'OVERALL',
     percentile: 'throughput',
     baseline: base.achievedOpsPerSec,

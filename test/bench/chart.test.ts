@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { chartMain, escapeXml, renderLatencySvg, runLabels, type ChartRun } from '../../bench/ycsb/chart.js';
-import { makeResult, writeResults } from './fixtures.js';
+import { captureOutput, makeResult, writeResults } from './fixtures.js';
 
 /** Checks that every tag is closed in order and every '&' starts an entity: XML-ish enough. */
 function expectWellFormed(svg: string): void {
@@ -150,21 +150,11 @@ describe('runLabels', () => {
 
 describe('chartMain', () => {
   let dir: string;
-  let out: string;
-  let err: string;
+  let output: { out: string; err: string };
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'shardbox-chart-'));
-    out = '';
-    err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
-    });
+    output = captureOutput();
   });
 
   afterEach(() => {
@@ -179,7 +169,7 @@ describe('chartMain', () => {
     writeResults(pr, [makeResult({ workload: 'a', latencyScale: 1.1 })]);
     expect(await chartMain([base, pr])).toBe(0);
     const file = join(base, 'latency.svg');
-    expect(out.trim()).toBe(file);
+    expect(output.out.trim()).toBe(file);
     const svg = readFileSync(file, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('runs: base, pr');
@@ -196,16 +186,16 @@ describe('chartMain', () => {
 
   it('returns 2 with a usage message for bad arguments or unreadable results', async () => {
     expect(await chartMain([])).toBe(2);
-    expect(err).toContain('usage: shardbox chart');
-    err = '';
+    expect(output.err).toContain('usage: shardbox chart');
+    output.err = '';
     expect(await chartMain([join(dir, 'missing')])).toBe(2);
-    expect(err).toContain('cannot read: ENOENT');
-    err = '';
+    expect(output.err).toContain('cannot read: ENOENT');
+    output.err = '';
     mkdirSync(join(dir, 'empty'));
     expect(await chartMain([join(dir, 'empty')])).toBe(2);
-    expect(err).toContain('no result files');
-    err = '';
+    expect(output.err).toContain('no result files');
+    output.err = '';
     expect(await chartMain(['--nope'])).toBe(2);
-    expect(err).toContain('usage: shardbox chart');
+    expect(output.err).toContain('usage: shardbox chart');
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compareMain, compareResults, formatComparison, parseThreshold, type ComparisonRow } from '../../bench/ycsb/compare.js';
 import type { RunResult } from '../../bench/ycsb/results.js';
-import { makeResult, writeResults } from './fixtures.js';
+import { captureOutput, makeResult, writeResults } from './fixtures.js';
 
 const threshold = 0.1;
 
@@ -166,21 +166,11 @@ describe('parseThreshold', () => {
 
 describe('compareMain', () => {
   let dir: string;
-  let out: string;
-  let err: string;
+  let output: { out: string; err: string };
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'shardbox-compare-'));
-    out = '';
-    err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
-    });
+    output = captureOutput();
   });
 
   afterEach(() => {
@@ -198,16 +188,16 @@ describe('compareMain', () => {
     const base = write('base', [makeResult({ workload: 'a' }), makeResult({ workload: 'b' })]);
     const cur = write('cur', [makeResult({ workload: 'a', latencyScale: 1.05 }), makeResult({ workload: 'b' })]);
     expect(await compareMain([base, cur])).toBe(0);
-    expect(out).toContain('| workload | engine |');
-    expect(out).toContain('No regressions (threshold 10%).');
+    expect(output.out).toContain('| workload | engine |');
+    expect(output.out).toContain('No regressions (threshold 10%).');
   });
 
   it('returns 1 on a regression, honouring --threshold', async () => {
     const base = write('base', [makeResult()]);
     const cur = write('cur', [makeResult({ latencyScale: 1.05 })]);
     expect(await compareMain([base, cur, '--threshold', '3%'])).toBe(1);
-    expect(out).toContain('**REGRESSION**');
-    out = '';
+    expect(output.out).toContain('**REGRESSION**');
+    output.out = '';
     expect(await compareMain([base, cur, '--threshold=0.1'])).toBe(0);
   });
 
@@ -215,35 +205,35 @@ describe('compareMain', () => {
     const [baseFile] = writeResults(join(dir, 'b'), [makeResult()]);
     const [curFile] = writeResults(join(dir, 'c'), [makeResult({ notSustained: [0.5] })]);
     expect(await compareMain([baseFile, curFile])).toBe(1);
-    expect(out).toContain('level 50%: achieved throughput');
+    expect(output.out).toContain('level 50%: achieved throughput');
   });
 
   it('returns 2 for bad usage or unreadable results, with a message on stderr', async () => {
     const base = write('base', [makeResult()]);
     expect(await compareMain([base])).toBe(2);
-    expect(err).toContain('expected BASELINE and CURRENT');
-    err = '';
+    expect(output.err).toContain('expected BASELINE and CURRENT');
+    output.err = '';
     expect(await compareMain([base, base, '--threshold', 'lots'])).toBe(2);
-    expect(err).toContain("threshold 'lots'");
-    err = '';
+    expect(output.err).toContain("threshold 'lots'");
+    output.err = '';
     expect(await compareMain([base, join(dir, 'missing')])).toBe(2);
-    expect(err).toMatch(/missing: cannot read: ENOENT/);
-    err = '';
+    expect(output.err).toMatch(/missing: cannot read: ENOENT/);
+    output.err = '';
     const broken = join(dir, 'broken');
     writeResults(broken, [makeResult()]);
     writeFileSync(join(broken, 'ycsb-a-shardbox.json'), '{"schema": "shardbox.ycsb/0"}');
     expect(await compareMain([base, broken])).toBe(2);
-    expect(err).toContain('ycsb-a-shardbox.json: schema is "shardbox.ycsb/0"');
-    err = '';
+    expect(output.err).toContain('ycsb-a-shardbox.json: schema is "shardbox.ycsb/0"');
+    output.err = '';
     expect(await compareMain([base, base, '--bogus'])).toBe(2);
-    expect(err).toContain('usage: shardbox compare');
+    expect(output.err).toContain('usage: shardbox compare');
   });
 
   it('returns 2 when the two sides have nothing in common', async () => {
     const base = write('base', [makeResult({ workload: 'a' })]);
     const cur = write('cur', [makeResult({ workload: 'b' })]);
     expect(await compareMain([base, cur])).toBe(2);
-    expect(err).toContain('nothing to compare');
-    expect(err).toContain('workload A, engine shardbox: only in baseline');
+    expect(output.err).toContain('nothing to compare');
+    expect(output.err).toContain('workload A, engine shardbox: only in baseline');
   });
 });

@@ -3,6 +3,7 @@
  * depend on running the benchmark. Deterministic: the same options give the same result.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { vi } from 'vitest';
 import { join } from 'node:path';
 import {
   RESULT_SCHEMA,
@@ -237,4 +238,18 @@ export function writeResults(dir: string, results: RunResult[]): string[] {
     writeFileSync(file, JSON.stringify(r, null, 2));
     return file;
   });
+}
+
+/** Captures what a command writes to stdout and stderr until `vi.restoreAllMocks()`. */
+export function captureOutput(): { out: string; err: string } {
+  const captured = { out: '', err: '' };
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    captured.out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    captured.err += String(chunk);
+    return true;
+  });
+  return captured;
 }
