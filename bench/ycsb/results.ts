@@ -121,7 +121,8 @@ export interface TopRate {
 
 /** Share of the machine the load generator itself used during the levels. */
 export interface ClientCpu {
-  /** Busy fraction of the client threads, summed (1 = one core busy): generating
+  /** CPU of the client threads, summed (1 = one core busy), from Linux's per-thread
+   *  counters (elsewhere: event-loop busy time less blocking waits): generating
    *  operations, recording latencies, and each thread's request router. */
   clientCores: number;
   /** Of which the load generator alone (choosing operations, building values, recording). */
