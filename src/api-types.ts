@@ -13,7 +13,14 @@ export type BillingMode = 'PROVISIONED' | 'PAY_PER_REQUEST';
 
 export interface ProvisionedThroughput { ReadCapacityUnits: number; WriteCapacityUnits: number }
 
-export interface ConsumedCapacity { TableName: string; CapacityUnits: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number }
+export interface ConsumedCapacity {
+  TableName: string;
+  CapacityUnits: number;
+  ReadCapacityUnits?: number;
+  WriteCapacityUnits?: number;
+  /** With ReturnConsumedCapacity INDEXES: the part the table itself consumed. */
+  Table?: { CapacityUnits: number };
+}
 
 export interface CreateTableInput {
   TableName: string;
@@ -30,7 +37,13 @@ export interface TableDescription {
   KeySchema: KeySchemaElement[];
   AttributeDefinitions: AttributeDefinition[];
   CreationDateTime: Date;
-  ProvisionedThroughput: ProvisionedThroughput & { NumberOfDecreasesToday: number };
+  ProvisionedThroughput: ProvisionedThroughput & {
+    NumberOfDecreasesToday: number;
+    LastIncreaseDateTime?: Date;
+    LastDecreaseDateTime?: Date;
+  };
+  /** Present on PAY_PER_REQUEST tables, and on PROVISIONED tables that were ever
+   *  PAY_PER_REQUEST (as DynamoDB does: absent on a table created PROVISIONED). */
   BillingModeSummary?: { BillingMode: BillingMode; LastUpdateToPayPerRequestDateTime?: Date };
   TableSizeBytes: number;
   ItemCount: number;
@@ -145,3 +158,131 @@ export interface PageOutput {
 }
 export type QueryOutput = PageOutput;
 export type ScanOutput = PageOutput;
+
+// ---- BatchGetItem / BatchWriteItem -----------------------------------------------------
+
+/** What to read from one table in a BatchGetItem (DynamoDB's KeysAndAttributes). */
+export interface KeysAndAttributes {
+  Keys: Item[];
+  ConsistentRead?: boolean;
+  ProjectionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  AttributesToGet?: string[];
+}
+
+export interface BatchGetItemInput {
+  /** Table name → the keys to read from it: at most 100 keys in all tables together. */
+  RequestItems: Record<string, KeysAndAttributes>;
+  ReturnConsumedCapacity?: ReturnConsumedCapacity;
+}
+
+export interface BatchGetItemOutput {
+  /** Table name → the items found (in no particular order; missing keys are absent). */
+  Responses: Record<string, Item[]>;
+  /** Keys not read this time (16 MB response cap, or their partition was unavailable):
+   *  send them again, as DynamoDB's clients do, with back-off. */
+  UnprocessedKeys: Record<string, KeysAndAttributes>;
+  /** One entry per table, when ReturnConsumedCapacity is TOTAL or INDEXES. */
+  ConsumedCapacity?: ConsumedCapacity[];
+}
+
+export type ReturnItemCollectionMetrics = 'SIZE' | 'NONE';
+
+/** One write of a BatchWriteItem: exactly one of PutRequest and DeleteRequest. */
+export interface WriteRequest {
+  PutRequest?: { Item: Item };
+  DeleteRequest?: { Key: Item };
+}
+
+export interface BatchWriteItemInput {
+  /** Table name → its writes: at most 25 writes in all tables together, no two on one item. */
+  RequestItems: Record<string, WriteRequest[]>;
+  ReturnConsumedCapacity?: ReturnConsumedCapacity;
+  ReturnItemCollectionMetrics?: ReturnItemCollectionMetrics;
+}
+
+export interface BatchWriteItemOutput {
+  /** Writes not applied because they failed retryably (throttled, partition unavailable):
+   *  send them again. Every other write of the request was applied. */
+  UnprocessedItems: Record<string, WriteRequest[]>;
+  ConsumedCapacity?: ConsumedCapacity[];
+  /** Only tables with local secondary indexes report item collections; shardbox has none,
+   *  so this is never present (as DynamoDB omits it for such tables). */
+  ItemCollectionMetrics?: Record<string, Array<{ ItemCollectionKey?: Item; SizeEstimateRangeGB?: number[] }>>;
+}
+
+// ---- UpdateTable -----------------------------------------------------------------------
+
+export interface UpdateTableInput {
+  TableName: string;
+  BillingMode?: BillingMode;
+  ProvisionedThroughput?: ProvisionedThroughput;
+  /** Accepted only as DynamoDB accepts it alone (with nothing to do it is ignored); shardbox
+   *  has no secondary indexes to define attributes for. */
+  AttributeDefinitions?: AttributeDefinition[];
+  /** Not supported yet (secondary indexes): a ValidationException says so. */
+  GlobalSecondaryIndexUpdates?: unknown[];
+  /** Not supported yet (streams). */
+  StreamSpecification?: unknown;
+  /** Not supported yet (encryption settings). */
+  SSESpecification?: unknown;
+  /** Not supported yet (global tables). */
+  ReplicaUpdates?: unknown[];
+  /** Only STANDARD (every shardbox table's class) is accepted. */
+  TableClass?: 'STANDARD' | 'STANDARD_INFREQUENT_ACCESS';
+  /** Only false (shardbox tables have no deletion protection yet). */
+  DeletionProtectionEnabled?: boolean;
+  /** Not supported yet. */
+  OnDemandThroughput?: unknown;
+  /** Not supported yet. */
+  WarmThroughput?: unknown;
+  /** Not supported yet (global tables). */
+  MultiRegionConsistency?: unknown;
+  /** Not supported yet (global tables). */
+  GlobalTableWitnessUpdates?: unknown[];
+}
+
+export interface UpdateTableOutput { TableDescription: TableDescription }
+
+// ---- Tags ------------------------------------------------------------------------------
+
+export interface Tag { Key: string; Value: string }
+
+export interface TagResourceInput {
+  /** A table's ARN, as DescribeTable's TableArn gives it. */
+  ResourceArn: string;
+  Tags: Tag[];
+}
+
+export interface UntagResourceInput {
+  ResourceArn: string;
+  TagKeys: string[];
+}
+
+export interface ListTagsOfResourceInput {
+  ResourceArn: string;
+  /** The NextToken of the previous page. */
+  NextToken?: string;
+}
+
+export interface ListTagsOfResourceOutput {
+  Tags: Tag[];
+  /** Present when more tags follow: pass it back as NextToken. */
+  NextToken?: string;
+}
+
+// ---- DescribeEndpoints / DescribeLimits ------------------------------------------------
+
+export interface DescribeEndpointsOutput { Endpoints: Array<{ Address: string; CachePeriodInMinutes: number }> }
+
+export interface DescribeLimitsOutput {
+  AccountMaxReadCapacityUnits: number;
+  AccountMaxWriteCapacityUnits: number;
+  TableMaxReadCapacityUnits: number;
+  TableMaxWriteCapacityUnits: number;
+}
+
+/** DescribeEndpoints takes no parameters. */
+export type DescribeEndpointsInput = Record<string, never>;
+/** DescribeLimits takes no parameters. */
+export type DescribeLimitsInput = Record<string, never>;

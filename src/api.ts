@@ -11,12 +11,15 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type {
+  BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
   ConsumedCapacity, CreateTableInput, DeleteItemInput, DeleteItemOutput, DeleteTableInput,
-  DescribeTableInput, GetItemInput, GetItemOutput, ListTablesInput, ListTablesOutput, PageOutput,
+  DescribeEndpointsOutput, DescribeLimitsOutput, DescribeTableInput, GetItemInput, GetItemOutput,
+  KeysAndAttributes, ListTablesInput, ListTablesOutput, ListTagsOfResourceInput, ListTagsOfResourceOutput, PageOutput,
   PutItemInput, PutItemOutput, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, ScanOutput,
-  TableDescription, UpdateItemInput, UpdateItemOutput,
+  TableDescription, TagResourceInput, UntagResourceInput, UpdateItemInput, UpdateItemOutput, UpdateTableInput,
+  UpdateTableOutput, WriteRequest,
 } from './api-types.js';
-import { Metadata, type TableMeta } from './control/metadata.js';
+import { decreasesToday, Metadata, tableTags, utcDay, type TableChanges, type TableMeta } from './control/metadata.js';
 import { Supervisor } from './control/supervisor.js';
 import type { ConditionAst, ProjectionAst, UpdateAst } from './expressions/ast.js';
 import {
@@ -28,10 +31,12 @@ import { readCapacityUnits, writeCapacityUnits } from './model/capacity.js';
 import { DynamoDBError, fromErrorShape, validationError } from './model/errors.js';
 import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from './model/hash.js';
 import { itemSize, validateItemSize } from './model/item-size.js';
-import { encodeItemKeyWithHash } from './model/key-encoding.js';
+import { encodeItemKeyWithHash, encodeKeyComponent, MAX_STORED_KEY_BYTES, partitionKeyPrefix } from './model/key-encoding.js';
 import type { AttributeValue, Item, KeyShape } from './model/types.js';
+import { mergeTags, MAX_TAGS, sortTags, tableNameFromArn, TOO_MANY_TAGS_MESSAGE, validateTagKey, validateTags, type TagShape } from './model/tags.js';
 import {
-  extractKey, keyShapeFrom, normalizeAttributeValue, normalizeItem, validateAttributeValue, validateItem, validateItemKeyAttributes, validateKey, validateTableName,
+  checkAttributeName, extractKey, KEY_SCHEMA_MISMATCH_MESSAGE, keyShapeFrom, normalizeAttributeValue, normalizeItem,
+  validateAttributeValue, validateItem, validateItemKeyAttributes, validateKey, validateTableName,
 } from './model/validate.js';
 import { DEFAULT_TIMING, type NodeTiming } from './node/constants.js';
 import type { DigestReply, NodeRequestBody } from './node/requests.js';
@@ -89,7 +94,27 @@ const MAX_PARTITIONS = 1024;
 const MAX_ROUTERS = 256;
 /** DynamoDB's Query/Scan page limit. */
 const PAGE_BYTES = 1024 * 1024;
-const ARN_PREFIX = 'arn:aws:dynamodb:local:000000000000:table/';
+/** The region and account of every ARN this store hands out. */
+const REGION = 'local';
+const ACCOUNT = '000000000000';
+const ARN_PREFIX = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/`;
+/** BatchGetItem: at most 100 keys in all; BatchWriteItem: at most 25 writes in all. */
+const BATCH_GET_MAX_KEYS = 100;
+const BATCH_WRITE_MAX_REQUESTS = 25;
+/** BatchGetItem answers at most 16 MB of items; the rest come back as UnprocessedKeys. */
+const BATCH_GET_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** DynamoDB's default provisioned-capacity quotas (developer guide, "Quotas"): per table
+ *  40,000 read and 40,000 write units, per account and Region 80,000 of each. */
+const TABLE_MAX_CAPACITY_UNITS = 40_000;
+const ACCOUNT_MAX_CAPACITY_UNITS = 80_000;
+/** UpdateTable rejects throughput above this as out of bounds (a ValidationException). */
+const MAX_THROUGHPUT_VALUE = 1_000_000_000_000;
+/** After the first 4 decreases of a UTC day, one more every hour. */
+const FREE_DECREASES_PER_DAY = 4;
+const DECREASE_INTERVAL_MS = 3600 * 1000;
+/** ListTagsOfResource page size: DynamoDB answers all 50 tags a table may have at once. */
+const TAGS_PAGE_SIZE = MAX_TAGS;
+const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -208,18 +233,129 @@ function checkIndex(name: unknown): void {
   if (name !== undefined) throw validationError(`The table does not have the specified index: ${String(name)}`);
 }
 
-function describe(meta: TableMeta): TableDescription {
+/** DynamoDB's request-shape errors ("N validation errors detected: …"), collected in
+ *  DynamoDB's order and thrown together. */
+class ConstraintErrors {
+  private readonly errors: string[] = [];
+
+  add(value: unknown, member: string, rule: string): void {
+    const shown = value === null || value === undefined ? 'null' : `'${valueString(value)}'`;
+    this.errors.push(`Value ${shown} at '${member}' failed to satisfy constraint: ${rule}`);
+  }
+
+  missing(member: string): void {
+    this.add(null, member, 'Member must not be null');
+  }
+
+  enumValue(value: unknown, member: string, allowed: readonly string[]): void {
+    if (value !== undefined && value !== null && !allowed.includes(value as string)) {
+      this.add(value, member, `Member must satisfy enum value set: [${allowed.join(', ')}]`);
+    }
+  }
+
+  throwIfAny(): void {
+    const n = this.errors.length;
+    if (n > 0) throw validationError(`${n} validation error${n === 1 ? '' : 's'} detected: ${this.errors.join('; ')}`);
+  }
+}
+
+const RETURN_CONSUMED_CAPACITY_VALUES = ['INDEXES', 'TOTAL', 'NONE'] as const;
+const TABLE_NAME_KEYS_RULE = 'Map keys must satisfy constraint: [Member must have length less than or equal to 255, '
+  + 'Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]';
+
+/** How a value appears in a constraint message. */
+function valueString(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(valueString).join(', ')}]`;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (v !== null && typeof v === 'object') return JSON.stringify(v, binaryReplacer);
+  return String(v);
+}
+
+function isTableName(name: string): boolean {
+  return name.length >= 3 && name.length <= 255 && /^[a-zA-Z0-9_.-]+$/.test(name);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/** The identity of a valid key: attribute names in order, numbers canonical, type-tagged. */
+function keyIdentity(key: Item): string {
+  return JSON.stringify(Object.keys(key).sort().map((n) => [n, normalizeAttributeValue(key[n])]), binaryReplacer);
+}
+
+function isRetryable(error: unknown): boolean {
+  return error instanceof DynamoDBError && error.retryable;
+}
+
+/** ConsumedCapacity of a batch: one entry per table, in request order. */
+function batchCapacity(units: Map<string, number>, mode: ReturnConsumedCapacity | undefined): ConsumedCapacity[] | undefined {
+  if (mode !== 'TOTAL' && mode !== 'INDEXES') return undefined;
+  return [...units].map(([TableName, CapacityUnits]) => (mode === 'INDEXES'
+    ? { TableName, CapacityUnits, Table: { CapacityUnits } }
+    : { TableName, CapacityUnits }));
+}
+
+/** A legacy parameter's AttributeValue (AttributeUpdates, Expected, KeyConditions), checked
+ *  as an item's values are and made canonical. */
+function legacyValue(value: unknown): AttributeValue {
+  validateAttributeValue(value);
+  return normalizeAttributeValue(value);
+}
+
+function legacyValues(values: unknown): AttributeValue[] | undefined {
+  if (values === undefined) return undefined;
+  if (!Array.isArray(values)) throw new DynamoDBError('SerializationException', 'Expected a list for AttributeValueList');
+  return values.map(legacyValue);
+}
+
+/** Expected / KeyConditions with every value checked and canonical. */
+function checkedConditions<T extends { Value?: unknown; AttributeValueList?: unknown }>(conditions: Record<string, T>): Record<string, T> {
+  if (!isPlainObject(conditions)) throw new DynamoDBError('SerializationException', 'Expected a map of conditions');
+  const out: Record<string, T> = {};
+  for (const [name, c] of Object.entries(conditions)) {
+    const copy = { ...c };
+    if (c.Value !== undefined) copy.Value = legacyValue(c.Value);
+    if (c.AttributeValueList !== undefined) copy.AttributeValueList = legacyValues(c.AttributeValueList);
+    out[name] = copy;
+  }
+  return out;
+}
+
+/** One planned read of a BatchGetItem. */
+interface BatchGetJob {
+  table: string;
+  route: TableRoute;
+  key: Item;
+  original: Item;
+  consistent: boolean;
+  projection: ProjectionAst | undefined;
+}
+
+/** One planned write of a BatchWriteItem. */
+interface BatchWriteJob {
+  table: string;
+  route: TableRoute;
+  request: WriteRequest;
+  op: WriteOp;
+  size: number;
+}
+
+function describe(meta: TableMeta, nowMs = Date.now()): TableDescription {
+  const throughput: TableDescription['ProvisionedThroughput'] = {
+    NumberOfDecreasesToday: decreasesToday(meta, nowMs),
+    ReadCapacityUnits: meta.readCapacityUnits,
+    WriteCapacityUnits: meta.writeCapacityUnits,
+  };
+  if (meta.lastIncreaseMs !== undefined) throughput.LastIncreaseDateTime = new Date(meta.lastIncreaseMs);
+  if (meta.lastDecreaseMs !== undefined) throughput.LastDecreaseDateTime = new Date(meta.lastDecreaseMs);
   const description: TableDescription = {
     TableName: meta.name,
     TableStatus: meta.status,
     KeySchema: meta.keySchema,
     AttributeDefinitions: meta.attributeDefinitions,
     CreationDateTime: new Date(meta.createdAtMs),
-    ProvisionedThroughput: {
-      NumberOfDecreasesToday: 0,
-      ReadCapacityUnits: meta.readCapacityUnits,
-      WriteCapacityUnits: meta.writeCapacityUnits,
-    },
+    ProvisionedThroughput: throughput,
     // DynamoDB refreshes these about every six hours; shardbox does not count them yet.
     TableSizeBytes: 0,
     ItemCount: 0,
@@ -228,7 +364,13 @@ function describe(meta: TableMeta): TableDescription {
     DeletionProtectionEnabled: false,
   };
   if (meta.billingMode === 'PAY_PER_REQUEST') {
-    description.BillingModeSummary = { BillingMode: 'PAY_PER_REQUEST', LastUpdateToPayPerRequestDateTime: new Date(meta.createdAtMs) };
+    description.BillingModeSummary = {
+      BillingMode: 'PAY_PER_REQUEST',
+      LastUpdateToPayPerRequestDateTime: new Date(meta.lastUpdateToPayPerRequestMs ?? meta.createdAtMs),
+    };
+  } else if (meta.lastUpdateToPayPerRequestMs !== undefined) {
+    // A PROVISIONED table that was PAY_PER_REQUEST once keeps its summary, as in DynamoDB.
+    description.BillingModeSummary = { BillingMode: 'PROVISIONED', LastUpdateToPayPerRequestDateTime: new Date(meta.lastUpdateToPayPerRequestMs) };
   }
   return description;
 }
@@ -264,11 +406,19 @@ export class ItemOperations {
     return { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
   }
 
+  /** Hashes the partition key of a write and encodes its B-tree key into `op.itemKey`,
+   *  refusing a key the nodes' B-trees cannot hold. Returns the hash. */
+  private prepareWrite(route: TableRoute, op: WriteOp): bigint {
+    const hash = partitionHash(op.key[route.keyShape.hashName]);
+    op.itemKey = encodeItemKeyWithHash(route.tableId, hash, route.keyShape, op.key);
+    checkStorableKey(op.itemKey.length);
+    return hash;
+  }
+
   /** Routes a write to its partition's leader. The partition key is hashed once, here:
    *  the same hash goes into the item's B-tree key, carried in the log entry. */
   private async write(route: TableRoute, op: WriteOp): Promise<WriteResult> {
-    const hash = partitionHash(op.key[route.keyShape.hashName]);
-    op.itemKey = encodeItemKeyWithHash(route.tableId, hash, route.keyShape, op.key);
+    const hash = this.prepareWrite(route, op);
     const partition = this.routes.partitionFor(route, hash);
     const body: NodeRequestBody = { t: 'write', entry: encodeWriteOp(op) };
     const target: Target = { mode: 'leader', group: partition.group, replicas: partition.replicas };
@@ -280,8 +430,273 @@ export class ItemOperations {
   private condition(input: PutItemInput | DeleteItemInput | UpdateItemInput, ctx: ExpressionContext): ConditionAst | undefined {
     checkNotMixed({ Expected: input.Expected, ConditionalOperator: input.ConditionalOperator }, { ConditionExpression: input.ConditionExpression });
     if (input.ConditionExpression !== undefined) return parseCondition(input.ConditionExpression, ctx);
-    if (input.Expected !== undefined) return expectedToCondition(input.Expected as Parameters<typeof expectedToCondition>[0], input.ConditionalOperator);
+    if (input.Expected !== undefined) return expectedToCondition(checkedConditions(input.Expected) as Parameters<typeof expectedToCondition>[0], input.ConditionalOperator);
     return undefined;
+  }
+
+  /**
+   * BatchGetItem: up to 100 keys from any tables, read from their partitions in parallel.
+   * Keys that could not be read (their partition unavailable, or past the 16 MB response
+   * cap) come back in UnprocessedKeys; the call fails only when the request is invalid, or
+   * when no key at all could be read.
+   */
+  async batchGetItem(input: BatchGetItemInput): Promise<BatchGetItemOutput> {
+    const { jobs, specs } = this.planBatchGet(input);
+    const settled = await Promise.allSettled(jobs.map((job) => {
+      const body: NodeRequestBody = {
+        t: 'get', consistent: job.consistent,
+        req: { tableId: job.route.tableId, key: job.key, ...(job.projection ? { projection: job.projection } : {}) },
+      };
+      return this.router.request(this.readTarget(job.route, job.key, job.consistent), body, true) as Promise<{ item?: Item }>;
+    }));
+    const output: BatchGetItemOutput = { Responses: {}, UnprocessedKeys: {} };
+    const units = new Map<string, number>();
+    for (const table of specs.keys()) {
+      output.Responses[table] = [];
+      units.set(table, 0);
+    }
+    const unprocessed = (job: BatchGetJob): void => {
+      let entry = output.UnprocessedKeys[job.table];
+      if (entry === undefined) {
+        const spec = specs.get(job.table)!;
+        entry = { Keys: [] };
+        if (spec.ConsistentRead !== undefined) entry.ConsistentRead = spec.ConsistentRead;
+        if (spec.ProjectionExpression !== undefined) entry.ProjectionExpression = spec.ProjectionExpression;
+        if (spec.ExpressionAttributeNames !== undefined) entry.ExpressionAttributeNames = spec.ExpressionAttributeNames;
+        if (spec.AttributesToGet !== undefined) entry.AttributesToGet = spec.AttributesToGet;
+        output.UnprocessedKeys[job.table] = entry;
+      }
+      entry.Keys.push(job.original);
+    };
+    let bytes = 0;
+    let full = false;
+    let processed = 0;
+    let retryableError: unknown;
+    let otherError: unknown;
+    settled.forEach((result, i) => {
+      const job = jobs[i]!;
+      if (result.status === 'rejected') {
+        if (isRetryable(result.reason)) retryableError ??= result.reason;
+        else otherError ??= result.reason;
+        unprocessed(job);
+        return;
+      }
+      const item = result.value.item;
+      const size = item === undefined ? 0 : itemSize(item);
+      // Keys are answered in request order until the response reaches 16 MB.
+      if (full || bytes + size > BATCH_GET_RESPONSE_BYTES) {
+        full = true;
+        unprocessed(job);
+        return;
+      }
+      bytes += size;
+      processed++;
+      if (item !== undefined) output.Responses[job.table]!.push(item);
+      units.set(job.table, units.get(job.table)! + readCapacityUnits(size, job.consistent));
+    });
+    if (otherError !== undefined) throw otherError;
+    // As DynamoDB: when not one key could be read, the call fails with the (retryable) cause.
+    if (processed === 0 && retryableError !== undefined) throw retryableError;
+    const capacity = batchCapacity(units, input.ReturnConsumedCapacity);
+    if (capacity !== undefined) output.ConsumedCapacity = capacity;
+    return output;
+  }
+
+  /** Checks a whole BatchGetItem in DynamoDB's order (request shape, then expressions and
+   *  key values, then tables, then key schemas) before anything is read. */
+  private planBatchGet(input: BatchGetItemInput): { jobs: BatchGetJob[]; specs: Map<string, KeysAndAttributes> } {
+    const shape = new ConstraintErrors();
+    shape.enumValue(input?.ReturnConsumedCapacity, 'returnConsumedCapacity', RETURN_CONSUMED_CAPACITY_VALUES);
+    const requestItems = input?.RequestItems as unknown;
+    if (requestItems === undefined || requestItems === null) {
+      shape.missing('requestItems');
+      shape.throwIfAny();
+    }
+    if (!isPlainObject(requestItems)) throw new DynamoDBError('SerializationException', 'Expected a map for RequestItems');
+    const tables = Object.keys(requestItems);
+    if (tables.length === 0) shape.add(requestItems, 'requestItems', 'Member must have length greater than or equal to 1');
+    if (tables.some((t) => !isTableName(t))) shape.add(requestItems, 'requestItems', TABLE_NAME_KEYS_RULE);
+    for (const table of tables) {
+      const spec = requestItems[table] as Partial<KeysAndAttributes> | null;
+      const member = `requestItems.${table}.member`;
+      const keys = spec?.Keys as unknown;
+      if (keys === undefined || keys === null) shape.missing(`${member}.keys`);
+      else if (!Array.isArray(keys)) throw new DynamoDBError('SerializationException', `Expected a list for RequestItems.${table}.Keys`);
+      else if (keys.length === 0) shape.add(keys, `${member}.keys`, 'Member must have length greater than or equal to 1');
+      else if (keys.length > BATCH_GET_MAX_KEYS) shape.add(keys, `${member}.keys`, `Member must have length less than or equal to ${BATCH_GET_MAX_KEYS}`);
+      const attributes = spec?.AttributesToGet as unknown;
+      if (attributes !== undefined && attributes !== null) {
+        if (!Array.isArray(attributes)) throw new DynamoDBError('SerializationException', `Expected a list for RequestItems.${table}.AttributesToGet`);
+        if (attributes.length === 0) shape.add(attributes, `${member}.attributesToGet`, 'Member must have length greater than or equal to 1');
+        if (attributes.length > 255) shape.add(attributes, `${member}.attributesToGet`, 'Member must have length less than or equal to 255');
+      }
+    }
+    shape.throwIfAny();
+
+    // Expressions, key values, duplicates and the 100-key limit, table by table.
+    const specs = new Map<string, KeysAndAttributes>();
+    const parsed = new Map<string, { consistent: boolean; projection: ProjectionAst | undefined; keys: Item[] }>();
+    let total = 0;
+    for (const table of tables) {
+      const spec = requestItems[table] as KeysAndAttributes;
+      checkNotMixed({ AttributesToGet: spec.AttributesToGet }, { ProjectionExpression: spec.ProjectionExpression });
+      const consistent = checkConsistentRead(spec.ConsistentRead);
+      const ctx = expressionContext({ ExpressionAttributeNames: spec.ExpressionAttributeNames }, spec.ProjectionExpression !== undefined);
+      const projection = this.projection(spec, ctx);
+      checkAllPlaceholdersUsed(ctx);
+      const seen = new Set<string>();
+      for (const key of spec.Keys) {
+        if (!isPlainObject(key)) throw validationError('The list of keys in RequestItems for BatchGetItem may not contain null or empty values');
+        validateItem(key);
+        const identity = keyIdentity(key);
+        if (seen.has(identity)) throw validationError('Provided list of item keys contains duplicates');
+        seen.add(identity);
+        if (++total > BATCH_GET_MAX_KEYS) throw validationError('Too many items requested for the BatchGetItem call');
+      }
+      specs.set(table, spec);
+      parsed.set(table, { consistent, projection, keys: spec.Keys });
+    }
+
+    // Then the tables, then each key against its table's schema.
+    const routes = new Map(tables.map((table) => [table, this.route(table)]));
+    const jobs: BatchGetJob[] = [];
+    for (const table of tables) {
+      const route = routes.get(table)!;
+      const { consistent, projection, keys } = parsed.get(table)!;
+      for (const original of keys) {
+        jobs.push({ table, route, key: this.checkKey(original, route.keyShape), original, consistent, projection });
+      }
+    }
+    return { jobs, specs };
+  }
+
+  /**
+   * BatchWriteItem: up to 25 puts and deletes in any tables, each sent to its partition's
+   * leader in parallel. The whole request is checked first: an invalid one writes nothing.
+   * Writes that fail retryably (throttled, partition unavailable) come back in
+   * UnprocessedItems; every other write is applied. Puts and deletes without conditions are
+   * idempotent, so sending an unprocessed write again is always safe.
+   */
+  async batchWriteItem(input: BatchWriteItemInput): Promise<BatchWriteItemOutput> {
+    const jobs = this.planBatchWrite(input);
+    const settled = await Promise.allSettled(jobs.map((job) => this.write(job.route, job.op)));
+    const output: BatchWriteItemOutput = { UnprocessedItems: {} };
+    const units = new Map<string, number>();
+    for (const job of jobs) units.set(job.table, 0);
+    let processed = 0;
+    let retryableError: unknown;
+    let otherError: unknown;
+    settled.forEach((result, i) => {
+      const job = jobs[i]!;
+      if (result.status === 'rejected') {
+        if (isRetryable(result.reason)) {
+          retryableError ??= result.reason;
+          (output.UnprocessedItems[job.table] ??= []).push(job.request);
+        } else {
+          otherError ??= result.reason;
+        }
+        return;
+      }
+      processed++;
+      // A delete costs what the item it removed weighed (its old image, when asked for).
+      const size = job.op.type === 'put' ? job.size : result.value.ok && result.value.attributes !== undefined ? itemSize(result.value.attributes) : 0;
+      units.set(job.table, units.get(job.table)! + writeCapacityUnits(size));
+    });
+    if (otherError !== undefined) throw otherError;
+    if (processed === 0 && retryableError !== undefined) throw retryableError;
+    const capacity = batchCapacity(units, input.ReturnConsumedCapacity);
+    if (capacity !== undefined) output.ConsumedCapacity = capacity;
+    return output;
+  }
+
+  /** Checks a whole BatchWriteItem in DynamoDB's order before anything is written. */
+  private planBatchWrite(input: BatchWriteItemInput): BatchWriteJob[] {
+    const shape = new ConstraintErrors();
+    shape.enumValue(input?.ReturnConsumedCapacity, 'returnConsumedCapacity', RETURN_CONSUMED_CAPACITY_VALUES);
+    shape.enumValue(input?.ReturnItemCollectionMetrics, 'returnItemCollectionMetrics', ['SIZE', 'NONE']);
+    const requestItems = input?.RequestItems as unknown;
+    if (requestItems === undefined || requestItems === null) {
+      shape.missing('requestItems');
+      shape.throwIfAny();
+    }
+    if (!isPlainObject(requestItems)) throw new DynamoDBError('SerializationException', 'Expected a map for RequestItems');
+    const tables = Object.keys(requestItems);
+    if (tables.length === 0) shape.add(requestItems, 'requestItems', 'Member must have length greater than or equal to 1');
+    if (tables.some((t) => !isTableName(t))) shape.add(requestItems, 'requestItems', TABLE_NAME_KEYS_RULE);
+    let badLength = false;
+    for (const table of tables) {
+      const list = requestItems[table];
+      if (!Array.isArray(list)) throw new DynamoDBError('SerializationException', `Expected a list for RequestItems.${table}`);
+      if (list.length < 1 || list.length > BATCH_WRITE_MAX_REQUESTS) badLength = true;
+    }
+    if (badLength) {
+      shape.add(requestItems, 'requestItems',
+        `Map value must satisfy constraint: [Member must have length less than or equal to ${BATCH_WRITE_MAX_REQUESTS}, Member must have length greater than or equal to 1]`);
+    }
+    for (const table of tables) {
+      (requestItems[table] as unknown[]).forEach((request, i) => {
+        const member = `requestItems.${table}.member.${i + 1}.member`;
+        const r = (request ?? {}) as Partial<Record<'PutRequest' | 'DeleteRequest', Record<string, unknown> | null>>;
+        if (r.DeleteRequest !== undefined && r.DeleteRequest !== null && (r.DeleteRequest.Key === undefined || r.DeleteRequest.Key === null)) {
+          shape.missing(`${member}.deleteRequest.key`);
+        }
+        if (r.PutRequest !== undefined && r.PutRequest !== null && (r.PutRequest.Item === undefined || r.PutRequest.Item === null)) {
+          shape.missing(`${member}.putRequest.item`);
+        }
+      });
+    }
+    shape.throwIfAny();
+
+    const total = tables.reduce((n, table) => n + (requestItems[table] as unknown[]).length, 0);
+    if (total > BATCH_WRITE_MAX_REQUESTS) throw validationError('Too many items requested for the BatchWriteItem call');
+    // Each request is exactly one put or delete, with valid values and items within 400 KB.
+    const sizes = new Map<WriteRequest, number>();
+    for (const table of tables) {
+      for (const request of requestItems[table] as WriteRequest[]) {
+        const put = request?.PutRequest ?? undefined;
+        const del = request?.DeleteRequest ?? undefined;
+        if ((put === undefined) === (del === undefined)) {
+          throw validationError('Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes');
+        }
+        if (put !== undefined) {
+          validateItem(put.Item);
+          sizes.set(request, validateItemSize(put.Item));
+        } else {
+          validateItem(del!.Key);
+        }
+      }
+    }
+
+    const routes = new Map(tables.map((table) => [table, this.route(table)]));
+    const jobs: BatchWriteJob[] = [];
+    const wantOldSize = input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES';
+    for (const table of tables) {
+      const route = routes.get(table)!;
+      const seen = new Set<string>();
+      for (const request of requestItems[table] as WriteRequest[]) {
+        let op: WriteOp;
+        if (request.PutRequest) {
+          try {
+            validateItemKeyAttributes(request.PutRequest.Item, route.keyShape);
+          } catch (error) {
+            // BatchWriteItem words a missing or mistyped key as a schema mismatch.
+            if (error instanceof DynamoDBError && /Missing the key|Type mismatch for key/.test(error.message)) throw validationError(KEY_SCHEMA_MISMATCH_MESSAGE);
+            throw error;
+          }
+          const item = normalizeItem(request.PutRequest.Item);
+          op = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues: 'NONE' };
+        } else {
+          const key = this.checkKey(request.DeleteRequest!.Key, route.keyShape);
+          op = { type: 'delete', tableId: route.tableId, key, returnValues: wantOldSize ? 'ALL_OLD' : 'NONE' };
+        }
+        const identity = keyIdentity(op.key);
+        if (seen.has(identity)) throw validationError('Provided list of item keys contains duplicates');
+        seen.add(identity);
+        this.prepareWrite(route, op);
+        jobs.push({ table, route, request, op, size: sizes.get(request) ?? 0 });
+      }
+    }
+    return jobs;
   }
 
   async putItem(input: PutItemInput): Promise<PutItemOutput> {
@@ -330,11 +745,12 @@ export class ItemOperations {
     const ctx = expressionContext(input, input.UpdateExpression !== undefined || input.ConditionExpression !== undefined);
     let update: UpdateAst;
     if (input.UpdateExpression !== undefined) update = parseUpdate(input.UpdateExpression, ctx);
-    else if (input.AttributeUpdates !== undefined) update = attributeUpdatesToAst(input.AttributeUpdates);
+    else if (input.AttributeUpdates !== undefined) update = attributeUpdatesToAst(checkedConditions(input.AttributeUpdates));
     else update = { set: [], remove: [], add: [], delete: [] };
     const condition = this.condition(input, ctx);
     checkAllPlaceholdersUsed(ctx);
     checkKeyNotUpdated(update, route.keyShape);
+    checkUpdatedNames(update);
     const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
     if (condition !== undefined) op.condition = condition;
     if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
@@ -420,7 +836,7 @@ export class ItemOperations {
     const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
     let keyCondition;
     if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape);
-    else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(input.KeyConditions as Parameters<typeof keyConditionsToAst>[0], route.keyShape);
+    else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], route.keyShape);
     else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
     const filter = input.FilterExpression !== undefined ? parseFilter(input.FilterExpression, ctx) : undefined;
     const projection = this.projection(input, ctx);
@@ -430,6 +846,11 @@ export class ItemOperations {
       throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
     }
     const hashKey = { [route.keyShape.hashName]: keyCondition.hash };
+    // The node seeks to the partition key's prefix plus a sort-key bound (plus one byte).
+    const prefixBytes = partitionKeyPrefix(route.tableId, route.keyShape, keyCondition.hash).length;
+    const boundBytes = Math.max(0, ...(keyCondition.range?.values ?? []).map((v) => encodeKeyComponent(v).length));
+    checkStorableKey(prefixBytes + boundBytes);
+    if (startKey !== undefined) checkStorableKey(encodeItemKeyWithHash(route.tableId, partitionHash(startKey[route.keyShape.hashName]), route.keyShape, startKey).length);
     const body: NodeRequestBody = {
       t: 'query', consistent,
       req: {
@@ -471,6 +892,7 @@ export class ItemOperations {
     let from = hashLo;
     if (startKey !== undefined) {
       const startHash = partitionHash(startKey[route.keyShape.hashName]);
+      checkStorableKey(encodeItemKeyWithHash(route.tableId, startHash, route.keyShape, startKey).length);
       if (startHash < hashLo || startHash > hashHi) throw validationError('The provided Exclusive start key does not map to the provided segment');
       from = startHash;
     }
@@ -566,6 +988,63 @@ function checkKeyNotUpdated(update: UpdateAst, shape: KeyShape): void {
       throw validationError(`One or more parameter values were invalid: Cannot update attribute ${String(name)}. This attribute is part of the key`);
     }
   }
+}
+
+/**
+ * DynamoDB allows a 2048-byte partition key and a 1024-byte sort key, but a node's B-tree
+ * holds keys of at most MAX_STORED_KEY_BYTES encoded bytes: refuse longer ones here, with a
+ * message that says so, rather than let a node fail on them.
+ */
+function checkStorableKey(encodedBytes: number): void {
+  if (encodedBytes > MAX_STORED_KEY_BYTES) {
+    throw validationError(`One or more parameter values were invalid: shardbox cannot store or seek a key this large yet: it encodes to ${encodedBytes} bytes, `
+      + `and a node's B-tree holds keys of at most ${MAX_STORED_KEY_BYTES} bytes (about 1,950 bytes of partition key plus sort key, `
+      + 'less when they contain zero bytes). DynamoDB allows up to 2048 + 1024 bytes; use a shorter key.');
+  }
+}
+
+/** Attribute names an update writes are at most 64 KB, like an item's. */
+function checkUpdatedNames(update: UpdateAst): void {
+  for (const path of [...update.set.map((a) => a.path), ...update.add.map((a) => a.path)]) {
+    for (const segment of path) if (typeof segment === 'string') checkAttributeName(segment);
+  }
+}
+
+/** ProvisionedThroughput's members: both present, integers, at least 1 (DynamoDB's order). */
+function checkThroughputShape(throughput: unknown, shape: ConstraintErrors): asserts throughput is { ReadCapacityUnits: number; WriteCapacityUnits: number } {
+  if (!isPlainObject(throughput)) throw new DynamoDBError('SerializationException', 'Expected a structure for ProvisionedThroughput');
+  for (const [member, value] of [['writeCapacityUnits', throughput.WriteCapacityUnits], ['readCapacityUnits', throughput.ReadCapacityUnits]] as const) {
+    if (value === undefined || value === null) shape.missing(`provisionedThroughput.${member}`);
+    else if (typeof value !== 'number' || !Number.isInteger(value)) throw new DynamoDBError('SerializationException', `Expected an integer for ProvisionedThroughput.${member[0]!.toUpperCase()}${member.slice(1)}`);
+    else if (value < 1) shape.add(value, `provisionedThroughput.${member}`, 'Member must have value greater than or equal to 1');
+  }
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** A time as DynamoDB writes it in its decrease-limit message: "Wednesday, July 25, 2018 8:48:14 PM UTC". */
+function utcDateText(ms: number): string {
+  const d = new Date(ms);
+  const h = d.getUTCHours();
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${WEEKDAYS[d.getUTCDay()]}, ${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()} `
+    + `${h % 12 === 0 ? 12 : h % 12}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'} UTC`;
+}
+
+const TAGS_TOKEN_PREFIX = 'tags:';
+
+/** ListTagsOfResource's NextToken: opaque to callers, the last key of the page inside. */
+function encodeTagsToken(lastKey: string): string {
+  return Buffer.from(TAGS_TOKEN_PREFIX + lastKey, 'utf8').toString('base64url');
+}
+
+function decodeTagsToken(token: unknown): string {
+  const decoded = typeof token === 'string' ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (!decoded.startsWith(TAGS_TOKEN_PREFIX)) {
+    throw validationError(`The provided NextToken is invalid: ${String(token)}. Pass the NextToken of the previous ListTagsOfResource response, or none for the first page.`);
+  }
+  return decoded.slice(TAGS_TOKEN_PREFIX.length);
 }
 
 /** A router in another thread (a benchmark client thread): item operations only. */
@@ -708,9 +1187,16 @@ export class ShardBox extends ItemOperations {
     } else if (input.ProvisionedThroughput !== undefined) {
       throw validationError('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST');
     }
+    // Tags are checked with the rest: a table is created with all its tags or not at all.
+    let tags: TagShape[] | undefined;
+    if (input.Tags !== undefined && input.Tags !== null) {
+      validateTags(input.Tags);
+      tags = mergeTags([], input.Tags);
+    }
     if (this.metadata.table(input.TableName) !== undefined) {
       throw new DynamoDBError('ResourceInUseException', `Table already exists: ${input.TableName}`);
     }
+    if (billingMode === 'PROVISIONED') this.checkCapacityQuotas(input.TableName, read, write);
     const meta = this.metadata.addTable({
       name: input.TableName,
       keySchema: input.KeySchema.map((k) => ({ AttributeName: k.AttributeName, KeyType: k.KeyType })),
@@ -719,6 +1205,7 @@ export class ShardBox extends ItemOperations {
       billingMode,
       readCapacityUnits: read,
       writeCapacityUnits: write,
+      ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
     }, this.options.partitions, this.options.nodes);
     await this.createGroups(meta);
     return { TableDescription: describe(this.meta(input.TableName)) };
@@ -751,6 +1238,213 @@ export class ShardBox extends ItemOperations {
     const deleting = this.metadata.setStatus(meta.name, 'DELETING');
     await this.dropGroups(deleting);
     return { TableDescription: describe(deleting) };
+  }
+
+  /**
+   * UpdateTable: switch BillingMode (PROVISIONED ↔ PAY_PER_REQUEST) and change
+   * ProvisionedThroughput, with DynamoDB's checks (no-op changes, per-table and account
+   * quotas, 4 decreases per UTC day then one an hour). The change is recorded durably and
+   * complete when this returns, so the table stays ACTIVE. What shardbox tables do not have
+   * yet (secondary indexes, streams, encryption settings, replicas, table classes, warm or
+   * on-demand throughput, deletion protection) is refused with a ValidationException.
+   */
+  async updateTable(input: UpdateTableInput): Promise<UpdateTableOutput> {
+    this.checkOpen();
+    validateTableName(input?.TableName);
+    const shape = new ConstraintErrors();
+    shape.enumValue(input.BillingMode, 'billingMode', ['PROVISIONED', 'PAY_PER_REQUEST']);
+    const throughput = input.ProvisionedThroughput ?? undefined;
+    if (throughput !== undefined) checkThroughputShape(throughput, shape);
+    shape.throwIfAny();
+
+    const nonEmpty = (list: unknown): boolean => Array.isArray(list) ? list.length > 0 : list !== undefined && list !== null;
+    const given = (v: unknown): boolean => v !== undefined && v !== null;
+    const actionable = given(throughput) || given(input.BillingMode) || given(input.StreamSpecification)
+      || nonEmpty(input.GlobalSecondaryIndexUpdates) || given(input.SSESpecification) || nonEmpty(input.ReplicaUpdates)
+      || given(input.MultiRegionConsistency) || given(input.DeletionProtectionEnabled) || given(input.OnDemandThroughput)
+      || given(input.WarmThroughput) || given(input.TableClass) || nonEmpty(input.GlobalTableWitnessUpdates);
+    if (!actionable) {
+      throw validationError('At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, '
+        + 'SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, '
+        + 'DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required');
+    }
+    if (input.BillingMode === 'PROVISIONED' && throughput === undefined) {
+      throw validationError('One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED');
+    }
+    if (throughput !== undefined) {
+      for (const [name, value] of [['ReadCapacityUnits', throughput.ReadCapacityUnits], ['WriteCapacityUnits', throughput.WriteCapacityUnits]] as const) {
+        if (value > MAX_THROUGHPUT_VALUE) throw validationError(`Given value ${value} for ${name} is out of bounds`);
+      }
+    }
+    const unsupported = (what: string, why: string): never => {
+      throw validationError(`${what} is not supported by shardbox yet (${why}); leave it out of the UpdateTable request.`);
+    };
+    if (nonEmpty(input.GlobalSecondaryIndexUpdates)) unsupported('GlobalSecondaryIndexUpdates', 'tables have no secondary indexes');
+    if (given(input.StreamSpecification) && (input.StreamSpecification as { StreamEnabled?: unknown }).StreamEnabled !== false) {
+      unsupported('StreamSpecification', 'tables have no streams');
+    }
+    if (given(input.SSESpecification)) unsupported('SSESpecification', 'encryption at rest is not configurable');
+    if (nonEmpty(input.ReplicaUpdates) || given(input.MultiRegionConsistency) || nonEmpty(input.GlobalTableWitnessUpdates)) {
+      unsupported('ReplicaUpdates, MultiRegionConsistency and GlobalTableWitnessUpdates', 'there are no global tables');
+    }
+    if (given(input.OnDemandThroughput)) unsupported('OnDemandThroughput', 'on-demand tables have no maximum throughput setting');
+    if (given(input.WarmThroughput)) unsupported('WarmThroughput', 'tables have no warm throughput setting');
+    if (given(input.TableClass)) {
+      if (input.TableClass !== 'STANDARD' && input.TableClass !== 'STANDARD_INFREQUENT_ACCESS') {
+        throw validationError('Invalid table-class parameter provided. Please try again with a valid table-class value: [STANDARD, STANDARD_INFREQUENT_ACCESS].');
+      }
+      if (input.TableClass !== 'STANDARD') unsupported('TableClass STANDARD_INFREQUENT_ACCESS', 'every table is of class STANDARD');
+    }
+    if (given(input.DeletionProtectionEnabled) && input.DeletionProtectionEnabled !== false) {
+      unsupported('DeletionProtectionEnabled true', 'tables have no deletion protection');
+    }
+
+    const meta = this.meta(input.TableName);
+    if (meta.status === 'CREATING') {
+      throw new DynamoDBError('ResourceInUseException', `Attempt to change a resource which is still in use: Table is being created: ${meta.name}`);
+    }
+    const target = input.BillingMode ?? meta.billingMode;
+    if (throughput !== undefined && target === 'PAY_PER_REQUEST') {
+      throw validationError('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST');
+    }
+    if (input.StreamSpecification !== undefined && input.StreamSpecification !== null) {
+      throw validationError(`Table has no stream to disable: TableName: ${meta.name}`);
+    }
+    const now = Date.now();
+    let changes: TableChanges = {};
+    if (target === 'PAY_PER_REQUEST') {
+      // Switching to on-demand; asking for on-demand again is a no-op, as in DynamoDB.
+      if (meta.billingMode !== 'PAY_PER_REQUEST') {
+        changes = { billingMode: 'PAY_PER_REQUEST', readCapacityUnits: 0, writeCapacityUnits: 0, lastUpdateToPayPerRequestMs: now };
+      }
+    } else if (throughput !== undefined) {
+      const read = throughput.ReadCapacityUnits;
+      const write = throughput.WriteCapacityUnits;
+      const switching = meta.billingMode === 'PAY_PER_REQUEST';
+      if (!switching && read === meta.readCapacityUnits && write === meta.writeCapacityUnits) {
+        throw validationError('The provisioned throughput for the table will not change. The requested value equals the current value. '
+          + `Current ReadCapacityUnits provisioned for the table: ${meta.readCapacityUnits}. Requested ReadCapacityUnits: ${read}. `
+          + `Current WriteCapacityUnits provisioned for the table: ${meta.writeCapacityUnits}. Requested WriteCapacityUnits: ${write}. `
+          + 'Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.');
+      }
+      this.checkCapacityQuotas(meta.name, read, write);
+      const increase = switching || read > meta.readCapacityUnits || write > meta.writeCapacityUnits;
+      const decrease = !switching && (read < meta.readCapacityUnits || write < meta.writeCapacityUnits);
+      changes = { billingMode: 'PROVISIONED', readCapacityUnits: read, writeCapacityUnits: write };
+      if (switching) changes.lastUpdateToPayPerRequestMs = meta.lastUpdateToPayPerRequestMs ?? meta.createdAtMs;
+      if (increase) changes.lastIncreaseMs = now;
+      if (decrease) {
+        const count = decreasesToday(meta, now);
+        const last = meta.lastDecreaseMs;
+        if (count >= FREE_DECREASES_PER_DAY && last !== undefined && now - last < DECREASE_INTERVAL_MS) {
+          throw new DynamoDBError('LimitExceededException', 'Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day. '
+            + `After the first ${FREE_DECREASES_PER_DAY} decreases, each subsequent decrease in the same UTC day can be performed at most once every 3600 seconds. `
+            + `Number of decreases today: ${count}. Last decrease at ${utcDateText(last)}. Next decrease can be made at ${utcDateText(last + DECREASE_INTERVAL_MS)}`);
+        }
+        Object.assign(changes, { lastDecreaseMs: now, decreasesDay: utcDay(now), decreasesOnDay: count + 1 });
+      }
+    }
+    const updated = Object.keys(changes).length > 0 ? this.metadata.updateTable(meta.name, changes) : meta;
+    return { TableDescription: describe(updated, now) };
+  }
+
+  /** DynamoDB's default quotas on provisioned capacity: per table, and the account's sum. */
+  private checkCapacityQuotas(table: string, read: number, write: number): void {
+    const others = this.metadata.tables().filter((t) => t.name !== table && t.status !== 'DELETING' && t.billingMode === 'PROVISIONED');
+    for (const [name, requested, reserved] of [
+      ['ReadCapacityUnits', read, others.reduce((n, t) => n + t.readCapacityUnits, 0)],
+      ['WriteCapacityUnits', write, others.reduce((n, t) => n + t.writeCapacityUnits, 0)],
+    ] as const) {
+      if (requested > TABLE_MAX_CAPACITY_UNITS) {
+        throw new DynamoDBError('LimitExceededException', `The requested ${name}, ${requested}, is above the per table maximum for the account in ${REGION}. `
+          + `Per table maximum: ${TABLE_MAX_CAPACITY_UNITS}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.`);
+      }
+      if (reserved + requested > ACCOUNT_MAX_CAPACITY_UNITS) {
+        throw new DynamoDBError('LimitExceededException', `This request would have caused the ${name} limit to be exceeded for the account in ${REGION}. `
+          + `Current ${name} reserved by the account: ${reserved}. Limit: ${ACCOUNT_MAX_CAPACITY_UNITS}. Requested: ${requested}. `
+          + 'Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.');
+      }
+    }
+  }
+
+  /** The table a tagging request names by ARN (ResourceNotFoundException with `notFound`). */
+  private taggedTable(arn: unknown, notFound: (arn: string) => string): TableMeta {
+    const name = tableNameFromArn(arn, { region: REGION, account: ACCOUNT });
+    return this.taggedTableNamed(name, arn as string, notFound);
+  }
+
+  private taggedTableNamed(name: string, arn: string, notFound: (arn: string) => string): TableMeta {
+    const meta = this.metadata.table(name);
+    if (meta === undefined || meta.status === 'DELETING') throw new DynamoDBError('ResourceNotFoundException', notFound(arn));
+    return meta;
+  }
+
+  /** TagResource: adds or replaces tags of a table (by ARN); at most 50 tags per table. */
+  async tagResource(input: TagResourceInput): Promise<Record<string, never>> {
+    this.checkOpen();
+    const name = tableNameFromArn(input?.ResourceArn, { region: REGION, account: ACCOUNT });
+    const tags = input.Tags as unknown;
+    if (tags === undefined || tags === null) throw validationError("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null");
+    if (!Array.isArray(tags)) throw new DynamoDBError('SerializationException', 'Expected a list for Tags');
+    if (tags.length === 0) throw validationError('Atleast one Tag needs to be provided as Input.');
+    validateTags(tags);
+    if (tags.length > MAX_TAGS) throw validationError(TOO_MANY_TAGS_MESSAGE);
+    const meta = this.taggedTableNamed(name, input.ResourceArn, (arn) => `Requested resource not found: ResourcArn: ${arn} not found`);
+    this.metadata.updateTable(meta.name, { tags: mergeTags(tableTags(meta), tags) });
+    return {};
+  }
+
+  /** UntagResource: removes tags of a table by key (absent keys are fine). */
+  async untagResource(input: UntagResourceInput): Promise<Record<string, never>> {
+    this.checkOpen();
+    const name = tableNameFromArn(input?.ResourceArn, { region: REGION, account: ACCOUNT });
+    const keys = input.TagKeys as unknown;
+    if (keys === undefined || keys === null) throw validationError("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null");
+    if (!Array.isArray(keys)) throw new DynamoDBError('SerializationException', 'Expected a list for TagKeys');
+    if (keys.length === 0) throw validationError('Atleast one Tag Key needs to be provided as Input.');
+    for (const key of keys) validateTagKey(key);
+    if (keys.length > MAX_TAGS) throw validationError(TOO_MANY_TAGS_MESSAGE);
+    const meta = this.taggedTableNamed(name, input.ResourceArn, () => 'Requested resource not found');
+    const removed = new Set<string>(keys as string[]);
+    const tags = tableTags(meta);
+    const kept = tags.filter((t) => !removed.has(t.Key));
+    if (kept.length !== tags.length) this.metadata.updateTable(meta.name, { tags: kept });
+    return {};
+  }
+
+  /** ListTagsOfResource: a table's tags in key order, all 50 a table may have in one page. */
+  async listTagsOfResource(input: ListTagsOfResourceInput): Promise<ListTagsOfResourceOutput> {
+    this.checkOpen();
+    const meta = this.taggedTable(input?.ResourceArn, (arn) => `Requested resource not found: ResourcArn: ${arn} not found`);
+    const tags = sortTags(tableTags(meta).map((t) => ({ Key: t.Key, Value: t.Value })));
+    let start = 0;
+    if (input.NextToken !== undefined && input.NextToken !== null) {
+      const after = decodeTagsToken(input.NextToken);
+      start = tags.findIndex((t) => t.Key > after);
+      if (start < 0) start = tags.length;
+    }
+    const page = tags.slice(start, start + TAGS_PAGE_SIZE);
+    const output: ListTagsOfResourceOutput = { Tags: page };
+    if (start + page.length < tags.length) output.NextToken = encodeTagsToken(page[page.length - 1]!.Key);
+    return output;
+  }
+
+  /** DescribeEndpoints: where to send requests (`address`: the HTTP server's host[:port]). */
+  async describeEndpoints(_input: Record<string, unknown> = {}, address = DEFAULT_ENDPOINT_ADDRESS): Promise<DescribeEndpointsOutput> {
+    this.checkOpen();
+    return { Endpoints: [{ Address: address, CachePeriodInMinutes: 1440 }] };
+  }
+
+  /** DescribeLimits: DynamoDB's default provisioned-capacity quotas, which UpdateTable and
+   *  CreateTable enforce here. */
+  async describeLimits(_input: Record<string, unknown> = {}): Promise<DescribeLimitsOutput> {
+    this.checkOpen();
+    return {
+      AccountMaxReadCapacityUnits: ACCOUNT_MAX_CAPACITY_UNITS,
+      AccountMaxWriteCapacityUnits: ACCOUNT_MAX_CAPACITY_UNITS,
+      TableMaxReadCapacityUnits: TABLE_MAX_CAPACITY_UNITS,
+      TableMaxWriteCapacityUnits: TABLE_MAX_CAPACITY_UNITS,
+    };
   }
 
   /** For a thread that will run its own router (`ShardBoxClient.connect(port)`), i from 1

@@ -13,6 +13,8 @@ import type { PartitionInfo, PartitionMap, PartitionMapBoard } from '../router/p
 export type TableStatus = 'CREATING' | 'ACTIVE' | 'DELETING';
 export type BillingMode = 'PROVISIONED' | 'PAY_PER_REQUEST';
 
+export interface TableTag { Key: string; Value: string }
+
 export interface TableMeta {
   name: string;
   tableId: number;
@@ -27,9 +29,42 @@ export interface TableMeta {
   writeCapacityUnits: number;
   createdAtMs: number;
   partitions: PartitionInfo[];
+  // Fields added after the first release are optional: records written before them read
+  // as their defaults (see the accessors below), so old data directories stay readable.
+  /** Tags (CreateTable's Tags, TagResource), in key order. Default: none. */
+  tags?: TableTag[];
+  /** When the table last became PAY_PER_REQUEST by UpdateTable. Default: never (a table
+   *  created PAY_PER_REQUEST reports its creation time). */
+  lastUpdateToPayPerRequestMs?: number;
+  /** Last provisioned-throughput increase / decrease (UpdateTable). Default: never. */
+  lastIncreaseMs?: number;
+  lastDecreaseMs?: number;
+  /** Provisioned-throughput decreases made on the UTC day `decreasesDay` (YYYY-MM-DD). */
+  decreasesDay?: string;
+  decreasesOnDay?: number;
 }
 
-export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits'>;
+export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags'>;
+
+/** The UTC day of `ms` as YYYY-MM-DD (DynamoDB counts throughput decreases per UTC day). */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Throughput decreases a table has made on the UTC day of `nowMs`. */
+export function decreasesToday(meta: TableMeta, nowMs: number): number {
+  return meta.decreasesDay === utcDay(nowMs) ? meta.decreasesOnDay ?? 0 : 0;
+}
+
+/** A table's tags (none for a record written before tags existed). */
+export function tableTags(meta: TableMeta): TableTag[] {
+  return meta.tags ?? [];
+}
+
+/** What UpdateTable, TagResource and UntagResource may change in a table's record. */
+export type TableChanges = Partial<Pick<TableMeta,
+  'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'lastUpdateToPayPerRequestMs'
+  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay'>>;
 
 interface Counters {
   nextTableId: number;
@@ -118,6 +153,15 @@ export class Metadata {
     const next = { ...meta, status };
     this.tablesDb.putSync(name, next);
     this.publish();
+    return next;
+  }
+
+  /** Applies `changes` to an existing table's record, durably; returns the new record. */
+  updateTable(name: string, changes: TableChanges): TableMeta {
+    const meta = this.tablesDb.get(name);
+    if (meta === undefined) throw new Error(`no table ${name} in metadata`);
+    const next: TableMeta = { ...meta, ...changes };
+    this.tablesDb.putSync(name, next);
     return next;
   }
 

@@ -5,6 +5,7 @@
 import type { AttributeValue, Item } from '../model/types.js';
 import { validationError } from '../model/errors.js';
 import { addNumbers, compareNumbers, subtractNumbers } from '../model/number.js';
+import { checkNestingAt } from '../model/validate.js';
 import type { Path, UpdateAst, UpdateValue } from './ast.js';
 import { bytesEqual, cloneItem, cloneValue, getPath, typeOf } from './values.js';
 
@@ -162,11 +163,14 @@ export function applyUpdate(ast: UpdateAst, item: Item | undefined, key: Item): 
   const setValues = ast.set.map((a) => evalValue(a.value, old));
   ast.set.forEach((a, i) => {
     updatedPaths.push(setAt(out, a.path, cloneValue(setValues[i]!)));
+    // A value written below a path may nest the item deeper than DynamoDB's 32 levels.
+    checkNestingAt(a.path.length, setValues[i]!);
   });
 
   for (const a of ast.add) {
     const next = addValues(getPath(old, a.path), a.value);
     updatedPaths.push(setAt(out, a.path, next));
+    checkNestingAt(a.path.length, next);
   }
 
   for (const a of ast.delete) {

@@ -7,3 +7,4 @@ export * from './item-size.js';
 export * from './capacity.js';
 export * from './hash.js';
 export * from './key-encoding.js';
+export * from './tags.js';

@@ -32,6 +32,22 @@ export const MULTIPLE_DATATYPES_MESSAGE =
 export const NESTING_MESSAGE =
   'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
 export const KEY_SCHEMA_MISMATCH_MESSAGE = 'The provided key element does not match the schema';
+/** Attribute names (top-level and map keys at any depth) are at most 65535 UTF-8 bytes. */
+export const MAX_ATTRIBUTE_NAME_BYTES = 65535;
+export const ATTRIBUTE_NAME_TOO_LARGE_MESSAGE =
+  '1 validation error detected: Attribute name is too large, must be less than 65536 bytes';
+
+/**
+ * Throws DynamoDB's error for an attribute name over 64 KB. DynamoDB words it the same
+ * wherever the name appears (an item, a map inside an ExpressionAttributeValue, an
+ * UpdateExpression path), so it is never reworded for a context.
+ */
+export function checkAttributeName(name: string): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short names cannot be too large.
+  if (name.length * 3 > MAX_ATTRIBUTE_NAME_BYTES && Buffer.byteLength(name, 'utf8') > MAX_ATTRIBUTE_NAME_BYTES) {
+    throw validationError(ATTRIBUTE_NAME_TOO_LARGE_MESSAGE);
+  }
+}
 
 /**
  * Where a value came from. DynamoDB words errors in ExpressionAttributeValues as
@@ -143,7 +159,10 @@ function validateValue(av: unknown, depth: number, context: ValueContext): void 
         throw serializationError('Expected a map for M');
       }
       const m = v as Record<string, unknown>;
-      for (const k in m) validateValue(m[k], depth + 1, context);
+      for (const k in m) {
+        checkAttributeName(k);
+        validateValue(m[k], depth + 1, context);
+      }
       return;
     }
     case 'L': {
@@ -204,7 +223,33 @@ export function validateAttributeValue(av: unknown, context: ValueContext = ITEM
 export function validateItem(item: unknown): asserts item is Item {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) throw serializationError('Expected a map for Item');
   const m = item as Record<string, unknown>;
-  for (const k in m) validateValue(m[k], 1, ITEM_CONTEXT);
+  for (const k in m) {
+    checkAttributeName(k);
+    validateValue(m[k], 1, ITEM_CONTEXT);
+  }
+}
+
+/** Height of a valid value: 1 for a scalar or set, 1 + the tallest child for M and L. */
+export function valueHeight(av: AttributeValue): number {
+  if ('M' in av) {
+    let h = 0;
+    for (const k in av.M) h = Math.max(h, valueHeight(av.M[k]));
+    return h + 1;
+  }
+  if ('L' in av) {
+    let h = 0;
+    for (const v of av.L) h = Math.max(h, valueHeight(v));
+    return h + 1;
+  }
+  return 1;
+}
+
+/**
+ * Throws DynamoDB's nesting error when `value`, written at a document path of `pathLength`
+ * elements (1 for a top-level attribute), would nest deeper than 32 levels.
+ */
+export function checkNestingAt(pathLength: number, value: AttributeValue): void {
+  if (pathLength - 1 + valueHeight(value) > MAX_NESTING_DEPTH) throw validationError(NESTING_MESSAGE);
 }
 
 function normalizeValue(av: AttributeValue): AttributeValue {

@@ -367,6 +367,26 @@ describe('placeholders', () => {
     expectValidation(() => newContext({ a: 'a' }, undefined), 'ExpressionAttributeNames contains invalid key: Syntax error; key: "a"');
     expectValidation(() => newContext(undefined, { v: { S: 'x' } }), 'ExpressionAttributeValues contains invalid key: Syntax error; key: "v"');
   });
+
+  it('limits a placeholder to 255 bytes, checked before its syntax', () => {
+    expect(() => newContext({ [`#${'a'.repeat(254)}`]: 'a' }, { [`:${'v'.repeat(254)}`]: { S: 'x' } })).not.toThrow();
+    expectValidation(() => newContext({ [`#${'a'.repeat(255)}`]: 'a' }, undefined),
+      'ExpressionAttributeNames contains invalid key: The expression attribute map contains a key that is too long; size of key: 256');
+    expectValidation(() => newContext({ [`${'-'.repeat(300)}`]: 'a' }, undefined),
+      'ExpressionAttributeNames contains invalid key: The expression attribute map contains a key that is too long; size of key: 300');
+    expectValidation(() => newContext(undefined, { [`:${'é'.repeat(128)}`]: { S: 'x' } }),
+      'ExpressionAttributeValues contains invalid key: The expression attribute map contains a key that is too long; size of key: 257');
+  });
+
+  it('limits all substitutions of a request to 2 MB', () => {
+    const mb = 1024 * 1024;
+    const names = { '#a': 'n'.repeat(mb), '#b': 'n'.repeat(mb) };
+    expectValidation(() => newContext(names, undefined), 'ExpressionAttributeNames exceeds max size');
+    expectValidation(() => newContext(undefined, { ':a': { S: 'v'.repeat(mb) }, ':b': { B: new Uint8Array(mb) } }), 'ExpressionAttributeValues exceeds max size');
+    expectValidation(() => newContext({ '#a': 'n'.repeat(mb) }, { ':a': { S: 'v'.repeat(mb) } }),
+      'Combined size of ExpressionAttributeNames and ExpressionAttributeValues exceeds max size');
+    expect(() => newContext({ '#a': 'n'.repeat(mb - 10) }, { ':a': { S: 'v'.repeat(mb - 10) } })).not.toThrow();
+  });
 });
 
 describe('determinism', () => {

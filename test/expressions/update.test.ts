@@ -35,6 +35,32 @@ const base: Item = {
   ns: { NS: ['1', '2'] },
 };
 
+function nestedMaps(levels: number): AttributeValue {
+  let v: AttributeValue = { S: 'leaf' };
+  for (let i = 0; i < levels; i++) v = { M: { n: v } };
+  return v;
+}
+
+describe('applyUpdate limits', () => {
+  const nesting = 'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
+
+  it('refuses to nest the item deeper than 32 levels, and never touches its input', () => {
+    const item: Item = { id: { S: 'k' }, m: { M: { a: { M: {} } } } };
+    const deep = (levels: number) => parseUpdate('SET m.a.b = :d', newContext(undefined, { ':d': nestedMaps(levels) }));
+    expect(() => applyUpdate(deep(29), item, key)).not.toThrow();
+    expectValidation(() => applyUpdate(deep(30), item, key), nesting);
+    expect(item).toEqual({ id: { S: 'k' }, m: { M: { a: { M: {} } } } });
+    // Copying a deep attribute below another path deepens it too.
+    const withDeep: Item = { id: { S: 'k' }, d: nestedMaps(31), m: { M: {} } };
+    expect(() => applyUpdate(parseUpdate('SET e = d', newContext(undefined, undefined)), withDeep, key)).not.toThrow();
+    expectValidation(() => applyUpdate(parseUpdate('SET m.e = d', newContext(undefined, undefined)), withDeep, key), nesting);
+    // list_append builds a list one level above its elements.
+    const listed: Item = { id: { S: 'k' }, l: { L: [nestedMaps(30)] } };
+    expect(() => applyUpdate(parseUpdate('SET l = list_append(l, :e)', newContext(undefined, { ':e': { L: [] } })), listed, key)).not.toThrow();
+    expectValidation(() => applyUpdate(parseUpdate('SET m.l = list_append(l, :e)', newContext(undefined, { ':e': { L: [] } })), { ...listed, m: { M: {} } }, key), nesting);
+  });
+});
+
 describe('applyUpdate', () => {
   it('SET literal, path copy, arithmetic', () => {
     const { item, updatedPaths } = run('SET a = :s, b = n, c = n + :one, d = :two - n', base);

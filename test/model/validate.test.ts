@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoDBError } from '../../src/model/errors.js';
 import {
+  checkAttributeName,
+  checkNestingAt,
   extractKey,
   keyShapeFrom,
   normalizeItem,
@@ -9,7 +11,9 @@ import {
   validateItemKeyAttributes,
   validateKey,
   validateTableName,
+  valueHeight,
 } from '../../src/model/validate.js';
+import { mergeTags, tableNameFromArn, validateTagKey, validateTags } from '../../src/model/tags.js';
 import type { AttributeValue, KeyShape } from '../../src/model/types.js';
 
 function messageOf(f: () => unknown, name = 'ValidationException'): string {
@@ -201,5 +205,78 @@ describe('validateTableName', () => {
     [undefined, "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"],
   ])('rejects %j', (name, message) => {
     expect(messageOf(() => validateTableName(name))).toBe(message);
+  });
+});
+
+describe('attribute names', () => {
+  const tooLarge = '1 validation error detected: Attribute name is too large, must be less than 65536 bytes';
+
+  it('allow 65535 UTF-8 bytes, at the top level and in maps at any depth', () => {
+    expect(() => validateItem({ ['a'.repeat(65535)]: { S: 'x' } })).not.toThrow();
+    expect(messageOf(() => validateItem({ ['a'.repeat(65536)]: { S: 'x' } }))).toBe(tooLarge);
+    expect(messageOf(() => validateItem({ a: { L: [{ M: { ['é'.repeat(32768)]: { N: '1' } } }] } }))).toBe(tooLarge);
+    expect(() => checkAttributeName('é'.repeat(32767))).not.toThrow();
+    expect(messageOf(() => checkAttributeName('€'.repeat(21846)))).toBe(tooLarge); // 65538 bytes
+  });
+
+  it('word the error the same inside ExpressionAttributeValues', () => {
+    const ctx = { kind: 'expressionAttributeValue', name: ':v' } as const;
+    expect(messageOf(() => validateAttributeValue({ M: { ['a'.repeat(65536)]: { S: 'x' } } }, ctx))).toBe(tooLarge);
+  });
+});
+
+describe('nesting of what an update writes', () => {
+  it('measures heights and checks the level a value reaches below a path', () => {
+    expect(valueHeight({ S: 'x' })).toBe(1);
+    expect(valueHeight({ M: {} })).toBe(1);
+    expect(valueHeight({ L: [{ S: 'x' }, { M: { a: { L: [] } } }] })).toBe(3);
+    expect(valueHeight(nested(31))).toBe(32);
+    expect(() => checkNestingAt(1, nested(31))).not.toThrow();
+    expect(messageOf(() => checkNestingAt(1, nested(32)))).toBe(
+      'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit');
+    expect(() => checkNestingAt(3, nested(29))).not.toThrow();
+    expect(() => checkNestingAt(3, nested(30))).toThrow();
+    expect(() => checkNestingAt(32, { S: 'x' })).not.toThrow();
+    expect(() => checkNestingAt(33, { S: 'x' })).toThrow();
+  });
+});
+
+describe('tags', () => {
+  it('accept letters of any script, digits, spaces and + - = . _ : / @', () => {
+    expect(() => validateTags([{ Key: 'ключ café 表 1', Value: 'a+b-c=d.e_f:g/h@i' }, { Key: 'k', Value: '' }])).not.toThrow();
+    expect(() => validateTags([{ Key: 'k'.repeat(128), Value: '表'.repeat(256) }])).not.toThrow();
+  });
+
+  it.each([
+    [[{ Key: 'k'.repeat(129), Value: 'v' }], `The Tag Key provided is invalid, Key: ${'k'.repeat(129)}`],
+    [[{ Key: 'a*b', Value: 'v' }], 'The Tag Key provided is invalid, Key: a*b'],
+    [[{ Key: 'k', Value: '表'.repeat(257) }], `The Tag Value provided is invalid, Value: ${'表'.repeat(257)}`],
+    [[{ Key: 'k', Value: 'a;b' }], 'The Tag Value provided is invalid, Value: a;b'],
+    [[{ Key: 'aws:x', Value: 'v' }], 'Tag Key cannot be prefixed with aws:, Key: aws:x'],
+    [[{ Key: 'd', Value: '1' }, { Key: 'd', Value: '1' }], 'Duplicate Tag Keys provided as input: Duplicate Tag Key found d'],
+  ])('reject %j', (tags, message) => {
+    expect(messageOf(() => validateTags(tags))).toBe(message);
+  });
+
+  it('count the merged set against the 50-tag limit', () => {
+    const fifty = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+    expect(mergeTags(fifty, [{ Key: 'k0', Value: 'new' }]).find((t) => t.Key === 'k0')).toEqual({ Key: 'k0', Value: 'new' });
+    expect(messageOf(() => mergeTags(fifty, [{ Key: 'k50', Value: 'v' }]))).toBe('Number of Tags exceed the current limit for the provided ResourceArn');
+    expect(mergeTags([], [{ Key: 'b', Value: '' }, { Key: 'a', Value: '' }]).map((t) => t.Key)).toEqual(['a', 'b']);
+    expect(messageOf(() => validateTagKey(''))).toBe('The Tag Key provided is invalid, Key: ');
+  });
+
+  it('read the table name from a table ARN of this store only', () => {
+    const scope = { region: 'local', account: '000000000000' };
+    expect(tableNameFromArn('arn:aws:dynamodb:local:000000000000:table/My.Table-1', scope)).toBe('My.Table-1');
+    expect(messageOf(() => tableNameFromArn(undefined, scope))).toBe('Invalid TableArn');
+    expect(messageOf(() => tableNameFromArn('table/x', scope))).toBe("One or more parameter values were invalid: ARNs must start with 'arn:': table/x");
+    expect(messageOf(() => tableNameFromArn('arn:aws:sqs:local:000000000000:queue', scope))).toBe(
+      'One or more parameter values were invalid: Provided Arn is not a DynamoDB resource arn: arn:aws:sqs:local:000000000000:queue');
+    expect(messageOf(() => tableNameFromArn('arn:aws:dynamodb:local:000000000000:backup/x', scope))).toMatch(/only table or stream is accepted/);
+    expect(messageOf(() => tableNameFromArn('arn:aws:dynamodb:local:000000000000:table/t1/stream/2020', scope))).toMatch(/no streams/);
+    expect(messageOf(() => tableNameFromArn('arn:aws:dynamodb:local:111111111111:table/abc', scope))).toBe(
+      'Invalid TableArn: Invalid ResourceArn provided as input arn:aws:dynamodb:local:111111111111:table/abc');
+    expect(messageOf(() => tableNameFromArn('arn:aws:dynamodb:local:000000000000:table/a;b', scope))).toMatch(/^Invalid TableArn/);
   });
 });

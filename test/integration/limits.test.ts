@@ -1,0 +1,213 @@
+/**
+ * DynamoDB's limits through the embedded API: each bad request gets DynamoDB's error type
+ * and message, and changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttributeValue, Item, ShardBox } from '../../src/index.js';
+import { createHashTable, createRangeTable, expectDynamoError, openCluster } from './helpers.js';
+
+let db: ShardBox;
+const KEY = { id: { S: 'limits' } };
+const ORIGINAL: Item = { ...KEY, n: { N: '1' }, s: { SS: ['a'] }, m: { M: { a: { M: {} } } } };
+
+beforeAll(async () => {
+  db = await openCluster({ partitions: 2 });
+  await createHashTable(db, 'items');
+  await createRangeTable(db, 'ranges');
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+async function current(key: Item = KEY, table = 'items'): Promise<Item | undefined> {
+  return (await db.getItem({ TableName: table, Key: key, ConsistentRead: true })).Item;
+}
+
+/** Expects `request` to fail with `message` and the test item to be exactly as it was. */
+async function rejectedUnchanged(request: Promise<unknown>, message: string | RegExp, name = 'ValidationException'): Promise<void> {
+  await expectDynamoError(request, name, message);
+  expect(await current()).toEqual(ORIGINAL);
+}
+
+function nested(levels: number): AttributeValue {
+  let v: AttributeValue = { S: 'leaf' };
+  for (let i = 0; i < levels; i++) v = { M: { n: v } };
+  return v;
+}
+
+describe('limits', () => {
+  beforeAll(async () => {
+    await db.putItem({ TableName: 'items', Item: ORIGINAL });
+  });
+
+  it('item size: 400 KB, for puts, batch puts and the result of updates', async () => {
+    // For the test item, id(2) + 'limits'(6) + b(1) + a value of `max` characters is 409,600 bytes.
+    const max = 400 * 1024 - 9;
+    await db.putItem({ TableName: 'items', Item: { id: { S: 'max' }, b: { S: 'x'.repeat(max) } } });
+    expect((await current({ id: { S: 'max' } }))?.b?.S?.length).toBe(max);
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, b: { S: 'x'.repeat(max + 1) } } }), 'Item size has exceeded the maximum allowed size');
+    await rejectedUnchanged(db.batchWriteItem({ RequestItems: { items: [{ PutRequest: { Item: { ...KEY, b: { S: 'x'.repeat(max + 1) } } } }] } }),
+      'Item size has exceeded the maximum allowed size');
+    await rejectedUnchanged(db.updateItem({
+      TableName: 'items', Key: KEY, UpdateExpression: 'SET big = :v', ExpressionAttributeValues: { ':v': { S: 'x'.repeat(max) } },
+    }), 'Item size to update has exceeded the maximum allowed size');
+  });
+
+  it('key sizes: partition key 2048 bytes, sort key 1024 bytes, counted in UTF-8', async () => {
+    const hash = 'é'.repeat(1024); // 2048 bytes
+    const hashTooBig = 'One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes';
+    const rangeTooBig = 'One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes';
+    await expectDynamoError(db.putItem({ TableName: 'ranges', Item: { pk: { S: `${hash}a` }, sk: { S: 'a' } } }), 'ValidationException', hashTooBig);
+    await expectDynamoError(db.getItem({ TableName: 'ranges', Key: { pk: { S: 'a' }, sk: { S: `${'ü'.repeat(512)}a` } } }), 'ValidationException', rangeTooBig);
+    await expectDynamoError(db.updateItem({ TableName: 'items', Key: { id: { B: new Uint8Array(2049) } }, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': { S: 'x' } } }),
+      'ValidationException', /The provided key element does not match the schema/);
+    await expectDynamoError(db.deleteItem({ TableName: 'items', Key: { id: { S: 'k'.repeat(2049) } } }), 'ValidationException', hashTooBig);
+  });
+
+  it('keys longer than a node\'s B-tree holds are refused, not sent to the nodes', async () => {
+    // Within DynamoDB's limits but over what LMDB stores (1978-byte keys): refused up front.
+    const tooLong = /^One or more parameter values were invalid: shardbox cannot store or seek a key this large yet: it encodes to \d+ bytes/;
+    const hash = 'é'.repeat(1024);
+    await expectDynamoError(db.putItem({ TableName: 'ranges', Item: { pk: { S: hash }, sk: { S: 'ü'.repeat(512) } } }), 'ValidationException', tooLong);
+    await expectDynamoError(db.batchWriteItem({ RequestItems: { items: [{ PutRequest: { Item: { id: { S: 'ok' } } } }, { PutRequest: { Item: { id: { S: 'k'.repeat(2048) } } } }] } }),
+      'ValidationException', tooLong);
+    expect(await current({ id: { S: 'ok' } })).toBeUndefined();
+    await expectDynamoError(db.updateItem({ TableName: 'items', Key: { id: { S: 'k'.repeat(2000) } }, UpdateExpression: 'REMOVE a' }), 'ValidationException', tooLong);
+    await expectDynamoError(db.query({ TableName: 'ranges', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: hash } } }), 'ValidationException', tooLong);
+    await expectDynamoError(db.query({ TableName: 'ranges', KeyConditionExpression: 'pk = :p AND sk > :s', ExpressionAttributeValues: { ':p': { S: 'p'.repeat(1500) }, ':s': { S: 's'.repeat(500) } } }),
+      'ValidationException', tooLong);
+    // A get cannot find such a key (none can be stored), and says so without an error.
+    expect(await current({ id: { S: 'k'.repeat(2048) } })).toBeUndefined();
+    for (let node = 0; node < db.nodeCount; node++) expect(db.isNodeAlive(node)).toBe(true);
+    // Long keys that fit are stored and found.
+    const fits = { pk: { S: 'p'.repeat(1500) }, sk: { S: 's'.repeat(400) } };
+    await db.putItem({ TableName: 'ranges', Item: fits });
+    expect(await current(fits, 'ranges')).toEqual(fits);
+    const page = await db.query({ TableName: 'ranges', KeyConditionExpression: 'pk = :p AND sk >= :s', ExpressionAttributeValues: { ':p': fits.pk, ':s': fits.sk }, ConsistentRead: true });
+    expect(page.Items).toEqual([fits]);
+  });
+
+  it('empty strings and binaries in keys', async () => {
+    await expectDynamoError(db.putItem({ TableName: 'items', Item: { id: { S: '' } } }), 'ValidationException',
+      'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: id');
+    await expectDynamoError(db.getItem({ TableName: 'ranges', Key: { pk: { S: 'a' }, sk: { S: '' } } }), 'ValidationException',
+      'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: sk');
+    // Empty values are fine outside keys.
+    await db.putItem({ TableName: 'items', Item: { id: { S: 'empty-ok' }, s: { S: '' }, b: { B: new Uint8Array() } } });
+  });
+
+  it('sets: never empty, no duplicate members, wherever a value comes from', async () => {
+    const emptySet = 'One or more parameter values were invalid: An string set  may not be empty';
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, s: { SS: [] } } }), emptySet);
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, s: { NS: ['1', '1.0'] } } }), 'Input collection contains duplicates');
+    await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, UpdateExpression: 'ADD s :s', ExpressionAttributeValues: { ':s': { SS: ['b', 'b'] } } }),
+      'ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: Input collection [b, b] contains duplicates. for key :s');
+    // The legacy AttributeUpdates and Expected values are checked like an item's.
+    await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, AttributeUpdates: { s: { Action: 'PUT', Value: { SS: [] } } } }), emptySet);
+    await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, AttributeUpdates: { s: { Action: 'ADD', Value: { BS: [] } } } }),
+      'One or more parameter values were invalid: Binary sets should not be empty');
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, x: { S: 'y' } }, Expected: { s: { Value: { SS: [] } } } }), emptySet);
+  });
+
+  it('numbers: 38 digits, magnitude 1E-130 to 9.99E+125, in items and in arithmetic', async () => {
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, n: { N: '1'.repeat(39) } } }), 'Attempting to store more than 38 significant digits in a Number');
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, n: { N: '1e-131' } } }), 'Number underflow. Attempting to store a number with magnitude smaller than supported range');
+    await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, AttributeUpdates: { n: { Action: 'ADD', Value: { N: '1e126' } } } }),
+      'Number overflow. Attempting to store a number with magnitude larger than supported range');
+    // 9.99…E+125 + 9.99…E+125 overflows when applied.
+    const big = `9.${'9'.repeat(37)}E+125`;
+    await db.putItem({ TableName: 'items', Item: { id: { S: 'big' }, n: { N: big } } });
+    await expectDynamoError(db.updateItem({ TableName: 'items', Key: { id: { S: 'big' } }, UpdateExpression: 'SET n = n + n' }), 'ValidationException',
+      'Number overflow. Attempting to store a number with magnitude larger than supported range');
+    expect((await current({ id: { S: 'big' } }))?.n).toEqual({ N: `9${'9'.repeat(37)}${'0'.repeat(88)}` });
+    // Legacy values are stored canonical, like everything else.
+    await db.updateItem({ TableName: 'items', Key: { id: { S: 'canon' } }, AttributeUpdates: { n: { Action: 'PUT', Value: { N: '01.50' } } } });
+    expect((await current({ id: { S: 'canon' } }))?.n).toEqual({ N: '1.5' });
+  });
+
+  it('nesting: 32 levels, in items, in values and in what an update builds', async () => {
+    const nesting = 'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
+    await db.putItem({ TableName: 'items', Item: { id: { S: 'deep' }, d: nested(31) } });
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, d: nested(32) } }), nesting);
+    await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, UpdateExpression: 'SET d = :d', ExpressionAttributeValues: { ':d': nested(32) } }),
+      `ExpressionAttributeValues contains invalid value: ${nesting} for key :d`);
+    // m.a is a map at level 2: a value 31 levels tall written at m.a.b reaches level 33 (too
+    // deep), one 30 levels tall reaches level 32 (fine).
+    await db.updateItem({ TableName: 'items', Key: { id: { S: 'deep' } }, UpdateExpression: 'SET d2 = :d', ExpressionAttributeValues: { ':d': nested(31) } });
+    await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, UpdateExpression: 'SET m.a.b = :d', ExpressionAttributeValues: { ':d': nested(30) } }), nesting);
+    await db.putItem({ TableName: 'items', Item: { id: { S: 'deep2' }, m: { M: { a: { M: {} } } } } });
+    await db.updateItem({ TableName: 'items', Key: { id: { S: 'deep2' } }, UpdateExpression: 'SET m.a.b = :d', ExpressionAttributeValues: { ':d': nested(29) } });
+  });
+
+  it('attribute names: at most 65535 bytes', async () => {
+    const tooLarge = '1 validation error detected: Attribute name is too large, must be less than 65536 bytes';
+    await db.putItem({ TableName: 'items', Item: { id: { S: 'long-name' }, ['a'.repeat(65535)]: { S: 'ok' } } });
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, ['a'.repeat(65536)]: { S: 'x' } } }), tooLarge);
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, m: { M: { ['é'.repeat(32768)]: { S: 'x' } } } } }), tooLarge);
+    await rejectedUnchanged(db.updateItem({
+      TableName: 'items', Key: KEY, UpdateExpression: 'SET #n = :v', ExpressionAttributeNames: { '#n': 'n'.repeat(65536) }, ExpressionAttributeValues: { ':v': { S: 'x' } },
+    }), tooLarge);
+    await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, AttributeUpdates: { ['a'.repeat(65536)]: { Action: 'PUT', Value: { S: 'x' } } } }), tooLarge);
+  });
+
+  it('expressions: 4 KB each', async () => {
+    const condition = `attribute_exists(${'a'.repeat(4096 - 18)})`;
+    expect(Buffer.byteLength(condition)).toBe(4096);
+    await expectDynamoError(db.putItem({ TableName: 'items', Item: { id: { S: 'expr' } }, ConditionExpression: condition }), 'ConditionalCheckFailedException');
+    const over = `${condition} `;
+    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY }, ConditionExpression: over }),
+      'Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; expression size: 4097');
+    const longUpdate = `SET ${'a'.repeat(4088)} = :v`; // 4097 bytes
+    await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, UpdateExpression: longUpdate, ExpressionAttributeValues: { ':v': { S: 'x' } } }),
+      'Invalid UpdateExpression: Expression size has exceeded the maximum allowed size; expression size: 4097');
+    await expectDynamoError(db.getItem({ TableName: 'items', Key: KEY, ProjectionExpression: 'a,'.repeat(2049) + 'a' }), 'ValidationException',
+      /^Invalid ProjectionExpression: Expression size has exceeded the maximum allowed size/);
+    await expectDynamoError(db.query({ TableName: 'items', KeyConditionExpression: `id = :v AND ${'x'.repeat(4090)}`, ExpressionAttributeValues: { ':v': { S: 'x' } } }),
+      'ValidationException', /^Invalid KeyConditionExpression: Expression size has exceeded the maximum allowed size/);
+    await expectDynamoError(db.scan({ TableName: 'items', FilterExpression: condition + ' ' }), 'ValidationException',
+      /^Invalid FilterExpression: Expression size has exceeded the maximum allowed size/);
+  });
+
+  it('placeholders: syntax, 255 bytes, 2 MB of substitutions, none unused or undefined', async () => {
+    const update = (names: Record<string, string> | undefined, values: Record<string, AttributeValue> | undefined, expression = 'SET #a = :a') =>
+      db.updateItem({ TableName: 'items', Key: KEY, UpdateExpression: expression, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
+    const longName = `#${'n'.repeat(255)}`;
+    const longValue = `:${'v'.repeat(255)}`;
+    await rejectedUnchanged(update({ [longName]: 'a' }, { ':a': { S: 'x' } }, `SET ${longName} = :a`),
+      'ExpressionAttributeNames contains invalid key: The expression attribute map contains a key that is too long; size of key: 256');
+    await rejectedUnchanged(update({ '#a': 'a' }, { [longValue]: { S: 'x' } }, `SET #a = ${longValue}`),
+      'ExpressionAttributeValues contains invalid key: The expression attribute map contains a key that is too long; size of key: 256');
+    // 255 bytes is fine.
+    await db.updateItem({
+      TableName: 'items', Key: { id: { S: 'placeholders' } }, UpdateExpression: `SET ${longName.slice(0, 255)} = ${longValue.slice(0, 255)}`,
+      ExpressionAttributeNames: { [longName.slice(0, 255)]: 'a' }, ExpressionAttributeValues: { [longValue.slice(0, 255)]: { S: 'x' } },
+    });
+    await rejectedUnchanged(update({ 'a': 'a' }, { ':a': { S: 'x' } }), 'ExpressionAttributeNames contains invalid key: Syntax error; key: "a"');
+    await rejectedUnchanged(update({ '#a': 'a' }, { ':a-b': { S: 'x' } }), 'ExpressionAttributeValues contains invalid key: Syntax error; key: ":a-b"');
+    await rejectedUnchanged(update({}, { ':a': { S: 'x' } }), 'ExpressionAttributeNames must not be empty');
+    await rejectedUnchanged(update({ '#a': 'a', '#b': 'b' }, { ':a': { S: 'x' } }), 'Value provided in ExpressionAttributeNames unused in expressions: keys: {#b}');
+    await rejectedUnchanged(update({ '#a': 'a' }, { ':a': { S: 'x' }, ':b': { S: 'y' } }), 'Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}');
+    await rejectedUnchanged(update({ '#a': 'a' }, { ':a': { S: 'x' } }, 'SET #a = :a, #c = :a'),
+      'Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: #c');
+    await rejectedUnchanged(update({ '#a': 'a' }, { ':a': { S: 'x' } }, 'SET #a = :c'),
+      'Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: :c');
+    // Six 390 KB values are more than 2 MB of substitutions.
+    const values: Record<string, AttributeValue> = {};
+    for (let i = 0; i < 6; i++) values[`:v${i}`] = { S: 'x'.repeat(390 * 1024) };
+    await rejectedUnchanged(db.updateItem({
+      TableName: 'items', Key: KEY, ConditionExpression: Object.keys(values).map((k) => `a <> ${k}`).join(' AND '), UpdateExpression: 'REMOVE zz', ExpressionAttributeValues: values,
+    }), 'ExpressionAttributeValues exceeds max size');
+  });
+
+  it('reserved words as bare attribute names', async () => {
+    await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, UpdateExpression: 'SET size = :v', ExpressionAttributeValues: { ':v': { N: '1' } } }),
+      'Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: size');
+    await expectDynamoError(db.getItem({ TableName: 'items', Key: KEY, ProjectionExpression: 'Status' }), 'ValidationException',
+      'Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: Status');
+    await rejectedUnchanged(db.deleteItem({ TableName: 'items', Key: KEY, ConditionExpression: 'attribute_exists(data)' }),
+      'Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: data');
+    // With a placeholder it is fine.
+    expect((await db.getItem({ TableName: 'items', Key: KEY, ProjectionExpression: '#s', ExpressionAttributeNames: { '#s': 's' }, ConsistentRead: true })).Item).toEqual({ s: ORIGINAL.s });
+  });
+});
