@@ -124,6 +124,9 @@ export interface QueryInput extends ExpressionInput {
   KeyConditionExpression?: string;
   KeyConditions?: Record<string, Condition>;
   FilterExpression?: string;
+  /** Legacy filter (instead of FilterExpression), combined with ConditionalOperator. */
+  QueryFilter?: Record<string, Condition>;
+  ConditionalOperator?: 'AND' | 'OR';
   ProjectionExpression?: string;
   AttributesToGet?: string[];
   Select?: Select;
@@ -138,6 +141,9 @@ export interface ScanInput extends ExpressionInput {
   TableName: string;
   IndexName?: string;
   FilterExpression?: string;
+  /** Legacy filter (instead of FilterExpression), combined with ConditionalOperator. */
+  ScanFilter?: Record<string, Condition>;
+  ConditionalOperator?: 'AND' | 'OR';
   ProjectionExpression?: string;
   AttributesToGet?: string[];
   Select?: Select;

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type {
   BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
-  ConsumedCapacity, CreateTableInput, DeleteItemInput, DeleteItemOutput, DeleteTableInput,
+  Condition, ConsumedCapacity, CreateTableInput, DeleteItemInput, DeleteItemOutput, DeleteTableInput,
   DescribeEndpointsOutput, DescribeLimitsOutput, DescribeTableInput, GetItemInput, GetItemOutput,
   KeysAndAttributes, ListTablesInput, ListTablesOutput, ListTagsOfResourceInput, ListTagsOfResourceOutput, PageOutput,
   PutItemInput, PutItemOutput, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, ScanOutput,
@@ -23,7 +23,7 @@ import { decreasesToday, Metadata, tableTags, utcDay, type TableChanges, type Ta
 import { Supervisor } from './control/supervisor.js';
 import type { ConditionAst, ProjectionAst, UpdateAst } from './expressions/ast.js';
 import {
-  attributesToGetToProjection, attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition,
+  attributesToGetToProjection, attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition, filterToCondition,
   keyConditionsToAst, newContext, parseCondition, parseFilter, parseKeyCondition, parseProjection, parseUpdate,
   type ExpressionContext,
 } from './expressions/index.js';
@@ -322,6 +322,20 @@ function checkedConditions<T extends { Value?: unknown; AttributeValueList?: unk
   return out;
 }
 
+/** Legacy ConditionalOperator (with Expected, QueryFilter or ScanFilter): AND or OR. */
+function conditionalOperator(value: unknown): 'AND' | 'OR' | undefined {
+  if (value === undefined || value === 'AND' || value === 'OR') return value;
+  throw validationError(`1 validation error detected: Value '${String(value)}' at 'conditionalOperator' failed to satisfy constraint: Member must satisfy enum value set: [OR, AND]`);
+}
+
+/** FilterExpression, or the legacy QueryFilter / ScanFilter combined with ConditionalOperator. */
+function pageFilter(expression: string | undefined, legacy: Record<string, Condition> | undefined, operator: unknown, ctx: ExpressionContext): ConditionAst | undefined {
+  const combine = conditionalOperator(operator);
+  if (expression !== undefined) return parseFilter(expression, ctx);
+  if (legacy !== undefined) return filterToCondition(checkedConditions(legacy) as Parameters<typeof filterToCondition>[0], combine);
+  return undefined;
+}
+
 /** One planned read of a BatchGetItem. */
 interface BatchGetJob {
   table: string;
@@ -430,7 +444,7 @@ export class ItemOperations {
   private condition(input: PutItemInput | DeleteItemInput | UpdateItemInput, ctx: ExpressionContext): ConditionAst | undefined {
     checkNotMixed({ Expected: input.Expected, ConditionalOperator: input.ConditionalOperator }, { ConditionExpression: input.ConditionExpression });
     if (input.ConditionExpression !== undefined) return parseCondition(input.ConditionExpression, ctx);
-    if (input.Expected !== undefined) return expectedToCondition(checkedConditions(input.Expected) as Parameters<typeof expectedToCondition>[0], input.ConditionalOperator);
+    if (input.Expected !== undefined) return expectedToCondition(checkedConditions(input.Expected) as Parameters<typeof expectedToCondition>[0], conditionalOperator(input.ConditionalOperator));
     return undefined;
   }
 
@@ -830,7 +844,7 @@ export class ItemOperations {
       throw validationError('ScanIndexForward must be a boolean');
     }
     checkNotMixed(
-      { KeyConditions: input.KeyConditions, AttributesToGet: input.AttributesToGet },
+      { KeyConditions: input.KeyConditions, QueryFilter: input.QueryFilter, ConditionalOperator: input.ConditionalOperator, AttributesToGet: input.AttributesToGet },
       { KeyConditionExpression: input.KeyConditionExpression, FilterExpression: input.FilterExpression, ProjectionExpression: input.ProjectionExpression },
     );
     const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
@@ -838,7 +852,7 @@ export class ItemOperations {
     if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape);
     else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], route.keyShape);
     else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
-    const filter = input.FilterExpression !== undefined ? parseFilter(input.FilterExpression, ctx) : undefined;
+    const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
     const projection = this.projection(input, ctx);
     checkAllPlaceholdersUsed(ctx);
     const startKey = input.ExclusiveStartKey === undefined ? undefined : this.checkStartKey(input.ExclusiveStartKey, route.keyShape);
@@ -883,9 +897,12 @@ export class ItemOperations {
   async scan(input: ScanInput): Promise<ScanOutput> {
     const { route, consistent, limit, countOnly } = this.pageRequest(input);
     const [hashLo, hashHi] = segmentRange(input.Segment, input.TotalSegments);
-    checkNotMixed({ AttributesToGet: input.AttributesToGet }, { FilterExpression: input.FilterExpression, ProjectionExpression: input.ProjectionExpression });
+    checkNotMixed(
+      { ScanFilter: input.ScanFilter, ConditionalOperator: input.ConditionalOperator, AttributesToGet: input.AttributesToGet },
+      { FilterExpression: input.FilterExpression, ProjectionExpression: input.ProjectionExpression },
+    );
     const ctx = expressionContext(input, input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
-    const filter = input.FilterExpression !== undefined ? parseFilter(input.FilterExpression, ctx) : undefined;
+    const filter = pageFilter(input.FilterExpression, input.ScanFilter, input.ConditionalOperator, ctx);
     const projection = this.projection(input, ctx);
     checkAllPlaceholdersUsed(ctx);
     let startKey = input.ExclusiveStartKey === undefined ? undefined : this.checkStartKey(input.ExclusiveStartKey, route.keyShape);
