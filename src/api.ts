@@ -47,6 +47,7 @@ import { PartitionMapBoard, PartitionMapCache, type PartitionInfo, type TableRou
 import { Router, type RouterOptions, type Target } from './router/router.js';
 import { encodeWriteOp } from './storage/codec.js';
 import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
+import { sdkHandler, type SdkHandler } from './server/sdk-handler.js';
 import { allocateFabric, Endpoint, type FabricBuffers } from './transport/fabric.js';
 
 export interface ShardBoxOptions {
@@ -205,6 +206,9 @@ function checkNotMixed(legacy: Record<string, unknown>, modern: Record<string, u
 
 /** Placeholders only make sense with expressions. */
 function expressionContext(input: { ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }, hasExpressions: boolean): ExpressionContext {
+  // JSON null means absent, as in DynamoDB.
+  if (input.ExpressionAttributeNames === null) input = { ...input, ExpressionAttributeNames: undefined };
+  if (input.ExpressionAttributeValues === null) input = { ...input, ExpressionAttributeValues: undefined };
   if (!hasExpressions) {
     if (input.ExpressionAttributeNames !== undefined) throw validationError('ExpressionAttributeNames can only be specified when using expressions');
     if (input.ExpressionAttributeValues !== undefined) throw validationError('ExpressionAttributeValues can only be specified when using expressions');
@@ -1462,6 +1466,15 @@ export class ShardBox extends ItemOperations {
       TableMaxReadCapacityUnits: TABLE_MAX_CAPACITY_UNITS,
       TableMaxWriteCapacityUnits: TABLE_MAX_CAPACITY_UNITS,
     };
+  }
+
+  /**
+   * An AWS SDK v3 request handler that talks to this database in-process, with no socket:
+   * `new DynamoDBClient({ requestHandler: db.sdkHandler(), region: 'local', credentials })`,
+   * and `DynamoDBDocumentClient.from(client)` over it.
+   */
+  sdkHandler(): SdkHandler {
+    return sdkHandler(this);
   }
 
   /** For a thread that will run its own router (`ShardBoxClient.connect(port)`), i from 1

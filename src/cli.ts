@@ -8,6 +8,7 @@ const USAGE = `usage: shardbox <command> [options]
 
 commands:
   bench      run YCSB workloads A and B against the embedded cluster (--help for options)
+  serve      serve DynamoDB's HTTP API: shardbox serve [--port 8000] [--dir PATH] [--auth KEY:SECRET] (--help)
   compare    compare two result sets: shardbox compare BASELINE CURRENT [--threshold 10%]
   chart      redraw latency charts from result directories: shardbox chart DIR... [--out FILE]
   help       show this text
@@ -23,6 +24,10 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return benchMain(rest);
+    }
+    case 'serve': {
+      const { serveMain } = await import('./server/serve.js');
+      return serveMain(rest);
     }
     case 'compare': {
       const { compareMain } = await import('../bench/ycsb/compare.js');

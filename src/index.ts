@@ -3,3 +3,5 @@ export { ShardBox, ShardBoxClient, type ShardBoxOptions, type RouterPort } from 
 export type * from './api-types.js';
 export { DynamoDBError, type DynamoDBErrorName } from './model/errors.js';
 export type { AttributeValue, Item, KeyShape } from './model/types.js';
+export { startServer, type ServerOptions, type ShardBoxServer } from './server/http.js';
+export { sdkHandler, type SdkHandler } from './server/sdk-handler.js';
