@@ -10,7 +10,7 @@ import { renderLatencySvg } from './chart.js';
 import { ENGINE_NAMES, type EngineName } from './engines.js';
 import { loadWorkload, parseOverrides, type Properties } from './properties.js';
 import { formatEngineRatios, formatLevelHeading, formatLevelReport, formatSummary } from './report.js';
-import { FULL_TIMES, PAPER_LEVELS, QUICK_TIMES, runBench, setLevelReporter, type BenchOptions, type PhaseTimes } from './runner.js';
+import { FULL_TIMES, PAPER_LEVELS, QUICK_TIMES, runBench, setLevelReporter, type BenchOptions, type EngineSpec, type PhaseTimes } from './runner.js';
 import { resolveSettings } from './workload.js';
 
 export const BENCH_USAGE = `usage: shardbox bench [options]
@@ -28,7 +28,8 @@ options:
                           -p operationcount=N (operations per level instead of a time)
   --engines LIST          shardbox (embedded, default), lmdb (raw, the floor),
                           dynamodb (an endpoint, with --endpoint); several run one after another
-  --endpoint URL          DynamoDB-compatible endpoint for the dynamodb engine
+  --endpoint URL          DynamoDB-compatible endpoint for the dynamodb engine; repeat as
+                          --endpoint LABEL=URL to measure several (engines dynamodb-LABEL)
   --region NAME           region for the dynamodb engine (default us-east-1)
   --durability MODE       sync (default) or async, for shardbox and lmdb
   --nodes N               shardbox storage nodes (default 3)
@@ -61,6 +62,28 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
 }
 
+/** `--engines` with the endpoints of `dynamodb`: one endpoint keeps the name `dynamodb`;
+ *  several, given as LABEL=URL, become `dynamodb-LABEL` each. */
+function engineSpecs(names: string[], endpoints: string[]): EngineSpec[] {
+  const specs: EngineSpec[] = [];
+  for (const name of names) {
+    if (!ENGINE_NAMES.includes(name as EngineName)) throw new UsageError(`unknown engine '${name}' (engines: ${ENGINE_NAMES.join(', ')})`);
+    if (name !== 'dynamodb') {
+      specs.push({ name, kind: name as EngineName });
+      continue;
+    }
+    if (endpoints.length === 0) throw new UsageError('--engines dynamodb needs --endpoint URL');
+    for (const endpoint of endpoints) {
+      const labelled = /^([A-Za-z0-9_-]+)=(.+)$/.exec(endpoint);
+      if (endpoints.length > 1 && labelled === null) throw new UsageError(`with several endpoints, name each: --endpoint LABEL=URL (got '${endpoint}')`);
+      const url = labelled === null ? endpoint : labelled[2];
+      if (!/^https?:\/\//.test(url)) throw new UsageError(`--endpoint must be an http(s) URL (got '${url}')`);
+      specs.push({ name: labelled === null ? 'dynamodb' : `dynamodb-${labelled[1]}`, kind: 'dynamodb', endpoint: url });
+    }
+  }
+  return specs;
+}
+
 /** Parses the command line into runner options (exported for tests). */
 export function benchOptions(argv: string[], print: (text: string) => void): BenchOptions {
   const { values } = parseArgs({
@@ -72,7 +95,7 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
       P: { type: 'string', short: 'P', multiple: true },
       p: { type: 'string', short: 'p', multiple: true },
       engines: { type: 'string' },
-      endpoint: { type: 'string' },
+      endpoint: { type: 'string', multiple: true },
       region: { type: 'string' },
       durability: { type: 'string' },
       nodes: { type: 'string' },
@@ -84,11 +107,7 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
     },
   });
   const quick = values.quick === true;
-  const engines = list(values.engines, ['shardbox']);
-  for (const engine of engines) {
-    if (!ENGINE_NAMES.includes(engine as EngineName)) throw new UsageError(`unknown engine '${engine}' (engines: ${ENGINE_NAMES.join(', ')})`);
-  }
-  if (engines.includes('dynamodb') && values.endpoint === undefined) throw new UsageError('--engines dynamodb needs --endpoint URL');
+  const engines = engineSpecs(list(values.engines, ['shardbox']), values.endpoint ?? []);
   const durability = values.durability ?? 'sync';
   if (durability !== 'sync' && durability !== 'async') throw new UsageError(`--durability must be sync or async (got '${durability}')`);
   const overrides = parseOverrides(values.p ?? []);
@@ -111,7 +130,7 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
   const operationCount = overrides.operationcount === undefined ? undefined : positiveInteger('p operationcount', overrides.operationcount, 1);
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positiveInteger('seed', values.seed, 1);
   return {
-    engines: engines as EngineName[],
+    engines,
     workloads,
     durability,
     nodes: positiveInteger('nodes', values.nodes, 3),
@@ -123,7 +142,6 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
     operationCount,
     out: values.out ?? path.join('results', timestamp()),
     seed,
-    endpoint: values.endpoint,
     region: values.region ?? 'us-east-1',
     print,
     progressBar: process.stderr.isTTY === true,

@@ -67,7 +67,8 @@ const DRAIN_MS = 10_000;
 const START_DELAY_MS = 100;
 
 export interface BenchOptions {
-  engines: EngineName[];
+  /** What to run, in order: each has a name (in file names and reports) and a kind. */
+  engines: EngineSpec[];
   /** Workload names ('a', 'b', ...) with their properties (file + overrides, resolved). */
   workloads: Array<{ name: string; properties: Properties }>;
   durability: 'sync' | 'async';
@@ -81,7 +82,6 @@ export interface BenchOptions {
   operationCount?: number;
   out: string;
   seed: number;
-  endpoint?: string;
   region: string;
   /** Where report lines go (stdout in the CLI). */
   print: (text: string) => void;
@@ -127,6 +127,14 @@ function environment(durability: string): Environment {
   };
 }
 
+/** One engine of a run: `shardbox`, `lmdb`, or a DynamoDB-compatible endpoint, named
+ *  `dynamodb` or, with several endpoints, `dynamodb-<label>`. */
+export interface EngineSpec {
+  name: string;
+  kind: EngineName;
+  endpoint?: string;
+}
+
 /** An engine ready for client threads, and how to take it down. */
 interface OpenEngine {
   connection: EngineConnection;
@@ -136,7 +144,8 @@ interface OpenEngine {
   close(): Promise<void>;
 }
 
-async function openEngine(engine: EngineName, options: BenchOptions, threads: number, table: string): Promise<OpenEngine> {
+async function openEngine(spec: EngineSpec, options: BenchOptions, threads: number, table: string): Promise<OpenEngine> {
+  const engine = spec.kind;
   switch (engine) {
     case 'shardbox': {
       const db = await ShardBox.open({ nodes: options.nodes, durability: options.durability, partitions: options.partitions, routers: threads });
@@ -165,9 +174,9 @@ async function openEngine(engine: EngineName, options: BenchOptions, threads: nu
       };
     }
     case 'dynamodb': {
-      if (options.endpoint === undefined) throw new Error('the dynamodb engine needs --endpoint URL (a DynamoDB-compatible HTTP endpoint)');
-      await ensureDynamoDbTable(options.endpoint, options.region, table);
-      return { connection: { engine, endpoint: options.endpoint, region: options.region }, durability: 'remote', nodes: 0, partitions: 0, close: async () => {} };
+      if (spec.endpoint === undefined) throw new Error('the dynamodb engine needs --endpoint URL (a DynamoDB-compatible HTTP endpoint)');
+      await ensureDynamoDbTable(spec.endpoint, options.region, table);
+      return { connection: { engine, endpoint: spec.endpoint, region: options.region }, durability: 'remote', nodes: 0, partitions: 0, close: async () => {} };
     }
   }
 }
@@ -409,10 +418,11 @@ function round2(x: number): number {
 }
 
 /** Runs every workload on one engine; returns one result per workload. */
-async function runEngine(engine: EngineName, options: BenchOptions, onResult: (result: RunResult) => void): Promise<RunResult[]> {
+async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (result: RunResult) => void): Promise<RunResult[]> {
+  const engine = spec.name;
   const first = resolveSettings(options.workloads[0].properties).settings;
   const threads = first.threadCount;
-  const opened = await openEngine(engine, options, threads, first.table);
+  const opened = await openEngine(spec, options, threads, first.table);
   const pool = new ClientPool(opened.connection, threads);
   const results: RunResult[] = [];
   try {
@@ -439,10 +449,10 @@ async function runEngine(engine: EngineName, options: BenchOptions, onResult: (r
         const run = await runLevel(pool, ref, fraction, top.opsPerSec, options, hlog, label);
         levels.push(run.level);
         if (fraction === Math.max(...options.levels)) cpu = run.cpu;
-        const partial = resultOf(workload.name, engine, startedAt, options, opened, threads, settings, workload.properties, loaded, max, top, levels, cpu);
+        const partial = resultOf(workload.name, spec, startedAt, options, opened, threads, settings, workload.properties, loaded, max, top, levels, cpu);
         options.print(levelReport(partial, run.level));
       }
-      const result = resultOf(workload.name, engine, startedAt, options, opened, threads, settings, workload.properties, loaded, max, top, levels, cpu);
+      const result = resultOf(workload.name, spec, startedAt, options, opened, threads, settings, workload.properties, loaded, max, top, levels, cpu);
       writeFileSync(path.join(options.out, `ycsb-${workload.name}-${engine}.json`), JSON.stringify(result, null, 2) + '\n');
       results.push(result);
       onResult(result);
@@ -461,7 +471,7 @@ export function setLevelReporter(report: (result: RunResult, level: LevelResult)
 }
 
 function resultOf(
-  workload: string, engine: EngineName, startedAt: string, options: BenchOptions, opened: OpenEngine, threads: number,
+  workload: string, spec: EngineSpec, startedAt: string, options: BenchOptions, opened: OpenEngine, threads: number,
   settings: WorkloadSettings, properties: Properties, loadPhase: RunResult['loadPhase'], max: MaxThroughput, top: TopRate,
   levels: LevelResult[], clientCpu: ClientCpu,
 ): RunResult {
@@ -477,10 +487,10 @@ function resultOf(
     warmupSeconds: options.times.levelWarmup,
     seed: options.seed,
   };
-  if (engine === 'dynamodb') config.endpoint = options.endpoint;
+  if (spec.endpoint !== undefined) config.endpoint = spec.endpoint;
   void settings;
   return {
-    schema: RESULT_SCHEMA, workload, engine, startedAt, config, environment: environment(opened.durability),
+    schema: RESULT_SCHEMA, workload, engine: spec.name, startedAt, config, environment: environment(opened.durability),
     loadPhase, maxThroughput: max, topRate: top, levels, clientCpu,
   };
 }
@@ -489,6 +499,6 @@ function resultOf(
 export async function runBench(options: BenchOptions, onResult: (result: RunResult) => void = () => {}): Promise<RunResult[]> {
   mkdirSync(options.out, { recursive: true });
   const results: RunResult[] = [];
-  for (const engine of options.engines) results.push(...(await runEngine(engine, options, onResult)));
+  for (const spec of options.engines) results.push(...(await runEngine(spec, options, onResult)));
   return results;
 }

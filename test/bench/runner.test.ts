@@ -23,9 +23,9 @@ afterEach(() => {
   rmSync(out, { recursive: true, force: true });
 });
 
-function options(engine: EngineName, workloads: string[], extra: Partial<BenchOptions> = {}): BenchOptions {
+function options(engine: EngineName, workloads: string[], { endpointUrl, ...extra }: Partial<BenchOptions> & { endpointUrl?: string } = {}): BenchOptions {
   return {
-    engines: [engine],
+    engines: [{ name: engine, kind: engine, ...(endpointUrl !== undefined ? { endpoint: endpointUrl } : {}) }],
     workloads: workloads.map((name) => {
       const w = loadWorkload(name);
       return { name: w.name, properties: { ...w.properties, recordcount: '2000', fieldcount: '10', fieldlength: '90', requestdistribution: 'uniform', threadcount: '2' } };
@@ -113,7 +113,7 @@ describe('YCSB runner', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const results = await runBench(options('dynamodb', ['a'], { endpoint, levels: [0.5, 1] }));
+      const results = await runBench(options('dynamodb', ['a'], { endpointUrl: endpoint, levels: [0.5, 1] }));
       expect(results[0].config.endpoint).toBe(endpoint);
       const level = results[0].levels[1];
       expect(level.operations.READ!.outcomes.OK).toBeGreaterThan(0);
