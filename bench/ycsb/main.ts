@@ -10,7 +10,7 @@ import { renderLatencySvg } from './chart.js';
 import { ENGINE_NAMES, type EngineName } from './engines.js';
 import { loadWorkload, parseOverrides, type Properties } from './properties.js';
 import { formatEngineRatios, formatLevelHeading, formatLevelReport, formatSummary } from './report.js';
-import { FULL_TIMES, PAPER_LEVELS, QUICK_TIMES, runBench, setLevelReporter, type BenchOptions, type EngineSpec, type PhaseTimes } from './runner.js';
+import { FULL_TIMES, PAPER_LEVELS, QUICK_TIMES, runBench, type BenchOptions, type EngineSpec, type PhaseTimes } from './runner.js';
 import { resolveSettings } from './workload.js';
 
 export const BENCH_USAGE = `usage: shardbox bench [options]
@@ -158,7 +158,7 @@ export async function benchMain(argv: string[]): Promise<number> {
     process.stderr.write(`shardbox bench: ${(error as Error).message}\n\n${BENCH_USAGE}`);
     return 2;
   }
-  setLevelReporter((result, level) => `\n${formatLevelHeading(result, level)}\n${formatLevelReport(result, level)}`);
+  options.levelReport = (result, level) => `\n${formatLevelHeading(result, level)}\n${formatLevelReport(result, level)}`;
   const started = Date.now();
   let results;
   try {

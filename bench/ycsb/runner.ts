@@ -31,7 +31,7 @@ import {
   type ClientCpu, type Environment, type LevelResult, type MaxThroughput, type OperationName, type OperationResult,
   type Outcome, type RunConfig, type RunResult, type TimelinePoint, type TopRate,
 } from './results.js';
-import { resolveSettings, type WorkloadSettings } from './workload.js';
+import { resolveSettings } from './workload.js';
 
 /** Durations of the phases, seconds. */
 export interface PhaseTimes {
@@ -85,6 +85,8 @@ export interface BenchOptions {
   region: string;
   /** Where report lines go (stdout in the CLI). */
   print: (text: string) => void;
+  /** The text printed after each level (the CLI's YCSB report lines). */
+  levelReport?: (result: RunResult, level: LevelResult) => string;
   /** Draw a progress bar while loading (a TTY) or print a line per 10%. */
   progressBar: boolean;
 }
@@ -449,10 +451,10 @@ async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (res
         const run = await runLevel(pool, ref, fraction, top.opsPerSec, options, hlog, label);
         levels.push(run.level);
         if (fraction === Math.max(...options.levels)) cpu = run.cpu;
-        const partial = resultOf(workload.name, spec, startedAt, options, opened, threads, settings, workload.properties, loaded, max, top, levels, cpu);
-        options.print(levelReport(partial, run.level));
+        const partial = resultOf(workload.name, spec, startedAt, options, opened, threads, workload.properties, loaded, max, top, levels, cpu);
+        if (options.levelReport !== undefined) options.print(options.levelReport(partial, run.level));
       }
-      const result = resultOf(workload.name, spec, startedAt, options, opened, threads, settings, workload.properties, loaded, max, top, levels, cpu);
+      const result = resultOf(workload.name, spec, startedAt, options, opened, threads, workload.properties, loaded, max, top, levels, cpu);
       writeFileSync(path.join(options.out, `ycsb-${workload.name}-${engine}.json`), JSON.stringify(result, null, 2) + '\n');
       results.push(result);
       onResult(result);
@@ -464,15 +466,10 @@ async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (res
   return results;
 }
 
-let levelReport: (result: RunResult, level: LevelResult) => string = () => '';
-/** The report module prints YCSB's lines; set by the CLI so this module stays testable alone. */
-export function setLevelReporter(report: (result: RunResult, level: LevelResult) => string): void {
-  levelReport = report;
-}
 
 function resultOf(
   workload: string, spec: EngineSpec, startedAt: string, options: BenchOptions, opened: OpenEngine, threads: number,
-  settings: WorkloadSettings, properties: Properties, loadPhase: RunResult['loadPhase'], max: MaxThroughput, top: TopRate,
+  properties: Properties, loadPhase: RunResult['loadPhase'], max: MaxThroughput, top: TopRate,
   levels: LevelResult[], clientCpu: ClientCpu,
 ): RunResult {
   const config: RunConfig = {
@@ -488,7 +485,6 @@ function resultOf(
     seed: options.seed,
   };
   if (spec.endpoint !== undefined) config.endpoint = spec.endpoint;
-  void settings;
   return {
     schema: RESULT_SCHEMA, workload, engine: spec.name, startedAt, config, environment: environment(opened.durability),
     loadPhase, maxThroughput: max, topRate: top, levels, clientCpu,
