@@ -816,40 +816,54 @@ export class ItemOperations {
     return normalizeItem(key);
   }
 
-  private select(input: QueryInput | ScanInput): boolean {
+  /**
+   * Select against the projection parameters, with DynamoDB's messages (confirmed against
+   * DynamoDB by moto's aws_verified tests): Query wraps them in "1 validation error
+   * detected: ", Scan does not.
+   */
+  private select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): boolean {
     const select = input.Select;
     if (select === undefined) return false;
     if (!['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'].includes(select)) {
       throw validationError(`1 validation error detected: Value '${String(select)}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]`);
     }
-    if (select === 'ALL_PROJECTED_ATTRIBUTES') throw validationError('ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName');
-    const projected = input.ProjectionExpression !== undefined || input.AttributesToGet !== undefined;
-    if (select === 'COUNT' && projected) throw validationError('Cannot specify the AttributesToGet or ProjectionExpression when choosing to get only the Count');
-    if (select === 'ALL_ATTRIBUTES' && projected) throw validationError('Cannot specify the ProjectionExpression or AttributesToGet when choosing to get ALL_ATTRIBUTES');
-    if (select === 'SPECIFIC_ATTRIBUTES' && !projected) throw validationError('Must specify the ProjectionExpression or AttributesToGet when choosing to get SPECIFIC_ATTRIBUTES');
+    const prefix = operation === 'Query' ? '1 validation error detected: ' : '';
+    const projected = input.ProjectionExpression !== undefined ? 'ProjectionExpression' : input.AttributesToGet !== undefined ? 'AttributesToGet' : undefined;
+    if (select !== 'SPECIFIC_ATTRIBUTES' && projected !== undefined) {
+      throw validationError(`${prefix}Cannot specify the ${projected} when choosing to get ${select === 'COUNT' ? 'only the Count' : select}`);
+    }
+    if (select === 'ALL_PROJECTED_ATTRIBUTES') throw validationError(`${prefix}ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName`);
+    if (select === 'SPECIFIC_ATTRIBUTES' && projected === undefined) {
+      throw validationError(`${prefix}Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES`);
+    }
     return select === 'COUNT';
   }
 
   /** What Query and Scan check alike: table, index, ConsistentRead, Limit, Select. */
-  private pageRequest(input: QueryInput | ScanInput): { route: TableRoute; consistent: boolean; limit: number | undefined; countOnly: boolean } {
+  private pageRequest(input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): { route: TableRoute; consistent: boolean; limit: number | undefined; countOnly: boolean } {
     const route = this.route(input?.TableName);
     checkIndex(input.IndexName);
     return {
       route,
       consistent: checkConsistentRead(input.ConsistentRead),
       limit: checkLimit(input.Limit),
-      countOnly: this.select(input),
+      countOnly: this.select(input, operation),
     };
   }
 
   async query(input: QueryInput): Promise<QueryOutput> {
-    const { route, consistent, limit, countOnly } = this.pageRequest(input);
+    const { route, consistent, limit, countOnly } = this.pageRequest(input, 'Query');
     if (input.ScanIndexForward !== undefined && typeof input.ScanIndexForward !== 'boolean') {
       throw validationError('ScanIndexForward must be a boolean');
     }
+    // DynamoDB names the parameters in this order, and counts KeyConditions as mixed in only
+    // beside a KeyConditionExpression (dynalite's tests, run against DynamoDB).
     checkNotMixed(
-      { KeyConditions: input.KeyConditions, QueryFilter: input.QueryFilter, ConditionalOperator: input.ConditionalOperator, AttributesToGet: input.AttributesToGet },
-      { KeyConditionExpression: input.KeyConditionExpression, FilterExpression: input.FilterExpression, ProjectionExpression: input.ProjectionExpression },
+      {
+        AttributesToGet: input.AttributesToGet, QueryFilter: input.QueryFilter, ConditionalOperator: input.ConditionalOperator,
+        KeyConditions: input.KeyConditionExpression !== undefined ? input.KeyConditions : undefined,
+      },
+      { ProjectionExpression: input.ProjectionExpression, FilterExpression: input.FilterExpression, KeyConditionExpression: input.KeyConditionExpression },
     );
     const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
     let keyCondition;
@@ -899,11 +913,11 @@ export class ItemOperations {
    * LastEvaluatedKey is always the key of a real item.
    */
   async scan(input: ScanInput): Promise<ScanOutput> {
-    const { route, consistent, limit, countOnly } = this.pageRequest(input);
+    const { route, consistent, limit, countOnly } = this.pageRequest(input, 'Scan');
     const [hashLo, hashHi] = segmentRange(input.Segment, input.TotalSegments);
     checkNotMixed(
-      { ScanFilter: input.ScanFilter, ConditionalOperator: input.ConditionalOperator, AttributesToGet: input.AttributesToGet },
-      { FilterExpression: input.FilterExpression, ProjectionExpression: input.ProjectionExpression },
+      { AttributesToGet: input.AttributesToGet, ScanFilter: input.ScanFilter, ConditionalOperator: input.ConditionalOperator },
+      { ProjectionExpression: input.ProjectionExpression, FilterExpression: input.FilterExpression },
     );
     const ctx = expressionContext(input, input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
     const filter = pageFilter(input.FilterExpression, input.ScanFilter, input.ConditionalOperator, ctx);

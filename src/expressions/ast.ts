@@ -54,6 +54,8 @@ export interface UpdateAst {
   remove: Path[];
   add: ValueAction[];
   delete: ValueAction[];
+  /** Built from legacy AttributeUpdates: DynamoDB words its type errors differently. */
+  legacy?: true;
 }
 
 /** A parsed ProjectionExpression: the paths to keep. */

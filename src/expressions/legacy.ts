@@ -37,7 +37,7 @@ const SET_TAGS = new Set(['SS', 'NS', 'BS']);
 
 /** Legacy `AttributeUpdates` (what YCSB's DynamoDB binding sends) as an UpdateAst. */
 export function attributeUpdatesToAst(attributeUpdates: Record<string, AttributeValueUpdate>): UpdateAst {
-  const ast: UpdateAst = { set: [], remove: [], add: [], delete: [] };
+  const ast: UpdateAst = { set: [], remove: [], add: [], delete: [], legacy: true };
   for (const name of Object.keys(attributeUpdates)) {
     const u = attributeUpdates[name]!;
     const action = u.Action ?? 'PUT';
@@ -152,6 +152,9 @@ export function expectedToCondition(
       if (e.Value !== undefined && e.AttributeValueList !== undefined) {
         throw invalid(`Value and AttributeValueList cannot be used together for Attribute: ${name}`);
       }
+      if (e.Value === undefined && e.AttributeValueList === undefined && e.ComparisonOperator !== 'NULL' && e.ComparisonOperator !== 'NOT_NULL') {
+        throw invalid(`Value or AttributeValueList must be used with ComparisonOperator: ${String(e.ComparisonOperator)} for Attribute: ${name}`);
+      }
       const args = e.AttributeValueList ?? (e.Value !== undefined ? [e.Value] : []);
       conds.push(legacyConditionToAst(name, e.ComparisonOperator, args));
     } else if (e.AttributeValueList !== undefined) {
@@ -160,7 +163,7 @@ export function expectedToCondition(
       if (e.Value !== undefined) throw invalid(`Value cannot be used when Exists is false for Attribute: ${name}`);
       conds.push({ kind: 'attribute_not_exists', path: [name] });
     } else {
-      if (e.Value === undefined) throw invalid(`Value must be provided when Exists is true for Attribute: ${name}`);
+      if (e.Value === undefined) throw invalid(`Value must be provided when Exists is ${e.Exists === undefined ? 'null' : 'true'} for Attribute: ${name}`);
       conds.push({ kind: 'compare', op: '=', left: { kind: 'path', path: [name] }, right: { kind: 'value', value: e.Value } });
     }
   }

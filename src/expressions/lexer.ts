@@ -14,14 +14,15 @@ export interface Token {
 const PUNCT2 = new Set(['<>', '<=', '>=']);
 const PUNCT1 = new Set(['(', ')', '[', ']', '.', ',', '=', '<', '>', '+', '-']);
 
+/** A bare name starts with a letter: DynamoDB's lexer reads `_123` as a stray `_`. */
 function isIdentStart(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 function isIdentPart(c: number): boolean {
-  return isIdentStart(c) || isDigit(c);
+  return isIdentStart(c) || isDigit(c) || c === 95;
 }
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
@@ -73,12 +74,15 @@ export function tokenize(source: string): Token[] {
 
 /**
  * DynamoDB's syntax error text: the offending token and the text from the start of the
- * token before it to the end of this one ("near").
+ * token before it to the end of the token after it ("near"), e.g. `SET a = b c d` gives
+ * token "c", near "b c d"; at the end of the text, token "<EOF>" and near the last token.
  */
 export function syntaxErrorMessage(source: string, tokens: Token[], index: number): string {
   const tok = tokens[index]!;
   const prev = index > 0 ? tokens[index - 1]! : undefined;
+  const next = tok.type === 'eof' ? undefined : tokens[index + 1];
   const nearStart = prev ? prev.start : tok.start;
-  const near = source.slice(nearStart, tok.end).trim();
+  const nearEnd = next !== undefined && next.type !== 'eof' ? next.end : tok.end;
+  const near = source.slice(nearStart, nearEnd).trim();
   return `Syntax error; token: "${tok.text}", near: "${near}"`;
 }

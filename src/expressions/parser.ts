@@ -15,6 +15,8 @@ import { compareValues, pathString, typeOf, TYPE_TAGS, utf8Length } from './valu
 
 export const MAX_EXPRESSION_BYTES = 4096;
 export const MAX_OPERATORS = 300;
+/** The IN operator takes at most 100 values. */
+export const MAX_IN_OPERANDS = 100;
 
 export type ExpressionLabel =
   | 'ConditionExpression'
@@ -341,6 +343,9 @@ class Parser {
       this.next();
       this.operators++;
       const list = this.argList(() => this.operand());
+      if (list.length > MAX_IN_OPERANDS) {
+        this.note('operand', `The IN operator is provided with too many operands; number of operands: ${list.length}`);
+      }
       return { kind: 'in', operand: left, list };
     }
     this.fail();

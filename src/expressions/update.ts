@@ -3,7 +3,7 @@
  * it was before the update; the result is a new item (the input is never mutated).
  */
 import type { AttributeValue, Item } from '../model/types.js';
-import { validationError } from '../model/errors.js';
+import { DynamoDBError, validationError } from '../model/errors.js';
 import { addNumbers, compareNumbers, subtractNumbers } from '../model/number.js';
 import { checkNestingAt } from '../model/validate.js';
 import type { Path, UpdateAst, UpdateValue } from './ast.js';
@@ -12,6 +12,8 @@ import { bytesEqual, cloneItem, cloneValue, getPath, typeOf } from './values.js'
 export const MISSING_ATTRIBUTE_MESSAGE = 'The provided expression refers to an attribute that does not exist in the item';
 export const WRONG_TYPE_MESSAGE = 'An operand in the update expression has an incorrect data type';
 export const INVALID_PATH_MESSAGE = 'The document path provided in the update expression is invalid for update';
+/** What DynamoDB says instead of WRONG_TYPE_MESSAGE for legacy AttributeUpdates. */
+export const LEGACY_TYPE_MISMATCH_MESSAGE = 'Type mismatch for attribute to update';
 
 function wrongType(): never {
   throw validationError(WRONG_TYPE_MESSAGE);
@@ -52,11 +54,18 @@ function container(item: Item, path: Path): AttributeValue | undefined {
   return getPath(item, path);
 }
 
-/** Writes `value` at `path`; returns the path actually written (an index past the end appends). */
-function setAt(item: Item, path: Path, value: AttributeValue): Path {
+/**
+ * List elements written past the end of their list, per list: DynamoDB appends them after
+ * the rest of the update, in order of the index written (`SET l[9] = :a, l[7] = :b` on a
+ * 2-element list gives [l0, l1, b, a]), whatever the order of the actions.
+ */
+type Appends = Map<AttributeValue[], Array<{ index: number; value: AttributeValue }>>;
+
+/** Writes `value` at `path` (an index past the end of a list is queued in `appends`). */
+function setAt(item: Item, path: Path, value: AttributeValue, appends: Appends): void {
   if (path.length === 1) {
     item[path[0] as string] = value;
-    return path;
+    return;
   }
   const parent = container(item, path.slice(0, -1)) as Record<string, any> | undefined;
   const last = path[path.length - 1]!;
@@ -66,34 +75,49 @@ function setAt(item: Item, path: Path, value: AttributeValue): Path {
     if (l === undefined) invalidPath();
     if (last < l.length) {
       l[last] = value;
-      return path;
+    } else {
+      let queued = appends.get(l);
+      if (queued === undefined) appends.set(l, (queued = []));
+      queued.push({ index: last, value });
     }
-    l.push(value);
-    return [...path.slice(0, -1), l.length - 1];
+    return;
   }
   const m: Record<string, AttributeValue> | undefined = parent.M;
   if (m === undefined) invalidPath();
   m[last] = value;
-  return path;
+}
+
+function flushAppends(appends: Appends): void {
+  for (const [l, queued] of appends) {
+    queued.sort((a, b) => a.index - b.index);
+    for (const { value } of queued) l.push(value);
+  }
+}
+
+/** Throws DynamoDB's invalid-path error unless the parent of `path` in `item` is a map
+ *  (for a name) or a list (for an index): a REMOVE or DELETE below a missing attribute,
+ *  or through a value of the wrong type, is refused even though there is nothing to remove. */
+function checkParent(item: Item, path: Path): void {
+  if (path.length === 1) return;
+  const parent = getPath(item, path.slice(0, -1)) as Record<string, unknown> | undefined;
+  const last = path[path.length - 1]!;
+  if (parent === undefined || (typeof last === 'number' ? parent.L : parent.M) === undefined) invalidPath();
 }
 
 function removeAt(item: Item, path: Path): void {
+  checkParent(item, path);
   if (path.length === 1) {
     delete item[path[0] as string];
     return;
   }
-  const parent = container(item, path.slice(0, -1)) as Record<string, any> | undefined;
-  if (parent === undefined) return;
+  const parent = container(item, path.slice(0, -1)) as Record<string, any>;
   const last = path[path.length - 1]!;
   if (typeof last === 'number') {
-    const l: AttributeValue[] | undefined = parent.L;
-    if (l === undefined) invalidPath();
+    const l: AttributeValue[] = parent.L;
     if (last < l.length) l.splice(last, 1);
     return;
   }
-  const m: Record<string, AttributeValue> | undefined = parent.M;
-  if (m === undefined) invalidPath();
-  delete m[last];
+  delete (parent.M as Record<string, AttributeValue>)[last];
 }
 
 /** Paths in reverse document order, so that removing list elements never shifts a later target. */
@@ -150,40 +174,55 @@ function deleteValues(current: AttributeValue, value: AttributeValue): Attribute
 
 /**
  * Applies an update to `item` (undefined: the item does not exist yet and starts as `key`).
- * Returns the new item and the document paths the update touched (for ReturnValues
- * UPDATED_OLD / UPDATED_NEW: project the old or new item on them). Throws
- * ValidationException with DynamoDB's texts on runtime type errors; deterministic.
+ * Returns the new item and the document paths the update names, as written (for
+ * ReturnValues UPDATED_OLD / UPDATED_NEW: project the old or new item on them, as DynamoDB
+ * does even where an element appended past the end of a list landed at a lower index).
+ * Throws ValidationException with DynamoDB's texts on runtime type errors; deterministic.
  */
 export function applyUpdate(ast: UpdateAst, item: Item | undefined, key: Item): { item: Item; updatedPaths: Path[] } {
+  if (ast.legacy !== true) return apply(ast, item, key);
+  try {
+    return apply(ast, item, key);
+  } catch (e) {
+    if (e instanceof DynamoDBError && e.message === WRONG_TYPE_MESSAGE) throw validationError(LEGACY_TYPE_MISMATCH_MESSAGE);
+    throw e;
+  }
+}
+
+function apply(ast: UpdateAst, item: Item | undefined, key: Item): { item: Item; updatedPaths: Path[] } {
   const old = item ?? key;
   const out = cloneItem(old);
   const updatedPaths: Path[] = [];
+  const appends: Appends = new Map();
 
   // Every right-hand side reads the old item, before anything is written.
   const setValues = ast.set.map((a) => evalValue(a.value, old));
   ast.set.forEach((a, i) => {
-    updatedPaths.push(setAt(out, a.path, cloneValue(setValues[i]!)));
+    setAt(out, a.path, cloneValue(setValues[i]!), appends);
+    updatedPaths.push(a.path);
     // A value written below a path may nest the item deeper than DynamoDB's 32 levels.
     checkNestingAt(a.path.length, setValues[i]!);
   });
 
   for (const a of ast.add) {
     const next = addValues(getPath(old, a.path), a.value);
-    updatedPaths.push(setAt(out, a.path, next));
+    setAt(out, a.path, next, appends);
+    updatedPaths.push(a.path);
     checkNestingAt(a.path.length, next);
   }
+  flushAppends(appends);
 
   for (const a of ast.delete) {
     const current = getPath(old, a.path);
     if (current === undefined) {
       if (!isSetTag(typeOf(a.value))) wrongType();
       // Nothing to delete from; the parent must still be a valid place for it.
-      if (a.path.length > 1 && getPath(out, a.path.slice(0, -1)) === undefined) invalidPath();
+      checkParent(out, a.path);
       continue;
     }
     const next = deleteValues(current, a.value);
     if (next === undefined) removeAt(out, a.path);
-    else setAt(out, a.path, next);
+    else setAt(out, a.path, next, appends);
     updatedPaths.push(a.path);
   }
 

@@ -278,12 +278,12 @@ describe('condition parse errors', () => {
   const cases: Array<[string, string]> = [
     ['n = ', 'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "="'],
     ['foo', 'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "foo"'],
-    ['n == :n10', 'Invalid ConditionExpression: Syntax error; token: "=", near: "=="'],
+    ['n == :n10', 'Invalid ConditionExpression: Syntax error; token: "=", near: "== :n10"'],
     ['n = :n10 AND', 'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "AND"'],
     ['n = :n10 :n5', 'Invalid ConditionExpression: Syntax error; token: ":n5", near: ":n10 :n5"'],
-    ['n ! :n5', 'Invalid ConditionExpression: Syntax error; token: "!", near: "n !"'],
+    ['n ! :n5', 'Invalid ConditionExpression: Syntax error; token: "!", near: "n ! :n5"'],
     ['(n = :n10', 'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: ":n10"'],
-    ['n BETWEEN :n5 OR :n20', 'Invalid ConditionExpression: Syntax error; token: "OR", near: ":n5 OR"'],
+    ['n BETWEEN :n5 OR :n20', 'Invalid ConditionExpression: Syntax error; token: "OR", near: ":n5 OR :n20"'],
     ['status = :n10', 'Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: status'],
     ['m.Size = :n10', 'Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: Size'],
     ['#nope = :n10', 'Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #nope'],
@@ -307,6 +307,15 @@ describe('condition parse errors', () => {
       expectValidation(() => parseCondition(expr, ctx()), message);
     });
   }
+
+  it('refuses IN with more than 100 values', () => {
+    const values: Record<string, { N: string }> = {};
+    for (let i = 0; i < 101; i++) values[`:v${i}`] = { N: String(i) };
+    const list = (n: number) => Object.keys(values).slice(0, n).join(', ');
+    expect(() => parseCondition(`n IN (${list(100)})`, newContext(undefined, values))).not.toThrow();
+    expectValidation(() => parseCondition(`n IN (${list(101)})`, newContext(undefined, values)),
+      'Invalid ConditionExpression: The IN operator is provided with too many operands; number of operands: 101');
+  });
 
   it('reports a syntax error before a semantic one', () => {
     expectValidation(() => parseCondition('status = :nope AND', ctx()), /Syntax error; token: "<EOF>"/);

@@ -156,6 +156,10 @@ describe('legacy converters', () => {
     expect(expectedToCondition({})).toBeUndefined();
     expectValidation(() => expectedToCondition({ a: { Exists: false, Value: { S: 'x' } } }), 'One or more parameter values were invalid: Value cannot be used when Exists is false for Attribute: a');
     expectValidation(() => expectedToCondition({ a: { Exists: true } }), 'One or more parameter values were invalid: Value must be provided when Exists is true for Attribute: a');
+    // DynamoDB's wording when Exists is absent, and for an operator given no value (dynalite's tests).
+    expectValidation(() => expectedToCondition({ a: {} }), 'One or more parameter values were invalid: Value must be provided when Exists is null for Attribute: a');
+    expectValidation(() => expectedToCondition({ a: { ComparisonOperator: 'LT' } }), 'One or more parameter values were invalid: Value or AttributeValueList must be used with ComparisonOperator: LT for Attribute: a');
+    expect(expectedToCondition({ a: { ComparisonOperator: 'NOT_NULL' } })).toEqual({ kind: 'attribute_exists', path: ['a'] });
     expectValidation(() => expectedToCondition({ a: { ComparisonOperator: 'BETWEEN', AttributeValueList: [{ N: '1' }] } }), 'One or more parameter values were invalid: Invalid number of argument(s) for the BETWEEN ComparisonOperator');
     expectValidation(() => expectedToCondition({ a: { ComparisonOperator: 'LT', AttributeValueList: [{ SS: ['x'] }] } }), 'One or more parameter values were invalid: ComparisonOperator LT is not valid for SS AttributeValue type');
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttributeValue, Item } from '../../src/model/types.js';
-import { applyUpdate, newContext, parseUpdate, project, type UpdateAst } from '../../src/expressions/index.js';
+import { applyUpdate, attributeUpdatesToAst, newContext, parseUpdate, project, type UpdateAst } from '../../src/expressions/index.js';
 import { expectValidation } from './helpers.js';
 
 const key: Item = { id: { S: 'k' } };
@@ -114,8 +114,42 @@ describe('applyUpdate', () => {
     const r = run('SET m.x = :two, m.nest.z = :s, l[1] = :s, l[10] = :t', base);
     expect(r.item.m).toEqual({ M: { x: { N: '2' }, nest: { M: { y: { S: 'y' }, z: { S: 'str' } } } } });
     expect(r.item.l).toEqual({ L: [{ S: 'a' }, { S: 'str' }, { S: 'c' }, { S: 'd' }, { BOOL: true }] });
-    // An index past the end appends; the reported path is where it went.
-    expect(r.updatedPaths).toContainEqual(['l', 4]);
+    // An index past the end appends; the reported path is the one written (DynamoDB
+    // projects UPDATED_NEW on the paths of the expression).
+    expect(r.updatedPaths).toContainEqual(['l', 10]);
+  });
+
+  it('appends elements written past the end of a list in index order, SET and ADD alike', () => {
+    // DynamoDB's own example (dynalite's updateItem test): the result does not depend on
+    // the order of the actions, only on the indexes.
+    const item: Item = { id: { S: 'k' }, b: { M: { a: { N: '1' }, b: { N: '2' }, c: { N: '3' } } }, c: { L: [{ N: '1' }, { N: '3' }] } };
+    const ast = parseUpdate('set b.c=((c[1])+(b.a)),b.a = id,c[1] = id, c[4] = b.a - b.b, c[2] = b.c add c[8] :b, c[6] :a',
+      newContext(undefined, { ':a': { N: '2' }, ':b': { SS: ['a'] } }));
+    const r = applyUpdate(ast, item, key);
+    expect(r.item.c).toEqual({ L: [{ N: '1' }, { S: 'k' }, { N: '3' }, { N: '-1' }, { N: '2' }, { SS: ['a'] }] });
+    expect(project(r.item, r.updatedPaths)).toEqual({ b: { M: { a: { S: 'k' }, c: { N: '4' } } }, c: { L: [{ S: 'k' }, { N: '3' }, { N: '2' }] } });
+  });
+
+  it('words type errors of legacy AttributeUpdates as DynamoDB does', () => {
+    const mismatch = 'Type mismatch for attribute to update';
+    const cases: Array<Parameters<typeof attributeUpdatesToAst>[0]> = [
+      { ss: { Action: 'DELETE', Value: { NS: ['1'] } } }, { n: { Action: 'DELETE', Value: { NS: ['1'] } } },
+      { ss: { Action: 'ADD', Value: { NS: ['1'] } } }, { ns: { Action: 'ADD', Value: { N: '1' } } },
+      { s: { Action: 'ADD', Value: { L: [] } } },
+    ];
+    for (const updates of cases) {
+      expectValidation(() => applyUpdate(attributeUpdatesToAst(updates), base, key), mismatch);
+    }
+    expectValidation(() => run('ADD ss :ns', base), 'An operand in the update expression has an incorrect data type');
+  });
+
+  it('refuses REMOVE and DELETE below a missing attribute or through the wrong type', () => {
+    const invalid = 'The document path provided in the update expression is invalid for update';
+    for (const expression of ['REMOVE nothere.a', 'REMOVE nothere[1]', 'REMOVE s.a', 'REMOVE m[0]', 'DELETE nothere.a :ss', 'DELETE s.a :ss', 'DELETE m[1] :ss', 'DELETE l.x :ss']) {
+      expectValidation(() => run(expression, base), invalid);
+    }
+    // Below an existing map or list, a missing element is simply not there to remove.
+    expect(run('REMOVE m.nothere, l[9] DELETE m.gone :ss', base).item).toEqual(base);
   });
 
   it('REMOVE attributes, nested attributes and list elements (indexes of the old list)', () => {
@@ -205,11 +239,15 @@ describe('parseUpdate', () => {
     ['ADD a :s', 'Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING'],
     ['ADD a :l', 'Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: LIST'],
     ['DELETE a :one', 'Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: NUMBER'],
-    ['SET a = :one + :two + :one', 'Invalid UpdateExpression: Syntax error; token: "+", near: ":two +"'],
+    ['SET a = :one + :two + :one', 'Invalid UpdateExpression: Syntax error; token: "+", near: ":two + :one"'],
     ['SET a :one', 'Invalid UpdateExpression: Syntax error; token: ":one", near: "a :one"'],
     ['SET path = VALUE 1', 'Invalid UpdateExpression: Syntax error; token: "1", near: "VALUE 1"'],
     ['ADD a b', 'Invalid UpdateExpression: Syntax error; token: "b", near: "a b"'],
-    ['UPSERT a = :one', 'Invalid UpdateExpression: Syntax error; token: "UPSERT", near: "UPSERT"'],
+    ['UPSERT a = :one', 'Invalid UpdateExpression: Syntax error; token: "UPSERT", near: "UPSERT a"'],
+    // DynamoDB's examples (moto's and Scylla's tests): "near" runs from the token before to the token after.
+    ['SET MyStr = myNum Mystr2 myNum2', 'Invalid UpdateExpression: Syntax error; token: "Mystr2", near: "myNum Mystr2 myNum2"'],
+    ['SET _123 = :one', 'Invalid UpdateExpression: Syntax error; token: "_", near: "SET _123"'],
+    ['ADD  SET #a', 'Invalid UpdateExpression: Syntax error; token: "SET", near: "ADD  SET #a"'],
     ['SET a = :one,', 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: ","'],
     ['', 'Invalid UpdateExpression: The expression can not be empty;'],
   ];
