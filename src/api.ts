@@ -340,6 +340,19 @@ function pageFilter(expression: string | undefined, legacy: Record<string, Condi
   return undefined;
 }
 
+/** The RequestItems of a batch: present, a map, of one or more valid table names. */
+function batchRequestItems(shape: ConstraintErrors, requestItems: unknown): { requestItems: Record<string, unknown>; tables: string[] } {
+  if (requestItems === undefined || requestItems === null) {
+    shape.missing('requestItems');
+    shape.throwIfAny();
+  }
+  if (!isPlainObject(requestItems)) throw new DynamoDBError('SerializationException', 'Expected a map for RequestItems');
+  const tables = Object.keys(requestItems);
+  if (tables.length === 0) shape.add(requestItems, 'requestItems', 'Member must have length greater than or equal to 1');
+  if (tables.some((t) => !isTableName(t))) shape.add(requestItems, 'requestItems', TABLE_NAME_KEYS_RULE);
+  return { requestItems, tables };
+}
+
 /** One planned read of a BatchGetItem. */
 interface BatchGetJob {
   table: string;
@@ -525,15 +538,7 @@ export class ItemOperations {
   private planBatchGet(input: BatchGetItemInput): { jobs: BatchGetJob[]; specs: Map<string, KeysAndAttributes> } {
     const shape = new ConstraintErrors();
     shape.enumValue(input?.ReturnConsumedCapacity, 'returnConsumedCapacity', RETURN_CONSUMED_CAPACITY_VALUES);
-    const requestItems = input?.RequestItems as unknown;
-    if (requestItems === undefined || requestItems === null) {
-      shape.missing('requestItems');
-      shape.throwIfAny();
-    }
-    if (!isPlainObject(requestItems)) throw new DynamoDBError('SerializationException', 'Expected a map for RequestItems');
-    const tables = Object.keys(requestItems);
-    if (tables.length === 0) shape.add(requestItems, 'requestItems', 'Member must have length greater than or equal to 1');
-    if (tables.some((t) => !isTableName(t))) shape.add(requestItems, 'requestItems', TABLE_NAME_KEYS_RULE);
+    const { requestItems, tables } = batchRequestItems(shape, input?.RequestItems);
     for (const table of tables) {
       const spec = requestItems[table] as Partial<KeysAndAttributes> | null;
       const member = `requestItems.${table}.member`;
@@ -632,15 +637,7 @@ export class ItemOperations {
     const shape = new ConstraintErrors();
     shape.enumValue(input?.ReturnConsumedCapacity, 'returnConsumedCapacity', RETURN_CONSUMED_CAPACITY_VALUES);
     shape.enumValue(input?.ReturnItemCollectionMetrics, 'returnItemCollectionMetrics', ['SIZE', 'NONE']);
-    const requestItems = input?.RequestItems as unknown;
-    if (requestItems === undefined || requestItems === null) {
-      shape.missing('requestItems');
-      shape.throwIfAny();
-    }
-    if (!isPlainObject(requestItems)) throw new DynamoDBError('SerializationException', 'Expected a map for RequestItems');
-    const tables = Object.keys(requestItems);
-    if (tables.length === 0) shape.add(requestItems, 'requestItems', 'Member must have length greater than or equal to 1');
-    if (tables.some((t) => !isTableName(t))) shape.add(requestItems, 'requestItems', TABLE_NAME_KEYS_RULE);
+    const { requestItems, tables } = batchRequestItems(shape, input?.RequestItems);
     let badLength = false;
     for (const table of tables) {
       const list = requestItems[table];
