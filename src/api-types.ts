@@ -3,13 +3,13 @@
  * `AttributeValue` JSON of the AWS SDK's `@aws-sdk/client-dynamodb`, with binary as
  * `Uint8Array`), so the HTTP server and an SDK request handler are thin adapters.
  */
+import type { BillingMode } from './control/metadata.js';
 import type { AttributeDefinition, AttributeValue, Item, KeySchemaElement } from './model/types.js';
 
-export type { AttributeDefinition, AttributeValue, Item, KeySchemaElement };
+export type { AttributeDefinition, AttributeValue, BillingMode, Item, KeySchemaElement };
 
 export type ReturnValue = 'NONE' | 'ALL_OLD' | 'UPDATED_OLD' | 'ALL_NEW' | 'UPDATED_NEW';
 export type ReturnConsumedCapacity = 'INDEXES' | 'TOTAL' | 'NONE';
-export type BillingMode = 'PROVISIONED' | 'PAY_PER_REQUEST';
 
 export interface ProvisionedThroughput { ReadCapacityUnits: number; WriteCapacityUnits: number }
 

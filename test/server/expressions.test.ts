@@ -25,7 +25,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand as DocQuer
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShardBox } from '../../src/index.js';
 import { startServer, type ShardBoxServer } from '../../src/server/http.js';
-import { httpClient, openDb, rejection } from './helpers.js';
+import { createPkTable, httpClient, openDb, rejection } from './helpers.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -40,13 +40,7 @@ beforeAll(async () => {
   server = await startServer(db, { port: 0 });
   client = httpClient(server.url);
   doc = DynamoDBDocumentClient.from(client);
-  const table = (name: string, sk?: 'N' | 'S') => client.send(new CreateTableCommand({
-    TableName: name,
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, ...(sk ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : [])],
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, ...(sk ? [{ AttributeName: 'sk', AttributeType: sk }] : [])],
-    BillingMode: 'PAY_PER_REQUEST',
-  }));
-  await Promise.all([table('items'), table('ranged', 'N'), table('sorted', 'S')]);
+  await Promise.all([createPkTable(client, 'items', 'S'), createPkTable(client, 'ranged', 'S', 'N'), createPkTable(client, 'sorted', 'S', 'S')]);
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 /** Shared pieces of the HTTP server and SDK handler tests. */
 import http from 'node:http';
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { ShardBox } from '../../src/index.js';
 
 export const DUMMY_CREDENTIALS = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
@@ -88,4 +88,14 @@ export async function rejection(f: () => Promise<unknown>): Promise<Rejection> {
     return e as Rejection;
   }
   throw new Error('expected a rejection, but it resolved');
+}
+
+/** Creates an on-demand table keyed `pk` (of type pkType), plus `sk` when skType is given. */
+export function createPkTable(client: DynamoDBClient, name: string, pkType: 'S' | 'N' | 'B', skType?: 'S' | 'N' | 'B'): Promise<unknown> {
+  return client.send(new CreateTableCommand({
+    TableName: name,
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, ...(skType ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : [])],
+    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: pkType }, ...(skType ? [{ AttributeName: 'sk', AttributeType: skType }] : [])],
+    BillingMode: 'PAY_PER_REQUEST',
+  }));
 }

@@ -10,7 +10,6 @@
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
-  CreateTableCommand,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -29,7 +28,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShardBox } from '../../src/index.js';
 import { startServer, type ShardBoxServer } from '../../src/server/http.js';
-import { httpClient, openDb, rejection } from './helpers.js';
+import { createPkTable, httpClient, openDb, rejection } from './helpers.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -54,13 +53,7 @@ beforeAll(async () => {
   server = await startServer(db, { port: 0 });
   client = httpClient(server.url);
   doc = DynamoDBDocumentClient.from(client);
-  const table = (name: string, pk: 'S' | 'B', sk?: 'N' | 'S') => client.send(new CreateTableCommand({
-    TableName: name,
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, ...(sk ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : [])],
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: pk }, ...(sk ? [{ AttributeName: 'sk', AttributeType: sk }] : [])],
-    BillingMode: 'PAY_PER_REQUEST',
-  }));
-  await Promise.all([table('items', 'S'), table('ranged', 'S', 'N'), table('sorted', 'S', 'S'), table('blobs', 'B')]);
+  await Promise.all([createPkTable(client, 'items', 'S'), createPkTable(client, 'ranged', 'S', 'N'), createPkTable(client, 'sorted', 'S', 'S'), createPkTable(client, 'blobs', 'B')]);
   await client.send(new PutItemCommand({ TableName: 'items', Item: SENTINEL }));
   await client.send(new PutItemCommand({ TableName: 'ranged', Item: RANGED }));
 });
