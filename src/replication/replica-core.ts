@@ -210,7 +210,8 @@ export class ReplicaCore {
     this.electionElapsed++;
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       if (this.currentRole === 'preCandidate') this.preVotesFailed++;
-      this.startPreVote();
+      if (this.cfg.preVote === false) this.becomeCandidate(false);
+      else this.startPreVote();
     }
   }
 

@@ -59,6 +59,11 @@ export interface ReplicaConfig {
   maxInflightAppends: number;
   /** Seeded PRNG, returns [0, 1). */
   random: () => number;
+  /** The gray-failure check (default true): a follower that stops hearing its leader asks
+   *  its peers first (pre-vote) and campaigns only if none still hears one. false is for
+   *  experiments that count the spurious elections the check prevents; vote stickiness,
+   *  which leases rest on, stays either way. */
+  preVote?: boolean;
   log: LogReader;
   /** Hard state recovered from storage (term 0, vote -1, commit 0 for a new replica). */
   hardState: HardState;
