@@ -327,6 +327,7 @@ class Parser {
       this.operators++;
       const right = this.operand();
       this.checkDistinct(t.text, left, right);
+      if (t.text !== '=' && t.text !== '<>') this.checkOrderable(t.text, [left, right]);
       return { kind: 'compare', op: t.text as Comparator, left, right };
     }
     if (this.isKeyword('BETWEEN')) {
@@ -336,7 +337,7 @@ class Parser {
       if (!this.isKeyword('AND')) this.fail();
       this.next();
       const high = this.operand();
-      this.checkBetween(low, high);
+      if (this.checkOrderable('BETWEEN', [left, low, high])) this.checkBetween(low, high);
       return { kind: 'between', operand: left, low, high };
     }
     if (this.isKeyword('IN')) {
@@ -438,6 +439,20 @@ class Parser {
     if (a.kind !== 'path' || b.kind !== 'path' || a.path.length !== b.path.length) return;
     for (let i = 0; i < a.path.length; i++) if (a.path[i] !== b.path[i]) return;
     this.note('distinct', `The first operand must be distinct from the remaining operands for this operator or function; operator: ${op}, first operand: ${pathString(a.path)}`);
+  }
+
+  /** Only strings, numbers and binaries have an order: a literal of another type makes
+   *  the expression invalid (a path to one merely fails the comparison, at apply). */
+  checkOrderable(op: string, operands: Operand[]): boolean {
+    for (const o of operands) {
+      if (o.kind !== 'value') continue;
+      const type = typeOf(o.value);
+      if (type !== 'S' && type !== 'N' && type !== 'B') {
+        this.note('function', `Incorrect operand type for operator or function; operator or function: ${op}, operand type: ${type}`);
+        return false;
+      }
+    }
+    return true;
   }
 
   checkBetween(low: Operand, high: Operand): void {

@@ -103,8 +103,7 @@ describe('condition evaluation table', () => {
     ['n = :s', false],
     ['n < :s', false],
     ['n <> :s', true],
-    ['t < :true', false], // no ordering for BOOL
-    ['ss < :ssrev', false],
+    ['t < s', false], // a path to a BOOL has no order: the comparison fails
     // absent attributes
     ['absent = :n10', false],
     ['absent < :n10', false],
@@ -299,6 +298,9 @@ describe('condition parse errors', () => {
     ['attribute_type(s, :n10)', 'Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: attribute_type, operand type: N'],
     ['n BETWEEN :n20 AND :n5', 'Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:20}, upper bound operand: AttributeValue: {N:5}'],
     ['n BETWEEN :n5 AND :s', 'Invalid ConditionExpression: The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: AttributeValue: {N:5}, upper bound operand: AttributeValue: {S:hello world}'],
+    ['t < :true', 'Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: <, operand type: BOOL'],
+    ['ss >= :ssrev', 'Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: >=, operand type: SS'],
+    ['n BETWEEN :null AND :n5', 'Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: NULL'],
     ['((n = :n10))', 'Invalid ConditionExpression: The expression has redundant parentheses;'],
     ['   ', 'Invalid ConditionExpression: The expression can not be empty;'],
   ];
