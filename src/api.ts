@@ -31,7 +31,7 @@ import { readCapacityUnits, writeCapacityUnits } from './model/capacity.js';
 import { DynamoDBError, fromErrorShape, validationError } from './model/errors.js';
 import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from './model/hash.js';
 import { itemSize, validateItemSize } from './model/item-size.js';
-import { encodeItemKeyWithHash, encodeKeyComponent, MAX_STORED_KEY_BYTES, partitionKeyPrefix } from './model/key-encoding.js';
+import { encodeItemKeyWithHash } from './model/key-encoding.js';
 import type { AttributeValue, Item, KeyShape } from './model/types.js';
 import { mergeTags, MAX_TAGS, sortTags, tableNameFromArn, TOO_MANY_TAGS_MESSAGE, validateTagKey, validateTags, type TagShape } from './model/tags.js';
 import {
@@ -437,12 +437,11 @@ export class ItemOperations {
     return { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
   }
 
-  /** Hashes the partition key of a write and encodes its B-tree key into `op.itemKey`,
-   *  refusing a key the nodes' B-trees cannot hold. Returns the hash. */
+  /** Hashes the partition key of a write and encodes its B-tree key into `op.itemKey`.
+   *  Returns the hash. */
   private prepareWrite(route: TableRoute, op: WriteOp): bigint {
     const hash = partitionHash(op.key[route.keyShape.hashName]);
     op.itemKey = encodeItemKeyWithHash(route.tableId, hash, route.keyShape, op.key);
-    checkStorableKey(op.itemKey.length);
     return hash;
   }
 
@@ -875,11 +874,6 @@ export class ItemOperations {
       throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
     }
     const hashKey = { [route.keyShape.hashName]: keyCondition.hash };
-    // The node seeks to the partition key's prefix plus a sort-key bound (plus one byte).
-    const prefixBytes = partitionKeyPrefix(route.tableId, route.keyShape, keyCondition.hash).length;
-    const boundBytes = Math.max(0, ...(keyCondition.range?.values ?? []).map((v) => encodeKeyComponent(v).length));
-    checkStorableKey(prefixBytes + boundBytes);
-    if (startKey !== undefined) checkStorableKey(encodeItemKeyWithHash(route.tableId, partitionHash(startKey[route.keyShape.hashName]), route.keyShape, startKey).length);
     const body: NodeRequestBody = {
       t: 'query', consistent,
       req: {
@@ -924,7 +918,6 @@ export class ItemOperations {
     let from = hashLo;
     if (startKey !== undefined) {
       const startHash = partitionHash(startKey[route.keyShape.hashName]);
-      checkStorableKey(encodeItemKeyWithHash(route.tableId, startHash, route.keyShape, startKey).length);
       if (startHash < hashLo || startHash > hashHi) throw validationError('The provided Exclusive start key does not map to the provided segment');
       from = startHash;
     }
@@ -1019,19 +1012,6 @@ function checkKeyNotUpdated(update: UpdateAst, shape: KeyShape): void {
     if (name === shape.hashName || name === shape.rangeName) {
       throw validationError(`One or more parameter values were invalid: Cannot update attribute ${String(name)}. This attribute is part of the key`);
     }
-  }
-}
-
-/**
- * DynamoDB allows a 2048-byte partition key and a 1024-byte sort key, but a node's B-tree
- * holds keys of at most MAX_STORED_KEY_BYTES encoded bytes: refuse longer ones here, with a
- * message that says so, rather than let a node fail on them.
- */
-function checkStorableKey(encodedBytes: number): void {
-  if (encodedBytes > MAX_STORED_KEY_BYTES) {
-    throw validationError(`One or more parameter values were invalid: shardbox cannot store or seek a key this large yet: it encodes to ${encodedBytes} bytes, `
-      + `and a node's B-tree holds keys of at most ${MAX_STORED_KEY_BYTES} bytes (about 1,950 bytes of partition key plus sort key, `
-      + 'less when they contain zero bytes). DynamoDB allows up to 2048 + 1024 bytes; use a shorter key.');
   }
 }
 

@@ -35,14 +35,6 @@ const N_MAX_BYTES = 22;
 
 export const TABLE_PREFIX_BYTES = 4;
 export const HASH_PREFIX_BYTES = 12;
-/**
- * Longest item key the nodes' LMDB B-trees can hold: lmdb-js refuses keys over 1978 bytes,
- * and a range read seeks to a key one byte longer than a stored one. DynamoDB's limits
- * (2048-byte partition key, 1024-byte sort key) can encode longer than this, so the api
- * refuses such keys before they reach a node (a node would fail applying or seeking them).
- */
-export const MAX_STORED_KEY_BYTES = 1977;
-
 /** Reusable scratch space; every public function copies out of it before returning. */
 let scratch = new Uint8Array(8192);
 let utf8Scratch = new Uint8Array(8192);

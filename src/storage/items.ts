@@ -11,7 +11,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { AttributeValue, Item, KeyShape } from '../model/types.js';
 import { DynamoDBError } from '../model/errors.js';
-import { encodeItemKey, encodeKeyComponent, hashPrefix, partitionKeyPrefix, tablePrefix } from '../model/key-encoding.js';
+import { decodeTableId, encodeItemKey, encodeKeyComponent, hashPrefix, partitionKeyPrefix, tablePrefix } from '../model/key-encoding.js';
 import { hexToHash } from '../model/hash.js';
 import { itemSize } from '../model/item-size.js';
 import { extractKey } from '../model/validate.js';
@@ -19,6 +19,7 @@ import { evaluateCondition, project } from '../expressions/index.js';
 import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
 import { crc32c } from '../transport/crc32c.js';
 import { applyWriteOp, getItem, type ApplyStats, type ItemKV } from './apply.js';
+import { inKeyOrder, storedKey, storedLowerBound, storedUpperBound } from './stored-key.js';
 import { compareBytes, concatBytes, decodeItem, decodeRawWriteOp, keySuccessor, prefixEnd } from './codec.js';
 import type { GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
 import type { GroupRecord } from './wal.js';
@@ -74,9 +75,9 @@ export class ItemStore {
     const items = this.items;
     this.kv = {
       // getBinaryFast: a volatile view of LMDB's read buffer, decoded at once (the decoder copies).
-      get: (key) => items.getBinaryFast(key),
-      put: (key, value) => void items.putSync(key, value),
-      remove: (key) => void items.removeSync(key),
+      get: (key) => items.getBinaryFast(storedKey(key)),
+      put: (key, value) => void items.putSync(storedKey(key), value),
+      remove: (key) => void items.removeSync(storedKey(key)),
     };
   }
 
@@ -213,12 +214,18 @@ export class ItemStore {
     if (compareBytes(lo, hi) >= 0) return out;
     const limit = req.limit ?? Infinity;
     const maxBytes = Math.min(PAGE_BYTES_MAX, req.maxBytes ?? PAGE_BYTES_MAX);
+    // Stored keys (stored-key.ts): a bound longer than a B-tree key reads a little more,
+    // and inKeyOrder drops the extra rows and orders long keys by their full keys.
+    const slo = storedLowerBound(lo);
+    const shi = storedUpperBound(hi);
     const options = reverse
-      ? { start: hi, end: lo, reverse: true, exclusiveStart: true, inclusiveEnd: true }
-      : { start: lo, end: hi };
+      ? { start: shi, end: slo, reverse: true, exclusiveStart: true, inclusiveEnd: true }
+      : { start: slo, end: shi };
+    const tableId = decodeTableId(lo);
+    const fullKey = (row: { value: Uint8Array }): Uint8Array => encodeItemKey(tableId, shape, extractKey(decodeItem(row.value), shape));
     let last: Item | undefined;
     let more = false;
-    for (const { value } of this.items.getRange(options)) {
+    for (const { value } of inKeyOrder(this.items.getRange(options), fullKey, lo, hi, reverse)) {
       if (out.scannedCount >= limit || out.bytesRead >= maxBytes) {
         more = true;
         break;
