@@ -89,6 +89,24 @@ describe('fault injection on real threads', () => {
     await expect(cluster.faults.pause(1, 100)).rejects.toThrow(/^faults\.pause: node 1 is not running/);
   });
 
+  it('a paused node can be killed, restarted and closed at once, not after its pause', async () => {
+    db = await openCluster({ partitions: 1, router: FAST_ROUTER });
+    const cluster = db;
+    await createHashTable(cluster, 'stop');
+    await cluster.faults.pause(1, 60_000);
+    const started = performance.now();
+    await cluster.faults.kill(1);
+    expect(cluster.isNodeAlive(1)).toBe(false);
+    await cluster.faults.restart(1);
+    await putRetrying(cluster, 'stop', 'k', 'v');
+    await cluster.faults.pause(2, 60_000);
+    await cluster.faults.restart(2); // a graceful stop wakes the paused thread
+    await cluster.faults.pause(0, 60_000);
+    await cluster.close();
+    db = undefined;
+    expect(performance.now() - started, 'no 60 s pause was waited out').toBeLessThan(20_000);
+  });
+
   it('a leader cut from both followers loses its group to a new leader; writes go on; heal restores', async () => {
     db = await openCluster({ partitions: 1, router: FAST_ROUTER });
     const cluster = db;
