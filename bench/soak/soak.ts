@@ -22,8 +22,8 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBError, ShardBox, type Item } from '../../src/index.js';
 import { Rng, ScrambledZipfianGenerator, UniformLongGenerator, type NumberGenerator } from '../ycsb/generators.js';
 
-export type FaultKind = 'kill' | 'pause' | 'isolate' | 'cut' | 'cutOneWay' | 'corrupt';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'isolate', 'cut', 'cutOneWay', 'corrupt'];
+export type FaultKind = 'kill' | 'pause' | 'isolate' | 'cut' | 'cutOneWay' | 'cutRouter' | 'corrupt';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'isolate', 'cut', 'cutOneWay', 'cutRouter', 'corrupt'];
 
 export interface SoakOptions {
   /** Seconds of traffic with faults. */
@@ -329,6 +329,13 @@ async function injectFaults(
         db.faults.cut(node, peer, { oneWay: true });
         await sleep(holdMs);
         db.faults.heal(node, peer);
+        break;
+      case 'cutRouter':
+        // The followers still hear the node; the traffic's router does not reach it.
+        fault.detail = `cut the router from node ${node} for ${holdMs} ms`;
+        db.faults.cut({ router: 0 }, node);
+        await sleep(holdMs);
+        db.faults.heal({ router: 0 }, node);
         break;
       case 'corrupt': {
         const rate = between(CORRUPT_RATE);
