@@ -15,7 +15,8 @@
  * Availability is the paper's: per 1-second interval, successful requests / requests that
  * completed in that interval (an interval in which none completed counts as 0). Requests
  * still in flight when the traffic stops are waited for (each ends by the router's
- * deadline) and reported as the "drain" row, outside the timeline.
+ * deadline) and reported as the "drain" row, outside the timeline; the overall figure
+ * counts every request, drained ones included.
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
