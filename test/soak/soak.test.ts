@@ -4,8 +4,8 @@
  * read, identical replicas, only retryable errors, no hang. `npm run soak -- --duration 600`
  * is the long run; SHARDBOX_SEED=S replays this one's traffic and fault schedule.
  */
-import { describe, expect, it } from 'vitest';
-import { formatSoakReport, runSoak } from '../../bench/soak/soak.js';
+import { describe, expect, it, vi } from 'vitest';
+import { formatSoakReport, runSoak, soakMain } from '../../bench/soak/soak.js';
 import { seedFromEnv } from '../integration/helpers.js';
 
 describe('soak', () => {
@@ -21,4 +21,16 @@ describe('soak', () => {
     expect(report.overallAvailability, `seed ${seed}: overall availability`).toBeGreaterThan(0.8);
     expect(report.intervals.slice(-3).every((i) => i.ok > 0), `seed ${seed}: serving at the end`).toBe(true);
   }, 180_000);
+
+  it('the command names a bad option and exits 2', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await soakMain(['--duration', '0'])).toBe(2);
+      expect(String(stderr.mock.calls[0][0])).toMatch(/^shardbox soak: --duration must be an integer of at least 1 \(got '0'\)/);
+      expect(await soakMain(['--distribution', 'latest'])).toBe(2);
+      expect(String(stderr.mock.calls[1][0])).toMatch(/--distribution must be uniform or zipfian/);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
 });
