@@ -39,6 +39,7 @@ import {
   validateAttributeValue, validateItem, validateItemKeyAttributes, validateKey, validateTableName,
 } from './model/validate.js';
 import { DEFAULT_TIMING, type NodeTiming } from './node/constants.js';
+import { LinkCuts } from './node/links.js';
 import type { DigestReply, NodeRequestBody } from './node/requests.js';
 import type { NodeStats } from './node/storage-node.js';
 import type { Durability } from './node/worker-data.js';
@@ -49,6 +50,13 @@ import { encodeWriteOp } from './storage/codec.js';
 import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
 import { sdkHandler, type SdkHandler } from './server/sdk-handler.js';
 import { allocateFabric, Endpoint, type FabricBuffers } from './transport/fabric.js';
+
+/** One end of a link that `faults.cut` can cut: a storage node's number, or a request
+ *  router (`{ router: 0 }` is the main thread's; 1..options.routers are `routerPort(i)`'s). */
+export type FaultEndpoint = number | { router: number };
+
+/** A pause longer than this is surely a mistake (ms). */
+const MAX_PAUSE_MS = 3_600_000;
 
 export interface ShardBoxOptions {
   /** Storage nodes, one worker thread each. Default 3; at least 3 (a group has 3 replicas). */
@@ -1091,6 +1099,7 @@ export class ShardBox extends ItemOperations {
     private readonly board: PartitionMapBoard,
     private readonly metadata: Metadata,
     private readonly supervisor: Supervisor,
+    private readonly links: LinkCuts,
   ) {
     super(router, routes);
   }
@@ -1109,16 +1118,20 @@ export class ShardBox extends ItemOperations {
     const board = new PartitionMapBoard(PartitionMapBoard.allocate());
     let metadata: Metadata | undefined;
     let supervisor: Supervisor | undefined;
+    const endpoints = resolved.nodes + 1 + resolved.routers;
+    const links = new LinkCuts(LinkCuts.allocate(endpoints), endpoints);
     try {
       metadata = new Metadata(dir, board);
       metadata.checkNodeCount(resolved.nodes);
-      supervisor = new Supervisor({ dir, durability: resolved.durability, fabric, timing: resolved.timing, seed: resolved.seed });
+      supervisor = new Supervisor({
+        dir, durability: resolved.durability, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
+      });
       const router = new Router(new Endpoint(fabric, resolved.nodes), resolved.router);
       supervisor.onExit = (node) => router.nodeDown(node);
       supervisor.onStart = (node) => router.nodeUp(node);
       const nodes = Array.from({ length: resolved.nodes }, (_, i) => i);
       await Promise.all(nodes.map((node) => supervisor!.start(node)));
-      const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor);
+      const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor, links);
       await db.recover();
       return db;
     } catch (error) {
@@ -1529,7 +1542,78 @@ export class ShardBox extends ItemOperations {
       if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new RangeError(`faults.corrupt: rate must be from 0 to 1 (got ${String(rate)})`);
       await this.control(from, 0, { t: 'corruptLink', peer: to, rate, seed });
     },
+    /**
+     * A gray failure: node `node`'s thread stays alive but reads nothing, ticks nothing and
+     * answers nothing for `ms` milliseconds (a long GC pause, a stalled machine), then
+     * resumes and catches up. Takes effect between two of the node's rounds, busy or not.
+     * Resolves once the pause has BEGUN (so a caller can watch the cluster react while it
+     * lasts); it ends on its own `ms` later. A node that is not running cannot be paused.
+     */
+    pause: async (node: number, ms: number): Promise<void> => {
+      this.checkNode(node, 'faults.pause: node');
+      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > MAX_PAUSE_MS) {
+        throw new RangeError(`faults.pause: ms must be an integer from 1 to ${MAX_PAUSE_MS} (got ${String(ms)})`);
+      }
+      if (!(await this.supervisor.pause(node, ms))) {
+        throw new RangeError(`faults.pause: node ${node} is not running (restart it first)`);
+      }
+    },
+    /**
+     * A network partition between `a` and `b` (storage nodes, or a router as
+     * `{ router: i }`): everything either sends the other is lost, as packets are, until
+     * healed. With `{ oneWay: true }` only what `a` sends `b` is lost (b still reaches a),
+     * the paper's gray failure. Takes effect at once and lasts across node restarts.
+     */
+    cut: (a: FaultEndpoint, b: FaultEndpoint, options: { oneWay?: boolean } = {}): void => {
+      const from = this.faultEndpoint(a, 'faults.cut: a');
+      const to = this.faultEndpoint(b, 'faults.cut: b');
+      if (from === to) throw new RangeError('faults.cut: a and b must be different endpoints');
+      if (from >= this.options.nodes && to >= this.options.nodes) throw new RangeError('faults.cut: routers have no link to each other; one end must be a node');
+      if (options === null || typeof options !== 'object') throw new TypeError('faults.cut: options must be an object');
+      if (options.oneWay !== undefined && typeof options.oneWay !== 'boolean') {
+        throw new TypeError(`faults.cut: options.oneWay must be a boolean (got ${String(options.oneWay)})`);
+      }
+      this.links.set(from, to, true);
+      if (options.oneWay !== true) this.links.set(to, from, true);
+    },
+    /** Heals cut links: `heal()` every link, `heal(a)` every link of `a`, `heal(a, b)`
+     *  both directions between `a` and `b`. */
+    heal: (a?: FaultEndpoint, b?: FaultEndpoint): void => {
+      if (a === undefined) {
+        if (b !== undefined) throw new RangeError('faults.heal: give a when giving b');
+        this.links.healAll();
+        return;
+      }
+      const from = this.faultEndpoint(a, 'faults.heal: a');
+      const others = b === undefined
+        ? Array.from({ length: this.links.endpoints }, (_, i) => i).filter((i) => i !== from)
+        : [this.faultEndpoint(b, 'faults.heal: b')];
+      for (const other of others) {
+        this.links.set(from, other, false);
+        this.links.set(other, from, false);
+      }
+    },
+    /** The links cut now, as [from, to] endpoints (routers as `{ router: i }`). */
+    cuts: (): Array<[from: FaultEndpoint, to: FaultEndpoint]> => this.links.list().map(([from, to]) => [
+      from < this.options.nodes ? from : { router: from - this.options.nodes },
+      to < this.options.nodes ? to : { router: to - this.options.nodes },
+    ]),
   };
+
+  /** The fabric endpoint of a node number or `{ router: i }`. */
+  private faultEndpoint(end: FaultEndpoint, what: string): number {
+    if (typeof end === 'object' && end !== null && Object.keys(end).length === 1 && 'router' in end) {
+      const { router } = end;
+      if (!Number.isInteger(router) || router < 0 || router > this.options.routers) {
+        throw new RangeError(`${what} must be a node from 0 to ${this.options.nodes - 1} or { router: i } with i from 0 to ${this.options.routers} (got { router: ${String(router)} })`);
+      }
+      return this.options.nodes + router;
+    }
+    if (typeof end !== 'number' || !Number.isInteger(end) || end < 0 || end >= this.options.nodes) {
+      throw new RangeError(`${what} must be a node from 0 to ${this.options.nodes - 1} or { router: i } with i from 0 to ${this.options.routers} (got ${typeof end === 'object' ? JSON.stringify(end) : String(end)})`);
+    }
+    return end;
+  }
 
   isNodeAlive(node: number): boolean {
     return this.supervisor.isAlive(node);
@@ -1539,9 +1623,9 @@ export class ShardBox extends ItemOperations {
     return this.options.nodes;
   }
 
-  private checkNode(node: number): void {
+  private checkNode(node: number, what = 'node'): void {
     if (!Number.isInteger(node) || node < 0 || node >= this.options.nodes) {
-      throw new RangeError(`node must be an integer from 0 to ${this.options.nodes - 1} (got ${node})`);
+      throw new RangeError(`${what} must be an integer from 0 to ${this.options.nodes - 1} (got ${node})`);
     }
   }
 

@@ -11,6 +11,7 @@ commands:
   serve      serve DynamoDB's HTTP API: shardbox serve [--port 8000] [--dir PATH] [--auth KEY:SECRET] (--help)
   compare    compare two result sets: shardbox compare BASELINE CURRENT [--threshold 10%]
   chart      redraw latency charts from result directories: shardbox chart DIR... [--out FILE]
+  soak       traffic under random faults, then check every write and replica: shardbox soak [--duration 30] (--help)
   help       show this text
 `;
 
@@ -36,6 +37,10 @@ async function main(argv: string[]): Promise<number> {
     case 'chart': {
       const { chartMain } = await import('../bench/ycsb/chart.js');
       return chartMain(rest);
+    }
+    case 'soak': {
+      const { soakMain } = await import('../bench/soak/soak.js');
+      return soakMain(rest);
     }
     case undefined:
     case 'help':

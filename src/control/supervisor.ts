@@ -9,7 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NodeTiming } from '../node/constants.js';
 import {
-  CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS, NODE_STATE_RUNNING, type Durability, type NodeWorkerData,
+  CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS, NODE_STATE_RUNNING,
+  type Durability, type NodeWorkerData,
 } from '../node/worker-data.js';
 import { Doorbell } from '../transport/doorbell.js';
 import type { FabricBuffers } from '../transport/fabric.js';
@@ -36,6 +37,8 @@ export interface SupervisorConfig {
   fabric: FabricBuffers;
   timing: NodeTiming;
   seed: number;
+  /** The cluster's cut links (`LinkCuts`), handed to every node thread. */
+  links: SharedArrayBuffer;
 }
 
 interface NodeThread {
@@ -73,6 +76,7 @@ export class Supervisor {
       timing: this.config.timing,
       seed: (this.config.seed + node * 7919) >>> 0,
       control: control.buffer as SharedArrayBuffer,
+      links: this.config.links,
     };
     const worker = new Worker(nodeWorkerUrl(), { workerData: data, name: `shardbox-node-${node}` });
     let failed: Error | undefined;
@@ -110,6 +114,7 @@ export class Supervisor {
     const thread = this.threads[node];
     if (thread === undefined || !thread.alive) return;
     Atomics.store(thread.control, CONTROL_STOP, 1);
+    Atomics.notify(thread.control, CONTROL_STOP); // a paused node sleeps on this word
     this.wakeNode(node);
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
     if ((await Promise.race([thread.exited, timeout])) === 'timeout') await thread.worker.terminate();
@@ -122,6 +127,25 @@ export class Supervisor {
     if (thread === undefined || !thread.alive) return;
     await thread.worker.terminate();
     await thread.exited;
+  }
+
+  /**
+   * Asks the node to pause for `ms` (alive, silent) and resolves once the pause has begun:
+   * the node takes the request between two rounds, even a busy one. False when the node
+   * is not running, or ends before it begins the pause.
+   */
+  async pause(node: number, ms: number): Promise<boolean> {
+    const thread = this.threads[node];
+    if (thread === undefined || !thread.alive) return false;
+    const begun = Atomics.load(thread.control, CONTROL_PAUSES_BEGUN);
+    Atomics.store(thread.control, CONTROL_PAUSE_MS, ms);
+    this.wakeNode(node);
+    while (Atomics.load(thread.control, CONTROL_PAUSES_BEGUN) === begun) {
+      if (!thread.alive) return false;
+      const wait = Atomics.waitAsync(thread.control, CONTROL_PAUSES_BEGUN, begun, 50);
+      if (wait.async) await wait.value;
+    }
+    return true;
   }
 
   async stopAll(): Promise<void> {

@@ -18,6 +18,7 @@ import type { Envelope, ReplyMessage, RequestMessage } from '../transport/protoc
 import {
   CHECKPOINT_ENTRIES, CHECKPOINT_INTERVAL_MS, MAX_APPEND_BYTES, MAX_INFLIGHT_APPENDS, MAX_QUEUED_REPLIES, MAX_REPLIES_PER_RECORD, type NodeTiming,
 } from './constants.js';
+import type { LinkCuts } from './links.js';
 import { seededRandom } from './prng.js';
 import type { DigestReply, NodeRequestBody } from './requests.js';
 
@@ -54,6 +55,8 @@ export interface StorageNodeCounters {
   repliesDropped: number;
   walCompactions: number;
   checkpointFailures: number;
+  /** Ring records discarded or replies dropped on a cut link (fault injection). */
+  recordsCut: number;
 }
 
 export interface NodeStats extends StorageNodeCounters {
@@ -65,7 +68,7 @@ export interface NodeStats extends StorageNodeCounters {
 export class StorageNode {
   readonly counters: StorageNodeCounters = {
     rounds: 0, walCommits: 0, entriesPersisted: 0, entriesApplied: 0, requests: 0,
-    raftMessagesIn: 0, raftSendsDropped: 0, repliesDropped: 0, walCompactions: 0, checkpointFailures: 0,
+    raftMessagesIn: 0, raftSendsDropped: 0, repliesDropped: 0, walCompactions: 0, checkpointFailures: 0, recordsCut: 0,
   };
   private readonly cores = new Map<number, ReplicaCore>();
   private readonly pendingWrites = new Map<number, Map<number, PendingWrite>>();
@@ -89,6 +92,8 @@ export class StorageNode {
     private readonly timing: NodeTiming,
     private readonly seed: number,
     nowMs: number,
+    /** Links cut by fault injection; none when absent. */
+    private readonly links?: LinkCuts,
   ) {
     this.nextTickAtMs = nowMs + timing.tickMs;
     this.lastCheckpointMs = nowMs;
@@ -124,7 +129,10 @@ export class StorageNode {
     }
 
     for (const peer of this.endpoint.peers) {
-      const n = readMessages(this.endpoint.from(peer), (message) => this.receive(peer, message as Envelope));
+      // A cut link loses what it carries: read (so the sender's ring drains) and forget.
+      const n = this.links?.isCut(peer, this.id)
+        ? readMessages(this.endpoint.from(peer), () => { this.counters.recordsCut++; })
+        : readMessages(this.endpoint.from(peer), (message) => this.receive(peer, message as Envelope));
       if (n > 0) worked = true;
     }
 
@@ -469,6 +477,12 @@ export class StorageNode {
   private flushReplies(): void {
     for (const [router, queue] of this.replyOut) {
       if (queue.length === 0) continue;
+      if (this.links?.isCut(this.id, router)) {
+        // Lost on the way: the router times out and retries (or reports an unknown outcome).
+        this.counters.recordsCut += queue.length;
+        queue.length = 0;
+        continue;
+      }
       const sent = writeBatched(this.endpoint.to(router), queue, (reps): Envelope => ({ k: 'rep', reps }), MAX_REPLIES_PER_RECORD,
         // One reply that does not fit a record never will: answer with an error instead.
         (tooLarge) => this.tooLargeReplies.push({ id: tooLarge.id, error: { name: 'ValidationException', message: 'The response is larger than the transport can carry; ask for less (Limit, ProjectionExpression).' } }));

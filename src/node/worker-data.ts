@@ -11,8 +11,10 @@ export interface NodeWorkerData {
   fabric: FabricBuffers;
   timing: NodeTiming;
   seed: number;
-  /** Int32Array words: [CONTROL_STOP, CONTROL_STATE]. */
+  /** Int32Array words: [CONTROL_STOP, CONTROL_STATE, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN]. */
   control: SharedArrayBuffer;
+  /** The cluster's cut links (`LinkCuts`), shared by every thread and kept across restarts. */
+  links: SharedArrayBuffer;
 }
 
 export const CONTROL_STOP = 0;
@@ -20,4 +22,9 @@ export const CONTROL_STATE = 1;
 export const NODE_STATE_STARTING = 0;
 export const NODE_STATE_RUNNING = 1;
 export const NODE_STATE_STOPPED = 2;
-export const CONTROL_WORDS = 2;
+/** Fault injection: a pause the node has been asked for (ms); the node takes it (sets 0)
+ *  between two rounds and sleeps that long, answering nothing. */
+export const CONTROL_PAUSE_MS = 2;
+/** Pauses the node has begun: the control plane waits for it to move. */
+export const CONTROL_PAUSES_BEGUN = 3;
+export const CONTROL_WORDS = 4;

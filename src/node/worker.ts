@@ -10,18 +10,39 @@ import { performance } from 'node:perf_hooks';
 import { NodeStore } from '../storage/index.js';
 import { Endpoint } from '../transport/fabric.js';
 import { MAX_IDLE_SLEEP_MS, YIELD_EVERY_MS } from './constants.js';
+import { LinkCuts } from './links.js';
 import { StorageNode } from './storage-node.js';
 import type { NodeWorkerData } from './worker-data.js';
-import { CONTROL_STOP, CONTROL_STATE, NODE_STATE_RUNNING, NODE_STATE_STOPPED } from './worker-data.js';
+import {
+  CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STOP, CONTROL_STATE, NODE_STATE_RUNNING, NODE_STATE_STOPPED,
+} from './worker-data.js';
 
 const data = workerData as NodeWorkerData;
 const control = new Int32Array(data.control);
 const endpoint = new Endpoint(data.fabric, data.nodeId);
 const store = NodeStore.open({ dir: data.dir, durability: data.durability });
-const node = new StorageNode(endpoint, store, data.timing, data.seed, performance.now());
+const links = new LinkCuts(data.links, data.fabric.layout.nodes + data.fabric.layout.routers);
+const node = new StorageNode(endpoint, store, data.timing, data.seed, performance.now(), links);
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Fault injection: a gray failure (a long GC pause, a stalled machine). The thread stays
+ * alive but reads no ring, ticks nothing and answers nothing until the pause is over; then
+ * the next round delivers every tick that elapsed (the leases expire first) and drains what
+ * piled up. It blocks in Atomics.wait, in slices so that a stop is noticed promptly.
+ */
+function pauseIfAsked(): void {
+  const pauseMs = Atomics.exchange(control, CONTROL_PAUSE_MS, 0);
+  if (pauseMs <= 0) return;
+  Atomics.add(control, CONTROL_PAUSES_BEGUN, 1);
+  Atomics.notify(control, CONTROL_PAUSES_BEGUN);
+  const until = performance.now() + pauseMs;
+  for (let left = pauseMs; left > 0 && Atomics.load(control, CONTROL_STOP) === 0; left = until - performance.now()) {
+    Atomics.wait(control, CONTROL_STOP, 0, Math.min(left, MAX_IDLE_SLEEP_MS));
+  }
 }
 
 async function run(): Promise<void> {
@@ -29,6 +50,7 @@ async function run(): Promise<void> {
   Atomics.notify(control, CONTROL_STATE);
   let lastYield = performance.now();
   while (Atomics.load(control, CONTROL_STOP) === 0) {
+    pauseIfAsked();
     const now = performance.now();
     if (node.round(now)) {
       // A WAL sync on the thread pool reports through the event loop: let it in often.
@@ -39,7 +61,7 @@ async function run(): Promise<void> {
       continue;
     }
     const seq = endpoint.bell.prepare();
-    if (endpoint.inboxEmpty() && Atomics.load(control, CONTROL_STOP) === 0) {
+    if (endpoint.inboxEmpty() && Atomics.load(control, CONTROL_STOP) === 0 && Atomics.load(control, CONTROL_PAUSE_MS) === 0) {
       // An idle node need not wake every tick: ticks are logical, and the ones that elapse
       // while it sleeps are all delivered when it wakes, before anything else is served.
       // It wakes at least once per heartbeat period, for the leader's heartbeats.

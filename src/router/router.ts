@@ -78,6 +78,10 @@ export class Router {
   private readonly outbox = new Map<number, RequestMessage[]>();
   private readonly waitingRetry = new Set<Outstanding>();
   private readonly leaders = new Map<number, number>();
+  /** Per group, the replica (index) to try first while its leader is unknown: moved past a
+   *  node that left an attempt unanswered, so that new requests do not all wait on one
+   *  silent node (paused, cut off) while another replica leads. */
+  private readonly searchFrom = new Map<number, number>();
   private readonly downNodes = new Set<number>();
   private nextId = 1;
   private anyCursor = 0;
@@ -150,7 +154,7 @@ export class Router {
     if (target.mode === 'any') return candidates[(this.anyCursor++ + attempt) % candidates.length];
     const leader = this.leaders.get(target.group);
     if (leader !== undefined && !this.downNodes.has(leader)) return leader;
-    return candidates[attempt % candidates.length];
+    return candidates[((this.searchFrom.get(target.group) ?? 0) + attempt) % candidates.length];
   }
 
   private send(request: Outstanding, now: number): void {
@@ -336,7 +340,10 @@ export class Router {
   /** An attempt got no answer: retry what is safe to repeat, fail the rest as unknown. */
   private lost(request: Outstanding, now: number, why: string): void {
     request.inFlight = false;
-    if (request.target.mode === 'leader') this.leaders.delete(request.target.group);
+    if (request.target.mode === 'leader') {
+      this.leaders.delete(request.target.group);
+      this.searchFrom.set(request.target.group, request.target.replicas.indexOf(request.node) + 1);
+    }
     if (request.idempotent) {
       this.retry(request, now, 0, this.chooseNode(request.target, request.attempts));
       return;
