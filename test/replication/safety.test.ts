@@ -94,7 +94,14 @@ describe('safety rules', () => {
   it('messages for another group or replica are a routing bug and fail loudly', () => {
     const core = handCore(new MemLog());
     expect(() => core.step({ type: 'timeoutNow', group: 2, from: 1, to: 0, term: 1 })).toThrow(/routed here/);
-    expect(() => core.step({ type: 'timeoutNow', group: 1, from: 7, to: 0, term: 1 })).toThrow(/non-voter/);
+  });
+
+  it('votes from a replica outside the membership (removed, or not added yet) are ignored', () => {
+    const core = handCore(new MemLog());
+    core.step({ type: 'vote', group: 1, from: 7, to: 0, term: 5, lastIndex: 9, lastTerm: 4 });
+    core.step({ type: 'preVote', group: 1, from: 7, to: 0, term: 5, lastIndex: 9, lastTerm: 4 });
+    expect(core.term).toBe(0);
+    expect(core.hasReady()).toBe(false);
   });
 
   it('stale and duplicated election messages change nothing', () => {
