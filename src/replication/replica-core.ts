@@ -169,7 +169,7 @@ export class ReplicaCore {
     this.currentTerm = hs.term;
     this.votedFor = hs.vote;
     // A log replica applies nothing: what its log no longer holds counts as applied.
-    this.appliedIndex = base.logReplicas.includes(config.id) ? Math.max(config.applied, this.log.firstIndex() - 1) : config.applied;
+    this.appliedIndex = config.logReplica === true ? Math.max(config.applied, this.log.firstIndex() - 1) : config.applied;
     this.configs = [{ index: this.appliedIndex, m: base }];
     this.scanMemberships(this.appliedIndex + 1, this.log.lastIndex());
     this.membershipChanged();
@@ -218,7 +218,7 @@ export class ReplicaCore {
   /** This replica keeps only the WAL: the shell must not apply its entries to a B-tree,
    *  and it serves no reads. */
   get isLogReplica(): boolean {
-    return this.membership.logReplicas.includes(this.id);
+    return this.cfg.logReplica === true;
   }
 
   status(): ReplicaStatus {
@@ -306,6 +306,11 @@ export class ReplicaCore {
     if (latest.index > this.commitIndex) return { reason: 'changePending', index: latest.index };
     const problem = membershipChangeProblem(latest.m, next);
     if (problem !== undefined) return { reason: 'invalidChange', detail: problem };
+    // Log replicas may hold committed entries no other full replica has yet; only a full
+    // replica that is caught up may take over, which is what a transfer ensures.
+    if (!next.voters.includes(this.id)) {
+      return { reason: 'invalidChange', detail: `the leader (${this.id}) cannot remove itself: transfer leadership first` };
+    }
     if (this.log.lastIndex() - this.appliedIndex >= MAX_INFLIGHT_PROPOSALS) return { reason: 'tooManyInflight' };
     const entry: LogEntry = { term: this.currentTerm, index: this.log.lastIndex() + 1, data: encodeMembership(next) };
     this.appendToLog([entry]);
@@ -561,7 +566,7 @@ export class ReplicaCore {
   /** A full member: log replicas and replicas outside the membership never campaign. */
   private canCampaign(): boolean {
     const m = this.membership;
-    return m.voters.includes(this.id) && !m.logReplicas.includes(this.id);
+    return !this.isLogReplica && m.voters.includes(this.id) && !m.logReplicas.includes(this.id);
   }
 
   // ---------------------------------------------------------------- membership
@@ -710,10 +715,9 @@ export class ReplicaCore {
   }
 
   private anySendable(): boolean {
-    const last = this.log.lastIndex();
     for (const pr of this.progress.values()) {
       if (pr.needsSnapshot) continue;
-      if (pr.state === 'probe' ? !pr.probeSent : pr.inflight.length < this.cfg.maxInflightAppends && pr.next <= last) {
+      if (pr.state === 'probe' ? !pr.probeSent : pr.inflight.length < this.cfg.maxInflightAppends && pr.next <= this.lastSendable(pr)) {
         return true;
       }
     }
@@ -729,6 +733,16 @@ export class ReplicaCore {
   }
 
   /**
+   * Last index we may send to `pr`. A log replica gets only entries durable here: every
+   * entry it holds is then also held by a full replica (the leader that sent it), so a
+   * full replica that restarts after losing unpersisted entries is never behind a log
+   * replica, whose vote it would otherwise never get (log replicas cannot lead).
+   */
+  private lastSendable(pr: Progress): number {
+    return this.membership.logReplicas.includes(pr.id) ? this.log.stableLast() : this.log.lastIndex();
+  }
+
+  /**
    * Sends entries from `pr.next` (or an empty append at next-1 when `force`). Returns
    * whether a message went out.
    */
@@ -736,7 +750,7 @@ export class ReplicaCore {
     // A follower behind our log gets only the heartbeat's probe at the boundary (in case
     // it got a snapshot or we guessed wrong), nothing in between.
     if (pr.needsSnapshot && !force) return false;
-    const last = this.log.lastIndex();
+    const last = this.lastSendable(pr);
     if (pr.state === 'probe') {
       if (pr.probeSent && !force) return false;
     } else {

@@ -52,6 +52,10 @@ export interface ReplicaConfig {
   voters: number[];
   /** The voters that are log replicas (WAL only). Default none. */
   logReplicas?: number[];
+  /** This replica is a log replica: it keeps only the WAL, never campaigns, and its
+   *  committed entries are not applied. Fixed for the replica's life (a membership that
+   *  does not list it, e.g. before the entry adding it arrived, does not change it). */
+  logReplica?: boolean;
   /** Replicas removed while expected back, and the first index each will need (see
    *  Membership.awaited). Default none. */
   awaited?: Array<{ id: number; from: number }>;

@@ -139,6 +139,8 @@ export class SimNode {
   /** Durable, like the shell's group record: the last committed membership it applied.
    *  undefined while the node hosts no replica of the group. */
   record: Membership | undefined;
+  /** Created as a log replica (fixed until the node drops the group). */
+  logReplica = false;
   constructor(readonly id: number) {}
   get alive(): boolean {
     return this.core !== undefined;
@@ -271,6 +273,7 @@ export class Cluster {
         const node = this.nodes[id];
         if (node.record !== undefined) continue;
         node.record = next;
+        node.logReplica = next.logReplicas.includes(id);
         // Born having voted for this term's leader: a replica id that hosted the group
         // before (and was dropped) must not vote twice in a term it may have voted in.
         node.storage.hardState = { term: leader.term, vote: l, commit: 0 };
@@ -287,6 +290,7 @@ export class Cluster {
     this.crash(id);
     const node = this.nodes[id];
     node.record = undefined;
+    node.logReplica = false;
     node.storage = new MemLog();
   }
 
@@ -329,6 +333,7 @@ export class Cluster {
       voters: record.voters,
       logReplicas: record.logReplicas,
       awaited: record.awaited,
+      logReplica: node.logReplica,
       electionTicks: o.electionTicks,
       heartbeatTicks: o.heartbeatTicks,
       leaseTicks: o.leaseTicks,
@@ -485,7 +490,7 @@ export class Cluster {
       return;
     }
     const expected = node.appliedBase + node.applied.length + 1;
-    if (e.index !== expected) this.fail(`node ${node.id} applied index ${e.index}, expected ${expected}`);
+    if (e.index !== expected) this.fail(`node ${node.id} applied index ${e.index}, expected ${expected} (status ${JSON.stringify(node.core!.status())}, record ${JSON.stringify(node.record)}, first ${node.storage.first})`);
     if (node.storage.term(e.index) !== e.term) {
       this.fail(`node ${node.id} applied ${e.index}@${e.term} which is not durable in its WAL`);
     }
