@@ -32,10 +32,9 @@
  * soon as it is in the log. Quorums (commit, votes, lease, CheckQuorum) are majorities of
  * the membership in effect; consecutive memberships differ by one member, so their
  * majorities overlap and the arguments above carry over across a change. Log replicas
- * count in every quorum but never campaign or lead; a leader that removed itself steps
- * down once that change commits. Appends are accepted from any leader with a current term
- * (a lagging replica may not know its new leader is a member yet); every other message
- * from a non-member is ignored.
+ * count in every quorum but never campaign or lead; a leader never removes itself (it
+ * transfers leadership first). Requests (appends, votes) are answered whoever sends them,
+ * as in Raft; replies from non-members are ignored.
  */
 import { MAX_COMMITTED_BYTES_PER_READY, MAX_INFLIGHT_PROPOSALS } from './constants.js';
 import { leaseTicksLeft } from './lease.js';
@@ -373,9 +372,12 @@ export class ReplicaCore {
     invariant(m.group === this.cfg.group && m.to === this.id,
       () => `replica ${this.cfg.group}/${this.id}: message for ${m.group}/${m.to} routed here`);
     if (m.from === this.id) return;
-    // A leader we do not know as a member yet is still the leader of its term; anything
-    // else from a non-member (a removed replica, one not added yet) must not count.
-    if (m.type !== 'append' && !this.membership.voters.includes(m.from)) return;
+    // Requests are answered whoever sends them (Raft does not check membership there: a
+    // replica that lags may not know its new leader or a new candidate is a member yet,
+    // and a stale candidate cannot win against logs that hold the newer membership).
+    // Replies count only from members.
+    const reply = m.type === 'appendReply' || m.type === 'voteReply' || m.type === 'preVoteReply';
+    if (reply && !this.membership.voters.includes(m.from)) return;
     switch (m.type) {
       case 'append':
         return this.onAppend(m);

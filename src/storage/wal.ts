@@ -69,7 +69,14 @@ export interface GroupRecord {
   /** 16-hex-digit inclusive bounds of the partition's hash range. */
   hashStart: string;
   hashEnd: string;
+  /** The group's membership as of the last membership entry this node applied (or the
+   *  one it was created with): every voter, and which of them are log replicas (WAL only)
+   *  or removed replicas awaited back (see replication/membership.ts). */
   voters: number[];
+  logReplicas?: number[];
+  awaited?: Array<{ id: number; from: number }>;
+  /** This node's replica is a log replica: it keeps the WAL only and applies nothing. */
+  logReplica?: boolean;
 }
 
 export interface LogMeta {

@@ -96,12 +96,13 @@ describe('safety rules', () => {
     expect(() => core.step({ type: 'timeoutNow', group: 2, from: 1, to: 0, term: 1 })).toThrow(/routed here/);
   });
 
-  it('votes from a replica outside the membership (removed, or not added yet) are ignored', () => {
+  it('replies from a replica outside the membership (removed, or not added yet) are ignored', () => {
     const core = handCore(new MemLog());
-    core.step({ type: 'vote', group: 1, from: 7, to: 0, term: 5, lastIndex: 9, lastTerm: 4 });
-    core.step({ type: 'preVote', group: 1, from: 7, to: 0, term: 5, lastIndex: 9, lastTerm: 4 });
-    expect(core.term).toBe(0);
-    expect(core.hasReady()).toBe(false);
+    core.campaign();
+    core.ready();
+    core.step({ type: 'preVoteReply', group: 1, from: 7, to: 0, term: 1, granted: true });
+    core.step({ type: 'preVoteReply', group: 1, from: 8, to: 0, term: 1, granted: true });
+    expect(core.role).toBe('preCandidate');
   });
 
   it('stale and duplicated election messages change nothing', () => {
