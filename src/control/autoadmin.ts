@@ -39,6 +39,18 @@ export interface AutoAdminEvent {
 }
 
 const MAX_EVENTS = 1000;
+/** A turn waits no longer than this for one answer (a node that dies mid-request would
+ *  otherwise hold the turn until the router's deadline); the next turn asks again. */
+const REQUEST_TIMEOUT_MS = 1000;
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`autoadmin: no answer to ${what} within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export class AutoAdmin {
   readonly events: AutoAdminEvent[] = [];
@@ -81,7 +93,8 @@ export class AutoAdmin {
     this.counters.turns++;
     const { deps } = this;
     const alive = Array.from({ length: deps.nodes }, (_, n) => n).filter((n) => deps.isAlive(n));
-    const answers = await Promise.all(alive.map((n) => deps.control(n, 0, { t: 'leaders' }) as Promise<ReplicaStatus[]>));
+    const answers = await Promise.all(alive.map((n) =>
+      withTimeout(deps.control(n, 0, { t: 'leaders' }) as Promise<ReplicaStatus[]>, `node ${n}'s leaders`).catch(() => [])));
     // The leader of each group: the one of the highest term (a deposed one may not know yet).
     const leaders = new Map<number, ReplicaStatus>();
     for (const statuses of answers) {
@@ -109,7 +122,7 @@ export class AutoAdmin {
     const gone = committed ? logReplicas.filter((n) => !m.voters.includes(n) && deps.isAlive(n)) : [];
     if (gone.length > 0) {
       for (const node of gone) {
-        await deps.control(node, partition.group, { t: 'dropGroup' });
+        await withTimeout(deps.control(node, partition.group, { t: 'dropGroup' }), `dropGroup on node ${node}`);
         this.record(meta.name, partition.group, 'dropLogReplica', node);
       }
       deps.metadata.setLogReplicas(meta.name, partition.group, logReplicas.filter((n) => !gone.includes(n)));
@@ -127,7 +140,7 @@ export class AutoAdmin {
       // Recorded before it exists, so a crash in between leaves a replica to drop, never
       // an unknown one; the routers never send it requests either way.
       if (!logReplicas.includes(action.node)) deps.metadata.setLogReplicas(meta.name, partition.group, [...logReplicas, action.node]);
-      await deps.control(action.node, partition.group, {
+      await withTimeout(deps.control(action.node, partition.group, {
         t: 'createGroup',
         campaign: false,
         votedFor: { term: leader.term, vote: leader.id },
@@ -136,9 +149,10 @@ export class AutoAdmin {
           hashStart: partition.hashStart, hashEnd: partition.hashEnd,
           voters: action.next.voters, logReplicas: action.next.logReplicas, awaited: action.next.awaited, logReplica: true,
         },
-      });
+      }), `createGroup on node ${action.node}`);
     }
-    const result = await deps.control(leader.id, partition.group, { t: 'changeMembership', next: action.next }) as { index?: number };
+    const result = await withTimeout(deps.control(leader.id, partition.group, { t: 'changeMembership', next: action.next }),
+      `changeMembership at node ${leader.id}`) as { index?: number };
     if (result.index !== undefined) this.record(meta.name, partition.group, action.kind, action.node);
   }
 

@@ -97,7 +97,6 @@ describe('log replicas on real threads', () => {
     const missed = behind - beforeReturn.membership.awaited.find((a) => a.id === c)!.from + 1;
     const returnedAt = performance.now();
     await cluster.faults.restart(c);
-    await cluster.faults.restart(second);
     let caughtUpMs = 0;
     let caughtUpAtMs = 0;
     await waitFor('the returning replica to catch up', 15_000, async () => {
@@ -109,6 +108,12 @@ describe('log replicas on real threads', () => {
       return true;
     });
     const addedBackAtMs = cluster.membershipEvents().find((e) => e.kind === 'addBack' && e.node === c)!.atMs;
+    // With C back the group has three healthy members again: the second dead replica goes
+    // (awaited), and comes back in turn.
+    const rest = home.filter((n) => n !== second);
+    await waitFor('the second dead replica to be removed', 10_000, async () =>
+      (await committedMembership(cluster)) === `${rest.concat(spare).sort().join(',')}/${spare}` ? true : undefined);
+    await cluster.faults.restart(second);
     await waitFor('the home replicas to be the group again', 15_000, async () =>
       (await committedMembership(cluster)) === `${[...home].sort().join(',')}/` ? true : undefined);
     await waitFor('the log replica to be dropped', 5000, async () =>
