@@ -169,11 +169,11 @@ export class ReplicaCore {
     this.votedFor = hs.vote;
     // A log replica applies nothing: what its log no longer holds counts as applied.
     this.appliedIndex = config.logReplica === true ? Math.max(config.applied, this.log.firstIndex() - 1) : config.applied;
+    this.commitIndex = Math.max(hs.commit, this.appliedIndex);
+    this.persistedCommit = hs.commit;
     this.configs = [{ index: this.appliedIndex, m: base }];
     this.scanMemberships(this.appliedIndex + 1, this.log.lastIndex());
     this.membershipChanged();
-    this.commitIndex = Math.max(hs.commit, config.applied);
-    this.persistedCommit = hs.commit;
     invariant(this.commitIndex <= this.log.lastIndex(),
       () => `replica ${this.id}: commit ${this.commitIndex} > last log index ${this.log.lastIndex()}`);
     invariant(config.applied >= this.log.firstIndex() - 1,
@@ -627,14 +627,8 @@ export class ReplicaCore {
     if (this.transfer !== undefined && !this.progress.has(this.transfer.to)) this.transfer = undefined;
   }
 
-  /** The membership of the last membership entry at or below the commit index. */
-  private committedMembership(): Membership {
-    let m = this.configs[0].m;
-    for (const c of this.configs) if (c.index <= this.commitIndex) m = c.m;
-    return m;
-  }
-
-  /** One value per member, ours from `self`, each peer's from `of`. */
+  /** One value per member, ours from `self`, each peer's from `of` (a leader is always a
+   *  member: it never removes itself). */
   private perMember(self: number, of: (pr: Progress) => number, missing: number): number[] {
     const values: number[] = [];
     for (const v of this.membership.voters) {
@@ -689,7 +683,6 @@ export class ReplicaCore {
   }
 
   private leaseExpiry(): number {
-    // A leader outside the membership (it removed itself) vouches for nothing.
     const ticks = this.perMember(this.now, (pr) => pr.ackedSentTick, -Infinity);
     return quorumthHighest(ticks, this.quorum) + this.cfg.leaseTicks;
   }
@@ -709,11 +702,7 @@ export class ReplicaCore {
     const matches = this.perMember(this.log.stableLast(), (pr) => pr.match, 0);
     const n = quorumthHighest(matches, this.quorum);
     // Only an entry of our own term commits by counting (Raft §5.4.2); earlier ones follow.
-    if (n > this.commitIndex && this.log.term(n) === this.currentTerm) {
-      this.commitIndex = n;
-      // A leader that removed itself hands over once the change is committed (§4.2.2).
-      if (!this.committedMembership().voters.includes(this.id)) this.becomeFollower(this.currentTerm, undefined);
-    }
+    if (n > this.commitIndex && this.log.term(n) === this.currentTerm) this.commitIndex = n;
   }
 
   private anySendable(): boolean {
@@ -921,9 +910,9 @@ export class ReplicaCore {
       prevMatches = prevIndex <= this.log.lastIndex() && this.log.term(prevIndex) === m.prevTerm;
     }
     if (!prevMatches && m.logStart === true && this.isLogReplica) {
-      // prevIndex is committed (the leader compacted it) and above our commit index: what
-      // we hold past our commit index may conflict, and nothing below it is ever needed
-      // by a replica that neither applies nor leads. Start over there.
+      // prevIndex is committed (the leader says so) and at or above our commit index: what
+      // we hold past our commit index does not match the leader, and nothing up to
+      // prevIndex is ever needed by a replica that neither applies nor leads. Start there.
       this.restartLog(prevIndex, m.prevTerm);
       prevMatches = true;
     }
