@@ -41,8 +41,9 @@ export class MemLog implements LogReader {
   /** Term of entry first-1 (like the real WAL's compactedTerm). */
   boundaryTerm = 0;
   hardState: HardState = { term: 0, vote: -1, commit: 0 };
-  /** Persist calls seen (test introspection). */
+  /** Persist calls seen, and log restarts among them (test introspection). */
   persists = 0;
+  logRestarts = 0;
 
   firstIndex(): number {
     return this.first;
@@ -73,6 +74,7 @@ export class MemLog implements LogReader {
   persist(r: Ready): void {
     this.persists++;
     if (r.logStart !== undefined) {
+      this.logRestarts++;
       this.log = [];
       this.first = r.logStart.index + 1;
       this.boundaryTerm = r.logStart.term;
@@ -165,6 +167,9 @@ export class Cluster {
   now = 0;
   delivered = 0;
   dropped = 0;
+  /** Membership changes proposed successfully, and log restarts of log replicas. */
+  membershipChanges = 0;
+  logRestarts = 0;
 
   constructor(options: ClusterOptions) {
     this.seed = options.seed;
@@ -269,6 +274,7 @@ export class Cluster {
     const leader = this.core(l);
     const r = leader.proposeMembership(next);
     if (!('reason' in r)) {
+      this.membershipChanges++;
       for (const id of next.voters) {
         const node = this.nodes[id];
         if (node.record !== undefined) continue;
@@ -291,6 +297,7 @@ export class Cluster {
     const node = this.nodes[id];
     node.record = undefined;
     node.logReplica = false;
+    this.logRestarts += node.storage.logRestarts;
     node.storage = new MemLog();
   }
 

@@ -25,7 +25,7 @@ const SEEDS = process.env.SEED
   : Array.from({ length: Number(process.env.SEEDS ?? 200) }, (_, i) => FIRST_SEED + i);
 const STEPS = Number(process.env.STEPS ?? 4000);
 
-function runSeed(seed: number): { commits: number; elections: number } {
+function runSeed(seed: number): { commits: number; elections: number; membershipChanges: number; logRestarts: number } {
   const knobs = mulberry32(seed ^ 0x5eed);
   const members = knobs() < 0.25 ? 5 : 3;
   const n = members + SPARES;
@@ -167,15 +167,21 @@ function runSeed(seed: number): { commits: number; elections: number } {
   if (process.env.RANDOM_STATS) {
     console.log(`seed ${seed} n=${n} commit=${c.core(l).commit} applied0=${c.nodes[0].applied.length} elections=${c.electionsStarted()} term=${c.core(l).term} delivered=${c.delivered} dropped=${c.dropped} proposals=${proposals}`);
   }
-  return { commits: c.core(l).commit, elections: c.electionsStarted() };
+  const logRestarts = c.logRestarts + c.nodes.reduce((sum, x) => sum + x.storage.logRestarts, 0);
+  return { commits: c.core(l).commit, elections: c.electionsStarted(), membershipChanges: c.membershipChanges, logRestarts };
 }
 
 describe('random schedules', () => {
   it(`${SEEDS.length} seeds x ${STEPS} steps keep Raft's safety properties and recover`, () => {
     let totalCommits = 0;
+    let membershipChanges = 0;
+    let logRestarts = 0;
     for (const seed of SEEDS) {
       try {
-        totalCommits += runSeed(seed).commits;
+        const r = runSeed(seed);
+        totalCommits += r.commits;
+        membershipChanges += r.membershipChanges;
+        logRestarts += r.logRestarts;
       } catch (err) {
         if (err instanceof SafetyError) throw err;
         const e = err as Error;
@@ -185,5 +191,11 @@ describe('random schedules', () => {
     }
     // The schedules must do real work, not just elect and idle.
     expect(totalCommits).toBeGreaterThan(SEEDS.length * 20);
+    // ...and change memberships, with log replicas restarting their logs.
+    if (SEEDS.length >= 100) {
+      expect(membershipChanges).toBeGreaterThan(SEEDS.length);
+      expect(logRestarts).toBeGreaterThan(SEEDS.length / 4);
+    }
+    if (process.env.RANDOM_STATS) console.log(`membership changes ${membershipChanges}, log restarts ${logRestarts}`);
   });
 });
