@@ -115,8 +115,10 @@ export class ReplicaCore {
   /** Memberships in the log, ascending by index: [0] is the one in effect at or below the
    *  commit index, the last is the one in effect. Invariant: never empty. */
   private configs: Array<{ index: number; m: Membership }>;
-  /** Log replicas: a restart of the log that the next Ready hands to the shell. */
+  /** Log replicas: a restart of the log that the next Ready hands to the shell, and
+   *  whether one is not yet durable (handed out, not yet advanced). */
   private pendingLogStart: { index: number; term: number } | undefined;
+  private logStartInFlight = false;
   private readonly log: RaftLog;
 
   // Hard state. `hardStateDirty` says term or vote changed since the last Ready.
@@ -350,6 +352,9 @@ export class ReplicaCore {
    *  leader told us) and this replica applied it. The shell must also keep entries above
    *  its last B-tree checkpoint. */
   compactableIndex(): number {
+    // The WAL still holds the log from before a restart that is not durable yet: its
+    // entries are not the ones the core now counts as stable.
+    if (this.logStartInFlight) return 0;
     const self = Math.min(this.log.stableLast(), this.appliedIndex);
     if (this.currentRole === 'leader') return Math.min(self, this.groupCompactable());
     return Math.min(self, this.leaderCompactable);
@@ -451,6 +456,7 @@ export class ReplicaCore {
   advance(r: Ready): void {
     invariant(r === this.outstanding, 'advance() with a Ready that is not the outstanding one');
     this.outstanding = undefined;
+    if (r.logStart !== undefined && this.pendingLogStart === undefined) this.logStartInFlight = false;
     this.log.stableTo(r.entries);
     if (r.committed.length > 0) {
       const last = r.committed[r.committed.length - 1].index;
@@ -1021,6 +1027,7 @@ export class ReplicaCore {
     invariant(index >= this.commitIndex, () => `replica ${this.id}: log restart at ${index} below commit ${this.commitIndex}`);
     this.log.restartAt(index, term);
     this.pendingLogStart = { index, term };
+    this.logStartInFlight = true;
     this.dropConfigsFrom(index + 1);
     this.commitIndex = index;
     this.appliedIndex = Math.max(this.appliedIndex, index);
