@@ -41,7 +41,7 @@ export interface AutoAdminEvent {
 const MAX_EVENTS = 1000;
 /** A turn waits no longer than this for one answer (a node that dies mid-request would
  *  otherwise hold the turn until the router's deadline); the next turn asks again. */
-const REQUEST_TIMEOUT_MS = 1000;
+const REQUEST_TIMEOUT_MS = 300;
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -18,7 +18,7 @@ afterEach(async () => {
   db = undefined;
 });
 
-const AFTER_MS = 300;
+const AFTER_MS = 500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` every 10 ms until it returns a value (or fails after `timeoutMs`). */
