@@ -114,6 +114,22 @@ describe('log replicas keep a write quorum of three', () => {
     expect(c.appliedData(2)).toContain('away-49');
   });
 
+  it('when the leader itself dies, the new leader replaces it with a log replica', () => {
+    const c = group(9);
+    c.crash(0);
+    runUntil(c, () => {
+      const l = c.leader();
+      return l !== undefined && voters(c, l).join() === '1,2,3' && committedAt(c, l);
+    }, THRESHOLD_TICKS + 100);
+    const l = c.leader()!;
+    expect(c.core(l).membership.awaited.map((a) => a.id)).toEqual([0]);
+    // ...and a second failure is survived.
+    c.crash(l === 1 ? 2 : 1);
+    expect(c.propose(l, 'after')).toHaveProperty('index');
+    c.tick(3);
+    expect(c.appliedData(l)).toContain('after');
+  });
+
   it('a log replica never becomes leader, whatever fails', () => {
     const c = group(3);
     c.crash(2);
