@@ -1175,7 +1175,8 @@ export class ShardBox extends ItemOperations {
   }
 
   private startAutoAdmin(): void {
-    if (this.options.logReplicaAfterMs === 0) return;
+    // With three nodes no node is free to host a log replica: nothing to watch for.
+    if (this.options.logReplicaAfterMs === 0 || this.options.nodes < 4) return;
     this.autoadmin = new AutoAdmin({
       metadata: this.metadata,
       control: (node, group, body) => this.control(node, group, body),
