@@ -190,9 +190,9 @@ export class RaftLog {
   }
 
   /** Log replicas only: drops every entry and continues after `index`, a committed entry
-   *  of term `term` (the leader's commit index when it sent it). The shell's WAL does the same when
-   *  it persists the Ready's `logStart`; until then the reader is consulted for nothing
-   *  (the range [first, stableLast] is empty). */
+   *  of term `term`. The shell's WAL does the same when it persists the Ready's
+   *  `logStart`; until then the reader is consulted for nothing (the range
+   *  [first, stableLast] is empty). */
   restartAt(index: number, term: number): void {
     this.unstable = [];
     this.tail = [];
