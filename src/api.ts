@@ -21,6 +21,7 @@ import type {
 } from './api-types.js';
 import { decreasesToday, Metadata, tableTags, utcDay, type TableChanges, type TableMeta } from './control/metadata.js';
 import { Supervisor } from './control/supervisor.js';
+import { AutoAdmin } from './control/autoadmin.js';
 import type { ConditionAst, ProjectionAst, UpdateAst } from './expressions/ast.js';
 import {
   attributesToGetToProjection, attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition, filterToCondition,
@@ -83,6 +84,12 @@ export interface ShardBoxOptions {
   seed?: number;
   /** Router timeouts: per attempt and overall (ms). */
   router?: Partial<RouterOptions>;
+  /** How long a replica may stay silent before the control plane replaces it with a log
+   *  replica (WAL only) on a node outside the group, so writes keep a quorum that
+   *  tolerates another failure; it is removed again once the replica is back and caught
+   *  up (ms). Needs a node beyond a group's three (nodes >= 4). Default 1000; 0 turns
+   *  log replicas off. */
+  logReplicaAfterMs?: number;
 }
 
 interface ResolvedOptions {
@@ -96,6 +103,7 @@ interface ResolvedOptions {
   timing: NodeTiming;
   seed: number;
   router: Partial<RouterOptions>;
+  logReplicaAfterMs: number;
 }
 
 const MAX_NODES = 64;
@@ -139,7 +147,7 @@ function integerOption(name: string, value: unknown, fallback: number, min: numb
 
 function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -179,6 +187,7 @@ function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     timing,
     seed: integerOption('seed', options.seed, Math.floor(Math.random() * 0x7fffffff), 0, 0xffffffff),
     router: options.router ?? {},
+    logReplicaAfterMs: integerOption('logReplicaAfterMs', options.logReplicaAfterMs, 1000, 0, 3_600_000),
   };
 }
 
@@ -1086,8 +1095,12 @@ export class ShardBoxClient extends ItemOperations {
   }
 }
 
+/** How often the control plane looks at every group's leader (ms). */
+const AUTOADMIN_INTERVAL_MS = 100;
+
 export class ShardBox extends ItemOperations {
   private closed = false;
+  private autoadmin: AutoAdmin | undefined;
 
   private constructor(
     router: Router,
@@ -1133,6 +1146,7 @@ export class ShardBox extends ItemOperations {
       await Promise.all(nodes.map((node) => supervisor!.start(node)));
       const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor, links);
       await db.recover();
+      db.startAutoAdmin();
       return db;
     } catch (error) {
       await supervisor?.stopAll();
@@ -1153,6 +1167,26 @@ export class ShardBox extends ItemOperations {
     await Promise.all(this.metadata.tables().flatMap((meta) => meta.partitions.map((p) => this.waitServing(p))));
   }
 
+  private startAutoAdmin(): void {
+    // With three nodes no node is free to host a log replica: nothing to watch for.
+    if (this.options.logReplicaAfterMs === 0 || this.options.nodes < 4) return;
+    this.autoadmin = new AutoAdmin({
+      metadata: this.metadata,
+      control: (node, group, body) => this.control(node, group, body),
+      isAlive: (node) => this.supervisor.isAlive(node),
+      nodes: this.options.nodes,
+      silentThresholdTicks: Math.ceil(this.options.logReplicaAfterMs / this.options.timing.tickMs),
+      intervalMs: AUTOADMIN_INTERVAL_MS,
+    });
+    this.autoadmin.start();
+  }
+
+  /** Membership changes the control plane made (log replicas added and removed, replicas
+   *  removed and added back), oldest first, for tests and tools. */
+  membershipEvents(): ReadonlyArray<{ atMs: number; table: string; group: number; kind: string; node: number }> {
+    return this.autoadmin?.events ?? [];
+  }
+
   private control(node: number, group: number, body: NodeRequestBody): Promise<unknown> {
     return this.router.request({ mode: 'node', node, group }, body, true);
   }
@@ -1171,7 +1205,8 @@ export class ShardBox extends ItemOperations {
   }
 
   private async dropGroups(meta: TableMeta): Promise<void> {
-    await Promise.all(meta.partitions.flatMap((partition) => partition.replicas.map((node) => this.control(node, partition.group, { t: 'dropGroup' }))));
+    await Promise.all(meta.partitions.flatMap((partition) => [...partition.replicas, ...(partition.logReplicas ?? [])]
+      .map((node) => this.control(node, partition.group, { t: 'dropGroup' }))));
     this.metadata.removeTable(meta.name);
   }
 
@@ -1637,6 +1672,7 @@ export class ShardBox extends ItemOperations {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.autoadmin?.stop();
     this.router.close();
     await this.supervisor.stopAll();
     await this.metadata.close();

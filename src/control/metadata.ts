@@ -165,6 +165,21 @@ export class Metadata {
     return next;
   }
 
+  /** Records (durably) and publishes the log replicas of one partition. */
+  setLogReplicas(name: string, group: number, logReplicas: number[]): TableMeta {
+    const meta = this.tablesDb.get(name);
+    if (meta === undefined) throw new Error(`no table ${name} in metadata`);
+    const partitions = meta.partitions.map((p) => {
+      if (p.group !== group) return p;
+      const { logReplicas: _, ...rest } = p;
+      return logReplicas.length > 0 ? { ...rest, logReplicas: [...logReplicas] } : rest;
+    });
+    const next = { ...meta, partitions };
+    this.tablesDb.putSync(name, next);
+    this.publish();
+    return next;
+  }
+
   removeTable(name: string): void {
     this.tablesDb.removeSync(name);
     this.publish();

@@ -7,7 +7,7 @@ import type { GroupRecord } from '../storage/index.js';
 import type {
   GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult,
 } from '../storage/operations.js';
-import type { ReplicaStatus } from '../replication/types.js';
+import type { Membership, ReplicaStatus } from '../replication/types.js';
 
 export type NodeRequestBody =
   /** A write, already encoded as its log entry's data (`encodeWriteOp`) by the api: the
@@ -16,8 +16,15 @@ export type NodeRequestBody =
   | { t: 'get'; consistent: boolean; req: GetRequest }
   | { t: 'query'; consistent: boolean; req: QueryRequest }
   | { t: 'scan'; consistent: boolean; req: ScanRequest }
-  /** Host a replica of `rec.group` (idempotent); `campaign` asks it to stand for leader now. */
-  | { t: 'createGroup'; rec: GroupRecord; campaign: boolean }
+  /** Host a replica of `rec.group` (idempotent); `campaign` asks it to stand for leader now.
+   *  `votedFor`: a replica added to a running group starts as having voted for its leader
+   *  in the leader's term (`rec.logReplica` makes it a log replica). */
+  | { t: 'createGroup'; rec: GroupRecord; campaign: boolean; votedFor?: { term: number; vote: number } }
+  /** Leader only: propose `next` as the group's membership (ReplicaCore.proposeMembership);
+   *  answered at once with the entry's index or why it was refused. */
+  | { t: 'changeMembership'; next: Membership }
+  /** Statuses of the node's replicas that lead (the control plane's poll, one per node). */
+  | { t: 'leaders' }
   | { t: 'dropGroup' }
   | { t: 'status' }
   | { t: 'digest' }

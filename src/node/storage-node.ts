@@ -9,7 +9,8 @@
  * (a leader's appends), `sendAfterPersist` (acks, votes) only after it.
  */
 import { ReplicaCore } from '../replication/replica-core.js';
-import type { LogEntry, NotServing, Ready, ReplicaMessage } from '../replication/types.js';
+import { decodeMembership, isMembershipEntry } from '../replication/membership.js';
+import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from '../replication/types.js';
 import type { GroupRecord, NodeStore } from '../storage/index.js';
 import type { WriteResult } from '../storage/operations.js';
 import { readMessages, writeBatched } from '../transport/codec.js';
@@ -31,6 +32,8 @@ interface PendingWrite {
 }
 
 type Readies = Array<[group: number, core: ReplicaCore, ready: Ready]>;
+
+const NO_OP = new Uint8Array(0);
 
 /** A WAL batch written and being synced, and the Readies that wait for it. */
 interface Unsynced {
@@ -178,7 +181,9 @@ export class StorageNode {
 
   private compactWal(): void {
     for (const [group, core] of this.cores) {
-      const upTo = Math.min(this.store.checkpointedIndex(group), core.compactableIndex());
+      // A log replica has no B-tree to checkpoint: what the group holds may go.
+      const compactable = core.compactableIndex();
+      const upTo = core.isLogReplica ? compactable : Math.min(this.store.checkpointedIndex(group), compactable);
       if (upTo < this.store.logReader(group).firstIndex()) continue;
       core.compacted(upTo + 1);
       this.store.compactWal(group, upTo);
@@ -211,6 +216,9 @@ export class StorageNode {
       group: rec.group,
       id: this.id,
       voters: rec.voters,
+      logReplicas: rec.logReplicas ?? [],
+      awaited: rec.awaited ?? [],
+      logReplica: rec.logReplica === true,
       electionTicks: this.timing.electionTicks,
       heartbeatTicks: this.timing.heartbeatTicks,
       leaseTicks: this.timing.leaseTicks,
@@ -248,7 +256,8 @@ export class StorageNode {
 
   private handleRequest(router: number, request: RequestMessage): void {
     const body = request.body as NodeRequestBody;
-    if (body.t === 'createGroup') return this.createGroup(router, request, body.rec, body.campaign);
+    if (body.t === 'createGroup') return this.createGroup(router, request, body.rec, body.campaign, body.votedFor);
+    if (body.t === 'leaders') return this.reply(router, { id: request.id, body: this.leaderStatuses() });
     if (body.t === 'ping') return this.reply(router, { id: request.id, body: { node: this.id } });
     if (body.t === 'stats') return this.reply(router, { id: request.id, body: this.stats() });
     if (body.t === 'corruptLink') {
@@ -267,6 +276,8 @@ export class StorageNode {
       case 'get':
       case 'query':
       case 'scan': {
+        // A log replica has no data: the router never sends it reads, but be sure.
+        if (core.isLogReplica) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
         if (!body.consistent) return this.serveRead(router, request, false);
         const refusal = core.checkStrongRead();
         if (refusal !== undefined) return this.redirect(router, request.id, refusal);
@@ -285,6 +296,13 @@ export class StorageNode {
       }
       case 'status':
         return this.reply(router, { id: request.id, body: core.status() });
+      case 'changeMembership': {
+        const result = core.proposeMembership(body.next);
+        if ('reason' in result && (result.reason === 'notLeader' || result.reason === 'leaseNotReady' || result.reason === 'tooManyInflight')) {
+          return this.redirect(router, request.id, result);
+        }
+        return this.reply(router, { id: request.id, body: result });
+      }
       case 'serving': {
         const refusal = core.checkStrongRead();
         if (refusal !== undefined) return this.redirect(router, request.id, refusal);
@@ -298,10 +316,23 @@ export class StorageNode {
     }
   }
 
-  private createGroup(router: number, request: RequestMessage, rec: GroupRecord, campaign: boolean): void {
+  /** Statuses of this node's leaders (one request per node for the control plane). */
+  private leaderStatuses(): ReplicaStatus[] {
+    const out: ReplicaStatus[] = [];
+    for (const core of this.cores.values()) if (core.role === 'leader') out.push(core.status());
+    return out;
+  }
+
+  private createGroup(router: number, request: RequestMessage, rec: GroupRecord, campaign: boolean, votedFor?: { term: number; vote: number }): void {
     let core = this.cores.get(rec.group);
     if (core === undefined) {
       this.store.saveGroup(rec);
+      // A replica added to a running group is born having voted for the leader of the
+      // current term: if this node hosted the group before (and dropped it), it must not
+      // vote twice in a term it may have voted in.
+      if (votedFor !== undefined && this.store.hardState(rec.group).term < votedFor.term) {
+        this.store.persist([{ group: rec.group, entries: [], hardState: { term: votedFor.term, vote: votedFor.vote, commit: 0 } }]);
+      }
       core = this.startCore(rec);
       if (campaign) core.campaign();
     }
@@ -363,9 +394,10 @@ export class StorageNode {
 
     const persist: Parameters<NodeStore['persist']>[0] = [];
     for (const [group, , ready] of readies) {
-      if (ready.entries.length === 0 && ready.hardState === undefined && ready.truncateFrom === undefined) continue;
+      if (ready.entries.length === 0 && ready.hardState === undefined && ready.truncateFrom === undefined && ready.logStart === undefined) continue;
       persist.push({
         group,
+        logStart: ready.logStart,
         truncateFrom: ready.truncateFrom,
         entries: ready.entries,
         hardState: ready.hardState,
@@ -402,16 +434,39 @@ export class StorageNode {
    *  durable by an earlier, advanced Ready), so it is applied even while a sync runs. */
   private applyCommitted(readies: Readies): void {
     const apply: Array<{ group: number; entries: LogEntry[] }> = [];
-    for (const [group, , ready] of readies) {
-      if (ready.committed.length > 0) apply.push({ group, entries: ready.committed });
+    for (const [group, core, ready] of readies) {
+      if (ready.committed.length === 0) continue;
+      this.saveMemberships(group, ready.committed);
+      // A log replica applies nothing (it has no B-tree); its WAL still compacts after
+      // checkpoints, so it counts towards the next one.
+      if (core.isLogReplica) this.appliedSinceCheckpoint += ready.committed.length;
+      else apply.push({ group, entries: ready.committed });
     }
     if (apply.length === 0) return;
-    const results = this.store.applyCommitted(apply);
+    // The store applies membership entries as no-ops.
+    const forStore = apply.map(({ group, entries }) => ({
+      group,
+      entries: entries.some((e) => isMembershipEntry(e.data)) ? entries.map((e) => (isMembershipEntry(e.data) ? { ...e, data: NO_OP } : e)) : entries,
+    }));
+    const results = this.store.applyCommitted(forStore);
     for (const { entries } of apply) {
       this.appliedSinceCheckpoint += entries.length;
       this.counters.entriesApplied += entries.length;
     }
     for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i]);
+  }
+
+  /** A committed membership becomes the group's durable record, which a restarted core
+   *  starts from (it finds later ones in the WAL above its applied index). */
+  private saveMemberships(group: number, entries: LogEntry[]): void {
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (!isMembershipEntry(entries[i].data)) continue;
+      const rec = this.store.group(group);
+      if (rec === undefined) return;
+      const m = decodeMembership(entries[i].data);
+      this.store.saveGroup({ ...rec, voters: m.voters, logReplicas: m.logReplicas, awaited: m.awaited });
+      return;
+    }
   }
 
   /** Steps 3 and 5, once the batch is durable: acks and votes leave, the cores advance. */

@@ -189,6 +189,22 @@ export class RaftLog {
     while (this.tail.length > this.tailHead && this.tailFirst() < firstIndex) this.dropTailHead();
   }
 
+  /** Log replicas only: drops every entry and continues after `index`, a committed entry
+   *  of term `term`. The shell's WAL does the same when it persists the Ready's
+   *  `logStart`; until then the reader is consulted for nothing (the range
+   *  [first, stableLast] is empty). */
+  restartAt(index: number, term: number): void {
+    this.unstable = [];
+    this.tail = [];
+    this.tailHead = 0;
+    this.tailBytes = 0;
+    this.truncatePending = undefined;
+    this.stableLastIndex = index;
+    this.emittedLast = index;
+    this.first = index + 1;
+    this.boundaryTerm = term;
+  }
+
   /** Highest index <= `index` whose term is <= `term` (or where the term is unknown):
    *  entries above it cannot match a leader whose entry at `index` has `term`. */
   findConflictByTerm(index: number, term: number): number {

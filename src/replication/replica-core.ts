@@ -27,11 +27,23 @@
  *
  * Durability order is in the types: votes, acknowledgements and anything carrying a term
  * this replica may not have persisted yet go in `sendAfterPersist`.
+ *
+ * Membership (membership.ts): single-server changes as log entries, each in effect as
+ * soon as it is in the log. Quorums (commit, votes, lease, CheckQuorum) are majorities of
+ * the membership in effect; consecutive memberships differ by one member, so their
+ * majorities overlap and the arguments above carry over across a change. Log replicas
+ * count in every quorum but never campaign or lead; a leader never removes itself (it
+ * transfers leadership first). Requests (appends, votes) are answered whoever sends them,
+ * as in Raft; replies from non-members are ignored.
  */
 import { MAX_COMMITTED_BYTES_PER_READY, MAX_INFLIGHT_PROPOSALS } from './constants.js';
-import { leaseExpiryTick, leaseTicksLeft } from './lease.js';
+import { leaseTicksLeft } from './lease.js';
 import { quorumSize, quorumthHighest, voteOutcome } from './quorum.js';
 import { RaftLog, invariant, ReplicationInvariantError } from './raft-log.js';
+import {
+  decodeMembership, encodeMembership, isMembershipEntry, membershipChangeProblem, membershipProblem, normalizeMembership,
+  type Membership,
+} from './membership.js';
 import type {
   AppendMessage,
   AppendReplyMessage,
@@ -74,15 +86,39 @@ interface Progress {
   ackedSentTick: number;
   /** It needs entries below our first index: only a snapshot can catch it up. */
   needsSnapshot: boolean;
+  /** Replies to appends sent at or before this tick are ignored: they may come from an
+   *  earlier incarnation of a replica removed and added back (a fresh log replica must
+   *  not be credited with what its predecessor held). */
+  ignoreRepliesThroughTick: number;
 }
 
 export type ProposeResult = { index: number; term: number } | NotServing;
 
+/** Why a membership change was not proposed: not a serving leader, the previous change
+ *  has not committed yet, or the change itself is not allowed. */
+export type MembershipChangeResult =
+  | { index: number; term: number }
+  | NotServing
+  | { reason: 'changePending'; index: number }
+  | { reason: 'invalidChange'; detail: string };
+
+/** Most bytes of log read at a time while looking for membership entries at startup. */
+const MEMBERSHIP_SCAN_BYTES = 4 * 1024 * 1024;
+
 export class ReplicaCore {
   private readonly cfg: ReplicaConfig;
   private readonly id: number;
-  private readonly peers: number[];
-  private readonly quorum: number;
+  /** Members other than this replica, and the majority of all members (this one counted
+   *  only if it is a member), per the membership in effect. */
+  private peers: number[] = [];
+  private quorum = 1;
+  /** Memberships in the log, ascending by index: [0] is the one in effect at or below the
+   *  commit index, the last is the one in effect. Invariant: never empty. */
+  private configs: Array<{ index: number; m: Membership }>;
+  /** Log replicas: a restart of the log that the next Ready hands to the shell, and
+   *  whether one is not yet durable (handed out, not yet advanced). */
+  private pendingLogStart: { index: number; term: number } | undefined;
+  private logStartInFlight = false;
   private readonly log: RaftLog;
 
   // Hard state. `hardStateDirty` says term or vote changed since the last Ready.
@@ -128,15 +164,18 @@ export class ReplicaCore {
     checkConfig(config);
     this.cfg = config;
     this.id = config.id;
-    this.peers = config.voters.filter((v) => v !== config.id);
-    this.quorum = quorumSize(config.voters.length);
     this.log = new RaftLog(config.log);
+    const base = normalizeMembership({ voters: config.voters, logReplicas: config.logReplicas ?? [], awaited: config.awaited ?? [] });
     const hs = config.hardState;
     this.currentTerm = hs.term;
     this.votedFor = hs.vote;
-    this.appliedIndex = config.applied;
-    this.commitIndex = Math.max(hs.commit, config.applied);
+    // A log replica applies nothing: what its log no longer holds counts as applied.
+    this.appliedIndex = config.logReplica === true ? Math.max(config.applied, this.log.firstIndex() - 1) : config.applied;
+    this.commitIndex = Math.max(hs.commit, this.appliedIndex);
     this.persistedCommit = hs.commit;
+    this.configs = [{ index: this.appliedIndex, m: base }];
+    this.scanMemberships(this.appliedIndex + 1, this.log.lastIndex());
+    this.membershipChanged();
     invariant(this.commitIndex <= this.log.lastIndex(),
       () => `replica ${this.id}: commit ${this.commitIndex} > last log index ${this.log.lastIndex()}`);
     invariant(config.applied >= this.log.firstIndex() - 1,
@@ -173,6 +212,15 @@ export class ReplicaCore {
   termAt(index: number): number | undefined {
     return this.log.term(index);
   }
+  /** The membership in effect here (the last one in this replica's log). */
+  get membership(): Membership {
+    return this.configs[this.configs.length - 1].m;
+  }
+  /** This replica keeps only the WAL: the shell must not apply its entries to a B-tree,
+   *  and it serves no reads. */
+  get isLogReplica(): boolean {
+    return this.cfg.logReplica === true;
+  }
 
   status(): ReplicaStatus {
     const s: ReplicaStatus = {
@@ -185,13 +233,18 @@ export class ReplicaCore {
       applied: this.appliedIndex,
       lastIndex: this.log.lastIndex(),
       leaseTicksLeft: this.currentRole === 'leader' ? leaseTicksLeft(this.now, this.leaseExpiry()) : 0,
+      membership: normalizeMembership(this.membership),
+      membershipIndex: this.configs[this.configs.length - 1].index,
+      logReplica: this.isLogReplica,
       electionsStarted: this.electionsStarted,
       preVotesFailed: this.preVotesFailed,
     };
     if (this.currentRole === 'leader') {
       const progress: NonNullable<ReplicaStatus['progress']> = {};
       for (const pr of this.progress.values()) {
-        progress[pr.id] = { match: pr.match, next: pr.next, state: pr.state, needsSnapshot: pr.needsSnapshot };
+        progress[pr.id] = {
+          match: pr.match, next: pr.next, state: pr.state, needsSnapshot: pr.needsSnapshot, silentTicks: this.now - pr.lastHeardTick,
+        };
       }
       s.progress = progress;
     }
@@ -208,6 +261,8 @@ export class ReplicaCore {
       return;
     }
     this.electionElapsed++;
+    // Log replicas and replicas outside the membership never stand for leader.
+    if (!this.canCampaign()) return;
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       if (this.currentRole === 'preCandidate') this.preVotesFailed++;
       if (this.cfg.preVote === false) this.becomeCandidate(false);
@@ -222,7 +277,7 @@ export class ReplicaCore {
    * bump terms and disrupt a healthy leader.
    */
   campaign(): void {
-    if (this.currentRole === 'leader') return;
+    if (this.currentRole === 'leader' || !this.canCampaign()) return;
     this.startPreVote();
   }
 
@@ -233,7 +288,33 @@ export class ReplicaCore {
     if (refusal !== undefined) return refusal;
     if (this.log.lastIndex() - this.appliedIndex >= MAX_INFLIGHT_PROPOSALS) return { reason: 'tooManyInflight' };
     const entry: LogEntry = { term: this.currentTerm, index: this.log.lastIndex() + 1, data };
-    this.log.append([entry]);
+    this.appendToLog([entry]);
+    return { index: entry.index, term: entry.term };
+  }
+
+  /**
+   * Proposes `next` as the group's membership: a log entry, in effect here (and on each
+   * replica) as soon as it is in the log. Only a serving leader proposes, one change at a
+   * time (the previous one must have committed), one member added or removed per change.
+   * An added member starts with an empty log: a log replica restarts its log at our
+   * commit index (AppendMessage.logStart); a full replica needs the whole log (or,
+   * one day, a snapshot).
+   */
+  proposeMembership(next: Membership): MembershipChangeResult {
+    const refusal = this.servingRefusal();
+    if (refusal !== undefined) return refusal;
+    const latest = this.configs[this.configs.length - 1];
+    if (latest.index > this.commitIndex) return { reason: 'changePending', index: latest.index };
+    const problem = membershipChangeProblem(latest.m, next);
+    if (problem !== undefined) return { reason: 'invalidChange', detail: problem };
+    // Log replicas may hold committed entries no other full replica has yet; only a full
+    // replica that is caught up may take over, which is what a transfer ensures.
+    if (!next.voters.includes(this.id)) {
+      return { reason: 'invalidChange', detail: `the leader (${this.id}) cannot remove itself: transfer leadership first` };
+    }
+    if (this.log.lastIndex() - this.appliedIndex >= MAX_INFLIGHT_PROPOSALS) return { reason: 'tooManyInflight' };
+    const entry: LogEntry = { term: this.currentTerm, index: this.log.lastIndex() + 1, data: encodeMembership(next) };
+    this.appendToLog([entry]);
     return { index: entry.index, term: entry.term };
   }
 
@@ -251,7 +332,8 @@ export class ReplicaCore {
     if (this.currentRole !== 'leader') return { reason: 'notLeader', leaderHint: this.leaderId };
     if (to === this.id) return undefined;
     const pr = this.progress.get(to);
-    invariant(pr !== undefined, () => `transferLeadership: ${to} is not a voter of group ${this.cfg.group}`);
+    // Only a full member can lead: a transfer to anyone else is ignored (we keep leading).
+    if (pr === undefined || this.membership.logReplicas.includes(to)) return undefined;
     this.transfer = { to, startTick: this.now, timeoutNowSent: false };
     this.maybeSendTimeoutNow(pr);
     return undefined;
@@ -270,6 +352,9 @@ export class ReplicaCore {
    *  leader told us) and this replica applied it. The shell must also keep entries above
    *  its last B-tree checkpoint. */
   compactableIndex(): number {
+    // The WAL still holds the log from before a restart that is not durable yet: its
+    // entries are not the ones the core now counts as stable.
+    if (this.logStartInFlight) return 0;
     const self = Math.min(this.log.stableLast(), this.appliedIndex);
     if (this.currentRole === 'leader') return Math.min(self, this.groupCompactable());
     return Math.min(self, this.leaderCompactable);
@@ -291,8 +376,13 @@ export class ReplicaCore {
   step(m: ReplicaMessage): void {
     invariant(m.group === this.cfg.group && m.to === this.id,
       () => `replica ${this.cfg.group}/${this.id}: message for ${m.group}/${m.to} routed here`);
-    invariant(this.cfg.voters.includes(m.from) && m.from !== this.id,
-      () => `replica ${this.cfg.group}/${this.id}: message from non-voter ${m.from}`);
+    if (m.from === this.id) return;
+    // Requests are answered whoever sends them (Raft does not check membership there: a
+    // replica that lags may not know its new leader or a new candidate is a member yet,
+    // and a stale candidate cannot win against logs that hold the newer membership).
+    // Replies count only from members.
+    const reply = m.type === 'appendReply' || m.type === 'voteReply' || m.type === 'preVoteReply';
+    if (reply && !this.membership.voters.includes(m.from)) return;
     switch (m.type) {
       case 'append':
         return this.onAppend(m);
@@ -317,6 +407,7 @@ export class ReplicaCore {
   hasReady(): boolean {
     if (this.outstanding !== undefined) return false;
     return (
+      this.pendingLogStart !== undefined ||
       this.hardStateDirty ||
       this.log.hasUnemitted() ||
       this.msgs.length > 0 ||
@@ -337,9 +428,13 @@ export class ReplicaCore {
       committed: [],
     };
     if (truncateFrom !== undefined) r.truncateFrom = truncateFrom;
+    if (this.pendingLogStart !== undefined) {
+      r.logStart = this.pendingLogStart;
+      this.pendingLogStart = undefined;
+    }
     // Term and vote must be durable before anything that depends on them leaves; commit
     // rides along lazily (it is re-learned from the leader after a restart).
-    const persistsLog = entries.length > 0 || truncateFrom !== undefined;
+    const persistsLog = entries.length > 0 || truncateFrom !== undefined || r.logStart !== undefined;
     if (this.hardStateDirty || (persistsLog && this.commitIndex > this.persistedCommit)) {
       r.hardState = this.hardState();
       this.persistedCommit = this.commitIndex;
@@ -353,17 +448,23 @@ export class ReplicaCore {
     this.msgs = [];
     this.msgsAfterPersist = [];
     this.outstanding = r;
+    // Memberships below the commit index other than the latest one are history.
+    while (this.configs.length > 1 && this.configs[1].index <= this.commitIndex) this.configs.shift();
     return r;
   }
 
   advance(r: Ready): void {
     invariant(r === this.outstanding, 'advance() with a Ready that is not the outstanding one');
     this.outstanding = undefined;
+    if (r.logStart !== undefined && this.pendingLogStart === undefined) this.logStartInFlight = false;
     this.log.stableTo(r.entries);
     if (r.committed.length > 0) {
       const last = r.committed[r.committed.length - 1].index;
-      invariant(last === this.appliedIndex + r.committed.length, 'advance: committed entries not contiguous');
-      this.appliedIndex = last;
+      // A log replica's restart may have moved applied past them meanwhile.
+      if (last > this.appliedIndex) {
+        invariant(last === this.appliedIndex + r.committed.length, 'advance: committed entries not contiguous');
+        this.appliedIndex = last;
+      }
     }
     // The leader's own entries count towards commit only once durable.
     if (this.currentRole === 'leader') this.maybeCommit();
@@ -443,24 +544,107 @@ export class ReplicaCore {
     this.lastLeaderContactTick = this.now;
     const next = this.log.lastIndex() + 1;
     this.progress.clear();
-    for (const id of this.peers) {
-      this.progress.set(id, {
-        id, match: 0, next, state: 'probe', probeSent: false, inflight: [],
-        lastHeardTick: this.now, ackedSentTick: -Infinity, needsSnapshot: false,
-      });
-    }
+    for (const id of this.peers) this.progress.set(id, this.newProgress(id, next, -Infinity));
     // The no-op: commits everything of earlier terms, and its apply tells us we are
     // up to date (serving condition (b)).
     this.noopIndex = next;
-    this.log.append([{ term: this.currentTerm, index: next, data: EMPTY }]);
+    this.appendToLog([{ term: this.currentTerm, index: next, data: EMPTY }]);
     this.maybeCommit(); // a single-voter group commits once durable (in advance)
+  }
+
+  private newProgress(id: number, next: number, ignoreRepliesThroughTick: number): Progress {
+    return {
+      id, match: 0, next, state: 'probe', probeSent: false, inflight: [],
+      lastHeardTick: this.now, ackedSentTick: -Infinity, needsSnapshot: false, ignoreRepliesThroughTick,
+    };
   }
 
   private tally(): 'won' | 'lost' | 'pending' {
     let granted = 0;
     let rejected = 0;
-    for (const g of this.votes.values()) g ? granted++ : rejected++;
-    return voteOutcome(this.cfg.voters.length, granted, rejected);
+    const voters = this.membership.voters;
+    for (const [id, g] of this.votes) {
+      if (!voters.includes(id)) continue;
+      if (g) granted++;
+      else rejected++;
+    }
+    return voteOutcome(voters.length, granted, rejected);
+  }
+
+  /** A full member: log replicas and replicas outside the membership never campaign. */
+  private canCampaign(): boolean {
+    const m = this.membership;
+    return !this.isLogReplica && m.voters.includes(this.id) && !m.logReplicas.includes(this.id);
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  /** Appends to the log, taking up any membership entry at once. */
+  private appendToLog(entries: LogEntry[]): void {
+    this.log.append(entries);
+    let changed = false;
+    for (const e of entries) {
+      if (!isMembershipEntry(e.data)) continue;
+      this.configs.push({ index: e.index, m: decodeMembership(e.data) });
+      changed = true;
+    }
+    if (changed) this.membershipChanged();
+  }
+
+  /** Truncates the log; a membership whose entry goes reverts to the one before. */
+  private truncateLog(from: number): void {
+    this.log.truncateFrom(from);
+    this.dropConfigsFrom(from);
+  }
+
+  private dropConfigsFrom(from: number): void {
+    let changed = false;
+    while (this.configs.length > 1 && this.configs[this.configs.length - 1].index >= from) {
+      this.configs.pop();
+      changed = true;
+    }
+    if (changed) this.membershipChanged();
+  }
+
+  /** Startup: memberships in the durable log above the one the shell handed us. */
+  private scanMemberships(lo: number, hi: number): void {
+    while (lo <= hi) {
+      const entries = this.log.slice(lo, hi + 1, MEMBERSHIP_SCAN_BYTES);
+      for (const e of entries) {
+        if (isMembershipEntry(e.data)) this.configs.push({ index: e.index, m: decodeMembership(e.data) });
+      }
+      lo += entries.length;
+    }
+  }
+
+  /** The membership in effect moved: new peers, quorum and (on a leader) progress. */
+  private membershipChanged(): void {
+    const m = this.membership;
+    this.peers = m.voters.filter((v) => v !== this.id);
+    this.quorum = quorumSize(m.voters.length);
+    if (this.currentRole !== 'leader') return;
+    for (const id of this.peers) {
+      if (this.progress.has(id)) continue;
+      // A new log replica starts its log at our commit index: probe there at once.
+      const next = m.logReplicas.includes(id) ? this.commitIndex + 1 : this.log.lastIndex() + 1;
+      this.progress.set(id, this.newProgress(id, next, this.now));
+    }
+    for (const id of [...this.progress.keys()]) if (!this.peers.includes(id)) this.progress.delete(id);
+    if (this.transfer !== undefined && !this.progress.has(this.transfer.to)) this.transfer = undefined;
+  }
+
+  /** One value per member, ours from `self`, each peer's from `of` (a leader is always a
+   *  member: it never removes itself). */
+  private perMember(self: number, of: (pr: Progress) => number, missing: number): number[] {
+    const values: number[] = [];
+    for (const v of this.membership.voters) {
+      if (v === this.id) values.push(self);
+      else {
+        const pr = this.progress.get(v);
+        values.push(pr === undefined ? missing : of(pr));
+      }
+    }
+    return values;
   }
 
   /** Heard from a leader of our term (or were one) within electionTicks. */
@@ -480,8 +664,7 @@ export class ReplicaCore {
     this.lastLeaderContactTick = this.now;
     // CheckQuorum: a leader no quorum has answered for electionTicks steps down. Its lease
     // (leaseTicks < electionTicks) ran out before this.
-    const heard = [this.now];
-    for (const pr of this.progress.values()) heard.push(pr.lastHeardTick);
+    const heard = this.perMember(this.now, (pr) => pr.lastHeardTick, -Infinity);
     if (this.now - quorumthHighest(heard, this.quorum) >= this.cfg.electionTicks) {
       this.becomeFollower(this.currentTerm, undefined);
       return;
@@ -506,31 +689,32 @@ export class ReplicaCore {
   }
 
   private leaseExpiry(): number {
-    const acked: number[] = [];
-    for (const pr of this.progress.values()) acked.push(pr.ackedSentTick);
-    return leaseExpiryTick(this.now, acked, this.quorum, this.cfg.leaseTicks);
+    const ticks = this.perMember(this.now, (pr) => pr.ackedSentTick, -Infinity);
+    return quorumthHighest(ticks, this.quorum) + this.cfg.leaseTicks;
   }
 
-  /** Min over every replica of what it holds durably: what the group's WALs may drop. */
+  /** Min over every full replica of what it holds durably, and over the first index each
+   *  awaited replica will need: what the group's WALs may drop. Log replicas do not hold
+   *  it back: one that falls behind restarts its log at our commit index. */
   private groupCompactable(): number {
     let min = this.log.stableLast();
-    for (const pr of this.progress.values()) min = Math.min(min, pr.match);
-    return min;
+    const m = this.membership;
+    for (const pr of this.progress.values()) if (!m.logReplicas.includes(pr.id)) min = Math.min(min, pr.match);
+    for (const a of m.awaited) min = Math.min(min, a.from - 1);
+    return Math.max(0, min);
   }
 
   private maybeCommit(): void {
-    const matches = [this.log.stableLast()];
-    for (const pr of this.progress.values()) matches.push(pr.match);
+    const matches = this.perMember(this.log.stableLast(), (pr) => pr.match, 0);
     const n = quorumthHighest(matches, this.quorum);
     // Only an entry of our own term commits by counting (Raft §5.4.2); earlier ones follow.
     if (n > this.commitIndex && this.log.term(n) === this.currentTerm) this.commitIndex = n;
   }
 
   private anySendable(): boolean {
-    const last = this.log.lastIndex();
     for (const pr of this.progress.values()) {
       if (pr.needsSnapshot) continue;
-      if (pr.state === 'probe' ? !pr.probeSent : pr.inflight.length < this.cfg.maxInflightAppends && pr.next <= last) {
+      if (pr.state === 'probe' ? !pr.probeSent : pr.inflight.length < this.cfg.maxInflightAppends && pr.next <= this.lastSendable(pr)) {
         return true;
       }
     }
@@ -546,6 +730,16 @@ export class ReplicaCore {
   }
 
   /**
+   * Last index we may send to `pr`. A log replica gets only entries durable here: every
+   * entry it holds is then also held by a full replica (the leader that sent it), so a
+   * full replica that restarts after losing unpersisted entries is never behind a log
+   * replica, whose vote it would otherwise never get (log replicas cannot lead).
+   */
+  private lastSendable(pr: Progress): number {
+    return this.membership.logReplicas.includes(pr.id) ? this.log.stableLast() : this.log.lastIndex();
+  }
+
+  /**
    * Sends entries from `pr.next` (or an empty append at next-1 when `force`). Returns
    * whether a message went out.
    */
@@ -553,13 +747,16 @@ export class ReplicaCore {
     // A follower behind our log gets only the heartbeat's probe at the boundary (in case
     // it got a snapshot or we guessed wrong), nothing in between.
     if (pr.needsSnapshot && !force) return false;
-    const last = this.log.lastIndex();
+    const last = this.lastSendable(pr);
     if (pr.state === 'probe') {
       if (pr.probeSent && !force) return false;
     } else {
       if (pr.inflight.length >= this.cfg.maxInflightAppends) return false;
       if (pr.next > last && !force) return false;
     }
+    const logReplica = this.membership.logReplicas.includes(pr.id);
+    // A log replica never needs committed entries: it restarts at our commit index.
+    if (logReplica && pr.next < this.log.firstIndex()) pr.next = this.commitIndex + 1;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm === undefined || pr.next < this.log.firstIndex()) {
@@ -569,7 +766,9 @@ export class ReplicaCore {
       return false;
     }
     const entries = pr.next <= last && !pr.needsSnapshot ? this.log.slice(pr.next, last + 1, this.cfg.maxAppendBytes) : [];
-    this.msgs.push(this.appendMessage(pr.id, prevIndex, prevTerm, entries));
+    const m = this.appendMessage(pr.id, prevIndex, prevTerm, entries);
+    if (logReplica && prevIndex > pr.match && prevIndex <= this.commitIndex) m.logStart = true;
+    this.msgs.push(m);
     if (pr.state === 'replicate') {
       if (entries.length > 0) {
         const lastSent = entries[entries.length - 1].index;
@@ -619,7 +818,8 @@ export class ReplicaCore {
   private onAppendReply(m: AppendReplyMessage): void {
     if (m.term > this.currentTerm) return this.becomeFollower(m.term, undefined);
     if (m.term < this.currentTerm || this.currentRole !== 'leader') return; // stale
-    const pr = this.progress.get(m.from)!;
+    const pr = this.progress.get(m.from);
+    if (pr === undefined || m.sentTick <= pr.ignoreRepliesThroughTick) return; // not (this) member
     pr.lastHeardTick = this.now;
     // Any reply of this term, success or not, proves the follower heard us at sentTick.
     if (m.sentTick > pr.ackedSentTick && m.sentTick <= this.now) pr.ackedSentTick = m.sentTick;
@@ -655,7 +855,10 @@ export class ReplicaCore {
     }
     const next = Math.max(pr.match + 1, Math.min(pr.next - 1, m.matchIndex + 1));
     this.becomeProbe(pr);
-    if (next < this.log.firstIndex()) {
+    if (this.membership.logReplicas.includes(pr.id)) {
+      // Never below our commit index: the probe there carries logStart.
+      pr.next = Math.max(next, this.commitIndex + 1);
+    } else if (next < this.log.firstIndex()) {
       // It refused our probe at the compaction boundary: only a snapshot can catch it up.
       pr.needsSnapshot = true;
     } else {
@@ -712,6 +915,13 @@ export class ReplicaCore {
     } else {
       prevMatches = prevIndex <= this.log.lastIndex() && this.log.term(prevIndex) === m.prevTerm;
     }
+    if (!prevMatches && m.logStart === true && this.isLogReplica) {
+      // prevIndex is committed (the leader says so) and at or above our commit index: what
+      // we hold past our commit index does not match the leader, and nothing up to
+      // prevIndex is ever needed by a replica that neither applies nor leads. Start there.
+      this.restartLog(prevIndex, m.prevTerm);
+      prevMatches = true;
+    }
     if (!prevMatches) {
       const last = this.log.lastIndex();
       const hint = prevIndex > last ? last : this.log.findConflictByTerm(Math.min(prevIndex - 1, last), m.prevTerm);
@@ -724,11 +934,11 @@ export class ReplicaCore {
       if (this.log.term(e.index) !== e.term) {
         invariant(e.index > this.commitIndex,
           () => `replica ${this.id}: conflict at committed index ${e.index} (commit ${this.commitIndex})`);
-        this.log.truncateFrom(e.index);
+        this.truncateLog(e.index);
         break;
       }
     }
-    if (k < entries.length) this.log.append(k === 0 ? entries : entries.slice(k));
+    if (k < entries.length) this.appendToLog(k === 0 ? entries : entries.slice(k));
     let matched = prevIndex + entries.length;
     // Entries of the leader's term past what it sent came from the leader: they match.
     const last = this.log.lastIndex();
@@ -808,7 +1018,19 @@ export class ReplicaCore {
   private onTimeoutNow(m: TimeoutNowMessage): void {
     // Only from the leader we follow, in our term: a stale or duplicated one is ignored.
     if (m.term !== this.currentTerm || this.leaderId !== m.from || this.currentRole !== 'follower') return;
+    if (!this.canCampaign()) return;
     this.becomeCandidate(true);
+  }
+
+  /** Log replicas: the log restarts after committed entry `index` of term `term`. */
+  private restartLog(index: number, term: number): void {
+    invariant(index >= this.commitIndex, () => `replica ${this.id}: log restart at ${index} below commit ${this.commitIndex}`);
+    this.log.restartAt(index, term);
+    this.pendingLogStart = { index, term };
+    this.logStartInFlight = true;
+    this.dropConfigsFrom(index + 1);
+    this.commitIndex = index;
+    this.appliedIndex = Math.max(this.appliedIndex, index);
   }
 
   private hardState(): HardState {
@@ -837,11 +1059,13 @@ function checkConfig(c: ReplicaConfig): void {
   if (!Number.isInteger(c.id) || c.id < 0) fail(`config.id must be a non-negative integer, got ${c.id}`);
   if (!Array.isArray(c.voters) || c.voters.length === 0) fail('config.voters must be a non-empty array');
   if (new Set(c.voters).size !== c.voters.length) fail(`config.voters has duplicates: ${c.voters.join(',')}`);
-  if (!c.voters.includes(c.id)) fail(`config.voters (${c.voters.join(',')}) must include config.id (${c.id})`);
+  // A replica outside its membership is allowed: it was removed (and may be added back).
+  const problem = membershipProblem({ voters: c.voters, logReplicas: c.logReplicas ?? [], awaited: c.awaited ?? [] });
+  if (problem !== undefined) fail(`config membership: ${problem}`);
   if (typeof c.random !== 'function') fail('config.random must be a function returning [0, 1)');
   const hs = c.hardState;
   if (!hs || !Number.isInteger(hs.term) || hs.term < 0) fail('config.hardState.term must be a non-negative integer');
-  if (hs.vote !== -1 && !c.voters.includes(hs.vote)) fail(`config.hardState.vote (${hs.vote}) is neither -1 nor a voter`);
+  if (!Number.isInteger(hs.vote) || hs.vote < -1) fail(`config.hardState.vote (${hs.vote}) is neither -1 nor a replica id`);
   if (!Number.isInteger(hs.commit) || hs.commit < 0) fail('config.hardState.commit must be a non-negative integer');
   if (!Number.isInteger(c.applied) || c.applied < 0) fail('config.applied must be a non-negative integer');
 }

@@ -7,6 +7,9 @@
  *
  * Replica ids are storage-node ids: a group has at most one replica per node.
  */
+import type { Membership } from './membership.js';
+
+export type { Membership } from './membership.js';
 
 /** One log entry. `data` is opaque to the core (the shell encodes a write op there);
  *  an empty `data` is the no-op a new leader appends to commit an entry of its term. */
@@ -43,8 +46,19 @@ export interface ReplicaConfig {
   group: number;
   /** This replica's id (its storage node). */
   id: number;
-  /** Every voting replica of the group, this one included. */
+  /** Every voting replica of the group (log replicas included), as of `applied`: the
+   *  last membership committed and applied. Membership entries in the log above `applied`
+   *  (found when the core starts) and later ones take effect on top of it. */
   voters: number[];
+  /** The voters that are log replicas (WAL only). Default none. */
+  logReplicas?: number[];
+  /** This replica is a log replica: it keeps only the WAL, never campaigns, and its
+   *  committed entries are not applied. Fixed for the replica's life (a membership that
+   *  does not list it, e.g. before the entry adding it arrived, does not change it). */
+  logReplica?: boolean;
+  /** Replicas removed while expected back, and the first index each will need (see
+   *  Membership.awaited). Default none. */
+  awaited?: Array<{ id: number; from: number }>;
   /** Ticks without hearing the leader before a follower suspects it; the actual timeout is
    *  drawn from [electionTicks, 2*electionTicks) with `random`. */
   electionTicks: number;
@@ -90,6 +104,10 @@ export interface AppendMessage extends MessageBase {
   sentTick: number;
   /** Every replica of the group holds entries up to here: the WAL may drop them. */
   compactable: number;
+  /** Set on appends to a log replica whose (prevIndex, prevTerm) is committed: a log
+   *  replica needs no committed entries (it never applies or leads), so one that lacks
+   *  prevIndex restarts its log there instead of catching up (or needing a snapshot). */
+  logStart?: boolean;
 }
 
 export interface AppendReplyMessage extends MessageBase {
@@ -150,14 +168,19 @@ export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 /**
  * What the shell must do, in this order:
  *  1. send `send` (safe before persisting: e.g. a leader's appends to followers);
- *  2. persist: truncate the WAL from `truncateFrom` if set, append `entries`, and
- *     save `hardState` if set, durably (one group commit with every other core's Ready);
+ *  2. persist: if `logStart` is set, drop every WAL entry and continue the log after
+ *     `logStart.index` (whose term is `logStart.term`); truncate the WAL from
+ *     `truncateFrom` if set, append `entries`, and save `hardState` if set, durably (one
+ *     group commit with every other core's Ready);
  *  3. send `sendAfterPersist` (acks and votes: never before their data is durable);
  *  4. apply `committed` in order (each is already durable locally);
  *  5. call `advance(ready)`.
  */
 export interface Ready {
   hardState?: HardState;
+  /** Log replicas only: the log restarts after this committed entry (see
+   *  AppendMessage.logStart). Comes before `truncateFrom` and `entries`. */
+  logStart?: { index: number; term: number };
   truncateFrom?: number;
   entries: LogEntry[];
   send: ReplicaMessage[];
@@ -182,9 +205,18 @@ export interface ReplicaStatus {
   lastIndex: number;
   /** Ticks left on the lease (leader only; 0 when expired). */
   leaseTicksLeft: number;
+  /** The membership in effect here (the last one in this replica's log), and the index of
+   *  its entry (0 or below when it predates the log): above `commit`, a change is pending. */
+  membership: Membership;
+  membershipIndex: number;
+  /** This replica is a log replica (WAL only). */
+  logReplica: boolean;
   /** matchIndex per follower (leader only). */
   progress?: Record<number, {
     match: number;
+    /** Ticks since the leader last heard from it this term (the control plane's failure
+     *  detector: a log replica is added when this stays high). */
+    silentTicks: number;
     next: number;
     state: 'probe' | 'replicate';
     /** The follower needs entries the WAL already dropped: only a snapshot can help. */

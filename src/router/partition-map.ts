@@ -12,8 +12,12 @@ export interface PartitionInfo {
   /** Inclusive bounds of the partition's slice of the 64-bit hash space, 16 hex digits. */
   hashStart: string;
   hashEnd: string;
-  /** Nodes holding a replica; replicas[0] was the first leader. */
+  /** Nodes holding a full replica (the group's home); replicas[0] was the first leader.
+   *  Reads and writes go only to these. */
   replicas: number[];
+  /** Nodes holding a log replica (WAL only) while a home replica is unhealthy: members
+   *  of the group for quorums, never routed to. Absent when none. */
+  logReplicas?: number[];
 }
 
 export interface TableRoute {

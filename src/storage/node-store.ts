@@ -96,6 +96,10 @@ export class NodeStore {
     return this.wal.groups();
   }
 
+  group(group: number): GroupRecord | undefined {
+    return this.ranges.get(group)?.rec;
+  }
+
   /** Durably records (or replaces) a group this node hosts. */
   saveGroup(rec: GroupRecord): void {
     this.assertOpen();

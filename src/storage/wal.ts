@@ -69,7 +69,14 @@ export interface GroupRecord {
   /** 16-hex-digit inclusive bounds of the partition's hash range. */
   hashStart: string;
   hashEnd: string;
+  /** The group's membership as of the last membership entry this node applied (or the
+   *  one it was created with): every voter, and which of them are log replicas (WAL only)
+   *  or removed replicas awaited back (see replication/membership.ts). */
   voters: number[];
+  logReplicas?: number[];
+  awaited?: Array<{ id: number; from: number }>;
+  /** This node's replica is a log replica: it keeps the WAL only and applies nothing. */
+  logReplica?: boolean;
 }
 
 export interface LogMeta {
@@ -82,6 +89,9 @@ export interface LogMeta {
 
 export interface PersistRecord {
   group: number;
+  /** A log replica's restart (Ready.logStart): every entry goes and the log continues
+   *  after `index`, whose term is `term` (written as a TRUNCATE and a META record). */
+  logStart?: { index: number; term: number };
   truncateFrom?: number;
   entries: LogEntry[];
   hardState?: HardState;
@@ -375,14 +385,32 @@ export class Wal {
     // the write (and sync) succeeded.
     let bytes = 0;
     const froms: number[] = [];
+    const truncates: boolean[] = [];
+    const restarts: Array<{ wipe: boolean; meta: LogMeta } | undefined> = [];
     for (const rec of batch) {
       const st = this.stateOf(rec.group);
+      // The log as the rest of this record sees it: after the restart, if any.
+      let last = st.last;
+      let compacted = st.meta.compactedIndex;
+      if (rec.logStart !== undefined) {
+        const { index, term } = rec.logStart;
+        if (index < st.meta.compactedIndex) {
+          throw new Error(`WAL: group ${rec.group} cannot restart its log at ${index}, below its compaction point ${st.meta.compactedIndex}`);
+        }
+        const wipe = st.last >= st.first;
+        restarts.push({ wipe, meta: { ...st.meta, compactedIndex: index, compactedTerm: term } });
+        bytes += (wipe ? HDR + TRUNCATE_PAYLOAD : 0) + HDR + META_PAYLOAD;
+        last = index;
+        compacted = index;
+      } else {
+        restarts.push(undefined);
+      }
       let from = rec.truncateFrom ?? Infinity;
       if (rec.entries.length > 0) from = Math.min(from, rec.entries[0].index);
-      if (from <= st.meta.compactedIndex) {
-        throw new Error(`WAL: group ${rec.group} cannot truncate/overwrite from ${from}: entries <= ${st.meta.compactedIndex} are compacted`);
+      if (from <= compacted) {
+        throw new Error(`WAL: group ${rec.group} cannot truncate/overwrite from ${from}: entries <= ${compacted} are compacted`);
       }
-      let expected = Math.min(st.last, from - 1) + 1;
+      let expected = Math.min(last, from - 1) + 1;
       for (const e of rec.entries) {
         if (e.index !== expected) {
           throw new Error(`WAL: group ${rec.group} entry index ${e.index} where ${expected} was expected (no holes)`);
@@ -391,7 +419,8 @@ export class Wal {
         bytes += HDR + ENTRY_FIXED + e.data.length;
       }
       froms.push(from);
-      if (from <= st.last) bytes += HDR + TRUNCATE_PAYLOAD;
+      truncates.push(from <= last);
+      if (from <= last) bytes += HDR + TRUNCATE_PAYLOAD;
       if (rec.hardState !== undefined) bytes += HDR + HARD_PAYLOAD;
     }
     if (bytes === 0) return;
@@ -399,7 +428,12 @@ export class Wal {
       for (let r = 0; r < batch.length; r++) {
         const rec = batch[r];
         const st = this.states.get(rec.group)!;
-        if (froms[r] <= st.last) at = this.encTruncate(at, rec.group, froms[r]);
+        const restart = restarts[r];
+        if (restart !== undefined) {
+          if (restart.wipe) at = this.encTruncate(at, rec.group, st.first);
+          at = this.encMeta(at, rec.group, restart.meta);
+        }
+        if (truncates[r]) at = this.encTruncate(at, rec.group, froms[r]);
         for (const e of rec.entries) at = this.encEntry(at, rec.group, e);
         if (rec.hardState !== undefined) at = this.encHard(at, rec.group, rec.hardState);
       }
@@ -411,7 +445,16 @@ export class Wal {
     for (let r = 0; r < batch.length; r++) {
       const rec = batch[r];
       const st = this.states.get(rec.group)!;
-      if (froms[r] <= st.last) {
+      const restart = restarts[r];
+      if (restart !== undefined) {
+        if (restart.wipe) {
+          this.applyTruncate(rec.group, st, st.first);
+          at += HDR + TRUNCATE_PAYLOAD;
+        }
+        this.applyMeta(st, restart.meta);
+        at += HDR + META_PAYLOAD;
+      }
+      if (truncates[r]) {
         this.applyTruncate(rec.group, st, froms[r]);
         at += HDR + TRUNCATE_PAYLOAD;
       }

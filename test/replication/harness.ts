@@ -7,8 +7,13 @@
  *   c.campaign(0); c.tick(10);
  *   c.cutOneWay(0, 1);            // 0's messages to 1 are lost
  *   c.crash(2); c.restart(2);     // loses what 2 had not persisted
+ *
+ * Membership: `members` of the `n` nodes start in the group; the others are spares that
+ * host nothing until a leader adds them (`addMember`), which starts them with the new
+ * membership and an empty log, as the control plane does on real threads.
  */
-import { ReplicaCore } from '../../src/replication/replica-core.js';
+import { ReplicaCore, type MembershipChangeResult } from '../../src/replication/replica-core.js';
+import { decodeMembership, isMembershipEntry, type Membership } from '../../src/replication/membership.js';
 import type {
   HardState,
   LogEntry,
@@ -36,8 +41,9 @@ export class MemLog implements LogReader {
   /** Term of entry first-1 (like the real WAL's compactedTerm). */
   boundaryTerm = 0;
   hardState: HardState = { term: 0, vote: -1, commit: 0 };
-  /** Persist calls seen (test introspection). */
+  /** Persist calls seen, and log restarts among them (test introspection). */
   persists = 0;
+  logRestarts = 0;
 
   firstIndex(): number {
     return this.first;
@@ -67,6 +73,12 @@ export class MemLog implements LogReader {
   }
   persist(r: Ready): void {
     this.persists++;
+    if (r.logStart !== undefined) {
+      this.logRestarts++;
+      this.log = [];
+      this.first = r.logStart.index + 1;
+      this.boundaryTerm = r.logStart.term;
+    }
     if (r.truncateFrom !== undefined) {
       if (r.truncateFrom < this.first) throw new Error(`MemLog: truncate below first index`);
       this.log.length = Math.max(0, Math.min(this.log.length, r.truncateFrom - this.first));
@@ -88,6 +100,8 @@ export class MemLog implements LogReader {
 
 export interface ClusterOptions {
   n?: number;
+  /** Nodes 0..members-1 start as the group's (full) members; default all n. */
+  members?: number;
   seed: number;
   electionTicks?: number;
   heartbeatTicks?: number;
@@ -103,6 +117,10 @@ export interface ClusterOptions {
   delayPersistRate?: number;
   /** Run safety checks after every event (default true). */
   check?: boolean;
+  /** Bytes of entries one directed link carries per tick (default unbounded): with a
+   *  bound, catching up N bytes takes about N / linkBytesPerTick ticks, so catch-up
+   *  times can be compared in ticks. Messages past it wait for the next tick, in order. */
+  linkBytesPerTick?: number;
 }
 
 interface Envelope {
@@ -110,7 +128,7 @@ interface Envelope {
 }
 
 export class SimNode {
-  readonly storage = new MemLog();
+  storage = new MemLog();
   core: ReplicaCore | undefined;
   /** The state machine: data of applied entries, by index-1 (rebuilt after restart). */
   applied: LogEntry[] = [];
@@ -120,6 +138,11 @@ export class SimNode {
   pending: Ready | undefined;
   /** Proposals this node made and their (index, term), to tell acknowledged writes. */
   proposals = new Map<number, number>();
+  /** Durable, like the shell's group record: the last committed membership it applied.
+   *  undefined while the node hosts no replica of the group. */
+  record: Membership | undefined;
+  /** Created as a log replica (fixed until the node drops the group). */
+  logReplica = false;
   constructor(readonly id: number) {}
   get alive(): boolean {
     return this.core !== undefined;
@@ -144,12 +167,16 @@ export class Cluster {
   now = 0;
   delivered = 0;
   dropped = 0;
+  /** Membership changes proposed successfully, and log restarts of log replicas. */
+  membershipChanges = 0;
+  logRestarts = 0;
 
   constructor(options: ClusterOptions) {
     this.seed = options.seed;
     this.rand = mulberry32(options.seed);
     this.opts = {
       n: options.n ?? 3,
+      members: options.members ?? options.n ?? 3,
       electionTicks: options.electionTicks ?? 10,
       heartbeatTicks: options.heartbeatTicks ?? 2,
       leaseTicks: options.leaseTicks ?? 8,
@@ -160,11 +187,15 @@ export class Cluster {
       dupRate: options.dupRate ?? 0,
       delayPersistRate: options.delayPersistRate ?? 0,
       check: options.check ?? true,
+      linkBytesPerTick: options.linkBytesPerTick ?? Infinity,
     };
     this.nodes = [];
+    const initial: Membership = { voters: [...Array(this.opts.members).keys()], logReplicas: [], awaited: [] };
     for (let i = 0; i < this.opts.n; i++) {
       const node = new SimNode(i);
       this.nodes.push(node);
+      if (i >= this.opts.members) continue; // a spare: hosts nothing yet
+      node.record = initial;
       this.start(node);
     }
   }
@@ -231,15 +262,85 @@ export class Cluster {
   restart(i: number): void {
     const node = this.nodes[i];
     if (node.alive) this.fail(`restart of running node ${i}`);
+    if (node.record === undefined) return; // hosts nothing
     this.start(node);
+  }
+
+  // ------------------------------------------------------------ membership
+
+  /** Leader `l` proposes `next`; a node it adds that hosts nothing yet starts with `next`
+   *  and an empty log (the control plane creating the replica). */
+  changeMembership(l: number, next: Membership): MembershipChangeResult {
+    const leader = this.core(l);
+    const r = leader.proposeMembership(next);
+    if (!('reason' in r)) {
+      this.membershipChanges++;
+      for (const id of next.voters) {
+        const node = this.nodes[id];
+        if (node.record !== undefined) continue;
+        node.record = next;
+        node.logReplica = next.logReplicas.includes(id);
+        // Born having voted for this term's leader: a replica id that hosted the group
+        // before (and was dropped) must not vote twice in a term it may have voted in.
+        node.storage.hardState = { term: leader.term, vote: l, commit: 0 };
+        this.start(node);
+      }
+    }
+    this.process(l);
+    return r;
+  }
+
+  /** The node stops hosting the group and forgets it (the control plane's dropGroup of a
+   *  removed replica): a later addMember starts it afresh. */
+  dropReplica(id: number): void {
+    this.crash(id);
+    const node = this.nodes[id];
+    node.record = undefined;
+    node.logReplica = false;
+    this.logRestarts += node.storage.logRestarts;
+    node.storage = new MemLog();
+  }
+
+  /** Leader `l` adds node `id` (a log replica when `logReplica`). */
+  addMember(l: number, id: number, logReplica: boolean): MembershipChangeResult {
+    const m = this.core(l).membership;
+    return this.changeMembership(l, {
+      voters: [...m.voters, id],
+      logReplicas: logReplica ? [...m.logReplicas, id] : m.logReplicas,
+      awaited: m.awaited.filter((a) => a.id !== id),
+    });
+  }
+
+  /** Leader `l` removes node `id`; with `awaitedFrom` the group's WALs keep the log from
+   *  there for its return. */
+  removeMember(l: number, id: number, awaitedFrom?: number): MembershipChangeResult {
+    const m = this.core(l).membership;
+    return this.changeMembership(l, {
+      voters: m.voters.filter((v) => v !== id),
+      logReplicas: m.logReplicas.filter((v) => v !== id),
+      awaited: awaitedFrom === undefined ? m.awaited : [...m.awaited.filter((a) => a.id !== id), { id, from: awaitedFrom }],
+    });
+  }
+
+  /** Ticks until every entry up to the leader's last index committed (or `maxTicks`). */
+  settle(maxTicks = 50): void {
+    for (let t = 0; t < maxTicks; t++) {
+      const l = this.leader();
+      if (l !== undefined && this.core(l).commit === this.core(l).lastIndex && !this.core(l).hasReady()) return;
+      this.tick(1);
+    }
   }
 
   private start(node: SimNode): void {
     const o = this.opts;
+    const record = node.record!;
     const config: ReplicaConfig = {
       group: 1,
       id: node.id,
-      voters: [...Array(o.n).keys()],
+      voters: record.voters,
+      logReplicas: record.logReplicas,
+      awaited: record.awaited,
+      logReplica: node.logReplica,
       electionTicks: o.electionTicks,
       heartbeatTicks: o.heartbeatTicks,
       leaseTicks: o.leaseTicks,
@@ -286,6 +387,7 @@ export class Cluster {
 
   tickOnce(): void {
     this.now++;
+    this.linkBytesUsed.clear();
     for (const n of this.nodes) {
       if (!n.core) continue;
       n.core.tick();
@@ -296,28 +398,60 @@ export class Cluster {
 
   deliverAll(maxMessages = 100_000): void {
     let k = 0;
+    if (this.opts.linkBytesPerTick !== Infinity) {
+      while (this.deliverWithinBudget()) if (++k > maxMessages) this.fail('network does not quiesce');
+      return;
+    }
     while (this.queue.length > 0) {
       if (++k > maxMessages) this.fail('network does not quiesce');
       this.deliverOne();
     }
   }
 
+  /** Bytes of entries each link (`from>to`) carried this tick. */
+  private readonly linkBytesUsed = new Map<string, number>();
+
+  /** Delivers the first queued message whose link has budget left this tick (a link that
+   *  must hold one message back holds back everything after it: links are FIFO). */
+  private deliverWithinBudget(): boolean {
+    const full = new Set<string>();
+    for (let k = 0; k < this.queue.length; k++) {
+      const m = this.queue[k].msg;
+      const link = `${m.from}>${m.to}`;
+      if (full.has(link)) continue;
+      const size = m.type === 'append' ? m.entries.reduce((sum, e) => sum + e.data.byteLength, 0) : 0;
+      const used = this.linkBytesUsed.get(link) ?? 0;
+      // One message always fits an unused link, however large.
+      if (used > 0 && used + size > this.opts.linkBytesPerTick) {
+        full.add(link);
+        continue;
+      }
+      this.linkBytesUsed.set(link, used + size);
+      this.deliverAt(k);
+      return true;
+    }
+    return false;
+  }
+
   /** Delivers one queued message (random pick when reordering). */
   deliverOne(): boolean {
     if (this.queue.length === 0) return false;
-    const k = this.opts.reorder ? Math.floor(this.rand() * this.queue.length) : 0;
+    this.deliverAt(this.opts.reorder ? Math.floor(this.rand() * this.queue.length) : 0);
+    return true;
+  }
+
+  private deliverAt(k: number): void {
     const [env] = k === 0 ? [this.queue.shift()!] : this.queue.splice(k, 1);
     const m = env.msg;
     const target = this.nodes[m.to];
     if (!target.core || this.isCut(m.from, m.to) || this.rand() < this.opts.dropRate) {
       this.dropped++;
-      return true;
+      return;
     }
     if (this.rand() < this.opts.dupRate) this.queue.push({ msg: m });
     this.delivered++;
     target.core.step(m);
     this.process(m.to);
-    return true;
   }
 
   /** Finishes every half-done Ready. */
@@ -351,8 +485,19 @@ export class Cluster {
   }
 
   private apply(node: SimNode, e: LogEntry): void {
+    // Like the shell: a committed membership becomes the node's durable record.
+    if (isMembershipEntry(e.data)) node.record = decodeMembership(e.data);
+    if (node.core!.isLogReplica) {
+      // A log replica applies nothing (and may skip indexes after a log restart), but
+      // what it holds as committed must match what full replicas applied.
+      const seen = this.appliedAt.get(e.index);
+      if (seen !== undefined && (seen.term !== e.term || seen.data !== text(e.data))) {
+        this.fail(`log replica ${node.id} committed ${e.index}@${e.term}, a replica applied ${e.index}@${seen.term}`);
+      }
+      return;
+    }
     const expected = node.appliedBase + node.applied.length + 1;
-    if (e.index !== expected) this.fail(`node ${node.id} applied index ${e.index}, expected ${expected}`);
+    if (e.index !== expected) this.fail(`node ${node.id} applied index ${e.index}, expected ${expected} (status ${JSON.stringify(node.core!.status())}, record ${JSON.stringify(node.record)}, first ${node.storage.first})`);
     if (node.storage.term(e.index) !== e.term) {
       this.fail(`node ${node.id} applied ${e.index}@${e.term} which is not durable in its WAL`);
     }
@@ -375,6 +520,7 @@ export class Cluster {
     for (const n of this.nodes) {
       const c = n.core;
       if (c?.role !== 'leader') continue;
+      if (c.isLogReplica) this.fail(`log replica ${n.id} became leader in term ${c.term}`);
       const prev = this.leaderOfTerm.get(c.term);
       if (prev !== undefined && prev !== n.id) this.fail(`two leaders in term ${c.term}: ${prev} and ${n.id}`);
       const key = `${c.term}/${n.id}`;
@@ -407,7 +553,7 @@ export class Cluster {
 
   /** Every live replica applied the same prefix (compare data at shared indexes). */
   checkConverged(): void {
-    const live = this.nodes.filter((n) => n.alive);
+    const live = this.nodes.filter((n) => n.alive && !n.core!.isLogReplica);
     const commit = Math.max(...live.map((n) => n.core!.commit));
     for (const n of live) {
       if (n.core!.applied !== commit) this.fail(`node ${n.id} applied ${n.core!.applied}, group commit is ${commit}`);

@@ -94,7 +94,15 @@ describe('safety rules', () => {
   it('messages for another group or replica are a routing bug and fail loudly', () => {
     const core = handCore(new MemLog());
     expect(() => core.step({ type: 'timeoutNow', group: 2, from: 1, to: 0, term: 1 })).toThrow(/routed here/);
-    expect(() => core.step({ type: 'timeoutNow', group: 1, from: 7, to: 0, term: 1 })).toThrow(/non-voter/);
+  });
+
+  it('replies from a replica outside the membership (removed, or not added yet) are ignored', () => {
+    const core = handCore(new MemLog());
+    core.campaign();
+    core.ready();
+    core.step({ type: 'preVoteReply', group: 1, from: 7, to: 0, term: 1, granted: true });
+    core.step({ type: 'preVoteReply', group: 1, from: 8, to: 0, term: 1, granted: true });
+    expect(core.role).toBe('preCandidate');
   });
 
   it('stale and duplicated election messages change nothing', () => {
