@@ -10,6 +10,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type {
   BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
   Condition, ConsumedCapacity, CreateTableInput, DeleteItemInput, DeleteItemOutput, DeleteTableInput,
@@ -49,6 +50,22 @@ import { encodeWriteOp } from './storage/codec.js';
 import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
 import { sdkHandler, type SdkHandler } from './server/sdk-handler.js';
 import { allocateFabric, Endpoint, type FabricBuffers } from './transport/fabric.js';
+
+/** What `db.deploy.restartNode` measured (ms). */
+export interface NodeRestart {
+  node: number;
+  /** False when the node still led a group or owed an answer when HAND_OVER_TIMEOUT_MS ran out. */
+  handedOver: boolean;
+  /** Until it led nothing and had answered every write it accepted. */
+  handOverMs: number;
+  /** From then until its thread ended (the main router's last answers, checkpoint, close). */
+  stopMs: number;
+  /** Until its store was recovered and its thread ran. */
+  startMs: number;
+  /** Until it held every group's log up to where the group had committed at its start. */
+  catchUpMs: number;
+  totalMs: number;
+}
 
 export interface ShardBoxOptions {
   /** Storage nodes, one worker thread each. Default 3; at least 3 (a group has 3 replicas). */
@@ -116,6 +133,14 @@ const DECREASE_INTERVAL_MS = 3600 * 1000;
 /** ListTagsOfResource page size: DynamoDB answers all 50 tags a table may have at once. */
 const TAGS_PAGE_SIZE = MAX_TAGS;
 const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
+/** Longest a planned stop waits for a node to hand its leaderships over (ms). */
+const HAND_OVER_TIMEOUT_MS = 5000;
+/** Longest `deploy.restartNode` waits for the restarted node to catch up (ms). */
+const CATCH_UP_TIMEOUT_MS = 30_000;
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -1533,10 +1558,12 @@ export class ShardBox extends ItemOperations {
       this.checkNode(node);
       await this.supervisor.kill(node);
     },
-    /** Start a stopped or killed node again; it recovers from its own LMDB files. */
+    /** Start a stopped or killed node again; it recovers from its own LMDB files. A live
+     *  node is stopped on purpose first: it hands its leaderships over (`deploy.restartNode`
+     *  also waits for it to catch up). */
     restart: async (node: number): Promise<void> => {
       this.checkNode(node);
-      if (this.supervisor.isAlive(node)) await this.supervisor.stop(node);
+      if (this.supervisor.isAlive(node)) await this.stopPlanned(node);
       await this.supervisor.start(node);
     },
     /** Flip a byte in `rate` (0..1) of the ring records node `from` sends node `to`, after
@@ -1550,6 +1577,78 @@ export class ShardBox extends ItemOperations {
       await this.control(from, 0, { t: 'corruptLink', peer: to, rate, seed });
     },
   };
+
+  /**
+   * Deployments: restart nodes one at a time under load without failing a request, and
+   * switch the message format version nodes and routers send (read-write deployment: every
+   * build reads versions 1 and 2; see transport/protocol.ts).
+   */
+  readonly deploy = {
+    /**
+     * Restarts one node the way a deployment does: its leaderships are handed over to
+     * up-to-date followers (requests follow the new leaders), it stops once it leads
+     * nothing and has answered every write it accepted (bounded: HAND_OVER_TIMEOUT_MS,
+     * then it stops anyway and `handedOver` is false), starts from its own files, and the
+     * call resolves once it has caught up with every group it hosts.
+     */
+    restartNode: async (node: number): Promise<NodeRestart> => {
+      this.checkOpen();
+      this.checkNode(node);
+      const started = performance.now();
+      const { handedOver, handOverMs } = this.supervisor.isAlive(node)
+        ? await this.stopPlanned(node)
+        : { handedOver: true, handOverMs: 0 };
+      const stoppedAt = performance.now();
+      await this.supervisor.start(node);
+      const startedAt = performance.now();
+      await this.waitCaughtUp(node);
+      const done = performance.now();
+      return {
+        node, handedOver, handOverMs, stopMs: stoppedAt - started - handOverMs,
+        startMs: startedAt - stoppedAt, catchUpMs: done - startedAt, totalMs: done - started,
+      };
+    },
+    /** `restartNode` for every node, in order, each after the previous one caught up. */
+    rollingRestart: async (): Promise<NodeRestart[]> => {
+      const restarts: NodeRestart[] = [];
+      for (let node = 0; node < this.options.nodes; node++) restarts.push(await this.deploy.restartNode(node));
+      return restarts;
+    },
+  };
+
+  /** A planned stop: the main router sends the node nothing new, the node hands its
+   *  leaderships over, the answers to what the router had sent there arrive, then it stops. */
+  private async stopPlanned(node: number): Promise<{ handedOver: boolean; handOverMs: number }> {
+    const started = performance.now();
+    this.router.nodeDraining(node);
+    const handedOver = await this.supervisor.handOver(node, HAND_OVER_TIMEOUT_MS);
+    const handOverMs = performance.now() - started;
+    const deadline = performance.now() + HAND_OVER_TIMEOUT_MS;
+    while (this.router.inFlightTo(node) > 0 && performance.now() < deadline) await sleepMs(2);
+    await this.supervisor.stop(node);
+    return { handedOver, handOverMs };
+  }
+
+  /** Resolves once every group with a replica on `node` has a serving leader and that
+   *  replica holds the log up to where the group had committed when the wait began. */
+  private async waitCaughtUp(node: number): Promise<void> {
+    const deadline = performance.now() + CATCH_UP_TIMEOUT_MS;
+    const hosted = this.metadata.tables().filter((meta) => meta.status === 'ACTIVE')
+      .flatMap((meta) => meta.partitions.filter((p) => p.replicas.includes(node)));
+    await Promise.all(hosted.map(async (partition) => {
+      await this.waitServing(partition); // answered by the leader: the router now knows it
+      const leader = this.router.leaderOf(partition.group)!;
+      const target = ((await this.control(leader, partition.group, { t: 'status' })) as ReplicaStatus).commit;
+      for (;;) {
+        const own = (await this.control(node, partition.group, { t: 'status' })) as ReplicaStatus;
+        if (own.lastIndex >= target && own.applied >= target) return;
+        if (performance.now() > deadline) {
+          throw new DynamoDBError('ServiceUnavailable', `node ${node} did not catch up with group ${partition.group} within ${CATCH_UP_TIMEOUT_MS} ms (it applied ${own.applied} of ${target} committed); retry.`);
+        }
+        await sleepMs(10);
+      }
+    }));
+  }
 
   isNodeAlive(node: number): boolean {
     return this.supervisor.isAlive(node);

@@ -1,5 +1,5 @@
 /** shardbox: an embedded, replicated DynamoDB-style store. */
-export { ShardBox, ShardBoxClient, type ShardBoxOptions, type RouterPort } from './api.js';
+export { ShardBox, ShardBoxClient, type ShardBoxOptions, type RouterPort, type NodeRestart } from './api.js';
 export type * from './api-types.js';
 export { DynamoDBError, type DynamoDBErrorName } from './model/errors.js';
 export type { AttributeValue, Item, KeyShape } from './model/types.js';

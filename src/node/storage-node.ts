@@ -9,7 +9,7 @@
  * (a leader's appends), `sendAfterPersist` (acks, votes) only after it.
  */
 import { ReplicaCore } from '../replication/replica-core.js';
-import type { LogEntry, NotServing, Ready, ReplicaMessage } from '../replication/types.js';
+import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from '../replication/types.js';
 import type { GroupRecord, NodeStore } from '../storage/index.js';
 import type { WriteResult } from '../storage/operations.js';
 import { readMessages, writeBatched } from '../transport/codec.js';
@@ -80,6 +80,8 @@ export class StorageNode {
   private lastCheckpointMs: number;
   private checkpoint: 'idle' | 'running' | 'done' = 'idle';
   private unsynced: Unsynced | undefined;
+  /** Groups whose leadership this node is handing over, and when it asked (ms). */
+  private readonly handingOver = new Map<number, number>();
   /** A failed WAL sync: the node cannot know what is durable, so it stops (fsyncgate). */
   private failure: Error | undefined;
 
@@ -186,6 +188,33 @@ export class StorageNode {
       rings[peer] = { records: ring.recordsRead, corruptRecords: ring.corruptRecords, resyncs: ring.resyncs };
     }
     return { node: this.id, ...this.counters, store: { ...this.store.stats }, inboundRings: rings };
+  }
+
+  /**
+   * Before a planned stop: every group this node leads hands leadership to its most
+   * up-to-date follower (the core stops serving, catches it up, sends TimeoutNow; the
+   * router follows the `notLeader` hints). A transfer the core gave up on (the target did
+   * not take over within an election timeout) is tried again. True once the node leads
+   * nothing and every write it accepted has been answered: then it may stop without
+   * failing a request.
+   */
+  handOver(nowMs: number): boolean {
+    let done = true;
+    for (const [group, core] of this.cores) {
+      if ((this.pendingWrites.get(group)?.size ?? 0) > 0) done = false;
+      if (core.role !== 'leader') {
+        this.handingOver.delete(group);
+        continue;
+      }
+      done = false;
+      const since = this.handingOver.get(group);
+      if (since !== undefined && nowMs - since < this.timing.tickMs * this.timing.electionTicks * 1.5) continue;
+      const target = handOverTarget(core.status());
+      if (target === undefined) continue;
+      core.transferLeadership(target);
+      this.handingOver.set(group, nowMs);
+    }
+    return done && this.strongReads.length === 0;
   }
 
   /** A clean stop leaves the B-tree durable, so a restart has no WAL to replay. */
@@ -484,4 +513,17 @@ export class StorageNode {
     for (const peer of this.touched) this.endpoint.wake(peer);
     this.touched.clear();
   }
+}
+
+/** The follower to hand leadership to: the most caught-up one, preferring followers the
+ *  leader is streaming to (replicate) over ones it is still probing. */
+function handOverTarget(status: ReplicaStatus): number | undefined {
+  let best: { id: number; match: number; replicating: boolean } | undefined;
+  for (const [id, pr] of Object.entries(status.progress ?? {})) {
+    if (pr.needsSnapshot === true) continue;
+    const candidate = { id: Number(id), match: pr.match, replicating: pr.state === 'replicate' };
+    if (best === undefined || (candidate.replicating && !best.replicating)
+      || (candidate.replicating === best.replicating && candidate.match > best.match)) best = candidate;
+  }
+  return best?.id;
 }

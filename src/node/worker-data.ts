@@ -11,7 +11,7 @@ export interface NodeWorkerData {
   fabric: FabricBuffers;
   timing: NodeTiming;
   seed: number;
-  /** Int32Array words: [CONTROL_STOP, CONTROL_STATE]. */
+  /** Int32Array words: [CONTROL_STOP, CONTROL_STATE, CONTROL_HAND_OVER, CONTROL_HANDED_OVER]. */
   control: SharedArrayBuffer;
 }
 
@@ -20,4 +20,8 @@ export const CONTROL_STATE = 1;
 export const NODE_STATE_STARTING = 0;
 export const NODE_STATE_RUNNING = 1;
 export const NODE_STATE_STOPPED = 2;
-export const CONTROL_WORDS = 2;
+/** Set by the supervisor before a planned stop: hand every leadership over. */
+export const CONTROL_HAND_OVER = 2;
+/** Set by the node while handing over: 1 once it leads nothing and owes no write an answer. */
+export const CONTROL_HANDED_OVER = 3;
+export const CONTROL_WORDS = 4;

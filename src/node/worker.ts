@@ -12,7 +12,9 @@ import { Endpoint } from '../transport/fabric.js';
 import { MAX_IDLE_SLEEP_MS, YIELD_EVERY_MS } from './constants.js';
 import { StorageNode } from './storage-node.js';
 import type { NodeWorkerData } from './worker-data.js';
-import { CONTROL_STOP, CONTROL_STATE, NODE_STATE_RUNNING, NODE_STATE_STOPPED } from './worker-data.js';
+import {
+  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_STOP, CONTROL_STATE, NODE_STATE_RUNNING, NODE_STATE_STOPPED,
+} from './worker-data.js';
 
 const data = workerData as NodeWorkerData;
 const control = new Int32Array(data.control);
@@ -30,6 +32,10 @@ async function run(): Promise<void> {
   let lastYield = performance.now();
   while (Atomics.load(control, CONTROL_STOP) === 0) {
     const now = performance.now();
+    if (Atomics.load(control, CONTROL_HAND_OVER) === 1) {
+      const handedOver = node.handOver(now) ? 1 : 0;
+      if (Atomics.exchange(control, CONTROL_HANDED_OVER, handedOver) !== handedOver) Atomics.notify(control, CONTROL_HANDED_OVER);
+    }
     if (node.round(now)) {
       // A WAL sync on the thread pool reports through the event loop: let it in often.
       if (node.syncInFlight || now - lastYield >= YIELD_EVERY_MS) {

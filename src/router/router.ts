@@ -79,6 +79,8 @@ export class Router {
   private readonly waitingRetry = new Set<Outstanding>();
   private readonly leaders = new Map<number, number>();
   private readonly downNodes = new Set<number>();
+  /** Nodes about to stop on purpose: sent nothing new while another replica can serve. */
+  private readonly drainingNodes = new Set<number>();
   private nextId = 1;
   private anyCursor = 0;
   private flushScheduled = false;
@@ -117,9 +119,25 @@ export class Router {
     });
   }
 
+  /** `node` will stop on purpose (its leaderships are being handed over): new requests go
+   *  to other replicas; what is in flight there still gets its answer. */
+  nodeDraining(node: number): void {
+    this.drainingNodes.add(node);
+  }
+
+  /** Requests sent to `node` and not answered yet. */
+  inFlightTo(node: number): number {
+    let n = 0;
+    for (const request of this.outstanding.values()) if (request.inFlight && request.node === node) n++;
+    return n;
+  }
+
   /** The control plane saw `node` die: fail or move what waits on it now, not at timeout. */
   nodeDown(node: number): void {
+    // Answers it wrote before it stopped are answers: take them first.
+    readMessages(this.endpoint.from(node), (message) => this.receive(message as Envelope));
     this.downNodes.add(node);
+    this.drainingNodes.delete(node);
     // Requests not yet written to its ring never reach it: a restarted node must not
     // apply a write its caller was told had an unknown outcome long before.
     this.outbox.delete(node);
@@ -130,6 +148,7 @@ export class Router {
 
   nodeUp(node: number): void {
     this.downNodes.delete(node);
+    this.drainingNodes.delete(node);
   }
 
   /** Fails everything outstanding; later requests fail at once. */
@@ -145,11 +164,12 @@ export class Router {
 
   private chooseNode(target: Target, attempt: number): number {
     if (target.mode === 'node') return target.node;
-    const live = target.replicas.filter((n) => !this.downNodes.has(n));
+    const usable = (n: number): boolean => !this.downNodes.has(n) && !this.drainingNodes.has(n);
+    const live = target.replicas.filter(usable);
     const candidates = live.length > 0 ? live : target.replicas;
     if (target.mode === 'any') return candidates[(this.anyCursor++ + attempt) % candidates.length];
     const leader = this.leaders.get(target.group);
-    if (leader !== undefined && !this.downNodes.has(leader)) return leader;
+    if (leader !== undefined && usable(leader)) return leader;
     return candidates[attempt % candidates.length];
   }
 
