@@ -49,7 +49,8 @@ import { Router, type RouterOptions, type Target } from './router/router.js';
 import { encodeWriteOp } from './storage/codec.js';
 import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
 import { sdkHandler, type SdkHandler } from './server/sdk-handler.js';
-import { allocateFabric, Endpoint, type FabricBuffers } from './transport/fabric.js';
+import { allocateFabric, Endpoint, sendVersionOf, setSendVersion, type FabricBuffers } from './transport/fabric.js';
+import { isFormatVersion, type FormatVersion } from './transport/protocol.js';
 
 /** What `db.deploy.restartNode` measured (ms). */
 export interface NodeRestart {
@@ -92,6 +93,10 @@ export interface ShardBoxOptions {
   seed?: number;
   /** Router timeouts: per attempt and overall (ms). */
   router?: Partial<RouterOptions>;
+  /** Ring-message format version every node and router sends at open: 1 (default) or 2
+   *  (tuples, smaller). Every build reads both; change it live with
+   *  `db.deploy.setFormatVersion`. */
+  formatVersion?: FormatVersion;
 }
 
 interface ResolvedOptions {
@@ -105,6 +110,7 @@ interface ResolvedOptions {
   timing: NodeTiming;
   seed: number;
   router: Partial<RouterOptions>;
+  formatVersion: FormatVersion;
 }
 
 const MAX_NODES = 64;
@@ -156,7 +162,7 @@ function integerOption(name: string, value: unknown, fallback: number, min: numb
 
 function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'formatVersion']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -196,7 +202,13 @@ function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     timing,
     seed: integerOption('seed', options.seed, Math.floor(Math.random() * 0x7fffffff), 0, 0xffffffff),
     router: options.router ?? {},
+    formatVersion: checkFormatVersion('options.formatVersion', options.formatVersion ?? 1),
   };
+}
+
+function checkFormatVersion(name: string, value: unknown): FormatVersion {
+  if (!isFormatVersion(value)) throw new RangeError(`${name} must be 1 or 2 (the ring-message format versions this build reads; got ${String(value)})`);
+  return value;
 }
 
 function tableNotFound(): DynamoDBError {
@@ -1150,7 +1162,7 @@ export class ShardBox extends ItemOperations {
       routers: 1 + resolved.routers,
       nodeRingBytes: resolved.nodeRingBytes,
       routerRingBytes: resolved.routerRingBytes,
-    });
+    }, resolved.formatVersion);
     const board = new PartitionMapBoard(PartitionMapBoard.allocate());
     let metadata: Metadata | undefined;
     let supervisor: Supervisor | undefined;
@@ -1608,6 +1620,31 @@ export class ShardBox extends ItemOperations {
         startMs: startedAt - stoppedAt, catchUpMs: done - startedAt, totalMs: done - started,
       };
     },
+    /**
+     * Sets the ring-message format version (1 or 2) that nodes and routers send, live: each
+     * switches at its next batch. Every build reads both, so any mix works (the read-write
+     * deployment); upgrade by switching senders to 2, roll back by switching them to 1.
+     * Default: every node and router. Routers are numbered as ports: 0 is the main thread's.
+     */
+    setFormatVersion: (version: FormatVersion, which: { nodes?: number[]; routers?: number[] } = {}): void => {
+      this.checkOpen();
+      checkFormatVersion('setFormatVersion: version', version);
+      const nodes = which.nodes ?? Array.from({ length: this.options.nodes }, (_, i) => i);
+      const routers = which.routers ?? Array.from({ length: 1 + this.options.routers }, (_, i) => i);
+      for (const node of nodes) this.checkNode(node);
+      for (const router of routers) {
+        if (!Number.isInteger(router) || router < 0 || router > this.options.routers) {
+          throw new RangeError(`setFormatVersion: routers are 0 (the main thread's) to ${this.options.routers} (got ${router})`);
+        }
+      }
+      for (const node of nodes) setSendVersion(this.fabric, node, version);
+      for (const router of routers) setSendVersion(this.fabric, this.options.nodes + router, version);
+    },
+    /** The format version each node and router sends now. */
+    formatVersions: (): { nodes: FormatVersion[]; routers: FormatVersion[] } => ({
+      nodes: Array.from({ length: this.options.nodes }, (_, node) => sendVersionOf(this.fabric, node)),
+      routers: Array.from({ length: 1 + this.options.routers }, (_, router) => sendVersionOf(this.fabric, this.options.nodes + router)),
+    }),
     /** `restartNode` for every node, in order, each after the previous one caught up. */
     rollingRestart: async (): Promise<NodeRestart[]> => {
       const restarts: NodeRestart[] = [];

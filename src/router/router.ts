@@ -15,9 +15,9 @@
 import { performance } from 'node:perf_hooks';
 import { DynamoDBError } from '../model/errors.js';
 import type { DynamoDBErrorName } from '../model/errors.js';
-import { readMessages, writeBatched } from '../transport/codec.js';
+import { writeBatched } from '../transport/codec.js';
 import type { Endpoint } from '../transport/fabric.js';
-import type { Envelope, ReplyMessage, RequestMessage } from '../transport/protocol.js';
+import { envelopeToWire, readEnvelopes, type Envelope, type ReplyMessage, type RequestMessage } from '../transport/protocol.js';
 
 /** Where a request goes: the group's leader, any replica (eventually consistent reads), or
  *  one node (control operations). */
@@ -135,7 +135,7 @@ export class Router {
   /** The control plane saw `node` die: fail or move what waits on it now, not at timeout. */
   nodeDown(node: number): void {
     // Answers it wrote before it stopped are answers: take them first.
-    readMessages(this.endpoint.from(node), (message) => this.receive(message as Envelope));
+    readEnvelopes(this.endpoint.from(node), (envelope) => this.receive(envelope));
     this.downNodes.add(node);
     this.drainingNodes.delete(node);
     // Requests not yet written to its ring never reach it: a restarted node must not
@@ -197,12 +197,14 @@ export class Router {
   private flush(): void {
     for (const [node, queue] of this.outbox) {
       if (queue.length === 0) continue;
-      const sent = writeBatched(this.endpoint.to(node), queue, (reqs): Envelope => ({ k: 'req', from: this.endpoint.id, reqs }), MAX_BATCH, (tooLarge) => {
+      const version = this.endpoint.sendVersion;
+      const wrap = (reqs: RequestMessage[]): unknown => envelopeToWire({ k: 'req', from: this.endpoint.id, reqs }, version);
+      const sent = writeBatched(this.endpoint.to(node), queue, wrap, MAX_BATCH, (tooLarge) => {
         const request = this.outstanding.get(tooLarge.id);
         if (request === undefined) return;
         this.finish(request);
         request.reject(new DynamoDBError('ValidationException', 'The request is larger than the transport can carry.'));
-      });
+      }, version);
       if (sent > 0) {
         queue.splice(0, sent);
         this.endpoint.wake(node);
@@ -242,7 +244,7 @@ export class Router {
         if (!this.outboxEmpty()) this.flush();
         let received = 0;
         for (const node of this.endpoint.peers) {
-          received += readMessages(this.endpoint.from(node), (message) => this.receive(message as Envelope));
+          received += readEnvelopes(this.endpoint.from(node), (envelope) => this.receive(envelope));
         }
         const now = performance.now();
         this.checkTimers(now);

@@ -25,17 +25,21 @@ export interface LoadOptions {
   /** Concurrent put loops besides the chains. */
   putters: number;
   readers: number;
+  /** Prefix of every key this load writes (default ''): loads with different prefixes
+   *  do not touch each other's keys. */
+  prefix?: string;
 }
 
 /** Runs until `stop()` is true; `onError` sees every failed request. */
 export function runLoad(db: ShardBox, options: LoadOptions, stop: () => boolean): { done: Promise<void>; result: LoadResult } {
+  const prefix = options.prefix ?? '';
   const result: LoadResult = { acked: new Map(), attempted: new Map(), puts: new Map(), ops: 0, errors: new Map(), reads: 0 };
   const fail = (error: unknown): void => {
     const name = (error as Error).name ?? 'Error';
     result.errors.set(name, (result.errors.get(name) ?? 0) + 1);
   };
   const chains = Array.from({ length: options.chains }, async (_, c) => {
-    const key = `chain-${c}`;
+    const key = `${prefix}chain-${c}`;
     let known: number | undefined = 0;
     await db.putItem({ TableName: options.table, Item: { id: { S: key }, n: { N: '0' }, m: { N: '0' } } });
     result.acked.set(key, 0);
@@ -73,9 +77,9 @@ export function runLoad(db: ShardBox, options: LoadOptions, stop: () => boolean)
     while (!stop()) {
       const i = nextPut++;
       try {
-        await db.putItem({ TableName: options.table, Item: { id: { S: `put-${i}` }, v: { N: String(i) } } });
+        await db.putItem({ TableName: options.table, Item: { id: { S: `${prefix}put-${i}` }, v: { N: String(i) } } });
         result.ops++;
-        result.puts.set(`put-${i}`, i);
+        result.puts.set(`${prefix}put-${i}`, i);
       } catch (error) {
         fail(error);
       }
@@ -84,7 +88,7 @@ export function runLoad(db: ShardBox, options: LoadOptions, stop: () => boolean)
   const readers = Array.from({ length: options.readers }, async (_, r) => {
     let i = 0;
     while (!stop()) {
-      const key = `chain-${(r + i++) % options.chains}`;
+      const key = `${prefix}chain-${(r + i++) % options.chains}`;
       const floor = result.acked.get(key) ?? 0;
       try {
         const { Item } = await db.getItem({ TableName: options.table, Key: { id: { S: key } }, ConsistentRead: true });
