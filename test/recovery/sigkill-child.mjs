@@ -5,7 +5,7 @@
 // Every acknowledged write is appended to argv[4] with a synchronous write the moment
 // its promise resolves, and every attempt before it is sent: a file write survives the
 // SIGKILL (it is in the page cache), so the parent knows exactly what was acknowledged.
-// Phases go to stdout ("opened", "verified", "closing") for the parent's kill timing.
+// Phases go to stdout ("opened", "verified", "checkpoint", "closing") for the parent's kill timing.
 import { appendFileSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { ShardBox } from '../../dist/src/index.js';
 
@@ -93,7 +93,15 @@ const putters = Array.from({ length: PUTTERS }, async () => {
   }
 });
 
-if (mode === 'close') {
+if (mode === 'checkpoint') {
+  // Say when the first node finishes a checkpoint: the nodes started together, so the
+  // others are in theirs (B-tree sync, WAL compaction) when the parent's kill lands.
+  const checkpoints = async () => (await db.nodeStats()).reduce((sum, s) => sum + (s?.store.checkpoints ?? 0), 0);
+  const before = await checkpoints();
+  while ((await checkpoints()) === before) await new Promise((resolve) => setTimeout(resolve, 5));
+  phase('checkpoint');
+  await Promise.all([...chains, ...putters]);
+} else if (mode === 'close') {
   // Killed while closing: the nodes' final checkpoints are in flight.
   await new Promise((resolve) => setTimeout(resolve, 300));
   stopping = true;
