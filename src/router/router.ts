@@ -331,7 +331,8 @@ export class Router {
       return;
     }
     this.counters.retries++;
-    request.node = node ?? this.chooseNode(request.target, request.attempts);
+    // A hint may name a node that is stopping (a stale leader hint): choose another then.
+    request.node = node !== undefined && !this.drainingNodes.has(node) ? node : this.chooseNode(request.target, request.attempts);
     if (delayMs <= 0) {
       this.send(request, now);
     } else {

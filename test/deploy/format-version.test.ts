@@ -46,7 +46,7 @@ describe('message format versions in a live cluster', () => {
       stop = true;
       await load.done;
       const after = await stats(cluster);
-      expect(Object.fromEntries(load.result.errors), `${context}, ${name}: failed requests`).toEqual({});
+      expect(Object.fromEntries(load.result.errors), `${context}, ${name}: failed requests: ${load.result.errorMessages.join('; ')}`).toEqual({});
       await checkLoad(cluster, 'versions', load.result, `${context}, ${name}`);
       for (const node of after) {
         expect(node.formatVersionRejected, `${context}, ${name}: node ${node.node}`).toBe(0);

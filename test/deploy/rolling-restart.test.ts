@@ -36,7 +36,7 @@ describe('rolling restart', () => {
 
     console.log(`rolling restart of 3 nodes under load: ${rollingMs.toFixed(0)} ms, ${opsDuring} requests served meanwhile; per node `
       + restarts.map((r) => `node ${r.node}: hand-over ${r.handOverMs.toFixed(1)} ms, stop ${r.stopMs.toFixed(1)}, start ${r.startMs.toFixed(1)}, catch-up ${r.catchUpMs.toFixed(1)}`).join('; '));
-    expect(Object.fromEntries(load.result.errors), `${context}: failed requests`).toEqual({});
+    expect(Object.fromEntries(load.result.errors), `${context}: failed requests: ${load.result.errorMessages.join('; ')}`).toEqual({});
     for (const r of restarts) expect(r.handedOver, `${context}: node ${r.node} handed over`).toBe(true);
     expect(opsDuring, context).toBeGreaterThan(100);
     await checkLoad(cluster, 'rolling', load.result, context);
@@ -56,7 +56,7 @@ describe('rolling restart', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     stop = true;
     await load.done;
-    expect(Object.fromEntries(load.result.errors)).toEqual({});
+    expect(Object.fromEntries(load.result.errors), load.result.errorMessages.join('; ')).toEqual({});
     await checkLoad(cluster, 'handover', load.result, 'faults.restart');
     await expectConverged(cluster, 'handover', 'faults.restart');
   });

@@ -16,6 +16,8 @@ export interface LoadResult {
   ops: number;
   /** Failed requests by error name (an unknown outcome leaves the chain's version unknown). */
   errors: Map<string, number>;
+  /** The first few error messages, for the failure report. */
+  errorMessages: string[];
   reads: number;
 }
 
@@ -33,10 +35,11 @@ export interface LoadOptions {
 /** Runs until `stop()` is true; `onError` sees every failed request. */
 export function runLoad(db: ShardBox, options: LoadOptions, stop: () => boolean): { done: Promise<void>; result: LoadResult } {
   const prefix = options.prefix ?? '';
-  const result: LoadResult = { acked: new Map(), attempted: new Map(), puts: new Map(), ops: 0, errors: new Map(), reads: 0 };
+  const result: LoadResult = { acked: new Map(), attempted: new Map(), puts: new Map(), ops: 0, errors: new Map(), errorMessages: [], reads: 0 };
   const fail = (error: unknown): void => {
     const name = (error as Error).name ?? 'Error';
     result.errors.set(name, (result.errors.get(name) ?? 0) + 1);
+    if (result.errorMessages.length < 5) result.errorMessages.push(`${name}: ${(error as Error).message}`);
   };
   const chains = Array.from({ length: options.chains }, async (_, c) => {
     const key = `${prefix}chain-${c}`;

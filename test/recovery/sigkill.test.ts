@@ -96,7 +96,7 @@ describe('SIGKILL of the whole process', () => {
     dirs.push(dir);
     const cluster = path.join(dir, 'db');
     const expectedFile = path.join(dir, 'expected.json');
-    const all: LoadResult = { acked: new Map(), attempted: new Map(), puts: new Map(), ops: 0, errors: new Map(), reads: 0 };
+    const all: LoadResult = { acked: new Map(), attempted: new Map(), puts: new Map(), ops: 0, errors: new Map(), errorMessages: [], reads: 0 };
     const rounds: Round[] = [];
     const started = Date.now();
     for (let r = 0; r < ROUNDS; r++) {
