@@ -1653,11 +1653,11 @@ export class ShardBox extends ItemOperations {
     },
   };
 
-  /** A planned stop: the main router sends the node nothing new, the node hands its
-   *  leaderships over, the answers to what the router had sent there arrive, then it stops. */
+  /** A planned stop: routers send the node nothing new, the node hands its leaderships
+   *  over, the answers to what the main router had sent there arrive, then it stops (and
+   *  answers what other routers' requests reached it in a last round). */
   private async stopPlanned(node: number): Promise<{ handedOver: boolean; handOverMs: number }> {
     const started = performance.now();
-    this.router.nodeDraining(node);
     const handedOver = await this.supervisor.handOver(node, HAND_OVER_TIMEOUT_MS);
     const handOverMs = performance.now() - started;
     const deadline = performance.now() + HAND_OVER_TIMEOUT_MS;

@@ -14,7 +14,7 @@ import {
   type Durability, type NodeWorkerData,
 } from '../node/worker-data.js';
 import { Doorbell } from '../transport/doorbell.js';
-import type { FabricBuffers } from '../transport/fabric.js';
+import { setNodeDraining, type FabricBuffers } from '../transport/fabric.js';
 
 /** How long a graceful stop may take before the thread is terminated (ms). */
 const STOP_TIMEOUT_MS = 10_000;
@@ -68,6 +68,7 @@ export class Supervisor {
   /** Starts node `node`'s thread and resolves once it has recovered its store and runs. */
   async start(node: number): Promise<void> {
     if (this.isAlive(node)) throw new Error(`node ${node} is already running`);
+    setNodeDraining(this.config.fabric, node, false);
     const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     const data: NodeWorkerData = {
       nodeId: node,
@@ -112,12 +113,14 @@ export class Supervisor {
   /**
    * Before a planned stop: asks the node to hand every leadership it holds over to a
    * follower and resolves true once it leads nothing and has answered every write it
-   * accepted, or false after `timeoutMs` (it keeps trying until it stops). Requests that
-   * reach it meanwhile are redirected to the new leaders.
+   * accepted, or false after `timeoutMs` (it keeps trying until it stops). Every router
+   * sends it nothing new from now on (the fabric's draining flag, cleared by `start`);
+   * requests that reach it meanwhile are redirected to the new leaders.
    */
   async handOver(node: number, timeoutMs: number): Promise<boolean> {
     const thread = this.threads[node];
     if (thread === undefined || !thread.alive) return true;
+    setNodeDraining(this.config.fabric, node, true);
     Atomics.store(thread.control, CONTROL_HAND_OVER, 1);
     this.wakeNode(node);
     const deadline = performance.now() + timeoutMs;

@@ -60,6 +60,9 @@ async function run(): Promise<void> {
       lastYield = performance.now();
     }
   }
+  // A planned stop (after a hand-over): answer what reached the inbox since the last round
+  // (redirects to the new leaders) rather than leave a router waiting for a reply.
+  if (Atomics.load(control, CONTROL_HAND_OVER) === 1) node.round(performance.now());
   await node.close();
   Atomics.store(control, CONTROL_STATE, NODE_STATE_STOPPED);
   Atomics.notify(control, CONTROL_STATE);

@@ -79,8 +79,6 @@ export class Router {
   private readonly waitingRetry = new Set<Outstanding>();
   private readonly leaders = new Map<number, number>();
   private readonly downNodes = new Set<number>();
-  /** Nodes about to stop on purpose: sent nothing new while another replica can serve. */
-  private readonly drainingNodes = new Set<number>();
   private nextId = 1;
   private anyCursor = 0;
   private flushScheduled = false;
@@ -119,12 +117,6 @@ export class Router {
     });
   }
 
-  /** `node` will stop on purpose (its leaderships are being handed over): new requests go
-   *  to other replicas; what is in flight there still gets its answer. */
-  nodeDraining(node: number): void {
-    this.drainingNodes.add(node);
-  }
-
   /** Requests sent to `node` and not answered yet. */
   inFlightTo(node: number): number {
     let n = 0;
@@ -137,7 +129,6 @@ export class Router {
     // Answers it wrote before it stopped are answers: take them first.
     readEnvelopes(this.endpoint.from(node), (envelope) => this.receive(envelope));
     this.downNodes.add(node);
-    this.drainingNodes.delete(node);
     // Requests not yet written to its ring never reach it: a restarted node must not
     // apply a write its caller was told had an unknown outcome long before.
     this.outbox.delete(node);
@@ -148,7 +139,6 @@ export class Router {
 
   nodeUp(node: number): void {
     this.downNodes.delete(node);
-    this.drainingNodes.delete(node);
   }
 
   /** Fails everything outstanding; later requests fail at once. */
@@ -164,7 +154,9 @@ export class Router {
 
   private chooseNode(target: Target, attempt: number): number {
     if (target.mode === 'node') return target.node;
-    const usable = (n: number): boolean => !this.downNodes.has(n) && !this.drainingNodes.has(n);
+    // A node about to stop on purpose (fabric's draining flag, seen by every router) gets
+    // nothing new while another replica can serve; what is in flight there is answered.
+    const usable = (n: number): boolean => !this.downNodes.has(n) && !this.endpoint.isDraining(n);
     const live = target.replicas.filter(usable);
     const candidates = live.length > 0 ? live : target.replicas;
     if (target.mode === 'any') return candidates[(this.anyCursor++ + attempt) % candidates.length];
@@ -332,7 +324,7 @@ export class Router {
     }
     this.counters.retries++;
     // A hint may name a node that is stopping (a stale leader hint): choose another then.
-    request.node = node !== undefined && !this.drainingNodes.has(node) ? node : this.chooseNode(request.target, request.attempts);
+    request.node = node !== undefined && !this.endpoint.isDraining(node) ? node : this.chooseNode(request.target, request.attempts);
     if (delayMs <= 0) {
       this.send(request, now);
     } else {

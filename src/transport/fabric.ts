@@ -33,6 +33,9 @@ export interface FabricBuffers {
   /** Int32 per endpoint: the format version it writes (protocol.ts). Set by the control
    *  plane at any time (a deployment step); each endpoint reads its own word per batch. */
   sendVersions: SharedArrayBuffer;
+  /** Int32 per storage node: 1 while it is about to stop on purpose (draining), else 0.
+   *  Every router reads it, so routers in any thread send a stopping node nothing new. */
+  nodeDraining: SharedArrayBuffer;
 }
 
 export function endpointCount(layout: FabricLayout): number {
@@ -60,7 +63,12 @@ export function allocateFabric(layout: FabricLayout, sendVersion: FormatVersion 
   for (let i = 0; i < n; i++) bells.push(Doorbell.allocate());
   const sendVersions = new SharedArrayBuffer(n * 4);
   new Int32Array(sendVersions).fill(sendVersion);
-  return { layout, rings, bells, sendVersions };
+  return { layout, rings, bells, sendVersions, nodeDraining: new SharedArrayBuffer(layout.nodes * 4) };
+}
+
+/** Marks storage node `node` as stopping on purpose (or not any more). */
+export function setNodeDraining(buffers: FabricBuffers, node: number, draining: boolean): void {
+  Atomics.store(new Int32Array(buffers.nodeDraining), node, draining ? 1 : 0);
 }
 
 /** Sets the format version `endpoint` writes from its next batch on. */
@@ -85,6 +93,7 @@ export class Endpoint {
   private readonly inbound: Array<Ring | undefined>;
   private readonly peerBells: Doorbell[];
   private readonly sendVersions: Int32Array;
+  private readonly nodeDraining: Int32Array;
 
   constructor(buffers: FabricBuffers, id: number) {
     const n = endpointCount(buffers.layout);
@@ -97,6 +106,7 @@ export class Endpoint {
     this.peerBells = [];
     this.peers = [];
     this.sendVersions = new Int32Array(buffers.sendVersions);
+    this.nodeDraining = new Int32Array(buffers.nodeDraining);
     for (let peer = 0; peer < n; peer++) {
       const out = buffers.rings[id][peer];
       const inn = buffers.rings[peer][id];
@@ -122,6 +132,11 @@ export class Endpoint {
   /** The format version this endpoint writes now (the control plane may change it). */
   get sendVersion(): FormatVersion {
     return Atomics.load(this.sendVersions, this.id) as FormatVersion;
+  }
+
+  /** Storage node `node` is about to stop on purpose: send it nothing it need not get. */
+  isDraining(node: number): boolean {
+    return Atomics.load(this.nodeDraining, node) === 1;
   }
 
   /** Wake `peer` after writing to it (cheap when it is awake). */

@@ -7,6 +7,9 @@
  */
 import type { ShardBox } from '../../src/index.js';
 
+/** Item operations of a ShardBox or of a ShardBoxClient (a router of its own). */
+export type ItemClient = Pick<ShardBox, 'putItem' | 'updateItem' | 'getItem'>;
+
 export interface LoadResult {
   /** Per chain key: the highest version acknowledged, and the highest attempted. */
   acked: Map<string, number>;
@@ -33,7 +36,7 @@ export interface LoadOptions {
 }
 
 /** Runs until `stop()` is true; `onError` sees every failed request. */
-export function runLoad(db: ShardBox, options: LoadOptions, stop: () => boolean): { done: Promise<void>; result: LoadResult } {
+export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolean): { done: Promise<void>; result: LoadResult } {
   const prefix = options.prefix ?? '';
   const result: LoadResult = { acked: new Map(), attempted: new Map(), puts: new Map(), ops: 0, errors: new Map(), errorMessages: [], reads: 0 };
   const fail = (error: unknown): void => {
@@ -111,7 +114,7 @@ export function runLoad(db: ShardBox, options: LoadOptions, stop: () => boolean)
 }
 
 /** Every acknowledged write is there (strong reads), and no write is half-applied. */
-export async function checkLoad(db: ShardBox, table: string, result: LoadResult, context: string): Promise<void> {
+export async function checkLoad(db: ItemClient, table: string, result: LoadResult, context: string): Promise<void> {
   for (const [key, acked] of result.acked) {
     const { Item } = await db.getItem({ TableName: table, Key: { id: { S: key } }, ConsistentRead: true });
     const n = Number(Item?.n?.N);
