@@ -91,6 +91,21 @@ describe('message format versions in a live cluster', () => {
     expect(() => cluster.deploy.setFormatVersion(3 as never)).toThrow('setFormatVersion: version must be 1 or 2');
   });
 
+  it('opens a cluster that sends version 2 everywhere; the option is checked', async () => {
+    await expect(openCluster({ formatVersion: 3 as never })).rejects.toThrow('options.formatVersion must be 1 or 2');
+    db = await openCluster({ partitions: 2, formatVersion: 2 });
+    expect(db.deploy.formatVersions()).toEqual({ nodes: [2, 2, 2], routers: [2] });
+    await createHashTable(db, 'version2');
+    await db.putItem({ TableName: 'version2', Item: { id: { S: 'k' }, n: { N: '1' } } });
+    expect((await db.getItem({ TableName: 'version2', Key: { id: { S: 'k' } }, ConsistentRead: true })).Item).toEqual({ id: { S: 'k' }, n: { N: '1' } });
+    const nodes = await stats(db);
+    for (const node of nodes) {
+      expect(node.sendVersion).toBe(2);
+      expect(node.recordsByVersion[1]).toBe(0);
+      expect(node.recordsByVersion[2]).toBeGreaterThan(0);
+    }
+  });
+
   it('drops and counts a record of an unknown version, and keeps serving', async () => {
     db = await openCluster({ durability: 'async', partitions: 1, routers: 1 });
     const cluster = db;
