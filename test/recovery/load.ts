@@ -5,7 +5,12 @@
  * version, and a half-applied write as `m !== n`. Plus plain puts of fresh keys and
  * strong reads, each checked.
  */
-import type { ShardBox } from '../../src/index.js';
+import type { AttributeValue, ShardBox } from '../../src/index.js';
+
+/** The text of a number attribute (undefined when absent or not a number). */
+function num(value: AttributeValue | undefined): string | undefined {
+  return value !== undefined && 'N' in value ? value.N : undefined;
+}
 
 /** Item operations of a ShardBox or of a ShardBoxClient (a router of its own). */
 export type ItemClient = Pick<ShardBox, 'putItem' | 'updateItem' | 'getItem'>;
@@ -55,7 +60,7 @@ export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolea
         // The last write's outcome is unknown: learn the version from a strong read.
         try {
           const { Item } = await db.getItem({ TableName: options.table, Key: { id: { S: key } }, ConsistentRead: true });
-          known = Number(Item!.n.N);
+          known = Number(num(Item!.n));
         } catch (error) {
           fail(error);
           continue;
@@ -101,8 +106,8 @@ export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolea
         result.ops++;
         result.reads++;
         // A strong read never goes back before what was acknowledged when it was sent.
-        if (Item !== undefined && Number(Item.n.N) < floor) {
-          throw new Error(`strong read of ${key} saw version ${Item.n.N} after ${floor} was acknowledged`);
+        if (Item !== undefined && Number(num(Item.n)) < floor) {
+          throw new Error(`strong read of ${key} saw version ${num(Item.n)} after ${floor} was acknowledged`);
         }
       } catch (error) {
         if ((error as Error).message.startsWith('strong read')) throw error;
@@ -115,18 +120,28 @@ export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolea
 
 /** Every acknowledged write is there (strong reads), and no write is half-applied. */
 export async function checkLoad(db: ItemClient, table: string, result: LoadResult, context: string): Promise<void> {
+  const checks: Array<() => Promise<void>> = [];
   for (const [key, acked] of result.acked) {
-    const { Item } = await db.getItem({ TableName: table, Key: { id: { S: key } }, ConsistentRead: true });
-    const n = Number(Item?.n?.N);
-    if (!(n >= acked && n <= result.attempted.get(key)!)) {
-      throw new Error(`${context}: ${key} holds version ${String(Item?.n?.N)}; acknowledged ${acked}, attempted ${result.attempted.get(key)}`);
-    }
-    if (Item!.m?.N !== Item!.n.N) throw new Error(`${context}: ${key} is half-applied: n=${Item!.n.N} m=${String(Item!.m?.N)}`);
+    checks.push(async () => {
+      const { Item } = await db.getItem({ TableName: table, Key: { id: { S: key } }, ConsistentRead: true });
+      const n = Number(num(Item?.n));
+      if (!(n >= acked && n <= result.attempted.get(key)!)) {
+        throw new Error(`${context}: ${key} holds version ${String(num(Item?.n))}; acknowledged ${acked}, attempted ${result.attempted.get(key)}`);
+      }
+      if (num(Item!.m) !== num(Item!.n)) throw new Error(`${context}: ${key} is half-applied: n=${num(Item!.n)} m=${String(num(Item!.m))}`);
+    });
   }
   for (const [key, value] of result.puts) {
-    const { Item } = await db.getItem({ TableName: table, Key: { id: { S: key } }, ConsistentRead: true });
-    if (Item?.v?.N !== String(value)) throw new Error(`${context}: acknowledged put ${key} is missing (got ${JSON.stringify(Item)})`);
+    checks.push(async () => {
+      const { Item } = await db.getItem({ TableName: table, Key: { id: { S: key } }, ConsistentRead: true });
+      if (num(Item?.v) !== String(value)) throw new Error(`${context}: acknowledged put ${key} is missing (got ${JSON.stringify(Item)})`);
+    });
   }
+  // 32 reads in flight at a time.
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < checks.length) await checks[next++]();
+  }));
 }
 
 /** Waits until the live replicas of every partition applied the same index, then checks

@@ -9,7 +9,7 @@
 import { appendFileSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { ShardBox } from '../../dist/src/index.js';
 
-const [dir, expectedFile, logFile, seedText, mode] = process.argv.slice(2);
+const [dir, expectedFile, logFile, seedText, mode, durability] = process.argv.slice(2);
 const seed = Number(seedText);
 const TABLE = 'sigkill';
 const CHAINS = 16;
@@ -18,7 +18,7 @@ const log = openSync(logFile, 'a');
 const record = (line) => writeSync(log, `${line}\n`);
 const phase = (name) => process.stdout.write(`${name}\n`);
 
-const db = await ShardBox.open({ dir, durability: 'sync', partitions: 3, seed });
+const db = await ShardBox.open({ dir, durability, partitions: 3, seed });
 phase('opened');
 if (!(await db.listTables()).TableNames.includes(TABLE)) {
   await db.createTable({

@@ -2,7 +2,8 @@
  * Whole-process crashes: a child process (sigkill-child.mjs) opens a cluster directory and
  * drives conditional updates and puts; the parent SIGKILLs it at a seeded random moment
  * (right after start, during recovery and open, under load, around a checkpoint, during
- * close) and starts the next child on the same directory, ROUNDS times. Each child first
+ * close), with durability 'sync' and 'async' in turn, and starts the next child on the
+ * same directory, ROUNDS times. Each child first
  * checks that everything acknowledged before the last kill is there and nothing is half
  * applied; at the end the parent reopens the directory itself, checks every acknowledged
  * write with strong reads, and that all replicas of every group hold identical data.
@@ -23,6 +24,7 @@ const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sigkill-c
 const CHILD_STALL_MS = 30_000;
 
 type Moment = 'start' | 'load' | 'checkpoint' | 'close';
+type Durability = 'sync' | 'async';
 const MOMENTS: Moment[] = ['start', 'load', 'checkpoint', 'close'];
 
 interface Round { moment: Moment; delayMs: number; outcome: 'killed' | 'exited'; phases: string[] }
@@ -33,8 +35,8 @@ afterAll(() => {
 });
 
 /** Runs one child and SIGKILLs it `delayMs` after the phase that `moment` waits for. */
-function runChild(dir: string, expectedFile: string, logFile: string, seed: number, moment: Moment, delayMs: number): Promise<Round> {
-  const child = spawn(process.execPath, [CHILD, dir, expectedFile, logFile, String(seed), moment], {
+function runChild(dir: string, expectedFile: string, logFile: string, seed: number, moment: Moment, delayMs: number, durability: Durability): Promise<Round> {
+  const child = spawn(process.execPath, [CHILD, dir, expectedFile, logFile, String(seed), moment, durability], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const phases: string[] = [];
@@ -101,6 +103,9 @@ describe('SIGKILL of the whole process', () => {
     const started = Date.now();
     for (let r = 0; r < ROUNDS; r++) {
       const moment = MOMENTS[r % MOMENTS.length];
+      // Both durabilities promise to survive a process crash ('async' writes the WAL to the
+      // page cache without fdatasync): every moment is tried with each.
+      const durability: Durability = Math.floor(r / MOMENTS.length) % 2 === 0 ? 'sync' : 'async';
       const delayMs = Math.floor(moment === 'start' ? random() * 1500
         : moment === 'load' ? 50 + random() * 1000
           : moment === 'checkpoint' ? random() * 20
@@ -114,10 +119,10 @@ describe('SIGKILL of the whole process', () => {
         acked: Object.fromEntries(all.acked), attempted: Object.fromEntries(all.attempted),
         puts: Object.fromEntries(r === 0 ? [] : [...readPuts(path.join(dir, `round-${r - 1}.log`), lastPuts)]),
       }));
-      const context = `seed ${seed} (SHARDBOX_SEED=${seed} to replay), round ${r}, kill ${delayMs} ms into '${moment}'`;
+      const context = `seed ${seed} (SHARDBOX_SEED=${seed} to replay), round ${r} (${durability}), kill ${delayMs} ms into '${moment}'`;
       let round: Round;
       try {
-        round = await runChild(cluster, expectedFile, logFile, roundSeed, moment, delayMs);
+        round = await runChild(cluster, expectedFile, logFile, roundSeed, moment, delayMs, durability);
       } catch (error) {
         throw new Error(`${context}: ${(error as Error).message}`);
       }
