@@ -510,7 +510,7 @@ export class StorageNode {
       if (messages.length === 0) continue;
       const unsent = new Set<number>();
       const version = this.endpoint.sendVersion;
-      const wrap = (msgs: ReplicaMessage[]): unknown => envelopeToWire({ k: 'raft', msgs: msgs.map((m) => raftToWire(m, version)) }, version);
+      const wrap = (msgs: ReplicaMessage[]): unknown => envelopeToWire({ k: 'raft', msgs: version === 1 ? msgs : msgs.map((m) => raftToWire(m, version)) }, version);
       const sent = writeBatched(this.endpoint.to(peer), messages, wrap, messages.length, (tooLarge) => unsent.add(tooLarge.group), version);
       if (sent > 0) this.touched.add(peer);
       for (let i = sent; i < messages.length; i++) unsent.add(messages[i].group);
