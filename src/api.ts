@@ -1673,8 +1673,11 @@ export class ShardBox extends ItemOperations {
     const hosted = this.metadata.tables().filter((meta) => meta.status === 'ACTIVE')
       .flatMap((meta) => meta.partitions.filter((p) => p.replicas.includes(node)));
     await Promise.all(hosted.map(async (partition) => {
-      await this.waitServing(partition); // answered by the leader: the router now knows it
-      const leader = this.router.leaderOf(partition.group)!;
+      let leader: number | undefined;
+      while (leader === undefined) {
+        await this.waitServing(partition); // answered by the leader: the router now knows it
+        leader = this.router.leaderOf(partition.group);
+      }
       const target = ((await this.control(leader, partition.group, { t: 'status' })) as ReplicaStatus).commit;
       for (;;) {
         const own = (await this.control(node, partition.group, { t: 'status' })) as ReplicaStatus;
