@@ -8,7 +8,7 @@
  * applied; at the end the parent reopens the directory itself, checks every acknowledged
  * write with strong reads, and that all replicas of every group hold identical data.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +30,10 @@ const MOMENTS: Moment[] = ['start', 'load', 'checkpoint', 'close'];
 interface Round { moment: Moment; delayMs: number; outcome: 'killed' | 'exited'; phases: string[] }
 
 const dirs: string[] = [];
+/** The child now running: killed if the test ends early (a timeout), not left behind. */
+let running: ChildProcess | undefined;
 afterAll(() => {
+  running?.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -39,6 +42,7 @@ function runChild(dir: string, expectedFile: string, logFile: string, seed: numb
   const child = spawn(process.execPath, [CHILD, dir, expectedFile, logFile, String(seed), moment, durability], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running = child;
   const phases: string[] = [];
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });

@@ -16,10 +16,13 @@ let db: ShardBox | undefined;
 let dir: string | undefined;
 
 afterEach(async () => {
-  await db?.close();
-  db = undefined;
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
+  try {
+    await db?.close();
+  } finally {
+    db = undefined;
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  }
 });
 
 interface Persisted { term: number; vote: number; commit: number; lastIndex: number; applied: number }
