@@ -10,6 +10,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type {
   BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
   Condition, ConsumedCapacity, CreateTableInput, DeleteItemInput, DeleteItemOutput, DeleteTableInput,
@@ -50,7 +51,24 @@ import { Router, type RouterOptions, type Target } from './router/router.js';
 import { encodeWriteOp } from './storage/codec.js';
 import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
 import { sdkHandler, type SdkHandler } from './server/sdk-handler.js';
-import { allocateFabric, Endpoint, type FabricBuffers } from './transport/fabric.js';
+import { allocateFabric, Endpoint, sendVersionOf, setSendVersion, type FabricBuffers } from './transport/fabric.js';
+import { isFormatVersion, type FormatVersion } from './transport/protocol.js';
+
+/** What `db.deploy.restartNode` measured (ms). */
+export interface NodeRestart {
+  node: number;
+  /** False when the node still led a group or owed an answer when HAND_OVER_TIMEOUT_MS ran out. */
+  handedOver: boolean;
+  /** Until it led nothing and had answered every write it accepted. */
+  handOverMs: number;
+  /** From then until its thread ended (the main router's last answers, checkpoint, close). */
+  stopMs: number;
+  /** Until its store was recovered and its thread ran. */
+  startMs: number;
+  /** Until it held every group's log up to where the group had committed at its start. */
+  catchUpMs: number;
+  totalMs: number;
+}
 
 /** One end of a link that `faults.cut` can cut: a storage node's number, or a request
  *  router (`{ router: 0 }` is the main thread's; 1..options.routers are `routerPort(i)`'s). */
@@ -90,6 +108,10 @@ export interface ShardBoxOptions {
    *  up (ms). Needs a node beyond a group's three (nodes >= 4). Default 1000; 0 turns
    *  log replicas off. */
   logReplicaAfterMs?: number;
+  /** Ring-message format version every node and router sends at open: 1 (default) or 2
+   *  (tuples, smaller). Every build reads both; change it live with
+   *  `db.deploy.setFormatVersion`. */
+  formatVersion?: FormatVersion;
 }
 
 interface ResolvedOptions {
@@ -104,6 +126,7 @@ interface ResolvedOptions {
   seed: number;
   router: Partial<RouterOptions>;
   logReplicaAfterMs: number;
+  formatVersion: FormatVersion;
 }
 
 const MAX_NODES = 64;
@@ -132,6 +155,14 @@ const DECREASE_INTERVAL_MS = 3600 * 1000;
 /** ListTagsOfResource page size: DynamoDB answers all 50 tags a table may have at once. */
 const TAGS_PAGE_SIZE = MAX_TAGS;
 const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
+/** Longest a planned stop waits for a node to hand its leaderships over (ms). */
+const HAND_OVER_TIMEOUT_MS = 5000;
+/** Longest `deploy.restartNode` waits for the restarted node to catch up (ms). */
+const CATCH_UP_TIMEOUT_MS = 30_000;
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -147,7 +178,7 @@ function integerOption(name: string, value: unknown, fallback: number, min: numb
 
 function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'formatVersion']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -188,7 +219,13 @@ function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     seed: integerOption('seed', options.seed, Math.floor(Math.random() * 0x7fffffff), 0, 0xffffffff),
     router: options.router ?? {},
     logReplicaAfterMs: integerOption('logReplicaAfterMs', options.logReplicaAfterMs, 1000, 0, 3_600_000),
+    formatVersion: checkFormatVersion('options.formatVersion', options.formatVersion ?? 1),
   };
+}
+
+function checkFormatVersion(name: string, value: unknown): FormatVersion {
+  if (!isFormatVersion(value)) throw new RangeError(`${name} must be 1 or 2 (the ring-message format versions this build reads; got ${String(value)})`);
+  return value;
 }
 
 function tableNotFound(): DynamoDBError {
@@ -1127,7 +1164,7 @@ export class ShardBox extends ItemOperations {
       routers: 1 + resolved.routers,
       nodeRingBytes: resolved.nodeRingBytes,
       routerRingBytes: resolved.routerRingBytes,
-    });
+    }, resolved.formatVersion);
     const board = new PartitionMapBoard(PartitionMapBoard.allocate());
     let metadata: Metadata | undefined;
     let supervisor: Supervisor | undefined;
@@ -1561,10 +1598,12 @@ export class ShardBox extends ItemOperations {
       this.checkNode(node);
       await this.supervisor.kill(node);
     },
-    /** Start a stopped or killed node again; it recovers from its own LMDB files. */
+    /** Start a stopped or killed node again; it recovers from its own LMDB files. A live
+     *  node is stopped on purpose first: it hands its leaderships over (`deploy.restartNode`
+     *  also waits for it to catch up). */
     restart: async (node: number): Promise<void> => {
       this.checkNode(node);
-      if (this.supervisor.isAlive(node)) await this.supervisor.stop(node);
+      if (this.supervisor.isAlive(node)) await this.stopPlanned(node);
       await this.supervisor.start(node);
     },
     /** Flip a byte in `rate` (0..1) of the ring records node `from` sends node `to`, after
@@ -1648,6 +1687,106 @@ export class ShardBox extends ItemOperations {
       throw new RangeError(`${what} must be a node from 0 to ${this.options.nodes - 1} or { router: i } with i from 0 to ${this.options.routers} (got ${typeof end === 'object' ? JSON.stringify(end) : String(end)})`);
     }
     return end;
+  }
+
+  /**
+   * Deployments: restart nodes one at a time under load without failing a request, and
+   * switch the message format version nodes and routers send (read-write deployment: every
+   * build reads versions 1 and 2; see transport/protocol.ts).
+   */
+  readonly deploy = {
+    /**
+     * Restarts one node the way a deployment does: its leaderships are handed over to
+     * up-to-date followers (requests follow the new leaders), it stops once it leads
+     * nothing and has answered every write it accepted (bounded: HAND_OVER_TIMEOUT_MS,
+     * then it stops anyway and `handedOver` is false), starts from its own files, and the
+     * call resolves once it has caught up with every group it hosts.
+     */
+    restartNode: async (node: number): Promise<NodeRestart> => {
+      this.checkOpen();
+      this.checkNode(node);
+      const started = performance.now();
+      const { handedOver, handOverMs } = this.supervisor.isAlive(node)
+        ? await this.stopPlanned(node)
+        : { handedOver: true, handOverMs: 0 };
+      const stoppedAt = performance.now();
+      await this.supervisor.start(node);
+      const startedAt = performance.now();
+      await this.waitCaughtUp(node);
+      const done = performance.now();
+      return {
+        node, handedOver, handOverMs, stopMs: stoppedAt - started - handOverMs,
+        startMs: startedAt - stoppedAt, catchUpMs: done - startedAt, totalMs: done - started,
+      };
+    },
+    /**
+     * Sets the ring-message format version (1 or 2) that nodes and routers send, live: each
+     * switches at its next batch. Every build reads both, so any mix works (the read-write
+     * deployment); upgrade by switching senders to 2, roll back by switching them to 1.
+     * Default: every node and router. Routers are numbered as ports: 0 is the main thread's.
+     */
+    setFormatVersion: (version: FormatVersion, which: { nodes?: number[]; routers?: number[] } = {}): void => {
+      this.checkOpen();
+      checkFormatVersion('setFormatVersion: version', version);
+      const nodes = which.nodes ?? Array.from({ length: this.options.nodes }, (_, i) => i);
+      const routers = which.routers ?? Array.from({ length: 1 + this.options.routers }, (_, i) => i);
+      for (const node of nodes) this.checkNode(node);
+      for (const router of routers) {
+        if (!Number.isInteger(router) || router < 0 || router > this.options.routers) {
+          throw new RangeError(`setFormatVersion: routers are 0 (the main thread's) to ${this.options.routers} (got ${router})`);
+        }
+      }
+      for (const node of nodes) setSendVersion(this.fabric, node, version);
+      for (const router of routers) setSendVersion(this.fabric, this.options.nodes + router, version);
+    },
+    /** The format version each node and router sends now. */
+    formatVersions: (): { nodes: FormatVersion[]; routers: FormatVersion[] } => ({
+      nodes: Array.from({ length: this.options.nodes }, (_, node) => sendVersionOf(this.fabric, node)),
+      routers: Array.from({ length: 1 + this.options.routers }, (_, router) => sendVersionOf(this.fabric, this.options.nodes + router)),
+    }),
+    /** `restartNode` for every node, in order, each after the previous one caught up. */
+    rollingRestart: async (): Promise<NodeRestart[]> => {
+      const restarts: NodeRestart[] = [];
+      for (let node = 0; node < this.options.nodes; node++) restarts.push(await this.deploy.restartNode(node));
+      return restarts;
+    },
+  };
+
+  /** A planned stop: routers send the node nothing new, the node hands its leaderships
+   *  over, the answers to what the main router had sent there arrive, then it stops (and
+   *  answers what other routers' requests reached it in a last round). */
+  private async stopPlanned(node: number): Promise<{ handedOver: boolean; handOverMs: number }> {
+    const started = performance.now();
+    const handedOver = await this.supervisor.handOver(node, HAND_OVER_TIMEOUT_MS);
+    const handOverMs = performance.now() - started;
+    const deadline = performance.now() + HAND_OVER_TIMEOUT_MS;
+    while (this.router.inFlightTo(node) > 0 && performance.now() < deadline) await sleepMs(2);
+    await this.supervisor.stop(node);
+    return { handedOver, handOverMs };
+  }
+
+  /** Resolves once every group with a replica on `node` has a serving leader and that
+   *  replica holds the log up to where the group had committed when the wait began. */
+  private async waitCaughtUp(node: number): Promise<void> {
+    const deadline = performance.now() + CATCH_UP_TIMEOUT_MS;
+    const hosted = this.metadata.tables().filter((meta) => meta.status === 'ACTIVE')
+      .flatMap((meta) => meta.partitions.filter((p) => p.replicas.includes(node)));
+    await Promise.all(hosted.map(async (partition) => {
+      let leader: number | undefined;
+      while (leader === undefined) {
+        await this.waitServing(partition); // answered by the leader: the router now knows it
+        leader = this.router.leaderOf(partition.group);
+      }
+      const target = ((await this.control(leader, partition.group, { t: 'status' })) as ReplicaStatus).commit;
+      for (;;) {
+        const own = (await this.control(node, partition.group, { t: 'status' })) as ReplicaStatus;
+        if (own.lastIndex >= target && own.applied >= target) return;
+        if (performance.now() > deadline) {
+          throw new DynamoDBError('ServiceUnavailable', `node ${node} did not catch up with group ${partition.group} within ${CATCH_UP_TIMEOUT_MS} ms (it applied ${own.applied} of ${target} committed); retry.`);
+        }
+        await sleepMs(10);
+      }
+    }));
   }
 
   isNodeAlive(node: number): boolean {

@@ -6,17 +6,21 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { NodeTiming } from '../node/constants.js';
 import {
-  CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS, NODE_STATE_RUNNING,
+  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS,
+  NODE_STATE_RUNNING,
   type Durability, type NodeWorkerData,
 } from '../node/worker-data.js';
 import { Doorbell } from '../transport/doorbell.js';
-import type { FabricBuffers } from '../transport/fabric.js';
+import { setNodeDraining, type FabricBuffers } from '../transport/fabric.js';
 
 /** How long a graceful stop may take before the thread is terminated (ms). */
 const STOP_TIMEOUT_MS = 10_000;
+/** How often a hand-over is checked for completion (ms). */
+const HAND_OVER_POLL_MS = 2;
 
 /** The compiled worker script. Under vitest this module runs from its TypeScript source;
  *  threads need JavaScript, so they run the build output (`npm test` builds first). */
@@ -67,6 +71,7 @@ export class Supervisor {
   /** Starts node `node`'s thread and resolves once it has recovered its store and runs. */
   async start(node: number): Promise<void> {
     if (this.isAlive(node)) throw new Error(`node ${node} is already running`);
+    setNodeDraining(this.config.fabric, node, false);
     const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     const data: NodeWorkerData = {
       nodeId: node,
@@ -107,6 +112,29 @@ export class Supervisor {
       else await new Promise((resolve) => setTimeout(resolve, 1));
     }
     this.onStart(node);
+  }
+
+  /**
+   * Before a planned stop: asks the node to hand every leadership it holds over to a
+   * follower and resolves true once it leads nothing and has answered every write it
+   * accepted, or false after `timeoutMs` (it keeps trying until it stops). Every router
+   * sends it nothing new from now on (the fabric's draining flag, cleared by `start`);
+   * requests that reach it meanwhile are redirected to the new leaders.
+   */
+  async handOver(node: number, timeoutMs: number): Promise<boolean> {
+    const thread = this.threads[node];
+    if (thread === undefined || !thread.alive) return true;
+    setNodeDraining(this.config.fabric, node, true);
+    Atomics.store(thread.control, CONTROL_HAND_OVER, 1);
+    this.wakeNode(node);
+    const deadline = performance.now() + timeoutMs;
+    while (Atomics.load(thread.control, CONTROL_HANDED_OVER) !== 1) {
+      const left = deadline - performance.now();
+      if (!thread.alive || left <= 0) return false;
+      // A ref'd timer, not waitAsync: a pending waitAsync does not keep the process alive.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, HAND_OVER_POLL_MS)));
+    }
+    return true;
   }
 
   /** Asks the node to stop after its current round and waits for its thread to end. */

@@ -13,9 +13,12 @@ import { decodeMembership, isMembershipEntry } from '../replication/membership.j
 import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from '../replication/types.js';
 import type { GroupRecord, NodeStore } from '../storage/index.js';
 import type { WriteResult } from '../storage/operations.js';
-import { readMessages, writeBatched } from '../transport/codec.js';
+import { messageCodec, writeBatched } from '../transport/codec.js';
 import type { Endpoint } from '../transport/fabric.js';
-import type { Envelope, ReplyMessage, RequestMessage } from '../transport/protocol.js';
+import {
+  envelopeToWire, readEnvelopes, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
+} from '../transport/protocol.js';
+import { raftFromWire, raftToWire } from './raft-wire.js';
 import {
   CHECKPOINT_ENTRIES, CHECKPOINT_INTERVAL_MS, MAX_APPEND_BYTES, MAX_INFLIGHT_APPENDS, MAX_QUEUED_REPLIES, MAX_REPLIES_PER_RECORD, type NodeTiming,
 } from './constants.js';
@@ -64,6 +67,13 @@ export interface StorageNodeCounters {
 
 export interface NodeStats extends StorageNodeCounters {
   node: number;
+  /** The format version this node writes; inbound records dropped because their version
+   *  is not one it reads, or because they did not decode. */
+  sendVersion: FormatVersion;
+  formatVersionRejected: number;
+  decodeErrors: number;
+  /** Inbound records read per format version. */
+  recordsByVersion: Record<FormatVersion, number>;
   store: Record<string, number>;
   inboundRings: Record<number, { records: number; corruptRecords: number; resyncs: number }>;
 }
@@ -86,6 +96,10 @@ export class StorageNode {
   private lastCheckpointMs: number;
   private checkpoint: 'idle' | 'running' | 'done' = 'idle';
   private unsynced: Unsynced | undefined;
+  /** Groups whose leadership this node is handing over, and when it asked (ms). */
+  private readonly handingOver = new Map<number, number>();
+  private versionRejectedWarned = 0;
+  private lastVersionWarningMs = -Infinity;
   /** A failed WAL sync: the node cannot know what is durable, so it stops (fsyncgate). */
   private failure: Error | undefined;
 
@@ -134,10 +148,11 @@ export class StorageNode {
     for (const peer of this.endpoint.peers) {
       // A cut link loses what it carries: read (so the sender's ring drains) and forget.
       const n = this.links?.isCut(peer, this.id)
-        ? readMessages(this.endpoint.from(peer), () => { this.counters.recordsCut++; })
-        : readMessages(this.endpoint.from(peer), (message) => this.receive(peer, message as Envelope));
+        ? readEnvelopes(this.endpoint.from(peer), () => { this.counters.recordsCut++; })
+        : readEnvelopes(this.endpoint.from(peer), (envelope, version) => this.receive(envelope, version));
       if (n > 0) worked = true;
     }
+    this.warnUnreadableVersions(nowMs);
 
     if (this.processReadies()) worked = true;
     if (this.strongReads.length > 0) {
@@ -191,6 +206,18 @@ export class StorageNode {
     }
   }
 
+  /** Records of a version this build does not read come from a peer running a newer (or
+   *  much older) build: they are dropped, counted, and said loudly, at most every 10 s. */
+  private warnUnreadableVersions(nowMs: number): void {
+    const codec = messageCodec();
+    if (codec.versionRejected === this.versionRejectedWarned || nowMs - this.lastVersionWarningMs < 10_000) return;
+    process.emitWarning(`storage node ${this.id} dropped ${codec.versionRejected - this.versionRejectedWarned} ring record(s) of format version `
+      + `${codec.lastRejectedVersion}; this build reads versions 1 and 2. A sender runs a build this one cannot read: roll it back, `
+      + 'or deploy a build that reads its version everywhere before any node sends it.', 'ShardBoxFormatVersion');
+    this.versionRejectedWarned = codec.versionRejected;
+    this.lastVersionWarningMs = nowMs;
+  }
+
   /** Counters of this node, its store and its inbound rings. */
   stats(): NodeStats {
     const rings: NodeStats['inboundRings'] = {};
@@ -198,7 +225,39 @@ export class StorageNode {
       const ring = this.endpoint.from(peer).stats();
       rings[peer] = { records: ring.recordsRead, corruptRecords: ring.corruptRecords, resyncs: ring.resyncs };
     }
-    return { node: this.id, ...this.counters, store: { ...this.store.stats }, inboundRings: rings };
+    const codec = messageCodec();
+    return {
+      node: this.id, sendVersion: this.endpoint.sendVersion, formatVersionRejected: codec.versionRejected, decodeErrors: codec.decodeErrors,
+      recordsByVersion: { 1: codec.recordsByVersion[1], 2: codec.recordsByVersion[2] },
+      ...this.counters, store: { ...this.store.stats }, inboundRings: rings,
+    };
+  }
+
+  /**
+   * Before a planned stop: every group this node leads hands leadership to its most
+   * up-to-date follower (the core stops serving, catches it up, sends TimeoutNow; the
+   * router follows the `notLeader` hints). A transfer the core gave up on (the target did
+   * not take over within an election timeout) is tried again. True once the node leads
+   * nothing and every write it accepted has been answered: then it may stop without
+   * failing a request.
+   */
+  handOver(nowMs: number): boolean {
+    let done = true;
+    for (const [group, core] of this.cores) {
+      if ((this.pendingWrites.get(group)?.size ?? 0) > 0) done = false;
+      if (core.role !== 'leader') {
+        this.handingOver.delete(group);
+        continue;
+      }
+      done = false;
+      const since = this.handingOver.get(group);
+      if (since !== undefined && nowMs - since < this.timing.tickMs * this.timing.electionTicks * 1.5) continue;
+      const target = handOverTarget(core.status());
+      if (target === undefined) continue;
+      core.transferLeadership(target);
+      this.handingOver.set(group, nowMs);
+    }
+    return done && this.strongReads.length === 0;
   }
 
   /** A clean stop leaves the B-tree durable, so a restart has no WAL to replay. */
@@ -234,10 +293,18 @@ export class StorageNode {
     return core;
   }
 
-  private receive(peer: number, envelope: Envelope): void {
+  private receive(envelope: Envelope, version: FormatVersion): void {
     switch (envelope.k) {
       case 'raft':
-        for (const message of envelope.msgs as ReplicaMessage[]) {
+        for (const raw of envelope.msgs) {
+          let message: ReplicaMessage;
+          try {
+            message = raftFromWire(raw, version);
+          } catch (error) {
+            if (!(error instanceof WireFormatError)) throw error;
+            messageCodec().decodeErrors++;
+            continue;
+          }
           this.counters.raftMessagesIn++;
           // A message for a group this node no longer (or not yet) hosts is stale: drop it.
           this.cores.get(message.group)?.step(message);
@@ -505,8 +572,9 @@ export class StorageNode {
     for (const [peer, messages] of this.raftOut) {
       if (messages.length === 0) continue;
       const unsent = new Set<number>();
-      const sent = writeBatched(this.endpoint.to(peer), messages, (msgs): Envelope => ({ k: 'raft', msgs }), messages.length,
-        (tooLarge) => unsent.add(tooLarge.group));
+      const version = this.endpoint.sendVersion;
+      const wrap = (msgs: ReplicaMessage[]): unknown => envelopeToWire({ k: 'raft', msgs: version === 1 ? msgs : msgs.map((m) => raftToWire(m, version)) }, version);
+      const sent = writeBatched(this.endpoint.to(peer), messages, wrap, messages.length, (tooLarge) => unsent.add(tooLarge.group), version);
       if (sent > 0) this.touched.add(peer);
       for (let i = sent; i < messages.length; i++) unsent.add(messages[i].group);
       this.counters.raftSendsDropped += messages.length - sent + unsent.size;
@@ -538,9 +606,11 @@ export class StorageNode {
         queue.length = 0;
         continue;
       }
-      const sent = writeBatched(this.endpoint.to(router), queue, (reps): Envelope => ({ k: 'rep', reps }), MAX_REPLIES_PER_RECORD,
+      const version = this.endpoint.sendVersion;
+      const sent = writeBatched(this.endpoint.to(router), queue, (reps) => envelopeToWire({ k: 'rep', reps }, version), MAX_REPLIES_PER_RECORD,
         // One reply that does not fit a record never will: answer with an error instead.
-        (tooLarge) => this.tooLargeReplies.push({ id: tooLarge.id, error: { name: 'ValidationException', message: 'The response is larger than the transport can carry; ask for less (Limit, ProjectionExpression).' } }));
+        (tooLarge) => this.tooLargeReplies.push({ id: tooLarge.id, error: { name: 'ValidationException', message: 'The response is larger than the transport can carry; ask for less (Limit, ProjectionExpression).' } }),
+        version);
       if (sent > 0) {
         queue.splice(0, sent);
         this.touched.add(router);
@@ -553,4 +623,18 @@ export class StorageNode {
     for (const peer of this.touched) this.endpoint.wake(peer);
     this.touched.clear();
   }
+}
+
+/** The follower to hand leadership to: the most caught-up full replica (a log replica
+ *  never leads), preferring followers the leader is streaming to (replicate) over ones it
+ *  is still probing. */
+function handOverTarget(status: ReplicaStatus): number | undefined {
+  let best: { id: number; match: number; replicating: boolean } | undefined;
+  for (const [id, pr] of Object.entries(status.progress ?? {})) {
+    if (pr.needsSnapshot === true || status.membership.logReplicas.includes(Number(id))) continue;
+    const candidate = { id: Number(id), match: pr.match, replicating: pr.state === 'replicate' };
+    if (best === undefined || (candidate.replicating && !best.replicating)
+      || (candidate.replicating === best.replicating && candidate.match > best.match)) best = candidate;
+  }
+  return best?.id;
 }

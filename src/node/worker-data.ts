@@ -11,7 +11,8 @@ export interface NodeWorkerData {
   fabric: FabricBuffers;
   timing: NodeTiming;
   seed: number;
-  /** Int32Array words: [CONTROL_STOP, CONTROL_STATE, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN]. */
+  /** Int32Array words: [CONTROL_STOP, CONTROL_STATE, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN,
+   *  CONTROL_HAND_OVER, CONTROL_HANDED_OVER]. */
   control: SharedArrayBuffer;
   /** The cluster's cut links (`LinkCuts`), shared by every thread and kept across restarts. */
   links: SharedArrayBuffer;
@@ -27,4 +28,8 @@ export const NODE_STATE_STOPPED = 2;
 export const CONTROL_PAUSE_MS = 2;
 /** Pauses the node has begun: the control plane waits for it to move. */
 export const CONTROL_PAUSES_BEGUN = 3;
-export const CONTROL_WORDS = 4;
+/** Set by the supervisor before a planned stop: hand every leadership over. */
+export const CONTROL_HAND_OVER = 4;
+/** Set by the node while handing over: 1 once it leads nothing and owes no write an answer. */
+export const CONTROL_HANDED_OVER = 5;
+export const CONTROL_WORDS = 6;

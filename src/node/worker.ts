@@ -14,7 +14,8 @@ import { LinkCuts } from './links.js';
 import { StorageNode } from './storage-node.js';
 import type { NodeWorkerData } from './worker-data.js';
 import {
-  CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STOP, CONTROL_STATE, NODE_STATE_RUNNING, NODE_STATE_STOPPED,
+  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STOP, CONTROL_STATE,
+  NODE_STATE_RUNNING, NODE_STATE_STOPPED,
 } from './worker-data.js';
 
 const data = workerData as NodeWorkerData;
@@ -52,6 +53,10 @@ async function run(): Promise<void> {
   while (Atomics.load(control, CONTROL_STOP) === 0) {
     pauseIfAsked();
     const now = performance.now();
+    if (Atomics.load(control, CONTROL_HAND_OVER) === 1) {
+      const handedOver = node.handOver(now) ? 1 : 0;
+      if (Atomics.exchange(control, CONTROL_HANDED_OVER, handedOver) !== handedOver) Atomics.notify(control, CONTROL_HANDED_OVER);
+    }
     if (node.round(now)) {
       // A WAL sync on the thread pool reports through the event loop: let it in often.
       if (node.syncInFlight || now - lastYield >= YIELD_EVERY_MS) {
@@ -76,6 +81,9 @@ async function run(): Promise<void> {
       lastYield = performance.now();
     }
   }
+  // A planned stop (after a hand-over): answer what reached the inbox since the last round
+  // (redirects to the new leaders) rather than leave a router waiting for a reply.
+  if (Atomics.load(control, CONTROL_HAND_OVER) === 1) node.round(performance.now());
   await node.close();
   Atomics.store(control, CONTROL_STATE, NODE_STATE_STOPPED);
   Atomics.notify(control, CONTROL_STATE);

@@ -15,9 +15,9 @@
 import { performance } from 'node:perf_hooks';
 import { DynamoDBError } from '../model/errors.js';
 import type { DynamoDBErrorName } from '../model/errors.js';
-import { readMessages, writeBatched } from '../transport/codec.js';
+import { writeBatched } from '../transport/codec.js';
 import type { Endpoint } from '../transport/fabric.js';
-import type { Envelope, ReplyMessage, RequestMessage } from '../transport/protocol.js';
+import { envelopeToWire, readEnvelopes, type Envelope, type ReplyMessage, type RequestMessage } from '../transport/protocol.js';
 
 /** Where a request goes: the group's leader, any replica (eventually consistent reads), or
  *  one node (control operations). */
@@ -121,8 +121,17 @@ export class Router {
     });
   }
 
+  /** Requests sent to `node` and not answered yet. */
+  inFlightTo(node: number): number {
+    let n = 0;
+    for (const request of this.outstanding.values()) if (request.inFlight && request.node === node) n++;
+    return n;
+  }
+
   /** The control plane saw `node` die: fail or move what waits on it now, not at timeout. */
   nodeDown(node: number): void {
+    // Answers it wrote before it stopped are answers: take them first.
+    readEnvelopes(this.endpoint.from(node), (envelope) => this.receive(envelope));
     this.downNodes.add(node);
     // Requests not yet written to its ring never reach it: a restarted node must not
     // apply a write its caller was told had an unknown outcome long before.
@@ -149,11 +158,14 @@ export class Router {
 
   private chooseNode(target: Target, attempt: number): number {
     if (target.mode === 'node') return target.node;
-    const live = target.replicas.filter((n) => !this.downNodes.has(n));
+    // A node about to stop on purpose (fabric's draining flag, seen by every router) gets
+    // nothing new while another replica can serve; what is in flight there is answered.
+    const usable = (n: number): boolean => !this.downNodes.has(n) && !this.endpoint.isDraining(n);
+    const live = target.replicas.filter(usable);
     const candidates = live.length > 0 ? live : target.replicas;
     if (target.mode === 'any') return candidates[(this.anyCursor++ + attempt) % candidates.length];
     const leader = this.leaders.get(target.group);
-    if (leader !== undefined && !this.downNodes.has(leader)) return leader;
+    if (leader !== undefined && usable(leader)) return leader;
     return candidates[((this.searchFrom.get(target.group) ?? 0) + attempt) % candidates.length];
   }
 
@@ -181,12 +193,14 @@ export class Router {
   private flush(): void {
     for (const [node, queue] of this.outbox) {
       if (queue.length === 0) continue;
-      const sent = writeBatched(this.endpoint.to(node), queue, (reqs): Envelope => ({ k: 'req', from: this.endpoint.id, reqs }), MAX_BATCH, (tooLarge) => {
+      const version = this.endpoint.sendVersion;
+      const wrap = (reqs: RequestMessage[]): unknown => envelopeToWire({ k: 'req', from: this.endpoint.id, reqs }, version);
+      const sent = writeBatched(this.endpoint.to(node), queue, wrap, MAX_BATCH, (tooLarge) => {
         const request = this.outstanding.get(tooLarge.id);
         if (request === undefined) return;
         this.finish(request);
         request.reject(new DynamoDBError('ValidationException', 'The request is larger than the transport can carry.'));
-      });
+      }, version);
       if (sent > 0) {
         queue.splice(0, sent);
         this.endpoint.wake(node);
@@ -226,7 +240,7 @@ export class Router {
         if (!this.outboxEmpty()) this.flush();
         let received = 0;
         for (const node of this.endpoint.peers) {
-          received += readMessages(this.endpoint.from(node), (message) => this.receive(message as Envelope));
+          received += readEnvelopes(this.endpoint.from(node), (envelope) => this.receive(envelope));
         }
         const now = performance.now();
         this.checkTimers(now);
@@ -313,7 +327,8 @@ export class Router {
       return;
     }
     this.counters.retries++;
-    request.node = node ?? this.chooseNode(request.target, request.attempts);
+    // A hint may name a node that is stopping (a stale leader hint): choose another then.
+    request.node = node !== undefined && !this.endpoint.isDraining(node) ? node : this.chooseNode(request.target, request.attempts);
     if (delayMs <= 0) {
       this.send(request, now);
     } else {

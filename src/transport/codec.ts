@@ -2,9 +2,10 @@
  * Message codec: plain message objects (nested objects, arrays, numbers, strings,
  * booleans, null, Uint8Array/Buffer) <-> msgpack records in a Ring, via msgpackr.
  *
- * Every record carries FORMAT_VERSION in its header; readers accept FORMAT_VERSION and
- * FORMAT_VERSION + 1 (read-write deployments: every node reads the next version before
- * any node sends it). Records of other versions are dropped and counted.
+ * Every record carries its format version in its header (the writer's choice, default
+ * FORMAT_VERSION); readers accept FORMAT_VERSION and NEWEST_FORMAT_VERSION = FORMAT_VERSION
+ * + 1 (read-write deployments: every node reads the next version before any node sends
+ * it; protocol.ts says what differs). Records of other versions are dropped and counted.
  *
  * Write path: the message is packed IN PLACE into space reserved in the ring (no copy).
  * msgpackr refuses to start packing within 2 KiB of its buffer's end, so the reservation
@@ -25,10 +26,11 @@ import { Packr, Unpackr, REUSE_BUFFER_MODE, type Options } from 'msgpackr';
 import type { Ring } from './ring.js';
 
 export const FORMAT_VERSION = 1;
+export const NEWEST_FORMAT_VERSION = FORMAT_VERSION + 1;
 
 /** True for the versions this build reads: the current one and the next. */
 export function isReadableVersion(version: number): boolean {
-  return version === FORMAT_VERSION || version === FORMAT_VERSION + 1;
+  return version === FORMAT_VERSION || version === NEWEST_FORMAT_VERSION;
 }
 
 /** Reservation for in-place packing; msgpackr needs > 2048 + 10 bytes to pack in place. */
@@ -50,8 +52,12 @@ export interface MessageCodecOptions {
 export type MessageVisitor = (message: unknown, version: number, kind: number) => void;
 
 export class MessageCodec {
-  /** Records dropped because their format version is not readable here. */
+  /** Records dropped because their format version is not readable here, and the last
+   *  such version seen (0: none). */
   versionRejected = 0;
+  lastRejectedVersion = 0;
+  /** Records read, by format version (index 1 and 2). */
+  readonly recordsByVersion = [0, 0, 0];
   /** Records that passed their CRC but failed to decode: dropped. */
   decodeErrors = 0;
   /** Messages that took the scratch-and-copy write path. */
@@ -71,25 +77,26 @@ export class MessageCodec {
   }
 
   /**
-   * Packs `value` into one record of `ring` and publishes it. Returns false, at once,
-   * when the ring is full (the caller decides; replication treats it as a lost message).
+   * Packs `value` into one record of `ring`, stamped with format `version`, and publishes
+   * it. Returns false, at once, when the ring is full (the caller decides; replication
+   * treats it as a lost message).
    * @throws RangeError when the packed message exceeds ring.maxRecordBytes.
    */
-  write(ring: Ring, value: unknown, kind = 0): boolean {
+  write(ring: Ring, value: unknown, kind = 0, version = FORMAT_VERSION): boolean {
     const reserve = Math.min(IN_PLACE_RESERVE_BYTES, ring.maxRecordBytes);
     if (reserve >= MSGPACKR_MIN_TARGET_BYTES) {
       const view = ring.reserve(reserve);
       if (view !== undefined) {
         const out = this.packInto(view, value);
         if (out === view && (out as PackedBuffer).start === 0) {
-          ring.commit((out as PackedBuffer).end, FORMAT_VERSION, kind);
+          ring.commit((out as PackedBuffer).end, version, kind);
           return true;
         }
         // Outgrew the reservation: msgpackr moved it to a buffer of its own.
-        return this.writeCopy(ring, out as PackedBuffer, kind);
+        return this.writeCopy(ring, out as PackedBuffer, kind, version);
       }
     }
-    return this.writeCopy(ring, this.packInto(this.packScratch, value) as PackedBuffer, kind);
+    return this.writeCopy(ring, this.packInto(this.packScratch, value) as PackedBuffer, kind, version);
   }
 
   /**
@@ -103,8 +110,10 @@ export class MessageCodec {
       n++;
       if (!isReadableVersion(version)) {
         this.versionRejected++;
+        this.lastRejectedVersion = version;
         return;
       }
+      this.recordsByVersion[version]++;
       const length = end - start;
       if (this.readScratch.length < length) this.readScratch = Buffer.allocUnsafeSlow(nextPow2(length));
       data.copy(this.readScratch, 0, start, end);
@@ -144,7 +153,7 @@ export class MessageCodec {
     }
   }
 
-  private writeCopy(ring: Ring, out: PackedBuffer, kind: number): boolean {
+  private writeCopy(ring: Ring, out: PackedBuffer, kind: number, version: number): boolean {
     const length = out.end - out.start;
     if (length > ring.maxRecordBytes) {
       throw new RangeError(`message of ${length} bytes exceeds the ring's maxRecordBytes ${ring.maxRecordBytes}`);
@@ -154,7 +163,7 @@ export class MessageCodec {
     if (off < 0) return false;
     this.copiedWrites++;
     out.copy(ring.dataRegion, off, out.start, out.end);
-    ring.commit(length, FORMAT_VERSION, kind);
+    ring.commit(length, version, kind);
     return true;
   }
 }
@@ -176,8 +185,8 @@ export function messageCodec(): MessageCodec {
 }
 
 /** Packs `value` directly into `ring` and commits it; false when the ring is full. */
-export function writeMessage(ring: Ring, value: unknown, kind = 0): boolean {
-  return messageCodec().write(ring, value, kind);
+export function writeMessage(ring: Ring, value: unknown, kind = 0, version = FORMAT_VERSION): boolean {
+  return messageCodec().write(ring, value, kind, version);
 }
 
 /** Decodes the messages available in `ring` (see MessageCodec.read). */
@@ -190,7 +199,8 @@ export function readMessages(ring: Ring, visit: MessageVisitor, maxRecords = Inf
  * `wrap(batch)`; a batch that is too large for one record is halved. Returns how many
  * items (from the front) were written: it stops at the first batch the ring has no room
  * for, and the caller keeps the rest for later. An item too large for any record even on
- * its own is handed to `onTooLarge` and counted as written (it will never fit).
+ * its own is handed to `onTooLarge` and counted as written (it will never fit). Records
+ * are stamped with format `version`; `wrap` must build that version's message.
  */
 export function writeBatched<T>(
   ring: Ring,
@@ -198,6 +208,7 @@ export function writeBatched<T>(
   wrap: (batch: T[]) => unknown,
   maxBatch: number,
   onTooLarge: (item: T) => void,
+  version = FORMAT_VERSION,
 ): number {
   let sent = 0;
   while (sent < items.length) {
@@ -205,7 +216,7 @@ export function writeBatched<T>(
     for (;;) {
       let written: boolean;
       try {
-        written = writeMessage(ring, wrap(items.slice(sent, sent + batch)));
+        written = writeMessage(ring, wrap(items.slice(sent, sent + batch)), 0, version);
       } catch (error) {
         if (!(error instanceof RangeError)) throw error;
         if (batch > 1) {

@@ -11,6 +11,7 @@
  */
 import { Ring, type RingBuffer } from './ring.js';
 import { Doorbell } from './doorbell.js';
+import { isFormatVersion, type FormatVersion } from './protocol.js';
 
 export interface FabricLayout {
   nodes: number;
@@ -29,6 +30,12 @@ export interface FabricBuffers {
   /** rings[from][to], undefined where there is no link. */
   rings: Array<Array<RingBuffer | undefined>>;
   bells: SharedArrayBuffer[];
+  /** Int32 per endpoint: the format version it writes (protocol.ts). Set by the control
+   *  plane at any time (a deployment step); each endpoint reads its own word per batch. */
+  sendVersions: SharedArrayBuffer;
+  /** Int32 per storage node: 1 while it is about to stop on purpose (draining), else 0.
+   *  Every router reads it, so routers in any thread send a stopping node nothing new. */
+  nodeDraining: SharedArrayBuffer;
 }
 
 export function endpointCount(layout: FabricLayout): number {
@@ -39,7 +46,7 @@ export function isNode(layout: FabricLayout, endpoint: number): boolean {
   return endpoint < layout.nodes;
 }
 
-export function allocateFabric(layout: FabricLayout): FabricBuffers {
+export function allocateFabric(layout: FabricLayout, sendVersion: FormatVersion = 1): FabricBuffers {
   const n = endpointCount(layout);
   const rings: Array<Array<RingBuffer | undefined>> = [];
   for (let from = 0; from < n; from++) {
@@ -54,7 +61,24 @@ export function allocateFabric(layout: FabricLayout): FabricBuffers {
   }
   const bells: SharedArrayBuffer[] = [];
   for (let i = 0; i < n; i++) bells.push(Doorbell.allocate());
-  return { layout, rings, bells };
+  const sendVersions = new SharedArrayBuffer(n * 4);
+  new Int32Array(sendVersions).fill(sendVersion);
+  return { layout, rings, bells, sendVersions, nodeDraining: new SharedArrayBuffer(layout.nodes * 4) };
+}
+
+/** Marks storage node `node` as stopping on purpose (or not any more). */
+export function setNodeDraining(buffers: FabricBuffers, node: number, draining: boolean): void {
+  Atomics.store(new Int32Array(buffers.nodeDraining), node, draining ? 1 : 0);
+}
+
+/** Sets the format version `endpoint` writes from its next batch on. */
+export function setSendVersion(buffers: FabricBuffers, endpoint: number, version: FormatVersion): void {
+  if (!isFormatVersion(version)) throw new RangeError(`format version must be 1 or 2 (got ${String(version)})`);
+  Atomics.store(new Int32Array(buffers.sendVersions), endpoint, version);
+}
+
+export function sendVersionOf(buffers: FabricBuffers, endpoint: number): FormatVersion {
+  return Atomics.load(new Int32Array(buffers.sendVersions), endpoint) as FormatVersion;
 }
 
 /** One endpoint's view of the fabric: its inbound rings, its outbound rings, its own
@@ -68,6 +92,8 @@ export class Endpoint {
   private readonly outbound: Array<Ring | undefined>;
   private readonly inbound: Array<Ring | undefined>;
   private readonly peerBells: Doorbell[];
+  private readonly sendVersions: Int32Array;
+  private readonly nodeDraining: Int32Array;
 
   constructor(buffers: FabricBuffers, id: number) {
     const n = endpointCount(buffers.layout);
@@ -79,6 +105,8 @@ export class Endpoint {
     this.inbound = [];
     this.peerBells = [];
     this.peers = [];
+    this.sendVersions = new Int32Array(buffers.sendVersions);
+    this.nodeDraining = new Int32Array(buffers.nodeDraining);
     for (let peer = 0; peer < n; peer++) {
       const out = buffers.rings[id][peer];
       const inn = buffers.rings[peer][id];
@@ -99,6 +127,16 @@ export class Endpoint {
     const ring = this.inbound[peer];
     if (ring === undefined) throw new RangeError(`endpoint ${this.id} has no link from ${peer}`);
     return ring;
+  }
+
+  /** The format version this endpoint writes now (the control plane may change it). */
+  get sendVersion(): FormatVersion {
+    return Atomics.load(this.sendVersions, this.id) as FormatVersion;
+  }
+
+  /** Storage node `node` is about to stop on purpose: send it nothing it need not get. */
+  isDraining(node: number): boolean {
+    return Atomics.load(this.nodeDraining, node) === 1;
   }
 
   /** Wake `peer` after writing to it (cheap when it is awake). */
