@@ -1,6 +1,7 @@
 /**
  * The items B-tree of a node (the `data` LMDB environment): deterministic apply of write
- * ops, reads, Query and Scan pages, digests.
+ * ops (the apply logic itself is apply.ts, shared with the simulator), reads, Query and
+ * Scan pages, digests.
  *
  * The env is always noSync: it is NOT the durability point. Every apply batch is one
  * transaction that also records each group's applied index, so after any crash the items
@@ -9,23 +10,21 @@
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { AttributeValue, Item, KeyShape } from '../model/types.js';
-import { DynamoDBError, toErrorShape, type ErrorShape } from '../model/errors.js';
+import { DynamoDBError } from '../model/errors.js';
 import { encodeItemKey, encodeKeyComponent, hashPrefix, partitionKeyPrefix, tablePrefix } from '../model/key-encoding.js';
 import { hexToHash } from '../model/hash.js';
-import { itemSize, MAX_ITEM_BYTES } from '../model/item-size.js';
+import { itemSize } from '../model/item-size.js';
 import { extractKey } from '../model/validate.js';
-import { applyUpdate, evaluateCondition, project } from '../expressions/index.js';
+import { evaluateCondition, project } from '../expressions/index.js';
 import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
 import { crc32c } from '../transport/crc32c.js';
-import { compareBytes, concatBytes, decodeItem, decodeRawWriteOp, encodeItem, keySuccessor, prefixEnd, type RawWriteOp } from './codec.js';
+import { applyWriteOp, getItem, type ApplyStats, type ItemKV } from './apply.js';
+import { compareBytes, concatBytes, decodeItem, decodeRawWriteOp, keySuccessor, prefixEnd } from './codec.js';
 import type { GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
 import type { GroupRecord } from './wal.js';
 
 /** DynamoDB's page limit: a Query/Scan stops once it has read 1 MB of items. */
 export const PAGE_BYTES_MAX = 1024 * 1024;
-
-const CONDITION_FAILED_MESSAGE = 'The conditional request failed';
-const UPDATE_TOO_LARGE_MESSAGE = 'Item size to update has exceeded the maximum allowed size';
 
 /** A group record with its bounds parsed once. */
 export interface GroupRange {
@@ -50,39 +49,15 @@ export function hashIntervalBounds(tableId: number, h0: bigint, h1: bigint): { l
   return { lo, hi };
 }
 
-export interface ApplyStats {
-  applyTxns: number;
-  appliedEntries: number;
-  /** Non-DynamoDB errors thrown by the expression evaluator while applying (a bug):
-   *  turned into InternalServerError results so that every replica stays in step. */
-  applyInternalErrors: number;
-}
-
-function fail(error: DynamoDBError | ErrorShape): WriteResult {
-  return { ok: false, error: error instanceof DynamoDBError ? toErrorShape(error) : error };
-}
-
-function conditionFailed(op: RawWriteOp, old: Item | undefined): WriteResult {
-  const details = op.returnOldOnConditionFailure && old !== undefined ? { Item: old } : undefined;
-  return fail(new DynamoDBError('ConditionalCheckFailedException', CONDITION_FAILED_MESSAGE, details));
-}
-
-function nonEmpty(item: Item | undefined): Item | undefined {
-  if (item === undefined) return undefined;
-  for (const _ in item) return item;
-  return undefined;
-}
-
-function okResult(attributes: Item | undefined): WriteResult {
-  const a = nonEmpty(attributes);
-  return a === undefined ? { ok: true } : { ok: true, attributes: a };
-}
+export type { ApplyStats } from './apply.js';
 
 export class ItemStore {
   readonly root: RootDatabase;
   readonly items: Database<Uint8Array, Uint8Array>;
   private readonly appliedDb: Database<number, number>;
   private readonly applied = new Map<number, number>();
+  /** The apply code's view of the items DB (called inside applyBatch's transaction). */
+  private readonly kv: ItemKV;
 
   constructor(path: string, options: { useWritemap: boolean }, private readonly stats: ApplyStats) {
     this.root = open({
@@ -96,6 +71,13 @@ export class ItemStore {
     this.items = this.root.openDB({ name: 'items', keyEncoding: 'binary', encoding: 'binary' });
     this.appliedDb = this.root.openDB({ name: 'applied', keyEncoding: 'uint32', encoding: 'msgpack' });
     for (const { key, value } of this.appliedDb.getRange()) this.applied.set(key, value);
+    const items = this.items;
+    this.kv = {
+      // getBinaryFast: a volatile view of LMDB's read buffer, decoded at once (the decoder copies).
+      get: (key) => items.getBinaryFast(key),
+      put: (key, value) => void items.putSync(key, value),
+      remove: (key) => void items.removeSync(key),
+    };
   }
 
   appliedIndex(group: number): number {
@@ -104,12 +86,6 @@ export class ItemStore {
 
   appliedIndexes(): Map<number, number> {
     return new Map(this.applied);
-  }
-
-  private readItem(key: Uint8Array): Item | undefined {
-    // getBinaryFast: a volatile view of LMDB's read buffer, decoded at once (the decoder copies).
-    const bytes = this.items.getBinaryFast(key);
-    return bytes === undefined ? undefined : decodeItem(bytes);
   }
 
   /**
@@ -140,7 +116,7 @@ export class ItemStore {
         const range = ranges.get(b.group)!;
         const res: Array<WriteResult | undefined> = [];
         for (const e of b.entries) {
-          res.push(e.data.length === 0 ? undefined : this.applyOne(range, decodeRawWriteOp(e.data)));
+          res.push(e.data.length === 0 ? undefined : applyWriteOp(this.kv, range.rec, decodeRawWriteOp(e.data), this.stats));
           entries++;
         }
         out.push(res);
@@ -154,76 +130,10 @@ export class ItemStore {
     return results;
   }
 
-  private applyOne(range: GroupRange, op: RawWriteOp): WriteResult {
-    const { rec } = range;
-    if (op.tableId !== rec.tableId) {
-      return fail(new DynamoDBError('InternalServerError', `write for table ${op.tableId} reached group ${rec.group} of table ${rec.tableId}`));
-    }
-    const key = op.itemKey ?? encodeItemKey(rec.tableId, rec.keyShape, op.key);
-    switch (op.type) {
-      case 'put': {
-        // Fast path: no condition and no old image wanted → store the leader's bytes as they are.
-        const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
-        const old = needOld ? this.readItem(key) : undefined;
-        if (op.condition !== undefined && !this.check(op.condition, old)) return conditionFailed(op, old);
-        this.items.putSync(key, op.itemBytes!);
-        return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
-      }
-      case 'delete': {
-        const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
-        const old = needOld ? this.readItem(key) : undefined;
-        if (op.condition !== undefined && !this.check(op.condition, old)) return conditionFailed(op, old);
-        this.items.removeSync(key);
-        return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
-      }
-      case 'update': {
-        const old = this.readItem(key);
-        if (op.condition !== undefined && !this.check(op.condition, old)) return conditionFailed(op, old);
-        let updated: { item: Item; updatedPaths: Array<Array<string | number>> };
-        try {
-          updated = applyUpdate(op.update!, old, op.key);
-        } catch (e) {
-          if (e instanceof DynamoDBError) return fail(e);
-          this.stats.applyInternalErrors++;
-          return fail(new DynamoDBError('InternalServerError', `update failed while applying: ${(e as Error).message}`));
-        }
-        const item = updated.item;
-        for (const k in op.key) item[k] = op.key[k];
-        if (itemSize(item) > MAX_ITEM_BYTES) return fail(new DynamoDBError('ValidationException', UPDATE_TOO_LARGE_MESSAGE));
-        this.items.putSync(key, encodeItem(item));
-        switch (op.returnValues) {
-          case 'ALL_OLD':
-            return okResult(old);
-          case 'ALL_NEW':
-            return okResult(item);
-          case 'UPDATED_OLD':
-            return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths));
-          case 'UPDATED_NEW':
-            return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths));
-          default:
-            return { ok: true };
-        }
-      }
-    }
-  }
-
-  private check(condition: ConditionAst, old: Item | undefined): boolean {
-    // A condition that throws (a bug in the evaluator) must not stop the node; it fails
-    // the write on every replica alike.
-    try {
-      return evaluateCondition(condition, old);
-    } catch (e) {
-      if (!(e instanceof DynamoDBError)) this.stats.applyInternalErrors++;
-      return false;
-    }
-  }
-
   // ---- reads -------------------------------------------------------------------------------
 
   get(range: GroupRange, req: GetRequest): GetResult {
-    const item = this.readItem(encodeItemKey(range.rec.tableId, range.rec.keyShape, req.key));
-    if (item === undefined) return {};
-    return { item: req.projection !== undefined ? project(item, req.projection) : item };
+    return getItem(this.kv, range.rec, req);
   }
 
   query(range: GroupRange, req: QueryRequest): PageResult {

@@ -1,0 +1,138 @@
+/**
+ * Deterministic apply of one write op, and the point read, over a minimal key-value view
+ * of the items B-tree. The node's LMDB store (items.ts) and the cluster simulator's
+ * in-memory store (test/sim) run this same code, so what the simulator checks is what a
+ * node does.
+ */
+import type { Item, KeyShape } from '../model/types.js';
+import { DynamoDBError, toErrorShape, type ErrorShape } from '../model/errors.js';
+import { encodeItemKey } from '../model/key-encoding.js';
+import { itemSize, MAX_ITEM_BYTES } from '../model/item-size.js';
+import { applyUpdate, evaluateCondition, project } from '../expressions/index.js';
+import type { ConditionAst } from '../expressions/ast.js';
+import { decodeItem, encodeItem, type RawWriteOp } from './codec.js';
+import type { GetRequest, GetResult, WriteResult } from './operations.js';
+
+/** What apply needs of an items store: point get, put and remove by B-tree key. */
+export interface ItemKV {
+  /** The stored bytes of `key`; they may be a volatile view, valid only until the next
+   *  call on this store (apply decodes them at once). */
+  get(key: Uint8Array): Uint8Array | undefined;
+  put(key: Uint8Array, value: Uint8Array): void;
+  remove(key: Uint8Array): void;
+}
+
+/** The partition a write is applied to: its table and key shape. */
+export interface ApplyTarget {
+  group: number;
+  tableId: number;
+  keyShape: KeyShape;
+}
+
+export interface ApplyStats {
+  applyTxns: number;
+  appliedEntries: number;
+  /** Non-DynamoDB errors thrown by the expression evaluator while applying (a bug):
+   *  turned into InternalServerError results so that every replica stays in step. */
+  applyInternalErrors: number;
+}
+
+const CONDITION_FAILED_MESSAGE = 'The conditional request failed';
+const UPDATE_TOO_LARGE_MESSAGE = 'Item size to update has exceeded the maximum allowed size';
+
+function fail(error: DynamoDBError | ErrorShape): WriteResult {
+  return { ok: false, error: error instanceof DynamoDBError ? toErrorShape(error) : error };
+}
+
+function conditionFailed(op: RawWriteOp, old: Item | undefined): WriteResult {
+  const details = op.returnOldOnConditionFailure && old !== undefined ? { Item: old } : undefined;
+  return fail(new DynamoDBError('ConditionalCheckFailedException', CONDITION_FAILED_MESSAGE, details));
+}
+
+function nonEmpty(item: Item | undefined): Item | undefined {
+  if (item === undefined) return undefined;
+  for (const _ in item) return item;
+  return undefined;
+}
+
+function okResult(attributes: Item | undefined): WriteResult {
+  const a = nonEmpty(attributes);
+  return a === undefined ? { ok: true } : { ok: true, attributes: a };
+}
+
+export function readItem(kv: ItemKV, key: Uint8Array): Item | undefined {
+  const bytes = kv.get(key);
+  return bytes === undefined ? undefined : decodeItem(bytes);
+}
+
+/** Applies one write op; the result is the same on every replica that applies it to the
+ *  same state. Expected failures (condition, validation) are results, not exceptions. */
+export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, stats: ApplyStats): WriteResult {
+  if (op.tableId !== target.tableId) {
+    return fail(new DynamoDBError('InternalServerError', `write for table ${op.tableId} reached group ${target.group} of table ${target.tableId}`));
+  }
+  const key = op.itemKey ?? encodeItemKey(target.tableId, target.keyShape, op.key);
+  switch (op.type) {
+    case 'put': {
+      // Fast path: no condition and no old image wanted → store the leader's bytes as they are.
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
+      const old = needOld ? readItem(kv, key) : undefined;
+      if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
+      kv.put(key, op.itemBytes!);
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+    }
+    case 'delete': {
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
+      const old = needOld ? readItem(kv, key) : undefined;
+      if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
+      kv.remove(key);
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+    }
+    case 'update': {
+      const old = readItem(kv, key);
+      if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
+      let updated: { item: Item; updatedPaths: Array<Array<string | number>> };
+      try {
+        updated = applyUpdate(op.update!, old, op.key);
+      } catch (e) {
+        if (e instanceof DynamoDBError) return fail(e);
+        stats.applyInternalErrors++;
+        return fail(new DynamoDBError('InternalServerError', `update failed while applying: ${(e as Error).message}`));
+      }
+      const item = updated.item;
+      for (const k in op.key) item[k] = op.key[k];
+      if (itemSize(item) > MAX_ITEM_BYTES) return fail(new DynamoDBError('ValidationException', UPDATE_TOO_LARGE_MESSAGE));
+      kv.put(key, encodeItem(item));
+      switch (op.returnValues) {
+        case 'ALL_OLD':
+          return okResult(old);
+        case 'ALL_NEW':
+          return okResult(item);
+        case 'UPDATED_OLD':
+          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths));
+        case 'UPDATED_NEW':
+          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths));
+        default:
+          return { ok: true };
+      }
+    }
+  }
+}
+
+function check(condition: ConditionAst, old: Item | undefined, stats: ApplyStats): boolean {
+  // A condition that throws (a bug in the evaluator) must not stop the node; it fails
+  // the write on every replica alike.
+  try {
+    return evaluateCondition(condition, old);
+  } catch (e) {
+    if (!(e instanceof DynamoDBError)) stats.applyInternalErrors++;
+    return false;
+  }
+}
+
+/** GetItem from the applied state. */
+export function getItem(kv: ItemKV, target: ApplyTarget, req: GetRequest): GetResult {
+  const item = readItem(kv, encodeItemKey(target.tableId, target.keyShape, req.key));
+  if (item === undefined) return {};
+  return { item: req.projection !== undefined ? project(item, req.projection) : item };
+}
