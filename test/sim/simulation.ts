@@ -296,6 +296,9 @@ class SimNode {
   checkpoint: Checkpoint = { items: new Map(), applied: new Map() };
   // Volatile state (lost by a crash).
   items = new MemItems();
+  /** Per group, the last index applied to `items` (kept with the items, as ItemStore
+   *  records it in the same transaction; the core's applied index lags until advance). */
+  applied = new Map<number, number>();
   replicas = new Map<number, Replica>();
   strongReads: Request[] = [];
   unsynced: { readies: Readies; records: PersistRecord[] } | undefined;
@@ -590,6 +593,7 @@ export class Simulation {
     const k = this.knobs;
     node.alive = true;
     node.items = new MemItems(node.checkpoint.items);
+    node.applied = new Map(node.checkpoint.applied);
     node.replicas = new Map();
     node.strongReads = [];
     node.unsynced = undefined;
@@ -650,6 +654,7 @@ export class Simulation {
     }
     node.replicas = new Map();
     node.items = new MemItems();
+    node.applied = new Map();
     node.strongReads = [];
     node.unsynced = undefined;
   }
@@ -666,7 +671,7 @@ export class Simulation {
     if (node.checkpointRunning || !node.alive) return;
     node.checkpointRunning = true;
     const snapshot: Checkpoint = { items: new Map(node.items.map), applied: new Map() };
-    for (const [group, replica] of node.replicas) snapshot.applied.set(group, replica.core.applied);
+    for (const [group, index] of node.applied) snapshot.applied.set(group, index);
     const epoch = node.epoch;
     this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs) * 4, () => {
       if (node.epoch !== epoch) return;
@@ -802,6 +807,9 @@ export class Simulation {
       const info = this.groups[replica.group - 1];
       const global = this.appliedAt.get(replica.group)!;
       for (const entry of ready.committed) {
+        const expected = (node.applied.get(replica.group) ?? 0) + 1;
+        if (entry.index !== expected) this.fail(`node ${node.id} group ${replica.group}: applying index ${entry.index}, expected ${expected}`);
+        node.applied.set(replica.group, entry.index);
         this.checkApplied(node, replica.group, global, entry);
         const result = entry.data.length === 0 ? undefined : applyWriteOp(node.items, info.target, decodeRawWriteOp(entry.data), this.applyStats);
         this.stats.appliedEntries++;
@@ -1207,10 +1215,14 @@ export class Simulation {
     for (const v of checkHistory(this.history, 2_000_000)) {
       this.stats.maxKeySearchSteps = Math.max(this.stats.maxKeySearchSteps, v.steps);
       if (v.ok) continue;
-      const ops = this.history.filter((o) => o.key === v.key).sort((a, b) => a.call - b.call);
-      const lines = ops.slice(0, 60).map(describeOp).join('\n    ');
       if (v.inconclusive) this.fail(`key ${v.key}: linearizability search gave up after ${v.steps} steps (${v.ops} operations)`);
-      this.fail(`key ${v.key}: history is not linearizable (${v.ops} operations; ordered ${v.longestLinearized?.length ?? 0} before getting stuck):\n    ${lines}`);
+      // Show where the search got stuck: the end of the longest order it found, then the
+      // operations it could not place.
+      const ordered = v.longestLinearized ?? [];
+      const placed = new Set(ordered);
+      const rest = this.history.filter((o) => o.key === v.key && !placed.has(o)).sort((a, b) => a.call - b.call);
+      const lines = [...ordered.slice(-12).map((o) => `  ${describeOp(o)}`), '  -- could not order:', ...rest.slice(0, 24).map((o) => `  ${describeOp(o)}`)];
+      this.fail(`key ${v.key}: history is not linearizable (${v.ops} operations; ordered ${ordered.length} before getting stuck):\n  ${lines.join('\n  ')}`);
     }
   }
 
