@@ -44,6 +44,8 @@ export interface HistoryOp {
   input: RegisterInput;
   /** undefined exactly when the outcome is unknown. */
   output: RegisterOutput | undefined;
+  /** The caller's identifier of the operation (unused by the checker). */
+  tag?: string;
 }
 
 type State = RegisterState | null;
