@@ -68,7 +68,8 @@ function main(): number {
   const started = Date.now();
   let failed = 0;
   const totals = { on: { elections: 0, spurious: 0 }, off: { elections: 0, spurious: 0 }, ops: 0 };
-  for (const seed of seeds) {
+  for (const [done, seed] of seeds.entries()) {
+    if (done > 0 && done % 500 === 0) console.log(`... ${done} seeds done, ${failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const r = runSimulation({ seed, ops: args.ops, bug: args.bug });
     totals.on.elections += r.stats.elections;
     totals.on.spurious += r.stats.spuriousElections;
@@ -94,7 +95,7 @@ function main(): number {
   if (args.comparePreVote) {
     console.log(`elections with the gray-failure check (preVote on):  ${totals.on.elections}, spurious ${totals.on.spurious}`);
     console.log(`elections without it (preVote off):                  ${totals.off.elections}, spurious ${totals.off.spurious}`);
-    console.log('spurious = started while a leader of the current term was alive and a quorum (leader included) had accepted its appends within electionTicks');
+    console.log('spurious = started while a live leader\'s appends had been accepted in its term by a quorum of the group (leader included) within the last electionTicks');
   }
   return failed === 0 ? 0 : 1;
 }

@@ -162,7 +162,7 @@ export interface SimStats {
   strongReads: number;
   ecReads: number;
   elections: number;
-  /** Elections started while a leader of the current term was alive and heard by a quorum. */
+  /** Elections started while the group had a working leader (see noteElection). */
   spuriousElections: number;
   appliedEntries: number;
   checkpoints: number;
@@ -730,10 +730,11 @@ export class Simulation {
   }
 
   /**
-   * Counts an election (a replica became candidate) and whether it was spurious: a leader
-   * of at least the candidate's old term was alive and a quorum of the group (the leader
-   * included) had accepted its appends within electionTicks of their own clocks, i.e. the
-   * group had a working leader.
+   * Counts an election (a replica became candidate) and whether it was spurious: the group
+   * had a working leader, i.e. a live replica in the leader role whose appends a quorum of
+   * the group (the leader included) had accepted in its term within the last electionTicks
+   * of their own clocks. (The candidate's own term does not matter: a replica whose term an
+   * earlier failed campaign inflated disrupts the same healthy leader.)
    */
   private noteElection(replica: Replica, termBefore: number): void {
     const core = replica.core;
@@ -743,7 +744,7 @@ export class Simulation {
     let leader: { id: number; term: number } | undefined;
     for (const id of info.replicas) {
       const other = this.nodes[id].alive ? this.nodes[id].replicas.get(replica.group) : undefined;
-      if (other?.core.role === 'leader' && other.core.term >= termBefore && (leader === undefined || other.core.term > leader.term)) {
+      if (other?.core.role === 'leader' && (leader === undefined || other.core.term > leader.term)) {
         leader = { id, term: other.core.term };
       }
     }
