@@ -10,7 +10,8 @@
  * heap, so a seed replays exactly. Faults: message loss, duplication (node↔node only:
  * rings never duplicate a request), delay and reordering; symmetric and one-way cuts
  * between nodes and between routers and nodes; full rings (a send is dropped and the core
- * told, as the shell does); crashes that lose whatever a node had not persisted (its
+ * told, as the shell does); pauses (a node alive but silent, that then takes every tick it
+ * missed at once, as storage-node does); crashes that lose whatever a node had not persisted (its
  * in-memory items, its in-flight WAL batch unless the disk kept it) and restarts from the
  * last checkpoint plus the WAL; tick skew between nodes. Knobs are drawn per seed
  * (BUGGIFY): sizes of groups, election/lease/heartbeat ticks, append batch bytes,
@@ -154,6 +155,7 @@ export interface SimStats {
   messages: number;
   dropped: number;
   crashes: number;
+  pauses: number;
   opsOk: number;
   opsUnknown: number;
   opsUnavailable: number;
@@ -306,6 +308,13 @@ class SimNode {
   unsynced: { readies: Readies; records: PersistRecord[] } | undefined;
   roundScheduled = false;
   checkpointRunning = false;
+  /** A paused node (a GC pause, a descheduled thread: alive but silent) does nothing
+   *  before this time; then it takes every tick it missed at once, then its messages. */
+  pausedUntil = 0;
+  /** Due time of the next tick; the tick chain stalls while paused. */
+  nextTickDue = 0;
+  tickStalled = false;
+  tick: () => void = () => {};
   constructor(readonly id: number, readonly tickUs: number) {}
 }
 
@@ -456,11 +465,12 @@ export class Simulation {
   /** Tags of writes applied by some replica. */
   private readonly appliedTags = new Set<string>();
   private faultsOn = true;
+  private clientsDone = 0;
   private lossyNetwork = true;
   private hash = 0x811c9dc5;
   private eventSeq = 0;
   readonly stats: SimStats = {
-    simulatedMs: 0, events: 0, ticks: 0, messages: 0, dropped: 0, crashes: 0, opsOk: 0, opsUnknown: 0, opsUnavailable: 0, unknownNeverApplied: 0,
+    simulatedMs: 0, events: 0, ticks: 0, messages: 0, dropped: 0, crashes: 0, pauses: 0, opsOk: 0, opsUnknown: 0, opsUnavailable: 0, unknownNeverApplied: 0,
     strongReads: 0, ecReads: 0, elections: 0, spuriousElections: 0, appliedEntries: 0, checkpoints: 0, maxKeySearchSteps: 0,
   };
 
@@ -599,8 +609,37 @@ export class Simulation {
       this.stats.dropped++;
       return;
     }
-    if (packet.k === 'raft') this.stepRaft(node, packet.msg);
-    else this.handleRequest(node, packet.req);
+    this.onNode(node, epoch, () => {
+      if (packet.k === 'raft') this.stepRaft(node, packet.msg);
+      else this.handleRequest(node, packet.req as Request);
+    })();
+  }
+
+  /** Runs `fn` on the node's thread: not at all if the node died since (another epoch),
+   *  later if it is paused. */
+  private onNode(node: SimNode, epoch: number, fn: () => void): () => void {
+    const run = () => {
+      if (node.epoch !== epoch) return;
+      if (this.now < node.pausedUntil) return this.at(node.pausedUntil, run);
+      fn();
+    };
+    return run;
+  }
+
+  pause(node: SimNode, durationUs: number): void {
+    if (!node.alive || this.now < node.pausedUntil) return;
+    this.stats.pauses++;
+    node.pausedUntil = this.now + durationUs;
+    this.at(node.pausedUntil, this.onNode(node, node.epoch, () => {
+      // Like storage-node's round: every elapsed tick first, then what arrived.
+      if (!node.tickStalled) return;
+      node.tickStalled = false;
+      while (node.nextTickDue <= this.now) {
+        this.tickNode(node);
+        node.nextTickDue += node.tickUs;
+      }
+      this.at(node.nextTickDue, node.tick);
+    }));
   }
 
   // -------------------------------------------------------------- node lifecycle
@@ -615,6 +654,7 @@ export class Simulation {
     node.unsynced = undefined;
     node.roundScheduled = false;
     node.checkpointRunning = false;
+    node.pausedUntil = 0;
     for (const [group, wal] of node.wal) {
       const info = this.groups[group - 1];
       let core: ReplicaCore;
@@ -635,16 +675,23 @@ export class Simulation {
       node.replicas.set(group, { group, core, pending: new Map(), ticks: 0, heard: undefined });
     }
     const epoch = node.epoch;
-    const tick = () => {
+    node.tickStalled = false;
+    node.tick = () => {
       if (node.epoch !== epoch) return;
+      if (this.now < node.pausedUntil) {
+        node.tickStalled = true;
+        return;
+      }
       this.tickNode(node);
-      this.at(this.now + node.tickUs, tick);
+      node.nextTickDue += node.tickUs;
+      this.at(node.nextTickDue, node.tick);
     };
     // Nodes do not start in phase.
-    this.at(this.now + this.randInt(1, node.tickUs), tick);
+    node.nextTickDue = this.now + this.randInt(1, node.tickUs);
+    this.at(node.nextTickDue, node.tick);
     const checkpoint = () => {
       if (node.epoch !== epoch) return;
-      this.startCheckpoint(node);
+      if (this.now >= node.pausedUntil) this.startCheckpoint(node);
       this.at(this.now + k.checkpointEveryUs, checkpoint);
     };
     this.at(this.now + this.randInt(1, k.checkpointEveryUs), checkpoint);
@@ -689,8 +736,7 @@ export class Simulation {
     const snapshot: Checkpoint = { items: new Map(node.items.map), applied: new Map() };
     for (const [group, index] of node.applied) snapshot.applied.set(group, index);
     const epoch = node.epoch;
-    this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs) * 4, () => {
-      if (node.epoch !== epoch) return;
+    this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs) * 4, this.onNode(node, epoch, () => {
       node.checkpointRunning = false;
       node.checkpoint = snapshot;
       this.stats.checkpoints++;
@@ -701,7 +747,7 @@ export class Simulation {
         replica.core.compacted(upTo + 1);
         wal.compact(upTo);
       }
-    });
+    }));
   }
 
   // -------------------------------------------------------------- node shell
@@ -766,11 +812,10 @@ export class Simulation {
     if (node.roundScheduled || !node.alive) return;
     node.roundScheduled = true;
     const epoch = node.epoch;
-    this.at(this.now + this.knobs.roundDelayUs, () => {
-      if (node.epoch !== epoch) return;
+    this.at(this.now + this.knobs.roundDelayUs, this.onNode(node, epoch, () => {
       node.roundScheduled = false;
       this.round(node);
-    });
+    }));
   }
 
   /** storage-node.ts processReadies + strong reads, one round. */
@@ -790,14 +835,13 @@ export class Simulation {
           // had already committed is applied meanwhile; acks and votes wait for the sync.
           node.unsynced = { readies, records };
           const epoch = node.epoch;
-          this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs), () => {
-            if (node.epoch !== epoch) return;
+          this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs), this.onNode(node, epoch, () => {
             for (const rec of node.unsynced!.records) node.wal.get(rec.group)!.persist(rec);
             const synced = node.unsynced!.readies;
             node.unsynced = undefined;
             this.finishReadies(node, synced);
             this.scheduleRound(node);
-          });
+          }));
           this.applyCommitted(node, readies);
         } else {
           this.applyCommitted(node, readies);
@@ -939,8 +983,6 @@ export class Simulation {
       this.at(this.randInt(0, k.thinkMaxUs), next);
     }
   }
-
-  private clientsDone = 0;
 
   private issueOp(client: number, router: SimRouter, val: string, lastVer: Map<string, number | null>, then: () => void): void {
     const k = this.knobs;
@@ -1096,8 +1138,12 @@ export class Simulation {
         links.push([leader, router]);
       }
       this.healLater(links);
-    } else if (x < 0.92) {
+    } else if (x < 0.88) {
       this.healAll();
+    } else if (x < 0.95) {
+      // Alive but silent for a while (often the leader), longer than a lease at times.
+      const victim = this.rand() < 0.6 ? this.nodes[leader] : node;
+      this.pause(victim, this.randInt(1, 3 * k.electionTicks) * k.tickUs);
     } else {
       // A quick crash-restart of a random node (loses only what it had not persisted).
       this.crash(node);
