@@ -23,6 +23,7 @@ describe('cluster simulation', () => {
     // The runs really were hostile, not a quiet network.
     const sum = (f: (r: SimReport) => number) => reports.reduce((a, r) => a + f(r), 0);
     expect(sum((r) => r.stats.crashes)).toBeGreaterThan(SEEDS);
+    expect(sum((r) => r.stats.pauses)).toBeGreaterThan(SEEDS / 2);
     expect(sum((r) => r.stats.opsUnknown)).toBeGreaterThan(SEEDS);
     expect(sum((r) => r.stats.elections)).toBeGreaterThan(2 * SEEDS);
     expect(sum((r) => r.stats.checkpoints)).toBeGreaterThan(SEEDS);
