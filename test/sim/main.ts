@@ -62,7 +62,13 @@ function line(r: SimReport): string {
 }
 
 function main(): number {
-  const args = parseArgs(process.argv.slice(2));
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`sim: ${(e as Error).message}`);
+    return 2;
+  }
   const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, i) => args.first + i);
   const replay = (seed: number) => `npm run sim -- --seed ${seed}${args.ops !== 2000 ? ` --ops ${args.ops}` : ''}${args.bug ? ` --bug ${args.bug}` : ''}`;
   const started = Date.now();
