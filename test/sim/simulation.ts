@@ -10,10 +10,10 @@
  * heap, so a seed replays exactly. Faults: message loss, duplication (node↔node only:
  * rings never duplicate a request), delay and reordering; symmetric and one-way cuts
  * between nodes and between routers and nodes; full rings (a send is dropped and the core
- * told, as the shell does); pauses (a node alive but silent, that then takes every tick it
- * missed at once, as storage-node does); crashes that lose whatever a node had not persisted (its
- * in-memory items, its in-flight WAL batch unless the disk kept it) and restarts from the
- * last checkpoint plus the WAL; tick skew between nodes. Knobs are drawn per seed
+ * told, as the shell does); pauses (a node alive but silent, that then takes every tick
+ * it missed at once, as storage-node does); crashes that lose whatever a node had not
+ * persisted (its in-memory items, its in-flight WAL batch unless the disk kept it) and
+ * restarts from the last checkpoint plus the WAL; tick skew between nodes. Knobs are drawn per seed
  * (BUGGIFY): sizes of groups, election/lease/heartbeat ticks, append batch bytes,
  * in-flight limits, ring capacity, disk and network latencies, fault rates.
  *
@@ -22,8 +22,7 @@
  * refuses to vote for at least (electionTicks−1)·pV after it heard it (its ticks are
  * discrete). So leases are safe when leaseTicks·pL ≤ (electionTicks−1)·pV for every pair,
  * i.e. (1+σ)/(1−σ) ≤ (electionTicks−1)/leaseTicks. σ is drawn up to that bound (some seeds
- * sit on it). (A second safeguard, a new leader serving nothing for leaseTicks after its
- * election, hides even 3× that skew: 60 seeds run so showed no violation.)
+ * sit on it).
  */
 import { ReplicaCore } from '../../src/replication/replica-core.js';
 import type { NotServing, Ready, ReplicaMessage, LogEntry } from '../../src/replication/types.js';

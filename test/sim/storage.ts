@@ -6,7 +6,6 @@
  */
 import type { HardState, LogEntry, LogReader } from '../../src/replication/types.js';
 import type { ItemKV } from '../../src/storage/apply.js';
-import { crc32c } from '../../src/transport/crc32c.js';
 
 /** One group's part of a node's WAL batch (what a Ready asks to persist). */
 export interface PersistRecord {
@@ -95,21 +94,4 @@ export class MemItems implements ItemKV {
   remove(key: Uint8Array): void {
     this.map.delete(keyString(key));
   }
-  clone(): MemItems {
-    return new MemItems(this.map);
-  }
-  /** CRC32C over the items in key order whose key starts with `prefix` (all when empty). */
-  digest(prefix = ''): { items: number; crc: number } {
-    const keys = [...this.map.keys()].filter((k) => k.startsWith(prefix)).sort();
-    let crc = 0;
-    for (const k of keys) {
-      const kb = Buffer.from(k, 'latin1');
-      crc = crc32c(kb, 0, kb.length, crc);
-      const v = this.map.get(k)!;
-      crc = crc32c(v, 0, v.length, crc);
-    }
-    return { items: keys.length, crc };
-  }
 }
-
-export { keyString };
