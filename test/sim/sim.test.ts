@@ -4,6 +4,7 @@
  * check's effect on spurious elections.
  *
  * Replay a failing seed: npm run sim -- --seed S      (longer hunts: --seeds 10000)
+ * Fewer or more seeds here: SIM_SEEDS=50 npx vitest run test/sim/sim.test.ts
  */
 import { describe, expect, it } from 'vitest';
 import { runSimulation, type InjectedBug, type SimReport } from './simulation.js';

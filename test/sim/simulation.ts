@@ -781,7 +781,9 @@ export class Simulation {
    * had a working leader, i.e. a live replica in the leader role whose appends a quorum of
    * the group (the leader included) had accepted in its term within the last electionTicks
    * of their own clocks. (The candidate's own term does not matter: a replica whose term an
-   * earlier failed campaign inflated disrupts the same healthy leader.)
+   * earlier failed campaign inflated disrupts the same healthy leader.) With pre-vote on,
+   * the rare spurious one is a race: a pre-vote passed just before a concurrent election
+   * finished, and the late candidate's term equals the new leader's.
    */
   private noteElection(replica: Replica, termBefore: number): void {
     const core = replica.core;
