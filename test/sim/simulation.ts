@@ -1207,9 +1207,17 @@ export class Simulation {
       }
       // No more faults; every node up; the cluster must converge within a bound.
       this.quiesce();
-      const bound = 40 * k.electionTicks * k.tickUs;
-      if (!this.runUntil(() => this.converged(), bound)) {
-        this.fail(`the healed cluster did not converge within ${bound / 1000} simulated ms (liveness): ${this.groupStates()}`);
+      // A lagging replica may catch up slowly (one entry per append, one append in flight, a
+      // slow disk): what must not happen is a stretch of 10 election timeouts in which no
+      // replica applies anything.
+      const sliceUs = 10 * k.electionTicks * k.tickUs;
+      let appliedBefore = this.appliedSum();
+      for (let slice = 1; !this.runUntil(() => this.converged(), sliceUs); slice++) {
+        const applied = this.appliedSum();
+        if (applied === appliedBefore || slice >= 1000) {
+          this.fail(`the healed cluster did not converge: ${applied === appliedBefore ? `no replica applied anything for ${sliceUs / 1000} simulated ms` : `still not converged after ${slice} × ${sliceUs / 1000} simulated ms`} (liveness): ${this.groupStates()}`);
+        }
+        appliedBefore = applied;
       }
       this.finalReads();
       this.checkAcknowledged();
@@ -1225,6 +1233,12 @@ export class Simulation {
     this.mix(this.stats.events);
     this.mix(Math.floor(this.rand() * 0xffffffff));
     return { seed: this.seed, knobs: this.knobs, failures: this.failures, digest: this.hash.toString(16).padStart(8, '0'), stats: this.stats };
+  }
+
+  private appliedSum(): number {
+    let sum = 0;
+    for (const node of this.nodes) for (const replica of node.replicas.values()) sum += replica.core.applied;
+    return sum;
   }
 
   /** Faults off for good: heal every cut, restart every node, a clean network. */
