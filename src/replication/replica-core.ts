@@ -412,7 +412,7 @@ export class ReplicaCore {
       this.log.hasUnemitted() ||
       this.msgs.length > 0 ||
       this.msgsAfterPersist.length > 0 ||
-      Math.min(this.commitIndex, this.log.lastIndex()) > this.appliedIndex ||
+      Math.min(this.commitIndex, this.log.stableLast()) > this.appliedIndex ||
       (this.currentRole === 'leader' && this.anySendable())
     );
   }
@@ -440,8 +440,11 @@ export class ReplicaCore {
       this.persistedCommit = this.commitIndex;
       this.hardStateDirty = false;
     }
-    // Everything up to lastIndex is durable once step 2 of this Ready is done.
-    const applyTo = Math.min(this.commitIndex, this.log.lastIndex());
+    // Only entries made durable by an earlier, advanced Ready: the node shell applies them
+    // while this Ready's WAL batch is still syncing, and an applied index (checkpointed
+    // with the B-tree) must never get ahead of the local WAL, or a restart after a crash
+    // that loses the batch finds its B-tree past its log and cannot start.
+    const applyTo = Math.min(this.commitIndex, this.log.stableLast());
     if (applyTo > this.appliedIndex) {
       r.committed = this.log.slice(this.appliedIndex + 1, applyTo + 1, MAX_COMMITTED_BYTES_PER_READY);
     }

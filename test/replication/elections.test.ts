@@ -71,6 +71,59 @@ describe('elections', () => {
     }
   });
 
+  it('a truly dead leader: a new leader serves within a bound derived from the config', () => {
+    // The harness delivers every message within the tick it was sent, so, counting from
+    // the crash: a follower heard its last heartbeat at most heartbeatTicks earlier and
+    // times out at most 2*electionTicks-1 ticks after it; the other follower has not heard
+    // the leader for electionTicks by then, so it grants the pre-vote and the vote at once.
+    // Only a split (both time out in the same tick and vote for themselves) costs another
+    // round of at most 2*electionTicks-1 ticks, and every round bumps the term once. The
+    // winner then serves after leaseTicks (the old leader's lease has run out) and its
+    // no-op commits in its first tick. Bound: rounds*(2E-1) + L + 1.
+    for (let seed = 1; seed <= 40; seed++) {
+      const E = 8 + (seed % 7);
+      const L = E - 1 - (seed % 4);
+      const H = 1 + (seed % 3);
+      const c = new Cluster({ n: 3, seed, electionTicks: E, leaseTicks: L, heartbeatTicks: H });
+      c.campaign(0);
+      c.tick(2 * E);
+      const term = c.core(0).term;
+      c.crash(0);
+      let ticks = 0;
+      const serving = () => [1, 2].some((i) => c.core(i).checkStrongRead() === undefined);
+      while (!serving()) {
+        c.tick(1);
+        ticks++;
+        expect(ticks, `seed ${seed}: no leader serving after ${ticks} ticks`).toBeLessThan(100 * E);
+      }
+      const leader = c.leader()!;
+      const rounds = c.core(leader).term - term;
+      expect(ticks, `seed ${seed}: ${rounds} election round(s), E ${E}, L ${L}, H ${H}`).toBeLessThanOrEqual(rounds * (2 * E - 1) + L + 1);
+      // Never before the followers' promise to the old leader (E after its last heartbeat)
+      // plus the new leader's lease wait.
+      expect(ticks, `seed ${seed}`).toBeGreaterThanOrEqual(E - H + L);
+      expect(c.propose(leader, `after-${seed}`)).toHaveProperty('index');
+    }
+  });
+
+  it('a one-way cut the other way (the leader sends to F1 but never hears it) starts no election either', () => {
+    const c = new Cluster({ n: 3, seed: 12 });
+    c.campaign(0);
+    c.tick(10);
+    const term = c.core(0).term;
+    const electionsBefore = c.electionsStarted();
+    c.cutOneWay(1, 0); // F1 hears the leader; its acks are lost
+    c.tick(200);
+    expect(c.electionsStarted()).toBe(electionsBefore);
+    expect(c.leaders()).toEqual([0]);
+    expect(c.core(1).term).toBe(term);
+    // CheckQuorum is satisfied by F2, the lease holds, and F1 still applies what commits.
+    expect(c.core(0).checkStrongRead()).toBeUndefined();
+    c.propose(0, 'x');
+    c.tick(3);
+    expect(c.appliedData(1)).toContain('x');
+  });
+
   it('stickiness: a replica that still hears the leader refuses votes without adopting the term', () => {
     const c = new Cluster({ n: 3, seed: 5 });
     c.campaign(0);

@@ -189,7 +189,8 @@ describe('log truncation', () => {
     const r2 = f.ready();
     expect(r2.truncateFrom).toBe(2);
     expect(r2.entries.map((e) => text(e.data))).toEqual(['B', 'C']);
-    expect(r2.committed.map((e) => text(e.data))).toEqual(['a', 'B']);
+    // B is committed but not durable here yet: it is handed out once this Ready is persisted.
+    expect(r2.committed.map((e) => text(e.data))).toEqual(['a']);
     expect(r2.hardState).toMatchObject({ term: 2, commit: 2 });
     const ack = r2.sendAfterPersist.find((m) => m.type === 'appendReply' && m.term === 2);
     expect(ack).toMatchObject({ success: true, matchIndex: 3 });
@@ -197,12 +198,45 @@ describe('log truncation', () => {
     log.persist(r2);
     f.advance(r2);
     expect(log.log.map((e) => `${e.index}@${e.term}`)).toEqual(['1@1', '2@2', '3@2']);
+    expect(f.applied).toBe(1);
+    const r3 = f.ready();
+    expect(r3.committed.map((e) => text(e.data))).toEqual(['B']);
+    f.advance(r3);
     expect(f.applied).toBe(2);
     expect(f.hasReady()).toBe(false);
   });
 });
 
 describe('Ready contract', () => {
+  it('committed entries handed out are already durable here (the shell may apply them while it syncs)', () => {
+    // Regression (found by the cluster simulator): a follower that got entries together
+    // with a commit covering them used to hand them out as committed in the same Ready that
+    // persists them. The node shell applies committed entries while that Ready's WAL batch
+    // syncs, a checkpoint then recorded an applied index past the durable WAL, and after a
+    // crash that lost the batch the replica could not restart ("commit > last log index").
+    const log = new MemLog();
+    const f = new ReplicaCore({
+      group: 1, id: 1, voters: [0, 1, 2], electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8,
+      maxAppendBytes: 1 << 20, maxInflightAppends: 4, random: mulberry32(2), log,
+      hardState: { term: 0, vote: -1, commit: 0 }, applied: 0,
+    });
+    f.step({
+      type: 'append', group: 1, from: 0, to: 1, term: 1, prevIndex: 0, prevTerm: 0, commit: 2, sentTick: 1, compactable: 0,
+      entries: [{ term: 1, index: 1, data: bytes('a') }, { term: 1, index: 2, data: bytes('b') }],
+    });
+    const r1 = f.ready();
+    expect(r1.entries.map((e) => e.index)).toEqual([1, 2]);
+    expect(r1.committed).toEqual([]);
+    log.persist(r1);
+    f.advance(r1);
+    expect(f.hasReady()).toBe(true);
+    const r2 = f.ready();
+    expect(r2.committed.map((e) => text(e.data))).toEqual(['a', 'b']);
+    for (const e of r2.committed) expect(log.term(e.index)).toBe(e.term);
+    f.advance(r2);
+    expect(f.applied).toBe(2);
+  });
+
   it('acks and votes wait for persistence; appends to followers do not', () => {
     const c = new Cluster({ n: 3, seed: 12 });
     const n1 = c.core(1);

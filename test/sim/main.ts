@@ -1,0 +1,109 @@
+/**
+ * The simulator's command line (`npm run sim -- ...`):
+ *   --seeds N        run N seeds (default 20) starting at --first F (default 1)
+ *   --seed S         replay one seed and print its digest (the same on every replay)
+ *   --ops N          client operations per seed (default 2000)
+ *   --compare-prevote  run every seed with the gray-failure check on and off and print
+ *                      the elections and spurious elections of each
+ *   --bug NAME       inject a shell bug (strongReadWithoutLease, strongReadAnyReplica,
+ *                    ackBeforeCommit) to see the checkers catch it
+ *   --verbose        one line per seed
+ * Exits 1 on any checker failure, after printing the seed and the replay command.
+ */
+import { runSimulation, type InjectedBug, type SimReport } from './simulation.js';
+
+interface Args {
+  seeds: number;
+  first: number;
+  seed: number | undefined;
+  ops: number;
+  comparePreVote: boolean;
+  bug: InjectedBug | undefined;
+  verbose: boolean;
+}
+
+const BUGS: InjectedBug[] = ['strongReadWithoutLease', 'strongReadAnyReplica', 'ackBeforeCommit'];
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { seeds: 20, first: 1, seed: undefined, ops: 2000, comparePreVote: false, bug: undefined, verbose: false };
+  const int = (name: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < 0) throw new Error(`${name} needs a non-negative integer, got ${String(v)}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    switch (a) {
+      case '--seeds': args.seeds = int(a, argv[++i]); break;
+      case '--first': args.first = int(a, argv[++i]); break;
+      case '--seed': args.seed = int(a, argv[++i]); break;
+      case '--ops': args.ops = int(a, argv[++i]); break;
+      case '--compare-prevote': args.comparePreVote = true; break;
+      case '--verbose': args.verbose = true; break;
+      case '--bug': {
+        const b = argv[++i] as InjectedBug;
+        if (!BUGS.includes(b)) throw new Error(`--bug must be one of ${BUGS.join(', ')}, got ${String(b)}`);
+        args.bug = b;
+        break;
+      }
+      default:
+        throw new Error(`unknown argument ${a} (see test/sim/main.ts)`);
+    }
+  }
+  return args;
+}
+
+function line(r: SimReport): string {
+  const s = r.stats;
+  const k = r.knobs;
+  return `seed ${r.seed}: ${r.failures.length === 0 ? 'ok' : 'FAILED'} digest ${r.digest} | ${k.nodes} nodes, ${k.groups} groups ×${k.replicasPerGroup}, ` +
+    `E/L/H ${k.electionTicks}/${k.leaseTicks}/${k.heartbeatTicks} | ${s.simulatedMs} ms simulated, ${s.events} events, ` +
+    `ops ok ${s.opsOk} unknown ${s.opsUnknown} unavailable ${s.opsUnavailable}, crashes ${s.crashes}, elections ${s.elections} (spurious ${s.spuriousElections})`;
+}
+
+function main(): number {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`sim: ${(e as Error).message}`);
+    return 2;
+  }
+  const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, i) => args.first + i);
+  const replay = (seed: number) => `npm run sim -- --seed ${seed}${args.ops !== 2000 ? ` --ops ${args.ops}` : ''}${args.bug ? ` --bug ${args.bug}` : ''}`;
+  const started = Date.now();
+  let failed = 0;
+  const totals = { on: { elections: 0, spurious: 0 }, off: { elections: 0, spurious: 0 }, ops: 0 };
+  for (const [done, seed] of seeds.entries()) {
+    if (done > 0 && done % 500 === 0) console.log(`... ${done} seeds done, ${failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const r = runSimulation({ seed, ops: args.ops, bug: args.bug });
+    totals.on.elections += r.stats.elections;
+    totals.on.spurious += r.stats.spuriousElections;
+    totals.ops += r.stats.opsOk + r.stats.opsUnknown;
+    if (args.verbose || args.seed !== undefined) console.log(line(r));
+    if (r.failures.length > 0) {
+      failed++;
+      console.log(`\nFAILED seed ${seed}:\n  ${r.failures.join('\n  ')}\n  replay: ${replay(seed)}\n`);
+    }
+    if (args.comparePreVote) {
+      const off = runSimulation({ seed, ops: args.ops, bug: args.bug, preVote: false });
+      totals.off.elections += off.stats.elections;
+      totals.off.spurious += off.stats.spuriousElections;
+      if (off.failures.length > 0) {
+        failed++;
+        console.log(`\nFAILED seed ${seed} (preVote off):\n  ${off.failures.join('\n  ')}\n`);
+      }
+      if (args.verbose) console.log(`  preVote off: elections ${off.stats.elections} (spurious ${off.stats.spuriousElections})`);
+    }
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`${seeds.length} seeds × ${args.ops} ops in ${secs} s: ${failed === 0 ? 'all checkers passed' : `${failed} FAILED`}`);
+  if (args.comparePreVote) {
+    console.log(`elections with the gray-failure check (preVote on):  ${totals.on.elections}, spurious ${totals.on.spurious}`);
+    console.log(`elections without it (preVote off):                  ${totals.off.elections}, spurious ${totals.off.spurious}`);
+    console.log('spurious = started while a live leader\'s appends had been accepted in its term by a quorum of the group (leader included) within the last electionTicks');
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = main();
