@@ -73,7 +73,7 @@ function main(): number {
   const replay = (seed: number) => `npm run sim -- --seed ${seed}${args.ops !== 2000 ? ` --ops ${args.ops}` : ''}${args.bug ? ` --bug ${args.bug}` : ''}`;
   const started = Date.now();
   let failed = 0;
-  const totals = { on: { elections: 0, spurious: 0 }, off: { elections: 0, spurious: 0 }, ops: 0 };
+  const totals = { on: { elections: 0, spurious: 0 }, off: { elections: 0, spurious: 0, stalled: 0 }, ops: 0 };
   for (const [done, seed] of seeds.entries()) {
     if (done > 0 && done % 500 === 0) console.log(`... ${done} seeds done, ${failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const r = runSimulation({ seed, ops: args.ops, bug: args.bug });
@@ -89,9 +89,15 @@ function main(): number {
       const off = runSimulation({ seed, ops: args.ops, bug: args.bug, preVote: false });
       totals.off.elections += off.stats.elections;
       totals.off.spurious += off.stats.spuriousElections;
-      if (off.failures.length > 0) {
+      // Without the check, liveness stalls are what the experiment is about (a replica with
+      // a stale log bumping terms keeps the others from electing); safety must still hold.
+      const unsafe = off.failures.filter((f) => !f.includes('(liveness)'));
+      if (unsafe.length > 0) {
         failed++;
-        console.log(`\nFAILED seed ${seed} (preVote off):\n  ${off.failures.join('\n  ')}\n`);
+        console.log(`\nFAILED seed ${seed} (preVote off):\n  ${unsafe.join('\n  ')}\n`);
+      } else if (off.failures.length > 0) {
+        totals.off.stalled++;
+        if (args.verbose) console.log(`  preVote off: stalled: ${off.failures[0].slice(0, 200)}`);
       }
       if (args.verbose) console.log(`  preVote off: elections ${off.stats.elections} (spurious ${off.stats.spuriousElections})`);
     }
@@ -100,7 +106,7 @@ function main(): number {
   console.log(`${seeds.length} seeds × ${args.ops} ops in ${secs} s: ${failed === 0 ? 'all checkers passed' : `${failed} FAILED`}`);
   if (args.comparePreVote) {
     console.log(`elections with the gray-failure check (preVote on):  ${totals.on.elections}, spurious ${totals.on.spurious}`);
-    console.log(`elections without it (preVote off):                  ${totals.off.elections}, spurious ${totals.off.spurious}`);
+    console.log(`elections without it (preVote off):                  ${totals.off.elections}, spurious ${totals.off.spurious}; ${totals.off.stalled} seeds stalled (liveness failures, not counted as failures here)`);
     console.log('spurious = started while a live leader\'s appends had been accepted in its term by a quorum of the group (leader included) within the last electionTicks');
   }
   return failed === 0 ? 0 : 1;

@@ -67,7 +67,9 @@ describe('cluster simulation', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const withCheck = runSimulation({ seed, ops: OPS });
       const without = runSimulation({ seed, ops: OPS, preVote: false });
-      expect(failuresOf([withCheck, without])).toEqual([]);
+      expect(failuresOf([withCheck])).toEqual([]);
+      // Without the check liveness may suffer (that is the point); safety may not.
+      expect(without.failures.filter((f) => !f.includes('(liveness)'))).toEqual([]);
       on += withCheck.stats.spuriousElections;
       off += without.stats.spuriousElections;
     }
