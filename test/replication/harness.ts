@@ -23,6 +23,9 @@ import type {
   ReplicaMessage,
 } from '../../src/replication/types.js';
 import { seededRandom as mulberry32 } from '../../src/node/prng.js';
+import { MemLog } from '../sim/storage.js';
+
+export { MemLog };
 
 /** The project's seeded PRNG (mulberry32): small, fast, good enough for schedules. */
 export { mulberry32 };
@@ -32,71 +35,6 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 export const bytes = (s: string): Uint8Array => enc.encode(s);
 export const text = (b: Uint8Array): string => dec.decode(b);
-
-/** The durable part of a replica: a WAL and its hard state. Survives crashes. */
-export class MemLog implements LogReader {
-  /** log[k].index === first + k */
-  log: LogEntry[] = [];
-  first = 1;
-  /** Term of entry first-1 (like the real WAL's compactedTerm). */
-  boundaryTerm = 0;
-  hardState: HardState = { term: 0, vote: -1, commit: 0 };
-  /** Persist calls seen, and log restarts among them (test introspection). */
-  persists = 0;
-  logRestarts = 0;
-
-  firstIndex(): number {
-    return this.first;
-  }
-  lastIndex(): number {
-    return this.first + this.log.length - 1;
-  }
-  term(index: number): number | undefined {
-    if (index === 0) return 0;
-    if (index === this.first - 1) return this.boundaryTerm;
-    if (index < this.first || index > this.lastIndex()) return undefined;
-    return this.log[index - this.first].term;
-  }
-  entries(lo: number, hi: number, maxBytes: number): LogEntry[] {
-    if (lo < this.first || hi > this.lastIndex() + 1 || lo >= hi) {
-      throw new Error(`MemLog.entries [${lo}, ${hi}) outside [${this.first}, ${this.lastIndex() + 1})`);
-    }
-    const out: LogEntry[] = [];
-    let size = 0;
-    for (let i = lo; i < hi; i++) {
-      const e = this.log[i - this.first];
-      if (out.length > 0 && size + e.data.byteLength > maxBytes) break;
-      out.push(e);
-      size += e.data.byteLength;
-    }
-    return out;
-  }
-  persist(r: Ready): void {
-    this.persists++;
-    if (r.logStart !== undefined) {
-      this.logRestarts++;
-      this.log = [];
-      this.first = r.logStart.index + 1;
-      this.boundaryTerm = r.logStart.term;
-    }
-    if (r.truncateFrom !== undefined) {
-      if (r.truncateFrom < this.first) throw new Error(`MemLog: truncate below first index`);
-      this.log.length = Math.max(0, Math.min(this.log.length, r.truncateFrom - this.first));
-    }
-    for (const e of r.entries) {
-      if (e.index <= this.lastIndex()) this.log.length = e.index - this.first; // overwrite
-      if (e.index !== this.lastIndex() + 1) throw new Error(`MemLog: gap, appending ${e.index} after ${this.lastIndex()}`);
-      this.log.push(e);
-    }
-    if (r.hardState) this.hardState = { ...r.hardState };
-  }
-  compact(firstIndex: number): void {
-    if (firstIndex <= this.first) return;
-    this.boundaryTerm = this.term(firstIndex - 1)!;
-    this.log = this.log.slice(firstIndex - this.first);
-    this.first = firstIndex;
-  }
-}
 
 export interface ClusterOptions {
   n?: number;

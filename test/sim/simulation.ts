@@ -34,7 +34,7 @@ import { encodeItemKeyWithHash } from '../../src/model/key-encoding.js';
 import { partitionHash } from '../../src/model/hash.js';
 import type { Item, KeyShape } from '../../src/model/types.js';
 import { seededRandom } from '../../src/node/prng.js';
-import { MemItems, SimWal, type PersistRecord } from './storage.js';
+import { MemItems, MemLog, type PersistRecord } from './storage.js';
 import { checkHistory, describeOp, type HistoryOp, type RegisterInput, type RegisterOutput, type RegisterState } from './linearizability.js';
 
 // ------------------------------------------------------------------ options and knobs
@@ -297,7 +297,7 @@ class SimNode {
   alive = true;
   /** Incremented by every crash: events of an earlier life find a different epoch and stop. */
   epoch = 0;
-  readonly wal = new Map<number, SimWal>();
+  readonly wal = new Map<number, MemLog>();
   checkpoint: Checkpoint = { items: new Map(), applied: new Map() };
   // Volatile state (lost by a crash).
   items = new MemItems();
@@ -489,7 +489,7 @@ export class Simulation {
       const group = g + 1;
       this.groups.push({ group, replicas, target: { group, tableId: TABLE_ID, keyShape: SHAPE }, hashStart: (space * BigInt(g)) / BigInt(k.groups) });
       this.appliedAt.set(group, new Map());
-      for (const n of replicas) this.nodes[n].wal.set(group, new SimWal());
+      for (const n of replicas) this.nodes[n].wal.set(group, new MemLog());
     }
     for (const node of this.nodes) this.startNode(node);
   }
@@ -750,7 +750,7 @@ export class Simulation {
         const upTo = Math.min(snapshot.applied.get(group) ?? 0, replica.core.compactableIndex());
         if (upTo < wal.firstIndex()) continue;
         replica.core.compacted(upTo + 1);
-        wal.compact(upTo);
+        wal.compact(upTo + 1);
       }
     }));
   }

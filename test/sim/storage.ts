@@ -4,7 +4,7 @@
  * a node restarts from its last checkpoint and replays the WAL above it, as a real node
  * does with its noSync B-tree).
  */
-import type { HardState, LogEntry, LogReader } from '../../src/replication/types.js';
+import type { HardState, LogEntry, LogReader, Ready } from '../../src/replication/types.js';
 import type { ItemKV } from '../../src/storage/apply.js';
 
 /** One group's part of a node's WAL batch (what a Ready asks to persist). */
@@ -15,13 +15,17 @@ export interface PersistRecord {
   hardState: HardState | undefined;
 }
 
-/** A replica's durable log and hard state. log[k].index === first + k. */
-export class SimWal implements LogReader {
+/** The durable part of a replica: a WAL and its hard state. Survives crashes. */
+export class MemLog implements LogReader {
+  /** log[k].index === first + k */
   log: LogEntry[] = [];
   first = 1;
-  /** Term of entry first-1 (the real WAL keeps it as compactedTerm). */
+  /** Term of entry first-1 (like the real WAL's compactedTerm). */
   boundaryTerm = 0;
   hardState: HardState = { term: 0, vote: -1, commit: 0 };
+  /** Persist calls seen, and log restarts among them (test introspection). */
+  persists = 0;
+  logRestarts = 0;
 
   firstIndex(): number {
     return this.first;
@@ -37,7 +41,7 @@ export class SimWal implements LogReader {
   }
   entries(lo: number, hi: number, maxBytes: number): LogEntry[] {
     if (lo < this.first || hi > this.lastIndex() + 1 || lo >= hi) {
-      throw new Error(`SimWal.entries [${lo}, ${hi}) outside [${this.first}, ${this.lastIndex() + 1})`);
+      throw new Error(`MemLog.entries [${lo}, ${hi}) outside [${this.first}, ${this.lastIndex() + 1})`);
     }
     const out: LogEntry[] = [];
     let size = 0;
@@ -49,30 +53,36 @@ export class SimWal implements LogReader {
     }
     return out;
   }
-  persist(r: PersistRecord): void {
+  persist(r: Pick<Ready, 'entries' | 'truncateFrom' | 'hardState' | 'logStart'>): void {
+    this.persists++;
+    if (r.logStart !== undefined) {
+      this.logRestarts++;
+      this.log = [];
+      this.first = r.logStart.index + 1;
+      this.boundaryTerm = r.logStart.term;
+    }
     if (r.truncateFrom !== undefined) {
-      if (r.truncateFrom < this.first) throw new Error(`SimWal: truncate from ${r.truncateFrom} below first index ${this.first}`);
+      if (r.truncateFrom < this.first) throw new Error(`MemLog: truncate below first index`);
       this.log.length = Math.max(0, Math.min(this.log.length, r.truncateFrom - this.first));
     }
     for (const e of r.entries) {
-      if (e.index <= this.lastIndex()) {
-        if (e.index < this.first) throw new Error(`SimWal: overwrite of compacted entry ${e.index}`);
-        this.log.length = e.index - this.first;
-      }
-      if (e.index !== this.lastIndex() + 1) throw new Error(`SimWal: gap, appending ${e.index} after ${this.lastIndex()}`);
+      if (e.index < this.first) throw new Error(`MemLog: overwrite of compacted entry ${e.index}`);
+      if (e.index <= this.lastIndex()) this.log.length = e.index - this.first; // overwrite
+      if (e.index !== this.lastIndex() + 1) throw new Error(`MemLog: gap, appending ${e.index} after ${this.lastIndex()}`);
       this.log.push(e);
     }
     if (r.hardState) this.hardState = { ...r.hardState };
   }
-  /** Drops entries <= upTo. */
-  compact(upTo: number): void {
-    if (upTo < this.first) return;
-    if (upTo > this.lastIndex()) throw new Error(`SimWal: compact to ${upTo} past last index ${this.lastIndex()}`);
-    this.boundaryTerm = this.term(upTo)!;
-    this.log = this.log.slice(upTo + 1 - this.first);
-    this.first = upTo + 1;
+  /** Drops the entries below `firstIndex`. */
+  compact(firstIndex: number): void {
+    if (firstIndex <= this.first) return;
+    if (firstIndex > this.lastIndex() + 1) throw new Error(`MemLog: compact to ${firstIndex} past last index ${this.lastIndex()}`);
+    this.boundaryTerm = this.term(firstIndex - 1)!;
+    this.log = this.log.slice(firstIndex - this.first);
+    this.first = firstIndex;
   }
 }
+
 
 function keyString(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
