@@ -1,15 +1,8 @@
 /**
- * The simulator's command line (`npm run sim -- ...`):
- *   --seeds N        run N seeds (default 20) starting at --first F (default 1)
- *   --seed S         replay one seed and print its digest (the same on every replay)
- *   --ops N          client operations per seed (default 2000)
- *   --compare-prevote  run every seed with the gray-failure check on and off and print
- *                      the elections and spurious elections of each
- *   --bug NAME       inject a shell bug (strongReadWithoutLease, strongReadAnyReplica,
- *                    ackBeforeCommit) to see the checkers catch it
- *   --verbose        one line per seed
- * Exits 1 on any checker failure, after printing the seed and the replay command.
+ * The simulator's command line (`npm run sim -- ...`; `--help` lists the options). Exits 1
+ * on any checker failure, after printing the seed and the replay command; 2 on bad options.
  */
+import { parseArgs as parseCommandLine } from 'node:util';
 import { runSimulation, type InjectedBug, type SimReport } from './simulation.js';
 
 interface Args {
@@ -24,33 +17,40 @@ interface Args {
 
 const BUGS: InjectedBug[] = ['strongReadWithoutLease', 'strongReadAnyReplica', 'ackBeforeCommit'];
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 20, first: 1, seed: undefined, ops: 2000, comparePreVote: false, bug: undefined, verbose: false };
-  const int = (name: string, v: string | undefined): number => {
+const USAGE = `usage: npm run sim -- [--seeds N] [--first F] [--seed S] [--ops N] [--compare-prevote] [--bug NAME] [--verbose]
+  --seeds N          run N seeds (default 20) starting at --first F (default 1)
+  --seed S           replay one seed and print its digest
+  --ops N            client operations per seed (default 2000)
+  --compare-prevote  every seed with the gray-failure check on and off: elections, spurious ones
+  --bug NAME         inject a shell bug the checkers must catch: ${BUGS.join(', ')}
+  --verbose          one line per seed`;
+
+function parseArgs(argv: string[]): Args | 'help' {
+  const { values } = parseCommandLine({
+    args: argv,
+    options: {
+      seeds: { type: 'string' }, first: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' },
+      'compare-prevote': { type: 'boolean' }, bug: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const int = (name: string, v: string | undefined, fallback: number | undefined): number | undefined => {
+    if (v === undefined) return fallback;
     const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < 0) throw new Error(`${name} needs a non-negative integer, got ${String(v)}`);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} needs a non-negative integer, got ${v}`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    switch (a) {
-      case '--seeds': args.seeds = int(a, argv[++i]); break;
-      case '--first': args.first = int(a, argv[++i]); break;
-      case '--seed': args.seed = int(a, argv[++i]); break;
-      case '--ops': args.ops = int(a, argv[++i]); break;
-      case '--compare-prevote': args.comparePreVote = true; break;
-      case '--verbose': args.verbose = true; break;
-      case '--bug': {
-        const b = argv[++i] as InjectedBug;
-        if (!BUGS.includes(b)) throw new Error(`--bug must be one of ${BUGS.join(', ')}, got ${String(b)}`);
-        args.bug = b;
-        break;
-      }
-      default:
-        throw new Error(`unknown argument ${a} (see test/sim/main.ts)`);
-    }
-  }
-  return args;
+  const bug = values.bug as InjectedBug | undefined;
+  if (bug !== undefined && !BUGS.includes(bug)) throw new Error(`--bug must be one of ${BUGS.join(', ')}, got ${bug}`);
+  return {
+    seeds: int('seeds', values.seeds, 20)!,
+    first: int('first', values.first, 1)!,
+    seed: int('seed', values.seed, undefined),
+    ops: int('ops', values.ops, 2000)!,
+    comparePreVote: values['compare-prevote'] === true,
+    bug,
+    verbose: values.verbose === true,
+  };
 }
 
 function line(r: SimReport): string {
@@ -64,9 +64,14 @@ function line(r: SimReport): string {
 function main(): number {
   let args: Args;
   try {
-    args = parseArgs(process.argv.slice(2));
+    const parsed = parseArgs(process.argv.slice(2));
+    if (parsed === 'help') {
+      console.log(USAGE);
+      return 0;
+    }
+    args = parsed;
   } catch (e) {
-    console.error(`sim: ${(e as Error).message}`);
+    console.error(`sim: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
   const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, i) => args.first + i);
