@@ -111,6 +111,8 @@ describe('replication on real threads', () => {
           if (killed) ackedAfterKill++;
         } catch {
           failed++;
+          // Never a busy loop of at-once rejections (a closed database after a failure).
+          await new Promise((resolve) => setTimeout(resolve, 2));
         }
       }
     });

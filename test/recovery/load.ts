@@ -44,10 +44,17 @@ export interface LoadOptions {
 export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolean): { done: Promise<void>; result: LoadResult } {
   const prefix = options.prefix ?? '';
   const result: LoadResult = { acked: new Map(), attempted: new Map(), puts: new Map(), ops: 0, errors: new Map(), errorMessages: [], reads: 0 };
-  const fail = (error: unknown): void => {
+  // Counts a failed request and waits a little before the loop goes on: a request that
+  // fails at once (a closed database, a full router) must not turn a loop into a busy spin
+  // of microtasks that starves the event loop, timers and the test's timeout included.
+  // Resolves to true when the loop should end because the database is closed.
+  const fail = async (error: unknown): Promise<boolean> => {
     const name = (error as Error).name ?? 'Error';
     result.errors.set(name, (result.errors.get(name) ?? 0) + 1);
     if (result.errorMessages.length < 5) result.errorMessages.push(`${name}: ${(error as Error).message}`);
+    if (name === 'ServiceUnavailable' && /closed/.test((error as Error).message)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    return false;
   };
   const chains = Array.from({ length: options.chains }, async (_, c) => {
     const key = `${prefix}chain-${c}`;
@@ -62,7 +69,7 @@ export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolea
           const { Item } = await db.getItem({ TableName: options.table, Key: { id: { S: key } }, ConsistentRead: true });
           known = Number(num(Item!.n));
         } catch (error) {
-          fail(error);
+          if (await fail(error)) return;
           continue;
         }
       }
@@ -78,8 +85,8 @@ export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolea
         result.acked.set(key, next);
         known = next;
       } catch (error) {
-        fail(error);
         known = undefined;
+        if (await fail(error)) return;
       }
     }
   });
@@ -92,7 +99,7 @@ export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolea
         result.ops++;
         result.puts.set(`${prefix}put-${i}`, i);
       } catch (error) {
-        fail(error);
+        if (await fail(error)) return;
       }
     }
   });
@@ -111,7 +118,7 @@ export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolea
         }
       } catch (error) {
         if ((error as Error).message.startsWith('strong read')) throw error;
-        fail(error);
+        if (await fail(error)) return;
       }
     }
   });

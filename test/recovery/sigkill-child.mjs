@@ -46,6 +46,9 @@ for (const [key, value] of Object.entries(expected.puts)) {
 phase('verified');
 
 let stopping = false;
+/** After a failed request: a request that fails at once (the database closing) must not
+ *  turn a loop into a busy spin that starves the event loop. */
+const pause = () => new Promise((resolve) => setTimeout(resolve, 2));
 const chains = Array.from({ length: CHAINS }, async (_, c) => {
   const key = `chain-${c}`;
   let known = versions.get(key);
@@ -61,6 +64,7 @@ const chains = Array.from({ length: CHAINS }, async (_, c) => {
           known = Number(Item.n.N);
         }
       } catch {
+        await pause();
         continue;
       }
     }
@@ -76,6 +80,7 @@ const chains = Array.from({ length: CHAINS }, async (_, c) => {
       known = next;
     } catch {
       known = undefined;
+      await pause();
     }
   }
 });
@@ -89,6 +94,7 @@ const putters = Array.from({ length: PUTTERS }, async () => {
       record(`P ${key} ${i}`);
     } catch {
       // unknown outcome: the parent checks only what was acknowledged
+      await pause();
     }
   }
 });
