@@ -69,9 +69,17 @@ describe('crash recovery of a node', () => {
     await cluster.faults.kill(2);
     const persisted = await readPersisted(dir, victim);
     await cluster.faults.restart(victim);
-    // Let it replay its committed WAL entries into the B-tree (its first rounds).
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const alone = await cluster.replicaStatus('crash');
+    // Let it replay its committed WAL entries into the B-tree (its first rounds; on a busy
+    // machine they can take a while, so wait for them rather than for a fixed time).
+    const replayed = (statuses: Awaited<ReturnType<ShardBox['replicaStatus']>>) => statuses.every(({ partition, replicas }) => {
+      const disk = persisted.get(partition.group)!;
+      return (replicas[partition.replicas.indexOf(victim)]?.applied ?? -1) >= Math.min(disk.commit, disk.lastIndex);
+    });
+    let alone = await cluster.replicaStatus('crash');
+    for (let waited = 0; !replayed(alone) && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      alone = await cluster.replicaStatus('crash');
+    }
     for (const { partition, replicas } of alone) {
       const at = partition.replicas.indexOf(victim);
       const status = replicas[at]!;
