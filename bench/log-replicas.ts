@@ -13,12 +13,12 @@
  *
  * Usage: npm run build && node dist/bench/log-replicas.js [items=20000] [afterMs=300]
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ShardBox } from '../src/index.js';
 import type { ReplicaStatus } from '../src/replication/types.js';
 
 const items = Number(process.argv[2] ?? 20000);
 const afterMs = Number(process.argv[3] ?? 300);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function leader(db: ShardBox): Promise<ReplicaStatus> {
   for (;;) {

@@ -7,6 +7,7 @@
  * bad input gets DynamoDB's error and changes nothing. Writes then travel as plain data to
  * their partition's leader and are evaluated when their log entry is applied.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -159,10 +160,6 @@ const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
 const HAND_OVER_TIMEOUT_MS = 5000;
 /** Longest `deploy.restartNode` waits for the restarted node to catch up (ms). */
 const CATCH_UP_TIMEOUT_MS = 30_000;
-
-function sleepMs(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -1760,7 +1757,7 @@ export class ShardBox extends ItemOperations {
     const handedOver = await this.supervisor.handOver(node, HAND_OVER_TIMEOUT_MS);
     const handOverMs = performance.now() - started;
     const deadline = performance.now() + HAND_OVER_TIMEOUT_MS;
-    while (this.router.inFlightTo(node) > 0 && performance.now() < deadline) await sleepMs(2);
+    while (this.router.inFlightTo(node) > 0 && performance.now() < deadline) await sleep(2);
     await this.supervisor.stop(node);
     return { handedOver, handOverMs };
   }
@@ -1784,7 +1781,7 @@ export class ShardBox extends ItemOperations {
         if (performance.now() > deadline) {
           throw new DynamoDBError('ServiceUnavailable', `node ${node} did not catch up with group ${partition.group} within ${CATCH_UP_TIMEOUT_MS} ms (it applied ${own.applied} of ${target} committed); retry.`);
         }
-        await sleepMs(10);
+        await sleep(10);
       }
     }));
   }

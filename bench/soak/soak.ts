@@ -18,6 +18,7 @@
  * deadline) and reported as the "drain" row, outside the timeline; the overall figure
  * counts every request, drained ones included.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBError, ShardBox, type Item } from '../../src/index.js';
@@ -418,10 +419,6 @@ async function checkReplicas(db: ShardBox, problem: (text: string) => void, log:
 function writeIdsOf(item: Item | undefined): string[] {
   const ids = item?.ids;
   return ids !== undefined && 'SS' in ids ? ids.SS : [];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function percent(x: number): string {

@@ -5,6 +5,7 @@
  * write present and no record dropped. A record of a version no build reads is dropped
  * and counted, and the node goes on.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShardBox } from '../../src/index.js';
 import type { NodeStats } from '../../src/node/storage-node.js';
@@ -20,7 +21,6 @@ afterEach(async () => {
   db = undefined;
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function stats(cluster: ShardBox): Promise<NodeStats[]> {
   return (await cluster.nodeStats()).map((s) => s!);

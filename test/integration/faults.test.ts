@@ -4,6 +4,7 @@
  * Each test finds the group's leader, injects the fault, and checks what the cluster does
  * about it: a new leader, writes that continue, no stale read, identical replicas after.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShardBoxClient, type ShardBox } from '../../src/index.js';
 import { createHashTable, expectDynamoError, openCluster } from './helpers.js';
@@ -17,7 +18,6 @@ afterEach(async () => {
   db = undefined;
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Short router timeouts: a request to a silent node is given up on quickly. */
 const FAST_ROUTER = { attemptTimeoutMs: 300, deadlineMs: 8000 };

@@ -7,6 +7,7 @@
  * the full replicas hold identical data. Prints the time to restore a write quorum of
  * three, and how long the returning replica took to catch up by replaying the WAL.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShardBox } from '../../src/index.js';
 import type { ReplicaStatus } from '../../src/replication/types.js';
@@ -19,7 +20,6 @@ afterEach(async () => {
 });
 
 const AFTER_MS = 500;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` every 10 ms until it returns a value (or fails after `timeoutMs`). */
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {

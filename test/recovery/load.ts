@@ -5,6 +5,7 @@
  * version, and a half-applied write as `m !== n`. Plus plain puts of fresh keys and
  * strong reads, each checked.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttributeValue, ShardBox } from '../../src/index.js';
 
 /** The text of a number attribute (undefined when absent or not a number). */
@@ -53,7 +54,7 @@ export function runLoad(db: ItemClient, options: LoadOptions, stop: () => boolea
     result.errors.set(name, (result.errors.get(name) ?? 0) + 1);
     if (result.errorMessages.length < 5) result.errorMessages.push(`${name}: ${(error as Error).message}`);
     if (name === 'ServiceUnavailable' && /closed/.test((error as Error).message)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await sleep(2);
     return false;
   };
   const chains = Array.from({ length: options.chains }, async (_, c) => {

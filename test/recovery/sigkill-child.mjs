@@ -6,6 +6,7 @@
 // its promise resolves, and every attempt before it is sent: a file write survives the
 // SIGKILL (it is in the page cache), so the parent knows exactly what was acknowledged.
 // Phases go to stdout ("opened", "verified", "checkpoint", "closing") for the parent's kill timing.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { appendFileSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { ShardBox } from '../../dist/src/index.js';
 
@@ -48,7 +49,7 @@ phase('verified');
 let stopping = false;
 /** After a failed request: a request that fails at once (the database closing) must not
  *  turn a loop into a busy spin that starves the event loop. */
-const pause = () => new Promise((resolve) => setTimeout(resolve, 2));
+const pause = () => sleep(2);
 const chains = Array.from({ length: CHAINS }, async (_, c) => {
   const key = `chain-${c}`;
   let known = versions.get(key);
