@@ -1590,7 +1590,8 @@ export class ShardBox extends ItemOperations {
 
   /** Fault injection, for tests and experiments. */
   readonly faults = {
-    /** Crash a storage node's thread (`worker.terminate()` at whatever instant it is in). */
+    /** Crash a storage node's thread: it exits at its next step (within a round's work),
+     *  flushing, syncing and closing nothing. */
     kill: async (node: number): Promise<void> => {
       this.checkNode(node);
       await this.supervisor.kill(node);

@@ -1,7 +1,8 @@
 /**
  * Starts and stops storage-node threads. One worker thread per node for the node's whole
- * life; a stop asks the node to finish its round and close its store, a kill is
- * `worker.terminate()` (a crash: whatever was not persisted is lost, as the tests want).
+ * life; a stop asks the node to finish its round and close its store, a kill makes the
+ * thread exit at its next step with nothing flushed or closed (a crash: whatever was not
+ * persisted is lost, as the tests want).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { NodeTiming } from '../node/constants.js';
 import {
-  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS,
+  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS,
   NODE_STATE_RUNNING,
   type Durability, type NodeWorkerData,
 } from '../node/worker-data.js';
@@ -19,6 +20,9 @@ import { setNodeDraining, type FabricBuffers } from '../transport/fabric.js';
 
 /** How long a graceful stop may take before the thread is terminated (ms). */
 const STOP_TIMEOUT_MS = 10_000;
+/** How long a killed node may take to reach its next step and exit before its thread is
+ *  terminated (ms). */
+const KILL_TIMEOUT_MS = 2_000;
 /** How often a hand-over is checked for completion (ms). */
 const HAND_OVER_POLL_MS = 2;
 
@@ -153,7 +157,14 @@ export class Supervisor {
   async kill(node: number): Promise<void> {
     const thread = this.threads[node];
     if (thread === undefined || !thread.alive) return;
-    await thread.worker.terminate();
+    // The node exits on its own at its next step (process.exit in the worker: a crash,
+    // nothing flushed or closed). Not worker.terminate() first: terminating a thread inside
+    // an LMDB write transaction leaves lmdb-js's write lock held, and the thread's own
+    // cleanup then waits for it forever. terminate() stays the fallback for a stuck thread.
+    Atomics.store(thread.control, CONTROL_KILL, 1);
+    this.wakeNode(node);
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), KILL_TIMEOUT_MS).unref());
+    if ((await Promise.race([thread.exited, timeout])) === 'timeout') await thread.worker.terminate();
     await thread.exited;
   }
 

@@ -12,7 +12,7 @@ export interface NodeWorkerData {
   timing: NodeTiming;
   seed: number;
   /** Int32Array words: [CONTROL_STOP, CONTROL_STATE, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN,
-   *  CONTROL_HAND_OVER, CONTROL_HANDED_OVER]. */
+   *  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL]. */
   control: SharedArrayBuffer;
   /** The cluster's cut links (`LinkCuts`), shared by every thread and kept across restarts. */
   links: SharedArrayBuffer;
@@ -32,4 +32,7 @@ export const CONTROL_PAUSES_BEGUN = 3;
 export const CONTROL_HAND_OVER = 4;
 /** Set by the node while handing over: 1 once it leads nothing and owes no write an answer. */
 export const CONTROL_HANDED_OVER = 5;
-export const CONTROL_WORDS = 6;
+/** Set by the supervisor to crash the node: the thread exits at once, between two steps of
+ *  its loop, with nothing flushed, closed or checkpointed. */
+export const CONTROL_KILL = 6;
+export const CONTROL_WORDS = 7;

@@ -14,7 +14,7 @@ import { LinkCuts } from './links.js';
 import { StorageNode } from './storage-node.js';
 import type { NodeWorkerData } from './worker-data.js';
 import {
-  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STOP, CONTROL_STATE,
+  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STOP, CONTROL_STATE,
   NODE_STATE_RUNNING, NODE_STATE_STOPPED,
 } from './worker-data.js';
 
@@ -35,6 +35,11 @@ function yieldToEventLoop(): Promise<void> {
  * the next round delivers every tick that elapsed (the leases expire first) and drains what
  * piled up. It blocks in Atomics.wait, in slices so that a stop is noticed promptly.
  */
+/** A crash (faults.kill): exit now, between two steps, flushing and closing nothing. */
+function dieIfKilled(): void {
+  if (Atomics.load(control, CONTROL_KILL) === 1) process.exit(1);
+}
+
 function pauseIfAsked(): void {
   const pauseMs = Atomics.exchange(control, CONTROL_PAUSE_MS, 0);
   if (pauseMs <= 0) return;
@@ -43,6 +48,7 @@ function pauseIfAsked(): void {
   const until = performance.now() + pauseMs;
   for (let left = pauseMs; left > 0 && Atomics.load(control, CONTROL_STOP) === 0; left = until - performance.now()) {
     Atomics.wait(control, CONTROL_STOP, 0, Math.min(left, MAX_IDLE_SLEEP_MS));
+    dieIfKilled();
   }
 }
 
@@ -51,6 +57,7 @@ async function run(): Promise<void> {
   Atomics.notify(control, CONTROL_STATE);
   let lastYield = performance.now();
   while (Atomics.load(control, CONTROL_STOP) === 0) {
+    dieIfKilled();
     pauseIfAsked();
     const now = performance.now();
     if (Atomics.load(control, CONTROL_HAND_OVER) === 1) {
