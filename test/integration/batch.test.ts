@@ -1,3 +1,4 @@
+import { DEFAULT_TIMING } from '../../src/node/constants.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchGetItemInput, Item, KeysAndAttributes, ShardBox, WriteRequest } from '../../src/index.js';
 import { hexToHash, partitionHash } from '../../src/model/hash.js';
@@ -241,6 +242,9 @@ describe('partitions that cannot serve', () => {
     expect(served.length).toBeGreaterThan(0);
 
     for (const node of dead) await cluster.faults.kill(node);
+    // A lone surviving leader may serve strong reads until its lease runs out, and leads
+    // until CheckQuorum deposes it (electionTicks): wait that out, twice over.
+    await new Promise((resolve) => setTimeout(resolve, 2 * DEFAULT_TIMING.electionTicks * DEFAULT_TIMING.tickMs));
     // Partitions that kept a quorum elect a new leader where theirs died.
     for (const key of served) expect((await cluster.getItem({ TableName: 'split', Key: key, ConsistentRead: true })).Item).toBeDefined();
 
