@@ -1,9 +1,10 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Files that keep both cores busy for half a minute or more (the soak, 20 SIGKILLed
- *  processes, hundreds of simulated clusters). They run one at a time after the rest, so
- *  they neither slow nor starve the timing-sensitive tests (leases, benchmark phases). */
-const HEAVY = ['test/soak/**/*.test.ts', 'test/recovery/sigkill.test.ts', 'test/sim/sim.test.ts'];
+ *  processes, hundreds of simulated clusters, write bursts beside a thread burning a core).
+ *  They run one at a time after the rest, so they neither slow nor starve the
+ *  timing-sensitive tests (leases, benchmark phases). */
+const HEAVY = ['test/soak/**/*.test.ts', 'test/recovery/sigkill.test.ts', 'test/sim/sim.test.ts', 'test/integration/backpressure.test.ts'];
 
 export default defineConfig({
   test: {

@@ -501,9 +501,10 @@ export class ItemOperations {
   private async write(route: TableRoute, op: WriteOp): Promise<WriteResult> {
     const hash = this.prepareWrite(route, op);
     const partition = this.routes.partitionFor(route, hash);
-    const body: NodeRequestBody = { t: 'write', entry: encodeWriteOp(op) };
+    const entry = encodeWriteOp(op);
+    const body: NodeRequestBody = { t: 'write', entry };
     const target: Target = { mode: 'leader', group: partition.group, replicas: partition.replicas };
-    const result = (await this.router.request(target, body, false)) as WriteResult;
+    const result = (await this.router.request(target, body, false, entry.byteLength)) as WriteResult;
     if (!result.ok) throw fromErrorShape(result.error);
     return result;
   }

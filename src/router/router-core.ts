@@ -45,6 +45,16 @@ export const MAX_OUTSTANDING_REQUESTS = 65_536;
  *  a queue this long already means tens of milliseconds of waiting at a busy node, and a
  *  longer one would only turn load into latency (and, past the timeout, into unknowns). */
 export const MAX_QUEUED_PER_NODE = 1024;
+/** Most requests one router has in a node's ring or at the node at once; the rest wait
+ *  in the router's queue for that node. The node takes its whole ring each round, so this
+ *  bounds the work a router's requests can pile up there: whatever is in flight finishes
+ *  well within an attempt's timeout even on a starved machine, and a timeout keeps
+ *  meaning a lost reply, not a long queue. Above a client thread's closed-loop window
+ *  (512 over all nodes), so a healthy run never waits on it. */
+export const MAX_IN_FLIGHT_PER_NODE = 512;
+/** The same window in bytes of request bodies (as the caller sized them): a node's cost is
+ *  its bytes to replicate and persist, so fewer large writes are let in at once. */
+export const MAX_IN_FLIGHT_BYTES_PER_NODE = 1 << 20;
 /** Most requests in one ring record. A node's queue is written to its ring as soon as it
  *  holds this many, without waiting for the end of the caller's turn. */
 export const MAX_BATCH = 256;
@@ -87,6 +97,8 @@ interface Outstanding {
   readonly idempotent: boolean;
   readonly callbacks: RequestCallbacks;
   readonly deadlineMs: number;
+  /** Its body's size as the caller gave it (the write's log entry), for the byte window. */
+  readonly bytes: number;
   state: State;
   node: number;
   attempts: number;
@@ -120,6 +132,10 @@ export class RouterCore {
   private readonly downNodes = new Set<number>();
   /** Nodes whose queue changed since the last flush. */
   private readonly dirty = new Set<number>();
+  /** Per node, this router's requests in its ring or at it (state 'inFlight'), and their bytes. */
+  private readonly inFlightByNode = new Map<number, { count: number; bytes: number }>();
+  /** Per node, when it last answered anything or took a request from a full ring (ms). */
+  private readonly lastProgressMs = new Map<number, number>();
   private nextId = 1;
   private anyCursor = 0;
   private closed = false;
@@ -148,9 +164,16 @@ export class RouterCore {
 
   /** Requests in `node`'s ring or at the node, not answered yet. */
   inFlightTo(node: number): number {
-    let n = 0;
-    for (const request of this.outstanding.values()) if (request.state === 'inFlight' && request.node === node) n++;
-    return n;
+    return this.inFlightByNode.get(node)?.count ?? 0;
+  }
+
+  private window(node: number): { count: number; bytes: number } {
+    let window = this.inFlightByNode.get(node);
+    if (window === undefined) {
+      window = { count: 0, bytes: 0 };
+      this.inFlightByNode.set(node, window);
+    }
+    return window;
   }
 
   /** Requests waiting for ring space, to every node. */
@@ -168,16 +191,17 @@ export class RouterCore {
   /**
    * Accepts a request; its callbacks are called exactly once, possibly before this returns
    * (a closed or overloaded router refuses at once). The caller calls `flush` before its
-   * turn ends (a full batch is written at once).
+   * turn ends (a full batch is written at once). `bytes` is the body's size where it is
+   * large (a write's entry); small requests may leave it 0.
    */
-  request(target: Target, body: unknown, idempotent: boolean, nowMs: number, callbacks: RequestCallbacks): void {
+  request(target: Target, body: unknown, idempotent: boolean, nowMs: number, callbacks: RequestCallbacks, bytes = 0): void {
     if (this.closed) return callbacks.reject(new DynamoDBError('ServiceUnavailable', 'The database is closed.'));
     if (this.outstanding.size >= MAX_OUTSTANDING_REQUESTS) {
       return callbacks.reject(new DynamoDBError('RequestLimitExceeded', `Too many requests in flight on this router (${MAX_OUTSTANDING_REQUESTS}); retry later.`));
     }
     this.counters.requests++;
     const request: Outstanding = {
-      id: this.nextId++, target, body, idempotent, callbacks, deadlineMs: nowMs + this.options.deadlineMs,
+      id: this.nextId++, target, body, idempotent, callbacks, deadlineMs: nowMs + this.options.deadlineMs, bytes,
       state: 'queued', node: this.chooseNode(target, 0), attempts: 0, sinceMs: nowMs, retryAtMs: 0,
     };
     this.outstanding.set(request.id, request);
@@ -199,6 +223,8 @@ export class RouterCore {
     const request = this.outstanding.get(reply.id);
     // A reply to an attempt already given up on (timed out and re-sent) is stale.
     if (request === undefined || request.state !== 'inFlight') return;
+    this.landed(request);
+    this.lastProgressMs.set(request.node, nowMs);
     if (reply.redirect === undefined) {
       if (request.target.mode === 'leader') this.leaders.set(request.target.group, request.node);
       this.finish(request);
@@ -245,14 +271,20 @@ export class RouterCore {
       }
     }
     for (const [node, queue] of this.queues) {
-      if (queue.length === 0 || nowMs - queue[0].sinceMs < this.options.attemptTimeoutMs) continue;
-      // The node has taken nothing from its ring for a whole attempt timeout (paused, or
-      // wedged): what never reached it may go anywhere, writes included.
-      const stuck = queue.splice(0);
-      for (const request of stuck) {
-        this.forgetLeader(request, node);
-        this.retry(request, nowMs, 0, this.chooseNode(request.target, request.attempts + 1));
-      }
+      if (queue.length === 0) continue;
+      const waitedMs = nowMs - Math.max(queue[0].sinceMs, this.lastProgressMs.get(node) ?? -Infinity);
+      // The node has answered nothing and taken nothing for a whole attempt timeout
+      // (paused, wedged): what never reached it may go anywhere, writes included.
+      if (waitedMs >= this.options.attemptTimeoutMs) this.moveQueued(node, nowMs);
+    }
+  }
+
+  /** Sends what waits for `node` (never sent, so safe to send anywhere) elsewhere. */
+  private moveQueued(node: number, nowMs: number): void {
+    const stuck = this.queues.get(node)?.splice(0) ?? [];
+    for (const request of stuck) {
+      this.forgetLeader(request, node);
+      this.retry(request, nowMs, 0, this.chooseNode(request.target, 0));
     }
   }
 
@@ -272,8 +304,7 @@ export class RouterCore {
     this.downNodes.add(node);
     // Requests not yet in its ring never reach it (a restarted node must not apply a write
     // its caller was told had an unknown outcome long before): they go elsewhere.
-    const queued = this.queues.get(node)?.splice(0) ?? [];
-    for (const request of queued) this.retry(request, nowMs, 0, this.chooseNode(request.target, request.attempts + 1));
+    this.moveQueued(node, nowMs);
     for (const request of this.outstanding.values()) {
       if (request.state === 'inFlight' && request.node === node) this.lost(request, nowMs, `node ${node} stopped`);
     }
@@ -291,6 +322,7 @@ export class RouterCore {
     this.backingOff.clear();
     this.queues.clear();
     this.dirty.clear();
+    this.inFlightByNode.clear();
     for (const request of all) {
       request.callbacks.reject(new DynamoDBError('ServiceUnavailable', 'The database was closed before the request completed.'));
     }
@@ -331,7 +363,17 @@ export class RouterCore {
   }
 
   private flushNode(node: number, queue: Outstanding[], nowMs: number): void {
-    const messages: RequestMessage[] = queue.map((r) => ({ id: r.id, group: r.target.group, body: r.body }));
+    const window = this.window(node);
+    const messages: RequestMessage[] = [];
+    let bytes = window.bytes;
+    for (const request of queue) {
+      if (window.count + messages.length >= MAX_IN_FLIGHT_PER_NODE) break;
+      // One request always goes when nothing is in flight, however large.
+      if (bytes + request.bytes > MAX_IN_FLIGHT_BYTES_PER_NODE && window.count + messages.length > 0) break;
+      bytes += request.bytes;
+      messages.push({ id: request.id, group: request.target.group, body: request.body });
+    }
+    if (messages.length === 0) return;
     const written = this.transport.write(node, messages, (tooLarge) => {
       const request = this.outstanding.get(tooLarge.id);
       if (request === undefined) return;
@@ -345,7 +387,11 @@ export class RouterCore {
       request.state = 'inFlight';
       request.attempts++;
       request.sinceMs = nowMs;
+      window.count++;
+      window.bytes += request.bytes;
     }
+    // The ring had room: the node is taking what it is sent.
+    this.lastProgressMs.set(node, nowMs);
     this.transport.wake(node);
   }
 
@@ -380,11 +426,23 @@ export class RouterCore {
     this.searchFrom.set(request.target.group, request.target.replicas.indexOf(node) + 1);
   }
 
-  /** An attempt got no answer: retry what is safe to repeat, fail the rest as unknown. */
+  /** An attempt ended (answered or given up on): its node has room for one more. */
+  private landed(request: Outstanding): void {
+    const window = this.window(request.node);
+    window.count--;
+    window.bytes -= request.bytes;
+    if ((this.queues.get(request.node)?.length ?? 0) > 0) this.dirty.add(request.node);
+  }
+
+  /** An attempt got no answer: retry what is safe to repeat, fail the rest as unknown.
+   *  What still waits for that node is sent elsewhere (it was never sent). */
   private lost(request: Outstanding, nowMs: number, why: string): void {
+    this.landed(request);
     this.forgetLeader(request, request.node);
+    if (request.target.mode === 'leader') this.moveQueued(request.node, nowMs);
     if (request.idempotent) {
-      this.retry(request, nowMs, 0, this.chooseNode(request.target, request.attempts));
+      // The search has moved past the silent node (leader) or the cursor on (any replica).
+      this.retry(request, nowMs, 0, this.chooseNode(request.target, 0));
       return;
     }
     this.finish(request);

@@ -16,7 +16,7 @@ import type { Endpoint } from '../transport/fabric.js';
 import { envelopeToWire, readEnvelopes, type Envelope, type RequestMessage } from '../transport/protocol.js';
 import { MAX_BATCH, RouterCore, type RouterCounters, type RouterOptions, type RouterTransport, type Target } from './router-core.js';
 
-export { DEFAULT_ROUTER_OPTIONS, MAX_OUTSTANDING_REQUESTS, MAX_QUEUED_PER_NODE } from './router-core.js';
+export { DEFAULT_ROUTER_OPTIONS, MAX_IN_FLIGHT_BYTES_PER_NODE, MAX_IN_FLIGHT_PER_NODE, MAX_OUTSTANDING_REQUESTS, MAX_QUEUED_PER_NODE } from './router-core.js';
 export type { RouterCounters, RouterOptions, Target } from './router-core.js';
 
 /** Longest the pump sleeps before it looks at timers again (ms). */
@@ -71,9 +71,10 @@ export class Router {
     return this.core.leaderOf(group);
   }
 
-  request(target: Target, body: unknown, idempotent: boolean): Promise<unknown> {
+  /** Sends `body` to `target`; `bytes` sizes a large body (a write's log entry). */
+  request(target: Target, body: unknown, idempotent: boolean, bytes = 0): Promise<unknown> {
     return new Promise((resolve, reject: (error: DynamoDBError) => void) => {
-      this.core.request(target, body, idempotent, performance.now(), { resolve, reject });
+      this.core.request(target, body, idempotent, performance.now(), { resolve, reject }, bytes);
       if (this.core.outstandingCount === 0) return;
       this.scheduleFlush();
       this.startPump();
