@@ -49,6 +49,7 @@ import type { Durability } from './node/worker-data.js';
 import type { ReplicaStatus } from './replication/types.js';
 import { PartitionMapBoard, PartitionMapCache, type PartitionInfo, type TableRoute } from './router/partition-map.js';
 import { Router, type RouterOptions, type Target } from './router/router.js';
+import type { EncodedLatency, LatencySnapshot } from './router/latency.js';
 import { encodeWriteOp } from './storage/codec.js';
 import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
 import { sdkHandler, type SdkHandler } from './server/sdk-handler.js';
@@ -475,6 +476,29 @@ export class ItemOperations {
     protected readonly router: Router,
     protected readonly routes: PartitionMapCache,
   ) {}
+
+  /**
+   * Where this thread's requests spent their time, stage by stage (router queue, ring
+   * transit, leader wait, replication, apply or read, reply), as HdrHistogram percentiles
+   * in µs per kind (reads, writes), with the slowest requests' own stages. The stages of a
+   * request add up to its time in the router. `reset: true` starts a new window after the
+   * snapshot; `slowest` sets how many slowest requests are kept (default 10).
+   */
+  latency(options: { reset?: boolean; slowest?: number } = {}): LatencySnapshot {
+    const tracker = this.router.latency;
+    const snapshot = tracker.snapshot();
+    if (options.slowest !== undefined) tracker.setKeepSlowest(options.slowest);
+    if (options.reset === true) tracker.reset();
+    return snapshot;
+  }
+
+  /** The same, as histograms that cross threads (`LatencyTracker.add` merges them). */
+  latencyEncoded(options: { reset?: boolean } = {}): EncodedLatency {
+    const tracker = this.router.latency;
+    const encoded = tracker.encode();
+    if (options.reset === true) tracker.reset();
+    return encoded;
+  }
 
   protected route(tableName: unknown): TableRoute {
     validateTableName(tableName);

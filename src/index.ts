@@ -6,3 +6,7 @@ export { DynamoDBError, type DynamoDBErrorName } from './model/errors.js';
 export type { AttributeValue, Item, KeyShape } from './model/types.js';
 export { startServer, type ServerOptions, type ShardBoxServer } from './server/http.js';
 export { sdkHandler, type SdkHandler } from './server/sdk-handler.js';
+export {
+  LatencyTracker, READ_STAGES, WRITE_STAGES,
+  type EncodedLatency, type KindLatency, type LatencySnapshot, type RequestTiming, type StageName, type StagePercentiles,
+} from './router/latency.js';

@@ -21,6 +21,7 @@
 import { DynamoDBError } from '../model/errors.js';
 import type { DynamoDBErrorName } from '../model/errors.js';
 import type { ReplyMessage, RequestMessage } from '../transport/protocol.js';
+import { LatencyTracker, stagesOf } from './latency.js';
 
 /** Where a request goes: the group's leader, any replica (eventually consistent reads), or
  *  one node (control operations). */
@@ -104,6 +105,9 @@ interface Outstanding {
   attempts: number;
   /** When the current state began (ms): queued since, in the ring since, backing off since. */
   sinceMs: number;
+  /** When the router accepted it, and when its latest attempt was queued (ms). */
+  readonly acceptedAtMs: number;
+  queuedAtMs: number;
   /** With 'backoff': not before this time. */
   retryAtMs: number;
 }
@@ -120,6 +124,8 @@ export interface RouterCounters {
 export class RouterCore {
   readonly counters: RouterCounters = { requests: 0, redirects: 0, timeouts: 0, retries: 0, throttled: 0 };
   readonly options: RouterOptions;
+  /** Where answered requests spent their time, stage by stage (see latency.ts). */
+  readonly latency = new LatencyTracker();
   private readonly outstanding = new Map<number, Outstanding>();
   /** Per node, requests not yet written to its ring, oldest first. */
   private readonly queues = new Map<number, Outstanding[]>();
@@ -203,6 +209,7 @@ export class RouterCore {
     const request: Outstanding = {
       id: this.nextId++, target, body, idempotent, callbacks, deadlineMs: nowMs + this.options.deadlineMs, bytes,
       state: 'queued', node: this.chooseNode(target, 0), attempts: 0, sinceMs: nowMs, retryAtMs: 0,
+      acceptedAtMs: nowMs, queuedAtMs: nowMs,
     };
     this.outstanding.set(request.id, request);
     this.enqueue(request, nowMs);
@@ -228,6 +235,11 @@ export class RouterCore {
     if (reply.redirect === undefined) {
       if (request.target.mode === 'leader') this.leaders.set(request.target.group, request.node);
       this.finish(request);
+      if (request.target.mode !== 'node') {
+        const stamps = { acceptedAtMs: request.acceptedAtMs, queuedAtMs: request.queuedAtMs, sentAtMs: request.sinceMs, receivedAtMs: nowMs };
+        const timing = stagesOf(request.idempotent ? 'read' : 'write', stamps, reply.trace);
+        if (timing !== undefined) this.latency.record(timing);
+      }
       if (reply.error !== undefined) {
         request.callbacks.reject(new DynamoDBError(reply.error.name as DynamoDBErrorName, reply.error.message));
       } else {
@@ -357,6 +369,7 @@ export class RouterCore {
     }
     request.state = 'queued';
     request.sinceMs = nowMs;
+    request.queuedAtMs = nowMs;
     queue.push(request);
     if (queue.length >= MAX_BATCH) this.flushNode(request.node, queue, nowMs);
     else this.dirty.add(request.node);

@@ -14,10 +14,17 @@ import type { DynamoDBError } from '../model/errors.js';
 import { writeBatched } from '../transport/codec.js';
 import type { Endpoint } from '../transport/fabric.js';
 import { envelopeToWire, readEnvelopes, type Envelope, type RequestMessage } from '../transport/protocol.js';
+import type { LatencyTracker } from './latency.js';
 import { MAX_BATCH, RouterCore, type RouterCounters, type RouterOptions, type RouterTransport, type Target } from './router-core.js';
 
 export { DEFAULT_ROUTER_OPTIONS, MAX_IN_FLIGHT_BYTES_PER_NODE, MAX_IN_FLIGHT_PER_NODE, MAX_OUTSTANDING_REQUESTS, MAX_QUEUED_PER_NODE } from './router-core.js';
 export type { RouterCounters, RouterOptions, Target } from './router-core.js';
+
+/** The shared clock of every thread (ms): node stamps in reply traces use the same one, so a
+ *  request's stages can be subtracted across threads. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 /** Longest the pump sleeps before it looks at timers again (ms). */
 const PUMP_SLEEP_MS = 10;
@@ -66,6 +73,11 @@ export class Router {
     return this.core.outstandingCount;
   }
 
+  /** Where this router's answered requests spent their time, stage by stage. */
+  get latency(): LatencyTracker {
+    return this.core.latency;
+  }
+
   /** The router's current guess of a group's leader. */
   leaderOf(group: number): number | undefined {
     return this.core.leaderOf(group);
@@ -74,7 +86,7 @@ export class Router {
   /** Sends `body` to `target`; `bytes` sizes a large body (a write's log entry). */
   request(target: Target, body: unknown, idempotent: boolean, bytes = 0): Promise<unknown> {
     return new Promise((resolve, reject: (error: DynamoDBError) => void) => {
-      this.core.request(target, body, idempotent, performance.now(), { resolve, reject }, bytes);
+      this.core.request(target, body, idempotent, nowMs(), { resolve, reject }, bytes);
       if (this.core.outstandingCount === 0) return;
       this.scheduleFlush();
       this.startPump();
@@ -89,7 +101,7 @@ export class Router {
   /** The control plane saw `node` die: fail or move what waits on it now, not at timeout. */
   nodeDown(node: number): void {
     // Answers it wrote before it stopped are answers: take them first.
-    const now = performance.now();
+    const now = nowMs();
     readEnvelopes(this.endpoint.from(node), (envelope) => this.receive(envelope, now));
     this.core.nodeDown(node, now);
     this.scheduleFlush();
@@ -122,7 +134,7 @@ export class Router {
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;
-      this.core.flush(performance.now());
+      this.core.flush(nowMs());
     });
   }
 
@@ -135,23 +147,23 @@ export class Router {
   private async pump(): Promise<void> {
     // Holds the thread alive while requests are outstanding (waitAsync does not).
     const keepAlive = setInterval(() => {}, 1 << 30);
-    let lastYield = performance.now();
+    let lastYield = nowMs();
     try {
       while (this.core.outstandingCount > 0 && !this.core.isClosed) {
-        let now = performance.now();
+        let now = nowMs();
         this.core.flush(now);
         let received = 0;
         for (const node of this.endpoint.peers) {
           received += readEnvelopes(this.endpoint.from(node), (envelope) => this.receive(envelope, now));
         }
-        now = performance.now();
+        now = nowMs();
         this.core.tick(now);
         this.core.flush(now);
         if (received > 0) {
           // Let the callers' continuations run (they may send more) before draining again.
           if (now - lastYield >= PUMP_YIELD_MS) {
             await new Promise((resolve) => setImmediate(resolve));
-            lastYield = performance.now();
+            lastYield = nowMs();
           } else {
             await Promise.resolve();
           }
@@ -162,7 +174,7 @@ export class Router {
           await this.endpoint.bell.sleepAsync(seq, this.sleepBudget(now));
         }
         this.endpoint.bell.done();
-        lastYield = performance.now();
+        lastYield = nowMs();
       }
     } finally {
       clearInterval(keepAlive);

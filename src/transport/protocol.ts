@@ -36,7 +36,32 @@ export interface ReplyMessage {
   leader?: number;
   /** The node could not serve the request at all (DynamoDB-shaped, see model/errors). */
   error?: { name: string; message: string };
+  /** When the node reached each stage of the request (see `ReplyTrace`), for latency
+   *  attribution. Absent from nodes of builds before it; readers ignore what they lack. */
+  trace?: number[];
 }
+
+/**
+ * Stage stamps of a reply's `trace`: absolute times in ms (`performance.timeOrigin +
+ * performance.now()`, one clock for every thread of the process; the simulator's time in
+ * simulation). A read has no commit or sync: its COMMITTED equals STARTED, SYNCED is 0.
+ */
+export const ReplyTrace = {
+  /** The node's round read the request from its ring. */
+  RECEIVED: 0,
+  /** A write was proposed; a read began to be served (a strong read waits for the
+   *  round's apply first). */
+  STARTED: 1,
+  /** The write's entry committed (a quorum has it durably). */
+  COMMITTED: 2,
+  /** The write was applied to the B-tree; the read was done. */
+  APPLIED: 3,
+  /** The reply was written to the router's ring. */
+  REPLIED: 4,
+  /** The leader's own WAL sync of the write's batch completed (overlaps replication). */
+  SYNCED: 5,
+  LENGTH: 6,
+} as const;
 
 export type Envelope =
   | { k: 'raft'; msgs: unknown[] }
@@ -55,7 +80,7 @@ export type Envelope =
  *    error? }] }`, raft messages as objects.
  *  - Version 2: positional tuples with no field names: `[0, msgs]`, `[1, from, reqs]`,
  *    `[2, reps]`, a request `[id, group, body]`, a reply `[id, body, redirect code, leader,
- *    error]`, and raft messages as tuples too (src/node/raft-wire.ts). A version-1 reader
+ *    error, trace]` (trace added later; older readers ignore it), and raft messages as tuples too (src/node/raft-wire.ts). A version-1 reader
  *    finds arrays where it expects maps. Request and reply bodies are the same in both.
  */
 export type FormatVersion = 1 | 2;
@@ -85,7 +110,7 @@ export function envelopeToWire(envelope: Envelope, version: FormatVersion): unkn
     case 'req':
       return [1, envelope.from, envelope.reqs.map((r) => [r.id, r.group, r.body])];
     case 'rep':
-      return [2, envelope.reps.map((r) => [r.id, r.body, r.redirect === undefined ? 0 : REDIRECTS.indexOf(r.redirect), r.leader, r.error])];
+      return [2, envelope.reps.map((r) => [r.id, r.body, r.redirect === undefined ? 0 : REDIRECTS.indexOf(r.redirect), r.leader, r.error, r.trace])];
   }
 }
 
@@ -120,6 +145,7 @@ export function envelopeFromWire(raw: unknown, version: number): Envelope {
         if (redirect !== undefined) reply.redirect = redirect;
         if (typeof t[3] === 'number') reply.leader = t[3];
         if (t[4] !== undefined && t[4] !== null) reply.error = t[4] as ReplyMessage['error'];
+        if (Array.isArray(t[5])) reply.trace = t[5] as number[];
         return reply;
       });
       return { k: 'rep', reps };

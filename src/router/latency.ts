@@ -1,0 +1,225 @@
+/**
+ * Latency attribution: where each request's time went, stage by stage, from the moment the
+ * router accepted it to the moment it read the reply. The router stamps its own stages;
+ * the node stamps its stages into the reply's trace (`ReplyTrace`); both use one clock (see
+ * protocol.ts), so the stages of a request are consecutive intervals that add up to its
+ * total exactly. Always on: a reply costs a handful of histogram records (~100 ns each).
+ *
+ * Stages, in order (a read has `read` where a write has `replicate` and `apply`):
+ *  - retry: earlier attempts of a redirected or lost request, and their back-off (0 when
+ *    the first attempt was answered);
+ *  - queue: waiting in the router for room in the node's ring or window;
+ *  - transit: in the ring until the node's round read it (ring, wake-up, the round);
+ *  - leader: at the node before work began (a strong read waits for the round's apply);
+ *  - replicate: proposal to quorum commit (followers' WAL write and sync, the leader's own);
+ *  - apply: commit to applied in the B-tree;
+ *  - read: serving a read from the B-tree;
+ *  - reply: applied or read to written to the router's ring;
+ *  - return: the reply's ring transit until the router read it.
+ * `walSync` (the leader's own WAL sync, which overlaps `replicate`) is kept beside them.
+ */
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { ReplyTrace } from '../transport/protocol.js';
+
+export type RequestKind = 'read' | 'write';
+
+export const WRITE_STAGES = ['retry', 'queue', 'transit', 'leader', 'replicate', 'apply', 'reply', 'return'] as const;
+export const READ_STAGES = ['retry', 'queue', 'transit', 'leader', 'read', 'reply', 'return'] as const;
+export type StageName = typeof WRITE_STAGES[number] | typeof READ_STAGES[number];
+/** Not a stage: the leader's WAL sync runs during `replicate`. */
+export const OVERLAP_STAGES = ['walSync'] as const;
+
+/** Microseconds. */
+export interface StagePercentiles {
+  count: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** One request's stages (µs), for the slowest-requests lists. */
+export interface RequestTiming {
+  kind: RequestKind;
+  /** Router-accepted to reply read (µs). */
+  totalUs: number;
+  /** When the router accepted it (ms, the shared clock). */
+  acceptedAtMs: number;
+  stages: Partial<Record<StageName | 'walSync', number>>;
+}
+
+export interface KindLatency {
+  count: number;
+  total: StagePercentiles;
+  stages: Partial<Record<StageName | 'walSync', StagePercentiles>>;
+}
+
+export interface LatencySnapshot {
+  read: KindLatency;
+  write: KindLatency;
+  /** The slowest requests since the last reset, slowest first. */
+  slowest: RequestTiming[];
+}
+
+/** What the router knows of a request when its reply arrives (ms, the shared clock). */
+export interface RouterStamps {
+  acceptedAtMs: number;
+  /** When its last attempt was queued. */
+  queuedAtMs: number;
+  /** When its last attempt was written to the ring. */
+  sentAtMs: number;
+  receivedAtMs: number;
+}
+
+/** The stage intervals (µs) of one answered request; undefined without a usable trace. */
+export function stagesOf(kind: RequestKind, router: RouterStamps, trace: readonly number[] | undefined): RequestTiming | undefined {
+  if (trace === undefined || trace.length < ReplyTrace.LENGTH) return undefined;
+  const us = (from: number, to: number): number => Math.max(0, Math.round((to - from) * 1000));
+  const t = trace;
+  const stages: RequestTiming['stages'] = {
+    retry: us(router.acceptedAtMs, router.queuedAtMs),
+    queue: us(router.queuedAtMs, router.sentAtMs),
+    transit: us(router.sentAtMs, t[ReplyTrace.RECEIVED]),
+    leader: us(t[ReplyTrace.RECEIVED], t[ReplyTrace.STARTED]),
+    reply: us(t[ReplyTrace.APPLIED], t[ReplyTrace.REPLIED]),
+    return: us(t[ReplyTrace.REPLIED], router.receivedAtMs),
+  };
+  if (kind === 'write') {
+    stages.replicate = us(t[ReplyTrace.STARTED], t[ReplyTrace.COMMITTED]);
+    stages.apply = us(t[ReplyTrace.COMMITTED], t[ReplyTrace.APPLIED]);
+    if (t[ReplyTrace.SYNCED] > 0) stages.walSync = us(t[ReplyTrace.STARTED], t[ReplyTrace.SYNCED]);
+  } else {
+    stages.read = us(t[ReplyTrace.STARTED], t[ReplyTrace.APPLIED]);
+  }
+  return { kind, totalUs: us(router.acceptedAtMs, router.receivedAtMs), acceptedAtMs: router.acceptedAtMs, stages };
+}
+
+/** One hour in µs: the largest latency a histogram tracks exactly (it resizes beyond). */
+const HIGHEST_US = 3_600_000_000;
+
+function newHistogram(): Histogram {
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 });
+}
+
+function percentiles(h: Histogram): StagePercentiles {
+  if (h.totalCount === 0) return { count: 0, p50: 0, p99: 0, p999: 0, max: 0 };
+  return {
+    count: h.totalCount,
+    p50: h.getValueAtPercentile(50),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    max: h.maxValue,
+  };
+}
+
+/** Histograms of one kind: the total and each stage. */
+class KindHistograms {
+  readonly total = newHistogram();
+  readonly stages = new Map<string, Histogram>();
+
+  record(timing: RequestTiming): void {
+    this.total.recordValue(timing.totalUs);
+    for (const [stage, value] of Object.entries(timing.stages)) {
+      let h = this.stages.get(stage);
+      if (h === undefined) {
+        h = newHistogram();
+        this.stages.set(stage, h);
+      }
+      h.recordValue(value);
+    }
+  }
+
+  snapshot(): KindLatency {
+    const stages: KindLatency['stages'] = {};
+    for (const [stage, h] of this.stages) stages[stage as StageName] = percentiles(h);
+    return { count: this.total.totalCount, total: percentiles(this.total), stages };
+  }
+
+  reset(): void {
+    this.total.reset();
+    for (const h of this.stages.values()) h.reset();
+  }
+
+  encode(): Record<string, string> {
+    const out: Record<string, string> = { total: encodeIntoCompressedBase64(this.total) };
+    for (const [stage, h] of this.stages) out[stage] = encodeIntoCompressedBase64(h);
+    return out;
+  }
+
+  add(encoded: Record<string, string>): void {
+    for (const [stage, base64] of Object.entries(encoded)) {
+      const h = decodeFromCompressedBase64(base64);
+      if (stage === 'total') {
+        this.total.add(h);
+      } else {
+        let mine = this.stages.get(stage);
+        if (mine === undefined) {
+          mine = newHistogram();
+          this.stages.set(stage, mine);
+        }
+        mine.add(h);
+      }
+      h.destroy();
+    }
+  }
+}
+
+/** A tracker's histograms in a form that crosses threads (HdrHistogram's compressed base64). */
+export interface EncodedLatency {
+  read: Record<string, string>;
+  write: Record<string, string>;
+  slowest: RequestTiming[];
+}
+
+/** How many slowest requests a tracker keeps by default. */
+export const DEFAULT_SLOWEST = 10;
+
+/** Per-stage latency of one router's requests (or of several, added up). */
+export class LatencyTracker {
+  private readonly kinds: Record<RequestKind, KindHistograms> = { read: new KindHistograms(), write: new KindHistograms() };
+  /** Slowest first; at most `keepSlowest`. */
+  private slowest: RequestTiming[] = [];
+
+  constructor(private keepSlowest = DEFAULT_SLOWEST) {}
+
+  /** How many of the slowest requests to keep from now on. */
+  setKeepSlowest(n: number): void {
+    this.keepSlowest = Math.max(0, Math.floor(n));
+    if (this.slowest.length > this.keepSlowest) this.slowest.length = this.keepSlowest;
+  }
+
+  record(timing: RequestTiming): void {
+    this.kinds[timing.kind].record(timing);
+    const n = this.slowest.length;
+    if (n >= this.keepSlowest && (n === 0 || timing.totalUs <= this.slowest[n - 1].totalUs)) return;
+    this.insertSlowest(timing);
+  }
+
+  snapshot(): LatencySnapshot {
+    return { read: this.kinds.read.snapshot(), write: this.kinds.write.snapshot(), slowest: this.slowest.slice() };
+  }
+
+  reset(): void {
+    this.kinds.read.reset();
+    this.kinds.write.reset();
+    this.slowest = [];
+  }
+
+  encode(): EncodedLatency {
+    return { read: this.kinds.read.encode(), write: this.kinds.write.encode(), slowest: this.slowest.slice() };
+  }
+
+  /** Adds another tracker's encoded histograms and slowest requests to this one. */
+  add(encoded: EncodedLatency): void {
+    this.kinds.read.add(encoded.read);
+    this.kinds.write.add(encoded.write);
+    for (const timing of encoded.slowest) this.insertSlowest(timing);
+  }
+
+  private insertSlowest(timing: RequestTiming): void {
+    if (this.keepSlowest === 0) return;
+    this.slowest.push(timing);
+    this.slowest.sort((a, b) => b.totalUs - a.totalUs);
+    if (this.slowest.length > this.keepSlowest) this.slowest.length = this.keepSlowest;
+  }
+}
