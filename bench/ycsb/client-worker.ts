@@ -262,10 +262,10 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
       for (const { op, intended, actual } of inFlightOps.values()) {
         if (intended >= windowStart) recorder.recordUnfinished(op.op, intended, actual, drainEnd);
       }
-      let unsent = Math.max(issued, firstInWindow);
-      if (unsent < dueByEnd) {
-        for (const [op, n] of shareByProportion(workload.settings, dueByEnd - unsent)) {
-          for (let k = 0; k < n; k++, unsent++) recorder.recordUnfinished(op, task.startAtMs + unsent * interval, undefined, drainEnd);
+      let nextUnsent = Math.max(issued, firstInWindow);
+      if (nextUnsent < dueByEnd) {
+        for (const [op, n] of shareByProportion(workload.settings, dueByEnd - nextUnsent)) {
+          for (let k = 0; k < n; k++, nextUnsent++) recorder.recordUnfinished(op, task.startAtMs + nextUnsent * interval, undefined, drainEnd);
         }
       }
       const elapsed = clock() - generatorFrom;

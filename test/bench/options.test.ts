@@ -20,6 +20,6 @@ describe('bench --engines', () => {
 
   it('says in the usage what lmdb leaves out and what noop measures', () => {
     expect(BENCH_USAGE).toMatch(/lmdb \(raw lmdb-js, the storage floor:\s+no validation, routing, thread hop, replication or WAL\)/);
-    expect(BENCH_USAGE).toMatch(/noop\s+\(answers at once: the harness's and the machine's own latency\)/);
+    expect(BENCH_USAGE).toMatch(/noop\s+\(answers at once: the harness's and the machine's own latency,\s+at the top rate of the engine run before it/);
   });
 });

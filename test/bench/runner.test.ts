@@ -150,13 +150,15 @@ describe('YCSB runner', () => {
     }
   });
 
-  it('runs the noop engine through the same threads, pacing and recording, beside another engine', async () => {
+  it('runs the noop engine through the same threads, pacing and recording, at the load of the engine before it', async () => {
     const o = options('noop', ['a'], { levels: [0.5, 1] });
     o.engines = [{ name: 'lmdb', kind: 'lmdb' }, { name: 'noop', kind: 'noop' }];
-    o.workloads[0].properties.target = '4000';
     const results = await runBench(o);
     expect(results.map((r) => r.engine)).toEqual(['lmdb', 'noop']);
     const noop = results[1];
+    expect(noop.topRate).toMatchObject({ opsPerSec: results[0].topRate.opsPerSec, probes: [] });
+    expect(noop.topRate.rule).toContain('the top rate of lmdb in this run');
+    expect(noop.levels.map((l) => l.targetOpsPerSec)).toEqual(results[0].levels.map((l) => l.targetOpsPerSec));
     expect(noop.environment.durability).toBe('none');
     expect(noop.loadPhase).toMatchObject({ records: 2000, errors: 0 });
     expect(noop.maxThroughput.errorRate).toBe(0);
