@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scaleBand, scaleLinear, scaleLog } from 'd3-scale';
 import { readResults } from './result-files.js';
-import { OPERATION_NAMES, type LevelResult, type OperationName, type RunResult } from './results.js';
+import { MAX_ERROR_RATE, MIN_ACHIEVED_SHARE, OPERATION_NAMES, type LevelResult, type OperationName, type RunResult } from './results.js';
 import {
   enginesOf,
   formatFraction,
@@ -563,7 +563,7 @@ function timelineLegend(ops: OperationName[], hasErrors: boolean, top: number, w
     items.push({ label: `${op} p99`, swatch: lineSwatch(OPERATION_COLOURS[op], 2) });
     items.push({ label: `${op} p50`, swatch: lineSwatch(tint(OPERATION_COLOURS[op], 0.45), 1.5, '5 3') });
   }
-  items.push({ label: 'completed ops/s', swatch: lineSwatch(THROUGHPUT, 1.5) }, { label: 'target ops/s', swatch: lineSwatch(TARGET, 1.5, '3 2') });
+  items.push({ label: 'successful ops/s', swatch: lineSwatch(THROUGHPUT, 1.5) }, { label: 'target ops/s', swatch: lineSwatch(TARGET, 1.5, '3 2') });
   if (hasErrors) items.push({ label: 'errors/s', swatch: lineSwatch(RED, 1.5) });
   return legend([{ items }], LEFT, top, width - LEFT - RIGHT, 11);
 }
@@ -574,7 +574,7 @@ function timelinePanel(run: ChartRun, result: RunResult, showRun: boolean, top: 
   const where = [`workload ${workloadLabel(result.workload)}`, result.engine, showRun ? `run ${run.label}` : ''].filter(Boolean).join(' · ');
   parts.push(text(18, top + 16, `Latency over time — ${where}`, { 'font-size': 15, 'font-weight': 'bold', fill: TEXT }));
   parts.push(
-    text(18, top + 33, 'intended-start latency per second (log scale), the levels in the order they ran; completed and target ops/s below', {
+    text(18, top + 33, 'intended-start latency per second (log scale), the levels in the order they ran; successful and target ops/s below', {
       'font-size': 11,
       fill: MUTED,
     }),
@@ -652,7 +652,8 @@ function timelinePanel(run: ChartRun, result: RunResult, showRun: boolean, top: 
   return { svg: parts.join(''), height: stripBottom - top + 20 };
 }
 
-/** Completed ops per second, the target per level and errors per second, in a strip. */
+/** Successful ops per second, the target per level and errors per second, in a strip
+ *  (each by its operations' intended second). */
 function throughputStrip(
   segments: TimelineSegment[],
   x: (t: number) => number,
@@ -665,7 +666,8 @@ function throughputStrip(
   const perSecond = segments.map((seg) =>
     seg.level.timeline.map((pt) => {
       const stats = Object.values(pt.ops);
-      return { t: seg.start + pt.second, done: stats.reduce((n, o) => n + (o?.count ?? 0), 0), errors: stats.reduce((n, o) => n + (o?.errors ?? 0), 0) };
+      const errors = stats.reduce((n, o) => n + (o?.errors ?? 0), 0);
+      return { t: seg.start + pt.second, done: stats.reduce((n, o) => n + (o?.count ?? 0), 0) - errors, errors };
     }),
   );
   const maxRate = Math.max(1, ...perSecond.flat().map((p) => p.done), ...segments.map((s) => s.level.targetOpsPerSec));
@@ -713,7 +715,8 @@ function titleBlock(runs: ChartRun[], width: number): { svg: string; height: num
   lines.forEach((l, i) => parts.push(text(18, 54 + i * 18, l, { 'font-size': 13, fill: MUTED })));
   const note =
     "Latency from each operation's intended start (coordinated omission corrected). Levels are fractions of the top rate " +
-    '(1 : 2.5 : 5 : 10). "!" and red mark a level not sustained (achieved more than 5% below its target).';
+    '(1 : 2.5 : 5 : 10), latency and throughput of successful operations. "!" and red mark a level not sustained ' +
+    `(successful operations more than ${Math.round((1 - MIN_ACHIEVED_SHARE) * 100)}% below its target, or more than ${MAX_ERROR_RATE * 100}% of operations failed).`;
   const noteLines = wrapPieces(note.split(' '), width - 40, 12, ' ');
   const noteTop = 54 + lines.length * 18 + 2;
   noteLines.forEach((l, i) => parts.push(text(18, noteTop + i * 16, l, { 'font-size': 12, fill: MUTED })));

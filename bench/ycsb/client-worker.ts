@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { workerData } from 'piscina';
 import { connectEngine, type EngineConnection, type YcsbEngine } from './engines.js';
-import { LatencyRecorder, type EncodedRecording } from './latency.js';
+import { LatencyRecorder, WindowCounts, type EncodedRecording } from './latency.js';
 import type { OperationName, Outcome } from './results.js';
 import { CoreWorkload, type Operation, type WorkloadSettings } from './workload.js';
 
@@ -44,8 +44,10 @@ export interface LoadResult {
 export interface PhaseResult {
   thread: number;
   recording: EncodedRecording;
-  /** Operations that finished inside the measured window, whatever their outcome. */
-  completedInWindow: number;
+  /** Operations that finished inside the measured window and succeeded (OK): throughput. */
+  succeededInWindow: number;
+  /** Operations that finished inside the measured window but did not succeed. */
+  failedInWindow: number;
   /** Open loop: operations due by the window's end but not finished then (issued or not). */
   backlogAtEnd: number;
   /** Busy fraction of this thread over the measured window: its event loop's, less the
@@ -199,7 +201,7 @@ async function closedLoop(task: Extract<ClientTask, { kind: 'closed' }>): Promis
   const windowStart = task.startAtMs + task.warmupMs;
   const windowEnd = windowStart + task.measureMs;
   const recorder = new LatencyRecorder(windowStart);
-  let completedInWindow = 0;
+  const inWindow = new WindowCounts(windowStart, windowEnd);
   let busy = new BusyMeter();
   let busyTaken = false;
   const loop = async (): Promise<void> => {
@@ -212,12 +214,12 @@ async function closedLoop(task: Extract<ClientTask, { kind: 'closed' }>): Promis
         busyTaken = true;
         busy = new BusyMeter();
       }
-      if (end >= windowStart && end < windowEnd) completedInWindow++;
+      inWindow.count(outcome, end);
       if (begin >= windowStart) recorder.record(op.op, outcome, begin, begin, end);
     }
   };
   await Promise.all(Array.from({ length: task.inFlight }, loop));
-  return { thread, recording: recorder.encode(), completedInWindow, backlogAtEnd: 0, utilization: busy.utilization(), generatorUtilization: 0, startLagMs };
+  return { thread, recording: recorder.encode(), ...inWindow.counts(), backlogAtEnd: 0, utilization: busy.utilization(), generatorUtilization: 0, startLagMs };
 }
 
 /**
@@ -238,14 +240,14 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
   const recorder = new LatencyRecorder(windowStart);
   let issued = 0;
   let inFlight = 0;
-  let completedInWindow = 0;
+  const inWindow = new WindowCounts(windowStart, windowEnd);
   let backlogAtEnd = 0;
   let scheduled = false;
   let finished = false;
   let busy = new BusyMeter();
   let generatorMs = 0;
   let generatorFrom = clock();
-  const inFlightOps = new Map<number, { op: Operation; intended: number }>();
+  const inFlightOps = new Map<number, { op: Operation; intended: number; actual: number }>();
   const firstInWindow = Math.ceil((windowStart - task.startAtMs) / interval);
 
   return new Promise<PhaseResult>((resolve) => {
@@ -254,13 +256,21 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
       finished = true;
       clearTimeout(endTimer);
       clearTimeout(drainTimer);
-      // Still outstanding or never sent at the drain deadline: counted, without a latency.
-      for (const { op, intended } of inFlightOps.values()) if (intended >= windowStart) recorder.countUnfinished(op.op, 1);
-      const unsent = dueByEnd - Math.max(issued, firstInWindow);
-      if (unsent > 0) for (const [op, n] of shareByProportion(workload.settings, unsent)) recorder.countUnfinished(op, n);
+      // Still outstanding or never sent at the drain deadline: TIMEOUT, with the time they
+      // waited until now as their latency (a lower bound on what they would have taken).
+      const drainEnd = clock();
+      for (const { op, intended, actual } of inFlightOps.values()) {
+        if (intended >= windowStart) recorder.recordUnfinished(op.op, intended, actual, drainEnd);
+      }
+      let nextUnsent = Math.max(issued, firstInWindow);
+      if (nextUnsent < dueByEnd) {
+        for (const [op, n] of shareByProportion(workload.settings, dueByEnd - nextUnsent)) {
+          for (let k = 0; k < n; k++, nextUnsent++) recorder.recordUnfinished(op, task.startAtMs + nextUnsent * interval, undefined, drainEnd);
+        }
+      }
       const elapsed = clock() - generatorFrom;
       const generatorUtilization = elapsed > 0 ? generatorMs / elapsed : 0;
-      resolve({ thread, recording: recorder.encode(), completedInWindow, backlogAtEnd, utilization: busy.utilization(), generatorUtilization, startLagMs });
+      resolve({ thread, recording: recorder.encode(), ...inWindow.counts(), backlogAtEnd, utilization: busy.utilization(), generatorUtilization, startLagMs });
     };
 
     const send = (id: number, intended: number): void => {
@@ -269,13 +279,13 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
       const actual = clock();
       generatorMs += actual - generating;
       inFlight++;
-      inFlightOps.set(id, { op, intended });
+      inFlightOps.set(id, { op, intended, actual });
       void execute(workload, op).then((outcome) => {
         if (finished) return;
         const end = clock();
         inFlight--;
         inFlightOps.delete(id);
-        if (end >= windowStart && end < windowEnd) completedInWindow++;
+        inWindow.count(outcome, end);
         if (intended >= windowStart) {
           recorder.record(op.op, outcome, intended, actual, end);
           generatorMs += clock() - end;

@@ -2,12 +2,15 @@
  * Regression verdicts between two sets of YCSB results (a baseline and a current run):
  * intended-start latency per (workload, engine, level, operation, percentile), judged
  * against a threshold and, when both runs were repeated (`--repeat N`), against the noise
- * the repeats show; plus achieved throughput per level.
+ * the repeats show; plus per level the successful operations (achieved throughput and
+ * sustained status) and the shares of operations that failed and were throttled, so a run
+ * whose operations fail fast cannot pass for a faster one.
  */
 import { parseArgs } from 'node:util';
 import { readResults } from './result-files.js';
 import {
   OPERATION_NAMES,
+  outcomeRates,
   type LevelResult,
   type OperationName,
   type OperationResult,
@@ -17,6 +20,12 @@ import { formatChange, formatFraction, formatInt, formatLatency, workloadLabel }
 
 export type PercentileName = 'p50' | 'p95' | 'p99' | 'p999';
 export const COMPARED_PERCENTILES: readonly PercentileName[] = ['p50', 'p95', 'p99', 'p999'];
+export type LevelMetric = 'throughput' | 'errorRate' | 'throttleRate';
+
+/** A level whose share of failed (or of throttled) operations rose by more than this, in
+ *  absolute terms (0.001 = 0.1 percentage points), regressed: from 0 failures a relative
+ *  threshold would flag the first one, and at a few percent it would let many more by. */
+export const ERROR_RATE_TOLERANCE = 0.001;
 
 export interface ComparisonRow {
   workload: string;
@@ -24,13 +33,15 @@ export interface ComparisonRow {
   fraction: number;
   baselineTarget: number;
   currentTarget: number;
-  /** An operation's latency, or 'OVERALL' for the level's achieved throughput. */
+  /** An operation's latency, or 'OVERALL' for the level's throughput and failures. */
   operation: OperationName | 'OVERALL';
-  /** A latency percentile (µs), or 'throughput' (achieved ops/s) for the 'OVERALL' row. */
-  percentile: PercentileName | 'throughput';
+  /** A latency percentile (µs), or for the 'OVERALL' rows: 'throughput' (successful ops/s),
+   *  'errorRate' (share of operations not successful, throttles and timeouts included) or
+   *  'throttleRate' (share throttled). */
+  percentile: PercentileName | LevelMetric;
   baseline: number;
   current: number;
-  /** (current - baseline) / baseline. */
+  /** (current - baseline) / baseline; for the rates, current - baseline. */
   change: number;
   /** Relative noise judged from repeats, 0 when none. */
   noise: number;
@@ -131,13 +142,27 @@ function levelOf(result: RunResult, base: LevelResult, cur: LevelResult): Pick<C
   return { workload: result.workload, engine: result.engine, fraction: base.fraction, baselineTarget: base.targetOpsPerSec, currentTarget: cur.targetOpsPerSec };
 }
 
+/** Successful operations per second as a share of the level's target. */
+function achievedShare(level: LevelResult): number {
+  return level.targetOpsPerSec > 0 ? level.achievedOpsPerSec / level.targetOpsPerSec : 0;
+}
+
+const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
+
 function throughputRow(result: RunResult, base: LevelResult, cur: LevelResult, threshold: number): ComparisonRow {
   const change = relativeChange(base.achievedOpsPerSec, cur.achievedOpsPerSec);
+  // Measured against each side's target, so a lower top rate alone (chosen by the run's
+  // probes) is not taken for operations that failed to succeed.
+  const baseShare = achievedShare(base);
+  const curShare = achievedShare(cur);
   let verdict: ComparisonRow['verdict'];
   let reason: string;
   if (base.sustained && !cur.sustained) {
     verdict = 'regression';
     reason = 'sustained in baseline, NOT SUSTAINED now';
+  } else if (curShare < baseShare * (1 - threshold)) {
+    verdict = 'regression';
+    reason = `fewer successful operations: ${percent(curShare)} of the target, was ${percent(baseShare)}`;
   } else if (!base.sustained && cur.sustained) {
     verdict = 'better';
     reason = 'sustained now, not in baseline';
@@ -167,7 +192,39 @@ function throughputRow(result: RunResult, base: LevelResult, cur: LevelResult, t
   };
 }
 
-/** Matches baseline and current results and judges every intended-start latency percentile. */
+/** The share of a level's operations that failed (or were throttled): a regression when it
+ *  rose by more than ERROR_RATE_TOLERANCE. Older files without the stored rates give them
+ *  from their operations' outcomes. */
+function failureRow(result: RunResult, base: LevelResult, cur: LevelResult, metric: 'errorRate' | 'throttleRate'): ComparisonRow {
+  const baseline = base[metric] ?? outcomeRates(base)[metric];
+  const current = cur[metric] ?? outcomeRates(cur)[metric];
+  const change = current - baseline;
+  const what = metric === 'errorRate' ? 'failed' : 'throttled';
+  let verdict: ComparisonRow['verdict'];
+  let reason: string;
+  if (change > ERROR_RATE_TOLERANCE) {
+    verdict = 'regression';
+    reason = `more operations ${what}, beyond ${formatPoints(ERROR_RATE_TOLERANCE)}`;
+  } else if (change < -ERROR_RATE_TOLERANCE) {
+    verdict = 'better';
+    reason = `fewer operations ${what}`;
+  } else if (change > 0) {
+    verdict = 'worse';
+    reason = `within ${formatPoints(ERROR_RATE_TOLERANCE)}`;
+  } else {
+    verdict = 'ok';
+    reason = change < 0 ? `fewer ${what}, within ${formatPoints(ERROR_RATE_TOLERANCE)}` : 'unchanged';
+  }
+  return { ...levelOf(result, base, cur), operation: 'OVERALL', percentile: metric, baseline, current, change, noise: 0, verdict, reason };
+}
+
+/** A difference of two shares in percentage points: "+0.10 pp". */
+function formatPoints(difference: number): string {
+  return `${difference >= 0 ? '+' : ''}${(difference * 100).toFixed(2)} pp`;
+}
+
+/** Matches baseline and current results and judges every intended-start latency percentile,
+ *  and per level its successful throughput and its shares of failed and throttled operations. */
 export function compareResults(baseline: RunResult[], current: RunResult[], options: { threshold: number }): Comparison {
   const { threshold } = options;
   const rows: ComparisonRow[] = [];
@@ -191,6 +248,10 @@ export function compareResults(baseline: RunResult[], current: RunResult[], opti
           `${formatInt(c.maxThroughput.opsPerSec)} ops/s (${formatChange(maxChange)})`,
       );
     }
+    const maxFailed = (r: RunResult): number => r.maxThroughput.errorRate ?? 0;
+    if (maxFailed(c) - maxFailed(b) > ERROR_RATE_TOLERANCE) {
+      notes.push(`${where(b)}: closed loop: ${(maxFailed(c) * 100).toFixed(2)}% of operations failed, was ${(maxFailed(b) * 100).toFixed(2)}%`);
+    }
     if (Math.abs(relativeChange(b.topRate.opsPerSec, c.topRate.opsPerSec)) > 0.01) {
       notes.push(
         `${where(b)}: top rate ${formatInt(b.topRate.opsPerSec)} → ${formatInt(c.topRate.opsPerSec)} ops/s, ` +
@@ -210,6 +271,8 @@ export function compareResults(baseline: RunResult[], current: RunResult[], opti
         continue;
       }
       rows.push(throughputRow(b, bl, cl, threshold));
+      rows.push(failureRow(b, bl, cl, 'errorRate'));
+      rows.push(failureRow(b, bl, cl, 'throttleRate'));
       for (const op of OPERATION_NAMES) {
         const bo = bl.operations[op];
         const co = cl.operations[op];
@@ -220,7 +283,8 @@ export function compareResults(baseline: RunResult[], current: RunResult[], opti
           continue;
         }
         if (bo.intended.count === 0 || co.intended.count === 0) {
-          unmatched.push(`${at}: no successful operations in ${bo.intended.count === 0 ? 'baseline' : 'current'}`);
+          // Not a latency to compare; the level's failed share judges it.
+          unmatched.push(`${at}: no successful operations in ${bo.intended.count === 0 ? 'baseline' : 'current'} (latency not compared)`);
           continue;
         }
         for (const p of COMPARED_PERCENTILES) {
@@ -252,7 +316,25 @@ export function compareResults(baseline: RunResult[], current: RunResult[], opti
 // Markdown.
 
 function formatValue(row: ComparisonRow, value: number): string {
-  return row.operation === 'OVERALL' ? `${formatInt(value)} ops/s` : formatLatency(value);
+  switch (row.percentile) {
+    case 'throughput':
+      return `${formatInt(value)} ops/s`;
+    case 'errorRate':
+    case 'throttleRate':
+      return `${(value * 100).toFixed(2)}%`;
+    default:
+      return formatLatency(value);
+  }
+}
+
+function formatRowChange(row: ComparisonRow): string {
+  return row.percentile === 'errorRate' || row.percentile === 'throttleRate' ? formatPoints(row.change) : formatChange(row.change);
+}
+
+const METRIC_NAMES: Record<LevelMetric, string> = { throughput: 'achieved ops/s', errorRate: 'failed share', throttleRate: 'throttled share' };
+
+function metricName(row: ComparisonRow): string {
+  return row.operation === 'OVERALL' ? METRIC_NAMES[row.percentile as LevelMetric] : `${row.operation} ${row.percentile}`;
 }
 
 function formatTarget(row: ComparisonRow): string {
@@ -280,10 +362,9 @@ export function formatComparison(comparison: Comparison, options: { threshold: n
   out.push('| workload | engine | level | target ops/s | metric | baseline | current | change | noise | verdict |');
   out.push('|---|---|---:|---:|---|---:|---:|---:|---:|---|');
   for (const r of comparison.rows) {
-    const metric = r.operation === 'OVERALL' ? 'achieved ops/s' : `${r.operation} ${r.percentile}`;
     out.push(
-      `| ${md(workloadLabel(r.workload))} | ${md(r.engine)} | ${formatFraction(r.fraction)} | ${formatTarget(r)} | ${metric} | ` +
-        `${formatValue(r, r.baseline)} | ${formatValue(r, r.current)} | ${formatChange(r.change)} | ` +
+      `| ${md(workloadLabel(r.workload))} | ${md(r.engine)} | ${formatFraction(r.fraction)} | ${formatTarget(r)} | ${metricName(r)} | ` +
+        `${formatValue(r, r.baseline)} | ${formatValue(r, r.current)} | ${formatRowChange(r)} | ` +
         `${r.noise > 0 ? `±${(r.noise * 100).toFixed(1)}%` : '—'} | ${VERDICT_CELL[r.verdict]} |`,
     );
   }
@@ -294,8 +375,12 @@ export function formatComparison(comparison: Comparison, options: { threshold: n
       `and, where both runs carry repeats (--repeat N), also by more than the noise — the larger of the two runs' ` +
       `relative spread (max − min) / median across repeats — with the best current repeat still worse than the ` +
       `worst baseline repeat; without repeats on both sides only the threshold applies. "worse" is a change for the ` +
-      `worse within the threshold or the noise; "better" is an improvement beyond both. An "achieved ops/s" row is ` +
-      `a regression when the level was sustained in the baseline but not now.`,
+      `worse within the threshold or the noise; "better" is an improvement beyond both. Latency is of successful ` +
+      `operations only, so failures are judged apart: an "achieved ops/s" row (successful operations per second) is ` +
+      `a regression when the level was sustained in the baseline but not now, or its successful operations fell, as a ` +
+      `share of its target, by more than the threshold; a "failed share" row (operations not successful, throttled ` +
+      `and timed out included) or a "throttled share" row is a regression when it rose by more than ` +
+      `${(ERROR_RATE_TOLERANCE * 100).toFixed(1)} percentage points.`,
   );
   if (comparison.notes.length > 0) {
     out.push('');
@@ -313,10 +398,10 @@ export function formatComparison(comparison: Comparison, options: { threshold: n
   } else {
     out.push(`Regressions (${comparison.regressions.length}, threshold ${pct}):`);
     for (const r of comparison.regressions) {
-      const metric = r.operation === 'OVERALL' ? 'achieved throughput' : `${r.operation} ${r.percentile}`;
+      const metric = r.percentile === 'throughput' ? 'achieved throughput' : metricName(r);
       out.push(
         `- workload ${workloadLabel(r.workload)}, ${r.engine}, level ${formatFraction(r.fraction)}: ${metric} ` +
-          `${formatValue(r, r.baseline)} → ${formatValue(r, r.current)} (${formatChange(r.change)}; ${r.reason})`,
+          `${formatValue(r, r.baseline)} → ${formatValue(r, r.current)} (${formatRowChange(r)}; ${r.reason})`,
       );
     }
   }
@@ -329,6 +414,9 @@ export function formatComparison(comparison: Comparison, options: { threshold: n
 const COMPARE_USAGE = `usage: shardbox compare BASELINE CURRENT [--threshold 10%]
   BASELINE, CURRENT   a result file (ycsb-<workload>-<engine>.json) or a directory of them
   --threshold T       a change beyond T is a regression: "10%" or "0.1" (default 10%)
+a level also regresses when it lost its sustained status, its successful operations fell
+(as a share of its target) beyond T, or its share of failed or of throttled operations
+rose by more than ${(ERROR_RATE_TOLERANCE * 100).toFixed(1)} percentage points
 exit status: 0 no regression, 1 a regression, 2 bad usage or unreadable results
 `;
 

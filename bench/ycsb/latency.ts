@@ -1,9 +1,11 @@
 /**
- * Latency recording: HdrHistograms in microseconds, per operation type, kept three ways
- * (YCSB's `measurement.interval=both` plus failures): from the intended start, from the
- * actual start, and failed operations. Client threads record, then send their histograms
- * to the main thread encoded (HdrHistogram's compressed base64, the .hlog format), where
- * they are added up.
+ * Latency recording: HdrHistograms in microseconds, per operation type, kept four ways
+ * (YCSB's `measurement.interval=both`, for successful and for failed operations apart):
+ * from the intended start and from the actual start, of the OK ones and of the others.
+ * Every operation due in a window gets a latency whatever its outcome; one still
+ * unanswered when the drain ends counts the time it waited until then. Client threads
+ * record, then send their histograms to the main thread encoded (HdrHistogram's
+ * compressed base64, the .hlog format), where they are added up.
  */
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import type { OperationName, Outcome, Percentiles } from './results.js';
@@ -36,19 +38,35 @@ export function percentilesOf(h: Histogram | undefined): Percentiles {
   };
 }
 
-/** The three histograms of one operation type. */
+/** The four histograms of one operation type: OK ones from intended and actual start,
+ *  the others (failed, throttled, timed out) from actual and intended start. */
 export interface OperationHistograms {
   intended: Histogram;
   actual: Histogram;
   failed: Histogram;
+  intendedFailed: Histogram;
 }
 
 export type Kind = keyof OperationHistograms;
-export const KINDS: readonly Kind[] = ['intended', 'actual', 'failed'];
+export const KINDS: readonly Kind[] = ['intended', 'actual', 'failed', 'intendedFailed'];
 
-/** HdrHistogram log tags, as YCSB names the series: READ, Intended-READ, READ-FAILED. */
+/** HdrHistogram log tags, as YCSB names the series: READ, Intended-READ, READ-FAILED,
+ *  Intended-READ-FAILED. */
 export function tagOf(op: OperationName, kind: Kind): string {
-  return kind === 'intended' ? `Intended-${op}` : kind === 'failed' ? `${op}-FAILED` : op;
+  switch (kind) {
+    case 'intended':
+      return `Intended-${op}`;
+    case 'actual':
+      return op;
+    case 'failed':
+      return `${op}-FAILED`;
+    case 'intendedFailed':
+      return `Intended-${op}-FAILED`;
+  }
+}
+
+function newHistograms(): OperationHistograms {
+  return { intended: newHistogram(), actual: newHistogram(), failed: newHistogram(), intendedFailed: newHistogram() };
 }
 
 /** What a client thread records during one measured window. Intervals are whole
@@ -64,55 +82,71 @@ export class LatencyRecorder {
   private histograms(map: Map<OperationName, OperationHistograms>, op: OperationName): OperationHistograms {
     let h = map.get(op);
     if (h === undefined) {
-      h = { intended: newHistogram(), actual: newHistogram(), failed: newHistogram() };
+      h = newHistograms();
       map.set(op, h);
     }
     return h;
   }
 
-  /** One finished operation: intended and actual start and its end, in ms on one clock. */
+  /** One finished operation: intended and actual start and its end, in ms on one clock.
+   *  OK ones go in `intended`/`actual`, the others in `intendedFailed`/`failed`. */
   record(op: OperationName, outcome: Outcome, intendedMs: number, actualMs: number, endMs: number): void {
+    this.count(op, outcome);
+    const ok = outcome === 'OK';
+    this.recordLatency(op, intendedMs, ok ? 'intended' : 'intendedFailed', endMs - intendedMs);
+    this.recordLatency(op, intendedMs, ok ? 'actual' : 'failed', endMs - actualMs);
+  }
+
+  /** An operation still unanswered (sent at actualMs) or never sent (actualMs undefined)
+   *  when the drain ended at endMs: a TIMEOUT that counts, at least, the time it waited. */
+  recordUnfinished(op: OperationName, intendedMs: number, actualMs: number | undefined, endMs: number): void {
+    this.count(op, 'TIMEOUT');
+    this.recordLatency(op, intendedMs, 'intendedFailed', endMs - intendedMs);
+    if (actualMs !== undefined) this.recordLatency(op, intendedMs, 'failed', endMs - actualMs);
+  }
+
+  private count(op: OperationName, outcome: Outcome): void {
     const counts = this.outcomes.get(op) ?? new Map<Outcome, number>();
     this.outcomes.set(op, counts);
     counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-    const second = Math.max(0, Math.floor((intendedMs - this.windowStartMs) / 1000));
-    while (this.intervals.length <= second) this.intervals.push(new Map());
-    const total = this.histograms(this.totals, op);
-    const interval = this.histograms(this.intervals[second], op);
-    if (outcome === 'OK') {
-      const intended = toMicros(endMs - intendedMs);
-      const actual = toMicros(endMs - actualMs);
-      total.intended.recordValue(intended);
-      total.actual.recordValue(actual);
-      interval.intended.recordValue(intended);
-      interval.actual.recordValue(actual);
-    } else {
-      const failed = toMicros(endMs - actualMs);
-      total.failed.recordValue(failed);
-      interval.failed.recordValue(failed);
-    }
   }
 
-  /** Counts an operation that was never issued or never answered before the window was
-   *  closed: it is an error (TIMEOUT), not dropped, though it has no latency. */
-  countUnfinished(op: OperationName, n: number): void {
-    if (n <= 0) return;
-    const counts = this.outcomes.get(op) ?? new Map<Outcome, number>();
-    this.outcomes.set(op, counts);
-    counts.set('TIMEOUT', (counts.get('TIMEOUT') ?? 0) + n);
+  /** Into the totals and the interval of the operation's intended start. */
+  private recordLatency(op: OperationName, intendedMs: number, kind: Kind, ms: number): void {
+    const second = Math.max(0, Math.floor((intendedMs - this.windowStartMs) / 1000));
+    while (this.intervals.length <= second) this.intervals.push(new Map());
+    const us = toMicros(ms);
+    this.histograms(this.totals, op)[kind].recordValue(us);
+    this.histograms(this.intervals[second], op)[kind].recordValue(us);
   }
 
   encode(): EncodedRecording {
-    const encodeSet = (h: OperationHistograms): EncodedHistograms => ({
-      intended: encodeIntoCompressedBase64(h.intended),
-      actual: encodeIntoCompressedBase64(h.actual),
-      failed: encodeIntoCompressedBase64(h.failed),
-    });
+    const encodeSet = (h: OperationHistograms): EncodedHistograms =>
+      Object.fromEntries(KINDS.map((kind) => [kind, encodeIntoCompressedBase64(h[kind])])) as EncodedHistograms;
     return {
       totals: [...this.totals].map(([op, h]) => [op, encodeSet(h)]),
       outcomes: [...this.outcomes].map(([op, counts]) => [op, [...counts]]),
       intervals: this.intervals.map((m) => [...m].map(([op, h]) => [op, encodeSet(h)])),
     };
+  }
+}
+
+/** Operations that finished inside a measured window, apart by success: throughput counts
+ *  only the ones that succeeded. */
+export class WindowCounts {
+  private succeeded = 0;
+  private failed = 0;
+
+  constructor(private readonly windowStartMs: number, private readonly windowEndMs: number) {}
+
+  count(outcome: Outcome, endMs: number): void {
+    if (endMs < this.windowStartMs || endMs >= this.windowEndMs) return;
+    if (outcome === 'OK') this.succeeded++;
+    else this.failed++;
+  }
+
+  counts(): { succeededInWindow: number; failedInWindow: number } {
+    return { succeededInWindow: this.succeeded, failedInWindow: this.failed };
   }
 }
 
@@ -163,17 +197,13 @@ export class MergedRecording {
 }
 
 function decodeSet(encoded: EncodedHistograms): OperationHistograms {
-  return {
-    intended: decodeFromCompressedBase64(encoded.intended),
-    actual: decodeFromCompressedBase64(encoded.actual),
-    failed: decodeFromCompressedBase64(encoded.failed),
-  };
+  return Object.fromEntries(KINDS.map((kind) => [kind, decodeFromCompressedBase64(encoded[kind])])) as unknown as OperationHistograms;
 }
 
 function addInto(map: Map<OperationName, OperationHistograms>, op: OperationName, from: OperationHistograms): void {
   let h = map.get(op);
   if (h === undefined) {
-    h = { intended: newHistogram(), actual: newHistogram(), failed: newHistogram() };
+    h = newHistograms();
     map.set(op, h);
   }
   for (const kind of KINDS) h[kind].add(from[kind]);

@@ -26,7 +26,10 @@ options:
                           -p requestdistribution=zipfian -p target=5000 (fixes the top rate)
                           -p maxexecutiontime=30 (seconds per level)
                           -p operationcount=N (operations per level instead of a time)
-  --engines LIST          shardbox (embedded, default), lmdb (raw, the floor),
+  --engines LIST          shardbox (embedded, default); lmdb (raw lmdb-js, the storage floor:
+                          no validation, routing, thread hop, replication or WAL); noop
+                          (answers at once: the harness's and the machine's own latency,
+                          at the top rate of the engine run before it, e.g. shardbox,noop);
                           dynamodb (an endpoint, with --endpoint); several run one after another
   --endpoint URL          DynamoDB-compatible endpoint for the dynamodb engine; repeat as
                           --endpoint LABEL=URL to measure several (engines dynamodb-LABEL)

@@ -6,8 +6,13 @@
 import { parseArgs } from 'node:util';
 import { readResults } from './result-files.js';
 import {
+  ENGINE_DESCRIPTIONS,
+  ENGINE_NAMES,
   OPERATION_NAMES,
   OUTCOMES,
+  outcomeRates,
+  type EngineName,
+  type Outcome,
   type LevelResult,
   type OperationName,
   type OperationResult,
@@ -130,23 +135,51 @@ export function workloadsOf(results: RunResult[]): string[] {
   return [...new Set(results.map((r) => r.workload))];
 }
 
-/** Total errors of a level and the non-OK outcomes per operation ("UPDATE THROTTLED 10"). */
-export function levelErrors(level: LevelResult): { errors: number; count: number; details: string[] } {
-  let errors = 0;
-  let count = 0;
-  const details: string[] = [];
-  for (const op of OPERATION_NAMES) {
-    const o = level.operations[op];
-    if (!o) continue;
-    errors += o.errors;
-    count += o.count;
+/** The non-OK outcomes of one operation type ("THROTTLED 10, TIMEOUT 2"), or of a whole
+ *  level; an older file's errors without outcomes read "errors N". */
+function outcomeCounts(ops: OperationResult[]): Array<[Outcome | 'errors', number]> {
+  const counts = new Map<Outcome | 'errors', number>();
+  for (const o of ops) {
     for (const outcome of OUTCOMES) {
       const n = o.outcomes[outcome];
-      if (outcome !== 'OK' && n) details.push(`${op} ${outcome} ${formatInt(n)}`);
+      if (outcome !== 'OK' && n) counts.set(outcome, (counts.get(outcome) ?? 0) + n);
     }
-    if (o.errors > 0 && !OUTCOMES.some((k) => k !== 'OK' && o.outcomes[k])) details.push(`${op} errors ${formatInt(o.errors)}`);
+    if (o.errors > 0 && !OUTCOMES.some((k) => k !== 'OK' && o.outcomes[k])) counts.set('errors', (counts.get('errors') ?? 0) + o.errors);
   }
-  return { errors, count, details };
+  return [...counts];
+}
+
+function operationsOf(level: LevelResult): OperationResult[] {
+  return OPERATION_NAMES.map((op) => level.operations[op]).filter((o): o is OperationResult => o !== undefined);
+}
+
+/** Why operations of a level are not in its latencies, which are of successful ones only:
+ *  "12 failed (ERROR 10, THROTTLED 2), 3 timed out", or "none". */
+export function outsideLatencies(level: LevelResult): string {
+  const counts = outcomeCounts(operationsOf(level));
+  const failed = counts.filter(([outcome]) => outcome !== 'TIMEOUT');
+  const failedCount = failed.reduce((sum, [, n]) => sum + n, 0);
+  const timedOut = counts.find(([outcome]) => outcome === 'TIMEOUT')?.[1] ?? 0;
+  const parts: string[] = [];
+  if (failedCount > 0) parts.push(`${formatInt(failedCount)} failed (${failed.map(([o, n]) => `${o} ${formatInt(n)}`).join(', ')})`);
+  if (timedOut > 0) parts.push(`${formatInt(timedOut)} timed out`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+/** "15 (0.05%)" of a level's operations, or "0". */
+function countAndShare(n: number, count: number): string {
+  return n === 0 ? '0' : `${formatInt(n)} (${((100 * n) / Math.max(1, count)).toFixed(2)}%)`;
+}
+
+/** The rule a level was judged by (older files did not store it). */
+function sustainedRuleOf(result: RunResult): string {
+  return result.sustainedRule ?? 'achieved within 5% of the target';
+}
+
+/** What an engine measures and leaves out, when the name is one of ours. */
+export function engineDescription(engine: string): string | undefined {
+  const kind = (ENGINE_NAMES as readonly string[]).includes(engine) ? (engine as EngineName) : engine.startsWith('dynamodb-') ? 'dynamodb' : undefined;
+  return kind === undefined ? undefined : ENGINE_DESCRIPTIONS[kind];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -187,8 +220,9 @@ function returnLines(name: string, op: OperationResult): string[] {
  * `[OVERALL]` run time and throughput; then the `op` measurements — per operation `[READ]`
  * (from `actual`, OK operations only) with its `Return=` counts (YCSB counts every outcome on
  * the plain operation's measurement), and `[READ-FAILED]` (from `failed`) when some failed;
- * then the `intended` measurements `[Intended-READ]` (no Return lines: YCSB reports statuses
- * only on the op measurement when the interval is `both`). Operations in YCSB's order READ,
+ * then the `intended` measurements `[Intended-READ]` and `[Intended-READ-FAILED]` (no Return
+ * lines: YCSB reports statuses only on the op measurement when the interval is `both`).
+ * Throughput counts successful operations only. Operations in YCSB's order READ,
  * UPDATE, INSERT, SCAN, READ-MODIFY-WRITE. The 99.9th percentile line reads
  * `99.9thPercentileLatency(us)` (YCSB itself prints `99.9PercentileLatency(us)`).
  */
@@ -203,7 +237,11 @@ export function formatLevelReport(result: RunResult, level: LevelResult): string
     lines.push(...histogramLines(op, o.actual), ...returnLines(op, o));
     if (o.failed && o.failed.count > 0) lines.push(...histogramLines(`${op}-FAILED`, o.failed));
   }
-  for (const op of present) lines.push(...histogramLines(`Intended-${op}`, level.operations[op]!.intended));
+  for (const op of present) {
+    const o = level.operations[op]!;
+    lines.push(...histogramLines(`Intended-${op}`, o.intended));
+    if (o.intendedFailed && o.intendedFailed.count > 0) lines.push(...histogramLines(`Intended-${op}-FAILED`, o.intendedFailed));
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -216,9 +254,12 @@ export function formatLevelHeading(result: RunResult, level: LevelResult): strin
     `target ${formatInt(level.targetOpsPerSec)} ops/s`,
     `achieved ${formatInt(level.achievedOpsPerSec)} ops/s`,
   ];
+  const rates = outcomeRates(level);
+  if (rates.errors > 0) parts.push(`${outsideLatencies(level)}: ${(rates.errorRate * 100).toFixed(2)}% of operations`);
   if (!level.sustained) {
     const pct = level.targetOpsPerSec > 0 ? (100 * level.achievedOpsPerSec) / level.targetOpsPerSec : 0;
-    parts.push(`NOT SUSTAINED (${pct.toFixed(1)}% of target)`);
+    const failed = rates.errors > 0 ? `, ${(rates.errorRate * 100).toFixed(2)}% failed` : '';
+    parts.push(`NOT SUSTAINED (${pct.toFixed(1)}% of target${failed})`);
   }
   return `=== ${parts.join(' · ')} ===`;
 }
@@ -272,6 +313,8 @@ function summaryOfOne(result: RunResult): string[] {
   const writeOp = writeOperationOf(result);
   const out: string[] = [];
   out.push(`== YCSB workload ${workloadLabel(result.workload)} on ${result.engine} (durability ${env.durability}) ==`);
+  const described = engineDescription(result.engine);
+  if (described !== undefined) out.push(...wrapText(`engine: ${described}`));
   out.push(
     ...wrapText(
       `machine: ${env.cpuModel}, ${env.cores} cores, ${(env.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB · ` +
@@ -295,8 +338,10 @@ function summaryOfOne(result: RunResult): string[] {
       `(${formatInt(load.opsPerSec)} ops/s, ${formatInt(load.errors)} errors)`,
   );
   const max = result.maxThroughput;
+  // Older files counted every completed operation and stored no failures.
+  const maxFailed = max.failedOpsPerSec === undefined ? '' : ` successful, ${formatInt(max.failedOpsPerSec)} failed/s (${((max.errorRate ?? 0) * 100).toFixed(2)}%)`;
   out.push(
-    `max throughput (closed loop): ${formatInt(max.opsPerSec)} ops/s ` +
+    `max throughput (closed loop): ${formatInt(max.opsPerSec)} ops/s${maxFailed} ` +
       `(${max.inFlightPerThread} in flight per thread, ${(max.durationMs / 1000).toFixed(1)} s)`,
   );
   out.push(...wrapText(`top rate (100% level): ${formatInt(result.topRate.opsPerSec)} ops/s, chosen by: ${result.topRate.rule}`));
@@ -317,6 +362,7 @@ function summaryOfOne(result: RunResult): string[] {
   out.push(
     `latency from intended start (coordinated omission corrected); read = ${readOp ?? 'none'}, write = ${writeOp ?? 'none'}`,
   );
+  out.push('achieved and latencies: successful operations only; failed: the others (throttled and timed out included)');
   out.push('');
 
   const levels = levelsByFraction(result);
@@ -325,28 +371,40 @@ function summaryOfOne(result: RunResult): string[] {
     return s ? formatLatency(s[p]) : '—';
   };
   const rows = levels.map((level) => {
-    const e = levelErrors(level);
+    const rates = outcomeRates(level);
     return [
       formatFraction(level.fraction),
       formatInt(level.targetOpsPerSec),
       formatInt(level.achievedOpsPerSec) + (level.sustained ? '  ' : ' !'),
+      countAndShare(rates.errors, rates.count),
+      countAndShare(rates.throttled, rates.count),
       lat(level, readOp, 'p50'),
       lat(level, readOp, 'p99'),
       lat(level, writeOp, 'p50'),
       lat(level, writeOp, 'p99'),
-      e.errors === 0 ? '0' : `${formatInt(e.errors)} (${((100 * e.errors) / Math.max(1, e.count)).toFixed(2)}%)`,
     ];
   });
   out.push(
     ...table(
-      ['level', 'target ops/s', 'achieved ops/s', 'read p50', 'read p99', 'write p50', 'write p99', 'errors'],
+      ['level', 'target ops/s', 'achieved ops/s', 'failed', 'throttled', 'read p50', 'read p99', 'write p50', 'write p99'],
       rows,
-      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
+  // Beside the headline: what its percentiles leave out, why, and how long those took.
+  for (const level of levels) {
+    if (outcomeRates(level).errors === 0) continue;
+    const perOperation = OPERATION_NAMES.filter((op) => (level.operations[op]?.errors ?? 0) > 0).map((op) => {
+      const o = level.operations[op]!;
+      const why = outcomeCounts([o]).map(([outcome, n]) => `${outcome} ${formatInt(n)}`).join(', ');
+      const p = o.intendedFailed;
+      return p && p.count > 0 ? `${op}: ${why}, from intended start p99 ${formatLatency(p.p99)}, max ${formatLatency(p.max)}` : `${op}: ${why}`;
+    });
+    out.push(...wrapText(`${formatFraction(level.fraction)}: not in p50/p99: ${outsideLatencies(level)} — ${perOperation.join('; ')}`, LINE_WIDTH, 4));
+  }
   if (levels.some((l) => !l.sustained)) {
     const names = levels.filter((l) => !l.sustained).map((l) => formatFraction(l.fraction));
-    out.push(`! NOT SUSTAINED at ${names.join(', ')}: achieved more than 5% short of the target`);
+    out.push(...wrapText(`! NOT SUSTAINED at ${names.join(', ')}; sustained means: ${sustainedRuleOf(result)}`));
   }
   if (levels.length >= 2) {
     const lo = formatFraction(levels[0].fraction);
@@ -358,10 +416,6 @@ function summaryOfOne(result: RunResult): string[] {
       `write p99 ${formatRatio(flatnessRatio(result, writeOp, 'p99'))}`,
     ];
     out.push(`flatness (${hi} ÷ ${lo}, 1.00× = flat): ${parts.join(', ')}`);
-  }
-  for (const level of levels) {
-    const e = levelErrors(level);
-    if (e.errors > 0) out.push(...wrapText(`errors at ${formatFraction(level.fraction)}: ${e.details.join(', ')}`, LINE_WIDTH, 4));
   }
   return out;
 }
@@ -423,10 +477,12 @@ export function formatEngineRatios(results: RunResult[]): string {
           const b = baseLevel ? intendedOf(baseLevel, op)?.[p] : undefined;
           return withRatio(v, b, formatLatency, i === 0);
         };
+        const rates = level ? outcomeRates(level) : undefined;
         rows.push([
           i === 0 ? formatFraction(fraction) : '',
           r.engine,
           level ? formatInt(level.achievedOpsPerSec) + (level.sustained ? '  ' : ' !') : '—',
+          rates ? countAndShare(rates.errors, rates.count) : '—',
           cell(readOp, 'p50'),
           cell(readOp, 'p99'),
           cell(writeOp, 'p50'),
@@ -436,12 +492,12 @@ export function formatEngineRatios(results: RunResult[]): string {
     }
     out.push(
       ...table(
-        ['level', 'engine', 'achieved ops/s', 'read p50', 'read p99', 'write p50', 'write p99'],
+        ['level', 'engine', 'achieved ops/s', 'failed', 'read p50', 'read p99', 'write p50', 'write p99'],
         rows,
-        ['r', 'l', 'r', 'r', 'r', 'r', 'r'],
+        ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
     );
-    if (byEngine.some((r) => r.levels.some((l) => !l.sustained))) out.push('! not sustained: achieved more than 5% short of the target');
+    if (byEngine.some((r) => r.levels.some((l) => !l.sustained))) out.push(...wrapText(`! not sustained; sustained means: ${sustainedRuleOf(base)}`));
   }
   return out.length === 0 ? '' : out.join('\n') + '\n';
 }

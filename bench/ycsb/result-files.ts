@@ -90,6 +90,9 @@ export function validateResult(value: unknown, source: string): RunResult {
     v.boolean(probe.keptUp, `topRate.probes[${i}].keptUp`);
   });
 
+  for (const k of ['failedOpsPerSec', 'errorRate']) if (max[k] !== undefined) v.number(max[k], `maxThroughput.${k}`);
+  if (root.sustainedRule !== undefined) v.string(root.sustainedRule, 'sustainedRule');
+
   const cpu = v.object(root.clientCpu, 'clientCpu');
   for (const k of ['clientCores', 'processCores', 'fractionOfMachine']) v.number(cpu[k], `clientCpu.${k}`);
 
@@ -101,6 +104,8 @@ function validateLevel(v: Validator, value: unknown, at: string): void {
   const level = v.object(value, at);
   for (const k of ['fraction', 'targetOpsPerSec', 'achievedOpsPerSec', 'durationMs']) v.number(level[k], `${at}.${k}`);
   v.boolean(level.sustained, `${at}.sustained`);
+  // Newer fields: checked when present, absent in older files.
+  for (const k of ['failedOpsPerSec', 'errorRate', 'throttleRate']) if (level[k] !== undefined) v.number(level[k], `${at}.${k}`);
   v.numberArray(level.achievedRepeats, `${at}.achievedRepeats`);
   v.string(level.hlog, `${at}.hlog`);
   const ops = v.object(level.operations, `${at}.operations`);
@@ -115,6 +120,7 @@ function validateLevel(v: Validator, value: unknown, at: string): void {
     v.percentiles(o.intended, `${opAt}.intended`);
     v.percentiles(o.actual, `${opAt}.actual`);
     if (o.failed !== undefined) v.percentiles(o.failed, `${opAt}.failed`);
+    if (o.intendedFailed !== undefined) v.percentiles(o.intendedFailed, `${opAt}.intendedFailed`);
     if (o.repeats !== undefined) {
       v.array(o.repeats, `${opAt}.repeats`).forEach((r, j) => {
         const rep = v.object(r, `${opAt}.repeats[${j}]`);

@@ -16,6 +16,46 @@ export const OPERATION_NAMES: readonly OperationName[] = ['READ', 'UPDATE', 'INS
 export type Outcome = 'OK' | 'NOT_FOUND' | 'THROTTLED' | 'TIMEOUT' | 'SERVICE_UNAVAILABLE' | 'ERROR';
 export const OUTCOMES: readonly Outcome[] = ['OK', 'NOT_FOUND', 'THROTTLED', 'TIMEOUT', 'SERVICE_UNAVAILABLE', 'ERROR'];
 
+/** A level whose operations did not succeed more often than this (errors, throttles and
+ *  timeouts together) is not sustained, whatever its throughput. */
+export const MAX_ERROR_RATE = 0.01;
+/** A level that achieves (successful operations) less than this share of its target is
+ *  not sustained. */
+export const MIN_ACHIEVED_SHARE = 0.95;
+export const SUSTAINED_RULE =
+  `achieved (successful operations per second) ≥ ${MIN_ACHIEVED_SHARE * 100}% of the target, and at most ` +
+  `${MAX_ERROR_RATE * 100}% of the level's operations failed, were throttled or timed out`;
+
+/** A level's share of operations that did not succeed and of those throttled, from its
+ *  operations' outcomes (so older result files without errorRate give it too). */
+export function outcomeRates(level: Pick<LevelResult, 'operations'>): { count: number; errors: number; throttled: number; errorRate: number; throttleRate: number } {
+  let count = 0;
+  let errors = 0;
+  let throttled = 0;
+  for (const op of OPERATION_NAMES) {
+    const o = level.operations[op];
+    if (o === undefined) continue;
+    count += o.count;
+    errors += o.errors;
+    throttled += o.outcomes.THROTTLED ?? 0;
+  }
+  return { count, errors, throttled, errorRate: count > 0 ? errors / count : 0, throttleRate: count > 0 ? throttled / count : 0 };
+}
+
+/** The engines a run can measure (bench/ycsb/engines.ts). */
+export type EngineName = 'shardbox' | 'lmdb' | 'dynamodb' | 'noop';
+export const ENGINE_NAMES: readonly EngineName[] = ['shardbox', 'lmdb', 'dynamodb', 'noop'];
+
+/** What each engine measures, and what it leaves out: printed in the reports. */
+export const ENGINE_DESCRIPTIONS: Record<EngineName, string> = {
+  shardbox: 'the embedded cluster: request validation, routing, the ring hop to a storage node thread, replication to a quorum, the WAL and LMDB',
+  lmdb:
+    'raw lmdb-js on the client threads, the same item and key encoding as a storage node: leaves out request ' +
+    'validation, routing, the thread hop, replication and the WAL (LMDB commits only), so it is the storage floor',
+  dynamodb: 'a DynamoDB-compatible HTTP endpoint through @aws-sdk/client-dynamodb, as YCSB\'s DynamoDB binding calls it',
+  noop: 'answers every operation at once on the client thread, through the same pacing and recording: the harness and the machine alone',
+};
+
 /** Summary of one HdrHistogram, in µs. All zero when count is 0. */
 export interface Percentiles {
   count: number;
@@ -29,20 +69,28 @@ export interface Percentiles {
 }
 
 /** One operation type within one level. As in YCSB, only operations that returned OK are
- *  in `intended`/`actual`; the others are in `failed` (YCSB's `[READ-FAILED]`). */
+ *  in `intended`/`actual`; the others are in `failed` and `intendedFailed` (YCSB's
+ *  `[READ-FAILED]` and `[Intended-READ-FAILED]`). */
 export interface OperationResult {
-  /** Every operation of this type that was issued and finished, whatever its outcome. */
+  /** Every operation of this type due in the measured window, whatever its outcome; those
+   *  unanswered when the drain ended are TIMEOUT. */
   count: number;
-  /** count minus the OK ones. */
+  /** count minus the OK ones (throttled and timed-out ones included). */
   errors: number;
   /** Operations per outcome; only outcomes seen are present. */
   outcomes: Partial<Record<Outcome, number>>;
-  /** Latency from the operation's intended start (coordinated omission corrected): the headline. */
+  /** Latency from the operation's intended start (coordinated omission corrected) of the OK
+   *  ones: the headline. */
   intended: Percentiles;
-  /** Latency from the moment the client actually issued it. */
+  /** Latency from the moment the client actually issued it (OK ones). */
   actual: Percentiles;
-  /** Latency (from actual start) of the operations that did not return OK, if any. */
+  /** Latency from actual start of the operations that did not return OK, if any (one never
+   *  sent has no actual start and is only in intendedFailed). */
   failed?: Percentiles;
+  /** Latency from intended start of the operations that did not return OK, if any; one
+   *  unanswered when the drain ended counts the time it waited until then. Missing in
+   *  results written before it existed. */
+  intendedFailed?: Percentiles;
   /** With `--repeat N` (N > 1): the percentiles of each repeat alone, for judging noise. */
   repeats?: Array<{ intended: Percentiles; actual: Percentiles }>;
 }
@@ -59,9 +107,19 @@ export interface LevelResult {
   /** Fraction of the top rate: 0.1, 0.25, 0.5 or 1 (the paper's 1 : 2.5 : 5 : 10). */
   fraction: number;
   targetOpsPerSec: number;
-  /** Completed operations (all outcomes) per second of the measured window. */
+  /** Operations that succeeded (OK), per second of the measured window. (Results written
+   *  before `failedOpsPerSec` existed counted every completed operation here.) */
   achievedOpsPerSec: number;
-  /** False when achieved fell more than 5% short of the target. */
+  /** Operations that completed in the window but did not succeed (errors, throttles,
+   *  timeouts), per second; missing in older results. */
+  failedOpsPerSec?: number;
+  /** Of the level's operations, the share that did not succeed (throttled and timed out
+   *  included), and the share throttled; missing in older results (computed from
+   *  `operations` then, see outcomeRates). */
+  errorRate?: number;
+  throttleRate?: number;
+  /** False when achieved fell more than 5% short of the target, or more than
+   *  MAX_ERROR_RATE of the operations did not succeed (RunResult.sustainedRule). */
   sustained: boolean;
   /** Measured window of one repeat, ms. */
   durationMs: number;
@@ -81,7 +139,8 @@ export interface Environment {
   cpuModel: string;
   cores: number;
   totalMemoryBytes: number;
-  /** The engine's durability setting ('sync' / 'async' for shardbox, lmdb; 'remote' for dynamodb). */
+  /** The engine's durability setting ('sync' / 'async' for shardbox, lmdb; 'remote' for
+   *  dynamodb; 'none' for noop). */
   durability: string;
   shardboxVersion: string;
 }
@@ -106,7 +165,11 @@ export interface RunConfig {
 
 /** How the closed-loop maximum was measured. */
 export interface MaxThroughput {
+  /** Operations that succeeded per second (older results: every completed one). */
   opsPerSec: number;
+  /** Completed but not successful per second, and their share; missing in older results. */
+  failedOpsPerSec?: number;
+  errorRate?: number;
   inFlightPerThread: number;
   durationMs: number;
 }
@@ -116,7 +179,7 @@ export interface MaxThroughput {
 export interface TopRate {
   opsPerSec: number;
   rule: string;
-  probes: Array<{ targetOpsPerSec: number; achievedOpsPerSec: number; backlog: number; keptUp: boolean }>;
+  probes: Array<{ targetOpsPerSec: number; achievedOpsPerSec: number; backlog: number; keptUp: boolean; errorRate?: number }>;
 }
 
 /** Share of the machine the load generator itself used during the levels. */
@@ -144,6 +207,8 @@ export interface RunResult {
   loadPhase: { records: number; durationMs: number; opsPerSec: number; errors: number };
   maxThroughput: MaxThroughput;
   topRate: TopRate;
+  /** When a level is sustained, in words (missing in older results). */
+  sustainedRule?: string;
   levels: LevelResult[];
   clientCpu: ClientCpu;
 }

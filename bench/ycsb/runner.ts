@@ -4,11 +4,14 @@
  *  1. load `recordcount` records (progress bar);
  *  2. per workload, the maximum throughput, closed loop (many requests in flight);
  *  3. the top rate: open-loop probes from 90% of that maximum downwards; the first the
- *     engine keeps up with (achieved ≥ 95% of target, and less than 100 ms of work due
- *     but unfinished when the probe ends) is the top rate;
+ *     engine keeps up with (achieved ≥ 95% of target, at most 1% of operations failed,
+ *     and less than 100 ms of work due but unfinished when the probe ends) is the top rate;
  *  4. open-loop levels at 10%, 25%, 50% and 100% of the top rate (the paper's
  *     100K : 250K : 500K : 1M), every operation timed from its intended start and from
- *     its actual start.
+ *     its actual start, whatever its outcome.
+ *
+ * Throughput everywhere counts successful operations only; the others are counted and
+ * timed beside it, and a level with more than MAX_ERROR_RATE of them is not sustained.
  *
  * Load comes from a piscina pool of client threads (client-worker.ts), each with its own
  * engine connection; this thread hands out phases and adds the results up.
@@ -27,7 +30,7 @@ import { ensureDynamoDbTable, KEY_ATTRIBUTE, type EngineConnection, type EngineN
 import { KINDS, MergedRecording, percentilesOf, tagOf } from './latency.js';
 import type { Properties } from './properties.js';
 import {
-  RESULT_SCHEMA,
+  MAX_ERROR_RATE, MIN_ACHIEVED_SHARE, RESULT_SCHEMA, SUSTAINED_RULE, outcomeRates,
   type ClientCpu, type Environment, type LevelResult, type MaxThroughput, type OperationName, type OperationResult,
   type Outcome, type RunConfig, type RunResult, type TimelinePoint, type TopRate,
 } from './results.js';
@@ -55,8 +58,6 @@ const PROBE_FRACTIONS = [0.9, 0.75, 0.6, 0.45, 0.3];
 const KEEP_UP_THROUGHPUT = 0.95;
 /** ... and leaves less than this much work (in seconds of its rate) due but unfinished. */
 const KEEP_UP_BACKLOG_SECONDS = 0.1;
-/** A level that achieves less than this share of its target is marked not sustained. */
-const SUSTAINED = 0.95;
 /** Requests in flight per client thread: closed loop (max throughput, load) and the open-loop cap. */
 const CLOSED_IN_FLIGHT = 512;
 const LOAD_IN_FLIGHT = 256;
@@ -129,8 +130,8 @@ function environment(durability: string): Environment {
   };
 }
 
-/** One engine of a run: `shardbox`, `lmdb`, or a DynamoDB-compatible endpoint, named
- *  `dynamodb` or, with several endpoints, `dynamodb-<label>`. */
+/** One engine of a run: `shardbox`, `lmdb`, `noop`, or a DynamoDB-compatible endpoint,
+ *  named `dynamodb` or, with several endpoints, `dynamodb-<label>`. */
 export interface EngineSpec {
   name: string;
   kind: EngineName;
@@ -180,6 +181,9 @@ async function openEngine(spec: EngineSpec, options: BenchOptions, threads: numb
       await ensureDynamoDbTable(spec.endpoint, options.region, table);
       return { connection: { engine, endpoint: spec.endpoint, region: options.region }, durability: 'remote', nodes: 0, partitions: 0, close: async () => {} };
     }
+    case 'noop':
+      // Nothing is stored: durability does not apply.
+      return { connection: { engine }, durability: 'none', nodes: 0, partitions: 0, close: async () => {} };
   }
 }
 
@@ -223,7 +227,10 @@ class ClientPool {
 
 interface PhaseSummary {
   merged: MergedRecording;
+  /** Successful operations per second of the window. */
   achievedOpsPerSec: number;
+  /** Operations that completed in the window without success, per second. */
+  failedOpsPerSec: number;
   backlog: number;
   clientCores: number;
   generatorCores: number;
@@ -244,10 +251,12 @@ async function measurePhase(pool: ClientPool, task: (startAtMs: number) => Clien
   const wallMs = performance.now() - wallBefore;
   const merged = new MergedRecording();
   for (const r of results) merged.add(r.recording);
-  const completed = results.reduce((sum, r) => sum + r.completedInWindow, 0);
+  const succeeded = results.reduce((sum, r) => sum + r.succeededInWindow, 0);
+  const failed = results.reduce((sum, r) => sum + r.failedInWindow, 0);
   return {
     merged,
-    achievedOpsPerSec: (completed * 1000) / measureMs,
+    achievedOpsPerSec: (succeeded * 1000) / measureMs,
+    failedOpsPerSec: (failed * 1000) / measureMs,
     backlog: results.reduce((sum, r) => sum + r.backlogAtEnd, 0),
     clientCores: results.reduce((sum, r) => sum + r.utilization, 0),
     generatorCores: results.reduce((sum, r) => sum + r.generatorUtilization, 0),
@@ -270,6 +279,7 @@ function operationResults(merged: MergedRecording): Partial<Record<OperationName
       actual: percentilesOf(h?.actual),
     };
     if (h !== undefined && h.failed.totalCount > 0) result.failed = percentilesOf(h.failed);
+    if (h !== undefined && h.intendedFailed.totalCount > 0) result.intendedFailed = percentilesOf(h.intendedFailed);
     out[op] = result;
   }
   return out;
@@ -279,7 +289,7 @@ function timelineOf(merged: MergedRecording): TimelinePoint[] {
   return merged.intervals.map((ops, second) => {
     const point: TimelinePoint = { second, ops: {} };
     for (const [op, h] of ops) {
-      const errors = h.failed.totalCount;
+      const errors = h.intendedFailed.totalCount;
       point.ops[op] = { count: h.intended.totalCount + errors, errors, p50: h.intended.getValueAtPercentile(50), p99: h.intended.getValueAtPercentile(99) };
     }
     return point;
@@ -348,7 +358,14 @@ async function loadPhase(pool: ClientPool, ref: WorkloadRef, options: BenchOptio
 async function maxThroughput(pool: ClientPool, ref: WorkloadRef, times: PhaseTimes): Promise<MaxThroughput> {
   const measureMs = times.maxMeasure * 1000;
   const summary = await measurePhase(pool, (startAtMs) => ({ kind: 'closed', workload: ref, startAtMs, warmupMs: times.maxWarmup * 1000, measureMs, inFlight: CLOSED_IN_FLIGHT }), measureMs);
-  return { opsPerSec: Math.round(summary.achievedOpsPerSec), inFlightPerThread: CLOSED_IN_FLIGHT, durationMs: measureMs };
+  const completed = summary.achievedOpsPerSec + summary.failedOpsPerSec;
+  return {
+    opsPerSec: Math.round(summary.achievedOpsPerSec),
+    failedOpsPerSec: Math.round(summary.failedOpsPerSec),
+    errorRate: completed > 0 ? summary.failedOpsPerSec / completed : 0,
+    inFlightPerThread: CLOSED_IN_FLIGHT,
+    durationMs: measureMs,
+  };
 }
 
 function openTask(ref: WorkloadRef, opsPerSec: number, threads: number, warmupMs: number, measureMs: number): (startAtMs: number) => ClientTask {
@@ -356,15 +373,16 @@ function openTask(ref: WorkloadRef, opsPerSec: number, threads: number, warmupMs
 }
 
 async function chooseTopRate(pool: ClientPool, ref: WorkloadRef, max: number, times: PhaseTimes, print: (s: string) => void): Promise<TopRate> {
-  const rule = `open-loop probes at ${PROBE_FRACTIONS.map((f) => `${f * 100}%`).join(', ')} of the closed-loop maximum; the first that achieves ≥ ${KEEP_UP_THROUGHPUT * 100}% of its target with less than ${KEEP_UP_BACKLOG_SECONDS * 1000} ms of work due but unfinished at its end is the top rate`;
+  const rule = `open-loop probes at ${PROBE_FRACTIONS.map((f) => `${f * 100}%`).join(', ')} of the closed-loop maximum; the first that achieves (successful operations) ≥ ${KEEP_UP_THROUGHPUT * 100}% of its target, with at most ${MAX_ERROR_RATE * 100}% of its operations failed and less than ${KEEP_UP_BACKLOG_SECONDS * 1000} ms of work due but unfinished at its end, is the top rate`;
   const probes: TopRate['probes'] = [];
   const measureMs = times.probeMeasure * 1000;
   for (const fraction of PROBE_FRACTIONS) {
     const target = Math.max(1, Math.round(max * fraction));
     const s = await measurePhase(pool, openTask(ref, target, pool.threads, times.probeWarmup * 1000, measureMs), measureMs);
-    const keptUp = s.achievedOpsPerSec >= KEEP_UP_THROUGHPUT * target && s.backlog < KEEP_UP_BACKLOG_SECONDS * target;
-    probes.push({ targetOpsPerSec: target, achievedOpsPerSec: Math.round(s.achievedOpsPerSec), backlog: s.backlog, keptUp });
-    print(`  probe ${target} ops/s: achieved ${Math.round(s.achievedOpsPerSec)}, backlog ${s.backlog} -> ${keptUp ? 'keeps up' : 'falls behind'}\n`);
+    const { errorRate } = outcomeRates({ operations: operationResults(s.merged) });
+    const keptUp = s.achievedOpsPerSec >= KEEP_UP_THROUGHPUT * target && errorRate <= MAX_ERROR_RATE && s.backlog < KEEP_UP_BACKLOG_SECONDS * target;
+    probes.push({ targetOpsPerSec: target, achievedOpsPerSec: Math.round(s.achievedOpsPerSec), backlog: s.backlog, keptUp, errorRate });
+    print(`  probe ${target} ops/s: achieved ${Math.round(s.achievedOpsPerSec)}, ${(errorRate * 100).toFixed(2)}% failed, backlog ${s.backlog} -> ${keptUp ? 'keeps up' : 'falls behind'}\n`);
     if (keptUp) return { opsPerSec: target, rule, probes };
   }
   const lowest = probes[probes.length - 1];
@@ -394,6 +412,8 @@ async function runLevel(pool: ClientPool, ref: WorkloadRef, fraction: number, to
   }
   const achievedRepeats = repeats.map((s) => Math.round(s.achievedOpsPerSec));
   const achievedOpsPerSec = Math.round(achievedRepeats.reduce((a, b) => a + b, 0) / achievedRepeats.length);
+  const failedOpsPerSec = Math.round(repeats.reduce((a, s) => a + s.failedOpsPerSec, 0) / repeats.length);
+  const { errorRate, throttleRate } = outcomeRates({ operations });
   writeHlog(hlogFile, repeats, `shardbox YCSB ${label}, level ${fraction * 100}% = ${target} ops/s; values in microseconds`);
   const cores = os.availableParallelism();
   const clientCores = repeats.reduce((s, r) => s + r.clientCores, 0) / repeats.length;
@@ -404,7 +424,10 @@ async function runLevel(pool: ClientPool, ref: WorkloadRef, fraction: number, to
       fraction,
       targetOpsPerSec: target,
       achievedOpsPerSec,
-      sustained: Math.min(...achievedRepeats) >= SUSTAINED * target,
+      failedOpsPerSec,
+      errorRate,
+      throttleRate,
+      sustained: Math.min(...achievedRepeats) >= MIN_ACHIEVED_SHARE * target && errorRate <= MAX_ERROR_RATE,
       durationMs: measureMs,
       achievedRepeats,
       operations,
@@ -419,8 +442,24 @@ function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** Runs every workload on one engine; returns one result per workload. */
-async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (result: RunResult) => void): Promise<RunResult[]> {
+/** The top rate of a workload without `-p target`: the noop engine takes the one an engine
+ *  before it in this run was measured at, so it shows the harness's own latency at that
+ *  engine's load (its own top rate, hundreds of thousands of operations per second, would
+ *  measure a saturated harness); any other engine, or noop run first, probes for its own. */
+async function topRateOf(
+  spec: EngineSpec, workload: string, earlier: RunResult[], pool: ClientPool, ref: WorkloadRef, max: MaxThroughput, options: BenchOptions,
+): Promise<TopRate> {
+  if (ref.settings.target > 0) return { opsPerSec: ref.settings.target, rule: 'given with -p target (no probes)', probes: [] };
+  const measured = spec.kind === 'noop' ? earlier.find((r) => r.workload === workload) : undefined;
+  if (measured !== undefined) {
+    return { opsPerSec: measured.topRate.opsPerSec, rule: `the top rate of ${measured.engine} in this run, to measure the harness at that load (no probes)`, probes: [] };
+  }
+  return chooseTopRate(pool, ref, max.opsPerSec, options.times, options.print);
+}
+
+/** Runs every workload on one engine; returns one result per workload. `earlier` holds
+ *  the results of the engines run before it. */
+async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (result: RunResult) => void, earlier: RunResult[]): Promise<RunResult[]> {
   const engine = spec.name;
   const first = resolveSettings(options.workloads[0].properties).settings;
   const threads = first.threadCount;
@@ -440,9 +479,7 @@ async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (res
       options.print(`\n== ${label}\n`);
       const max = await maxThroughput(pool, ref, options.times);
       options.print(`  closed-loop maximum: ${max.opsPerSec} ops/s (${CLOSED_IN_FLIGHT * threads} requests in flight)\n`);
-      const top: TopRate = settings.target > 0
-        ? { opsPerSec: settings.target, rule: 'given with -p target (no probes)', probes: [] }
-        : await chooseTopRate(pool, ref, max.opsPerSec, options.times, options.print);
+      const top = await topRateOf(spec, workload.name, earlier, pool, ref, max, options);
       options.print(`  top rate: ${top.opsPerSec} ops/s\n`);
       const levels: LevelResult[] = [];
       let cpu: ClientCpu = { clientCores: 0, processCores: 0, fractionOfMachine: 0 };
@@ -487,7 +524,7 @@ function resultOf(
   if (spec.endpoint !== undefined) config.endpoint = spec.endpoint;
   return {
     schema: RESULT_SCHEMA, workload, engine: spec.name, startedAt, config, environment: environment(opened.durability),
-    loadPhase, maxThroughput: max, topRate: top, levels, clientCpu,
+    loadPhase, maxThroughput: max, topRate: top, sustainedRule: SUSTAINED_RULE, levels, clientCpu,
   };
 }
 
@@ -495,6 +532,6 @@ function resultOf(
 export async function runBench(options: BenchOptions, onResult: (result: RunResult) => void = () => {}): Promise<RunResult[]> {
   mkdirSync(options.out, { recursive: true });
   const results: RunResult[] = [];
-  for (const spec of options.engines) results.push(...(await runEngine(spec, options, onResult)));
+  for (const spec of options.engines) results.push(...(await runEngine(spec, options, onResult, [...results])));
   return results;
 }

@@ -72,12 +72,12 @@ describe('renderLatencySvg', () => {
 
   it('draws latency lines per operation and percentile, the throughput strip and errors', () => {
     const svg = renderLatencySvg(oneRun);
-    for (const label of ['READ p99', 'READ p50', 'UPDATE p99', 'UPDATE p50', 'completed ops/s', 'target ops/s']) {
+    for (const label of ['READ p99', 'READ p50', 'UPDATE p99', 'UPDATE p50', 'successful ops/s', 'target ops/s']) {
       expect(svg).toContain(`>${label}<`);
     }
     expect(svg).toContain('>errors/s<');
     expect(svg).toContain('>seconds<');
-    // Per timeline: 2 operations × 2 percentiles, target, completed; errors only in A's.
+    // Per timeline: 2 operations × 2 percentiles, target, successful; errors only in A's.
     expect(svg.match(/<path /g)).toHaveLength(2 * 2 + 2 + 1 + (2 * 2 + 2));
   });
 

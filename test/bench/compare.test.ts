@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { compareMain, compareResults, formatComparison, parseThreshold, type ComparisonRow } from '../../bench/ycsb/compare.js';
+import { compareMain, compareResults, ERROR_RATE_TOLERANCE, formatComparison, parseThreshold, type ComparisonRow } from '../../bench/ycsb/compare.js';
 import type { RunResult } from '../../bench/ycsb/results.js';
 import { captureOutput, makeResult, writeResults } from './fixtures.js';
 
@@ -20,8 +20,8 @@ describe('compareResults', () => {
     const c = compareResults(base, base, { threshold });
     expect(c.regressions).toEqual([]);
     expect(c.unmatched).toEqual([]);
-    // 2 workloads × 4 levels × (2 operations × 4 percentiles + 1 throughput row)
-    expect(c.rows).toHaveLength(2 * 4 * 9);
+    // 2 workloads × 4 levels × (2 operations × 4 percentiles + throughput, failed and throttled rows)
+    expect(c.rows).toHaveLength(2 * 4 * 11);
     expect(c.rows.every((r) => r.verdict === 'ok' && r.change === 0)).toBe(true);
   });
 
@@ -101,6 +101,72 @@ describe('compareResults', () => {
     expect(t.reason).toContain('NOT SUSTAINED');
     expect(c.regressions).toContain(t);
     expect(row(c.rows, 0.5, 'OVERALL', 'throughput').verdict).toBe('ok');
+  });
+
+  it('catches a run whose operations all failed, however fast they failed', () => {
+    const c = compareResults([makeResult()], [makeResult({ allFailed: 'ERROR' })], { threshold });
+    for (const fraction of [0.1, 0.25, 0.5, 1]) {
+      const throughput = row(c.rows, fraction, 'OVERALL', 'throughput');
+      expect(throughput.verdict).toBe('regression');
+      expect(throughput.current).toBe(0);
+      const failed = row(c.rows, fraction, 'OVERALL', 'errorRate');
+      expect(failed.baseline).toBe(0);
+      expect(failed.current).toBe(1);
+      expect(failed.verdict).toBe('regression');
+      expect(row(c.rows, fraction, 'OVERALL', 'throttleRate').verdict).toBe('ok');
+    }
+    // No latency of a successful operation to compare: said so, not passed off as equal.
+    expect(c.unmatched).toContain('workload A, engine shardbox, level 10%, READ: no successful operations in current (latency not compared)');
+    expect(c.rows.filter((r) => r.operation !== 'OVERALL')).toEqual([]);
+  });
+
+  it('catches failures a harness counted as throughput (a file whose levels claim to be sustained)', () => {
+    // What the harness wrote before throughput counted successes only: every operation
+    // failed fast, yet the level "achieved" its target and was "sustained".
+    const base = makeResult({ legacy: true });
+    const cur = makeResult({ legacy: true, allFailed: 'TIMEOUT' });
+    cur.levels.forEach((level, i) => {
+      level.achievedOpsPerSec = base.levels[i].achievedOpsPerSec;
+      level.sustained = true;
+    });
+    const c = compareResults([base], [cur], { threshold });
+    expect(row(c.rows, 0.5, 'OVERALL', 'throughput').verdict).toBe('ok');
+    // The failed share comes from the operations' outcomes when the file does not store it.
+    const failed = row(c.rows, 0.5, 'OVERALL', 'errorRate');
+    expect(failed.current).toBe(1);
+    expect(failed.verdict).toBe('regression');
+  });
+
+  it('flags a throttle or error share that rose beyond the tolerance, not one within it', () => {
+    const count = makeResult().levels[3].operations.UPDATE!.count;
+    // The level has as many READs as UPDATEs: n throttled UPDATEs are a share n / (2 × count).
+    const within = Math.floor(count * ERROR_RATE_TOLERANCE); // half the tolerance
+    const beyond = Math.ceil(count * ERROR_RATE_TOLERANCE * 6); // three times it
+    const throttled = (n: number) => makeResult({ errors: [{ fraction: 1, operation: 'UPDATE', outcome: 'THROTTLED', count: n }] });
+    const small = compareResults([makeResult()], [throttled(within)], { threshold });
+    expect(row(small.rows, 1, 'OVERALL', 'throttleRate').verdict).toBe('worse');
+    expect(row(small.rows, 1, 'OVERALL', 'errorRate').verdict).toBe('worse');
+    expect(small.regressions).toEqual([]);
+    const large = compareResults([makeResult()], [throttled(beyond)], { threshold });
+    const t = row(large.rows, 1, 'OVERALL', 'throttleRate');
+    expect(t.verdict).toBe('regression');
+    expect(t.change).toBeGreaterThan(ERROR_RATE_TOLERANCE);
+    expect(row(large.rows, 1, 'OVERALL', 'errorRate').verdict).toBe('regression');
+    // The other levels did not change.
+    expect(row(large.rows, 0.5, 'OVERALL', 'throttleRate').verdict).toBe('ok');
+    // And the other way round it is better.
+    expect(row(compareResults([throttled(beyond)], [makeResult()], { threshold }).rows, 1, 'OVERALL', 'errorRate').verdict).toBe('better');
+  });
+
+  it('flags fewer successful operations against the target even when neither run sustained the level', () => {
+    const base = makeResult({ notSustained: [1] });
+    const cur = makeResult({ notSustained: [1] });
+    cur.levels[3].achievedOpsPerSec = base.levels[3].achievedOpsPerSec * 0.5;
+    const t = row(compareResults([base], [cur], { threshold }).rows, 1, 'OVERALL', 'throughput');
+    expect(t.verdict).toBe('regression');
+    expect(t.reason).toBe('fewer successful operations: 40.0% of the target, was 80.0%');
+    // A lower top rate alone is not fewer successful operations: each level kept up with its own target.
+    expect(row(compareResults([makeResult()], [makeResult({ topRate: 9_000 })], { threshold }).rows, 1, 'OVERALL', 'throughput').verdict).toBe('worse');
   });
 
   it('lists levels, operations and results present on one side only', () => {
@@ -199,6 +265,22 @@ describe('compareMain', () => {
     expect(output.out).toContain('**REGRESSION**');
     output.out = '';
     expect(await compareMain([base, cur, '--threshold=0.1'])).toBe(0);
+  });
+
+  it('returns 1 when every operation of the current run failed (it used to say "No regressions")', async () => {
+    const base = write('base', [makeResult({ workload: 'a' }), makeResult({ workload: 'b' })]);
+    const cur = write('cur', [makeResult({ workload: 'a', allFailed: 'ERROR' }), makeResult({ workload: 'b', allFailed: 'THROTTLED' })]);
+    expect(await compareMain([base, cur])).toBe(1);
+    expect(output.out).not.toContain('No regressions');
+    expect(output.out).toContain('| A | shardbox | 10% | 1,200 | failed share | 0.00% | 100.00% | +100.00 pp | — | **REGRESSION** |');
+    expect(output.out).toMatch(/- workload B, shardbox, level 100%: throttled share 0\.00% → 100\.00% \(\+100\.00 pp; more operations throttled/);
+    expect(output.out).toMatch(/- workload A, shardbox, level 100%: achieved throughput [0-9,]+ ops\/s → 0 ops\/s/);
+  });
+
+  it('reads a baseline written before failures were counted apart, and judges against it', async () => {
+    const base = write('base', [makeResult({ legacy: true })]);
+    expect(await compareMain([base, write('same', [makeResult()])])).toBe(0);
+    expect(await compareMain([base, write('failing', [makeResult({ allFailed: 'ERROR' })])])).toBe(1);
   });
 
   it('compares single files too', async () => {

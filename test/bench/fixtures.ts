@@ -6,7 +6,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { vi } from 'vitest';
 import { join } from 'node:path';
 import {
+  MAX_ERROR_RATE,
   RESULT_SCHEMA,
+  SUSTAINED_RULE,
+  outcomeRates,
   type LevelResult,
   type OperationName,
   type OperationResult,
@@ -58,10 +61,16 @@ export interface FixtureOptions {
   /** Fractions whose level fell short of its target (achieved 80% of it). */
   notSustained?: number[];
   errors?: FixtureErrors[];
+  /** Every operation of every level ended so (none succeeded), as fast as the others would
+   *  have: what an engine that fails at once looks like. */
+  allFailed?: Exclude<Outcome, 'OK'>;
   /** With N > 1, every operation carries N repeats whose percentiles spread by ±repeatSpread/2. */
   repeats?: number;
   repeatSpread?: number;
   seed?: number;
+  /** Shaped like a file written before failures were timed and counted apart: without
+   *  intendedFailed, failedOpsPerSec, errorRate, throttleRate and sustainedRule. */
+  legacy?: boolean;
 }
 
 /** A small deterministic PRNG (mulberry32). */
@@ -118,6 +127,7 @@ export function makeResult(options: FixtureOptions = {}): RunResult {
     repeats: 1,
     repeatSpread: 0.04,
     seed: 1,
+    legacy: false,
     ...options,
   };
   const rnd = prng(o.seed);
@@ -125,18 +135,22 @@ export function makeResult(options: FixtureOptions = {}): RunResult {
   const levels: LevelResult[] = o.fractions.map((fraction) => {
     const target = Math.round(o.topRate * fraction);
     const sustained = !o.notSustained.includes(fraction);
-    const achieved = sustained ? target * (0.995 + rnd() * 0.004) : target * 0.8;
+    const completed = sustained ? target * (0.995 + rnd() * 0.004) : target * 0.8;
+    // Throughput counts successful operations only.
+    const achieved = o.allFailed === undefined ? completed : 0;
     const durationMs = o.levelSeconds * 1000 + Math.round(rnd() * 20);
     const growth = 1 + (o.growth - 1) * ((fraction - o.fractions[0]) / Math.max(1e-9, 1 - o.fractions[0]));
     const scale = o.latencyScale * growth * (o.levelScale[fraction] ?? 1) * (sustained ? 1 : 6);
     const operations: Partial<Record<OperationName, OperationResult>> = {};
-    const totalOps = Math.round((achieved * durationMs) / 1000) * o.repeats;
+    const totalOps = Math.round((completed * durationMs) / 1000) * o.repeats;
     for (const [name, share] of Object.entries(mix) as [OperationName, number][]) {
       const count = Math.round(totalOps * share);
-      const failures = o.errors.filter((e) => e.fraction === fraction && e.operation === name);
+      const failures = o.allFailed === undefined
+        ? o.errors.filter((e) => e.fraction === fraction && e.operation === name)
+        : [{ fraction, operation: name, outcome: o.allFailed, count }];
       const errors = failures.reduce((n, e) => n + e.count, 0);
       const ok = count - errors;
-      const outcomes: OperationResult['outcomes'] = { OK: ok };
+      const outcomes: OperationResult['outcomes'] = ok > 0 ? { OK: ok } : {};
       for (const f of failures) outcomes[f.outcome] = (outcomes[f.outcome] ?? 0) + f.count;
       const p50 = (isWrite(name) ? o.writeP50 : o.readP50) * scale;
       const p99 = (isWrite(name) ? o.writeP99 : o.readP99) * scale;
@@ -148,6 +162,7 @@ export function makeResult(options: FixtureOptions = {}): RunResult {
         actual: makePercentiles(ok, p50 * 0.93, p99 * 0.8),
       };
       if (errors > 0) op.failed = makePercentiles(errors, p99 * 3, p99 * 8);
+      if (errors > 0 && !o.legacy) op.intendedFailed = makePercentiles(errors, p99 * 3.2, p99 * 8.5);
       if (o.repeats > 1) {
         op.repeats = Array.from({ length: o.repeats }, (_, i) => {
           const k = 1 + o.repeatSpread * (i / (o.repeats - 1) - 0.5);
@@ -166,20 +181,25 @@ export function makeResult(options: FixtureOptions = {}): RunResult {
         const base50 = (isWrite(name) ? o.writeP50 : o.readP50) * scale;
         const base99 = (isWrite(name) ? o.writeP99 : o.readP99) * scale;
         const failures = o.errors.filter((e) => e.fraction === fraction && e.operation === name).reduce((n, e) => n + e.count, 0);
+        const count = Math.round(completed * share * (0.97 + rnd() * 0.06));
         ops[name] = {
-          count: Math.round(achieved * share * (0.97 + rnd() * 0.06)),
-          errors: Math.round(failures / o.repeats / o.levelSeconds),
+          count,
+          errors: o.allFailed === undefined ? Math.round(failures / o.repeats / o.levelSeconds) : count,
           p50: Math.round(base50 * jitter),
           p99: Math.round(base99 * jitter * spike),
         };
       }
       timeline.push({ second, ops });
     }
+    const rates = outcomeRates({ operations });
+    const failedOpsPerSec = (rates.errors * 1000) / durationMs / o.repeats;
+    const accounting = o.legacy ? {} : { failedOpsPerSec, errorRate: rates.errorRate, throttleRate: rates.throttleRate };
     return {
       fraction,
       targetOpsPerSec: target,
       achievedOpsPerSec: achieved,
-      sustained,
+      ...accounting,
+      sustained: sustained && achieved > 0 && (o.legacy || rates.errorRate <= MAX_ERROR_RATE),
       durationMs,
       achievedRepeats: Array.from({ length: o.repeats }, (_, i) => achieved * (1 - 0.002 * i)),
       operations,
@@ -225,6 +245,7 @@ export function makeResult(options: FixtureOptions = {}): RunResult {
         { targetOpsPerSec: o.topRate, achievedOpsPerSec: Math.round(o.topRate * 0.998), backlog: 12, keptUp: true },
       ],
     },
+    ...(o.legacy ? {} : { sustainedRule: SUSTAINED_RULE }),
     levels,
     clientCpu: { clientCores: 1.42, processCores: 2.1, fractionOfMachine: 1.42 / o.cores },
   };

@@ -36,6 +36,7 @@ function exactResult(): RunResult {
       intended: { count: 47_971, min: 1936, mean: 7327.5, p50: 6244, p95: 14575, p99: 21390, p999: 40641, max: 100533 },
       actual: { count: 47_971, min: 1800, mean: 6814.4485, p50: 5807, p95: 12025, p99: 17112, p999: 32513, max: 80426 },
       failed: { count: 120, min: 19893, mean: 75297.1405, p50: 64170, p95: 122993, p99: 171120, p999: 325128, max: 804264 },
+      intendedFailed: { count: 120, min: 20893, mean: 80297.1405, p50: 66170, p95: 132993, p99: 181120, p999: 425128, max: 1804264 },
     },
   };
   return r;
@@ -92,6 +93,10 @@ describe('formatLevelReport', () => {
     expect(lines).toContain('[Intended-READ], 50thPercentileLatency(us), 2139');
     expect(lines).toContain('[Intended-UPDATE], AverageLatency(us), 7327.5');
     expect(lines).toContain('[Intended-UPDATE], 99.9thPercentileLatency(us), 40641');
+    // Failed ones from their intended start too, as YCSB's Intended-OP-FAILED.
+    expect(lines).toContain('[Intended-UPDATE-FAILED], Operations, 120');
+    expect(lines).toContain('[Intended-UPDATE-FAILED], 99thPercentileLatency(us), 181120');
+    expect(lines.some((l) => l.startsWith('[Intended-READ-FAILED]'))).toBe(false);
     // YCSB counts statuses on the op measurement only when measurement.interval=both.
     expect(lines.some((l) => l.startsWith('[Intended-') && l.includes('Return='))).toBe(false);
     expect(lines.some((l) => l.startsWith('[UPDATE-FAILED], Return='))).toBe(false);
@@ -102,7 +107,7 @@ describe('formatLevelReport', () => {
     const lastOp = lines.map((l) => /^\[(READ|UPDATE)(-FAILED)?\]/.test(l)).lastIndexOf(true);
     expect(lastOp).toBeLessThan(firstIntended);
     expect(lines.every((l) => /^\[[A-Za-z-]+\], [^,]+, -?[0-9.E-]+$/.test(l))).toBe(true);
-    expect(lines).toHaveLength(2 + (8 + 1) + (8 + 3) + 8 + 8 + 8);
+    expect(lines).toHaveLength(2 + (8 + 1) + (8 + 3) + 8 + 8 + 8 + 8);
   });
 
   it('leaves out a FAILED block when nothing failed', () => {
@@ -122,7 +127,8 @@ describe('formatLevelHeading', () => {
     expect(heading).toContain('100%');
     expect(heading).toContain('target 12,000 ops/s');
     expect(heading).toContain('achieved 9,600 ops/s');
-    expect(heading).toContain('NOT SUSTAINED (80.0% of target)');
+    expect(heading).toContain('100 failed (THROTTLED 100), 20 timed out: 0.12% of operations');
+    expect(heading).toContain('NOT SUSTAINED (80.0% of target, 0.12% failed)');
     expect(formatLevelHeading(r, r.levels[0])).not.toContain('NOT SUSTAINED');
   });
 });
@@ -142,7 +148,8 @@ describe('formatSummary', () => {
   it('has a table per (workload, engine) with the four latency columns', () => {
     expect(summary).toContain('== YCSB workload A on shardbox (durability sync) ==');
     expect(summary).toContain('== YCSB workload B on shardbox (durability sync) ==');
-    expect(summary).toMatch(/level +target ops\/s +achieved ops\/s +read p50 +read p99 +write p50 +write p99 +errors/);
+    expect(summary).toMatch(/level +target ops\/s +achieved ops\/s +failed +throttled +read p50 +read p99 +write p50 +write p99/);
+    expect(summary).toContain('achieved and latencies: successful operations only');
     expect(summary).toContain('read = READ, write = UPDATE');
     const row10 = summary.split('\n').find((l) => l.trimStart().startsWith('10%'))!;
     expect(row10).toContain('1,200');
@@ -152,13 +159,28 @@ describe('formatSummary', () => {
     expect(row10).toContain('3.10 ms');
   });
 
-  it('shows levels not sustained and every error', () => {
+  it('shows levels not sustained and every error, beside the latencies they are not in', () => {
     const row100 = summary.split('\n').find((l) => l.trimStart().startsWith('100%') && l.includes('9,600'))!;
     expect(row100).toContain('9,600 !');
-    expect(row100).toContain('120 (');
-    expect(summary).toContain('NOT SUSTAINED at 100%');
-    expect(summary).toContain('errors at 100%: UPDATE THROTTLED 120');
-    expect(summary).toContain('errors at 50%: READ TIMEOUT 3');
+    // failed and throttled, each with its share of the level's operations
+    expect(row100).toMatch(/ 120 \(0\.\d\d%\) +120 \(0\.\d\d%\) /);
+    expect(summary.replace(/\n +/g, ' ')).toContain('NOT SUSTAINED at 100%; sustained means: achieved (successful operations per second) ≥ 95% of the target, and at most 1%');
+    expect(summary).toMatch(/100%: not in p50\/p99: 120 failed \(THROTTLED 120\) — UPDATE: THROTTLED 120, from intended start p99 [0-9.]+ ms,\s+max [0-9.]+ ms/);
+    expect(summary).toContain('50%: not in p50/p99: 3 timed out — READ: TIMEOUT 3, from intended start p99');
+    expect(summary).not.toContain('10%: not in p50/p99');
+  });
+
+  it('says what an engine leaves out', () => {
+    const lmdb = formatSummary([makeResult({ engine: 'lmdb' })]);
+    expect(lmdb).toMatch(/leaves out\s+request\s+validation, routing, the thread hop, replication and the WAL/);
+    expect(formatSummary([makeResult({ engine: 'noop' })])).toMatch(/engine: answers every operation at once/);
+  });
+
+  it('reads a result file written before failures were counted apart', () => {
+    const legacy = makeResult({ legacy: true, notSustained: [1], errors: [{ fraction: 1, operation: 'UPDATE', outcome: 'ERROR', count: 7 }] });
+    const text = formatSummary([legacy]);
+    expect(text).toContain('NOT SUSTAINED at 100%; sustained means: achieved within 5% of the target');
+    expect(text).toContain('100%: not in p50/p99: 7 failed (ERROR 7) — UPDATE: ERROR 7');
   });
 
   it('shows max throughput, top rate and its rule, client CPU', () => {
@@ -212,8 +234,19 @@ describe('formatEngineRatios', () => {
     const text = formatEngineRatios(results);
     expect(text).toContain('workload A: engines against shardbox');
     expect(text).toContain('62,880 (4.00×)'); // max throughput 48,000 × 1.31 against 12,000 × 1.31
-    expect(text).toMatch(/lmdb +[0-9,]+ +78 µs \(0\.25×\)/);
+    expect(text).toMatch(/lmdb +[0-9,]+ +0 +78 µs \(0\.25×\)/);
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(110);
+  });
+
+  it('puts the noop engine (the harness alone) in the table like any other, with failures beside throughput', () => {
+    const results = [
+      makeResult({ workload: 'a', engine: 'shardbox', errors: [{ fraction: 1, operation: 'READ', outcome: 'THROTTLED', count: 40 }] }),
+      makeResult({ workload: 'a', engine: 'noop', durability: 'none', latencyScale: 0.1 }),
+    ];
+    const text = formatEngineRatios(results);
+    expect(text).toMatch(/noop +[0-9,]+ \(1\.00×\) +[0-9,]+ \(1\.00×\) +none/);
+    expect(text).toMatch(/100% +shardbox +[0-9,]+ +40 \(0\.\d\d%\) /);
+    expect(text).toMatch(/noop +[0-9,]+ +0 +31 µs \(0\.10×\)/);
   });
 
   it('is empty for one engine', () => {

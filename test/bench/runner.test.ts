@@ -12,7 +12,7 @@ import { HistogramLogReader } from 'hdr-histogram-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadWorkload } from '../../bench/ycsb/properties.js';
 import { runBench, type BenchOptions } from '../../bench/ycsb/runner.js';
-import type { OperationName, RunResult } from '../../bench/ycsb/results.js';
+import { MAX_ERROR_RATE, outcomeRates, SUSTAINED_RULE, type OperationName, type RunResult } from '../../bench/ycsb/results.js';
 import type { EngineName } from '../../bench/ycsb/engines.js';
 
 let out: string;
@@ -56,7 +56,10 @@ function checkResult(result: RunResult, expectedOps: OperationName[]): void {
   expect(result.levels.map((l) => l.fraction)).toEqual([0.1, 0.25, 0.5, 1]);
   for (const level of result.levels) {
     expect(level.targetOpsPerSec).toBe(Math.max(1, Math.round(result.topRate.opsPerSec * level.fraction)));
-    expect(level.sustained).toBe(level.achievedOpsPerSec >= 0.95 * level.targetOpsPerSec);
+    const rates = outcomeRates(level);
+    expect(level.errorRate).toBe(rates.errorRate);
+    expect(level.throttleRate).toBe(rates.throttleRate);
+    expect(level.sustained).toBe(level.achievedOpsPerSec >= 0.95 * level.targetOpsPerSec && rates.errorRate <= MAX_ERROR_RATE);
     expect(Object.keys(level.operations).sort()).toEqual([...expectedOps].sort());
     for (const op of expectedOps) {
       const r = level.operations[op]!;
@@ -65,6 +68,8 @@ function checkResult(result: RunResult, expectedOps: OperationName[]): void {
       expect(r.errors).toBe(r.count - (r.outcomes.OK ?? 0));
       expect(r.intended.count, `${where} ${op}: the OK ones have latencies`).toBe(r.outcomes.OK ?? 0);
       expect(r.actual.count).toBe(r.outcomes.OK ?? 0);
+      // ... and every other one has its latency from its intended start beside them.
+      expect(r.intendedFailed?.count ?? 0, `${where} ${op}: the others have latencies`).toBe(r.errors);
       // Measured from the intended start, never shorter than from the actual start.
       expect(r.intended.p50).toBeGreaterThanOrEqual(r.actual.p50);
       expect(r.intended.max).toBeGreaterThanOrEqual(r.actual.max);
@@ -85,6 +90,7 @@ function checkResult(result: RunResult, expectedOps: OperationName[]): void {
     expect(intervals).toBeGreaterThan(0);
     for (const op of expectedOps) expect(tags.has(`Intended-${op}`), `${level.hlog} has Intended-${op}`).toBe(true);
   }
+  expect(result.sustainedRule).toBe(SUSTAINED_RULE);
   const file = JSON.parse(readFileSync(path.join(out, `ycsb-${result.workload}-${result.engine}.json`), 'utf8')) as RunResult;
   expect(file).toEqual(JSON.parse(JSON.stringify(result)));
 }
@@ -136,7 +142,36 @@ describe('YCSB runner', () => {
     expect(level.targetOpsPerSec).toBe(1_000_000);
     expect(level.sustained).toBe(false);
     const total = Object.values(level.operations).reduce((a, r) => a + r!.count, 0);
-    // Every operation due in the window is accounted for, finished or not.
+    // Every operation due in the window is accounted for, finished or not, and each one
+    // that did not succeed has a latency from its intended start.
     expect(total).toBeGreaterThanOrEqual(1_000_000 * (level.durationMs / 1000) - 2);
+    for (const r of Object.values(level.operations)) {
+      expect(r!.intended.count + (r!.intendedFailed?.count ?? 0)).toBe(r!.count);
+    }
+  });
+
+  it('runs the noop engine through the same threads, pacing and recording, at the load of the engine before it', async () => {
+    const o = options('noop', ['a'], { levels: [0.5, 1] });
+    o.engines = [{ name: 'lmdb', kind: 'lmdb' }, { name: 'noop', kind: 'noop' }];
+    const results = await runBench(o);
+    expect(results.map((r) => r.engine)).toEqual(['lmdb', 'noop']);
+    const noop = results[1];
+    expect(noop.topRate).toMatchObject({ opsPerSec: results[0].topRate.opsPerSec, probes: [] });
+    expect(noop.topRate.rule).toContain('the top rate of lmdb in this run');
+    expect(noop.levels.map((l) => l.targetOpsPerSec)).toEqual(results[0].levels.map((l) => l.targetOpsPerSec));
+    expect(noop.environment.durability).toBe('none');
+    expect(noop.loadPhase).toMatchObject({ records: 2000, errors: 0 });
+    expect(noop.maxThroughput.errorRate).toBe(0);
+    for (const level of noop.levels) {
+      expect(level.sustained).toBe(true);
+      expect(level.errorRate).toBe(0);
+      for (const op of ['READ', 'UPDATE'] as const) {
+        const r = level.operations[op]!;
+        expect(r.outcomes).toEqual({ OK: r.count });
+        expect(r.intended.count).toBe(r.count);
+      }
+    }
+    expect(existsSync(path.join(out, 'ycsb-a-noop.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'ycsb-a-noop-100pct.hlog'))).toBe(true);
   });
 });
