@@ -48,7 +48,7 @@ import type { NodeStats } from './node/storage-node.js';
 import type { Durability } from './node/worker-data.js';
 import type { ReplicaStatus } from './replication/types.js';
 import { PartitionMapBoard, PartitionMapCache, type PartitionInfo, type TableRoute } from './router/partition-map.js';
-import { Router, type RouterOptions, type Target } from './router/router.js';
+import { DEFAULT_ROUTER_OPTIONS, Router, type RouterOptions, type Target } from './router/router.js';
 import type { EncodedLatency, LatencySnapshot } from './router/latency.js';
 import { encodeWriteOp } from './storage/codec.js';
 import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
@@ -200,6 +200,15 @@ function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
         throw new RangeError(`options.timing.${key} must be a positive integer (got ${String(value)})`);
       }
       timing[key as keyof NodeTiming] = value;
+    }
+  }
+  if (options.router !== undefined) {
+    if (typeof options.router !== 'object' || options.router === null) throw new TypeError(`options.router must be an object (got ${String(options.router)})`);
+    for (const [key, value] of Object.entries(options.router)) {
+      if (!(key in DEFAULT_ROUTER_OPTIONS)) throw new TypeError(`options.router.${key} is not a router option (attemptTimeoutMs, deadlineMs)`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 3_600_000) {
+        throw new RangeError(`options.router.${key} must be an integer from 1 to 3600000 ms (got ${String(value)})`);
+      }
     }
   }
   if (!(timing.heartbeatTicks < timing.leaseTicks && timing.leaseTicks < timing.electionTicks)) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,27 @@ describe('README', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe('README claims', () => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+
+  it('the options table lists every option of ShardBox.open', () => {
+    const api = readFileSync(path.join(root, 'src', 'api.ts'), 'utf8');
+    const body = /export interface ShardBoxOptions \{([\s\S]*?)\n\}/.exec(api)![1];
+    const options = [...body.matchAll(/^ {2}(\w+)\?:/gm)].map((m) => m[1]);
+    expect(options.length).toBeGreaterThan(5);
+    const table = readme.slice(readme.indexOf('### Options of `ShardBox.open`'));
+    const listed = new Set([...table.slice(0, table.indexOf('\n\n', table.indexOf('|'))).matchAll(/^\| ([^|]+) \|/gm)]
+      .flatMap((m) => [...m[1].matchAll(/`(\w+)`/g)].map((n) => n[1])));
+    expect(options.filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it('its links to files of the repository point at files that exist', () => {
+    const links = [...readme.matchAll(/\]\(([^)#]+)\)/g)].map((m) => m[1]).filter((target) => !/^[a-z]+:/.test(target));
+    expect(links.length).toBeGreaterThan(0);
+    expect(links.filter((target) => !existsSync(path.join(root, target)))).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:micro` (= build, then `node dist/bench/micro/run.js [section...]`).
- * Runs the sections of sections.ts plus optional ones (putitem), then prints one table:
+ * Runs the sections of sections.ts plus optional ones (putitem, durability), then prints one table:
  * measured value next to its target or reference.
  */
 import { existsSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * The micro-benchmark extension point. A section is a named group of measurements;
  * run.ts runs every section of `sections` (sections.ts) plus those exported by the
  * optional modules in OPTIONAL_SECTION_MODULES (for example `putitem.ts`, which exports
- * `section: BenchSection`), and prints one table.
+ * `sections: BenchSection[]`), and prints one table.
  */
 
 export interface BenchRow {

@@ -9,9 +9,10 @@ import { crcSection } from './crc.js';
 import { keysSection } from './keys.js';
 import { lmdbSection } from './lmdb.js';
 import type { BenchSection } from './section.js';
+import { storageSection } from './storage.js';
 import { latencySection, throughputSection } from './threads.js';
 
-export const sections: BenchSection[] = [crcSection, throughputSection, latencySection, codecSection, keysSection, lmdbSection];
+export const sections: BenchSection[] = [crcSection, throughputSection, latencySection, codecSection, keysSection, lmdbSection, storageSection];
 
 /** Relative to dist/bench/micro/; missing modules are skipped with a note. */
 export const OPTIONAL_SECTION_MODULES: string[] = ['./putitem.js'];

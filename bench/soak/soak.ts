@@ -52,6 +52,11 @@ export const DEFAULT_SOAK_OPTIONS: Omit<SoakOptions, 'seed' | 'log'> = {
 /** Healthy gap before each fault, and how long a fault lasts (ms). */
 const FAULT_GAP_MS = [1000, 2500] as const;
 const FAULT_HOLD_MS = [300, 3000] as const;
+/** Every fault ends at least this long before the traffic does (ms). */
+const FAULT_END_MARGIN_MS = 500;
+/** The shortest run with faults (s): the first needs the shortest gap, the shortest hold and
+ *  the margin (1.8 s), plus slack for timers that fire late. */
+export const MIN_FAULT_DURATION_S = 3;
 /** Fraction of records flipped on a corrupted link. */
 const CORRUPT_RATE = [0.02, 0.2] as const;
 /** How long the end-of-run checks may wait for the cluster to settle (ms). */
@@ -223,6 +228,7 @@ export async function runSoak(options: Partial<SoakOptions> & { seed: number }):
     }
     trafficEnded = true;
     await faultLoop;
+    if (opts.faults && faults.length === 0) problem(`no fault was injected in ${opts.durationS} s (a run with faults needs at least ${MIN_FAULT_DURATION_S} s)`);
     const outstandingAtEnd = pending.size;
 
     // Every request ends by the router's deadline; one still outstanding after it hung.
@@ -292,10 +298,15 @@ async function injectFaults(
 ): Promise<void> {
   const between = (range: readonly [number, number]) => range[0] + rng.nextDouble() * (range[1] - range[0]);
   const at = () => (performance.now() - startMs) / 1000;
+  // A gap or hold drawn too long for the time left is shortened, so that a short run still
+  // gets its faults (a run of MIN_FAULT_DURATION_S at least one); longer ones are unchanged.
+  const leftMs = () => endMs - FAULT_END_MARGIN_MS - performance.now();
   for (;;) {
-    await sleep(between(FAULT_GAP_MS));
-    const holdMs = Math.round(between(FAULT_HOLD_MS));
-    if (performance.now() + holdMs + 500 > endMs) return;
+    const gapMs = between(FAULT_GAP_MS);
+    if (leftMs() < FAULT_GAP_MS[0] + FAULT_HOLD_MS[0]) return;
+    await sleep(Math.min(gapMs, leftMs() - FAULT_HOLD_MS[0]));
+    const holdMs = Math.round(Math.min(between(FAULT_HOLD_MS), leftMs()));
+    if (holdMs < FAULT_HOLD_MS[0]) return; // the gap's timer fired late
     const kind = FAULT_KINDS[rng.nextBelow(FAULT_KINDS.length)];
     const node = rng.nextBelow(opts.nodes);
     const peer = (node + 1 + rng.nextBelow(opts.nodes - 1)) % opts.nodes;
@@ -467,7 +478,7 @@ acknowledged write is present and every replica identical, and reports availabil
 second. Exits 1 if a check fails.
 
 options:
-  --duration S        seconds of traffic with faults (default 30)
+  --duration S        seconds of traffic with faults (default 30; at least ${MIN_FAULT_DURATION_S} with faults)
   --nodes N           storage nodes (default 3)
   --partitions N      partitions of the table (default 4)
   --records N         items loaded first (default 1000)
@@ -512,15 +523,20 @@ export async function soakMain(argv: string[]): Promise<number> {
     if (values.durability !== undefined && values.durability !== 'sync' && values.durability !== 'async') {
       throw new RangeError(`--durability must be sync or async (got '${values.durability}')`);
     }
+    const faults = values['no-faults'] !== true;
+    const durationS = integer('duration', values.duration, DEFAULT_SOAK_OPTIONS.durationS, 1);
+    if (faults && durationS < MIN_FAULT_DURATION_S) {
+      throw new RangeError(`--duration ${durationS} is too short for any fault: a run with faults needs at least ${MIN_FAULT_DURATION_S} s (or add --no-faults)`);
+    }
     options = {
-      durationS: integer('duration', values.duration, DEFAULT_SOAK_OPTIONS.durationS, 1),
+      durationS,
       nodes: integer('nodes', values.nodes, DEFAULT_SOAK_OPTIONS.nodes, 3),
       partitions: integer('partitions', values.partitions, DEFAULT_SOAK_OPTIONS.partitions, 1),
       records: integer('records', values.records, DEFAULT_SOAK_OPTIONS.records, 1),
       rate: integer('rate', values.rate, DEFAULT_SOAK_OPTIONS.rate, 1),
       distribution: (values.distribution as SoakOptions['distribution'] | undefined) ?? DEFAULT_SOAK_OPTIONS.distribution,
       durability: (values.durability as SoakOptions['durability'] | undefined) ?? DEFAULT_SOAK_OPTIONS.durability,
-      faults: values['no-faults'] !== true,
+      faults,
       seed: integer('seed', values.seed, Math.floor(Math.random() * 0x7fffffff), 0),
     };
   } catch (error) {

@@ -1,13 +1,13 @@
 import { DEFAULT_TIMING } from '../../src/node/constants.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchGetItemInput, Item, KeysAndAttributes, ShardBox, WriteRequest } from '../../src/index.js';
+import type { BatchGetItemInput, BatchGetItemOutput, Item, KeysAndAttributes, ShardBox, WriteRequest } from '../../src/index.js';
 import { hexToHash, partitionHash } from '../../src/model/hash.js';
-import { createHashTable, createRangeTable, expectDynamoError, openCluster } from './helpers.js';
+import { createHashTable, createRangeTable, expectDynamoError, inClientThread, openCluster } from './helpers.js';
 
 let db: ShardBox;
 
 beforeAll(async () => {
-  db = await openCluster({ partitions: 4 });
+  db = await openCluster({ partitions: 4, routers: 1 });
   await createHashTable(db, 'items');
   await createRangeTable(db, 'ranges');
   await createHashTable(db, 'numbers', 'N');
@@ -206,9 +206,31 @@ describe('BatchWriteItem and BatchGetItem', () => {
       'One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes');
   });
 
-  it('is available to client threads (on ItemOperations)', () => {
-    expect(typeof (Object.getPrototypeOf(Object.getPrototypeOf(db)) as { batchGetItem?: unknown }).batchGetItem).toBe('function');
-    expect(typeof (Object.getPrototypeOf(Object.getPrototypeOf(db)) as { batchWriteItem?: unknown }).batchWriteItem).toBe('function');
+  it('is available to client threads: a ShardBoxClient in another thread writes, deletes and reads in batches', async () => {
+    await db.putItem({ TableName: 'items', Item: { id: { S: 'client-gone' } } });
+    const { written, got } = await inClientThread<{ written: unknown; got: BatchGetItemOutput }>(db.routerPort(1), `
+      const written = await client.batchWriteItem({ RequestItems: {
+        items: [
+          { PutRequest: { Item: { id: { S: 'client-a' }, v: { N: '1' } } } },
+          { PutRequest: { Item: { id: { S: 'client-b' }, v: { B: new Uint8Array([1, 2]) } } } },
+          { DeleteRequest: { Key: { id: { S: 'client-gone' } } } },
+        ],
+        ranges: [{ PutRequest: { Item: { pk: { S: 'client' }, sk: { S: '1' }, v: { S: 'x' } } } }],
+      } });
+      const got = await client.batchGetItem({ RequestItems: {
+        items: { Keys: [{ id: { S: 'client-a' } }, { id: { S: 'client-b' } }, { id: { S: 'client-gone' } }], ConsistentRead: true },
+        ranges: { Keys: [{ pk: { S: 'client' }, sk: { S: '1' } }], ConsistentRead: true, ProjectionExpression: 'sk, v' },
+      } });
+      return { written, got };
+    `);
+    expect(written).toEqual({ UnprocessedItems: {} });
+    expect(got.UnprocessedKeys).toEqual({});
+    expect(sortById(got.Responses.items)).toEqual([{ id: { S: 'client-a' }, v: { N: '1' } }, { id: { S: 'client-b' }, v: { B: new Uint8Array([1, 2]) } }]);
+    expect(got.Responses.ranges).toEqual([{ sk: { S: '1' }, v: { S: 'x' } }]);
+    // The main thread's router sees what the client thread's wrote.
+    expect(await get('items', { id: { S: 'client-a' } })).toEqual({ id: { S: 'client-a' }, v: { N: '1' } });
+    expect(await get('items', { id: { S: 'client-gone' } })).toBeUndefined();
+    expect(await get('ranges', { pk: { S: 'client' }, sk: { S: '1' } })).toEqual({ pk: { S: 'client' }, sk: { S: '1' }, v: { S: 'x' } });
   });
 });
 

@@ -169,6 +169,10 @@ describe('fault injection on real threads', () => {
     const follower = [0, 1, 2].find((n) => n !== leader)!;
     await cluster.faults.pause(follower, 1500);
     for (let i = 0; i < 200; i++) await putRetrying(cluster, 'catchup', `f${i}`, String(i));
+    // Every node answers (the follower's pause is over) with one leader: the term and the
+    // elections so far, to compare with after the leader's pause.
+    expect(await leaderOf(cluster, 'catchup')).toBe(leader);
+    const [{ replicas: before }] = await cluster.replicaStatus('catchup');
     // The leader is busy with writes when it is paused for less than the election timeout.
     const writes = Array.from({ length: 200 }, (_, i) => putRetrying(cluster, 'catchup', `l${i}`, String(i)));
     await cluster.faults.pause(leader, 100);
@@ -177,6 +181,10 @@ describe('fault injection on real threads', () => {
     await expectReplicasIdentical(cluster, 'catchup');
     const [{ replicas }] = await cluster.replicaStatus('catchup');
     expect(replicas.find((r) => r!.id === follower)!.applied).toBe(replicas.find((r) => r!.id === leader)!.applied);
+    // Nothing but latency: no election was started, the term did not move, the leader leads.
+    const elections = (status: typeof replicas) => status.map((r) => ({ id: r!.id, term: r!.term, electionsStarted: r!.electionsStarted, leader: r!.leader }));
+    expect(elections(replicas)).toEqual(elections(before));
+    expect(replicas.find((r) => r!.id === leader)!.role).toBe('leader');
     const stats = await cluster.nodeStats();
     expect(stats.every((s) => s !== undefined)).toBe(true);
   });

@@ -1,4 +1,7 @@
-import { ShardBox, type ShardBoxOptions } from '../../src/index.js';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ShardBox, type RouterPort, type ShardBoxOptions } from '../../src/index.js';
 
 /** The project's seeded PRNG (mulberry32); print the seed in failure messages. */
 export { seededRandom as prng } from '../../src/node/prng.js';
@@ -45,4 +48,36 @@ export async function expectDynamoError(promise: Promise<unknown>, name: string,
     const ok = typeof message === 'string' ? e.message === message : message.test(e.message ?? '');
     if (!ok) throw new Error(`expected ${name} message ${String(message)}, got: ${e.message}`);
   }
+}
+
+const distIndex = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'src', 'index.js')).href;
+
+/**
+ * Runs `body`, the body of an async function of `client` (a ShardBoxClient connected to
+ * `port`: its own router and rings, as a benchmark client thread has) and `data`, in a new
+ * worker thread, and resolves with what it returns (structured-cloned). The worker loads
+ * the compiled package from dist/: run `npm run build` first.
+ */
+export function inClientThread<T>(port: RouterPort, body: string, data?: unknown): Promise<T> {
+  const code = `
+    import { workerData, parentPort } from 'node:worker_threads';
+    const { ShardBoxClient } = await import(${JSON.stringify(distIndex)});
+    const client = ShardBoxClient.connect(workerData.port);
+    try {
+      const result = await (async (client, data) => { ${body} })(client, workerData.data);
+      parentPort.postMessage({ result });
+    } catch (error) {
+      parentPort.postMessage({ error: { name: error?.name, message: String(error?.stack ?? error) } });
+    } finally {
+      client.close();
+    }
+  `;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(code, { eval: true, workerData: { port, data } });
+    worker.once('message', (m: { result?: T; error?: { name: string; message: string } }) => {
+      if (m.error === undefined) resolve(m.result as T);
+      else reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+    });
+    worker.once('error', reject);
+  });
 }

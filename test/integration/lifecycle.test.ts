@@ -34,6 +34,8 @@ describe('cluster lifecycle', () => {
     await expect(ShardBox.open({ routers: -1 })).rejects.toThrow(/options\.routers/);
     await expect(ShardBox.open({ nodeRingBytes: 1000 })).rejects.toThrow(/options\.nodeRingBytes must be a power of two/);
     await expect(ShardBox.open({ timing: { leaseTicks: 100 } })).rejects.toThrow(/options\.timing/);
+    await expect(ShardBox.open({ router: { attemptTimeoutMs: 0 } })).rejects.toThrow('options.router.attemptTimeoutMs must be an integer from 1 to 3600000 ms (got 0)');
+    await expect(ShardBox.open({ router: { timeoutMs: 100 } as never })).rejects.toThrow('options.router.timeoutMs is not a router option (attemptTimeoutMs, deadlineMs)');
     await expect(ShardBox.open({ dir: '' })).rejects.toThrow(/options\.dir/);
     await expect(ShardBox.open({ node: 3 } as never)).rejects.toThrow('options.node is not an option of ShardBox.open');
   });

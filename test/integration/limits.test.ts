@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttributeValue, Item, ShardBox } from '../../src/index.js';
+import { itemSize } from '../../src/model/item-size.js';
 import { createHashTable, createRangeTable, expectDynamoError, openCluster } from './helpers.js';
 
 let db: ShardBox;
@@ -41,14 +42,35 @@ describe('limits', () => {
     await db.putItem({ TableName: 'items', Item: ORIGINAL });
   });
 
-  it('item size: 400 KB, for puts, batch puts and the result of updates', async () => {
-    // For the test item, id(2) + 'limits'(6) + b(1) + a value of `max` characters is 409,600 bytes.
+  it('item size: exactly 400 KB (409,600 bytes) is accepted and one byte more is not, for puts, batch puts and the result of updates', async () => {
+    // DynamoDB's limit is "item ≤ 400 KB" counting names and values (item-size.ts). With a
+    // 6-character id: id(2) + its value(6) + b(1) + `max` characters = 409,600 bytes.
     const max = 400 * 1024 - 9;
-    await db.putItem({ TableName: 'items', Item: { id: { S: 'max' }, b: { S: 'x'.repeat(max) } } });
-    expect((await current({ id: { S: 'max' } }))?.b?.S?.length).toBe(max);
-    await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, b: { S: 'x'.repeat(max + 1) } } }), 'Item size has exceeded the maximum allowed size');
-    await rejectedUnchanged(db.batchWriteItem({ RequestItems: { items: [{ PutRequest: { Item: { ...KEY, b: { S: 'x'.repeat(max + 1) } } } }] } }),
-      'Item size has exceeded the maximum allowed size');
+    const sized = (id: string, extraBytes = 0): Item => ({ id: { S: id }, b: { S: 'x'.repeat(max + extraBytes) } });
+    expect(itemSize(sized('put-ok'))).toBe(409_600);
+    /** The item stored under `id` is the 409,600-byte one, read back whole. */
+    const expectStoredAtMax = async (id: string) => expect(await current({ id: { S: id } })).toEqual(sized(id));
+    const tooLarge = 'Item size has exceeded the maximum allowed size';
+
+    await db.putItem({ TableName: 'items', Item: sized('put-ok') });
+    await expectStoredAtMax('put-ok');
+    await expectDynamoError(db.putItem({ TableName: 'items', Item: sized('put-ok', 1) }), 'ValidationException', tooLarge);
+    await expectStoredAtMax('put-ok');
+
+    expect(await db.batchWriteItem({ RequestItems: { items: [{ PutRequest: { Item: sized('bat-ok') } }] } })).toEqual({ UnprocessedItems: {} });
+    await expectStoredAtMax('bat-ok');
+    await expectDynamoError(db.batchWriteItem({ RequestItems: { items: [{ PutRequest: { Item: sized('bat-ok', 1) } }] } }), 'ValidationException', tooLarge);
+    await expectStoredAtMax('bat-ok');
+
+    // An update is checked on the item it produces.
+    await db.putItem({ TableName: 'items', Item: { id: { S: 'upd-ok' } } });
+    const setB = (chars: number) => db.updateItem({
+      TableName: 'items', Key: { id: { S: 'upd-ok' } }, UpdateExpression: 'SET b = :v', ExpressionAttributeValues: { ':v': { S: 'x'.repeat(chars) } },
+    });
+    await setB(max);
+    await expectStoredAtMax('upd-ok');
+    await expectDynamoError(setB(max + 1), 'ValidationException', 'Item size to update has exceeded the maximum allowed size');
+    await expectStoredAtMax('upd-ok');
     await rejectedUnchanged(db.updateItem({
       TableName: 'items', Key: KEY, UpdateExpression: 'SET big = :v', ExpressionAttributeValues: { ':v': { S: 'x'.repeat(max) } },
     }), 'Item size to update has exceeded the maximum allowed size');
@@ -115,7 +137,9 @@ describe('limits', () => {
     await expectDynamoError(db.getItem({ TableName: 'ranges', Key: { pk: { S: 'a' }, sk: { S: '' } } }), 'ValidationException',
       'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: sk');
     // Empty values are fine outside keys.
-    await db.putItem({ TableName: 'items', Item: { id: { S: 'empty-ok' }, s: { S: '' }, b: { B: new Uint8Array() } } });
+    const emptyValues: Item = { id: { S: 'empty-ok' }, s: { S: '' }, b: { B: new Uint8Array() } };
+    await db.putItem({ TableName: 'items', Item: emptyValues });
+    expect(await current({ id: { S: 'empty-ok' } })).toEqual({ ...emptyValues, b: { B: Buffer.alloc(0) } }); // binaries come back as Buffers
   });
 
   it('sets: never empty, no duplicate members, wherever a value comes from', async () => {
@@ -159,11 +183,14 @@ describe('limits', () => {
     await rejectedUnchanged(db.updateItem({ TableName: 'items', Key: KEY, UpdateExpression: 'SET m.a.b = :d', ExpressionAttributeValues: { ':d': nested(30) } }), nesting);
     await db.putItem({ TableName: 'items', Item: { id: { S: 'deep2' }, m: { M: { a: { M: {} } } } } });
     await db.updateItem({ TableName: 'items', Key: { id: { S: 'deep2' } }, UpdateExpression: 'SET m.a.b = :d', ExpressionAttributeValues: { ':d': nested(29) } });
+    expect(await current({ id: { S: 'deep' } })).toEqual({ id: { S: 'deep' }, d: nested(31), d2: nested(31) });
+    expect(await current({ id: { S: 'deep2' } })).toEqual({ id: { S: 'deep2' }, m: { M: { a: { M: { b: nested(29) } } } } });
   });
 
   it('attribute names: at most 65535 bytes', async () => {
     const tooLarge = '1 validation error detected: Attribute name is too large, must be less than 65536 bytes';
     await db.putItem({ TableName: 'items', Item: { id: { S: 'long-name' }, ['a'.repeat(65535)]: { S: 'ok' } } });
+    expect(await current({ id: { S: 'long-name' } })).toEqual({ id: { S: 'long-name' }, ['a'.repeat(65535)]: { S: 'ok' } });
     await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, ['a'.repeat(65536)]: { S: 'x' } } }), tooLarge);
     await rejectedUnchanged(db.putItem({ TableName: 'items', Item: { ...KEY, m: { M: { ['é'.repeat(32768)]: { S: 'x' } } } } }), tooLarge);
     await rejectedUnchanged(db.updateItem({
@@ -204,6 +231,7 @@ describe('limits', () => {
       TableName: 'items', Key: { id: { S: 'placeholders' } }, UpdateExpression: `SET ${longName.slice(0, 255)} = ${longValue.slice(0, 255)}`,
       ExpressionAttributeNames: { [longName.slice(0, 255)]: 'a' }, ExpressionAttributeValues: { [longValue.slice(0, 255)]: { S: 'x' } },
     });
+    expect(await current({ id: { S: 'placeholders' } })).toEqual({ id: { S: 'placeholders' }, a: { S: 'x' } });
     await rejectedUnchanged(update({ 'a': 'a' }, { ':a': { S: 'x' } }), 'ExpressionAttributeNames contains invalid key: Syntax error; key: "a"');
     await rejectedUnchanged(update({ '#a': 'a' }, { ':a-b': { S: 'x' } }), 'ExpressionAttributeValues contains invalid key: Syntax error; key: ":a-b"');
     await rejectedUnchanged(update({}, { ':a': { S: 'x' } }), 'ExpressionAttributeNames must not be empty');

@@ -1,11 +1,6 @@
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ShardBox } from '../../src/index.js';
-import { createHashTable, openCluster } from './helpers.js';
-
-const dist = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'src', 'index.js')).href;
+import type { RouterPort, ShardBox } from '../../src/index.js';
+import { createHashTable, inClientThread, openCluster } from './helpers.js';
 
 let db: ShardBox;
 
@@ -18,28 +13,19 @@ afterAll(async () => {
   await db?.close();
 });
 
-/** A client thread with its own router and rings, as a benchmark client thread has. */
-function runClientThread(port: unknown, prefix: string, count: number): Promise<number> {
-  const code = `
-    import { workerData, parentPort } from 'node:worker_threads';
-    const { ShardBoxClient } = await import(${JSON.stringify(dist)});
-    const client = ShardBoxClient.connect(workerData.port);
+/** A client thread writes and strongly reads back `count` items, 16 at a time. */
+function runClientThread(port: RouterPort, prefix: string, count: number): Promise<number> {
+  return inClientThread(port, `
     let ok = 0;
     await Promise.all(Array.from({ length: 16 }, async (_, lane) => {
-      for (let i = lane; i < workerData.count; i += 16) {
-        await client.putItem({ TableName: 'shared', Item: { id: { S: workerData.prefix + i }, n: { N: String(i) } } });
-        const { Item } = await client.getItem({ TableName: 'shared', Key: { id: { S: workerData.prefix + i } }, ConsistentRead: true });
+      for (let i = lane; i < data.count; i += 16) {
+        await client.putItem({ TableName: 'shared', Item: { id: { S: data.prefix + i }, n: { N: String(i) } } });
+        const { Item } = await client.getItem({ TableName: 'shared', Key: { id: { S: data.prefix + i } }, ConsistentRead: true });
         if (Item?.n?.N === String(i)) ok++;
       }
     }));
-    client.close();
-    parentPort.postMessage(ok);
-  `;
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(code, { eval: true, workerData: { port, prefix, count } });
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
+    return ok;
+  `, { prefix, count });
 }
 
 describe('request routers in other threads', () => {

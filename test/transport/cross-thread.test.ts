@@ -3,6 +3,7 @@
  * dist/ (`npm test` builds first; run `npm run build` before `vitest run` otherwise).
  */
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -42,7 +43,8 @@ import(workerData.url).then(({ Ring, Doorbell }) => {
         if (wrote > 0) { bell.ring(); wrote = 0; }
         const s = space.prepare();
         view = ring.reserve(len);          // re-check after prepare
-        if (view === undefined) { fullWaits++; space.sleep(s, 50); space.done(); continue; }
+        // Long: the consumer rings \`space\` after every read, so a timed-out sleep here is a lost wake-up.
+        if (view === undefined) { fullWaits++; space.sleep(s, 5000); space.done(); continue; }
         space.done();
       }
       for (let k = 0; k < len; k++) view[k] = byteOf(i, k);
@@ -51,7 +53,7 @@ import(workerData.url).then(({ Ring, Doorbell }) => {
     }
     if (wrote > 0) bell.ring();
   }
-  parentPort.postMessage({ fullWaits, notifies: bell.notifies });
+  parentPort.postMessage({ fullWaits, spaceSleeps: space.sleeps, spaceTimedOut: space.wakeTimedOut, notifies: bell.notifies });
 }).catch((e) => { parentPort.postMessage({ error: String(e && e.stack || e) }); });
 `;
 
@@ -81,7 +83,7 @@ function onMessage(w: Worker): Promise<Record<string, unknown>> {
 }
 
 describe.skipIf(!haveDist)('cross-thread ring + doorbell', () => {
-  it('streams 100k records from a worker; main thread verifies order and content (waitAsync)', async () => {
+  it('streams 100k records from a worker through a full ring; main thread verifies order and content (waitAsync)', async () => {
     const seed = testSeed();
     const n = 100_000;
     const ringSab = Ring.allocate(256 * 1024);
@@ -100,6 +102,12 @@ describe.skipIf(!haveDist)('cross-thread ring + doorbell', () => {
     let next = 0;
     let bad = '';
     try {
+      // Read nothing until the producer found the ring full twice: a refused reserve and
+      // the refused re-check after space.prepare(), after which it sleeps on `space` until
+      // the consumer frees room. So that path surely runs.
+      const fullBy = performance.now() + 30_000;
+      while (ring.stats().writesRefused < 2 && performance.now() < fullBy) await sleep(1);
+      expect(ring.stats().writesRefused, 'the producer never found the ring full').toBeGreaterThanOrEqual(2);
       while (next < n) {
         const got = ring.read((p, version, kind) => {
           if (bad) return;
@@ -130,7 +138,10 @@ describe.skipIf(!haveDist)('cross-thread ring + doorbell', () => {
     expect(s.recordsRead).toBe(n);
     expect(s.corruptRecords + s.resyncs).toBe(0);
     expect(bell.wakeTimedOut, `seed ${seed}: a timed-out sleep means a lost wake-up`).toBe(0);
-    expect(result.fullWaits).toBeGreaterThanOrEqual(0);
+    // The producer slept on a full ring, and every such sleep was ended by the consumer.
+    expect(result.fullWaits).toBeGreaterThan(0);
+    expect(result.spaceSleeps).toBeGreaterThan(0);
+    expect(result.spaceTimedOut, `seed ${seed}: a timed-out full-ring sleep means a lost wake-up`).toBe(0);
   }, 60_000);
 
   it('ping-pongs 10k round trips with Atomics.wait in the worker and loses no wake-up', async () => {
