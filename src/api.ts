@@ -49,7 +49,7 @@ import type { Durability } from './node/worker-data.js';
 import type { ReplicaStatus } from './replication/types.js';
 import { PartitionMapBoard, PartitionMapCache, type PartitionInfo, type TableRoute } from './router/partition-map.js';
 import { DEFAULT_ROUTER_OPTIONS, Router, type RouterOptions, type Target } from './router/router.js';
-import type { EncodedLatency, LatencySnapshot } from './router/latency.js';
+import type { EncodedLatency, LatencySnapshot, RequestTiming } from './router/latency.js';
 import { encodeWriteOp } from './storage/codec.js';
 import type { PageResult, ReturnValues, WriteOp, WriteResult } from './storage/operations.js';
 import { sdkHandler, type SdkHandler } from './server/sdk-handler.js';
@@ -476,6 +476,13 @@ export interface RouterPort {
   router: Partial<RouterOptions>;
 }
 
+/** Per-call options of the single-item operations (not part of DynamoDB's input). */
+export interface RequestOptions {
+  /** Receives where this request spent its time, stage by stage (see `latency()`), before
+   *  the call resolves; not called when no node answered (throttled, timed out). */
+  onTiming?: (timing: RequestTiming) => void;
+}
+
 /**
  * The data-plane operations (items), usable from any thread that has a router: the main
  * thread's `ShardBox`, or a `ShardBoxClient` in a benchmark client thread.
@@ -531,13 +538,13 @@ export class ItemOperations {
 
   /** Routes a write to its partition's leader. The partition key is hashed once, here:
    *  the same hash goes into the item's B-tree key, carried in the log entry. */
-  private async write(route: TableRoute, op: WriteOp): Promise<WriteResult> {
+  private async write(route: TableRoute, op: WriteOp, options: RequestOptions = {}): Promise<WriteResult> {
     const hash = this.prepareWrite(route, op);
     const partition = this.routes.partitionFor(route, hash);
     const entry = encodeWriteOp(op);
     const body: NodeRequestBody = { t: 'write', entry };
     const target: Target = { mode: 'leader', group: partition.group, replicas: partition.replicas };
-    const result = (await this.router.request(target, body, false, entry.byteLength)) as WriteResult;
+    const result = (await this.router.request(target, body, false, { bytes: entry.byteLength, onTiming: options.onTiming })) as WriteResult;
     if (!result.ok) throw fromErrorShape(result.error);
     return result;
   }
@@ -798,7 +805,7 @@ export class ItemOperations {
     return jobs;
   }
 
-  async putItem(input: PutItemInput): Promise<PutItemOutput> {
+  async putItem(input: PutItemInput, options?: RequestOptions): Promise<PutItemOutput> {
     const route = this.route(input?.TableName);
     if (input.Item === undefined || input.Item === null) {
       throw validationError("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null");
@@ -814,11 +821,11 @@ export class ItemOperations {
     const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
     if (condition !== undefined) op.condition = condition;
     if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
-    const result = await this.write(route, op);
+    const result = await this.write(route, op, options);
     return this.writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
   }
 
-  async deleteItem(input: DeleteItemInput): Promise<DeleteItemOutput> {
+  async deleteItem(input: DeleteItemInput, options?: RequestOptions): Promise<DeleteItemOutput> {
     const route = this.route(input?.TableName);
     const key = this.checkKey(input.Key, route.keyShape);
     const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
@@ -828,12 +835,12 @@ export class ItemOperations {
     const op: WriteOp = { type: 'delete', tableId: route.tableId, key, returnValues };
     if (condition !== undefined) op.condition = condition;
     if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
-    const result = await this.write(route, op);
+    const result = await this.write(route, op, options);
     const size = result.ok && result.attributes !== undefined ? itemSize(result.attributes) : 0;
     return this.writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
   }
 
-  async updateItem(input: UpdateItemInput): Promise<UpdateItemOutput> {
+  async updateItem(input: UpdateItemInput, options?: RequestOptions): Promise<UpdateItemOutput> {
     const route = this.route(input?.TableName);
     const key = this.checkKey(input.Key, route.keyShape);
     const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW']);
@@ -853,7 +860,7 @@ export class ItemOperations {
     const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
     if (condition !== undefined) op.condition = condition;
     if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
-    const result = await this.write(route, op);
+    const result = await this.write(route, op, options);
     return this.writeOutput(route, result, 1, input.ReturnConsumedCapacity);
   }
 
@@ -865,7 +872,7 @@ export class ItemOperations {
     return output;
   }
 
-  async getItem(input: GetItemInput): Promise<GetItemOutput> {
+  async getItem(input: GetItemInput, options?: RequestOptions): Promise<GetItemOutput> {
     const route = this.route(input?.TableName);
     const key = this.checkKey(input.Key, route.keyShape);
     const consistent = checkConsistentRead(input.ConsistentRead);
@@ -874,7 +881,7 @@ export class ItemOperations {
     const projection = this.projection(input, ctx);
     checkAllPlaceholdersUsed(ctx);
     const body: NodeRequestBody = { t: 'get', consistent, req: { tableId: route.tableId, key, ...(projection ? { projection } : {}) } };
-    const result = (await this.router.request(this.readTarget(route, key, consistent), body, true)) as { item?: Item };
+    const result = (await this.router.request(this.readTarget(route, key, consistent), body, true, { onTiming: options?.onTiming })) as { item?: Item };
     const output: GetItemOutput = {};
     if (result.item !== undefined) output.Item = result.item;
     const capacity = consumed(route.name, readCapacityUnits(result.item ? itemSize(result.item) : 0, consistent), input.ReturnConsumedCapacity);

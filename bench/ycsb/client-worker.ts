@@ -11,6 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { workerData } from 'piscina';
 import { connectEngine, type EngineConnection, type YcsbEngine } from './engines.js';
 import { LatencyRecorder, WindowCounts, type EncodedRecording } from './latency.js';
+import { LatencyTracker, type EncodedLatency } from '../../src/index.js';
+import { operationTiming, type OpTrace } from './stages.js';
 import type { OperationName, Outcome } from './results.js';
 import { CoreWorkload, type Operation, type WorkloadSettings } from './workload.js';
 
@@ -31,7 +33,11 @@ export interface WorkloadRef {
 export type ClientTask =
   | { kind: 'load'; workload: WorkloadRef; startAtMs: number; inFlight: number }
   | { kind: 'closed'; workload: WorkloadRef; startAtMs: number; warmupMs: number; measureMs: number; inFlight: number }
-  | { kind: 'open'; workload: WorkloadRef; startAtMs: number; warmupMs: number; measureMs: number; opsPerSec: number; maxInFlight: number; drainMs: number };
+  | {
+    kind: 'open'; workload: WorkloadRef; startAtMs: number; warmupMs: number; measureMs: number; opsPerSec: number; maxInFlight: number; drainMs: number;
+    /** How many of its slowest successful operations (with their stages) a thread keeps. */
+    slowest: number;
+  };
 
 export interface LoadResult {
   thread: number;
@@ -58,6 +64,8 @@ export interface PhaseResult {
   generatorUtilization: number;
   /** How late this thread started the phase (ms). */
   startLagMs: number;
+  /** Open loop: per-stage latency of the successful operations in the window (stages.ts). */
+  stages?: EncodedLatency;
 }
 
 const data = workerData as ClientThreadData;
@@ -138,15 +146,15 @@ async function startAt(startAtMs: number): Promise<number> {
 
 /** Runs one YCSB operation on the engine. READ-MODIFY-WRITE is a read then an update of the
  *  same key; its outcome is the first one that is not OK. */
-async function execute(workload: CoreWorkload, op: Operation): Promise<Outcome> {
+async function execute(workload: CoreWorkload, op: Operation, trace?: OpTrace): Promise<Outcome> {
   const { table, consistentReads } = workload.settings;
   switch (op.op) {
     case 'READ':
-      return engine.read(table, op.key, op.fields, consistentReads);
+      return engine.read(table, op.key, op.fields, consistentReads, trace);
     case 'UPDATE':
-      return engine.update(table, op.key, op.values!);
+      return engine.update(table, op.key, op.values!, trace);
     case 'INSERT': {
-      const outcome = await engine.insert(table, op.key, op.values!);
+      const outcome = await engine.insert(table, op.key, op.values!, trace);
       workload.acknowledgeInsert(op);
       return outcome;
     }
@@ -248,6 +256,7 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
   let generatorMs = 0;
   let generatorFrom = clock();
   const inFlightOps = new Map<number, { op: Operation; intended: number; actual: number }>();
+  const stages = new LatencyTracker(task.slowest);
   const firstInWindow = Math.ceil((windowStart - task.startAtMs) / interval);
 
   return new Promise<PhaseResult>((resolve) => {
@@ -270,7 +279,10 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
       }
       const elapsed = clock() - generatorFrom;
       const generatorUtilization = elapsed > 0 ? generatorMs / elapsed : 0;
-      resolve({ thread, recording: recorder.encode(), ...inWindow.counts(), backlogAtEnd, utilization: busy.utilization(), generatorUtilization, startLagMs });
+      resolve({
+        thread, recording: recorder.encode(), ...inWindow.counts(), backlogAtEnd, utilization: busy.utilization(), generatorUtilization, startLagMs,
+        stages: stages.encode(),
+      });
     };
 
     const send = (id: number, intended: number): void => {
@@ -280,7 +292,8 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
       generatorMs += actual - generating;
       inFlight++;
       inFlightOps.set(id, { op, intended, actual });
-      void execute(workload, op).then((outcome) => {
+      const trace: OpTrace = {};
+      void execute(workload, op, trace).then((outcome) => {
         if (finished) return;
         const end = clock();
         inFlight--;
@@ -288,6 +301,7 @@ async function openLoop(task: Extract<ClientTask, { kind: 'open' }>): Promise<Ph
         inWindow.count(outcome, end);
         if (intended >= windowStart) {
           recorder.record(op.op, outcome, intended, actual, end);
+          if (outcome === 'OK') stages.record(operationTiming(op.op, intended, actual, end, trace.timing));
           generatorMs += clock() - end;
         }
         if (issued >= dueByEnd && inFlight === 0) finish();

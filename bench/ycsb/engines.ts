@@ -8,7 +8,8 @@
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ShardBoxClient, type RouterPort } from '../../src/index.js';
+import { ShardBoxClient, type RequestOptions, type RouterPort } from '../../src/index.js';
+import type { OpTrace } from './stages.js';
 import type { AttributeValue, Item, KeyShape } from '../../src/model/types.js';
 import { encodeItemKey } from '../../src/model/key-encoding.js';
 import { decodeItem, encodeItem } from '../../src/storage/codec.js';
@@ -29,9 +30,10 @@ export type EngineConnection =
 /** YCSB's DB interface, asynchronous. Each call resolves to the operation's outcome;
  *  nothing throws for a failed operation. */
 export interface YcsbEngine {
-  read(table: string, key: string, fields: string[] | undefined, consistent: boolean): Promise<Outcome>;
-  update(table: string, key: string, values: Record<string, string>): Promise<Outcome>;
-  insert(table: string, key: string, values: Record<string, string>): Promise<Outcome>;
+  /** `trace`, where given, receives the request's stages if the engine has them (shardbox). */
+  read(table: string, key: string, fields: string[] | undefined, consistent: boolean, trace?: OpTrace): Promise<Outcome>;
+  update(table: string, key: string, values: Record<string, string>, trace?: OpTrace): Promise<Outcome>;
+  insert(table: string, key: string, values: Record<string, string>, trace?: OpTrace): Promise<Outcome>;
   scan(table: string, startKey: string, count: number, fields: string[] | undefined): Promise<Outcome>;
   /** Blocks the thread until a reply may have come (true) or timeoutMs passed (false), if
    *  the engine can tell (shardbox's router doorbell); engines without it leave it out. */
@@ -106,20 +108,24 @@ async function scanPages(
   }
 }
 
+function timingInto(trace: OpTrace | undefined): RequestOptions | undefined {
+  return trace === undefined ? undefined : { onTiming: (timing) => { trace.timing = timing; } };
+}
+
 /** The embedded engine, through this thread's own request router and rings. */
 class ShardBoxEngine implements YcsbEngine {
   constructor(private readonly client: ShardBoxClient) {}
 
-  read(table: string, key: string, fields: string[] | undefined, consistent: boolean): Promise<Outcome> {
-    return outcome(this.client.getItem({ TableName: table, Key: keyOf(key), ConsistentRead: consistent, AttributesToGet: fields }), hasItem);
+  read(table: string, key: string, fields: string[] | undefined, consistent: boolean, trace?: OpTrace): Promise<Outcome> {
+    return outcome(this.client.getItem({ TableName: table, Key: keyOf(key), ConsistentRead: consistent, AttributesToGet: fields }, timingInto(trace)), hasItem);
   }
 
-  update(table: string, key: string, values: Record<string, string>): Promise<Outcome> {
-    return outcome(this.client.updateItem({ TableName: table, Key: keyOf(key), AttributeUpdates: attributeUpdatesOf(values) }));
+  update(table: string, key: string, values: Record<string, string>, trace?: OpTrace): Promise<Outcome> {
+    return outcome(this.client.updateItem({ TableName: table, Key: keyOf(key), AttributeUpdates: attributeUpdatesOf(values) }, timingInto(trace)));
   }
 
-  insert(table: string, key: string, values: Record<string, string>): Promise<Outcome> {
-    return outcome(this.client.putItem({ TableName: table, Item: itemOf(key, values) }));
+  insert(table: string, key: string, values: Record<string, string>, trace?: OpTrace): Promise<Outcome> {
+    return outcome(this.client.putItem({ TableName: table, Item: itemOf(key, values) }, timingInto(trace)));
   }
 
   waitForReplies(timeoutMs: number): boolean {

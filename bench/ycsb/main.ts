@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { renderLatencySvg } from './chart.js';
 import { ENGINE_NAMES, type EngineName } from './engines.js';
 import { loadWorkload, parseOverrides, type Properties } from './properties.js';
-import { formatEngineRatios, formatLevelHeading, formatLevelReport, formatSummary } from './report.js';
+import { formatEngineRatios, formatLevelHeading, formatLevelReport, formatSlowest, formatSummary } from './report.js';
 import { FULL_TIMES, PAPER_LEVELS, QUICK_TIMES, runBench, type BenchOptions, type EngineSpec, type PhaseTimes } from './runner.js';
 import { resolveSettings } from './workload.js';
 
@@ -41,6 +41,7 @@ options:
   --levels LIST           percentages of the top rate (default 10,25,50,100)
   --seed N                workload seed (default: random; recorded in the results)
   --out DIR               result directory (default results/<timestamp>)
+  --slowest N             print each level's N slowest operations with their stages
 `;
 
 /** The paper's experiment, over the workload file's settings. */
@@ -107,6 +108,7 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
       levels: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
+      slowest: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -148,6 +150,7 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
     region: values.region ?? 'us-east-1',
     print,
     progressBar: process.stderr.isTTY === true,
+    ...(values.slowest === undefined ? {} : { slowest: positiveInteger('slowest', values.slowest, 1) }),
   };
 }
 
@@ -161,7 +164,11 @@ export async function benchMain(argv: string[]): Promise<number> {
     process.stderr.write(`shardbox bench: ${(error as Error).message}\n\n${BENCH_USAGE}`);
     return 2;
   }
-  options.levelReport = (result, level) => `\n${formatLevelHeading(result, level)}\n${formatLevelReport(result, level)}`;
+  const slowest = options.slowest;
+  options.levelReport = (result, level) => {
+    const lines = slowest === undefined ? [] : formatSlowest(level, slowest);
+    return `\n${formatLevelHeading(result, level)}\n${formatLevelReport(result, level)}${lines.length > 0 ? `${lines.join('\n')}\n` : ''}`;
+  };
   const started = Date.now();
   let results;
   try {

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readResults } from './result-files.js';
+import { OVERLAPPING_STAGES, STAGE_ORDER } from './stages.js';
 import {
   ENGINE_DESCRIPTIONS,
   ENGINE_NAMES,
@@ -416,6 +417,48 @@ function summaryOfOne(result: RunResult): string[] {
       `write p99 ${formatRatio(flatnessRatio(result, writeOp, 'p99'))}`,
     ];
     out.push(`flatness (${hi} ÷ ${lo}, 1.00× = flat): ${parts.join(', ')}`);
+  }
+  for (const op of [readOp, writeOp]) {
+    if (op === undefined) continue;
+    const breakdown = stageBreakdown(levels, op);
+    if (breakdown.length > 0) out.push('', ...breakdown);
+  }
+  return out;
+}
+
+/**
+ * Where `op`'s time went at each level: p50 / p99 of each stage (stages.ts), and the mean,
+ * which adds up across stages to the mean latency from the intended start. Percentiles of
+ * stages do not add up: a request slow in one stage is rarely slow in all.
+ */
+export function stageBreakdown(levels: LevelResult[], op: OperationName): string[] {
+  const withStages = levels.filter((l) => l.stages?.[op] !== undefined);
+  if (withStages.length === 0) return [];
+  const names = [...STAGE_ORDER, ...OVERLAPPING_STAGES, 'total'].filter((name) => withStages.some((l) => l.stages![op]![name] !== undefined));
+  const cell = (level: LevelResult, name: string): string => {
+    const s = level.stages![op]![name];
+    return s === undefined ? '—' : `${formatLatency(s.p50)} / ${formatLatency(s.p99)} (${formatLatency(s.mean)})`;
+  };
+  const rows = names.map((name) => [
+    (OVERLAPPING_STAGES as readonly string[]).includes(name) ? `(${name})` : name,
+    ...withStages.map((level) => cell(level, name)),
+  ]);
+  return [
+    `${op} stages, p50 / p99 (mean) from the intended start; means add up to the total's, (walSync) overlaps replicate:`,
+    ...table(['stage', ...withStages.map((l) => formatFraction(l.fraction))], rows, ['l', ...withStages.map((): 'r' => 'r')]),
+  ];
+}
+
+/** The slowest successful operations of a level, with their stages (--slowest N). */
+export function formatSlowest(level: LevelResult, n: number): string[] {
+  const slowest = (level.slowest ?? []).slice(0, n);
+  if (slowest.length === 0) return [];
+  const out = [`slowest ${slowest.length} at ${formatFraction(level.fraction)} (${formatInt(level.targetOpsPerSec)} ops/s):`];
+  for (const t of slowest) {
+    const stages = [...STAGE_ORDER, ...OVERLAPPING_STAGES]
+      .filter((name) => (t.stages[name] ?? 0) > 0)
+      .map((name) => `${name} ${formatLatency(t.stages[name]!)}`);
+    out.push(...wrapText(`${t.kind} ${formatLatency(t.totalUs)}: ${stages.join(', ')}`, LINE_WIDTH, 4));
   }
   return out;
 }

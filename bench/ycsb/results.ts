@@ -3,6 +3,8 @@
  * that writes it and by the report, chart and compare commands that read it. Latencies
  * are microseconds everywhere.
  */
+import type { RequestTiming } from '../../src/index.js';
+import type { LevelStages } from './stages.js';
 
 export const RESULT_SCHEMA = 'shardbox.ycsb/1';
 
@@ -130,6 +132,11 @@ export interface LevelResult {
   timeline: TimelinePoint[];
   /** The HdrHistogram interval log of this level, relative to the result file. */
   hlog: string;
+  /** Where successful operations spent their time, per operation type and stage, µs from
+   *  the intended start (bench/ycsb/stages.ts); missing in older results. */
+  stages?: LevelStages;
+  /** The slowest successful operations of the level with their stages, slowest first. */
+  slowest?: RequestTiming[];
 }
 
 export interface Environment {

@@ -24,7 +24,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import { HistogramLogWriter, type Histogram } from 'hdr-histogram-js';
 import { Piscina } from 'piscina';
-import { ShardBox } from '../../src/index.js';
+import { LatencyTracker, ShardBox } from '../../src/index.js';
 import type { ClientTask, ClientThreadData, LoadResult, PhaseResult, WorkloadRef } from './client-worker.js';
 import { ensureDynamoDbTable, KEY_ATTRIBUTE, type EngineConnection, type EngineName } from './engines.js';
 import { KINDS, MergedRecording, percentilesOf, tagOf } from './latency.js';
@@ -35,6 +35,7 @@ import {
   type Outcome, type RunConfig, type RunResult, type TimelinePoint, type TopRate,
 } from './results.js';
 import { resolveSettings } from './workload.js';
+import { levelStagesOf } from './stages.js';
 
 /** Durations of the phases, seconds. */
 export interface PhaseTimes {
@@ -90,6 +91,8 @@ export interface BenchOptions {
   levelReport?: (result: RunResult, level: LevelResult) => string;
   /** Draw a progress bar while loading (a TTY) or print a line per 10%. */
   progressBar: boolean;
+  /** --slowest N: how many slowest operations per level are kept (and printed, when given). */
+  slowest?: number;
 }
 
 function clock(): number {
@@ -236,6 +239,8 @@ interface PhaseSummary {
   generatorCores: number;
   processCores: number;
   windowStartMs: number;
+  /** Per-stage latency of the successful operations, all threads added up. */
+  stages: LatencyTracker;
 }
 
 async function measurePhase(pool: ClientPool, task: (startAtMs: number) => ClientTask, measureMs: number): Promise<PhaseSummary> {
@@ -251,6 +256,8 @@ async function measurePhase(pool: ClientPool, task: (startAtMs: number) => Clien
   const wallMs = performance.now() - wallBefore;
   const merged = new MergedRecording();
   for (const r of results) merged.add(r.recording);
+  const stages = new LatencyTracker(Math.max(0, ...results.map((r) => r.stages?.slowest.length ?? 0)));
+  for (const r of results) if (r.stages !== undefined) stages.add(r.stages);
   const succeeded = results.reduce((sum, r) => sum + r.succeededInWindow, 0);
   const failed = results.reduce((sum, r) => sum + r.failedInWindow, 0);
   return {
@@ -262,6 +269,7 @@ async function measurePhase(pool: ClientPool, task: (startAtMs: number) => Clien
     generatorCores: results.reduce((sum, r) => sum + r.generatorUtilization, 0),
     processCores: (cpu.user + cpu.system) / 1000 / wallMs,
     windowStartMs,
+    stages,
   };
 }
 
@@ -368,8 +376,13 @@ async function maxThroughput(pool: ClientPool, ref: WorkloadRef, times: PhaseTim
   };
 }
 
-function openTask(ref: WorkloadRef, opsPerSec: number, threads: number, warmupMs: number, measureMs: number): (startAtMs: number) => ClientTask {
-  return (startAtMs) => ({ kind: 'open', workload: ref, startAtMs, warmupMs, measureMs, opsPerSec: opsPerSec / threads, maxInFlight: OPEN_MAX_IN_FLIGHT, drainMs: DRAIN_MS });
+/** Slowest operations each level keeps with their stages when --slowest is not given. */
+export const DEFAULT_SLOWEST = 5;
+
+function openTask(ref: WorkloadRef, opsPerSec: number, threads: number, warmupMs: number, measureMs: number, slowest = DEFAULT_SLOWEST): (startAtMs: number) => ClientTask {
+  return (startAtMs) => ({
+    kind: 'open', workload: ref, startAtMs, warmupMs, measureMs, opsPerSec: opsPerSec / threads, maxInFlight: OPEN_MAX_IN_FLIGHT, drainMs: DRAIN_MS, slowest,
+  });
 }
 
 async function chooseTopRate(pool: ClientPool, ref: WorkloadRef, max: number, times: PhaseTimes, print: (s: string) => void): Promise<TopRate> {
@@ -397,11 +410,13 @@ async function runLevel(pool: ClientPool, ref: WorkloadRef, fraction: number, to
     : Math.max(1000, Math.round((options.operationCount * 1000) / target));
   const repeats: PhaseSummary[] = [];
   for (let r = 0; r < options.repeat; r++) {
-    repeats.push(await measurePhase(pool, openTask(ref, target, pool.threads, options.times.levelWarmup * 1000, measureMs), measureMs));
+    repeats.push(await measurePhase(pool, openTask(ref, target, pool.threads, options.times.levelWarmup * 1000, measureMs, options.slowest), measureMs));
   }
   const merged = new MergedRecording();
   for (const repeat of repeats) merged.addRepeat(repeat.merged);
   const operations = operationResults(merged);
+  const stages = new LatencyTracker(options.slowest ?? DEFAULT_SLOWEST);
+  for (const repeat of repeats) stages.add(repeat.stages.encode());
   if (options.repeat > 1) {
     for (const op of Object.keys(operations) as OperationName[]) {
       operations[op]!.repeats = repeats.map((repeat) => {
@@ -433,6 +448,8 @@ async function runLevel(pool: ClientPool, ref: WorkloadRef, fraction: number, to
       operations,
       timeline: timelineOf(repeats[0].merged),
       hlog: path.basename(hlogFile),
+      stages: levelStagesOf(stages),
+      slowest: stages.byKind().slowest,
     },
     cpu: { clientCores: round2(clientCores), generatorCores: round2(generatorCores), processCores: round2(processCores), fractionOfMachine: round2(clientCores / cores) },
   };

@@ -29,9 +29,10 @@ export type StageName = typeof WRITE_STAGES[number] | typeof READ_STAGES[number]
 /** Not a stage: the leader's WAL sync runs during `replicate`. */
 export const OVERLAP_STAGES = ['walSync'] as const;
 
-/** Microseconds. */
+/** Microseconds. Means add up across consecutive stages; percentiles do not. */
 export interface StagePercentiles {
   count: number;
+  mean: number;
   p50: number;
   p99: number;
   p999: number;
@@ -40,18 +41,19 @@ export interface StagePercentiles {
 
 /** One request's stages (µs), for the slowest-requests lists. */
 export interface RequestTiming {
-  kind: RequestKind;
+  /** 'read' or 'write' in a router; the operation (READ, UPDATE, ...) in the harness. */
+  kind: string;
   /** Router-accepted to reply read (µs). */
   totalUs: number;
   /** When the router accepted it (ms, the shared clock). */
   acceptedAtMs: number;
-  stages: Partial<Record<StageName | 'walSync', number>>;
+  stages: Partial<Record<string, number>>;
 }
 
 export interface KindLatency {
   count: number;
   total: StagePercentiles;
-  stages: Partial<Record<StageName | 'walSync', StagePercentiles>>;
+  stages: Partial<Record<string, StagePercentiles>>;
 }
 
 export interface LatencySnapshot {
@@ -102,9 +104,10 @@ function newHistogram(): Histogram {
 }
 
 function percentiles(h: Histogram): StagePercentiles {
-  if (h.totalCount === 0) return { count: 0, p50: 0, p99: 0, p999: 0, max: 0 };
+  if (h.totalCount === 0) return { count: 0, mean: 0, p50: 0, p99: 0, p999: 0, max: 0 };
   return {
     count: h.totalCount,
+    mean: Math.round(h.mean * 10) / 10,
     p50: h.getValueAtPercentile(50),
     p99: h.getValueAtPercentile(99),
     p999: h.getValueAtPercentile(99.9),
@@ -120,6 +123,7 @@ class KindHistograms {
   record(timing: RequestTiming): void {
     this.total.recordValue(timing.totalUs);
     for (const [stage, value] of Object.entries(timing.stages)) {
+      if (value === undefined) continue;
       let h = this.stages.get(stage);
       if (h === undefined) {
         h = newHistogram();
@@ -166,17 +170,16 @@ class KindHistograms {
 
 /** A tracker's histograms in a form that crosses threads (HdrHistogram's compressed base64). */
 export interface EncodedLatency {
-  read: Record<string, string>;
-  write: Record<string, string>;
+  kinds: Record<string, Record<string, string>>;
   slowest: RequestTiming[];
 }
 
 /** How many slowest requests a tracker keeps by default. */
 export const DEFAULT_SLOWEST = 10;
 
-/** Per-stage latency of one router's requests (or of several, added up). */
+/** Per-stage latency of requests by kind (a router's, or several added up). */
 export class LatencyTracker {
-  private readonly kinds: Record<RequestKind, KindHistograms> = { read: new KindHistograms(), write: new KindHistograms() };
+  private readonly kinds = new Map<string, KindHistograms>();
   /** Slowest first; at most `keepSlowest`. */
   private slowest: RequestTiming[] = [];
 
@@ -189,31 +192,53 @@ export class LatencyTracker {
   }
 
   record(timing: RequestTiming): void {
-    this.kinds[timing.kind].record(timing);
+    this.kind(timing.kind).record(timing);
     const n = this.slowest.length;
     if (n >= this.keepSlowest && (n === 0 || timing.totalUs <= this.slowest[n - 1].totalUs)) return;
     this.insertSlowest(timing);
   }
 
+  /** Every kind seen, and the slowest requests. */
+  byKind(): { kinds: Record<string, KindLatency>; slowest: RequestTiming[] } {
+    const kinds: Record<string, KindLatency> = {};
+    for (const [kind, h] of this.kinds) kinds[kind] = h.snapshot();
+    return { kinds, slowest: this.slowest.slice() };
+  }
+
+  /** A router's view: reads and writes. */
   snapshot(): LatencySnapshot {
-    return { read: this.kinds.read.snapshot(), write: this.kinds.write.snapshot(), slowest: this.slowest.slice() };
+    const empty = (): KindLatency => new KindHistograms().snapshot();
+    return {
+      read: this.kinds.get('read')?.snapshot() ?? empty(),
+      write: this.kinds.get('write')?.snapshot() ?? empty(),
+      slowest: this.slowest.slice(),
+    };
   }
 
   reset(): void {
-    this.kinds.read.reset();
-    this.kinds.write.reset();
+    for (const h of this.kinds.values()) h.reset();
     this.slowest = [];
   }
 
   encode(): EncodedLatency {
-    return { read: this.kinds.read.encode(), write: this.kinds.write.encode(), slowest: this.slowest.slice() };
+    const kinds: EncodedLatency['kinds'] = {};
+    for (const [kind, h] of this.kinds) kinds[kind] = h.encode();
+    return { kinds, slowest: this.slowest.slice() };
   }
 
   /** Adds another tracker's encoded histograms and slowest requests to this one. */
   add(encoded: EncodedLatency): void {
-    this.kinds.read.add(encoded.read);
-    this.kinds.write.add(encoded.write);
+    for (const [kind, histograms] of Object.entries(encoded.kinds)) this.kind(kind).add(histograms);
     for (const timing of encoded.slowest) this.insertSlowest(timing);
+  }
+
+  private kind(kind: string): KindHistograms {
+    let h = this.kinds.get(kind);
+    if (h === undefined) {
+      h = new KindHistograms();
+      this.kinds.set(kind, h);
+    }
+    return h;
   }
 
   private insertSlowest(timing: RequestTiming): void {

@@ -21,7 +21,7 @@
 import { DynamoDBError } from '../model/errors.js';
 import type { DynamoDBErrorName } from '../model/errors.js';
 import type { ReplyMessage, RequestMessage } from '../transport/protocol.js';
-import { LatencyTracker, stagesOf } from './latency.js';
+import { LatencyTracker, stagesOf, type RequestTiming } from './latency.js';
 
 /** Where a request goes: the group's leader, any replica (eventually consistent reads), or
  *  one node (control operations). */
@@ -80,6 +80,9 @@ export interface RouterTransport {
 export interface RequestCallbacks {
   resolve: (value: unknown) => void;
   reject: (error: DynamoDBError) => void;
+  /** Called with the request's stages just before `resolve`/`reject` when a node answered
+   *  it with a trace. */
+  onTiming?: (timing: RequestTiming) => void;
 }
 
 type State =
@@ -238,7 +241,10 @@ export class RouterCore {
       if (request.target.mode !== 'node') {
         const stamps = { acceptedAtMs: request.acceptedAtMs, queuedAtMs: request.queuedAtMs, sentAtMs: request.sinceMs, receivedAtMs: nowMs };
         const timing = stagesOf(request.idempotent ? 'read' : 'write', stamps, reply.trace);
-        if (timing !== undefined) this.latency.record(timing);
+        if (timing !== undefined) {
+          this.latency.record(timing);
+          request.callbacks.onTiming?.(timing);
+        }
       }
       if (reply.error !== undefined) {
         request.callbacks.reject(new DynamoDBError(reply.error.name as DynamoDBErrorName, reply.error.message));

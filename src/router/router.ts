@@ -14,7 +14,7 @@ import type { DynamoDBError } from '../model/errors.js';
 import { writeBatched } from '../transport/codec.js';
 import type { Endpoint } from '../transport/fabric.js';
 import { envelopeToWire, readEnvelopes, type Envelope, type RequestMessage } from '../transport/protocol.js';
-import type { LatencyTracker } from './latency.js';
+import type { LatencyTracker, RequestTiming } from './latency.js';
 import { MAX_BATCH, RouterCore, type RouterCounters, type RouterOptions, type RouterTransport, type Target } from './router-core.js';
 
 export { DEFAULT_ROUTER_OPTIONS, MAX_IN_FLIGHT_BYTES_PER_NODE, MAX_IN_FLIGHT_PER_NODE, MAX_OUTSTANDING_REQUESTS, MAX_QUEUED_PER_NODE } from './router-core.js';
@@ -83,10 +83,11 @@ export class Router {
     return this.core.leaderOf(group);
   }
 
-  /** Sends `body` to `target`; `bytes` sizes a large body (a write's log entry). */
-  request(target: Target, body: unknown, idempotent: boolean, bytes = 0): Promise<unknown> {
+  /** Sends `body` to `target`. `bytes` sizes a large body (a write's log entry);
+   *  `onTiming` receives the request's stages when a node answers it. */
+  request(target: Target, body: unknown, idempotent: boolean, extra: { bytes?: number; onTiming?: (timing: RequestTiming) => void } = {}): Promise<unknown> {
     return new Promise((resolve, reject: (error: DynamoDBError) => void) => {
-      this.core.request(target, body, idempotent, nowMs(), { resolve, reject }, bytes);
+      this.core.request(target, body, idempotent, nowMs(), { resolve, reject, onTiming: extra.onTiming }, extra.bytes ?? 0);
       if (this.core.outstandingCount === 0) return;
       this.scheduleFlush();
       this.startPump();
