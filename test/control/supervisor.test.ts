@@ -270,19 +270,6 @@ describe('supervisor: stop and kill', () => {
     expect(c.events).toEqual(['start 1', 'exit 1']);
   });
 
-  it('a node that does not stop within 10 s is terminated', async () => {
-    const c = cluster();
-    const t = await c.started(0);
-    const stop = track(c.supervisor.stop(0));
-    await c.clock.advance(9_999);
-    expect(t.terminations).toBe(0);
-    expect(stop.done()).toBe(false);
-    await c.clock.advance(1);
-    await stop.promise;
-    expect(t.terminations).toBe(1);
-    expect(c.supervisor.isAlive(0)).toBe(false);
-  });
-
   it('kill asks the node to exit at its next step (no stop, no terminate) and waits for it', async () => {
     const c = cluster();
     const t = await c.started(2);
@@ -298,15 +285,19 @@ describe('supervisor: stop and kill', () => {
     expect(c.events).toEqual(['start 2', 'exit 2']);
   });
 
-  it('a killed node that does not exit within 2 s is terminated', async () => {
-    const c = cluster();
-    const t = await c.started(2);
-    const kill = track(c.supervisor.kill(2));
-    await c.clock.advance(1_999);
-    expect(kill.done()).toBe(false);
-    await c.clock.advance(1);
-    await kill.promise;
-    expect(t.terminations).toBe(1);
+  it('a node that does not stop within 10 s, or die within 2 s of a kill, is terminated', async () => {
+    for (const [request, deadlineMs] of [['stop', 10_000], ['kill', 2_000]] as const) {
+      const c = cluster();
+      const t = await c.started(0);
+      const ending = track(c.supervisor[request](0));
+      await c.clock.advance(deadlineMs - 1);
+      expect(t.terminations).toBe(0);
+      expect(ending.done()).toBe(false);
+      await c.clock.advance(1);
+      await ending.promise;
+      expect(t.terminations).toBe(1);
+      expect(c.supervisor.isAlive(0)).toBe(false);
+    }
   });
 
   it('stopAll stops every running node together, and skips the dead ones', async () => {
