@@ -18,7 +18,8 @@ import { nextLogReplicaAction, type LogReplicaAction } from './log-replica-polic
 import type { Metadata, TableMeta } from './metadata.js';
 
 export interface AutoAdminDeps {
-  metadata: Metadata;
+  /** What autoadmin reads and records of the metadata (a fake in unit tests). */
+  metadata: Pick<Metadata, 'tables' | 'setLogReplicas'>;
   /** A control request to one node (the main router; follows notLeader hints). */
   control: (node: number, group: number, body: NodeRequestBody) => Promise<unknown>;
   isAlive: (node: number) => boolean;

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { NodeTiming } from '../node/constants.js';
 import {
@@ -39,6 +40,29 @@ export function nodeWorkerUrl(): URL {
   return pathToFileURL(compiled);
 }
 
+/** What the supervisor needs of a node's thread: a `Worker` (a fake in unit tests). */
+export interface NodeThreadHandle {
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  once(event: 'exit', listener: (code: number) => void): unknown;
+  terminate(): Promise<number>;
+}
+
+/** The time the supervisor waits by: real timers, or a fake in unit tests. */
+export interface SupervisorClock {
+  nowMs(): number;
+  /** Resolves after `ms`; while `keepAlive` is false the wait does not keep the process alive. */
+  delay(ms: number, keepAlive: boolean): Promise<void>;
+}
+
+const REAL_CLOCK: SupervisorClock = {
+  nowMs: () => performance.now(),
+  delay: (ms, keepAlive) => sleep(ms, undefined, { ref: keepAlive }),
+};
+
+function spawnNodeWorker(data: NodeWorkerData): NodeThreadHandle {
+  return new Worker(nodeWorkerUrl(), { workerData: data, name: `shardbox-node-${data.nodeId}` });
+}
+
 export interface SupervisorConfig {
   dir: string;
   durability: Durability;
@@ -47,10 +71,14 @@ export interface SupervisorConfig {
   seed: number;
   /** The cluster's cut links (`LinkCuts`), handed to every node thread. */
   links: SharedArrayBuffer;
+  /** Starts a node's thread. Default: a worker thread running the compiled node script. */
+  spawn?: (data: NodeWorkerData) => NodeThreadHandle;
+  /** Default: performance.now() and timers. */
+  clock?: SupervisorClock;
 }
 
 interface NodeThread {
-  worker: Worker;
+  worker: NodeThreadHandle;
   control: Int32Array;
   exited: Promise<number>;
   alive: boolean;
@@ -58,11 +86,16 @@ interface NodeThread {
 
 export class Supervisor {
   private readonly threads: Array<NodeThread | undefined> = [];
+  private readonly spawn: (data: NodeWorkerData) => NodeThreadHandle;
+  private readonly clock: SupervisorClock;
   /** Called when a node thread ends, planned or not. */
   onExit: (node: number) => void = () => {};
   onStart: (node: number) => void = () => {};
 
-  constructor(private readonly config: SupervisorConfig) {}
+  constructor(private readonly config: SupervisorConfig) {
+    this.spawn = config.spawn ?? spawnNodeWorker;
+    this.clock = config.clock ?? REAL_CLOCK;
+  }
 
   get nodeCount(): number {
     return this.config.fabric.layout.nodes;
@@ -87,7 +120,7 @@ export class Supervisor {
       control: control.buffer as SharedArrayBuffer,
       links: this.config.links,
     };
-    const worker = new Worker(nodeWorkerUrl(), { workerData: data, name: `shardbox-node-${node}` });
+    const worker = this.spawn(data);
     let failed: Error | undefined;
     const thread: NodeThread = {
       worker,
@@ -113,7 +146,7 @@ export class Supervisor {
       if (!thread.alive) throw new Error(`storage node ${node} failed to start: ${failed?.message ?? 'it exited'}`);
       const wait = Atomics.waitAsync(control, CONTROL_STATE, Atomics.load(control, CONTROL_STATE), 50);
       if (wait.async) await wait.value;
-      else await new Promise((resolve) => setTimeout(resolve, 1));
+      else await this.clock.delay(1, true);
     }
     this.onStart(node);
   }
@@ -131,12 +164,12 @@ export class Supervisor {
     setNodeDraining(this.config.fabric, node, true);
     Atomics.store(thread.control, CONTROL_HAND_OVER, 1);
     this.wakeNode(node);
-    const deadline = performance.now() + timeoutMs;
+    const deadline = this.clock.nowMs() + timeoutMs;
     while (Atomics.load(thread.control, CONTROL_HANDED_OVER) !== 1) {
-      const left = deadline - performance.now();
+      const left = deadline - this.clock.nowMs();
       if (!thread.alive || left <= 0) return false;
       // A ref'd timer, not waitAsync: a pending waitAsync does not keep the process alive.
-      await new Promise((resolve) => setTimeout(resolve, Math.min(left, HAND_OVER_POLL_MS)));
+      await this.clock.delay(Math.min(left, HAND_OVER_POLL_MS), true);
     }
     return true;
   }
@@ -148,7 +181,7 @@ export class Supervisor {
     Atomics.store(thread.control, CONTROL_STOP, 1);
     Atomics.notify(thread.control, CONTROL_STOP); // a paused node sleeps on this word
     this.wakeNode(node);
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
+    const timeout = this.clock.delay(STOP_TIMEOUT_MS, false).then(() => 'timeout' as const);
     if ((await Promise.race([thread.exited, timeout])) === 'timeout') await thread.worker.terminate();
     await thread.exited;
   }
@@ -163,7 +196,7 @@ export class Supervisor {
     // cleanup then waits for it forever. terminate() stays the fallback for a stuck thread.
     Atomics.store(thread.control, CONTROL_KILL, 1);
     this.wakeNode(node);
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), KILL_TIMEOUT_MS).unref());
+    const timeout = this.clock.delay(KILL_TIMEOUT_MS, false).then(() => 'timeout' as const);
     if ((await Promise.race([thread.exited, timeout])) === 'timeout') await thread.worker.terminate();
     await thread.exited;
   }
