@@ -113,6 +113,8 @@ interface Outstanding {
   queuedAtMs: number;
   /** With 'backoff': not before this time. */
   retryAtMs: number;
+  /** The node's last answer was 'busy' (its group's pipeline was full). */
+  busy: boolean;
 }
 
 export interface RouterCounters {
@@ -212,7 +214,7 @@ export class RouterCore {
     const request: Outstanding = {
       id: this.nextId++, target, body, idempotent, callbacks, deadlineMs: nowMs + this.options.deadlineMs, bytes,
       state: 'queued', node: this.chooseNode(target, 0), attempts: 0, sinceMs: nowMs, retryAtMs: 0,
-      acceptedAtMs: nowMs, queuedAtMs: nowMs,
+      acceptedAtMs: nowMs, queuedAtMs: nowMs, busy: false,
     };
     this.outstanding.set(request.id, request);
     this.enqueue(request, nowMs);
@@ -254,6 +256,7 @@ export class RouterCore {
       return;
     }
     this.counters.redirects++;
+    request.busy = reply.redirect === 'busy';
     switch (reply.redirect) {
       case 'notLeader':
         if (reply.leader !== undefined && reply.leader !== request.node) {
@@ -422,6 +425,13 @@ export class RouterCore {
   private retry(request: Outstanding, nowMs: number, delayMs: number, node: number | undefined): void {
     if (nowMs + delayMs >= request.deadlineMs) {
       this.finish(request);
+      if (request.busy) {
+        // Overload, not unavailability: the node kept refusing it for want of room.
+        this.counters.throttled++;
+        request.callbacks.reject(new DynamoDBError('ThrottlingException',
+          `Partition group ${request.target.group} stayed too busy to take the request within ${this.options.deadlineMs} ms; the request was not applied. Retry with backoff.`));
+        return;
+      }
       request.callbacks.reject(new DynamoDBError('ServiceUnavailable',
         `No replica of partition group ${request.target.group} could serve the request within ${this.options.deadlineMs} ms (a leader election may be in progress); retry.`));
       return;

@@ -162,6 +162,23 @@ describe('RouterCore', () => {
     expect(core.outstandingCount).toBe(0);
   });
 
+  it('fails a request its node keeps refusing as busy with a ThrottlingException at the deadline', () => {
+    const { transport, core, send } = setup({ deadlineMs: 50 });
+    const r = send(leaderOf(1), 'w', false, 0);
+    let now = 0;
+    core.flush(now);
+    for (let i = 0; i < 20 && r.error === undefined; i++) {
+      for (const m of transport.take(0)) core.onReply({ id: m.id, redirect: 'busy' }, now);
+      now = core.nextTimerAt();
+      if (!Number.isFinite(now)) break;
+      core.tick(now);
+      core.flush(now);
+    }
+    expect(r.error?.name).toBe('ThrottlingException');
+    expect(r.error?.message).toMatch(/not applied/);
+    expect(core.counters.throttled).toBe(1);
+  });
+
   it('starts the attempt timer when the request enters the ring, not when it is queued', () => {
     const { transport, core, send } = setup({ attemptTimeoutMs: 100 });
     transport.room.set(0, 0); // node 0's ring is full
