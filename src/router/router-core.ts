@@ -115,6 +115,9 @@ interface Outstanding {
   retryAtMs: number;
   /** The node's last answer was 'busy' (its group's pipeline was full). */
   busy: boolean;
+  /** The id its current attempt went out with: every attempt has its own, so a late reply
+   *  to an earlier attempt (timed out, or redirected and re-sent) is known to be stale. */
+  wireId: number;
 }
 
 export interface RouterCounters {
@@ -132,6 +135,8 @@ export class RouterCore {
   /** Where answered requests spent their time, stage by stage (see latency.ts). */
   readonly latency = new LatencyTracker();
   private readonly outstanding = new Map<number, Outstanding>();
+  /** Requests in flight by the id of their current attempt. */
+  private readonly attempts = new Map<number, Outstanding>();
   /** Per node, requests not yet written to its ring, oldest first. */
   private readonly queues = new Map<number, Outstanding[]>();
   private readonly backingOff = new Set<Outstanding>();
@@ -214,7 +219,7 @@ export class RouterCore {
     const request: Outstanding = {
       id: this.nextId++, target, body, idempotent, callbacks, deadlineMs: nowMs + this.options.deadlineMs, bytes,
       state: 'queued', node: this.chooseNode(target, 0), attempts: 0, sinceMs: nowMs, retryAtMs: 0,
-      acceptedAtMs: nowMs, queuedAtMs: nowMs, busy: false,
+      acceptedAtMs: nowMs, queuedAtMs: nowMs, busy: false, wireId: 0,
     };
     this.outstanding.set(request.id, request);
     this.enqueue(request, nowMs);
@@ -232,9 +237,9 @@ export class RouterCore {
   }
 
   onReply(reply: ReplyMessage, nowMs: number): void {
-    const request = this.outstanding.get(reply.id);
-    // A reply to an attempt already given up on (timed out and re-sent) is stale.
-    if (request === undefined || request.state !== 'inFlight') return;
+    const request = this.attempts.get(reply.id);
+    // A reply to an attempt already given up on (timed out, or the request failed) is stale.
+    if (request === undefined || request.state !== 'inFlight' || request.wireId !== reply.id) return;
     this.landed(request);
     this.lastProgressMs.set(request.node, nowMs);
     if (reply.redirect === undefined) {
@@ -340,6 +345,7 @@ export class RouterCore {
     this.closed = true;
     const all = [...this.outstanding.values()];
     this.outstanding.clear();
+    this.attempts.clear();
     this.backingOff.clear();
     this.queues.clear();
     this.dirty.clear();
@@ -393,12 +399,13 @@ export class RouterCore {
       // One request always goes when nothing is in flight, however large.
       if (bytes + request.bytes > MAX_IN_FLIGHT_BYTES_PER_NODE && window.count + messages.length > 0) break;
       bytes += request.bytes;
-      messages.push({ id: request.id, group: request.target.group, body: request.body });
+      request.wireId = this.nextId++;
+      messages.push({ id: request.wireId, group: request.target.group, body: request.body });
     }
     if (messages.length === 0) return;
     const written = this.transport.write(node, messages, (tooLarge) => {
-      const request = this.outstanding.get(tooLarge.id);
-      if (request === undefined) return;
+      const request = queue.find((r) => r.wireId === tooLarge.id);
+      if (request === undefined || !this.outstanding.has(request.id)) return;
       this.finish(request);
       request.callbacks.reject(new DynamoDBError('ValidationException', 'The request is larger than the transport can carry.'));
     });
@@ -406,6 +413,7 @@ export class RouterCore {
     const sent = queue.splice(0, written);
     for (const request of sent) {
       if (!this.outstanding.has(request.id)) continue;
+      this.attempts.set(request.wireId, request);
       request.state = 'inFlight';
       request.attempts++;
       request.sinceMs = nowMs;
@@ -457,6 +465,7 @@ export class RouterCore {
 
   /** An attempt ended (answered or given up on): its node has room for one more. */
   private landed(request: Outstanding): void {
+    this.attempts.delete(request.wireId);
     const window = this.window(request.node);
     window.count--;
     window.bytes -= request.bytes;

@@ -223,6 +223,21 @@ describe('RouterCore', () => {
     expect(r.value).toBeUndefined();
   });
 
+  it('takes only the reply of the current attempt: a late answer to an earlier one is stale', () => {
+    const { transport, core, send } = setup({ attemptTimeoutMs: 100 });
+    const r = send(leaderOf(1), 'r', true, 0);
+    core.flush(0);
+    const [first] = transport.take(0);
+    core.tick(100); // lost: retried on another replica
+    core.flush(100);
+    const [second] = transport.take(1);
+    expect(second.id).not.toBe(first.id);
+    core.onReply({ id: first.id, redirect: 'notLeader' }, 101);
+    expect(core.counters.redirects).toBe(0);
+    core.onReply({ id: second.id, body: 'fresh' }, 102);
+    expect(r.value).toBe('fresh');
+  });
+
   it('throttles a request when its node already has a full queue, and never sends it', () => {
     const { transport, core, send } = setup();
     transport.room.set(0, 0);
