@@ -327,6 +327,8 @@ class SimTransport implements NodeTransport {
     return queue.length;
   }
 
+  /** One record per item, so batching does not apply, and a simulated record has no size
+   *  limit, so no item is ever too large. */
   send<T>(peer: number, items: readonly T[], wrap: (batch: T[]) => unknown, _maxBatch: number, _onTooLarge: (item: T) => void, version: FormatVersion): number {
     return this.sim.sendRecords(this, peer, items, wrap, version);
   }
