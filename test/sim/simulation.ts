@@ -379,6 +379,8 @@ class SimNode {
   roundScheduled = false;
   /** When the pending tick wake-up is due (-1: none). */
   tickWakeAt = -1;
+  roundEvent: () => void = () => {};
+  tickEvent: () => void = () => {};
   /** A paused node (a GC pause, a descheduled thread: alive but silent) runs no round
    *  before this time; then it takes every tick it missed at once, then its messages. */
   pausedUntil = 0;
@@ -795,6 +797,18 @@ export class Simulation {
     node.pausedUntil = 0;
     node.roundScheduled = false;
     node.tickWakeAt = -1;
+    // This life's two recurring events (one closure each, not one per event).
+    const epoch = node.epoch;
+    node.roundEvent = this.onNode(node, epoch, () => {
+      node.roundScheduled = false;
+      this.round(node);
+    });
+    node.tickEvent = () => {
+      // A wake-up superseded by a later one (the node ticked meanwhile) does nothing.
+      if (node.epoch !== epoch || node.tickWakeAt !== this.now) return;
+      node.tickWakeAt = -1;
+      this.scheduleRound(node);
+    };
     node.syncing = undefined;
     node.syncError = undefined;
     node.watches = new Map();
@@ -864,10 +878,7 @@ export class Simulation {
   private scheduleRound(node: SimNode): void {
     if (node.roundScheduled || !node.alive) return;
     node.roundScheduled = true;
-    this.at(this.now + this.knobs.roundDelayUs, this.onNode(node, node.epoch, () => {
-      node.roundScheduled = false;
-      this.round(node);
-    }));
+    this.at(this.now + this.knobs.roundDelayUs, node.roundEvent);
   }
 
   /** One round of the real node on its own clock. */
@@ -898,12 +909,7 @@ export class Simulation {
     const due = node.timeOf(node.shell!.nextTickAt);
     if (node.tickWakeAt === due) return;
     node.tickWakeAt = due;
-    const epoch = node.epoch;
-    this.at(due, () => {
-      if (node.epoch !== epoch || node.tickWakeAt !== due) return;
-      node.tickWakeAt = -1;
-      this.scheduleRound(node);
-    });
+    this.at(due, node.tickEvent);
   }
 
   /** Group commit's sync: after a disk latency the batch is on disk, or (rarely, while
