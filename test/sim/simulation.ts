@@ -16,8 +16,9 @@
  * the node tells its core); pauses (a node alive but silent, that then takes every tick it
  * missed at once); crashes that lose whatever a node had not made durable (its in-memory
  * items, its in-flight WAL batch unless the disk kept it) and restarts from the last
- * checkpoint plus the WAL; failed WAL syncs (the node must stop: fsyncgate); tick skew
- * between nodes. Knobs are drawn per seed (BUGGIFY): sizes of groups, election/lease/
+ * checkpoint plus the WAL; planned restarts (the node hands its leaderships over, then
+ * stops cleanly, as a deployment does); failed WAL syncs (the node must stop:
+ * fsyncgate); tick skew between nodes. Knobs are drawn per seed (BUGGIFY): sizes of groups, election/lease/
  * heartbeat ticks, append batch bytes, in-flight limits, ring capacity, disk and network
  * latencies, checkpoint interval, wire format version, fault rates.
  *
@@ -166,6 +167,10 @@ export interface SimStats {
   pauses: number;
   /** WAL syncs that failed (each stopped its node, which restarted). */
   syncFailures: number;
+  /** Planned restarts (hand over, clean stop, start). */
+  plannedStops: number;
+  /** Elections a leader handing over asked for (TimeoutNow): counted in `elections`. */
+  transfers: number;
   /** 1 when the faults had to stop before the clients finished (dense faults). */
   faultWindowEnded: number;
   opsOk: number;
@@ -286,8 +291,10 @@ class SimTransport implements NodeTransport {
   private readonly recordsByVersion: Record<FormatVersion, number> = { 1: 0, 2: 0 };
   private readonly inbound = new Map<number, { records: number; corruptRecords: number; resyncs: number }>();
   readonly corrupting = new Map<number, { rate: number; random: () => number }>();
-  /** Appends read since the simulator last looked (its election bookkeeping). */
+  /** Appends and TimeoutNows read since the simulator last looked (its election
+   *  bookkeeping). */
   appendsRead: ReplicaMessage[] = [];
+  timeoutNowsRead: ReplicaMessage[] = [];
 
   constructor(readonly id: number, readonly peers: readonly number[], private readonly sim: Simulation) {
     for (const peer of peers) {
@@ -322,6 +329,7 @@ class SimTransport implements NodeTransport {
         continue;
       }
       if (packet.message?.type === 'append') this.appendsRead.push(packet.message);
+      else if (packet.message?.type === 'timeoutNow') this.timeoutNowsRead.push(packet.message);
       visit(envelope, packet.version);
     }
     return queue.length;
@@ -379,6 +387,10 @@ class SimNode {
   roundScheduled = false;
   /** When the pending tick wake-up is due (-1: none). */
   tickWakeAt = -1;
+  /** A planned stop: the node hands its leaderships over until it is done or this time
+   *  passes, then stops cleanly (closing: no more rounds). */
+  handOverUntil: number | undefined;
+  closing = false;
   roundEvent: () => void = () => {};
   tickEvent: () => void = () => {};
   /** A paused node (a GC pause, a descheduled thread: alive but silent) runs no round
@@ -581,7 +593,7 @@ export class Simulation {
   private hash = 0x811c9dc5;
   private eventSeq = 0;
   readonly stats: SimStats = {
-    simulatedMs: 0, events: 0, ticks: 0, messages: 0, dropped: 0, crashes: 0, pauses: 0, syncFailures: 0, faultWindowEnded: 0,
+    simulatedMs: 0, events: 0, ticks: 0, messages: 0, dropped: 0, crashes: 0, pauses: 0, syncFailures: 0, plannedStops: 0, transfers: 0, faultWindowEnded: 0,
     opsOk: 0, opsUnknown: 0, opsUnavailable: 0, unknownNeverApplied: 0,
     strongReads: 0, ecReads: 0, elections: 0, spuriousElections: 0, appliedEntries: 0, checkpoints: 0, maxKeySearchSteps: 0,
   };
@@ -797,11 +809,13 @@ export class Simulation {
     node.pausedUntil = 0;
     node.roundScheduled = false;
     node.tickWakeAt = -1;
+    node.handOverUntil = undefined;
+    node.closing = false;
     // This life's two recurring events (one closure each, not one per event).
     const epoch = node.epoch;
     node.roundEvent = this.onNode(node, epoch, () => {
       node.roundScheduled = false;
-      this.round(node);
+      if (!node.closing) this.round(node);
     });
     node.tickEvent = () => {
       // A wake-up superseded by a later one (the node ticked meanwhile) does nothing.
@@ -873,10 +887,40 @@ export class Simulation {
     this.startNode(node);
   }
 
+  /** A planned restart: hand over, stop cleanly, start again a little later. */
+  private plannedStop(node: SimNode): void {
+    if (!node.alive || node.handOverUntil !== undefined) return;
+    this.stats.plannedStops++;
+    node.handOverUntil = this.now + 3 * this.knobs.electionTicks * this.knobs.tickUs;
+    this.scheduleRound(node);
+  }
+
+  /** The worker's clean close: wait for the sync in flight, checkpoint unless one runs
+   *  (then compact), and stop; the node comes back after a short while. */
+  private closeNode(node: SimNode): void {
+    node.closing = true;
+    if (node.syncing !== undefined) return; // called again when the sync completes
+    const epoch = node.epoch;
+    const down = () => {
+      if (node.epoch !== epoch) return;
+      this.stop(node);
+      this.at(this.now + this.randInt(1, 4 * this.knobs.tickUs), () => this.restart(node));
+    };
+    if (node.shell!.checkpointRunning) return down();
+    const snapshot = node.store.snapshot();
+    this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs) * 4, () => {
+      if (node.epoch !== epoch) return;
+      node.store.checkpointDone(snapshot);
+      this.stats.checkpoints++;
+      node.shell!.compactAfterCheckpoint();
+      down();
+    });
+  }
+
   // -------------------------------------------------------------- driving the node
 
   private scheduleRound(node: SimNode): void {
-    if (node.roundScheduled || !node.alive) return;
+    if (node.roundScheduled || !node.alive || node.closing) return;
     node.roundScheduled = true;
     this.at(this.now + this.knobs.roundDelayUs, node.roundEvent);
   }
@@ -887,7 +931,11 @@ export class Simulation {
     const nextTickBefore = shell.nextTickAt;
     let worked: boolean;
     try {
+      // A planned stop, as the worker does it: hand over before each round; once handed
+      // over (or given up), one last round answers what arrived, then a clean close.
+      const stopNow = node.handOverUntil !== undefined && (shell.handOver(node.clockMs(this.now)) || this.now >= node.handOverUntil);
       worked = shell.round(node.clockMs(this.now));
+      if (stopNow) return this.closeNode(node);
     } catch (e) {
       if (e === undefined || e !== node.syncError) throw e;
       // Told by its disk to stop (fsyncgate): the thread dies, and the node restarts.
@@ -922,6 +970,7 @@ export class Simulation {
     this.at(this.now + this.randInt(k.diskMinUs, k.diskMaxUs), () => {
       if (node.epoch !== epoch) return;
       node.syncing = undefined;
+      if (node.closing) this.at(this.now, () => this.closeNode(node));
       if (this.faultsOn && this.rand() < k.syncFailRate) {
         this.stats.syncFailures++;
         node.store.makeDurable(records.filter(() => this.rand() < k.tornKeepRate));
@@ -962,9 +1011,14 @@ export class Simulation {
       const core = shell.replica(group);
       if (core === undefined) continue;
       const watch = this.watchOf(node, group);
-      if (core.role === 'candidate' && core.term > watch.term) this.noteElection(group);
+      if (core.role === 'candidate' && core.term > watch.term) {
+        // A leader handing over told this replica to stand (TimeoutNow): not spurious.
+        const transfer = transport.timeoutNowsRead.some((m) => m.group === group);
+        this.noteElection(group, transfer);
+      }
       watch.term = core.term;
     }
+    transport.timeoutNowsRead = [];
   }
 
   private watchOf(node: SimNode, group: number): ReplicaWatch {
@@ -983,10 +1037,15 @@ export class Simulation {
    * of their own clocks. (The candidate's own term does not matter: a replica whose term an
    * earlier failed campaign inflated disrupts the same healthy leader.) With pre-vote on,
    * the rare spurious one is a race: a pre-vote passed just before a concurrent election
-   * finished, and the late candidate's term equals the new leader's.
+   * finished, and the late candidate's term equals the new leader's. An election a leader
+   * asked for while handing over (TimeoutNow) is a transfer, never spurious.
    */
-  private noteElection(group: number): void {
+  private noteElection(group: number, transfer: boolean): void {
     this.stats.elections++;
+    if (transfer) {
+      this.stats.transfers++;
+      return;
+    }
     const info = this.groups[group - 1];
     let leader: { id: number; term: number } | undefined;
     for (const id of info.replicas) {
@@ -1219,10 +1278,13 @@ export class Simulation {
       // Alive but silent for a while (often the leader), longer than a lease at times.
       const victim = this.rand() < 0.6 ? this.nodes[leader] : node;
       this.pause(victim, this.randInt(1, 3 * k.electionTicks) * k.tickUs);
-    } else {
+    } else if (x < 0.975) {
       // A quick crash-restart of a random node (loses only what it had not persisted).
       this.crash(node);
       this.at(this.now + this.randInt(1, 2 * k.tickUs), () => this.restart(node));
+    } else {
+      // A planned restart (a deployment), often of a leader: it hands over first.
+      this.plannedStop(this.rand() < 0.6 ? this.nodes[leader] : node);
     }
   }
 
@@ -1323,7 +1385,10 @@ export class Simulation {
     this.faultsOn = false;
     this.lossyNetwork = false;
     this.healAll();
-    for (const node of this.nodes) this.restart(node);
+    for (const node of this.nodes) {
+      if (!node.closing) node.handOverUntil = undefined; // a deployment called off
+      this.restart(node);
+    }
   }
 
   private groupStates(): string {
