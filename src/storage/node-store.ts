@@ -51,8 +51,8 @@ export type NodeStoreStats = {
   checkpoints: number;
 };
 
-/** The node shell's storage (it fits src/node/ports.ts NodeStorage; the worker starts its
- *  syncAsync and checkpoint when a round asks). */
+/** The node shell's storage (it fits src/node/ports.ts NodeStorage; the worker runs its
+ *  syncAsync and checkpoint when the node asks). */
 export class NodeStore {
   readonly stats: NodeStoreStats = {
     walCommits: 0,
