@@ -1,28 +1,32 @@
 /**
- * The storage node's shell around its ReplicaCores: one round drains every inbound ring,
- * steps the cores, persists what they produced in ONE durable WAL commit (group commit),
- * sends, applies what committed in ONE B-tree transaction, answers, and advances. It owns
- * no protocol logic: elections, leases, commit and catch-up are the cores'; conditions and
+ * The storage node's shell around its ReplicaCores: one round drains every inbound link,
+ * steps the cores, persists what they produced in ONE WAL batch (group commit), sends,
+ * applies what committed in ONE items transaction, answers, and advances. It owns no
+ * protocol logic: elections, leases, commit and catch-up are the cores'; conditions and
  * updates are the store's apply.
  *
  * Order within a round is the durability argument: `send` may leave before the commit
- * (a leader's appends), `sendAfterPersist` (acks, votes) only after it.
+ * (a leader's appends), `sendAfterPersist` (acks, votes) only after the batch is synced.
+ *
+ * Sans-I/O, like ReplicaCore: it reaches peers and disk only through its ports
+ * (ports.ts), time comes in as `nowMs`, and the slow disk work (WAL sync, checkpoint) is
+ * asked for in a round's result and reported back by the driver. The worker thread
+ * (worker.ts) drives it over rings and LMDB; the simulator (test/sim) drives this same
+ * class over a simulated network and disk.
  */
 import { ReplicaCore } from '../replication/replica-core.js';
 import { decodeMembership, isMembershipEntry } from '../replication/membership.js';
 import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from '../replication/types.js';
-import type { GroupRecord, NodeStore } from '../storage/index.js';
+import type { GroupRecord, PersistRecord } from '../storage/wal.js';
 import type { WriteResult } from '../storage/operations.js';
-import { messageCodec, writeBatched } from '../transport/codec.js';
-import type { Endpoint } from '../transport/fabric.js';
 import {
-  envelopeToWire, readEnvelopes, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
+  envelopeToWire, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
 } from '../transport/protocol.js';
 import { raftFromWire, raftToWire } from './raft-wire.js';
 import {
   CHECKPOINT_ENTRIES, CHECKPOINT_INTERVAL_MS, MAX_APPEND_BYTES, MAX_INFLIGHT_APPENDS, MAX_QUEUED_REPLIES, MAX_REPLIES_PER_RECORD, type NodeTiming,
 } from './constants.js';
-import type { LinkCuts } from './links.js';
+import type { CutLinks, NodeDiskJobs, NodeMutation, NodeStorage, NodeTransport } from './ports.js';
 import { seededRandom } from './prng.js';
 import type { DigestReply, NodeRequestBody } from './requests.js';
 
@@ -36,13 +40,15 @@ interface PendingWrite {
 
 type Readies = Array<[group: number, core: ReplicaCore, ready: Ready]>;
 
+/** What others may read of a replica (it is changed only by its node's rounds). */
+export type ReplicaView = Pick<ReplicaCore, 'role' | 'term' | 'leader' | 'commit' | 'applied' | 'lastIndex' | 'isLogReplica' | 'checkStrongRead' | 'status'>;
+
 const NO_OP = new Uint8Array(0);
 
 /** A WAL batch written and being synced, and the Readies that wait for it. */
 interface Unsynced {
   readies: Readies;
   synced: boolean;
-  done: Promise<void>;
 }
 
 interface QueuedRead {
@@ -78,6 +84,28 @@ export interface NodeStats extends StorageNodeCounters {
   inboundRings: Record<number, { records: number; corruptRecords: number; resyncs: number }>;
 }
 
+export interface StorageNodeOptions {
+  transport: NodeTransport;
+  storage: NodeStorage;
+  /** Starts the WAL sync and the checkpoint; their ends come back as inputs. */
+  jobs: NodeDiskJobs;
+  timing: NodeTiming;
+  /** Seeds each core's randomized election timeouts. */
+  seed: number;
+  /** The driver's clock when the node starts (ms; any origin, as long as it is the one
+   *  every later `nowMs` uses). */
+  nowMs: number;
+  /** Links cut by fault injection; none when absent. */
+  links?: CutLinks;
+  /** Said loudly and rarely (a peer writing a format this build cannot read, a failed
+   *  checkpoint): the worker passes process.emitWarning. */
+  warn: (message: string, type?: string) => void;
+  /** Limits and intervals other than the constants (the simulator draws them per seed). */
+  tuning?: { maxAppendBytes?: number; maxInflightAppends?: number; preVote?: boolean; checkpointIntervalMs?: number };
+  /** Test-only: a known bug to switch on (ports.ts NodeMutation). Undefined in production. */
+  mutation?: NodeMutation;
+}
+
 export class StorageNode {
   readonly counters: StorageNodeCounters = {
     rounds: 0, walCommits: 0, entriesPersisted: 0, entriesApplied: 0, requests: 0,
@@ -103,28 +131,53 @@ export class StorageNode {
   /** A failed WAL sync: the node cannot know what is durable, so it stops (fsyncgate). */
   private failure: Error | undefined;
 
-  constructor(
-    private readonly endpoint: Endpoint,
-    private readonly store: NodeStore,
-    private readonly timing: NodeTiming,
-    private readonly seed: number,
-    nowMs: number,
-    /** Links cut by fault injection; none when absent. */
-    private readonly links?: LinkCuts,
-  ) {
-    this.nextTickAtMs = nowMs + timing.tickMs;
-    this.lastCheckpointMs = nowMs;
-    for (const rec of store.groups()) this.startCore(rec);
+  private readonly transport: NodeTransport;
+  private readonly store: NodeStorage;
+  private readonly jobs: NodeDiskJobs;
+  private readonly timing: NodeTiming;
+  private readonly seed: number;
+  private readonly links: CutLinks | undefined;
+  private readonly warn: (message: string, type?: string) => void;
+  private readonly tuning: NonNullable<StorageNodeOptions['tuning']>;
+  private readonly mutation: NodeMutation | undefined;
+  private readonly receiveEnvelope = (envelope: Envelope, version: FormatVersion): void => this.receive(envelope, version);
+  private readonly discardEnvelope = (): void => {
+    this.counters.recordsCut++;
+  };
+
+  constructor(options: StorageNodeOptions) {
+    this.transport = options.transport;
+    this.store = options.storage;
+    this.jobs = options.jobs;
+    this.timing = options.timing;
+    this.seed = options.seed;
+    this.links = options.links;
+    this.warn = options.warn;
+    this.tuning = options.tuning ?? {};
+    this.mutation = options.mutation;
+    this.nextTickAtMs = options.nowMs + this.timing.tickMs;
+    this.lastCheckpointMs = options.nowMs;
+    for (const rec of this.store.groups()) this.startCore(rec);
   }
 
   get id(): number {
-    return this.endpoint.id;
+    return this.transport.id;
   }
 
-  /** A WAL sync is running on the thread pool: the shell must let its event loop run
-   *  (sleep with waitAsync, not Atomics.wait) to hear it complete. */
+  /** A WAL sync is running: the driver must let its completion in (the worker sleeps
+   *  with waitAsync, not Atomics.wait). */
   get syncInFlight(): boolean {
     return this.unsynced !== undefined && !this.unsynced.synced;
+  }
+
+  /** A checkpoint was asked for and has not been reported complete. */
+  get checkpointRunning(): boolean {
+    return this.checkpoint === 'running';
+  }
+
+  /** Read-only views of this node's replicas (status, tests and the simulator's checkers). */
+  replica(group: number): ReplicaView | undefined {
+    return this.cores.get(group);
   }
 
   /** When the next tick is due (the shell sleeps no longer than this). */
@@ -145,11 +198,9 @@ export class StorageNode {
       worked = true;
     }
 
-    for (const peer of this.endpoint.peers) {
+    for (const peer of this.transport.peers) {
       // A cut link loses what it carries: read (so the sender's ring drains) and forget.
-      const n = this.links?.isCut(peer, this.id)
-        ? readEnvelopes(this.endpoint.from(peer), () => { this.counters.recordsCut++; })
-        : readEnvelopes(this.endpoint.from(peer), (envelope, version) => this.receive(envelope, version));
+      const n = this.transport.receive(peer, this.links?.isCut(peer, this.id) ? this.discardEnvelope : this.receiveEnvelope);
       if (n > 0) worked = true;
     }
     this.warnUnreadableVersions(nowMs);
@@ -168,30 +219,52 @@ export class StorageNode {
   }
 
   /**
-   * Checkpoints run beside the rounds: the B-tree's sync happens on a libuv thread while
-   * this thread keeps replicating (the worker yields to its event loop often enough for
-   * the callback). Once it is durable, each group's WAL drops what every replica holds
-   * and the checkpoint covers, so a restart replays only the WAL above the checkpoint.
+   * The driver's report that the WAL sync the node started for its last batch ended.
+   * A failure tells the node to stop: it cannot know what is durable (fsyncgate), so its
+   * next round throws the error rather than acknowledge anything.
    */
+  syncCompleted(error?: Error): void {
+    if (this.unsynced === undefined || this.unsynced.synced) throw new Error(`node ${this.id}: syncCompleted without a sync in flight`);
+    // Test-only mutation: the bug of carrying on after being told to stop.
+    if (error === undefined || this.mutation === 'replyAfterStop') this.unsynced.synced = true;
+    else this.failure = error;
+  }
+
+  /**
+   * Checkpoints run beside the rounds: the driver makes the items store durable (on a
+   * libuv thread in the worker) while the node keeps replicating, and says when it is.
+   * Then each group's WAL drops what every replica holds and the checkpoint covers, so a
+   * restart replays only the WAL above the checkpoint. A failed checkpoint loses nothing:
+   * the WAL keeps everything until one succeeds.
+   */
+  checkpointCompleted(error?: Error): void {
+    if (error !== undefined) {
+      this.counters.checkpointFailures++;
+      this.checkpoint = 'idle';
+      this.warn(`node ${this.id}: checkpoint failed: ${error.message}`);
+      return;
+    }
+    // Compacted by the next round, as every other change to the cores is made in a round.
+    this.checkpoint = 'done';
+  }
+
   private maybeCheckpoint(nowMs: number): void {
     if (this.checkpoint === 'done') {
       this.checkpoint = 'idle';
       this.compactWal();
     }
     if (this.checkpoint !== 'idle' || this.appliedSinceCheckpoint === 0) return;
-    if (this.appliedSinceCheckpoint < CHECKPOINT_ENTRIES && nowMs - this.lastCheckpointMs < CHECKPOINT_INTERVAL_MS) return;
+    if (this.appliedSinceCheckpoint < CHECKPOINT_ENTRIES && nowMs - this.lastCheckpointMs < (this.tuning.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS)) return;
     this.checkpoint = 'running';
     this.appliedSinceCheckpoint = 0;
     this.lastCheckpointMs = nowMs;
-    this.store.checkpoint().then(
-      () => { this.checkpoint = 'done'; },
-      (error: unknown) => {
-        // The WAL keeps everything until a checkpoint succeeds: nothing is lost, it grows.
-        this.counters.checkpointFailures++;
-        this.checkpoint = 'idle';
-        process.emitWarning(`node ${this.id}: checkpoint failed: ${(error as Error).message}`);
-      },
-    );
+    this.jobs.startCheckpoint();
+  }
+
+  /** After a checkpoint the driver made outside the rounds (a clean stop), compacts now. */
+  compactAfterCheckpoint(): void {
+    this.checkpoint = 'idle';
+    this.compactWal();
   }
 
   private compactWal(): void {
@@ -209,28 +282,18 @@ export class StorageNode {
   /** Records of a version this build does not read come from a peer running a newer (or
    *  much older) build: they are dropped, counted, and said loudly, at most every 10 s. */
   private warnUnreadableVersions(nowMs: number): void {
-    const codec = messageCodec();
-    if (codec.versionRejected === this.versionRejectedWarned || nowMs - this.lastVersionWarningMs < 10_000) return;
-    process.emitWarning(`storage node ${this.id} dropped ${codec.versionRejected - this.versionRejectedWarned} ring record(s) of format version `
-      + `${codec.lastRejectedVersion}; this build reads versions 1 and 2. A sender runs a build this one cannot read: roll it back, `
+    const rejected = this.transport.versionRejected;
+    if (rejected === this.versionRejectedWarned || nowMs - this.lastVersionWarningMs < 10_000) return;
+    this.warn(`storage node ${this.id} dropped ${rejected - this.versionRejectedWarned} ring record(s) of format version `
+      + `${this.transport.lastRejectedVersion}; this build reads versions 1 and 2. A sender runs a build this one cannot read: roll it back, `
       + 'or deploy a build that reads its version everywhere before any node sends it.', 'ShardBoxFormatVersion');
-    this.versionRejectedWarned = codec.versionRejected;
+    this.versionRejectedWarned = rejected;
     this.lastVersionWarningMs = nowMs;
   }
 
-  /** Counters of this node, its store and its inbound rings. */
+  /** Counters of this node, its store and its inbound links. */
   stats(): NodeStats {
-    const rings: NodeStats['inboundRings'] = {};
-    for (const peer of this.endpoint.peers) {
-      const ring = this.endpoint.from(peer).stats();
-      rings[peer] = { records: ring.recordsRead, corruptRecords: ring.corruptRecords, resyncs: ring.resyncs };
-    }
-    const codec = messageCodec();
-    return {
-      node: this.id, sendVersion: this.endpoint.sendVersion, formatVersionRejected: codec.versionRejected, decodeErrors: codec.decodeErrors,
-      recordsByVersion: { 1: codec.recordsByVersion[1], 2: codec.recordsByVersion[2] },
-      ...this.counters, store: { ...this.store.stats }, inboundRings: rings,
-    };
+    return { node: this.id, sendVersion: this.transport.sendVersion, ...this.transport.stats(), ...this.counters, store: { ...this.store.stats } };
   }
 
   /**
@@ -260,16 +323,6 @@ export class StorageNode {
     return done && this.strongReads.length === 0;
   }
 
-  /** A clean stop leaves the B-tree durable, so a restart has no WAL to replay. */
-  async close(): Promise<void> {
-    if (this.unsynced !== undefined) await this.unsynced.done;
-    if (this.checkpoint !== 'running') {
-      await this.store.checkpoint();
-      this.compactWal();
-    }
-    await this.store.close();
-  }
-
   private startCore(rec: GroupRecord): ReplicaCore {
     const core = new ReplicaCore({
       group: rec.group,
@@ -281,8 +334,9 @@ export class StorageNode {
       electionTicks: this.timing.electionTicks,
       heartbeatTicks: this.timing.heartbeatTicks,
       leaseTicks: this.timing.leaseTicks,
-      maxAppendBytes: MAX_APPEND_BYTES,
-      maxInflightAppends: MAX_INFLIGHT_APPENDS,
+      maxAppendBytes: this.tuning.maxAppendBytes ?? MAX_APPEND_BYTES,
+      maxInflightAppends: this.tuning.maxInflightAppends ?? MAX_INFLIGHT_APPENDS,
+      ...(this.tuning.preVote === undefined ? {} : { preVote: this.tuning.preVote }),
       random: seededRandom((this.seed ^ Math.imul(rec.group + 1, 0x9e3779b1) ^ this.id) >>> 0),
       log: this.store.logReader(rec.group),
       hardState: this.store.hardState(rec.group),
@@ -302,7 +356,7 @@ export class StorageNode {
             message = raftFromWire(raw, version);
           } catch (error) {
             if (!(error instanceof WireFormatError)) throw error;
-            messageCodec().decodeErrors++;
+            this.transport.noteDecodeError();
             continue;
           }
           this.counters.raftMessagesIn++;
@@ -328,7 +382,7 @@ export class StorageNode {
     if (body.t === 'ping') return this.reply(router, { id: request.id, body: { node: this.id } });
     if (body.t === 'stats') return this.reply(router, { id: request.id, body: this.stats() });
     if (body.t === 'corruptLink') {
-      this.endpoint.to(body.peer).corruptNextWrites(body.rate, seededRandom(body.seed));
+      this.transport.corruptWrites(body.peer, body.rate, body.seed);
       return this.reply(router, { id: request.id, body: { corrupting: body.rate } });
     }
     const core = this.cores.get(request.group);
@@ -345,8 +399,8 @@ export class StorageNode {
       case 'scan': {
         // A log replica has no data: the router never sends it reads, but be sure.
         if (core.isLogReplica) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
-        if (!body.consistent) return this.serveRead(router, request, false);
-        const refusal = core.checkStrongRead();
+        if (!body.consistent || this.mutation === 'strongReadAnyReplica') return this.serveRead(router, request, false);
+        const refusal = this.strongReadRefusal(core);
         if (refusal !== undefined) return this.redirect(router, request.id, refusal);
         // Served after this round's apply, from the leader's applied state.
         this.strongReads.push({ router, request });
@@ -412,7 +466,7 @@ export class StorageNode {
     if (consistent) {
       const core = this.cores.get(request.group);
       if (core === undefined) return this.reply(router, { id: request.id, redirect: 'noGroup' });
-      const refusal = core.checkStrongRead();
+      const refusal = this.strongReadRefusal(core);
       if (refusal !== undefined) return this.redirect(router, request.id, refusal);
     }
     let result: unknown;
@@ -421,6 +475,12 @@ export class StorageNode {
     else if (body.t === 'scan') result = this.store.scan(request.group, body.req);
     else throw new Error(`serveRead got a ${body.t} request`);
     this.reply(router, { id: request.id, body: result });
+  }
+
+  /** Why this replica may not serve a strong read now (lease and leadership: the core's). */
+  private strongReadRefusal(core: ReplicaCore): NotServing | undefined {
+    if (this.mutation === 'strongReadWithoutLease') return core.role === 'leader' ? undefined : { reason: 'notLeader', leaderHint: core.leader };
+    return core.checkStrongRead();
   }
 
   private redirect(router: number, id: number, refusal: NotServing): void {
@@ -437,11 +497,12 @@ export class StorageNode {
   /**
    * Steps 1–5 of the Ready contract for every core with work, batched across cores.
    *
-   * With durability 'sync' the WAL batch is written here and fdatasync'd on libuv's thread
-   * pool (`syncAsync`) while this thread goes on: it applies what had already committed
-   * (durable in earlier batches), keeps draining rings and stepping cores, and only when
-   * the sync completes sends the acks and votes and advances the cores. The cores take
-   * no new Ready meanwhile, so what arrives in between joins the next, larger batch.
+   * With durability 'sync' the WAL batch is written here and synced by the driver (the
+   * worker: fdatasync on libuv's thread pool) while the node goes on: it applies what had
+   * already committed (durable in earlier batches), keeps draining links and stepping
+   * cores, and only when the sync completes sends the acks and votes and advances the
+   * cores. The cores take no new Ready meanwhile, so what arrives in between joins the
+   * next, larger batch.
    */
   private processReadies(): boolean {
     if (this.failure !== undefined) throw this.failure;
@@ -449,7 +510,7 @@ export class StorageNode {
       if (!this.unsynced.synced) return false;
       const { readies } = this.unsynced;
       this.unsynced = undefined;
-      this.finishReadies(readies);
+      this.finishReadies(readies, true);
       return true;
     }
     const readies: Readies = [];
@@ -459,7 +520,7 @@ export class StorageNode {
     for (const [, , ready] of readies) for (const message of ready.send) this.queueRaft(message);
     this.flushRaft();
 
-    const persist: Parameters<NodeStore['persist']>[0] = [];
+    const persist: PersistRecord[] = [];
     for (const [group, , ready] of readies) {
       if (ready.entries.length === 0 && ready.hardState === undefined && ready.truncateFrom === undefined && ready.logStart === undefined) continue;
       persist.push({
@@ -475,25 +536,16 @@ export class StorageNode {
       this.counters.walCommits++;
       if (this.store.syncs) {
         this.store.persist(persist, true);
-        const unsynced: Unsynced = { readies, synced: false, done: Promise.resolve() };
-        unsynced.done = this.store.syncAsync().then(
-          () => {
-            unsynced.synced = true;
-            this.endpoint.bell.ring();
-          },
-          (error: unknown) => {
-            this.failure = error instanceof Error ? error : new Error(String(error));
-            this.endpoint.bell.ring();
-          },
-        );
-        this.unsynced = unsynced;
+        this.unsynced = { readies, synced: false };
+        this.jobs.startSync();
+        if (this.mutation === 'ackBeforeSync') this.sendAfterPersist(readies);
         this.applyCommitted(readies);
         return true;
       }
       this.store.persist(persist);
     }
     this.applyCommitted(readies);
-    this.finishReadies(readies);
+    this.finishReadies(readies, false);
     return true;
   }
 
@@ -515,6 +567,8 @@ export class StorageNode {
       group,
       entries: entries.some((e) => isMembershipEntry(e.data)) ? entries.map((e) => (isMembershipEntry(e.data) ? { ...e, data: NO_OP } : e)) : entries,
     }));
+    // Test-only mutation: the writes are answered before the store applies them.
+    if (this.mutation === 'answerBeforeApply') for (const { group, entries } of apply) this.answerWrites(group, entries, entries.map(() => ({ ok: true })));
     const results = this.store.applyCommitted(forStore);
     for (const { entries } of apply) {
       this.appliedSinceCheckpoint += entries.length;
@@ -537,10 +591,15 @@ export class StorageNode {
   }
 
   /** Steps 3 and 5, once the batch is durable: acks and votes leave, the cores advance. */
-  private finishReadies(readies: Readies): void {
+  private finishReadies(readies: Readies, synced: boolean): void {
+    // Test-only mutation: after a sync these already left with the batch, before it.
+    if (!synced || this.mutation !== 'ackBeforeSync') this.sendAfterPersist(readies);
+    for (const [, core, ready] of readies) core.advance(ready);
+  }
+
+  private sendAfterPersist(readies: Readies): void {
     for (const [, , ready] of readies) for (const message of ready.sendAfterPersist) this.queueRaft(message);
     this.flushRaft();
-    for (const [, core, ready] of readies) core.advance(ready);
   }
 
   private answerWrites(group: number, entries: LogEntry[], results: Array<WriteResult | undefined>): void {
@@ -572,9 +631,9 @@ export class StorageNode {
     for (const [peer, messages] of this.raftOut) {
       if (messages.length === 0) continue;
       const unsent = new Set<number>();
-      const version = this.endpoint.sendVersion;
+      const version = this.transport.sendVersion;
       const wrap = (msgs: ReplicaMessage[]): unknown => envelopeToWire({ k: 'raft', msgs: version === 1 ? msgs : msgs.map((m) => raftToWire(m, version)) }, version);
-      const sent = writeBatched(this.endpoint.to(peer), messages, wrap, messages.length, (tooLarge) => unsent.add(tooLarge.group), version);
+      const sent = this.transport.send(peer, messages, wrap, messages.length, (tooLarge) => unsent.add(tooLarge.group), version);
       if (sent > 0) this.touched.add(peer);
       for (let i = sent; i < messages.length; i++) unsent.add(messages[i].group);
       this.counters.raftSendsDropped += messages.length - sent + unsent.size;
@@ -606,8 +665,8 @@ export class StorageNode {
         queue.length = 0;
         continue;
       }
-      const version = this.endpoint.sendVersion;
-      const sent = writeBatched(this.endpoint.to(router), queue, (reps) => envelopeToWire({ k: 'rep', reps }, version), MAX_REPLIES_PER_RECORD,
+      const version = this.transport.sendVersion;
+      const sent = this.transport.send(router, queue, (reps) => envelopeToWire({ k: 'rep', reps }, version), MAX_REPLIES_PER_RECORD,
         // One reply that does not fit a record never will: answer with an error instead.
         (tooLarge) => this.tooLargeReplies.push({ id: tooLarge.id, error: { name: 'ValidationException', message: 'The response is larger than the transport can carry; ask for less (Limit, ProjectionExpression).' } }),
         version);
@@ -620,7 +679,7 @@ export class StorageNode {
   }
 
   private wakePeers(): void {
-    for (const peer of this.touched) this.endpoint.wake(peer);
+    for (const peer of this.touched) this.transport.wake(peer);
     this.touched.clear();
   }
 }

@@ -1,16 +1,21 @@
 /**
- * Entry point of a storage-node worker thread: a thin loop around `StorageNode.round()`.
- * When a round finds nothing to do the thread sleeps on its doorbell with `Atomics.wait`
- * (blocking is right here: this thread has nothing else to do, and a blocked thread costs
- * no CPU on a 2-core machine) until a peer rings or the next tick is due. It yields to its
- * event loop now and then so that lmdb-js's callbacks and `terminate()` get their turn.
+ * Entry point of a storage-node worker thread: a thin driver around the sans-I/O
+ * `StorageNode`. It feeds it the clock and the rings (through `EndpointTransport`), does
+ * the disk work the node asks for (the WAL sync, the checkpoint, both off this thread) and
+ * reports their end back. When a round finds nothing to do the thread sleeps on its
+ * doorbell with `Atomics.wait` (blocking is right here: this thread has nothing else to
+ * do, and a blocked thread costs no CPU on a 2-core machine) until a peer rings or the next
+ * tick is due. It yields to its event loop now and then so that lmdb-js's callbacks and
+ * `terminate()` get their turn.
  */
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { NodeStore } from '../storage/index.js';
 import { Endpoint } from '../transport/fabric.js';
 import { MAX_IDLE_SLEEP_MS, YIELD_EVERY_MS } from './constants.js';
+import { EndpointTransport } from './endpoint-transport.js';
 import { LinkCuts } from './links.js';
+import type { NodeDiskJobs } from './ports.js';
 import { StorageNode } from './storage-node.js';
 import type { NodeWorkerData } from './worker-data.js';
 import {
@@ -23,10 +28,41 @@ const control = new Int32Array(data.control);
 const endpoint = new Endpoint(data.fabric, data.nodeId);
 const store = NodeStore.open({ dir: data.dir, durability: data.durability });
 const links = new LinkCuts(data.links, data.fabric.layout.nodes + data.fabric.layout.routers);
-const node = new StorageNode(endpoint, store, data.timing, data.seed, performance.now(), links);
+/** The last WAL sync started on libuv's thread pool (a clean stop waits for it). */
+let syncing: Promise<void> = Promise.resolve();
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+// The disk work runs off this thread; each completion is reported to the node, and a sync's
+// rings this thread awake (it may be asleep on its doorbell).
+const jobs: NodeDiskJobs = {
+  startSync: () => {
+    syncing = store.syncAsync().then(
+      () => node.syncCompleted(),
+      (error: unknown) => node.syncCompleted(toError(error)),
+    ).finally(() => endpoint.bell.ring());
+  },
+  startCheckpoint: () => {
+    store.checkpoint().then(
+      () => node.checkpointCompleted(),
+      (error: unknown) => node.checkpointCompleted(toError(error)),
+    );
+  },
+};
+const node = new StorageNode({
+  transport: new EndpointTransport(endpoint), storage: store, jobs, timing: data.timing, seed: data.seed, nowMs: performance.now(), links,
+  warn: (message, type) => process.emitWarning(message, type),
+});
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A crash (faults.kill): exit now, between two steps, flushing and closing nothing. */
+function dieIfKilled(): void {
+  if (Atomics.load(control, CONTROL_KILL) === 1) process.exit(1);
 }
 
 /**
@@ -35,11 +71,6 @@ function yieldToEventLoop(): Promise<void> {
  * the next round delivers every tick that elapsed (the leases expire first) and drains what
  * piled up. It blocks in Atomics.wait, in slices so that a stop is noticed promptly.
  */
-/** A crash (faults.kill): exit now, between two steps, flushing and closing nothing. */
-function dieIfKilled(): void {
-  if (Atomics.load(control, CONTROL_KILL) === 1) process.exit(1);
-}
-
 function pauseIfAsked(): void {
   const pauseMs = Atomics.exchange(control, CONTROL_PAUSE_MS, 0);
   if (pauseMs <= 0) return;
@@ -50,6 +81,16 @@ function pauseIfAsked(): void {
     Atomics.wait(control, CONTROL_STOP, 0, Math.min(left, MAX_IDLE_SLEEP_MS));
     dieIfKilled();
   }
+}
+
+/** A clean stop leaves the B-tree durable, so a restart has no WAL to replay. */
+async function close(): Promise<void> {
+  await syncing;
+  if (!node.checkpointRunning) {
+    await store.checkpoint();
+    node.compactAfterCheckpoint();
+  }
+  await store.close();
 }
 
 async function run(): Promise<void> {
@@ -91,7 +132,7 @@ async function run(): Promise<void> {
   // A planned stop (after a hand-over): answer what reached the inbox since the last round
   // (redirects to the new leaders) rather than leave a router waiting for a reply.
   if (Atomics.load(control, CONTROL_HAND_OVER) === 1) node.round(performance.now());
-  await node.close();
+  await close();
   Atomics.store(control, CONTROL_STATE, NODE_STATE_STOPPED);
   Atomics.notify(control, CONTROL_STATE);
 }

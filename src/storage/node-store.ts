@@ -37,7 +37,7 @@ export interface NodeStoreOptions {
   useWritemap?: boolean;
 }
 
-export interface NodeStoreStats {
+export type NodeStoreStats = {
   /** WAL batches written (each persist is one write, and one sync in 'sync' mode). */
   walCommits: number;
   /** Bytes written to WAL segments (record headers + payloads). */
@@ -49,8 +49,10 @@ export interface NodeStoreStats {
   appliedEntries: number;
   applyInternalErrors: number;
   checkpoints: number;
-}
+};
 
+/** The node shell's storage (it fits src/node/ports.ts NodeStorage; the worker runs its
+ *  syncAsync and checkpoint when the node asks). */
 export class NodeStore {
   readonly stats: NodeStoreStats = {
     walCommits: 0,

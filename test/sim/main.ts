@@ -3,7 +3,8 @@
  * on any checker failure, after printing the seed and the replay command; 2 on bad options.
  */
 import { parseArgs as parseCommandLine } from 'node:util';
-import { runSimulation, type InjectedBug, type SimReport } from './simulation.js';
+import { NODE_MUTATIONS, type NodeMutation } from '../../src/node/ports.js';
+import { runSimulation, type SimReport } from './simulation.js';
 
 interface Args {
   seeds: number;
@@ -11,18 +12,16 @@ interface Args {
   seed: number | undefined;
   ops: number;
   comparePreVote: boolean;
-  bug: InjectedBug | undefined;
+  bug: NodeMutation | undefined;
   verbose: boolean;
 }
-
-const BUGS: InjectedBug[] = ['strongReadWithoutLease', 'strongReadAnyReplica', 'ackBeforeCommit'];
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--first F] [--seed S] [--ops N] [--compare-prevote] [--bug NAME] [--verbose]
   --seeds N          run N seeds (default 20) starting at --first F (default 1)
   --seed S           replay one seed and print its digest
   --ops N            client operations per seed (default 2000)
   --compare-prevote  every seed with the gray-failure check on and off: elections, spurious ones
-  --bug NAME         inject a shell bug the checkers must catch: ${BUGS.join(', ')}
+  --bug NAME         switch on a known bug in the real node that the checkers must catch: ${NODE_MUTATIONS.join(', ')}
   --verbose          one line per seed`;
 
 function parseArgs(argv: string[]): Args | 'help' {
@@ -40,8 +39,8 @@ function parseArgs(argv: string[]): Args | 'help' {
     if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} needs a non-negative integer, got ${v}`);
     return n;
   };
-  const bug = values.bug as InjectedBug | undefined;
-  if (bug !== undefined && !BUGS.includes(bug)) throw new Error(`--bug must be one of ${BUGS.join(', ')}, got ${bug}`);
+  const bug = values.bug as NodeMutation | undefined;
+  if (bug !== undefined && !NODE_MUTATIONS.includes(bug)) throw new Error(`--bug must be one of ${NODE_MUTATIONS.join(', ')}, got ${bug}`);
   return {
     seeds: int('seeds', values.seeds, 20)!,
     first: int('first', values.first, 1)!,

@@ -1,53 +1,53 @@
 /**
  * A deterministic simulation of a whole shardbox cluster in one thread, from one seed
- * (FoundationDB / TigerBeetle VOPR style). What runs is the real code: `ReplicaCore` for
- * consensus, `encodeWriteOp` + src/expressions for the requests, and src/storage/apply.ts
- * over an in-memory store for the state machine. What is simulated: time, the network
- * (between nodes, and between routers and nodes), disks, the node shell (modelled on
- * src/node/storage-node.ts) and the routers (modelled on src/router/router.ts).
+ * (FoundationDB / TigerBeetle VOPR style). What runs is the production code: each node is
+ * the real `StorageNode` (src/node/storage-node.ts: draining links, stepping its
+ * `ReplicaCore`s, group commit, acks after the sync, apply, replies, checkpoints and WAL
+ * compaction), requests are built by `encodeWriteOp` + src/expressions, and the state
+ * machine is src/storage/apply.ts. What is simulated: time, the network (between nodes,
+ * and between routers and nodes), the disks (behind the node's ports, src/node/ports.ts),
+ * and the routers (modelled on src/router/router.ts).
  *
  * Time is an integer count of microseconds; events run in (time, sequence) order from a
  * heap, so a seed replays exactly. Faults: message loss, duplication (node↔node only:
  * rings never duplicate a request), delay and reordering; symmetric and one-way cuts
- * between nodes and between routers and nodes; full rings (a send is dropped and the core
- * told, as the shell does); pauses (a node alive but silent, that then takes every tick
- * it missed at once, as storage-node does); crashes that lose whatever a node had not
- * persisted (its in-memory items, its in-flight WAL batch unless the disk kept it) and
- * restarts from the last checkpoint plus the WAL; tick skew between nodes. Knobs are drawn per seed
- * (BUGGIFY): sizes of groups, election/lease/heartbeat ticks, append batch bytes,
- * in-flight limits, ring capacity, disk and network latencies, fault rates.
+ * between nodes and between routers and nodes; full rings (a node→node ring holds
+ * `ringCapacity` messages until its reader drains it: a write that does not fit fails, and
+ * the node tells its core); pauses (a node alive but silent, that then takes every tick it
+ * missed at once); crashes that lose whatever a node had not made durable (its in-memory
+ * items, its in-flight WAL batch unless the disk kept it) and restarts from the last
+ * checkpoint plus the WAL; planned restarts (the node hands its leaderships over, then
+ * stops cleanly, as a deployment does); failed WAL syncs (the node must stop:
+ * fsyncgate); tick skew between nodes. Knobs are drawn per seed (BUGGIFY): sizes of groups, election/lease/
+ * heartbeat ticks, append batch bytes, in-flight limits, ring capacity, disk and network
+ * latencies, checkpoint interval, wire format version, fault rates.
  *
- * Tick skew bound: node i's tick period is tickUs·(1+δi) with |δi| ≤ σ. A lease dated from
- * leader tick s ends by t(s) + leaseTicks·pL; a voter that heard that append (after t(s))
- * refuses to vote for at least (electionTicks−1)·pV after it heard it (its ticks are
- * discrete). So leases are safe when leaseTicks·pL ≤ (electionTicks−1)·pV for every pair,
- * i.e. (1+σ)/(1−σ) ≤ (electionTicks−1)/leaseTicks. σ is drawn up to that bound (some seeds
- * sit on it).
+ * Tick skew bound: node i's clock runs at 1/(1+δi) of simulated time, so its tick period
+ * is tickUs·(1+δi) with |δi| ≤ σ. A lease dated from leader tick s ends by t(s) +
+ * leaseTicks·pL; a voter that heard that append (after t(s)) refuses to vote for at least
+ * (electionTicks−1)·pV after it heard it (its ticks are discrete). So leases are safe when
+ * leaseTicks·pL ≤ (electionTicks−1)·pV for every pair, i.e. (1+σ)/(1−σ) ≤
+ * (electionTicks−1)/leaseTicks. σ is drawn up to that bound (some seeds sit on it).
  */
-import { ReplicaCore } from '../../src/replication/replica-core.js';
-import type { NotServing, Ready, ReplicaMessage, LogEntry } from '../../src/replication/types.js';
-import { applyWriteOp, getItem, type ApplyStats, type ApplyTarget } from '../../src/storage/apply.js';
-import { decodeRawWriteOp, encodeWriteOp } from '../../src/storage/codec.js';
+import { StorageNode } from '../../src/node/storage-node.js';
+import type { NodeMutation, NodeTransport, TransportStats } from '../../src/node/ports.js';
+import type { NodeRequestBody } from '../../src/node/requests.js';
+import type { LogEntry, ReplicaMessage } from '../../src/replication/types.js';
+import { encodeWriteOp } from '../../src/storage/codec.js';
 import type { GetRequest, GetResult, WriteOp, WriteResult } from '../../src/storage/operations.js';
+import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
 import { newContext, parseCondition, parseUpdate } from '../../src/expressions/index.js';
 import { encodeItemKeyWithHash } from '../../src/model/key-encoding.js';
 import { partitionHash } from '../../src/model/hash.js';
 import type { Item, KeyShape } from '../../src/model/types.js';
 import { seededRandom } from '../../src/node/prng.js';
-import { MemItems, MemLog, type PersistRecord } from './storage.js';
+import {
+  envelopeFromWire, envelopeToWire, WireFormatError, type Envelope, type FormatVersion, type ReplyMessage, type RequestMessage,
+} from '../../src/transport/protocol.js';
+import { MemItems, SimNodeStore } from './storage.js';
 import { checkHistory, describeOp, type HistoryOp, type RegisterInput, type RegisterOutput, type RegisterState } from './linearizability.js';
 
 // ------------------------------------------------------------------ options and knobs
-
-/** Deliberate bugs in the simulated shell (never in ReplicaCore), to show the checkers
- *  catch them. */
-export type InjectedBug =
-  /** A node answers a strong read whenever its core is leader, without the lease. */
-  | 'strongReadWithoutLease'
-  /** Any replica answers a strong read from its own state (no leader check at all). */
-  | 'strongReadAnyReplica'
-  /** A leader acknowledges a write as soon as it is proposed, before quorum commit. */
-  | 'ackBeforeCommit';
 
 export interface SimOptions {
   seed: number;
@@ -55,7 +55,8 @@ export interface SimOptions {
   ops?: number;
   /** ReplicaConfig.preVote for every replica (default true). */
   preVote?: boolean;
-  bug?: InjectedBug;
+  /** A known bug switched on in every node's real StorageNode (the mutation checks). */
+  bug?: NodeMutation;
 }
 
 export interface Knobs {
@@ -67,7 +68,8 @@ export interface Knobs {
   leaseTicks: number;
   maxAppendBytes: number;
   maxInflightAppends: number;
-  /** Messages in flight on one node→node link before sends are dropped (a full ring). */
+  /** Messages a node→node ring holds until its reader drains them; a write to a full
+   *  ring fails. */
   ringCapacity: number;
   tickUs: number;
   /** Per node: tick period factor − 1. */
@@ -82,7 +84,9 @@ export interface Knobs {
   slowRate: number;
   diskMinUs: number;
   diskMaxUs: number;
+  /** From a node's wake-up (a delivery, a tick, a finished sync) to its round. */
   roundDelayUs: number;
+  /** The node's checkpoint interval (its own clock). */
   checkpointEveryUs: number;
   /** Chance a crashed node's in-flight WAL record reached the disk anyway. */
   tornKeepRate: number;
@@ -94,6 +98,10 @@ export interface Knobs {
   deadlineUs: number;
   /** Mean time between faults. */
   faultEveryUs: number;
+  /** The wire format every endpoint writes (messages go through its envelope codec). */
+  formatVersion: FormatVersion;
+  /** Chance a WAL sync fails while faults are on (the node then stops and restarts). */
+  syncFailRate: number;
 }
 
 export function drawKnobs(seed: number): Knobs {
@@ -142,6 +150,8 @@ export function drawKnobs(seed: number): Knobs {
     attemptTimeoutUs: int(3, 6) * electionTicks * tickUs,
     deadlineUs: 30 * electionTicks * tickUs,
     faultEveryUs: int(1, 6) * electionTicks * tickUs,
+    formatVersion: r() < 0.5 ? 1 : 2,
+    syncFailRate: pick([0, 0, 0.001, 0.01]),
   };
 }
 
@@ -155,6 +165,12 @@ export interface SimStats {
   dropped: number;
   crashes: number;
   pauses: number;
+  /** WAL syncs that failed (each stopped its node, which restarted). */
+  syncFailures: number;
+  /** Planned restarts (hand over, clean stop, start). */
+  plannedStops: number;
+  /** Elections a leader handing over asked for (TimeoutNow): counted in `elections`. */
+  transfers: number;
   /** 1 when the faults had to stop before the clients finished (dense faults). */
   faultWindowEnded: number;
   opsOk: number;
@@ -235,95 +251,187 @@ function less(a: SimEvent, b: SimEvent): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
-// ------------------------------------------------------------------ wire messages
+// ------------------------------------------------------------------ the network
 
-type RequestBody =
-  /** `tag`: the write's unique value (simulator bookkeeping, to learn whether it ever applied). */
-  | { t: 'write'; entry: Uint8Array; tag: string }
-  | { t: 'get'; consistent: boolean; req: GetRequest };
-
-interface Request {
-  router: number;
-  id: number;
-  attempt: number;
-  group: number;
-  body: RequestBody;
+/** One ring record in flight: the message its sender's wrap built, in its format. */
+interface Packet {
+  kind: 'raft' | 'req' | 'rep';
+  raw: unknown;
+  version: FormatVersion;
+  /** A node→node original (a duplicate is not): it holds a slot of the link's ring
+   *  until its reader drains it, or until it is lost. */
+  holdsSlot: boolean;
+  /** Damaged on the way (corruptWrites): the reader's checksum drops it. */
+  corrupt: boolean;
+  /** A write request's tag (which writes may still arrive somewhere). */
+  tag?: string;
+  /** A raft packet's message as sent (the election bookkeeping reads appends). */
+  message?: ReplicaMessage;
 }
 
-type Redirect = 'notLeader' | 'notReady' | 'busy';
+const TABLE_ID = 1;
+const SHAPE: KeyShape = { hashName: 'pk', hashType: 'S' };
+const ROUTER_BASE = 1000;
+/** The control plane's endpoint: it creates every group on its replicas at the start. */
+const CONTROL_ENDPOINT = 999;
+/** The node's tick period on its own clock (the simulator skews each node's clock). */
+const TICK_MS = 10;
 
-interface Reply {
-  id: number;
-  attempt: number;
-  body?: WriteResult | GetResult;
-  redirect?: Redirect;
-  leader?: number;
-  /** Simulator bookkeeping: the log position of an acknowledged write. */
-  acked?: { group: number; index: number; term: number };
+/**
+ * One incarnation of a node's links, behind the node's transport port: a queue per peer
+ * of the packets delivered and not yet read (the inbound rings), and sends that go on the
+ * simulated network, one packet per message so that each is lost, delayed and reordered
+ * on its own.
+ */
+class SimTransport implements NodeTransport {
+  readonly inbox = new Map<number, Packet[]>();
+  versionRejected = 0;
+  lastRejectedVersion = 0;
+  private decodeErrors = 0;
+  private readonly recordsByVersion: Record<FormatVersion, number> = { 1: 0, 2: 0 };
+  private readonly inbound = new Map<number, { records: number; corruptRecords: number; resyncs: number }>();
+  readonly corrupting = new Map<number, { rate: number; random: () => number }>();
+  /** Appends and TimeoutNows read since the simulator last looked (its election
+   *  bookkeeping). */
+  appendsRead: ReplicaMessage[] = [];
+  timeoutNowsRead: ReplicaMessage[] = [];
+
+  constructor(readonly id: number, readonly peers: readonly number[], private readonly sim: Simulation) {
+    for (const peer of peers) {
+      this.inbox.set(peer, []);
+      this.inbound.set(peer, { records: 0, corruptRecords: 0, resyncs: 0 });
+    }
+  }
+
+  get sendVersion(): FormatVersion {
+    return this.sim.knobs.formatVersion;
+  }
+
+  receive(peer: number, visit: (envelope: Envelope, version: FormatVersion) => void): number {
+    const queue = this.inbox.get(peer)!;
+    if (queue.length === 0) return 0;
+    this.inbox.set(peer, []);
+    const counts = this.inbound.get(peer)!;
+    for (const packet of queue) {
+      this.sim.packetGone(peer, this.id, packet);
+      counts.records++;
+      if (packet.corrupt) {
+        counts.corruptRecords++;
+        continue;
+      }
+      this.recordsByVersion[packet.version]++;
+      let envelope: Envelope;
+      try {
+        envelope = envelopeFromWire(packet.raw, packet.version);
+      } catch (error) {
+        if (!(error instanceof WireFormatError)) throw error;
+        this.decodeErrors++;
+        continue;
+      }
+      if (packet.message?.type === 'append') this.appendsRead.push(packet.message);
+      else if (packet.message?.type === 'timeoutNow') this.timeoutNowsRead.push(packet.message);
+      visit(envelope, packet.version);
+    }
+    return queue.length;
+  }
+
+  /** One record per item, so batching does not apply, and a simulated record has no size
+   *  limit, so no item is ever too large. */
+  send<T>(peer: number, items: readonly T[], wrap: (batch: T[]) => unknown, _maxBatch: number, _onTooLarge: (item: T) => void, version: FormatVersion): number {
+    return this.sim.sendRecords(this, peer, items, wrap, version);
+  }
+
+  /** Nothing to do: a delivery schedules its receiver's round (the doorbell's job). */
+  wake(): void {}
+
+  corruptWrites(peer: number, rate: number, seed: number): void {
+    if (rate === 0) this.corrupting.delete(peer);
+    else this.corrupting.set(peer, { rate, random: seededRandom(seed) });
+  }
+
+  noteDecodeError(): void {
+    this.decodeErrors++;
+  }
+
+  stats(): TransportStats {
+    return {
+      formatVersionRejected: this.versionRejected, decodeErrors: this.decodeErrors, recordsByVersion: { ...this.recordsByVersion },
+      inboundRings: Object.fromEntries([...this.inbound].map(([peer, s]) => [peer, { ...s }])),
+    };
+  }
 }
-
-type Packet =
-  | { k: 'raft'; msg: ReplicaMessage }
-  | { k: 'req'; req: Request }
-  | { k: 'rep'; rep: Reply };
 
 // ------------------------------------------------------------------ nodes
 
-interface PendingWrite {
-  router: number;
-  id: number;
-  attempt: number;
+/** What the simulator watches of a replica between rounds (election bookkeeping). */
+interface ReplicaWatch {
   term: number;
-}
-
-interface Replica {
-  group: number;
-  core: ReplicaCore;
-  pending: Map<number, PendingWrite>;
-  /** Ticks this incarnation of the core has seen (its logical clock). */
-  ticks: number;
-  /** The last append it accepted from a leader, on its own clock (spurious-election bookkeeping). */
+  /** The last append it accepted from a leader, on its node's clock (ticks). */
   heard: { leader: number; term: number; tick: number } | undefined;
 }
 
-type Readies = Array<[Replica, Ready]>;
-
-interface Checkpoint {
-  items: Map<string, Uint8Array>;
-  applied: Map<number, number>;
-}
-
 class SimNode {
-  alive = true;
-  /** Incremented by every crash: events of an earlier life find a different epoch and stop. */
+  alive = false;
+  /** Incremented by every crash and restart: events of an earlier life find a different
+   *  epoch and stop. */
   epoch = 0;
-  readonly wal = new Map<number, MemLog>();
-  checkpoint: Checkpoint = { items: new Map(), applied: new Map() };
-  // Volatile state (lost by a crash).
-  items = new MemItems();
-  /** Per group, the last index applied to `items` (kept with the items, as ItemStore
-   *  records it in the same transaction; the core's applied index lags until advance). */
-  applied = new Map<number, number>();
-  replicas = new Map<number, Replica>();
-  strongReads: Request[] = [];
-  unsynced: { readies: Readies; records: PersistRecord[] } | undefined;
+  /** The disk: survives crashes (its volatile part is reset by one). */
+  readonly store: SimNodeStore;
+  /** The running incarnation (the production StorageNode) and its links. */
+  shell: StorageNode | undefined;
+  transport: SimTransport | undefined;
+  /** The WAL batch being synced, not yet on disk. */
+  syncing: PersistRecord[] | undefined;
+  /** The error the node was told its last sync ended with: its next round throws it. */
+  syncError: Error | undefined;
   roundScheduled = false;
-  checkpointRunning = false;
-  /** A paused node (a GC pause, a descheduled thread: alive but silent) does nothing
+  /** When the pending tick wake-up is due (-1: none). */
+  tickWakeAt = -1;
+  /** A planned stop: the node hands its leaderships over until it is done or this time
+   *  passes, then stops cleanly (closing: no more rounds). */
+  handOverUntil: number | undefined;
+  closing = false;
+  roundEvent: () => void = () => {};
+  tickEvent: () => void = () => {};
+  /** A paused node (a GC pause, a descheduled thread: alive but silent) runs no round
    *  before this time; then it takes every tick it missed at once, then its messages. */
   pausedUntil = 0;
-  /** Due time of the next tick; the tick chain stalls while paused. */
-  nextTickDue = 0;
-  tickStalled = false;
-  tick: () => void = () => {};
-  constructor(readonly id: number, readonly tickUs: number) {}
+  /** The node's clock (ms) when this incarnation started. */
+  startMs = 0;
+  watches = new Map<number, ReplicaWatch>();
+  /** The groups this node hosts. */
+  readonly hosted: number[] = [];
+  /** Simulated µs per ms of this node's clock: 1000·(1+skew). */
+  readonly usPerMs: number;
+
+  constructor(readonly id: number, skew: number, onApply: (group: number, entry: LogEntry, expectedIndex: number) => void) {
+    this.usPerMs = 1000 * (1 + skew);
+    this.store = new SimNodeStore(onApply);
+  }
+
+  /** This node's clock at simulated time `nowUs`. */
+  clockMs(nowUs: number): number {
+    return nowUs / this.usPerMs;
+  }
+
+  /** The first simulated µs at which this node's clock reads `ms` or more. */
+  timeOf(ms: number): number {
+    let t = Math.ceil(ms * this.usPerMs);
+    while (this.clockMs(t) < ms) t++;
+    return t;
+  }
+
+  /** Ticks this incarnation's clock has counted by `nowUs` (its logical clock). */
+  ticksAt(nowUs: number): number {
+    return Math.floor((this.clockMs(nowUs) - this.startMs) / TICK_MS);
+  }
 }
 
 interface GroupInfo {
   group: number;
   replicas: number[];
-  target: ApplyTarget;
   hashStart: bigint;
+  rec: GroupRecord;
 }
 
 // ------------------------------------------------------------------ routers and clients
@@ -333,7 +441,9 @@ interface Outstanding {
   group: number;
   replicas: number[];
   mode: 'leader' | 'any';
-  body: RequestBody;
+  body: NodeRequestBody;
+  /** A write's tag (requests in flight bookkeeping). */
+  tag: string | undefined;
   idempotent: boolean;
   attempts: number;
   node: number;
@@ -343,7 +453,7 @@ interface Outstanding {
 }
 
 type Outcome =
-  | { kind: 'ok'; body: WriteResult | GetResult; acked?: Reply['acked'] }
+  | { kind: 'ok'; body: WriteResult | GetResult }
   /** A write that timed out after it was sent: it may or may not apply. */
   | { kind: 'unknown' }
   /** Nothing was applied (only redirects until the deadline). */
@@ -355,13 +465,17 @@ const RETRY_MAX_US = 50_000;
 class SimRouter {
   readonly leaders = new Map<number, number>();
   readonly outstanding = new Map<number, Outstanding>();
+  /** Each attempt goes out with a request id of its own: a late reply to an earlier
+   *  attempt is recognised as stale. */
+  private readonly attempts = new Map<number, { req: Outstanding; attempt: number }>();
   private nextId = 1;
+  private nextWireId = 1;
   private anyCursor = 0;
   constructor(readonly id: number, private readonly sim: Simulation) {}
 
-  request(group: GroupInfo, mode: 'leader' | 'any', body: RequestBody, idempotent: boolean, done: (o: Outcome) => void): void {
+  request(group: GroupInfo, mode: 'leader' | 'any', body: NodeRequestBody, tag: string | undefined, idempotent: boolean, done: (o: Outcome) => void): void {
     const req: Outstanding = {
-      id: this.nextId++, group: group.group, replicas: group.replicas, mode, body, idempotent, attempts: 0,
+      id: this.nextId++, group: group.group, replicas: group.replicas, mode, body, tag, idempotent, attempts: 0,
       node: -1, deadlineAt: this.sim.now + this.sim.knobs.deadlineUs, inFlight: false, done,
     };
     req.node = this.choose(req, 0);
@@ -378,20 +492,33 @@ class SimRouter {
     req.attempts++;
     req.inFlight = true;
     const attempt = req.attempts;
-    this.sim.sendPacket(this.id, req.node, { k: 'req', req: { router: this.id, id: req.id, attempt, group: req.group, body: req.body } });
+    const wireId = this.nextWireId++;
+    this.attempts.set(wireId, { req, attempt });
+    this.sim.sendRequest(this.id, req.node, { id: wireId, group: req.group, body: req.body }, req.tag);
     this.sim.at(this.sim.now + this.sim.knobs.attemptTimeoutUs, () => {
+      this.attempts.delete(wireId);
       if (this.outstanding.get(req.id) === req && req.inFlight && req.attempts === attempt) this.lost(req);
     });
   }
 
-  onReply(rep: Reply): void {
-    const req = this.outstanding.get(rep.id);
-    if (req === undefined || !req.inFlight || req.attempts !== rep.attempt) return; // stale
+  onRecord(packet: Packet): void {
+    const envelope = envelopeFromWire(packet.raw, packet.version);
+    if (envelope.k !== 'rep') this.sim.fail(`router ${this.id} got a '${envelope.k}' record`);
+    for (const rep of envelope.reps) this.onReply(rep);
+  }
+
+  private onReply(rep: ReplyMessage): void {
+    const sent = this.attempts.get(rep.id);
+    if (sent === undefined) return; // its attempt timed out
+    this.attempts.delete(rep.id);
+    const { req, attempt } = sent;
+    if (this.outstanding.get(req.id) !== req || !req.inFlight || req.attempts !== attempt) return; // stale
     req.inFlight = false;
+    if (rep.error !== undefined) this.sim.fail(`node ${req.node} answered ${rep.error.name}: ${rep.error.message}`);
     if (rep.redirect === undefined) {
       if (req.mode === 'leader') this.leaders.set(req.group, req.node);
       this.outstanding.delete(req.id);
-      req.done({ kind: 'ok', body: rep.body!, acked: rep.acked });
+      req.done({ kind: 'ok', body: rep.body as WriteResult | GetResult });
       return;
     }
     if (rep.redirect === 'notLeader') {
@@ -433,10 +560,6 @@ class SimRouter {
 
 // ------------------------------------------------------------------ the simulation
 
-const TABLE_ID = 1;
-const SHAPE: KeyShape = { hashName: 'pk', hashType: 'S' };
-const ROUTER_BASE = 1000;
-
 export class Simulation {
   readonly seed: number;
   readonly knobs: Knobs;
@@ -449,29 +572,29 @@ export class Simulation {
   private readonly blocked = new Set<number>();
   private readonly linkInFlight = new Map<number, number>();
   private readonly preVote: boolean;
-  private readonly bug: InjectedBug | undefined;
-  private readonly applyStats: ApplyStats = { applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0 };
+  private readonly bug: NodeMutation | undefined;
   /** (group, index) → what the first replica to apply it applied. */
   private readonly appliedAt = new Map<number, Map<number, { term: number; data: Uint8Array }>>();
-  private readonly acked: Array<{ group: number; index: number; term: number; what: string }> = [];
+  private readonly acked: Array<{ tag: string; what: string }> = [];
   readonly history: HistoryOp[] = [];
   private readonly ecReads: Array<{ key: string; seen: RegisterState; client: number; at: number }> = [];
   /** val → ver of every write ever sent (increments: ver unknown, -1). */
   private readonly written = new Map<string, number>();
   private readonly failures: string[] = [];
-  /** Write tags whose request packets are still in the network. */
+  /** Write tags whose request packets are still in the network or an unread inbox. */
   private readonly requestsInFlight = new Map<string, number>();
-  /** "group:index:term" of each proposal → its write's tag. */
-  private readonly proposals = new Map<string, string>();
-  /** Tags of writes applied by some replica. */
-  private readonly appliedTags = new Set<string>();
+  /** A write's log entry data (the very bytes the node proposes and replicates) → its tag. */
+  private readonly tagOfEntry = new Map<Uint8Array, string>();
+  /** Tag of each write some replica applied → where it was applied first. */
+  private readonly appliedTags = new Map<string, { group: number; index: number }>();
   private faultsOn = true;
   private clientsDone = 0;
   private lossyNetwork = true;
   private hash = 0x811c9dc5;
   private eventSeq = 0;
   readonly stats: SimStats = {
-    simulatedMs: 0, events: 0, ticks: 0, messages: 0, dropped: 0, crashes: 0, pauses: 0, faultWindowEnded: 0, opsOk: 0, opsUnknown: 0, opsUnavailable: 0, unknownNeverApplied: 0,
+    simulatedMs: 0, events: 0, ticks: 0, messages: 0, dropped: 0, crashes: 0, pauses: 0, syncFailures: 0, plannedStops: 0, transfers: 0, faultWindowEnded: 0,
+    opsOk: 0, opsUnknown: 0, opsUnavailable: 0, unknownNeverApplied: 0,
     strongReads: 0, ecReads: 0, elections: 0, spuriousElections: 0, appliedEntries: 0, checkpoints: 0, maxKeySearchSteps: 0,
   };
 
@@ -482,16 +605,27 @@ export class Simulation {
     this.preVote = options.preVote ?? true;
     this.bug = options.bug;
     const k = this.knobs;
-    for (let i = 0; i < k.nodes; i++) this.nodes.push(new SimNode(i, Math.round(k.tickUs * (1 + k.skew[i]))));
+    for (let i = 0; i < k.nodes; i++) {
+      const node: SimNode = new SimNode(i, k.skew[i], (group, entry, expected) => this.checkApplied(node, group, entry, expected));
+      this.nodes.push(node);
+    }
     const space = 1n << 64n;
     for (let g = 0; g < k.groups; g++) {
       const replicas = this.shuffled([...Array(k.nodes).keys()]).slice(0, k.replicasPerGroup).sort((a, b) => a - b);
       const group = g + 1;
-      this.groups.push({ group, replicas, target: { group, tableId: TABLE_ID, keyShape: SHAPE }, hashStart: (space * BigInt(g)) / BigInt(k.groups) });
+      const hashStart = (space * BigInt(g)) / BigInt(k.groups);
+      const hashEnd = (space * BigInt(g + 1)) / BigInt(k.groups) - 1n;
+      const rec: GroupRecord = {
+        group, tableId: TABLE_ID, tableName: 'sim', keyShape: SHAPE, hashStart: hex16(hashStart), hashEnd: hex16(hashEnd), voters: replicas,
+      };
+      this.groups.push({ group, replicas, hashStart, rec });
+      for (const id of replicas) this.nodes[id].hosted.push(group);
       this.appliedAt.set(group, new Map());
-      for (const n of replicas) this.nodes[n].wal.set(group, new MemLog());
     }
-    for (const node of this.nodes) this.startNode(node);
+    // Routers: one per client, and the final reader.
+    for (let c = 0; c <= k.clients; c++) this.routers.push(new SimRouter(ROUTER_BASE + c, this));
+    // Nodes do not start in phase.
+    for (const node of this.nodes) this.at(this.randInt(0, k.tickUs - 1), () => this.startNode(node));
   }
 
   // -------------------------------------------------------------- basics
@@ -562,62 +696,80 @@ export class Simulation {
     this.blocked.clear();
   }
 
-  sendPacket(from: number, to: number, packet: Packet): void {
-    const k = this.knobs;
-    const raft = packet.k === 'raft';
-    if (raft) {
-      // A full ring drops the send at once; the shell tells the core (storage-node flushRaft).
-      const lk = this.linkKey(from, to);
+  /** A node's write of `items` to `to`: one packet per item. Node→node rings hold
+   *  `ringCapacity` unread messages: the write stops at the first that does not fit. */
+  sendRecords<T>(from: SimTransport, to: number, items: readonly T[], wrap: (batch: T[]) => unknown, version: FormatVersion): number {
+    const corrupting = from.corrupting.get(to);
+    const corrupt = () => corrupting !== undefined && corrupting.random() < corrupting.rate;
+    if (to >= this.knobs.nodes) {
+      // Replies: a router drains its ring at once, so it never fills.
+      for (const item of items) this.transmit(from.id, to, { kind: 'rep', raw: wrap([item]), version, holdsSlot: false, corrupt: corrupt() });
+      return items.length;
+    }
+    const lk = this.linkKey(from.id, to);
+    let sent = 0;
+    for (const item of items) {
       const inFlight = this.linkInFlight.get(lk) ?? 0;
-      if (inFlight >= k.ringCapacity) {
-        this.stats.dropped++;
-        this.nodes[from].replicas.get(packet.msg.group)?.core.reportUnreachable(to);
-        return;
+      if (inFlight >= this.knobs.ringCapacity) {
+        this.stats.dropped += items.length - sent;
+        break;
       }
       this.linkInFlight.set(lk, inFlight + 1);
+      this.transmit(from.id, to, { kind: 'raft', raw: wrap([item]), version, holdsSlot: true, corrupt: corrupt(), message: item as ReplicaMessage });
+      sent++;
     }
+    return sent;
+  }
+
+  sendRequest(router: number, node: number, request: RequestMessage, tag: string | undefined): void {
+    const version = this.knobs.formatVersion;
+    this.transmit(router, node, { kind: 'req', raw: envelopeToWire({ k: 'req', from: router, reqs: [request] }, version), version, holdsSlot: false, corrupt: false, tag });
+  }
+
+  private transmit(from: number, to: number, packet: Packet): void {
+    const k = this.knobs;
     this.stats.messages++;
-    if (packet.k === 'req' && packet.req.body.t === 'write') {
-      const tag = packet.req.body.tag;
-      this.requestsInFlight.set(tag, (this.requestsInFlight.get(tag) ?? 0) + 1);
-    }
-    const copies = raft && this.lossyNetwork && this.rand() < k.dupRate ? 2 : 1;
+    if (packet.tag !== undefined) this.requestsInFlight.set(packet.tag, (this.requestsInFlight.get(packet.tag) ?? 0) + 1);
+    const copies = packet.kind === 'raft' && this.lossyNetwork && this.rand() < k.dupRate ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       let delay = this.randInt(k.delayMinUs, k.delayMaxUs);
       if (this.lossyNetwork && this.rand() < k.slowRate) delay += this.randInt(0, 3 * k.tickUs);
-      const epoch = to < ROUTER_BASE ? this.nodes[to].epoch : 0;
-      this.at(this.now + delay, () => this.deliver(from, to, packet, c === 0, epoch));
+      const epoch = to < k.nodes ? this.nodes[to].epoch : 0;
+      const copy = c === 0 ? packet : { ...packet, holdsSlot: false, tag: undefined };
+      this.at(this.now + delay, () => this.deliver(from, to, copy, epoch));
     }
   }
 
-  private deliver(from: number, to: number, packet: Packet, original: boolean, epoch: number): void {
-    if (packet.k === 'raft' && original) {
+  /** A packet read by its node, or lost: its ring slot is free, its request arrived. */
+  packetGone(from: number, to: number, packet: Packet): void {
+    if (packet.holdsSlot) {
       const lk = this.linkKey(from, to);
-      this.linkInFlight.set(lk, (this.linkInFlight.get(lk) ?? 1) - 1);
+      this.linkInFlight.set(lk, this.linkInFlight.get(lk)! - 1);
     }
-    if (packet.k === 'req' && packet.req.body.t === 'write') {
-      const tag = packet.req.body.tag;
-      this.requestsInFlight.set(tag, this.requestsInFlight.get(tag)! - 1);
-    }
-    const lossRate = packet.k === 'raft' ? this.knobs.dropRate : this.knobs.clientDropRate;
+    if (packet.tag !== undefined) this.requestsInFlight.set(packet.tag, this.requestsInFlight.get(packet.tag)! - 1);
+  }
+
+  private deliver(from: number, to: number, packet: Packet, epoch: number): void {
+    const lossRate = packet.kind === 'raft' ? this.knobs.dropRate : this.knobs.clientDropRate;
     if (this.blocked.has(this.linkKey(from, to)) || (this.lossyNetwork && this.rand() < lossRate)) {
       this.stats.dropped++;
+      this.packetGone(from, to, packet);
       return;
     }
-    if (packet.k === 'rep') {
-      this.routers[to - ROUTER_BASE].onReply(packet.rep);
+    if (to >= ROUTER_BASE) {
+      if (!packet.corrupt) this.routers[to - ROUTER_BASE].onRecord(packet);
       return;
     }
+    if (to === CONTROL_ENDPOINT) return; // createGroup's answers: the groups exist from the start
     const node = this.nodes[to];
     // A ring does not outlive its node: what was sent to an earlier life is gone.
     if (!node.alive || node.epoch !== epoch) {
       this.stats.dropped++;
+      this.packetGone(from, to, packet);
       return;
     }
-    this.onNode(node, epoch, () => {
-      if (packet.k === 'raft') this.stepRaft(node, packet.msg);
-      else this.handleRequest(node, packet.req as Request);
-    })();
+    node.transport!.inbox.get(from)!.push(packet);
+    this.scheduleRound(node);
   }
 
   /** Runs `fn` on the node's thread: not at all if the node died since (another epoch),
@@ -635,149 +787,247 @@ export class Simulation {
     if (!node.alive || this.now < node.pausedUntil) return;
     this.stats.pauses++;
     node.pausedUntil = this.now + durationUs;
-    this.at(node.pausedUntil, this.onNode(node, node.epoch, () => {
-      // Like storage-node's round: every elapsed tick first, then what arrived.
-      if (!node.tickStalled) return;
-      node.tickStalled = false;
-      while (node.nextTickDue <= this.now) {
-        this.tickNode(node);
-        node.nextTickDue += node.tickUs;
-      }
-      this.at(node.nextTickDue, node.tick);
-    }));
   }
 
   // -------------------------------------------------------------- node lifecycle
 
+  private peersOf(id: number): number[] {
+    const peers: number[] = [];
+    for (const node of this.nodes) if (node.id !== id) peers.push(node.id);
+    peers.push(CONTROL_ENDPOINT);
+    for (const router of this.routers) peers.push(router.id);
+    return peers;
+  }
+
+  /** A node process starts: the production StorageNode over the node's disk, restarting
+   *  every group it hosts from the last checkpoint and the WAL. */
   private startNode(node: SimNode): void {
     const k = this.knobs;
+    const firstStart = node.epoch === 0;
     node.alive = true;
-    node.items = new MemItems(node.checkpoint.items);
-    node.applied = new Map(node.checkpoint.applied);
-    node.replicas = new Map();
-    node.strongReads = [];
-    node.unsynced = undefined;
-    node.roundScheduled = false;
-    node.checkpointRunning = false;
+    node.epoch++;
     node.pausedUntil = 0;
-    for (const [group, wal] of node.wal) {
-      const info = this.groups[group - 1];
-      let core: ReplicaCore;
-      try {
-        core = new ReplicaCore({
-          group, id: node.id, voters: info.replicas,
-          electionTicks: k.electionTicks, heartbeatTicks: k.heartbeatTicks, leaseTicks: k.leaseTicks,
-          maxAppendBytes: k.maxAppendBytes, maxInflightAppends: k.maxInflightAppends,
-          random: seededRandom((this.seed ^ Math.imul(group + 1, 0x9e3779b1) ^ Math.imul(node.id + 1, 0x85ebca6b) ^ node.epoch) >>> 0),
-          preVote: this.preVote,
-          log: wal,
-          hardState: { ...wal.hardState },
-          applied: node.checkpoint.applied.get(group) ?? 0,
-        });
-      } catch (e) {
-        this.fail(`node ${node.id} cannot restart group ${group}: ${(e as Error).message}`);
-      }
-      node.replicas.set(group, { group, core, pending: new Map(), ticks: 0, heard: undefined });
-    }
+    node.roundScheduled = false;
+    node.tickWakeAt = -1;
+    node.handOverUntil = undefined;
+    node.closing = false;
+    // This life's two recurring events (one closure each, not one per event).
     const epoch = node.epoch;
-    node.tickStalled = false;
-    node.tick = () => {
-      if (node.epoch !== epoch) return;
-      if (this.now < node.pausedUntil) {
-        node.tickStalled = true;
-        return;
-      }
-      this.tickNode(node);
-      node.nextTickDue += node.tickUs;
-      this.at(node.nextTickDue, node.tick);
+    node.roundEvent = this.onNode(node, epoch, () => {
+      node.roundScheduled = false;
+      if (!node.closing) this.round(node);
+    });
+    node.tickEvent = () => {
+      // A wake-up superseded by a later one (the node ticked meanwhile) does nothing.
+      if (node.epoch !== epoch || node.tickWakeAt !== this.now) return;
+      node.tickWakeAt = -1;
+      this.scheduleRound(node);
     };
-    // Nodes do not start in phase.
-    node.nextTickDue = this.now + this.randInt(1, node.tickUs);
-    this.at(node.nextTickDue, node.tick);
-    const checkpoint = () => {
-      if (node.epoch !== epoch) return;
-      if (this.now >= node.pausedUntil) this.startCheckpoint(node);
-      this.at(this.now + k.checkpointEveryUs, checkpoint);
-    };
-    this.at(this.now + this.randInt(1, k.checkpointEveryUs), checkpoint);
-    // A new cluster: the lowest replica of each group is its designated first leader.
-    if (this.now === 0) {
-      for (const replica of node.replicas.values()) {
-        if (this.groups[replica.group - 1].replicas[0] === node.id) replica.core.campaign();
+    node.syncing = undefined;
+    node.syncError = undefined;
+    node.watches = new Map();
+    node.transport = new SimTransport(node.id, this.peersOf(node.id), this);
+    node.startMs = node.clockMs(this.now);
+    try {
+      node.shell = new StorageNode({
+        transport: node.transport,
+        storage: node.store,
+        jobs: { startSync: () => this.startSync(node), startCheckpoint: () => this.startCheckpoint(node) },
+        timing: { tickMs: TICK_MS, electionTicks: k.electionTicks, heartbeatTicks: k.heartbeatTicks, leaseTicks: k.leaseTicks },
+        seed: (this.seed ^ Math.imul(node.id + 1, 0x85ebca6b) ^ Math.imul(node.epoch, 0xc2b2ae35)) >>> 0,
+        nowMs: node.startMs,
+        warn: (message) => this.fail(`node ${node.id} warned: ${message}`),
+        tuning: {
+          maxAppendBytes: k.maxAppendBytes, maxInflightAppends: k.maxInflightAppends, preVote: this.preVote,
+          checkpointIntervalMs: k.checkpointEveryUs / 1000,
+        },
+        mutation: this.bug,
+      });
+    } catch (e) {
+      this.fail(`node ${node.id} cannot restart: ${(e as Error).message}`);
+    }
+    if (firstStart) {
+      // The control plane creates each group on its replicas; the lowest replica is its
+      // designated first leader.
+      const reqs: RequestMessage[] = [];
+      for (const info of this.groups) {
+        if (!info.replicas.includes(node.id)) continue;
+        const body: NodeRequestBody = { t: 'createGroup', rec: info.rec, campaign: info.replicas[0] === node.id };
+        reqs.push({ id: info.group, group: info.group, body });
       }
+      const version = k.formatVersion;
+      node.transport.inbox.get(CONTROL_ENDPOINT)!.push({
+        kind: 'req', raw: envelopeToWire({ k: 'req', from: CONTROL_ENDPOINT, reqs }, version), version, holdsSlot: false, corrupt: false,
+      });
     }
     this.scheduleRound(node);
   }
 
+  /** The process dies: what was not durable is lost, and so is what its rings held. */
   crash(node: SimNode): void {
     if (!node.alive) return;
     this.stats.crashes++;
+    this.stop(node);
+  }
+
+  private stop(node: SimNode): void {
     node.alive = false;
     node.epoch++;
     // The WAL batch being synced: each group's record reached the disk or it did not.
-    if (node.unsynced !== undefined) {
-      for (const rec of node.unsynced.records) {
-        if (this.rand() < this.knobs.tornKeepRate) node.wal.get(rec.group)!.persist(rec);
-      }
-    }
-    node.replicas = new Map();
-    node.items = new MemItems();
-    node.applied = new Map();
-    node.strongReads = [];
-    node.unsynced = undefined;
+    if (node.syncing !== undefined) node.store.makeDurable(node.syncing.filter(() => this.rand() < this.knobs.tornKeepRate));
+    node.syncing = undefined;
+    node.store.crash();
+    for (const [peer, queue] of node.transport!.inbox) for (const packet of queue) this.packetGone(peer, node.id, packet);
+    node.shell = undefined;
+    node.transport = undefined;
   }
 
   restart(node: SimNode): void {
     if (node.alive) return;
-    node.epoch++;
     this.startNode(node);
   }
 
-  /** The B-tree made durable (noSync env + sync): the items and applied indexes as they
-   *  are now become the restart point once the sync completes; then WALs are compacted. */
-  private startCheckpoint(node: SimNode): void {
-    if (node.checkpointRunning || !node.alive) return;
-    node.checkpointRunning = true;
-    const snapshot: Checkpoint = { items: new Map(node.items.map), applied: new Map() };
-    for (const [group, index] of node.applied) snapshot.applied.set(group, index);
+  /** A planned restart: hand over, stop cleanly, start again a little later. */
+  private plannedStop(node: SimNode): void {
+    if (!node.alive || node.handOverUntil !== undefined) return;
+    this.stats.plannedStops++;
+    node.handOverUntil = this.now + 3 * this.knobs.electionTicks * this.knobs.tickUs;
+    this.scheduleRound(node);
+  }
+
+  /** The worker's clean close: wait for the sync in flight, checkpoint unless one runs
+   *  (then compact), and stop; the node comes back after a short while. */
+  private closeNode(node: SimNode): void {
+    node.closing = true;
+    if (node.syncing !== undefined) return; // called again when the sync completes
     const epoch = node.epoch;
-    this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs) * 4, this.onNode(node, epoch, () => {
-      node.checkpointRunning = false;
-      node.checkpoint = snapshot;
+    const down = () => {
+      if (node.epoch !== epoch) return;
+      this.stop(node);
+      this.at(this.now + this.randInt(1, 4 * this.knobs.tickUs), () => this.restart(node));
+    };
+    if (node.shell!.checkpointRunning) return down();
+    const snapshot = node.store.snapshot();
+    this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs) * 4, () => {
+      if (node.epoch !== epoch) return;
+      node.store.checkpointDone(snapshot);
       this.stats.checkpoints++;
-      for (const [group, replica] of node.replicas) {
-        const wal = node.wal.get(group)!;
-        const upTo = Math.min(snapshot.applied.get(group) ?? 0, replica.core.compactableIndex());
-        if (upTo < wal.firstIndex()) continue;
-        replica.core.compacted(upTo + 1);
-        wal.compact(upTo + 1);
+      node.shell!.compactAfterCheckpoint();
+      down();
+    });
+  }
+
+  // -------------------------------------------------------------- driving the node
+
+  private scheduleRound(node: SimNode): void {
+    if (node.roundScheduled || !node.alive || node.closing) return;
+    node.roundScheduled = true;
+    this.at(this.now + this.knobs.roundDelayUs, node.roundEvent);
+  }
+
+  /** One round of the real node on its own clock. */
+  private round(node: SimNode): void {
+    const shell = node.shell!;
+    const nextTickBefore = shell.nextTickAt;
+    let worked: boolean;
+    try {
+      // A planned stop, as the worker does it: hand over before each round; once handed
+      // over (or given up), one last round answers what arrived, then a clean close.
+      const stopNow = node.handOverUntil !== undefined && (shell.handOver(node.clockMs(this.now)) || this.now >= node.handOverUntil);
+      worked = shell.round(node.clockMs(this.now));
+      if (stopNow) return this.closeNode(node);
+    } catch (e) {
+      if (e === undefined || e !== node.syncError) throw e;
+      // Told by its disk to stop (fsyncgate): the thread dies, and the node restarts.
+      this.stop(node);
+      this.at(this.now + this.randInt(1, 2 * this.knobs.tickUs), () => this.restart(node));
+      return;
+    }
+    this.stats.ticks += Math.round((shell.nextTickAt - nextTickBefore) / TICK_MS);
+    if (worked) {
+      this.watchReplicas(node);
+      this.scheduleRound(node);
+    } else {
+      this.scheduleTickWake(node);
+    }
+  }
+
+  /** An idle node wakes for its next tick. */
+  private scheduleTickWake(node: SimNode): void {
+    const due = node.timeOf(node.shell!.nextTickAt);
+    if (node.tickWakeAt === due) return;
+    node.tickWakeAt = due;
+    this.at(due, node.tickEvent);
+  }
+
+  /** Group commit's sync: after a disk latency the batch is on disk, or (rarely, while
+   *  faults are on) the sync fails and the disk kept any part of it. */
+  private startSync(node: SimNode): void {
+    const k = this.knobs;
+    const records = node.store.takeUnsynced();
+    node.syncing = records;
+    const epoch = node.epoch;
+    this.at(this.now + this.randInt(k.diskMinUs, k.diskMaxUs), () => {
+      if (node.epoch !== epoch) return;
+      node.syncing = undefined;
+      if (node.closing) this.at(this.now, () => this.closeNode(node));
+      if (this.faultsOn && this.rand() < k.syncFailRate) {
+        this.stats.syncFailures++;
+        node.store.makeDurable(records.filter(() => this.rand() < k.tornKeepRate));
+        node.syncError = new Error(`simulated WAL sync failure on node ${node.id}`);
+        node.shell!.syncCompleted(node.syncError);
+      } else {
+        node.store.makeDurable(records);
+        node.shell!.syncCompleted();
       }
-    }));
+      this.scheduleRound(node);
+    });
   }
 
-  // -------------------------------------------------------------- node shell
-
-  private tickNode(node: SimNode): void {
-    this.stats.ticks++;
-    for (const replica of node.replicas.values()) {
-      const term = replica.core.term;
-      replica.ticks++;
-      replica.core.tick();
-      this.noteElection(replica, term);
-    }
-    this.scheduleRound(node);
+  /** The items store made durable: as it is now, once the (slower) sync completes. */
+  private startCheckpoint(node: SimNode): void {
+    const snapshot = node.store.snapshot();
+    const epoch = node.epoch;
+    this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs) * 4, () => {
+      if (node.epoch !== epoch) return;
+      node.store.checkpointDone(snapshot);
+      this.stats.checkpoints++;
+      node.shell!.checkpointCompleted();
+      this.scheduleRound(node);
+    });
   }
 
-  private stepRaft(node: SimNode, msg: ReplicaMessage): void {
-    const replica = node.replicas.get(msg.group);
-    if (replica === undefined) return;
-    const term = replica.core.term;
-    replica.core.step(msg);
-    if (msg.type === 'append' && replica.core.leader === msg.from && replica.core.term === msg.term) {
-      replica.heard = { leader: msg.from, term: msg.term, tick: replica.ticks };
+  /** After a round: elections started, and appends accepted from a leader. */
+  private watchReplicas(node: SimNode): void {
+    const shell = node.shell!;
+    const transport = node.transport!;
+    const ticks = node.ticksAt(this.now);
+    for (const m of transport.appendsRead) {
+      const core = shell.replica(m.group);
+      if (core !== undefined && core.leader === m.from && core.term === m.term) this.watchOf(node, m.group).heard = { leader: m.from, term: m.term, tick: ticks };
     }
-    this.noteElection(replica, term);
-    this.scheduleRound(node);
+    transport.appendsRead = [];
+    for (const group of node.hosted) {
+      const core = shell.replica(group);
+      if (core === undefined) continue;
+      const watch = this.watchOf(node, group);
+      if (core.role === 'candidate' && core.term > watch.term) {
+        // A leader handing over told this replica to stand (TimeoutNow): not spurious.
+        const transfer = transport.timeoutNowsRead.some((m) => m.group === group);
+        this.noteElection(group, transfer);
+      }
+      watch.term = core.term;
+    }
+    transport.timeoutNowsRead = [];
+  }
+
+  private watchOf(node: SimNode, group: number): ReplicaWatch {
+    let watch = node.watches.get(group);
+    if (watch === undefined) {
+      watch = { term: node.shell!.replica(group)?.term ?? 0, heard: undefined };
+      node.watches.set(group, watch);
+    }
+    return watch;
   }
 
   /**
@@ -787,19 +1037,20 @@ export class Simulation {
    * of their own clocks. (The candidate's own term does not matter: a replica whose term an
    * earlier failed campaign inflated disrupts the same healthy leader.) With pre-vote on,
    * the rare spurious one is a race: a pre-vote passed just before a concurrent election
-   * finished, and the late candidate's term equals the new leader's.
+   * finished, and the late candidate's term equals the new leader's. An election a leader
+   * asked for while handing over (TimeoutNow) is a transfer, never spurious.
    */
-  private noteElection(replica: Replica, termBefore: number): void {
-    const core = replica.core;
-    if (core.role !== 'candidate' || core.term <= termBefore) return;
+  private noteElection(group: number, transfer: boolean): void {
     this.stats.elections++;
-    const info = this.groups[replica.group - 1];
+    if (transfer) {
+      this.stats.transfers++;
+      return;
+    }
+    const info = this.groups[group - 1];
     let leader: { id: number; term: number } | undefined;
     for (const id of info.replicas) {
-      const other = this.nodes[id].alive ? this.nodes[id].replicas.get(replica.group) : undefined;
-      if (other?.core.role === 'leader' && (leader === undefined || other.core.term > leader.term)) {
-        leader = { id, term: other.core.term };
-      }
+      const other = this.replicaOf(id, group);
+      if (other?.role === 'leader' && (leader === undefined || other.term > leader.term)) leader = { id, term: other.term };
     }
     if (leader === undefined) return;
     let hearing = 0;
@@ -808,99 +1059,33 @@ export class Simulation {
         hearing++;
         continue;
       }
-      const r = this.nodes[id].alive ? this.nodes[id].replicas.get(replica.group) : undefined;
-      const h = r?.heard;
-      if (h !== undefined && h.leader === leader.id && h.term === leader.term && r!.ticks - h.tick < this.knobs.electionTicks) hearing++;
+      const node = this.nodes[id];
+      const h = node.alive ? node.watches.get(group)?.heard : undefined;
+      if (h !== undefined && h.leader === leader.id && h.term === leader.term && node.ticksAt(this.now) - h.tick < this.knobs.electionTicks) hearing++;
     }
     if (hearing >= Math.floor(info.replicas.length / 2) + 1) this.stats.spuriousElections++;
   }
 
-  private scheduleRound(node: SimNode): void {
-    if (node.roundScheduled || !node.alive) return;
-    node.roundScheduled = true;
-    const epoch = node.epoch;
-    this.at(this.now + this.knobs.roundDelayUs, this.onNode(node, epoch, () => {
-      node.roundScheduled = false;
-      this.round(node);
-    }));
+  /** The replica of `group` on node `id`, while that node is up. */
+  private replicaOf(id: number, group: number): ReturnType<StorageNode['replica']> {
+    return this.nodes[id].shell?.replica(group);
   }
 
-  /** storage-node.ts processReadies + strong reads, one round. */
-  private round(node: SimNode): void {
-    if (node.unsynced === undefined) {
-      const readies: Readies = [];
-      for (const replica of node.replicas.values()) if (replica.core.hasReady()) readies.push([replica, replica.core.ready()]);
-      if (readies.length > 0) {
-        for (const [, ready] of readies) for (const m of ready.send) this.sendPacket(node.id, m.to, { k: 'raft', msg: m });
-        const records: PersistRecord[] = [];
-        for (const [replica, ready] of readies) {
-          if (ready.entries.length === 0 && ready.hardState === undefined && ready.truncateFrom === undefined) continue;
-          records.push({ group: replica.group, truncateFrom: ready.truncateFrom, entries: ready.entries, hardState: ready.hardState });
-        }
-        if (records.length > 0) {
-          // Group commit: one WAL write, synced after a disk latency. Like the real shell, what
-          // had already committed is applied meanwhile; acks and votes wait for the sync.
-          node.unsynced = { readies, records };
-          const epoch = node.epoch;
-          this.at(this.now + this.randInt(this.knobs.diskMinUs, this.knobs.diskMaxUs), this.onNode(node, epoch, () => {
-            for (const rec of node.unsynced!.records) node.wal.get(rec.group)!.persist(rec);
-            const synced = node.unsynced!.readies;
-            node.unsynced = undefined;
-            this.finishReadies(node, synced);
-            this.scheduleRound(node);
-          }));
-          this.applyCommitted(node, readies);
-        } else {
-          this.applyCommitted(node, readies);
-          this.finishReadies(node, readies);
-        }
-        this.scheduleRound(node);
-      }
-    }
-    if (node.strongReads.length > 0) {
-      const reads = node.strongReads;
-      node.strongReads = [];
-      for (const req of reads) this.serveRead(node, req, true);
-    }
-  }
-
-  private finishReadies(node: SimNode, readies: Readies): void {
-    for (const [, ready] of readies) for (const m of ready.sendAfterPersist) this.sendPacket(node.id, m.to, { k: 'raft', msg: m });
-    for (const [replica, ready] of readies) replica.core.advance(ready);
-  }
-
-  private applyCommitted(node: SimNode, readies: Readies): void {
-    for (const [replica, ready] of readies) {
-      if (ready.committed.length === 0) continue;
-      const info = this.groups[replica.group - 1];
-      const global = this.appliedAt.get(replica.group)!;
-      for (const entry of ready.committed) {
-        const expected = (node.applied.get(replica.group) ?? 0) + 1;
-        if (entry.index !== expected) this.fail(`node ${node.id} group ${replica.group}: applying index ${entry.index}, expected ${expected}`);
-        node.applied.set(replica.group, entry.index);
-        this.checkApplied(node, replica.group, global, entry);
-        const result = entry.data.length === 0 ? undefined : applyWriteOp(node.items, info.target, decodeRawWriteOp(entry.data), this.applyStats);
-        this.stats.appliedEntries++;
-        const waiter = replica.pending.get(entry.index);
-        if (waiter === undefined) continue;
-        replica.pending.delete(entry.index);
-        if (waiter.term === entry.term) {
-          this.reply(node, waiter.router, { id: waiter.id, attempt: waiter.attempt, body: result, acked: { group: replica.group, index: entry.index, term: entry.term } });
-        } else {
-          // Another leader's entry took this index: ours never applied, a retry is safe.
-          this.reply(node, waiter.router, { id: waiter.id, attempt: waiter.attempt, redirect: 'notLeader' });
-        }
-      }
-    }
-  }
-
-  /** Checker 1, online: no two replicas apply different entries at one index. */
-  private checkApplied(node: SimNode, group: number, global: Map<number, { term: number; data: Uint8Array }>, e: LogEntry): void {
+  /** Checker 1, online (every entry any store applies): entries apply in index order, and
+   *  no two replicas apply different entries at one index, nor one write twice. */
+  private checkApplied(node: SimNode, group: number, e: LogEntry, expectedIndex: number): void {
+    if (e.index !== expectedIndex) this.fail(`node ${node.id} group ${group}: applying index ${e.index}, expected ${expectedIndex}`);
+    this.stats.appliedEntries++;
+    const global = this.appliedAt.get(group)!;
     const seen = global.get(e.index);
     if (seen === undefined) {
       global.set(e.index, { term: e.term, data: e.data });
-      const tag = this.proposals.get(`${group}:${e.index}:${e.term}`);
-      if (tag !== undefined) this.appliedTags.add(tag);
+      const tag = this.tagOfEntry.get(e.data);
+      if (tag !== undefined) {
+        const first = this.appliedTags.get(tag);
+        if (first !== undefined) this.fail(`write ${tag} applied twice: group ${first.group} index ${first.index}, and group ${group} index ${e.index}`);
+        this.appliedTags.set(tag, { group, index: e.index });
+      }
       this.mix(e.index);
       this.mix(e.term);
       return;
@@ -910,73 +1095,13 @@ export class Simulation {
     }
   }
 
-  private reply(node: SimNode, router: number, rep: Reply): void {
-    this.sendPacket(node.id, router, { k: 'rep', rep });
-  }
-
-  private redirect(node: SimNode, req: Request, refusal: NotServing): void {
-    const rep: Reply = { id: req.id, attempt: req.attempt };
-    if (refusal.reason === 'notLeader') {
-      rep.redirect = 'notLeader';
-      if (refusal.leaderHint !== undefined) rep.leader = refusal.leaderHint;
-    } else if (refusal.reason === 'leaseNotReady') {
-      rep.redirect = 'notReady';
-      rep.leader = refusal.leaderHint;
-    } else {
-      rep.redirect = 'busy';
-    }
-    this.reply(node, req.router, rep);
-  }
-
-  private handleRequest(node: SimNode, req: Request): void {
-    const replica = node.replicas.get(req.group)!;
-    const body = req.body;
-    if (body.t === 'write') {
-      const proposal = replica.core.propose(body.entry);
-      if ('reason' in proposal) return this.redirect(node, req, proposal);
-      this.proposals.set(`${req.group}:${proposal.index}:${proposal.term}`, body.tag);
-      if (this.bug === 'ackBeforeCommit') {
-        this.reply(node, req.router, { id: req.id, attempt: req.attempt, body: { ok: true }, acked: { group: req.group, index: proposal.index, term: proposal.term } });
-      } else {
-        replica.pending.set(proposal.index, { router: req.router, id: req.id, attempt: req.attempt, term: proposal.term });
-      }
-      this.scheduleRound(node);
-      return;
-    }
-    if (!body.consistent || this.bug === 'strongReadAnyReplica') return this.serveRead(node, req, false);
-    const refusal = this.strongReadRefusal(replica);
-    if (refusal !== undefined) return this.redirect(node, req, refusal);
-    node.strongReads.push(req);
-    this.scheduleRound(node);
-  }
-
-  private strongReadRefusal(replica: Replica): NotServing | undefined {
-    if (this.bug === 'strongReadWithoutLease') {
-      return replica.core.role === 'leader' ? undefined : { reason: 'notLeader', leaderHint: replica.core.leader };
-    }
-    return replica.core.checkStrongRead();
-  }
-
-  private serveRead(node: SimNode, req: Request, consistent: boolean): void {
-    const replica = node.replicas.get(req.group)!;
-    if (consistent) {
-      // Queued for after the apply: the lease may have run out meanwhile.
-      const refusal = this.strongReadRefusal(replica);
-      if (refusal !== undefined) return this.redirect(node, req, refusal);
-    }
-    const body = req.body as Extract<RequestBody, { t: 'get' }>;
-    const result = getItem(node.items, this.groups[req.group - 1].target, body.req);
-    this.reply(node, req.router, { id: req.id, attempt: req.attempt, body: result });
-  }
-
   // -------------------------------------------------------------- clients
 
   private startClients(totalOps: number): void {
     const k = this.knobs;
     let issued = 0;
     for (let c = 0; c < k.clients; c++) {
-      const router = new SimRouter(ROUTER_BASE + c, this);
-      this.routers.push(router);
+      const router = this.routers[c];
       let counter = 0;
       const lastVer = new Map<string, number | null>();
       const next = () => {
@@ -1002,7 +1127,7 @@ export class Simulation {
     if (x < k.ecReadRate) {
       this.stats.ecReads++;
       const req: GetRequest = { tableId: TABLE_ID, key: keyItem };
-      router.request(group, 'any', { t: 'get', consistent: false, req }, true, (o) => {
+      router.request(group, 'any', { t: 'get', consistent: false, req }, undefined, true, (o) => {
         if (o.kind === 'ok') {
           const seen = registerOf((o.body as GetResult).item);
           if (seen !== null) this.ecReads.push({ key, seen, client, at: this.now });
@@ -1032,7 +1157,7 @@ export class Simulation {
     if (input.kind === 'read') {
       this.stats.strongReads++;
       const req: GetRequest = { tableId: TABLE_ID, key: keyItem };
-      router.request(group, 'leader', { t: 'get', consistent: true, req }, true, (o) => {
+      router.request(group, 'leader', { t: 'get', consistent: true, req }, undefined, true, (o) => {
         if (o.kind === 'ok') {
           const seen = registerOf((o.body as GetResult).item);
           record(this.seqNo(), seen);
@@ -1049,7 +1174,9 @@ export class Simulation {
     const op = buildWriteOp(input, keyItem, group);
     if (input.kind === 'put' || input.kind === 'cas') this.written.set(input.val, input.ver);
     else if (input.kind === 'increment') this.written.set(input.val, -1);
-    router.request(group, 'leader', { t: 'write', entry: encodeWriteOp(op), tag: val }, false, (o) => {
+    const entry = encodeWriteOp(op);
+    this.tagOfEntry.set(entry, val);
+    router.request(group, 'leader', { t: 'write', entry }, val, false, (o) => {
       if (o.kind === 'ok') {
         const result = o.body as WriteResult;
         let output: RegisterOutput;
@@ -1059,7 +1186,7 @@ export class Simulation {
         else this.fail(`client ${client}: ${describeOp({ client, key, call, ret: Infinity, input, output: undefined })} got ${result.error.name}: ${result.error.message}`);
         record(this.seqNo(), output);
         this.stats.opsOk++;
-        if (o.acked) this.acked.push({ ...o.acked, what: `${key} ${input.kind} ${val}` });
+        this.acked.push({ tag: val, what: `${key} ${input.kind} ${val}` });
         if (input.kind === 'increment') lastVer.delete(key);
         else if (output === 'ok') lastVer.set(key, input.kind === 'delete' ? null : input.ver);
         this.mix(output === 'ok' ? 1 : 2);
@@ -1089,8 +1216,8 @@ export class Simulation {
   private leaderOf(info: GroupInfo): number | undefined {
     let best: { id: number; term: number } | undefined;
     for (const id of info.replicas) {
-      const r = this.nodes[id].alive ? this.nodes[id].replicas.get(info.group) : undefined;
-      if (r?.core.role === 'leader' && (best === undefined || r.core.term > best.term)) best = { id, term: r.core.term };
+      const r = this.replicaOf(id, info.group);
+      if (r?.role === 'leader' && (best === undefined || r.term > best.term)) best = { id, term: r.term };
     }
     return best?.id;
   }
@@ -1151,10 +1278,13 @@ export class Simulation {
       // Alive but silent for a while (often the leader), longer than a lease at times.
       const victim = this.rand() < 0.6 ? this.nodes[leader] : node;
       this.pause(victim, this.randInt(1, 3 * k.electionTicks) * k.tickUs);
-    } else {
+    } else if (x < 0.975) {
       // A quick crash-restart of a random node (loses only what it had not persisted).
       this.crash(node);
       this.at(this.now + this.randInt(1, 2 * k.tickUs), () => this.restart(node));
+    } else {
+      // A planned restart (a deployment), often of a leader: it hands over first.
+      this.plannedStop(this.rand() < 0.6 ? this.nodes[leader] : node);
     }
   }
 
@@ -1182,11 +1312,11 @@ export class Simulation {
     for (const info of this.groups) {
       const leaderId = this.leaderOf(info);
       if (leaderId === undefined) return false;
-      const leader = this.nodes[leaderId].replicas.get(info.group)!.core;
+      const leader = this.replicaOf(leaderId, info.group)!;
       if (leader.checkStrongRead() !== undefined) return false;
       for (const id of info.replicas) {
-        const r = this.nodes[id].replicas.get(info.group);
-        if (r === undefined || r.core.applied !== leader.commit || r.core.commit !== leader.commit) return false;
+        const r = this.replicaOf(id, info.group);
+        if (r === undefined || r.applied !== leader.commit || r.commit !== leader.commit) return false;
       }
     }
     return true;
@@ -1232,7 +1362,8 @@ export class Simulation {
       this.checkReplicasIdentical();
       this.checkLinearizable();
       this.checkEventualReads();
-      if (this.applyStats.applyInternalErrors > 0) this.fail(`${this.applyStats.applyInternalErrors} internal errors while applying`);
+      const internalErrors = this.nodes.reduce((sum, node) => sum + node.store.stats.applyInternalErrors, 0);
+      if (internalErrors > 0) this.fail(`${internalErrors} internal errors while applying`);
     } catch (e) {
       if (e instanceof SimFailure) this.failures.push(e.message);
       else this.failures.push(`[seed ${this.seed}, t=${(this.now / 1000).toFixed(3)} ms] crashed: ${(e as Error).stack ?? String(e)}`);
@@ -1245,7 +1376,7 @@ export class Simulation {
 
   private appliedSum(): number {
     let sum = 0;
-    for (const node of this.nodes) for (const replica of node.replicas.values()) sum += replica.core.applied;
+    for (const info of this.groups) for (const id of info.replicas) sum += this.replicaOf(id, info.group)?.applied ?? 0;
     return sum;
   }
 
@@ -1254,26 +1385,28 @@ export class Simulation {
     this.faultsOn = false;
     this.lossyNetwork = false;
     this.healAll();
-    for (const node of this.nodes) this.restart(node);
+    for (const node of this.nodes) {
+      if (!node.closing) node.handOverUntil = undefined; // a deployment called off
+      this.restart(node);
+    }
   }
 
   private groupStates(): string {
     return this.groups.map((info) => `group ${info.group}: ` + info.replicas.map((id) => {
-      const r = this.nodes[id].replicas.get(info.group);
-      return r === undefined ? `${id}=down` : `${id}=${r.core.role}@${r.core.term} commit ${r.core.commit} applied ${r.core.applied}`;
+      const r = this.replicaOf(id, info.group);
+      return r === undefined ? `${id}=down` : `${id}=${r.role}@${r.term} commit ${r.commit} applied ${r.applied}`;
     }).join(', ')).join('; ');
   }
 
   /** A strong read of every key by a fresh client: acknowledged writes must show. */
   private finalReads(): void {
-    const router = new SimRouter(ROUTER_BASE + this.routers.length, this);
-    this.routers.push(router);
+    const router = this.routers[this.knobs.clients];
     let pending = 0;
     for (let i = 0; i < this.knobs.keys; i++) {
       const key = `k${i}`;
       const call = this.seqNo();
       pending++;
-      router.request(this.groupOfKey(key), 'leader', { t: 'get', consistent: true, req: { tableId: TABLE_ID, key: { pk: { S: key } } } }, true, (o) => {
+      router.request(this.groupOfKey(key), 'leader', { t: 'get', consistent: true, req: { tableId: TABLE_ID, key: { pk: { S: key } } } }, undefined, true, (o) => {
         pending--;
         if (o.kind !== 'ok') this.fail(`final strong read of ${key} failed on a healed cluster`);
         const seen = registerOf((o.body as GetResult).item);
@@ -1284,16 +1417,15 @@ export class Simulation {
     if (!this.runUntil(() => pending === 0, 100 * this.knobs.electionTicks * this.knobs.tickUs)) this.fail('final reads did not complete');
   }
 
-  /** Checker 2: every acknowledged write is in the log every replica applied. */
+  /** Checker 2: every acknowledged write is in the log every replica applied (checker 1
+   *  makes sure no replica applied anything else at its index). */
   private checkAcknowledged(): void {
     for (const a of this.acked) {
-      const seen = this.appliedAt.get(a.group)!.get(a.index);
-      if (seen === undefined || seen.term !== a.term) {
-        this.fail(`acknowledged write lost: ${a.what} at group ${a.group} index ${a.index} term ${a.term}; the group applied ${seen === undefined ? 'nothing' : `term ${seen.term}`} there`);
-      }
-      for (const id of this.groups[a.group - 1].replicas) {
-        const applied = this.nodes[id].replicas.get(a.group)!.core.applied;
-        if (applied < a.index) this.fail(`acknowledged write ${a.what} (group ${a.group} index ${a.index}) not applied on node ${id} (applied ${applied})`);
+      const at = this.appliedTags.get(a.tag);
+      if (at === undefined) this.fail(`acknowledged write lost: ${a.what} was applied by no replica`);
+      for (const id of this.groups[at.group - 1].replicas) {
+        const applied = this.replicaOf(id, at.group)!.applied;
+        if (applied < at.index) this.fail(`acknowledged write ${a.what} (group ${at.group} index ${at.index}) not applied on node ${id} (applied ${applied})`);
       }
     }
   }
@@ -1303,7 +1435,7 @@ export class Simulation {
     for (const info of this.groups) {
       const digests = info.replicas.map((id) => {
         const node = this.nodes[id];
-        return { id, d: digestWhere(node.items, (key) => this.groupOfHash(hashOfStored(key)) === info) };
+        return { id, d: digestWhere(node.store.items, (key) => this.groupOfHash(hashOfStored(key)) === info) };
       });
       for (const { id, d } of digests) {
         if (d !== digests[0].d) this.fail(`group ${info.group}: node ${id} holds different items (${d}) from node ${digests[0].id} (${digests[0].d})`);
@@ -1385,6 +1517,10 @@ function buildWriteOp(input: RegisterInput, key: Item, group: GroupInfo): WriteO
 /** The partition hash inside a stored item key: tableId (4 bytes) | hash (8 bytes) | ... */
 function hashOfStored(stored: string): bigint {
   return Buffer.from(stored.slice(4, 12), 'latin1').readBigUInt64BE(0);
+}
+
+function hex16(hash: bigint): string {
+  return hash.toString(16).padStart(16, '0');
 }
 
 function digestWhere(items: MemItems, keep: (key: string) => boolean): string {

@@ -2,18 +2,16 @@
  * The simulator's storage: a WAL with hard state per replica (durable: survives crashes)
  * and an in-memory items store that runs src/storage/apply.ts (volatile: lost on crash;
  * a node restarts from its last checkpoint and replays the WAL above it, as a real node
- * does with its noSync B-tree).
+ * does with its noSync B-tree). `SimNodeStore` puts them behind the node shell's storage
+ * port, so the simulator runs the real StorageNode on them.
  */
+import type { NodeStorage } from '../../src/node/ports.js';
 import type { HardState, LogEntry, LogReader, Ready } from '../../src/replication/types.js';
-import type { ItemKV } from '../../src/storage/apply.js';
-
-/** One group's part of a node's WAL batch (what a Ready asks to persist). */
-export interface PersistRecord {
-  group: number;
-  truncateFrom: number | undefined;
-  entries: LogEntry[];
-  hardState: HardState | undefined;
-}
+import { applyWriteOp, getItem, type ApplyTarget, type ItemKV } from '../../src/storage/apply.js';
+import { decodeRawWriteOp } from '../../src/storage/codec.js';
+import type { GetRequest, GetResult, PageResult, WriteResult } from '../../src/storage/operations.js';
+import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
+import { crc32c } from '../../src/transport/crc32c.js';
 
 /** The durable part of a replica: a WAL and its hard state. Survives crashes. */
 export class MemLog implements LogReader {
@@ -103,5 +101,177 @@ export class MemItems implements ItemKV {
   }
   remove(key: Uint8Array): void {
     this.map.delete(keyString(key));
+  }
+}
+
+/** The items and applied indexes a checkpoint made durable. */
+export interface Checkpoint {
+  items: Map<string, Uint8Array>;
+  applied: Map<number, number>;
+}
+
+/**
+ * One simulated node's disk, behind the storage port (src/node/ports.ts). Durable, kept
+ * across crashes: each group's record and WAL (MemLog), and the last checkpoint. Volatile,
+ * lost by a crash: the items and applied indexes (a noSync B-tree), and WAL batches
+ * written but not yet synced. The simulator runs the sync and the checkpoint the node asks
+ * for (`takeUnsynced`/`makeDurable`, `snapshot`/`checkpointDone`) after a disk latency.
+ */
+export class SimNodeStore implements NodeStorage {
+  readonly syncs = true;
+  readonly stats = { walCommits: 0, walEntries: 0, applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0, checkpoints: 0 };
+  private readonly wal = new Map<number, MemLog>();
+  private readonly records = new Map<number, { rec: GroupRecord; target: ApplyTarget; hashStart: bigint; hashEnd: bigint }>();
+  private checkpointed: Checkpoint = { items: new Map(), applied: new Map() };
+  items = new MemItems();
+  private applied = new Map<number, number>();
+  private unsynced: PersistRecord[] = [];
+
+  /** `onApply` sees every entry applied here, before it is (the simulator's checkers). */
+  constructor(private readonly onApply: (group: number, entry: LogEntry, expectedIndex: number) => void) {}
+
+  /** A crash: what was not durable is gone; the items are the last checkpoint's. */
+  crash(): void {
+    this.items = new MemItems(this.checkpointed.items);
+    this.applied = new Map(this.checkpointed.applied);
+    this.unsynced = [];
+  }
+
+  /** The WAL records written since the last sync began (the batch a sync makes durable). */
+  takeUnsynced(): PersistRecord[] {
+    const records = this.unsynced;
+    this.unsynced = [];
+    return records;
+  }
+
+  /** A sync completed: its records are on disk (also each record a torn write kept). */
+  makeDurable(records: readonly PersistRecord[]): void {
+    for (const rec of records) {
+      try {
+        this.wal.get(rec.group)?.persist(rec);
+      } catch (e) {
+        throw new Error(`a WAL batch of group ${rec.group} leaves a hole in the log on disk (${(e as Error).message}): the node took entries as durable that never reached its disk`);
+      }
+    }
+  }
+
+  /** What a checkpoint started now makes durable once it completes. */
+  snapshot(): Checkpoint {
+    return { items: new Map(this.items.map), applied: new Map(this.applied) };
+  }
+
+  checkpointDone(checkpoint: Checkpoint): void {
+    this.checkpointed = checkpoint;
+    this.stats.checkpoints++;
+  }
+
+  groups(): GroupRecord[] {
+    return [...this.records.values()].map((r) => r.rec);
+  }
+
+  group(group: number): GroupRecord | undefined {
+    return this.records.get(group)?.rec;
+  }
+
+  saveGroup(rec: GroupRecord): void {
+    const hashStart = BigInt(`0x${rec.hashStart}`);
+    const hashEnd = BigInt(`0x${rec.hashEnd}`);
+    if (hashStart > hashEnd) throw new Error(`group ${rec.group}: hashStart ${rec.hashStart} > hashEnd ${rec.hashEnd}`);
+    this.records.set(rec.group, { rec, target: { group: rec.group, tableId: rec.tableId, keyShape: rec.keyShape }, hashStart, hashEnd });
+    if (!this.wal.has(rec.group)) this.wal.set(rec.group, new MemLog());
+  }
+
+  dropGroup(group: number): void {
+    const r = this.records.get(group);
+    if (r === undefined) return;
+    for (const key of [...this.items.map.keys()]) if (this.holds(r, key)) this.items.map.delete(key);
+    this.records.delete(group);
+    this.wal.delete(group);
+    this.applied.delete(group);
+  }
+
+  hardState(group: number): HardState {
+    return { ...this.logOf(group).hardState };
+  }
+
+  logReader(group: number): LogReader {
+    return this.logOf(group);
+  }
+
+  persist(batch: PersistRecord[], deferSync = false): void {
+    if (batch.length === 0) return;
+    this.stats.walCommits++;
+    for (const rec of batch) this.stats.walEntries += rec.entries.length;
+    if (deferSync) this.unsynced.push(...batch);
+    else this.makeDurable(batch);
+  }
+
+  compactWal(group: number, upTo: number): void {
+    this.logOf(group).compact(upTo + 1);
+  }
+
+  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): Array<Array<WriteResult | undefined>> {
+    this.stats.applyTxns++;
+    return batch.map(({ group, entries }) => {
+      const target = this.rangeOf(group).target;
+      return entries.map((entry) => {
+        this.onApply(group, entry, (this.applied.get(group) ?? 0) + 1);
+        this.applied.set(group, entry.index);
+        this.stats.appliedEntries++;
+        return entry.data.length === 0 ? undefined : applyWriteOp(this.items, target, decodeRawWriteOp(entry.data), this.stats);
+      });
+    });
+  }
+
+  appliedIndex(group: number): number {
+    return this.applied.get(group) ?? 0;
+  }
+
+  checkpointedIndex(group: number): number {
+    return this.checkpointed.applied.get(group) ?? 0;
+  }
+
+  get(group: number, req: GetRequest): GetResult {
+    return getItem(this.items, this.rangeOf(group).target, req);
+  }
+
+  query(): PageResult {
+    throw new Error('SimNodeStore: the simulated clients issue no Query (the items store\'s range reads are not simulated)');
+  }
+
+  scan(): PageResult {
+    throw new Error('SimNodeStore: the simulated clients issue no Scan (the items store\'s range reads are not simulated)');
+  }
+
+  groupDigest(group: number): { items: number; crc: number } {
+    const r = this.rangeOf(group);
+    const keys = [...this.items.map.keys()].filter((key) => this.holds(r, key)).sort();
+    let crc = 0;
+    for (const key of keys) {
+      const k = Buffer.from(key, 'latin1');
+      const v = this.items.map.get(key)!;
+      crc = crc32c(v, 0, v.length, crc32c(k, 0, k.length, crc));
+    }
+    return { items: keys.length, crc };
+  }
+
+  /** Whether a stored key (tableId: 4 bytes | hash: 8 bytes | ...) is in the group's range. */
+  private holds(r: { rec: GroupRecord; hashStart: bigint; hashEnd: bigint }, key: string): boolean {
+    const bytes = Buffer.from(key.slice(0, 12), 'latin1');
+    if (bytes.readUInt32BE(0) !== r.rec.tableId) return false;
+    const hash = bytes.readBigUInt64BE(4);
+    return hash >= r.hashStart && hash <= r.hashEnd;
+  }
+
+  private rangeOf(group: number): { rec: GroupRecord; target: ApplyTarget; hashStart: bigint; hashEnd: bigint } {
+    const r = this.records.get(group);
+    if (r === undefined) throw new Error(`group ${group} is not hosted by this node`);
+    return r;
+  }
+
+  private logOf(group: number): MemLog {
+    const log = this.wal.get(group);
+    if (log === undefined) throw new Error(`group ${group} has no WAL on this node`);
+    return log;
   }
 }
