@@ -20,7 +20,7 @@ import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from 
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
 import type { WriteResult } from '../storage/operations.js';
 import {
-  envelopeToWire, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
+  envelopeToWire, ReplyTrace, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
 } from '../transport/protocol.js';
 import { raftFromWire, raftToWire } from './raft-wire.js';
 import {
@@ -36,6 +36,8 @@ interface PendingWrite {
   /** Term the entry was proposed in: if the entry applied at its index has another term,
    *  the proposal was overwritten by a new leader and never applied. */
   term: number;
+  /** Stage stamps for the reply (ReplyTrace); undefined without a trace clock. */
+  trace: number[] | undefined;
 }
 
 type Readies = Array<[group: number, core: ReplicaCore, ready: Ready]>;
@@ -54,6 +56,8 @@ interface Unsynced {
 interface QueuedRead {
   router: number;
   request: RequestMessage;
+  /** When its envelope was read (trace clock), or 0. */
+  receivedAtMs: number;
 }
 
 export interface StorageNodeCounters {
@@ -104,6 +108,10 @@ export interface StorageNodeOptions {
   tuning?: { maxAppendBytes?: number; maxInflightAppends?: number; preVote?: boolean; checkpointIntervalMs?: number };
   /** Test-only: a known bug to switch on (ports.ts NodeMutation). Undefined in production. */
   mutation?: NodeMutation;
+  /** The clock of reply traces (ms): the one every router of the process uses
+   *  (performance.timeOrigin + performance.now() on threads), so that a request's stages
+   *  can be subtracted across threads. Without it, replies carry no trace. */
+  traceClock?: () => number;
 }
 
 export class StorageNode {
@@ -140,6 +148,7 @@ export class StorageNode {
   private readonly warn: (message: string, type?: string) => void;
   private readonly tuning: NonNullable<StorageNodeOptions['tuning']>;
   private readonly mutation: NodeMutation | undefined;
+  private readonly traceClock: (() => number) | undefined;
   private readonly receiveEnvelope = (envelope: Envelope, version: FormatVersion): void => this.receive(envelope, version);
   private readonly discardEnvelope = (): void => {
     this.counters.recordsCut++;
@@ -155,6 +164,7 @@ export class StorageNode {
     this.warn = options.warn;
     this.tuning = options.tuning ?? {};
     this.mutation = options.mutation;
+    this.traceClock = options.traceClock;
     this.nextTickAtMs = options.nowMs + this.timing.tickMs;
     this.lastCheckpointMs = options.nowMs;
     for (const rec of this.store.groups()) this.startCore(rec);
@@ -209,7 +219,7 @@ export class StorageNode {
     if (this.strongReads.length > 0) {
       const reads = this.strongReads;
       this.strongReads = [];
-      for (const read of reads) this.serveRead(read.router, read.request, true);
+      for (const read of reads) this.serveRead(read.router, read.request, true, read.receivedAtMs);
       worked = true;
     }
     this.flushReplies();
@@ -226,8 +236,26 @@ export class StorageNode {
   syncCompleted(error?: Error): void {
     if (this.unsynced === undefined || this.unsynced.synced) throw new Error(`node ${this.id}: syncCompleted without a sync in flight`);
     // Test-only mutation: the bug of carrying on after being told to stop.
-    if (error === undefined || this.mutation === 'replyAfterStop') this.unsynced.synced = true;
-    else this.failure = error;
+    if (error === undefined || this.mutation === 'replyAfterStop') {
+      this.unsynced.synced = true;
+      this.stampSynced(this.unsynced.readies);
+    } else {
+      this.failure = error;
+    }
+  }
+
+  /** The leader's own WAL sync of these writes is done (ReplyTrace.SYNCED). */
+  private stampSynced(readies: Readies): void {
+    if (this.traceClock === undefined) return;
+    const now = this.traceClock();
+    for (const [group, , ready] of readies) {
+      const pending = this.pendingWrites.get(group);
+      if (pending === undefined || pending.size === 0) continue;
+      for (const entry of ready.entries) {
+        const trace = pending.get(entry.index)?.trace;
+        if (trace !== undefined) trace[ReplyTrace.SYNCED] = now;
+      }
+    }
   }
 
   /**
@@ -364,18 +392,20 @@ export class StorageNode {
           this.cores.get(message.group)?.step(message);
         }
         return;
-      case 'req':
+      case 'req': {
+        const receivedAtMs = this.traceClock?.() ?? 0;
         for (const request of envelope.reqs) {
           this.counters.requests++;
-          this.handleRequest(envelope.from, request);
+          this.handleRequest(envelope.from, request, receivedAtMs);
         }
         return;
+      }
       case 'rep':
         return; // nodes send no requests, so they expect no replies
     }
   }
 
-  private handleRequest(router: number, request: RequestMessage): void {
+  private handleRequest(router: number, request: RequestMessage, receivedAtMs: number): void {
     const body = request.body as NodeRequestBody;
     if (body.t === 'createGroup') return this.createGroup(router, request, body.rec, body.campaign, body.votedFor);
     if (body.t === 'leaders') return this.reply(router, { id: request.id, body: this.leaderStatuses() });
@@ -391,7 +421,8 @@ export class StorageNode {
       case 'write': {
         const proposal = core.propose(body.entry);
         if ('reason' in proposal) return this.redirect(router, request.id, proposal);
-        this.pendingWrites.get(request.group)!.set(proposal.index, { router, id: request.id, term: proposal.term });
+        const trace = this.traceClock === undefined ? undefined : [receivedAtMs, this.traceClock(), 0, 0, 0, 0];
+        this.pendingWrites.get(request.group)!.set(proposal.index, { router, id: request.id, term: proposal.term, trace });
         return;
       }
       case 'get':
@@ -399,11 +430,11 @@ export class StorageNode {
       case 'scan': {
         // A log replica has no data: the router never sends it reads, but be sure.
         if (core.isLogReplica) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
-        if (!body.consistent || this.mutation === 'strongReadAnyReplica') return this.serveRead(router, request, false);
+        if (!body.consistent || this.mutation === 'strongReadAnyReplica') return this.serveRead(router, request, false, receivedAtMs);
         const refusal = this.strongReadRefusal(core);
         if (refusal !== undefined) return this.redirect(router, request.id, refusal);
         // Served after this round's apply, from the leader's applied state.
-        this.strongReads.push({ router, request });
+        this.strongReads.push({ router, request, receivedAtMs });
         return;
       }
       case 'dropGroup': {
@@ -460,7 +491,7 @@ export class StorageNode {
     this.reply(router, { id: request.id, body: { created: true } });
   }
 
-  private serveRead(router: number, request: RequestMessage, consistent: boolean): void {
+  private serveRead(router: number, request: RequestMessage, consistent: boolean, receivedAtMs: number): void {
     const body = request.body as NodeRequestBody;
     // A strong read queued for after the apply re-checks: the lease may have run out.
     if (consistent) {
@@ -469,12 +500,16 @@ export class StorageNode {
       const refusal = this.strongReadRefusal(core);
       if (refusal !== undefined) return this.redirect(router, request.id, refusal);
     }
+    const startedAtMs = this.traceClock?.() ?? 0;
     let result: unknown;
     if (body.t === 'get') result = this.store.get(request.group, body.req);
     else if (body.t === 'query') result = this.store.query(request.group, body.req);
     else if (body.t === 'scan') result = this.store.scan(request.group, body.req);
     else throw new Error(`serveRead got a ${body.t} request`);
-    this.reply(router, { id: request.id, body: result });
+    if (this.traceClock === undefined) return this.reply(router, { id: request.id, body: result });
+    const doneAtMs = this.traceClock();
+    // A read has no commit or sync: COMMITTED = STARTED, SYNCED = 0 (protocol.ts ReplyTrace).
+    this.reply(router, { id: request.id, body: result, trace: [receivedAtMs, startedAtMs, startedAtMs, doneAtMs, 0, 0] });
   }
 
   /** Why this replica may not serve a strong read now (lease and leadership: the core's). */
@@ -569,12 +604,14 @@ export class StorageNode {
     }));
     // Test-only mutation: the writes are answered before the store applies them.
     if (this.mutation === 'answerBeforeApply') for (const { group, entries } of apply) this.answerWrites(group, entries, entries.map(() => ({ ok: true })));
+    const committedAtMs = this.traceClock?.() ?? 0;
     const results = this.store.applyCommitted(forStore);
+    const appliedAtMs = this.traceClock?.() ?? 0;
     for (const { entries } of apply) {
       this.appliedSinceCheckpoint += entries.length;
       this.counters.entriesApplied += entries.length;
     }
-    for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i]);
+    for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i], committedAtMs, appliedAtMs);
   }
 
   /** A committed membership becomes the group's durable record, which a restarted core
@@ -602,7 +639,7 @@ export class StorageNode {
     this.flushRaft();
   }
 
-  private answerWrites(group: number, entries: LogEntry[], results: Array<WriteResult | undefined>): void {
+  private answerWrites(group: number, entries: LogEntry[], results: Array<WriteResult | undefined>, committedAtMs = 0, appliedAtMs = 0): void {
     const pending = this.pendingWrites.get(group);
     if (pending === undefined || pending.size === 0) return;
     for (let i = 0; i < entries.length; i++) {
@@ -610,7 +647,17 @@ export class StorageNode {
       const waiter = pending.get(entry.index);
       if (waiter === undefined) continue;
       pending.delete(entry.index);
-      if (waiter.term === entry.term) this.reply(waiter.router, { id: waiter.id, body: results[i] });
+      if (waiter.term === entry.term) {
+        const trace = waiter.trace;
+        if (trace === undefined) {
+          this.reply(waiter.router, { id: waiter.id, body: results[i] });
+        } else {
+          // Applied in this round; what began it was the commit the core handed out.
+          trace[ReplyTrace.COMMITTED] = committedAtMs;
+          trace[ReplyTrace.APPLIED] = appliedAtMs;
+          this.reply(waiter.router, { id: waiter.id, body: results[i], trace });
+        }
+      }
       // Another leader's entry took this index: ours was never applied, so a retry is safe.
       else this.reply(waiter.router, { id: waiter.id, redirect: 'notLeader' });
     }
@@ -666,6 +713,7 @@ export class StorageNode {
         continue;
       }
       const version = this.transport.sendVersion;
+      this.stampReplied(queue);
       const sent = this.transport.send(router, queue, (reps) => envelopeToWire({ k: 'rep', reps }, version), MAX_REPLIES_PER_RECORD,
         // One reply that does not fit a record never will: answer with an error instead.
         (tooLarge) => this.tooLargeReplies.push({ id: tooLarge.id, error: { name: 'ValidationException', message: 'The response is larger than the transport can carry; ask for less (Limit, ProjectionExpression).' } }),
@@ -676,6 +724,14 @@ export class StorageNode {
       }
       if (this.tooLargeReplies.length > 0) queue.unshift(...this.tooLargeReplies.splice(0));
     }
+  }
+
+  /** Being written to the router's ring now (ReplyTrace.REPLIED); a reply that does not
+   *  fit waits and is stamped again on the next try. */
+  private stampReplied(replies: ReplyMessage[]): void {
+    if (this.traceClock === undefined) return;
+    const now = this.traceClock();
+    for (const reply of replies) if (reply.trace !== undefined) reply.trace[ReplyTrace.REPLIED] = now;
   }
 
   private wakePeers(): void {

@@ -54,6 +54,7 @@ const jobs: NodeDiskJobs = {
 const node = new StorageNode({
   transport: new EndpointTransport(endpoint), storage: store, jobs, timing: data.timing, seed: data.seed, nowMs: performance.now(), links,
   warn: (message, type) => process.emitWarning(message, type),
+  traceClock: () => performance.timeOrigin + performance.now(),
 });
 
 function yieldToEventLoop(): Promise<void> {

@@ -842,6 +842,8 @@ export class Simulation {
           checkpointIntervalMs: k.checkpointEveryUs / 1000,
         },
         mutation: this.bug,
+        // Reply traces on the simulated clock: the stamping code runs in every simulation.
+        traceClock: () => this.now / 1000,
       });
     } catch (e) {
       this.fail(`node ${node.id} cannot restart: ${(e as Error).message}`);
