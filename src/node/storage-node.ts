@@ -416,6 +416,9 @@ export class StorageNode {
       return this.reply(router, { id: request.id, body: { corrupting: body.rate } });
     }
     const core = this.cores.get(request.group);
+    // Dropping a group this node does not host is done already (the control plane may have
+    // recorded a replica whose createGroup never arrived): say so, or it retries forever.
+    if (core === undefined && body.t === 'dropGroup') return this.reply(router, { id: request.id, body: { dropped: true } });
     if (core === undefined) return this.reply(router, { id: request.id, redirect: 'noGroup' });
     switch (body.t) {
       case 'write': {

@@ -1,0 +1,178 @@
+/**
+ * The production StorageNode driven by hand through fake ports: one node hosting a
+ * one-replica group, a router endpoint, a disk whose syncs complete when the test says,
+ * and a clock that moves only when the test moves it. Checks the stage stamps a reply
+ * carries and a few request answers, deterministically.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeItemKeyWithHash } from '../../src/model/key-encoding.js';
+import { partitionHash } from '../../src/model/hash.js';
+import type { KeyShape } from '../../src/model/types.js';
+import type { NodeTransport, TransportStats } from '../../src/node/ports.js';
+import { StorageNode } from '../../src/node/storage-node.js';
+import { encodeWriteOp } from '../../src/storage/codec.js';
+import type { GroupRecord } from '../../src/storage/wal.js';
+import { ReplyTrace, type Envelope, type FormatVersion, type ReplyMessage, type RequestMessage } from '../../src/transport/protocol.js';
+import { SimNodeStore } from '../sim/storage.js';
+
+const NODE = 0;
+const ROUTER = 7;
+const SHAPE: KeyShape = { hashName: 'pk', hashType: 'S' };
+
+class FakeTransport implements NodeTransport {
+  readonly id = NODE;
+  readonly peers = [ROUTER];
+  readonly sendVersion: FormatVersion = 1;
+  readonly versionRejected = 0;
+  readonly lastRejectedVersion = 0;
+  inbox: Envelope[] = [];
+  replies: ReplyMessage[] = [];
+
+  receive(_peer: number, visit: (envelope: Envelope, version: FormatVersion) => void): number {
+    const envelopes = this.inbox;
+    this.inbox = [];
+    for (const e of envelopes) visit(structuredClone(e), 1);
+    return envelopes.length;
+  }
+
+  send<T>(peer: number, items: readonly T[], wrap: (batch: T[]) => unknown): number {
+    // Encode now, as a ring does: what the node changes afterwards is not in the record.
+    const envelope = structuredClone(wrap(items.slice())) as Envelope;
+    if (peer === ROUTER && envelope.k === 'rep') this.replies.push(...envelope.reps);
+    return items.length;
+  }
+
+  wake(): void {}
+  corruptWrites(): void {}
+  noteDecodeError(): void {}
+  stats(): TransportStats {
+    return { formatVersionRejected: 0, decodeErrors: 0, recordsByVersion: { 1: 0, 2: 0 }, inboundRings: {} };
+  }
+}
+
+function setup() {
+  let clockMs = 1000;
+  let roundMs = 0;
+  const transport = new FakeTransport();
+  const store = new SimNodeStore(() => {});
+  let syncsStarted = 0;
+  const node = new StorageNode({
+    transport, storage: store, jobs: { startSync: () => { syncsStarted++; }, startCheckpoint: () => {} },
+    timing: { tickMs: 10, electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8 }, seed: 1, nowMs: 0,
+    warn: (message) => { throw new Error(message); }, traceClock: () => clockMs,
+  });
+  let nextId = 1;
+  const send = (group: number, body: unknown): number => {
+    const request: RequestMessage = { id: nextId++, group, body };
+    transport.inbox.push({ k: 'req', from: ROUTER, reqs: [request] });
+    return request.id;
+  };
+  const finishSync = (): void => {
+    store.makeDurable(store.takeUnsynced());
+    node.syncCompleted();
+  };
+  return {
+    node, transport, send, finishSync,
+    get syncsStarted() { return syncsStarted; },
+    advance: (ms: number) => { clockMs += ms; },
+    now: () => clockMs,
+    /** One round, `stepMs` after the last on the node's own clock. */
+    round: (stepMs: number) => { roundMs += stepMs; return node.round(roundMs); },
+  };
+}
+
+const rec: GroupRecord = { group: 1, tableId: 1, tableName: 't', keyShape: SHAPE, hashStart: '0000000000000000', hashEnd: 'ffffffffffffffff', voters: [NODE] };
+
+function putEntry(pk: string): Uint8Array {
+  const key = { pk: { S: pk } };
+  const itemKey = encodeItemKeyWithHash(1, partitionHash(key.pk), SHAPE, key);
+  return encodeWriteOp({ type: 'put', tableId: 1, key, item: { ...key, v: { S: 'x' } }, returnValues: 'NONE', itemKey });
+}
+
+/** Runs rounds (finishing syncs as they start) until `id` is answered. */
+function until(h: ReturnType<typeof setup>, id: number, roundMs: number, beforeSync?: () => void): ReplyMessage {
+  for (let i = 0; i < 200; i++) {
+    const synced = h.syncsStarted;
+    h.round(roundMs);
+    if (h.syncsStarted > synced) {
+      beforeSync?.();
+      h.finishSync();
+    }
+    const reply = h.transport.replies.find((r) => r.id === id);
+    if (reply !== undefined) return reply;
+    h.advance(roundMs / 2);
+  }
+  throw new Error(`request ${id} was never answered`);
+}
+
+/** A one-replica group, elected leader and serving. */
+function leaderNode(): ReturnType<typeof setup> {
+  const h = setup();
+  const created = h.send(1, { t: 'createGroup', rec, campaign: true });
+  until(h, created, 10);
+  // The first write also waits out the new leader's lease (notReady): retry until served.
+  for (let i = 0; i < 50; i++) {
+    const id = h.send(1, { t: 'write', entry: putEntry('warm') });
+    const reply = until(h, id, 10);
+    if (reply.redirect === undefined) return h;
+  }
+  throw new Error('the group never served a write');
+}
+
+describe('StorageNode reply traces', () => {
+  it('stamps a write: received, proposed, synced, committed, applied, replied, in order on the trace clock', () => {
+    const h = leaderNode();
+    h.transport.replies = [];
+    const receivedAt = h.now();
+    const id = h.send(1, { t: 'write', entry: putEntry('a') });
+    // The sync takes 3 ms of the trace clock.
+    const reply = until(h, id, 10, () => h.advance(3));
+    expect(reply.redirect).toBeUndefined();
+    expect(reply.body).toMatchObject({ ok: true });
+    const t = reply.trace!;
+    expect(t).toHaveLength(ReplyTrace.LENGTH);
+    expect(t[ReplyTrace.RECEIVED]).toBe(receivedAt);
+    expect(t[ReplyTrace.STARTED]).toBeGreaterThanOrEqual(t[ReplyTrace.RECEIVED]);
+    expect(t[ReplyTrace.SYNCED]).toBeGreaterThanOrEqual(t[ReplyTrace.STARTED] + 3);
+    expect(t[ReplyTrace.COMMITTED]).toBeGreaterThanOrEqual(t[ReplyTrace.SYNCED]);
+    expect(t[ReplyTrace.APPLIED]).toBeGreaterThanOrEqual(t[ReplyTrace.COMMITTED]);
+    expect(t[ReplyTrace.REPLIED]).toBeGreaterThanOrEqual(t[ReplyTrace.APPLIED]);
+    expect(t[ReplyTrace.REPLIED]).toBeGreaterThan(0);
+  });
+
+  it('stamps a read: no commit, no sync', () => {
+    const h = leaderNode();
+    const key = { pk: { S: 'warm' } };
+    const id = h.send(1, { t: 'get', consistent: false, req: { tableId: 1, key } });
+    const reply = until(h, id, 10);
+    expect(reply.body).toMatchObject({ item: { pk: { S: 'warm' }, v: { S: 'x' } } });
+    const t = reply.trace!;
+    expect(t[ReplyTrace.COMMITTED]).toBe(t[ReplyTrace.STARTED]);
+    expect(t[ReplyTrace.SYNCED]).toBe(0);
+    expect(t[ReplyTrace.APPLIED]).toBeGreaterThanOrEqual(t[ReplyTrace.STARTED]);
+    expect(t[ReplyTrace.REPLIED]).toBeGreaterThanOrEqual(t[ReplyTrace.APPLIED]);
+  });
+
+  it('sends no trace with a redirect', () => {
+    const h = leaderNode();
+    const id = h.send(99, { t: 'get', consistent: true, req: { tableId: 1, key: { pk: { S: 'warm' } } } });
+    const reply = until(h, id, 10);
+    expect(reply.redirect).toBe('noGroup');
+    expect(reply.trace).toBeUndefined();
+  });
+});
+
+describe('StorageNode requests', () => {
+  it('answers dropGroup for a group it does not host as dropped (the control plane must not retry it forever)', () => {
+    const h = setup();
+    const id = h.send(42, { t: 'dropGroup' });
+    const reply = until(h, id, 10);
+    expect(reply).toEqual({ id, body: { dropped: true } });
+  });
+
+  it('redirects any other request for a group it does not host with noGroup', () => {
+    const h = setup();
+    const id = h.send(42, { t: 'write', entry: putEntry('a') });
+    expect(until(h, id, 10)).toEqual({ id, redirect: 'noGroup' });
+  });
+});
