@@ -73,27 +73,43 @@ export interface RouterStamps {
   receivedAtMs: number;
 }
 
+/** A time on the shared clock (ms) in whole µs. Stages are differences of these, so the
+ *  stages of a request add up to its total exactly (rounding each interval would not). */
+export function msToUs(ms: number): number {
+  return Math.round(ms * 1000);
+}
+
 /** The stage intervals (µs) of one answered request; undefined without a usable trace. */
 export function stagesOf(kind: RequestKind, router: RouterStamps, trace: readonly number[] | undefined): RequestTiming | undefined {
   if (trace === undefined || trace.length < ReplyTrace.LENGTH) return undefined;
-  const us = (from: number, to: number): number => Math.max(0, Math.round((to - from) * 1000));
-  const t = trace;
-  const stages: RequestTiming['stages'] = {
-    retry: us(router.acceptedAtMs, router.queuedAtMs),
-    queue: us(router.queuedAtMs, router.sentAtMs),
-    transit: us(router.sentAtMs, t[ReplyTrace.RECEIVED]),
-    leader: us(t[ReplyTrace.RECEIVED], t[ReplyTrace.STARTED]),
-    reply: us(t[ReplyTrace.APPLIED], t[ReplyTrace.REPLIED]),
-    return: us(t[ReplyTrace.REPLIED], router.receivedAtMs),
-  };
+  // Each boundary is kept at or after the one before and within [accepted, received]:
+  // threads may read the clock a few µs apart, and a stage never runs backwards.
+  const start = msToUs(router.acceptedAtMs);
+  const end = Math.max(start, msToUs(router.receivedAtMs));
+  const queued = Math.min(end, Math.max(start, msToUs(router.queuedAtMs)));
+  const sent = Math.min(end, Math.max(queued, msToUs(router.sentAtMs)));
+  const received = Math.min(end, Math.max(sent, msToUs(trace[ReplyTrace.RECEIVED])));
+  const started = Math.min(end, Math.max(received, msToUs(trace[ReplyTrace.STARTED])));
+  let stages: RequestTiming['stages'];
   if (kind === 'write') {
-    stages.replicate = us(t[ReplyTrace.STARTED], t[ReplyTrace.COMMITTED]);
-    stages.apply = us(t[ReplyTrace.COMMITTED], t[ReplyTrace.APPLIED]);
-    if (t[ReplyTrace.SYNCED] > 0) stages.walSync = us(t[ReplyTrace.STARTED], t[ReplyTrace.SYNCED]);
+    const committed = Math.min(end, Math.max(started, msToUs(trace[ReplyTrace.COMMITTED])));
+    const applied = Math.min(end, Math.max(committed, msToUs(trace[ReplyTrace.APPLIED])));
+    const replied = Math.min(end, Math.max(applied, msToUs(trace[ReplyTrace.REPLIED])));
+    stages = {
+      retry: queued - start, queue: sent - queued, transit: received - sent, leader: started - received,
+      replicate: committed - started, apply: applied - committed, reply: replied - applied, return: end - replied,
+    };
+    const synced = trace[ReplyTrace.SYNCED];
+    if (synced > 0) stages.walSync = Math.max(0, msToUs(synced) - msToUs(trace[ReplyTrace.STARTED]));
   } else {
-    stages.read = us(t[ReplyTrace.STARTED], t[ReplyTrace.APPLIED]);
+    const read = Math.min(end, Math.max(started, msToUs(trace[ReplyTrace.APPLIED])));
+    const replied = Math.min(end, Math.max(read, msToUs(trace[ReplyTrace.REPLIED])));
+    stages = {
+      retry: queued - start, queue: sent - queued, transit: received - sent, leader: started - received,
+      read: read - started, reply: replied - read, return: end - replied,
+    };
   }
-  return { kind, totalUs: us(router.acceptedAtMs, router.receivedAtMs), acceptedAtMs: router.acceptedAtMs, stages };
+  return { kind, totalUs: end - start, acceptedAtMs: router.acceptedAtMs, stages };
 }
 
 /** One hour in µs: the largest latency a histogram tracks exactly (it resizes beyond). */
