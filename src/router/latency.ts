@@ -180,7 +180,8 @@ class StageHistogram {
   }
 }
 
-function percentiles(h: Histogram): StagePercentiles {
+/** A histogram's figures as a snapshot shows them. */
+export function percentilesOf(h: Histogram): StagePercentiles {
   if (h.totalCount === 0) return { count: 0, mean: 0, p50: 0, p99: 0, p999: 0, max: 0 };
   return {
     count: h.totalCount,
@@ -219,9 +220,9 @@ class KindHistograms {
 
   snapshot(): KindLatency {
     const stages: KindLatency['stages'] = {};
-    for (const [stage, h] of this.stages) stages[stage as StageName] = percentiles(h.read());
+    for (const [stage, h] of this.stages) stages[stage as StageName] = percentilesOf(h.read());
     const total = this.total.read();
-    return { count: total.totalCount, total: percentiles(total), stages };
+    return { count: total.totalCount, total: percentilesOf(total), stages };
   }
 
   reset(): void {

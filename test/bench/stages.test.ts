@@ -5,6 +5,7 @@ import { formatSlowest, stageBreakdown } from '../../bench/ycsb/report.js';
 import { levelStagesOf, operationTiming, OVERLAPPING_STAGES, STAGE_ORDER } from '../../bench/ycsb/stages.js';
 import { LatencyTracker, type RequestTiming } from '../../src/index.js';
 import { msToUs, stagesOf } from '../../src/router/latency.js';
+import { seededRandom } from '../../src/node/prng.js';
 import { makeResult } from './fixtures.js';
 import { withStages } from './stage-fixtures.js';
 
@@ -13,18 +14,6 @@ function sumOfStages(timing: RequestTiming): number {
   return Object.entries(timing.stages)
     .filter(([name]) => !(OVERLAPPING_STAGES as readonly string[]).includes(name))
     .reduce((sum, [, us]) => sum + (us ?? 0), 0);
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A time on today's clock (ms since the epoch), where a double holds ~0.25 µs. */
@@ -58,7 +47,7 @@ describe('operationTiming', () => {
   });
 
   it('adds up exactly for any stamps, never below zero, even when threads read the clock µs apart', () => {
-    const random = prng(42);
+    const random = seededRandom(42);
     let skewed = 0;
     for (let i = 0; i < 5000; i++) {
       // Consecutive boundaries 0-300 µs apart, each read up to 20 µs early or late.

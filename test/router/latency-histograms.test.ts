@@ -2,39 +2,17 @@
  *  when read: every figure must be what a plain HdrHistogram of the same values gives. */
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { LatencyTracker, type RequestTiming } from '../../src/router/latency.js';
+import { LatencyTracker, percentilesOf, type RequestTiming } from '../../src/router/latency.js';
+import { seededRandom } from '../../src/node/prng.js';
 
 function plainHistogram(): Histogram {
   return build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Latencies from 0 µs to minutes: mostly small, a long tail, some past the fast path's 2.1 s. */
 function latencies(n: number, seed: number): number[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: n }, (_, i) => (i % 97 === 0 ? 0 : Math.floor(Math.exp(random() * Math.log(300_000_000)))));
-}
-
-function figures(h: Histogram) {
-  return {
-    count: h.totalCount,
-    mean: Math.round(h.mean * 10) / 10,
-    p50: h.getValueAtPercentile(50),
-    p99: h.getValueAtPercentile(99),
-    p999: h.getValueAtPercentile(99.9),
-    max: h.maxValue,
-  };
 }
 
 const timing = (totalUs: number, replicate: number): RequestTiming => ({ kind: 'write', totalUs, acceptedAtMs: 0, stages: { replicate } });
@@ -53,8 +31,8 @@ describe('LatencyTracker histograms', () => {
     });
     expect(Math.max(...totals)).toBeGreaterThan(2_097_152);
     const snap = tracker.snapshot().write;
-    expect(snap.total).toEqual(figures(total));
-    expect(snap.stages.replicate).toEqual(figures(replicate));
+    expect(snap.total).toEqual(percentilesOf(total));
+    expect(snap.stages.replicate).toEqual(percentilesOf(replicate));
     // The maximum is the value itself, not its bucket's edge.
     const small = new LatencyTracker();
     small.record(timing(123_457, 5));
@@ -72,14 +50,14 @@ describe('LatencyTracker histograms', () => {
     });
     // Encoding keeps bucket counts (a maximum comes back as its bucket's edge) for both alike.
     const decoded = decodeFromCompressedBase64(tracker.encode().kinds.write.total);
-    expect(figures(decoded)).toEqual(figures(decodeFromCompressedBase64(encodeIntoCompressedBase64(plain))));
+    expect(percentilesOf(decoded)).toEqual(percentilesOf(decodeFromCompressedBase64(encodeIntoCompressedBase64(plain))));
     const sum = new LatencyTracker();
     sum.record(timing(7, 7));
     sum.add(tracker.encode());
     const plainSum = plainHistogram();
     plainSum.recordValue(7);
     plainSum.add(decodeFromCompressedBase64(encodeIntoCompressedBase64(plain)));
-    expect(sum.snapshot().write.total).toEqual(figures(plainSum));
+    expect(sum.snapshot().write.total).toEqual(percentilesOf(plainSum));
   });
 
   it('forget what was counted but not yet read on reset', () => {
