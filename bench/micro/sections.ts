@@ -4,6 +4,7 @@
  * the compiled module in OPTIONAL_SECTION_MODULES: run.ts imports it when present and
  * runs its exported `section` (or `sections`).
  */
+import { attributionSection } from './attribution.js';
 import { codecSection } from './codec.js';
 import { crcSection } from './crc.js';
 import { keysSection } from './keys.js';
@@ -12,7 +13,7 @@ import type { BenchSection } from './section.js';
 import { storageSection } from './storage.js';
 import { latencySection, throughputSection } from './threads.js';
 
-export const sections: BenchSection[] = [crcSection, throughputSection, latencySection, codecSection, keysSection, lmdbSection, storageSection];
+export const sections: BenchSection[] = [crcSection, throughputSection, latencySection, codecSection, keysSection, lmdbSection, storageSection, attributionSection];
 
 /** Relative to dist/bench/micro/; missing modules are skipped with a note. */
 export const OPTIONAL_SECTION_MODULES: string[] = ['./putitem.js'];

@@ -1,7 +1,8 @@
 /**
  * One self-contained SVG of YCSB results: the DynamoDB paper's Figures 5 and 6 (read and
- * write latency, p50 and p99, per throughput level) as grouped bars, then latency over time
- * per (run, workload, engine). No external fonts or CSS; d3-scale does the scale math.
+ * write latency, p50 and p99, per throughput level) as grouped bars, then where the time
+ * goes (the mean of each stage per level, stacked; where results have stages), then latency
+ * over time per (run, workload, engine). No external fonts or CSS; d3-scale does the scale math.
  *
  * The markup keeps to what ImageMagick's own SVG renderer draws right as well as browsers:
  * no <pattern> (hatching is drawn as lines), no rotated text, no paint-order, no tspans.
@@ -18,11 +19,13 @@ import {
   formatLatency,
   formatRateShort,
   intendedOf,
+  levelsByFraction,
   readOperationOf,
   workloadLabel,
   workloadsOf,
   writeOperationOf,
 } from './report.js';
+import { STAGE_ORDER } from './stages.js';
 
 export interface ChartRun {
   label: string;
@@ -537,6 +540,123 @@ function panelTitle(kind: Kind, series: Series[], suffix: string): string {
 }
 
 // ---------------------------------------------------------------------------------------
+// Stage panels: where the mean operation's time went at each level (stages.ts).
+
+/** Colour per stage, the same in every panel: the harness's own stages in greys and browns,
+ *  the router's waiting in pinks and oranges, the node's work in purples, blues and greens. */
+const STAGE_COLOURS: Record<(typeof STAGE_ORDER)[number], string> = {
+  pacing: '#c7c7c7',
+  client: '#a6761d',
+  retry: '#e377c2',
+  queue: '#ff7f0e',
+  transit: '#fdc086',
+  leader: '#9467bd',
+  replicate: '#1f6fb4',
+  apply: '#2a9d3a',
+  read: '#17a2b8',
+  reply: '#a6d96a',
+  return: '#9ecae1',
+  residue: '#707070',
+  engine: '#4a90c8',
+};
+/** The leader's own WAL sync, drawn as a thin bar along the bottom of `replicate` (it overlaps it). */
+const WAL_SYNC = '#111111';
+const STAGE_BAR_HEIGHT = 18;
+const STAGE_ROW = 26;
+
+/** Dark text on light colours, white on dark ones. */
+function textOn(colour: string): string {
+  const n = parseInt(colour.slice(1), 16);
+  const luminance = 0.299 * ((n >> 16) & 255) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
+  return luminance > 150 ? TEXT : '#ffffff';
+}
+
+/** The result's read and write operations that have stages at some level. */
+function stagedOperations(result: RunResult): OperationName[] {
+  const ops = [readOperationOf(result), writeOperationOf(result)].filter((op): op is OperationName => op !== undefined);
+  return ops.filter((op) => result.levels.some((l) => l.stages?.[op]?.total !== undefined));
+}
+
+function stageLegend(result: RunResult, ops: OperationName[], top: number, width: number): { svg: string; height: number } {
+  const present = (name: string) => result.levels.some((l) => ops.some((op) => l.stages?.[op]?.[name] !== undefined));
+  const items: LegendItem[] = STAGE_ORDER.filter(present).map((name) => ({
+    label: name,
+    swatch: (x, y) => rect(x, y, 18, 14, { fill: STAGE_COLOURS[name], stroke: 'none' }),
+  }));
+  if (present('walSync')) {
+    items.push({ label: 'walSync (within replicate)', swatch: (x, y) => rect(x, y, 18, 14, { fill: STAGE_COLOURS.replicate }) + rect(x, y + 11, 12, 3, { fill: WAL_SYNC }) });
+  }
+  return legend([{ items }], LEFT, top, width - LEFT - RIGHT, 11);
+}
+
+/** One operation's levels as horizontal stacked bars of stage means on a linear axis. */
+function stageBlock(result: RunResult, op: OperationName, top: number, width: number): { svg: string; height: number } {
+  const levels = levelsByFraction(result).filter((l) => l.stages?.[op]?.total !== undefined);
+  const parts: string[] = [text(18, top + 14, op, { 'font-size': 13, 'font-weight': 'bold', fill: TEXT })];
+  const labels = levels.map((l) => `${formatFraction(l.fraction)} · ${formatRateShort(l.achievedOpsPerSec)}${l.sustained ? '' : '!'} ops/s`);
+  const x0 = Math.max(LEFT, 18 + Math.max(...labels.map((l) => textWidth(l, 11))) + 10);
+  const sums = levels.map((l) => STAGE_ORDER.reduce((n, name) => n + (l.stages![op]![name]?.mean ?? 0), 0));
+  const maxUs = Math.max(1, ...sums, ...levels.map((l) => l.stages![op]!.total.mean));
+  const unit = unitFor(maxUs);
+  const x = scaleLinear().domain([0, maxUs / unit.divisor]).range([x0, width - RIGHT - 80]).nice(8);
+  const at = (us: number) => x(us / unit.divisor);
+  const rowsTop = top + 24;
+  const rowsBottom = rowsTop + levels.length * STAGE_ROW;
+  for (const t of x.ticks(8)) {
+    parts.push(line(x(t), rowsTop - 2, x(t), rowsBottom, GRID));
+    parts.push(text(x(t), rowsBottom + 14, x.tickFormat(8)(t), { 'font-size': 10, fill: MUTED, 'text-anchor': 'middle' }));
+  }
+  parts.push(text(x0 - 8, rowsBottom + 14, `mean, ${unit.name}`, { 'font-size': 10, fill: MUTED, 'text-anchor': 'end' }));
+  parts.push(line(x0, rowsTop - 2, x0, rowsBottom, AXIS));
+  levels.forEach((level, i) => {
+    const stages = level.stages![op]!;
+    const y = rowsTop + i * STAGE_ROW + (STAGE_ROW - STAGE_BAR_HEIGHT) / 2;
+    parts.push(text(x0 - 8, y + 13, labels[i], { 'font-size': 11, fill: level.sustained ? TEXT : RED, 'text-anchor': 'end' }));
+    let sum = 0;
+    for (const name of STAGE_ORDER) {
+      const s = stages[name];
+      if (s === undefined || s.mean <= 0) continue;
+      const sx = at(sum);
+      const w = at(sum + s.mean) - sx;
+      const tip = `${op} ${name} at ${formatFraction(level.fraction)}: mean ${formatLatency(s.mean)} (p50 ${formatLatency(s.p50)}, p99 ${formatLatency(s.p99)})`;
+      parts.push(rect(sx, y, w, STAGE_BAR_HEIGHT, { fill: STAGE_COLOURS[name], stroke: '#ffffff', 'stroke-width': 0.5, 'data-stage': name }, `<title>${escapeXml(tip)}</title>`));
+      const label = formatInUnit(s.mean, unit);
+      if (textWidth(label, VALUE_FONT) + 4 < w) parts.push(text(sx + w / 2, y + 13, label, { 'font-size': VALUE_FONT, fill: textOn(STAGE_COLOURS[name]), 'text-anchor': 'middle' }));
+      if (name === 'replicate' && (stages.walSync?.mean ?? 0) > 0) {
+        const ws = stages.walSync!;
+        const wTip = `${op} walSync at ${formatFraction(level.fraction)}: mean ${formatLatency(ws.mean)} (p50 ${formatLatency(ws.p50)}, p99 ${formatLatency(ws.p99)}), within replicate`;
+        parts.push(rect(sx, y + STAGE_BAR_HEIGHT - 3, at(sum + ws.mean) - sx, 3, { fill: WAL_SYNC, 'data-stage': 'walSync' }, `<title>${escapeXml(wTip)}</title>`));
+      }
+      sum += s.mean;
+    }
+    parts.push(text(at(sum) + 6, y + 13, `${formatLatency(stages.total.mean)} mean`, { 'font-size': 11, fill: TEXT }));
+  });
+  return { svg: parts.join(''), height: rowsBottom + 22 - top };
+}
+
+/** Where the time goes in one result: its stage legend, then a stacked-bar block per operation. */
+function stagePanel(run: ChartRun, result: RunResult, showRun: boolean, top: number, width: number): { svg: string; height: number } {
+  const ops = stagedOperations(result);
+  const where = [`workload ${workloadLabel(result.workload)}`, result.engine, showRun ? `run ${run.label}` : ''].filter(Boolean).join(' · ');
+  const parts: string[] = [text(18, top + 16, `Where the time goes — ${where}`, { 'font-size': 15, 'font-weight': 'bold', fill: TEXT })];
+  parts.push(
+    text(18, top + 33, "mean time per stage from the intended start at each level; the means add up to the mean latency (the report's stage table has p50 and p99)", {
+      'font-size': 11,
+      fill: MUTED,
+    }),
+  );
+  const leg = stageLegend(result, ops, top + 42, width);
+  parts.push(leg.svg);
+  let y = top + 42 + leg.height + 4;
+  for (const op of ops) {
+    const block = stageBlock(result, op, y, width);
+    parts.push(block.svg);
+    y += block.height;
+  }
+  return { svg: parts.join(''), height: y - top };
+}
+
+// ---------------------------------------------------------------------------------------
 // Latency-over-time panels.
 
 interface TimelineSegment {
@@ -765,16 +885,17 @@ export function renderLatencySvg(runs: ChartRun[]): string {
       }
     }
   }
-  for (const run of runs) {
-    for (const engine of enginesOf(run.results)) {
-      for (const result of run.results.filter((r) => r.engine === engine)) {
-        y += 10;
-        body.push(line(18, y, width - 18, y, '#dddddd'));
-        const panel = timelinePanel(run, result, runs.length > 1, y + 8, width);
-        body.push(panel.svg);
-        y += panel.height + 8;
-      }
-    }
+  const results = runs.flatMap((run) => enginesOf(run.results).flatMap((engine) => run.results.filter((r) => r.engine === engine).map((result) => ({ run, result }))));
+  const panels = [
+    ...results.filter(({ result }) => stagedOperations(result).length > 0).map(({ run, result }) => (top: number) => stagePanel(run, result, runs.length > 1, top, width)),
+    ...results.map(({ run, result }) => (top: number) => timelinePanel(run, result, runs.length > 1, top, width)),
+  ];
+  for (const draw of panels) {
+    y += 10;
+    body.push(line(18, y, width - 18, y, '#dddddd'));
+    const panel = draw(y + 8);
+    body.push(panel.svg);
+    y += panel.height + 8;
   }
   const height = Math.ceil(y + 10);
   return (

@@ -13,6 +13,7 @@
  * `walSync` overlaps `replicate` and is shown beside the stages, not in their sum.
  */
 import { LatencyTracker, type KindLatency, type RequestTiming } from '../../src/index.js';
+import { msToUs } from '../../src/router/latency.js';
 import type { OperationName } from './results.js';
 
 /** Display order. */
@@ -38,18 +39,26 @@ export interface StageStats {
 /** Per operation type (READ, UPDATE, ...), per stage. */
 export type LevelStages = Partial<Record<OperationName, Record<string, StageStats>>>;
 
-/** One operation's stages (ms inputs on the shared clock), as the harness records them. */
+/** One operation's stages (ms inputs on the shared clock), as the harness records them.
+ *  Like the router's (latency.ts `stagesOf`), boundaries are whole µs kept in order, so the
+ *  stages add up to the total exactly. */
 export function operationTiming(op: OperationName, intendedMs: number, actualMs: number, endMs: number, request: RequestTiming | undefined): RequestTiming {
-  const us = (ms: number): number => Math.max(0, Math.round(ms * 1000));
-  const stages: RequestTiming['stages'] = { pacing: us(actualMs - intendedMs) };
+  const intended = msToUs(intendedMs);
+  const end = Math.max(intended, msToUs(endMs));
+  const actual = Math.min(end, Math.max(intended, msToUs(actualMs)));
+  const stages: RequestTiming['stages'] = { pacing: actual - intended };
   if (request === undefined) {
-    stages.engine = us(endMs - actualMs);
-  } else {
-    stages.client = us(request.acceptedAtMs - actualMs);
-    Object.assign(stages, request.stages);
-    stages.residue = us(endMs - request.acceptedAtMs - request.totalUs / 1000);
+    stages.engine = end - actual;
+    return { kind: op, totalUs: end - intended, acceptedAtMs: intendedMs, stages };
   }
-  return { kind: op, totalUs: us(endMs - intendedMs), acceptedAtMs: intendedMs, stages };
+  const accepted = Math.min(end, Math.max(actual, msToUs(request.acceptedAtMs)));
+  stages.client = accepted - actual;
+  Object.assign(stages, request.stages);
+  // The router's stages add up to its total; should its clock run past the client's end
+  // (threads read the clock µs apart), the residue is 0 and the total takes the difference.
+  const answered = accepted + request.totalUs;
+  stages.residue = Math.max(0, end - answered);
+  return { kind: op, totalUs: Math.max(end, answered) - intended, acceptedAtMs: intendedMs, stages };
 }
 
 /** The per-level `stages` object of the results file. */

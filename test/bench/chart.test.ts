@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { chartMain, escapeXml, renderLatencySvg, runLabels, type ChartRun } from '../../bench/ycsb/chart.js';
 import { captureOutput, makeResult, writeResults } from './fixtures.js';
+import { READ_STAGE_MEANS, stageScale, UPDATE_STAGE_MEANS, withStages } from './stage-fixtures.js';
 
 /** Checks that every tag is closed in order and every '&' starts an entity: XML-ish enough. */
 function expectWellFormed(svg: string): void {
@@ -137,6 +138,80 @@ describe('renderLatencySvg', () => {
     expectWellFormed(svg);
     expect(svg).toContain('no write operations');
     expectWellFormed(renderLatencySvg([{ label: 'none', results: [] }]));
+  });
+});
+
+/** The stage segments: position, fill, stage and tooltip of each <rect data-stage>. */
+function segments(svg: string): { x: number; y: number; width: number; fill: string; stage: string; title: string }[] {
+  const re = /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="[\d.]+" fill="([^"]+)"[^>]*? data-stage="([^"]+)"[^>]*><title>([^<]*)<\/title><\/rect>/g;
+  return [...svg.matchAll(re)].map((m) => ({ x: Number(m[1]), y: Number(m[2]), width: Number(m[3]), fill: m[4], stage: m[5], title: m[6] }));
+}
+
+describe('renderLatencySvg: where the time goes', () => {
+  const staged: ChartRun[] = [{ label: 'results', results: [withStages(makeResult({ workload: 'a', notSustained: [1] })), makeResult({ workload: 'b', seed: 2 })] }];
+
+  it('stacks the mean of each stage per level for reads and writes, in display order', () => {
+    const svg = renderLatencySvg(staged);
+    expectWellFormed(svg);
+    expect(svg).toContain('>Where the time goes — workload A · shardbox<');
+    expect(svg).not.toContain('Where the time goes — workload B');
+    const all = segments(svg);
+    // Reads: the 10 stages but retry (mean 0); writes: 11 stages and walSync; 4 levels each.
+    expect(all.filter((s) => s.title.startsWith('READ '))).toHaveLength(4 * 9);
+    expect(all.filter((s) => s.title.startsWith('UPDATE '))).toHaveLength(4 * 12);
+    const row = (op: string, level: string) => all.filter((s) => s.title.startsWith(`${op} `) && s.title.includes(` at ${level}:`) && s.stage !== 'walSync');
+    expect(row('READ', '10%').map((s) => s.stage)).toEqual(['pacing', 'client', 'queue', 'transit', 'leader', 'read', 'reply', 'return', 'residue']);
+    expect(row('UPDATE', '50%').map((s) => s.stage)).toEqual(['pacing', 'client', 'retry', 'queue', 'transit', 'leader', 'replicate', 'apply', 'reply', 'return', 'residue']);
+    expect(all.find((s) => s.title.startsWith('UPDATE replicate at 50%'))!.title).toBe('UPDATE replicate at 50%: mean 756 µs (p50 605 µs, p99 3.02 ms)');
+  });
+
+  it('draws each bar as consecutive segments whose widths are the stage means, with the mean total beside it', () => {
+    const svg = renderLatencySvg(staged);
+    for (const [op, means] of [['READ', READ_STAGE_MEANS], ['UPDATE', UPDATE_STAGE_MEANS]] as const) {
+      for (const level of ['10%', '100%']) {
+        const row = segments(svg).filter((s) => s.title.startsWith(`${op} `) && s.title.includes(` at ${level}:`) && s.stage !== 'walSync');
+        expect(new Set(row.map((s) => s.y)).size).toBe(1);
+        for (let i = 1; i < row.length; i++) expect(row[i].x).toBeCloseTo(row[i - 1].x + row[i - 1].width, 1);
+        // px per µs is the same for every segment of the row.
+        const pxPerUs = row.map((s) => s.width / means[s.stage]);
+        for (const k of pxPerUs) expect(k).toBeCloseTo(pxPerUs[0], 2);
+      }
+    }
+    const total = Object.values(READ_STAGE_MEANS).reduce((a, b) => a + b, 0);
+    expect(svg).toContain(`>${total} µs mean<`);
+    expect(svg).toContain(`>${Math.round(total * stageScale(1))} µs mean<`);
+  });
+
+  it("gives a stage one colour everywhere, draws walSync along replicate's start, and names every stage in the legend", () => {
+    const svg = renderLatencySvg([{ label: 'x', results: [withStages(makeResult({ workload: 'a' })), withStages(makeResult({ workload: 'f' }))] }]);
+    const all = segments(svg);
+    const fills = new Map<string, Set<string>>();
+    for (const s of all) fills.set(s.stage, (fills.get(s.stage) ?? new Set()).add(s.fill));
+    for (const set of fills.values()) expect(set.size).toBe(1);
+    expect(new Set([...fills.values()].map((set) => [...set][0])).size).toBe(fills.size);
+    const replicate = all.find((s) => s.stage === 'replicate' && s.title.startsWith('UPDATE replicate at 10%'))!;
+    const walSync = all.find((s) => s.stage === 'walSync' && s.title.startsWith('UPDATE walSync at 10%'))!;
+    expect(walSync.x).toBe(replicate.x);
+    expect(walSync.width).toBeCloseTo((replicate.width * 250) / 420, 1);
+    for (const name of ['pacing', 'client', 'retry', 'queue', 'transit', 'leader', 'replicate', 'apply', 'read', 'reply', 'return', 'residue', 'walSync (within replicate)']) {
+      expect(svg).toContain(`>${name}<`);
+    }
+    // Workload F writes with READ-MODIFY-WRITE, which has no stages here: reads only.
+    expect(svg).toContain('>Where the time goes — workload F · shardbox<');
+  });
+
+  it('labels levels with fraction and achieved ops/s, a level not sustained in red', () => {
+    const svg = renderLatencySvg(staged);
+    expect(svg).toMatch(/fill="#222222" text-anchor="end">10% · 1\.2k ops\/s</);
+    expect(svg).toMatch(/fill="#c62828" text-anchor="end">100% · 9\.6k! ops\/s</);
+  });
+
+  it('leaves the section out for results without stages, and levels without them out of the bars', () => {
+    const svg = renderLatencySvg(oneRun);
+    expect(svg).not.toContain('Where the time goes');
+    expect(svg).not.toContain('data-stage');
+    const partial = renderLatencySvg([{ label: 'p', results: [withStages(makeResult(), [0.5])] }]);
+    expect(new Set(segments(partial).map((s) => s.title.replace(/^.* at (\S+):.*$/, '$1')))).toEqual(new Set(['50%']));
   });
 });
 
