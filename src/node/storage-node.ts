@@ -214,6 +214,10 @@ export class StorageNode {
       if (n > 0) worked = true;
     }
     this.warnUnreadableVersions(nowMs);
+    // What the drain answered at once (eventually consistent reads, redirects) leaves now,
+    // not behind this round's WAL write, sync start and apply.
+    this.flushReplies();
+    this.wakePeers();
 
     if (this.processReadies()) worked = true;
     if (this.strongReads.length > 0) {
