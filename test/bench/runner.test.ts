@@ -121,9 +121,11 @@ describe('YCSB runner', () => {
       const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const results = await runBench(options('dynamodb', ['a'], { endpointUrl: endpoint, levels: [0.5, 1] }));
       expect(results[0].config.endpoint).toBe(endpoint);
-      const level = results[0].levels[1];
-      expect(level.operations.READ!.outcomes.OK).toBeGreaterThan(0);
-      expect(level.operations.UPDATE!.outcomes.OK).toBeGreaterThan(0);
+      // dynalite on a busy 2-core machine may do only tens of operations a second, so one
+      // short level can miss an operation type: count over both levels.
+      const ok = (op: 'READ' | 'UPDATE'): number => results[0].levels.reduce((n, l) => n + (l.operations[op]?.outcomes.OK ?? 0), 0);
+      expect(ok('READ')).toBeGreaterThan(0);
+      expect(ok('UPDATE')).toBeGreaterThan(0);
       expect(existsSync(path.join(out, 'ycsb-a-dynamodb.json'))).toBe(true);
     } finally {
       await new Promise((resolve) => server.close(resolve));
