@@ -13,9 +13,10 @@
  * Time is an integer count of microseconds; events run in (time, sequence) order from a
  * heap, so a seed replays exactly. Faults: message loss, duplication (node↔node only:
  * rings never duplicate a request), delay and reordering; symmetric and one-way cuts
- * between nodes and between routers and nodes; full rings (a node→node ring holds
- * `ringCapacity` messages until its reader drains it: a write that does not fit fails, and
- * the node tells its core); pauses (a node alive but silent, that then takes every tick it
+ * between nodes and between routers and nodes; full rings (a node's inbound ring from a
+ * node or a router holds `ringCapacity` messages until the node drains it: a node's write
+ * that does not fit fails, and the node tells its core; a router keeps what does not fit
+ * queued); pauses (a node alive but silent, that then takes every tick it
  * missed at once); crashes that lose whatever a node had not made durable (its in-memory
  * items, its in-flight WAL batch unless the disk kept it) and restarts from the last
  * checkpoint plus the WAL; planned restarts (the node hands its leaderships over, then
@@ -96,6 +97,9 @@ export interface Knobs {
   /** Chance a crashed node's in-flight WAL record reached the disk anyway. */
   tornKeepRate: number;
   clients: number;
+  /** Request routers the clients share (client c uses router c mod routers), as the
+   *  threads of a process share theirs: a router then has several requests outstanding. */
+  routers: number;
   keys: number;
   ecReadRate: number;
   thinkMaxUs: number;
@@ -124,7 +128,7 @@ export function drawKnobs(seed: number): Knobs {
   for (let i = 0; i < nodes; i++) skew.push((2 * r() - 1) * sigma);
   const tickUs = 10_000;
   const lossy = r() < 0.7;
-  return {
+  const knobs: Knobs = {
     nodes,
     groups: int(1, 4),
     replicasPerGroup: nodes === 5 && r() < 0.4 ? 5 : 3,
@@ -157,7 +161,11 @@ export function drawKnobs(seed: number): Knobs {
     faultEveryUs: int(1, 6) * electionTicks * tickUs,
     formatVersion: r() < 0.5 ? 1 : 2,
     syncFailRate: pick([0, 0, 0.001, 0.01]),
+    routers: 0,
   };
+  // Drawn last, so that adding it left every other knob of a seed as it was.
+  knobs.routers = int(1, knobs.clients);
+  return knobs;
 }
 
 // ------------------------------------------------------------------ results
@@ -597,8 +605,8 @@ export class Simulation {
       for (const id of replicas) this.nodes[id].hosted.push(group);
       this.appliedAt.set(group, new Map());
     }
-    // Routers: one per client, and the final reader.
-    for (let c = 0; c <= k.clients; c++) this.routers.push(new SimRouter(ROUTER_BASE + c, this, routerBug));
+    // The clients' routers, and the final reader's.
+    for (let c = 0; c <= k.routers; c++) this.routers.push(new SimRouter(ROUTER_BASE + c, this, routerBug));
     // Nodes do not start in phase.
     for (const node of this.nodes) this.at(this.randInt(0, k.tickUs - 1), () => this.startNode(node));
   }
@@ -1093,7 +1101,7 @@ export class Simulation {
     const k = this.knobs;
     let issued = 0;
     for (let c = 0; c < k.clients; c++) {
-      const router = this.routers[c];
+      const router = this.routers[c % k.routers];
       let counter = 0;
       const lastVer = new Map<string, number | null>();
       const next = () => {
@@ -1256,7 +1264,7 @@ export class Simulation {
       this.healLater(links);
     } else if (x < 0.85) {
       // A router that cannot reach a leader the followers still hear (one or both ways).
-      const router = ROUTER_BASE + this.randInt(0, k.clients - 1);
+      const router = ROUTER_BASE + this.randInt(0, k.routers - 1);
       const links: Array<[number, number]> = [[router, leader]];
       this.cutOneWay(router, leader);
       if (this.rand() < 0.5) {
@@ -1392,7 +1400,7 @@ export class Simulation {
 
   /** A strong read of every key by a fresh client: acknowledged writes must show. */
   private finalReads(): void {
-    const router = this.routers[this.knobs.clients];
+    const router = this.routers[this.knobs.routers];
     let pending = 0;
     for (let i = 0; i < this.knobs.keys; i++) {
       const key = `k${i}`;
