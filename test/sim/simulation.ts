@@ -512,6 +512,17 @@ class SimRouter implements RouterTransport {
     this.scheduleWake();
   }
 
+  /** The control plane saw `node`'s thread end: what waits on it is moved or failed now. */
+  nodeDown(node: number): void {
+    this.core.nodeDown(node, this.nowMs);
+    this.core.flush(this.nowMs);
+    this.scheduleWake();
+  }
+
+  nodeUp(node: number): void {
+    this.core.nodeUp(node);
+  }
+
   /** Keeps one wake-up pending, for the core's next timer (sooner while a queue waits for
    *  ring space). */
   private scheduleWake(): void {
@@ -803,6 +814,7 @@ export class Simulation {
     const k = this.knobs;
     const firstStart = node.epoch === 0;
     node.alive = true;
+    this.mainRouter.nodeUp(node.id);
     node.epoch++;
     node.pausedUntil = 0;
     node.roundScheduled = false;
@@ -880,6 +892,13 @@ export class Simulation {
     for (const [peer, queue] of node.transport!.inbox) for (const packet of queue) this.packetGone(peer, node.id, packet);
     node.shell = undefined;
     node.transport = undefined;
+    this.mainRouter.nodeDown(node.id);
+  }
+
+  /** The router the supervisor tells when a node's thread exits or starts: in a process,
+   *  the main thread's (api.ts); the other threads' routers learn only by timeouts. */
+  private get mainRouter(): SimRouter {
+    return this.routers[0];
   }
 
   restart(node: SimNode): void {
