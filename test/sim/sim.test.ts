@@ -1,8 +1,8 @@
 /**
  * The cluster simulator in CI: 200 seeds × 2000 client operations over the production
- * storage node, every checker after every run; replays are exact; the gray-failure
- * check's effect on spurious elections. (Known bugs switched on in the node are caught:
- * mutations.test.ts.)
+ * storage node and router, every checker after every run; replays are exact; the
+ * gray-failure check's effect on spurious elections. (Known bugs switched on in the node
+ * or router are caught: mutations.test.ts.)
  *
  * Replay a failing seed: npm run sim -- --seed S      (longer hunts: --seeds 10000)
  * Fewer or more seeds here: SIM_SEEDS=50 npx vitest run test/sim/sim.test.ts
