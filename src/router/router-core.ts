@@ -77,6 +77,18 @@ export interface RouterTransport {
   isDraining(node: number): boolean;
 }
 
+/**
+ * Test-only: one known bug, switched on at the exact decision point in RouterCore where it
+ * would live, so the simulator can show its checkers catch it (test/sim/mutations.test.ts).
+ * Never set in production (`Router` passes none).
+ */
+export type RouterMutation =
+  /** A write whose attempt got no answer is re-sent like a read, instead of failing as an
+   *  unknown outcome: it may apply twice. */
+  'retryLostWrite';
+
+export const ROUTER_MUTATIONS: readonly RouterMutation[] = ['retryLostWrite'];
+
 export interface RequestCallbacks {
   resolve: (value: unknown) => void;
   reject: (error: DynamoDBError) => void;
@@ -156,7 +168,7 @@ export class RouterCore {
   private anyCursor = 0;
   private closed = false;
 
-  constructor(private readonly transport: RouterTransport, options: Partial<RouterOptions> = {}) {
+  constructor(private readonly transport: RouterTransport, options: Partial<RouterOptions> = {}, private readonly mutation?: RouterMutation) {
     this.options = { ...DEFAULT_ROUTER_OPTIONS, ...options };
   }
 
@@ -478,7 +490,7 @@ export class RouterCore {
     this.landed(request);
     this.forgetLeader(request, request.node);
     if (request.target.mode === 'leader') this.moveQueued(request.node, nowMs);
-    if (request.idempotent) {
+    if (request.idempotent || this.mutation === 'retryLostWrite') {
       // The search has moved past the silent node (leader) or the cursor on (any replica).
       this.retry(request, nowMs, 0, this.chooseNode(request.target, 0));
       return;

@@ -4,6 +4,7 @@
  */
 import { parseArgs as parseCommandLine } from 'node:util';
 import { NODE_MUTATIONS, type NodeMutation } from '../../src/node/ports.js';
+import { ROUTER_MUTATIONS, type RouterMutation } from '../../src/router/router-core.js';
 import { runSimulation, type SimReport } from './simulation.js';
 
 interface Args {
@@ -12,16 +13,18 @@ interface Args {
   seed: number | undefined;
   ops: number;
   comparePreVote: boolean;
-  bug: NodeMutation | undefined;
+  bug: NodeMutation | RouterMutation | undefined;
   verbose: boolean;
 }
+
+const MUTATIONS: readonly string[] = [...NODE_MUTATIONS, ...ROUTER_MUTATIONS];
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--first F] [--seed S] [--ops N] [--compare-prevote] [--bug NAME] [--verbose]
   --seeds N          run N seeds (default 20) starting at --first F (default 1)
   --seed S           replay one seed and print its digest
   --ops N            client operations per seed (default 2000)
   --compare-prevote  every seed with the gray-failure check on and off: elections, spurious ones
-  --bug NAME         switch on a known bug in the real node that the checkers must catch: ${NODE_MUTATIONS.join(', ')}
+  --bug NAME         switch on a known bug in the real node or router that the checkers must catch: ${MUTATIONS.join(', ')}
   --verbose          one line per seed`;
 
 function parseArgs(argv: string[]): Args | 'help' {
@@ -39,8 +42,8 @@ function parseArgs(argv: string[]): Args | 'help' {
     if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} needs a non-negative integer, got ${v}`);
     return n;
   };
-  const bug = values.bug as NodeMutation | undefined;
-  if (bug !== undefined && !NODE_MUTATIONS.includes(bug)) throw new Error(`--bug must be one of ${NODE_MUTATIONS.join(', ')}, got ${bug}`);
+  const bug = values.bug as NodeMutation | RouterMutation | undefined;
+  if (bug !== undefined && !MUTATIONS.includes(bug)) throw new Error(`--bug must be one of ${MUTATIONS.join(', ')}, got ${bug}`);
   return {
     seeds: int('seeds', values.seeds, 20)!,
     first: int('first', values.first, 1)!,

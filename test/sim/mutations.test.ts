@@ -1,7 +1,7 @@
 /**
  * Mutation checks: each known bug, switched on at its decision point in the production
- * StorageNode (src/node/ports.ts NodeMutation), must be caught by the simulator's
- * checkers, which shows the checkers (and the simulator's faults) can fail for it. With
+ * StorageNode (src/node/ports.ts NodeMutation) or RouterCore (src/router/router-core.ts
+ * RouterMutation), must be caught by the simulator's checkers, which shows the checkers (and the simulator's faults) can fail for it. With
  * the mutation off, the same seed passes (sim.test.ts runs 200 such seeds).
  *
  * The seed that caught each mutation when this was written, and how:
@@ -16,34 +16,38 @@
  *                           condition when applied (not linearizable)
  *   replyAfterStop          seed 4:  a node whose WAL sync failed went on acking as if the
  *                           batch were on disk; its next batch left a hole in its WAL
- * When a change to the node moves what a seed does, the test looks further (seeds
+ *   retryLostWrite          seed 1:  a router re-sent a write whose reply was lost; the
+ *                           group applied it twice (write applied twice)
+ * When a change to the node or router moves what a seed does, the test looks further (seeds
  * 1..SEARCH_SEEDS, slower); then update the table with the seed that catches it now.
  *
  * Replay one: npm run sim -- --seed 13 --bug strongReadWithoutLease
  */
 import { describe, expect, it } from 'vitest';
 import type { NodeMutation } from '../../src/node/ports.js';
+import type { RouterMutation } from '../../src/router/router-core.js';
 import { runSimulation } from './simulation.js';
 
 const OPS = 2000;
 const SEARCH_SEEDS = 30;
 
 /** [mutation, the seed that caught it, what a catch says]: safety checkers only. */
-const MUTATIONS: Array<[NodeMutation, number, RegExp]> = [
+const MUTATIONS: Array<[NodeMutation | RouterMutation, number, RegExp]> = [
   ['strongReadWithoutLease', 13, /not linearizable/],
   ['strongReadAnyReplica', 13, /not linearizable/],
   ['ackBeforeSync', 4, /different entries at one index|acknowledged write lost|not linearizable/],
   ['answerBeforeApply', 12, /not linearizable/],
   ['replyAfterStop', 4, /leaves a hole in the log|different entries at one index|acknowledged write lost|not linearizable/],
+  ['retryLostWrite', 1, /applied twice|not linearizable/],
 ];
 
 /** Whether the run with `bug` on fails a safety checker, and what it said. */
-function catches(seed: number, bug: NodeMutation, expected: RegExp): string | undefined {
+function catches(seed: number, bug: NodeMutation | RouterMutation, expected: RegExp): string | undefined {
   const report = runSimulation({ seed, ops: OPS, bug });
   return report.failures.find((f) => expected.test(f));
 }
 
-describe('mutation checks: a known bug in the real storage node is caught by the simulator', () => {
+describe('mutation checks: a known bug in the real storage node or router is caught by the simulator', () => {
   for (const [bug, recordedSeed, expected] of MUTATIONS) {
     it(`${bug} (caught by seed ${recordedSeed})`, () => {
       let caughtBy: number | undefined;

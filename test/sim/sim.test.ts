@@ -1,8 +1,8 @@
 /**
  * The cluster simulator in CI: 200 seeds × 2000 client operations over the production
- * storage node, every checker after every run; replays are exact; the gray-failure
- * check's effect on spurious elections. (Known bugs switched on in the node are caught:
- * mutations.test.ts.)
+ * storage node and router, every checker after every run; replays are exact; the
+ * gray-failure check's effect on spurious elections. (Known bugs switched on in the node
+ * or router are caught: mutations.test.ts.)
  *
  * Replay a failing seed: npm run sim -- --seed S      (longer hunts: --seeds 10000)
  * Fewer or more seeds here: SIM_SEEDS=50 npx vitest run test/sim/sim.test.ts
@@ -12,6 +12,9 @@ import { runSimulation, type SimReport } from './simulation.js';
 
 const SEEDS = Number(process.env.SIM_SEEDS ?? 200);
 const OPS = 2000;
+/** The 200 seeds take about a minute of one core, more on a shared machine: the limit only
+ *  stops a run that hangs. */
+const RUN_TIMEOUT_MS = 240_000;
 
 function failuresOf(reports: SimReport[]): string[] {
   return reports.filter((r) => r.failures.length > 0).map((r) => `${r.failures.join('\n')}\n  replay: npm run sim -- --seed ${r.seed}`);
@@ -33,7 +36,7 @@ describe('cluster simulation', () => {
     expect(sum((r) => r.stats.plannedStops)).toBeGreaterThan(SEEDS / 10);
     expect(sum((r) => r.stats.opsOk)).toBeGreaterThan(SEEDS * OPS * 0.5);
     expect(reports.filter((r) => r.knobs.nodes === 5).length).toBeGreaterThan(0);
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('a seed replays exactly (same digest and counters)', () => {
     for (const seed of [3, 58]) {

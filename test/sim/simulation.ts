@@ -3,17 +3,20 @@
  * (FoundationDB / TigerBeetle VOPR style). What runs is the production code: each node is
  * the real `StorageNode` (src/node/storage-node.ts: draining links, stepping its
  * `ReplicaCore`s, group commit, acks after the sync, apply, replies, checkpoints and WAL
- * compaction), requests are built by `encodeWriteOp` + src/expressions, and the state
- * machine is src/storage/apply.ts. What is simulated: time, the network (between nodes,
- * and between routers and nodes), the disks (behind the node's ports, src/node/ports.ts),
- * and the routers (modelled on src/router/router.ts).
+ * compaction), each request router is the real `RouterCore` (src/router/router-core.ts:
+ * leader cache, queues and windows per node, redirects, retries, timeouts), requests are
+ * built by `encodeWriteOp` + src/expressions, and the state machine is
+ * src/storage/apply.ts. What is simulated: time, the network (between nodes, and between
+ * routers and nodes, rings included), and the disks (behind the node's ports,
+ * src/node/ports.ts).
  *
  * Time is an integer count of microseconds; events run in (time, sequence) order from a
  * heap, so a seed replays exactly. Faults: message loss, duplication (node↔node only:
  * rings never duplicate a request), delay and reordering; symmetric and one-way cuts
- * between nodes and between routers and nodes; full rings (a node→node ring holds
- * `ringCapacity` messages until its reader drains it: a write that does not fit fails, and
- * the node tells its core); pauses (a node alive but silent, that then takes every tick it
+ * between nodes and between routers and nodes; full rings (a node's inbound ring from a
+ * node or a router holds `ringCapacity` messages until the node drains it: a node's write
+ * that does not fit fails, and the node tells its core; a router keeps what does not fit
+ * queued); pauses (a node alive but silent, that then takes every tick it
  * missed at once); crashes that lose whatever a node had not made durable (its in-memory
  * items, its in-flight WAL batch unless the disk kept it) and restarts from the last
  * checkpoint plus the WAL; planned restarts (the node hands its leaderships over, then
@@ -30,7 +33,9 @@
  * (electionTicks−1)/leaseTicks. σ is drawn up to that bound (some seeds sit on it).
  */
 import { StorageNode } from '../../src/node/storage-node.js';
-import type { NodeMutation, NodeTransport, TransportStats } from '../../src/node/ports.js';
+import { NODE_MUTATIONS, type NodeMutation, type NodeTransport, type TransportStats } from '../../src/node/ports.js';
+import { RouterCore, type RouterMutation, type RouterTransport } from '../../src/router/router-core.js';
+import type { DynamoDBError } from '../../src/model/errors.js';
 import type { NodeRequestBody } from '../../src/node/requests.js';
 import type { LogEntry, ReplicaMessage } from '../../src/replication/types.js';
 import { encodeWriteOp } from '../../src/storage/codec.js';
@@ -42,7 +47,7 @@ import { partitionHash } from '../../src/model/hash.js';
 import type { Item, KeyShape } from '../../src/model/types.js';
 import { seededRandom } from '../../src/node/prng.js';
 import {
-  envelopeFromWire, envelopeToWire, WireFormatError, type Envelope, type FormatVersion, type ReplyMessage, type RequestMessage,
+  envelopeFromWire, envelopeToWire, WireFormatError, type Envelope, type FormatVersion, type RequestMessage,
 } from '../../src/transport/protocol.js';
 import { MemItems, SimNodeStore } from './storage.js';
 import { checkHistory, describeOp, type HistoryOp, type RegisterInput, type RegisterOutput, type RegisterState } from './linearizability.js';
@@ -55,8 +60,9 @@ export interface SimOptions {
   ops?: number;
   /** ReplicaConfig.preVote for every replica (default true). */
   preVote?: boolean;
-  /** A known bug switched on in every node's real StorageNode (the mutation checks). */
-  bug?: NodeMutation;
+  /** A known bug switched on in every node's real StorageNode or every router's real
+   *  RouterCore (the mutation checks). */
+  bug?: NodeMutation | RouterMutation;
 }
 
 export interface Knobs {
@@ -91,6 +97,9 @@ export interface Knobs {
   /** Chance a crashed node's in-flight WAL record reached the disk anyway. */
   tornKeepRate: number;
   clients: number;
+  /** Request routers the clients share (client c uses router c mod routers), as the
+   *  threads of a process share theirs: a router then has several requests outstanding. */
+  routers: number;
   keys: number;
   ecReadRate: number;
   thinkMaxUs: number;
@@ -119,7 +128,7 @@ export function drawKnobs(seed: number): Knobs {
   for (let i = 0; i < nodes; i++) skew.push((2 * r() - 1) * sigma);
   const tickUs = 10_000;
   const lossy = r() < 0.7;
-  return {
+  const knobs: Knobs = {
     nodes,
     groups: int(1, 4),
     replicasPerGroup: nodes === 5 && r() < 0.4 ? 5 : 3,
@@ -152,7 +161,11 @@ export function drawKnobs(seed: number): Knobs {
     faultEveryUs: int(1, 6) * electionTicks * tickUs,
     formatVersion: r() < 0.5 ? 1 : 2,
     syncFailRate: pick([0, 0, 0.001, 0.01]),
+    routers: 0,
   };
+  // Drawn last, so that adding it left every other knob of a seed as it was.
+  knobs.routers = int(1, knobs.clients);
+  return knobs;
 }
 
 // ------------------------------------------------------------------ results
@@ -258,8 +271,8 @@ interface Packet {
   kind: 'raft' | 'req' | 'rep';
   raw: unknown;
   version: FormatVersion;
-  /** A node→node original (a duplicate is not): it holds a slot of the link's ring
-   *  until its reader drains it, or until it is lost. */
+  /** A node→node or router→node original (a duplicate is not): it holds a slot of the
+   *  link's ring until its reader drains it, or until it is lost. */
   holdsSlot: boolean;
   /** Damaged on the way (corruptWrites): the reader's checksum drops it. */
   corrupt: boolean;
@@ -436,125 +449,104 @@ interface GroupInfo {
 
 // ------------------------------------------------------------------ routers and clients
 
-interface Outstanding {
-  id: number;
-  group: number;
-  replicas: number[];
-  mode: 'leader' | 'any';
-  body: NodeRequestBody;
-  /** A write's tag (requests in flight bookkeeping). */
-  tag: string | undefined;
-  idempotent: boolean;
-  attempts: number;
-  node: number;
-  deadlineAt: number;
-  inFlight: boolean;
-  done: (outcome: Outcome) => void;
-}
-
 type Outcome =
   | { kind: 'ok'; body: WriteResult | GetResult }
-  /** A write that timed out after it was sent: it may or may not apply. */
+  /** A write that got no answer after it was sent: it may or may not apply. */
   | { kind: 'unknown' }
-  /** Nothing was applied (only redirects until the deadline). */
+  /** Certainly not applied: redirected until the deadline, or refused by the router. */
   | { kind: 'unavailable' };
 
-const RETRY_MIN_US = 1000;
-const RETRY_MAX_US = 50_000;
+/** While a queue waits for ring space, the router looks again this often (ms): as the real
+ *  driver's pump does (src/router/router.ts RING_FULL_RETRY_MS). */
+const RING_FULL_RETRY_MS = 1;
 
-class SimRouter {
-  readonly leaders = new Map<number, number>();
-  readonly outstanding = new Map<number, Outstanding>();
-  /** Each attempt goes out with a request id of its own: a late reply to an earlier
-   *  attempt is recognised as stale. */
-  private readonly attempts = new Map<number, { req: Outstanding; attempt: number }>();
-  private nextId = 1;
-  private nextWireId = 1;
-  private anyCursor = 0;
-  constructor(readonly id: number, private readonly sim: Simulation) {}
+/**
+ * A request router: the production `RouterCore` (retries, leader cache, per-node queues
+ * and windows, timers) on the simulated clock, its writes going out as packets on the
+ * simulated network. It is driven as router.ts drives it: replies and requests are fed in,
+ * then `flush`; one wake-up is kept pending for its next timer (`tick`, then `flush`).
+ */
+class SimRouter implements RouterTransport {
+  readonly core: RouterCore;
+  /** When the pending timer wake-up is due (µs; -1: none). */
+  private wakeAt = -1;
+  private readonly wakeEvent = (): void => {
+    // A wake-up superseded by an earlier one does nothing.
+    if (this.wakeAt !== this.sim.now) return;
+    this.wakeAt = -1;
+    this.core.tick(this.nowMs);
+    this.core.flush(this.nowMs);
+    this.scheduleWake();
+  };
 
-  request(group: GroupInfo, mode: 'leader' | 'any', body: NodeRequestBody, tag: string | undefined, idempotent: boolean, done: (o: Outcome) => void): void {
-    const req: Outstanding = {
-      id: this.nextId++, group: group.group, replicas: group.replicas, mode, body, tag, idempotent, attempts: 0,
-      node: -1, deadlineAt: this.sim.now + this.sim.knobs.deadlineUs, inFlight: false, done,
-    };
-    req.node = this.choose(req, 0);
-    this.outstanding.set(req.id, req);
-    this.send(req);
+  constructor(readonly id: number, private readonly sim: Simulation, mutation: RouterMutation | undefined) {
+    const k = sim.knobs;
+    this.core = new RouterCore(this, { attemptTimeoutMs: k.attemptTimeoutUs / 1000, deadlineMs: k.deadlineUs / 1000 }, mutation);
   }
 
-  private choose(req: Outstanding, attempt: number): number {
-    if (req.mode === 'any') return req.replicas[(this.anyCursor++ + attempt) % req.replicas.length];
-    return this.leaders.get(req.group) ?? req.replicas[attempt % req.replicas.length];
+  private get nowMs(): number {
+    return this.sim.now / 1000;
   }
 
-  private send(req: Outstanding): void {
-    req.attempts++;
-    req.inFlight = true;
-    const attempt = req.attempts;
-    const wireId = this.nextWireId++;
-    this.attempts.set(wireId, { req, attempt });
-    this.sim.sendRequest(this.id, req.node, { id: wireId, group: req.group, body: req.body }, req.tag);
-    this.sim.at(this.sim.now + this.sim.knobs.attemptTimeoutUs, () => {
-      this.attempts.delete(wireId);
-      if (this.outstanding.get(req.id) === req && req.inFlight && req.attempts === attempt) this.lost(req);
+  request(group: GroupInfo, mode: 'leader' | 'any', body: NodeRequestBody, idempotent: boolean, done: (o: Outcome) => void): void {
+    this.core.request({ mode, group: group.group, replicas: group.replicas }, body, idempotent, this.nowMs, {
+      resolve: (value) => done({ kind: 'ok', body: value as WriteResult | GetResult }),
+      reject: (error) => done(this.outcomeOf(error)),
     });
+    this.core.flush(this.nowMs);
+    this.scheduleWake();
+  }
+
+  /** What a client learns from a rejection; an error the workload never causes fails the run. */
+  private outcomeOf(error: DynamoDBError): Outcome {
+    if (error.name === 'InternalServerError' && /outcome of the write is unknown/.test(error.message)) return { kind: 'unknown' };
+    if (error.name === 'ServiceUnavailable' || error.name === 'ThrottlingException' || error.name === 'RequestLimitExceeded') return { kind: 'unavailable' };
+    this.sim.fail(`router ${this.id}: a request failed with ${error.name}: ${error.message}`);
   }
 
   onRecord(packet: Packet): void {
     const envelope = envelopeFromWire(packet.raw, packet.version);
     if (envelope.k !== 'rep') this.sim.fail(`router ${this.id} got a '${envelope.k}' record`);
-    for (const rep of envelope.reps) this.onReply(rep);
+    for (const reply of envelope.reps) this.core.onReply(reply, this.nowMs);
+    this.core.flush(this.nowMs);
+    this.scheduleWake();
   }
 
-  private onReply(rep: ReplyMessage): void {
-    const sent = this.attempts.get(rep.id);
-    if (sent === undefined) return; // its attempt timed out
-    this.attempts.delete(rep.id);
-    const { req, attempt } = sent;
-    if (this.outstanding.get(req.id) !== req || !req.inFlight || req.attempts !== attempt) return; // stale
-    req.inFlight = false;
-    if (rep.error !== undefined) this.sim.fail(`node ${req.node} answered ${rep.error.name}: ${rep.error.message}`);
-    if (rep.redirect === undefined) {
-      if (req.mode === 'leader') this.leaders.set(req.group, req.node);
-      this.outstanding.delete(req.id);
-      req.done({ kind: 'ok', body: rep.body as WriteResult | GetResult });
-      return;
-    }
-    if (rep.redirect === 'notLeader') {
-      if (rep.leader !== undefined && rep.leader !== req.node) {
-        this.leaders.set(req.group, rep.leader);
-        return this.retry(req, req.attempts > 3 ? this.backoff(req) : 0, rep.leader);
-      }
-      this.leaders.delete(req.group);
-      return this.retry(req, this.backoff(req), undefined);
-    }
-    return this.retry(req, this.backoff(req), req.node);
+  /** The control plane saw `node`'s thread end: what waits on it is moved or failed now. */
+  nodeDown(node: number): void {
+    this.core.nodeDown(node, this.nowMs);
+    this.core.flush(this.nowMs);
+    this.scheduleWake();
   }
 
-  private backoff(req: Outstanding): number {
-    return Math.min(RETRY_MAX_US, RETRY_MIN_US * 2 ** Math.min(req.attempts, 10));
+  nodeUp(node: number): void {
+    this.core.nodeUp(node);
   }
 
-  private retry(req: Outstanding, delayUs: number, node: number | undefined): void {
-    if (this.sim.now + delayUs >= req.deadlineAt) {
-      this.outstanding.delete(req.id);
-      req.done({ kind: 'unavailable' });
-      return;
-    }
-    req.node = node ?? this.choose(req, req.attempts);
-    this.sim.at(this.sim.now + delayUs, () => {
-      if (this.outstanding.get(req.id) === req) this.send(req);
-    });
+  /** Keeps one wake-up pending, for the core's next timer (sooner while a queue waits for
+   *  ring space). */
+  private scheduleWake(): void {
+    let atMs = this.core.nextTimerAt();
+    if (this.core.queuedTotal > 0) atMs = Math.min(atMs, this.nowMs + RING_FULL_RETRY_MS);
+    if (!Number.isFinite(atMs)) return;
+    // Whole µs, and later than now: a timer due within rounding of now fires next µs.
+    const due = Math.max(Math.ceil(atMs * 1000), this.sim.now + 1);
+    if (this.wakeAt !== -1 && this.wakeAt <= due) return;
+    this.wakeAt = due;
+    this.sim.at(due, this.wakeEvent);
   }
 
-  /** No reply in time: reads are retried elsewhere; a write's outcome is unknown. */
-  private lost(req: Outstanding): void {
-    req.inFlight = false;
-    if (req.mode === 'leader') this.leaders.delete(req.group);
-    if (req.idempotent) return this.retry(req, 0, this.choose(req, req.attempts));
-    this.outstanding.delete(req.id);
-    req.done({ kind: 'unknown' });
+  write(node: number, requests: readonly RequestMessage[]): number {
+    return this.sim.sendRequests(this.id, node, requests);
+  }
+
+  /** Nothing to do: a delivery schedules its node's round (the doorbell's job). */
+  wake(): void {}
+
+  /** A node in a planned restart (handing over, or stopped for it) gets nothing new, as the
+   *  supervisor's draining flag says to every router. */
+  isDraining(node: number): boolean {
+    return this.sim.nodes[node].handOverUntil !== undefined;
   }
 }
 
@@ -572,7 +564,7 @@ export class Simulation {
   private readonly blocked = new Set<number>();
   private readonly linkInFlight = new Map<number, number>();
   private readonly preVote: boolean;
-  private readonly bug: NodeMutation | undefined;
+  private readonly nodeBug: NodeMutation | undefined;
   /** (group, index) → what the first replica to apply it applied. */
   private readonly appliedAt = new Map<number, Map<number, { term: number; data: Uint8Array }>>();
   private readonly acked: Array<{ tag: string; what: string }> = [];
@@ -603,7 +595,9 @@ export class Simulation {
     this.knobs = drawKnobs(options.seed);
     this.rand = seededRandom((options.seed * 2654435761) >>> 0);
     this.preVote = options.preVote ?? true;
-    this.bug = options.bug;
+    const bug = options.bug;
+    this.nodeBug = NODE_MUTATIONS.includes(bug as NodeMutation) ? bug as NodeMutation : undefined;
+    const routerBug = this.nodeBug === undefined ? bug as RouterMutation | undefined : undefined;
     const k = this.knobs;
     for (let i = 0; i < k.nodes; i++) {
       const node: SimNode = new SimNode(i, k.skew[i], (group, entry, expected) => this.checkApplied(node, group, entry, expected));
@@ -622,8 +616,8 @@ export class Simulation {
       for (const id of replicas) this.nodes[id].hosted.push(group);
       this.appliedAt.set(group, new Map());
     }
-    // Routers: one per client, and the final reader.
-    for (let c = 0; c <= k.clients; c++) this.routers.push(new SimRouter(ROUTER_BASE + c, this));
+    // The clients' routers, and the final reader's.
+    for (let c = 0; c <= k.routers; c++) this.routers.push(new SimRouter(ROUTER_BASE + c, this, routerBug));
     // Nodes do not start in phase.
     for (const node of this.nodes) this.at(this.randInt(0, k.tickUs - 1), () => this.startNode(node));
   }
@@ -706,24 +700,39 @@ export class Simulation {
       for (const item of items) this.transmit(from.id, to, { kind: 'rep', raw: wrap([item]), version, holdsSlot: false, corrupt: corrupt() });
       return items.length;
     }
-    const lk = this.linkKey(from.id, to);
-    let sent = 0;
-    for (const item of items) {
-      const inFlight = this.linkInFlight.get(lk) ?? 0;
-      if (inFlight >= this.knobs.ringCapacity) {
-        this.stats.dropped += items.length - sent;
-        break;
-      }
-      this.linkInFlight.set(lk, inFlight + 1);
-      this.transmit(from.id, to, { kind: 'raft', raw: wrap([item]), version, holdsSlot: true, corrupt: corrupt(), message: item as ReplicaMessage });
-      sent++;
+    const sent = this.takeRingSlots(from.id, to, items.length);
+    this.stats.dropped += items.length - sent;
+    for (let i = 0; i < sent; i++) {
+      this.transmit(from.id, to, { kind: 'raft', raw: wrap([items[i]]), version, holdsSlot: true, corrupt: corrupt(), message: items[i] as ReplicaMessage });
     }
     return sent;
   }
 
-  sendRequest(router: number, node: number, request: RequestMessage, tag: string | undefined): void {
+  /** A router's write of `requests` to node `to`: one packet per request (rings never
+   *  duplicate one). The node's ring from the router holds `ringCapacity` unread requests,
+   *  like a node→node ring: the write stops at the first that does not fit, and the router
+   *  keeps the rest queued. */
+  sendRequests(router: number, to: number, requests: readonly RequestMessage[]): number {
     const version = this.knobs.formatVersion;
-    this.transmit(router, node, { kind: 'req', raw: envelopeToWire({ k: 'req', from: router, reqs: [request] }, version), version, holdsSlot: false, corrupt: false, tag });
+    const sent = this.takeRingSlots(router, to, requests.length);
+    for (let i = 0; i < sent; i++) {
+      const request = requests[i];
+      const body = request.body as NodeRequestBody;
+      // A write's tag, whichever attempt (wire id) carries it: the entry is the one the client built.
+      const tag = body.t === 'write' ? this.tagOfEntry.get(body.entry) : undefined;
+      const raw = envelopeToWire({ k: 'req', from: router, reqs: [request] }, version);
+      this.transmit(router, to, { kind: 'req', raw, version, holdsSlot: true, corrupt: false, tag });
+    }
+    return sent;
+  }
+
+  /** Takes up to `wanted` slots of the link's ring (freed by `packetGone`); returns how many. */
+  private takeRingSlots(from: number, to: number, wanted: number): number {
+    const lk = this.linkKey(from, to);
+    const inFlight = this.linkInFlight.get(lk) ?? 0;
+    const taken = Math.max(0, Math.min(wanted, this.knobs.ringCapacity - inFlight));
+    this.linkInFlight.set(lk, inFlight + taken);
+    return taken;
   }
 
   private transmit(from: number, to: number, packet: Packet): void {
@@ -805,6 +814,7 @@ export class Simulation {
     const k = this.knobs;
     const firstStart = node.epoch === 0;
     node.alive = true;
+    this.mainRouter.nodeUp(node.id);
     node.epoch++;
     node.pausedUntil = 0;
     node.roundScheduled = false;
@@ -841,7 +851,7 @@ export class Simulation {
           maxAppendBytes: k.maxAppendBytes, maxInflightAppends: k.maxInflightAppends, preVote: this.preVote,
           checkpointIntervalMs: k.checkpointEveryUs / 1000,
         },
-        mutation: this.bug,
+        mutation: this.nodeBug,
         // Reply traces on the simulated clock: the stamping code runs in every simulation.
         traceClock: () => this.now / 1000,
       });
@@ -882,6 +892,13 @@ export class Simulation {
     for (const [peer, queue] of node.transport!.inbox) for (const packet of queue) this.packetGone(peer, node.id, packet);
     node.shell = undefined;
     node.transport = undefined;
+    this.mainRouter.nodeDown(node.id);
+  }
+
+  /** The router the supervisor tells when a node's thread exits or starts: in a process,
+   *  the main thread's (api.ts); the other threads' routers learn only by timeouts. */
+  private get mainRouter(): SimRouter {
+    return this.routers[0];
   }
 
   restart(node: SimNode): void {
@@ -1103,7 +1120,7 @@ export class Simulation {
     const k = this.knobs;
     let issued = 0;
     for (let c = 0; c < k.clients; c++) {
-      const router = this.routers[c];
+      const router = this.routers[c % k.routers];
       let counter = 0;
       const lastVer = new Map<string, number | null>();
       const next = () => {
@@ -1129,7 +1146,7 @@ export class Simulation {
     if (x < k.ecReadRate) {
       this.stats.ecReads++;
       const req: GetRequest = { tableId: TABLE_ID, key: keyItem };
-      router.request(group, 'any', { t: 'get', consistent: false, req }, undefined, true, (o) => {
+      router.request(group, 'any', { t: 'get', consistent: false, req }, true, (o) => {
         if (o.kind === 'ok') {
           const seen = registerOf((o.body as GetResult).item);
           if (seen !== null) this.ecReads.push({ key, seen, client, at: this.now });
@@ -1159,7 +1176,7 @@ export class Simulation {
     if (input.kind === 'read') {
       this.stats.strongReads++;
       const req: GetRequest = { tableId: TABLE_ID, key: keyItem };
-      router.request(group, 'leader', { t: 'get', consistent: true, req }, undefined, true, (o) => {
+      router.request(group, 'leader', { t: 'get', consistent: true, req }, true, (o) => {
         if (o.kind === 'ok') {
           const seen = registerOf((o.body as GetResult).item);
           record(this.seqNo(), seen);
@@ -1178,7 +1195,7 @@ export class Simulation {
     else if (input.kind === 'increment') this.written.set(input.val, -1);
     const entry = encodeWriteOp(op);
     this.tagOfEntry.set(entry, val);
-    router.request(group, 'leader', { t: 'write', entry }, val, false, (o) => {
+    router.request(group, 'leader', { t: 'write', entry }, false, (o) => {
       if (o.kind === 'ok') {
         const result = o.body as WriteResult;
         let output: RegisterOutput;
@@ -1266,7 +1283,7 @@ export class Simulation {
       this.healLater(links);
     } else if (x < 0.85) {
       // A router that cannot reach a leader the followers still hear (one or both ways).
-      const router = ROUTER_BASE + this.randInt(0, k.clients - 1);
+      const router = ROUTER_BASE + this.randInt(0, k.routers - 1);
       const links: Array<[number, number]> = [[router, leader]];
       this.cutOneWay(router, leader);
       if (this.rand() < 0.5) {
@@ -1402,13 +1419,13 @@ export class Simulation {
 
   /** A strong read of every key by a fresh client: acknowledged writes must show. */
   private finalReads(): void {
-    const router = this.routers[this.knobs.clients];
+    const router = this.routers[this.knobs.routers];
     let pending = 0;
     for (let i = 0; i < this.knobs.keys; i++) {
       const key = `k${i}`;
       const call = this.seqNo();
       pending++;
-      router.request(this.groupOfKey(key), 'leader', { t: 'get', consistent: true, req: { tableId: TABLE_ID, key: { pk: { S: key } } } }, undefined, true, (o) => {
+      router.request(this.groupOfKey(key), 'leader', { t: 'get', consistent: true, req: { tableId: TABLE_ID, key: { pk: { S: key } } } }, true, (o) => {
         pending--;
         if (o.kind !== 'ok') this.fail(`final strong read of ${key} failed on a healed cluster`);
         const seen = registerOf((o.body as GetResult).item);
