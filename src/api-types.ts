@@ -33,7 +33,7 @@ export interface CreateTableInput {
 
 export interface TableDescription {
   TableName: string;
-  TableStatus: 'CREATING' | 'ACTIVE' | 'DELETING';
+  TableStatus: 'CREATING' | 'UPDATING' | 'ACTIVE' | 'DELETING';
   KeySchema: KeySchemaElement[];
   AttributeDefinitions: AttributeDefinition[];
   CreationDateTime: Date;

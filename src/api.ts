@@ -1343,7 +1343,9 @@ export class ShardBox extends ItemOperations {
       ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
     }, this.options.partitions, this.options.nodes);
     await this.createGroups(meta);
-    return { TableDescription: describe(this.meta(input.TableName)) };
+    // DynamoDB answers CreateTable with the table CREATING; a DescribeTable after it says
+    // ACTIVE (here at once: the groups exist when this resolves). Clients wait for ACTIVE.
+    return { TableDescription: { ...describe(this.meta(input.TableName)), TableStatus: 'CREATING' } };
   }
 
   async describeTable(input: DescribeTableInput): Promise<{ Table: TableDescription }> {
@@ -1480,7 +1482,8 @@ export class ShardBox extends ItemOperations {
       }
     }
     const updated = Object.keys(changes).length > 0 ? this.metadata.updateTable(meta.name, changes) : meta;
-    return { TableDescription: describe(updated, now) };
+    // As DynamoDB: the answer says UPDATING; a DescribeTable after it says ACTIVE.
+    return { TableDescription: { ...describe(updated, now), TableStatus: 'UPDATING' } };
   }
 
   /** DynamoDB's default quotas on provisioned capacity: per table, and the account's sum. */

@@ -34,7 +34,8 @@ describe('UpdateTable', () => {
 
     const before = Date.now();
     const up = (await db.updateTable({ TableName: 'thr', ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 20 } })).TableDescription;
-    expect(up.TableStatus).toBe('ACTIVE');
+    expect(up.TableStatus).toBe('UPDATING');
+    expect((await db.describeTable({ TableName: 'thr' })).Table.TableStatus).toBe('ACTIVE');
     expect(up.ProvisionedThroughput.ReadCapacityUnits).toBe(10);
     expect(up.ProvisionedThroughput.WriteCapacityUnits).toBe(20);
     expect(up.ProvisionedThroughput.LastIncreaseDateTime!.getTime()).toBeGreaterThanOrEqual(before);

@@ -69,7 +69,7 @@ describe('tables', () => {
     }));
     const description = created.TableDescription!;
     expect(description.TableName).toBe('lifecycle');
-    expect(description.TableStatus).toBe('ACTIVE');
+    expect(description.TableStatus).toBe('CREATING');
     expect(description.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
     expect(description.ProvisionedThroughput?.WriteCapacityUnits).toBe(7);
     expect(description.CreationDateTime).toBeInstanceOf(Date);
