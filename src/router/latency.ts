@@ -245,12 +245,7 @@ class KindHistograms {
   }
 
   private stage(stage: string): StageHistogram {
-    let h = this.stages.get(stage);
-    if (h === undefined) {
-      h = new StageHistogram();
-      this.stages.set(stage, h);
-    }
-    return h;
+    return getOrCreate(this.stages, stage, () => new StageHistogram());
   }
 }
 
@@ -319,12 +314,7 @@ export class LatencyTracker {
   }
 
   private kind(kind: string): KindHistograms {
-    let h = this.kinds.get(kind);
-    if (h === undefined) {
-      h = new KindHistograms();
-      this.kinds.set(kind, h);
-    }
-    return h;
+    return getOrCreate(this.kinds, kind, () => new KindHistograms());
   }
 
   private insertSlowest(timing: RequestTiming): void {
@@ -333,4 +323,13 @@ export class LatencyTracker {
     this.slowest.sort((a, b) => b.totalUs - a.totalUs);
     if (this.slowest.length > this.keepSlowest) this.slowest.length = this.keepSlowest;
   }
+}
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
 }

@@ -158,8 +158,6 @@ export class RouterCore {
    *  silent node (paused, cut off) while another replica leads. */
   private readonly searchFrom = new Map<number, number>();
   private readonly downNodes = new Set<number>();
-  /** Nodes whose queue changed since the last flush. */
-  private readonly dirty = new Set<number>();
   /** Per node, this router's requests in its ring or at it (state 'inFlight'), and their bytes. */
   private readonly inFlightByNode = new Map<number, { count: number; bytes: number }>();
   /** Per node, when it last answered anything or took a request from a full ring (ms). */
@@ -178,11 +176,6 @@ export class RouterCore {
 
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  /** Some node's queue has requests that `flush` has not tried to write yet. */
-  get hasUnflushed(): boolean {
-    return this.dirty.size > 0;
   }
 
   /** The router's current guess of a group's leader. */
@@ -239,12 +232,6 @@ export class RouterCore {
 
   /** Writes every node's queue to its ring, as much as fits; what does not stays queued. */
   flush(nowMs: number): void {
-    for (const node of this.dirty) {
-      const queue = this.queues.get(node);
-      if (queue !== undefined && queue.length > 0) this.flushNode(node, queue, nowMs);
-    }
-    this.dirty.clear();
-    // A queue left over by a full ring is tried again on every flush.
     for (const [node, queue] of this.queues) if (queue.length > 0) this.flushNode(node, queue, nowMs);
   }
 
@@ -360,7 +347,6 @@ export class RouterCore {
     this.attempts.clear();
     this.backingOff.clear();
     this.queues.clear();
-    this.dirty.clear();
     this.inFlightByNode.clear();
     for (const request of all) {
       request.callbacks.reject(new DynamoDBError('ServiceUnavailable', 'The database was closed before the request completed.'));
@@ -399,7 +385,6 @@ export class RouterCore {
     request.queuedAtMs = nowMs;
     queue.push(request);
     if (queue.length >= MAX_BATCH) this.flushNode(request.node, queue, nowMs);
-    else this.dirty.add(request.node);
   }
 
   private flushNode(node: number, queue: Outstanding[], nowMs: number): void {
@@ -481,7 +466,6 @@ export class RouterCore {
     const window = this.window(request.node);
     window.count--;
     window.bytes -= request.bytes;
-    if ((this.queues.get(request.node)?.length ?? 0) > 0) this.dirty.add(request.node);
   }
 
   /** An attempt got no answer: retry what is safe to repeat, fail the rest as unknown.

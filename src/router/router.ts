@@ -88,7 +88,7 @@ export class Router {
   request(target: Target, body: unknown, idempotent: boolean, extra: { bytes?: number; onTiming?: (timing: RequestTiming) => void } = {}): Promise<unknown> {
     return new Promise((resolve, reject: (error: DynamoDBError) => void) => {
       this.core.request(target, body, idempotent, nowMs(), { resolve, reject, onTiming: extra.onTiming }, extra.bytes ?? 0);
-      if (this.core.outstandingCount === 0) return;
+      if (this.core.isClosed) return; // refused at once
       this.scheduleFlush();
       this.startPump();
     });
