@@ -41,7 +41,7 @@ describe('README claims', () => {
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 
   it('the options table lists every option of ShardBox.open', () => {
-    const api = readFileSync(path.join(root, 'src', 'api.ts'), 'utf8');
+    const api = readFileSync(path.join(root, 'src', 'api', 'options.ts'), 'utf8');
     const body = /export interface ShardBoxOptions \{([\s\S]*?)\n\}/.exec(api)![1];
     const options = [...body.matchAll(/^ {2}(\w+)\?:/gm)].map((m) => m[1]);
     expect(options.length).toBeGreaterThan(5);

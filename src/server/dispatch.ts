@@ -9,8 +9,8 @@
  * operation.
  */
 import { randomBytes } from 'node:crypto';
-import type { ShardBox } from '../api.js';
-import { DynamoDBError } from '../index.js';
+import type { ShardBox } from '../api/index.js';
+import { DynamoDBError } from '../model/errors.js';
 import { crc32 } from './crc32.js';
 import { decodeRequest, encodeResponse, jsonDepthExceeds, MAX_JSON_DEPTH, nestingError } from './wire.js';
 

@@ -2,7 +2,7 @@
  * `shardbox serve`: a ShardBox behind the DynamoDB HTTP server until SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
-import { ShardBox } from '../api.js';
+import { ShardBox } from '../api/index.js';
 import { startServer } from './http.js';
 import type { Credentials } from './sigv4.js';
 

@@ -17,7 +17,7 @@
  * seconds. DynamoDB's responses carry binary only in attribute values and dates only as
  * timestamps, so this is right for every operation, present and future.
  */
-import { DynamoDBError } from '../index.js';
+import { DynamoDBError } from '../model/errors.js';
 
 /** Deepest JSON nesting a valid request can have: attribute values nest 32 levels (two
  *  JSON levels each: `{"M": {"name": ...}}`) inside a few levels of request structure. */

@@ -896,7 +896,7 @@ export class Simulation {
   }
 
   /** The router the supervisor tells when a node's thread exits or starts: in a process,
-   *  the main thread's (api.ts); the other threads' routers learn only by timeouts. */
+   *  the main thread's (src/api/); the other threads' routers learn only by timeouts. */
   private get mainRouter(): SimRouter {
     return this.routers[0];
   }

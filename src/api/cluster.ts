@@ -1,0 +1,252 @@
+/**
+ * The embedded API. `ShardBox.open()` starts a cluster in this process: one worker thread
+ * per storage node, the rings between them, the control plane and the main thread's
+ * request router. Requests and responses have DynamoDB's shapes (see api-types.ts).
+ *
+ * Every request is validated and its expressions parsed before anything is sent: bad input
+ * gets DynamoDB's error and changes nothing. Writes then travel as plain data to their
+ * partition's leader and are evaluated when their log entry is applied. Each concern lives
+ * in its own file (tables.ts, items.ts, query-scan.ts, batches.ts, faults.ts, ...); this
+ * file is the cluster's lifecycle and the public face of the rest.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type {
+  CreateTableInput, DeleteTableInput, DescribeEndpointsOutput, DescribeLimitsOutput, DescribeTableInput,
+  ListTablesInput, ListTablesOutput, ListTagsOfResourceInput, ListTagsOfResourceOutput, TableDescription,
+  TagResourceInput, UntagResourceInput, UpdateTableInput, UpdateTableOutput,
+} from '../api-types.js';
+import { Metadata } from '../control/metadata.js';
+import { Supervisor } from '../control/supervisor.js';
+import { AutoAdmin } from '../control/autoadmin.js';
+import { LinkCuts } from '../node/links.js';
+import type { DigestReply } from '../node/requests.js';
+import type { NodeStats } from '../node/storage-node.js';
+import type { ReplicaStatus } from '../replication/types.js';
+import { PartitionMapBoard, PartitionMapCache, type PartitionInfo } from '../router/partition-map.js';
+import { Router, type RouterOptions } from '../router/router.js';
+import { sdkHandler, type SdkHandler } from '../server/sdk-handler.js';
+import { allocateFabric, Endpoint, type FabricBuffers } from '../transport/fabric.js';
+import { ControlPlane } from './control-plane.js';
+import { deploymentsOf } from './deployments.js';
+import { faultsOf } from './faults.js';
+import { ItemOperations } from './item-operations.js';
+import { ResolvedOptions, ShardBoxOptions, resolveOptions } from './options.js';
+import {
+  createTable, deleteTable, describeEndpoints, describeLimits, describeTable, listTables, listTagsOfResource,
+  tagResource, untagResource, updateTable,
+} from './tables.js';
+
+/** What another thread needs to run its own request router: plain shared memory, handed
+ *  over once (in workerData), never per request. */
+export interface RouterPort {
+  fabric: FabricBuffers;
+  board: SharedArrayBuffer;
+  endpoint: number;
+  router: Partial<RouterOptions>;
+}
+
+
+/** A router in another thread (a benchmark client thread): item operations only. */
+export class ShardBoxClient extends ItemOperations {
+  static connect(port: RouterPort): ShardBoxClient {
+    const router = new Router(new Endpoint(port.fabric, port.endpoint), port.router);
+    return new ShardBoxClient(router, new PartitionMapCache(new PartitionMapBoard(port.board)));
+  }
+
+  /** Blocks this (worker) thread until a reply may have arrived or `timeoutMs` passes:
+   *  for load generators that pace requests more finely than timers allow. True when a
+   *  reply may have arrived: let the event loop turn so it is processed. */
+  waitForReplies(timeoutMs: number): boolean {
+    return this.router.waitForReplies(timeoutMs);
+  }
+
+  close(): void {
+    this.router.close();
+  }
+}
+
+/** How often the control plane looks at every group's leader (ms). */
+const AUTOADMIN_INTERVAL_MS = 100;
+
+export class ShardBox extends ItemOperations {
+  private autoadmin: AutoAdmin | undefined;
+  private readonly controlPlane: ControlPlane;
+  /** Fault injection, for tests and experiments (faults.ts). */
+  readonly faults: ReturnType<typeof faultsOf>;
+  /** Deployments: rolling restarts and format switches (deployments.ts). */
+  readonly deploy: ReturnType<typeof deploymentsOf>;
+
+  private constructor(
+    router: Router,
+    routes: PartitionMapCache,
+    private readonly options: ResolvedOptions,
+    readonly dir: string,
+    private readonly temporary: boolean,
+    private readonly fabric: FabricBuffers,
+    private readonly board: PartitionMapBoard,
+    private readonly metadata: Metadata,
+    private readonly supervisor: Supervisor,
+    links: LinkCuts,
+  ) {
+    super(router, routes);
+    this.controlPlane = new ControlPlane(router, options, metadata, supervisor);
+    this.faults = faultsOf(this.controlPlane, links);
+    this.deploy = deploymentsOf(this.controlPlane, fabric);
+  }
+
+  static async open(options: ShardBoxOptions = {}): Promise<ShardBox> {
+    const resolved = resolveOptions(options);
+    const temporary = resolved.dir === undefined;
+    const dir = resolved.dir ?? mkdtempSync(path.join(os.tmpdir(), 'shardbox-'));
+    mkdirSync(dir, { recursive: true });
+    const fabric = allocateFabric({
+      nodes: resolved.nodes,
+      routers: 1 + resolved.routers,
+      nodeRingBytes: resolved.nodeRingBytes,
+      routerRingBytes: resolved.routerRingBytes,
+    }, resolved.formatVersion);
+    const board = new PartitionMapBoard(PartitionMapBoard.allocate());
+    let metadata: Metadata | undefined;
+    let supervisor: Supervisor | undefined;
+    const endpoints = resolved.nodes + 1 + resolved.routers;
+    const links = new LinkCuts(LinkCuts.allocate(endpoints), endpoints);
+    try {
+      metadata = new Metadata(dir, board);
+      metadata.checkNodeCount(resolved.nodes);
+      supervisor = new Supervisor({
+        dir, durability: resolved.durability, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
+      });
+      const router = new Router(new Endpoint(fabric, resolved.nodes), resolved.router);
+      supervisor.onExit = (node) => router.nodeDown(node);
+      supervisor.onStart = (node) => router.nodeUp(node);
+      const nodes = Array.from({ length: resolved.nodes }, (_, i) => i);
+      await Promise.all(nodes.map((node) => supervisor!.start(node)));
+      const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor, links);
+      await db.controlPlane.recover();
+      db.startAutoAdmin();
+      return db;
+    } catch (error) {
+      await supervisor?.stopAll();
+      await metadata?.close();
+      if (temporary) rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  private startAutoAdmin(): void {
+    // With three nodes no node is free to host a log replica: nothing to watch for.
+    if (this.options.logReplicaAfterMs === 0 || this.options.nodes < 4) return;
+    this.autoadmin = new AutoAdmin({
+      metadata: this.metadata,
+      control: (node, group, body) => this.controlPlane.control(node, group, body),
+      isAlive: (node) => this.supervisor.isAlive(node),
+      nodes: this.options.nodes,
+      silentThresholdTicks: Math.ceil(this.options.logReplicaAfterMs / this.options.timing.tickMs),
+      intervalMs: AUTOADMIN_INTERVAL_MS,
+    });
+    this.autoadmin.start();
+  }
+
+  /** Membership changes the control plane made (log replicas added and removed, replicas
+   *  removed and added back), oldest first, for tests and tools. */
+  membershipEvents(): ReadonlyArray<{ atMs: number; table: string; group: number; kind: string; node: number }> {
+    return this.autoadmin?.events ?? [];
+  }
+  createTable(input: CreateTableInput): Promise<{ TableDescription: TableDescription }> {
+    return createTable(this.controlPlane, input);
+  }
+
+  describeTable(input: DescribeTableInput): Promise<{ Table: TableDescription }> {
+    return describeTable(this.controlPlane, input);
+  }
+
+  listTables(input: ListTablesInput = {}): Promise<ListTablesOutput> {
+    return listTables(this.controlPlane, input);
+  }
+
+  deleteTable(input: DeleteTableInput): Promise<{ TableDescription: TableDescription }> {
+    return deleteTable(this.controlPlane, input);
+  }
+
+  updateTable(input: UpdateTableInput): Promise<UpdateTableOutput> {
+    return updateTable(this.controlPlane, input);
+  }
+
+  tagResource(input: TagResourceInput): Promise<Record<string, never>> {
+    return tagResource(this.controlPlane, input);
+  }
+
+  untagResource(input: UntagResourceInput): Promise<Record<string, never>> {
+    return untagResource(this.controlPlane, input);
+  }
+
+  listTagsOfResource(input: ListTagsOfResourceInput): Promise<ListTagsOfResourceOutput> {
+    return listTagsOfResource(this.controlPlane, input);
+  }
+
+  /** DescribeEndpoints: where to send requests (`address`: the HTTP server's host[:port]). */
+  describeEndpoints(input: Record<string, unknown> = {}, address?: string): Promise<DescribeEndpointsOutput> {
+    return describeEndpoints(this.controlPlane, input, address);
+  }
+
+  describeLimits(input: Record<string, unknown> = {}): Promise<DescribeLimitsOutput> {
+    return describeLimits(this.controlPlane, input);
+  }
+
+  isNodeAlive(node: number): boolean {
+    return this.controlPlane.isNodeAlive(node);
+  }
+
+  /**
+   * An AWS SDK v3 request handler that talks to this database in-process, with no socket:
+   * `new DynamoDBClient({ requestHandler: db.sdkHandler(), region: 'local', credentials })`,
+   * and `DynamoDBDocumentClient.from(client)` over it.
+   */
+  sdkHandler(): SdkHandler {
+    return sdkHandler(this);
+  }
+
+  /** For a thread that will run its own router (`ShardBoxClient.connect(port)`), i from 1
+   *  to `options.routers`. */
+  routerPort(i: number): RouterPort {
+    if (!Number.isInteger(i) || i < 1 || i > this.options.routers) {
+      throw new RangeError(`routerPort(${i}): this cluster was opened with options.routers = ${this.options.routers}; ports are 1..${this.options.routers}`);
+    }
+    return { fabric: this.fabric, board: this.board.buffer, endpoint: this.options.nodes + i, router: this.options.router };
+  }
+
+  /** Replication state of every replica of a table's partitions, for tests and tools. */
+  replicaStatus(tableName: string): Promise<Array<{ partition: PartitionInfo; replicas: Array<ReplicaStatus | undefined> }>> {
+    return this.controlPlane.askReplicas<ReplicaStatus>(tableName, { t: 'status' });
+  }
+
+  /** Per replica: applied index, item count and checksum of a partition's data, to show
+   *  that replicas that applied the same log hold the same data. */
+  replicaDigests(tableName: string): Promise<Array<{ partition: PartitionInfo; replicas: Array<DigestReply | undefined> }>> {
+    return this.controlPlane.askReplicas<DigestReply>(tableName, { t: 'digest' });
+  }
+
+  /** Counters of every live storage node: rounds, group commits, store and ring statistics. */
+  async nodeStats(): Promise<Array<NodeStats | undefined>> {
+    return Promise.all(Array.from({ length: this.options.nodes }, (_, node) => this.supervisor.isAlive(node)
+      ? (this.controlPlane.control(node, 0, { t: 'stats' }) as Promise<NodeStats>)
+      : Promise.resolve(undefined)));
+  }
+
+  get nodeCount(): number {
+    return this.options.nodes;
+  }
+
+  /** Stops every node thread and releases everything; a temporary directory is removed. */
+  async close(): Promise<void> {
+    if (this.controlPlane.closed) return;
+    this.controlPlane.closed = true;
+    await this.autoadmin?.stop();
+    this.router.close();
+    await this.supervisor.stopAll();
+    await this.metadata.close();
+    if (this.temporary) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,6 @@
+/** The embedded API: `ShardBox.open()` and what a client thread or the server needs of it. */
+export { ShardBox, ShardBoxClient, type RouterPort } from './cluster.js';
+export { ItemOperations, type RequestOptions } from './item-operations.js';
+export type { ShardBoxOptions } from './options.js';
+export type { FaultEndpoint } from './faults.js';
+export type { NodeRestart } from './deployments.js';

@@ -1,0 +1,134 @@
+/** ShardBox.open's options: their meaning, defaults, limits and checks. */
+import { DEFAULT_TIMING, type NodeTiming } from '../node/constants.js';
+import type { Durability } from '../node/worker-data.js';
+import { DEFAULT_ROUTER_OPTIONS, type RouterOptions } from '../router/router.js';
+import { isFormatVersion, type FormatVersion } from '../transport/protocol.js';
+
+export interface ShardBoxOptions {
+  /** Storage nodes, one worker thread each. Default 3; at least 3 (a group has 3 replicas). */
+  nodes?: number;
+  /** Where the nodes keep their data (`<dir>/node-<i>`) and the control plane its
+   *  metadata. Default: a temporary directory removed by `close()`. */
+  dir?: string;
+  /** 'sync' (default): a WAL record counts toward a quorum once fdatasync'd; survives power
+   *  loss. 'async': no sync; survives a thread or process crash, not a power loss. */
+  durability?: Durability;
+  /** Partitions a new table starts with. Default 4. */
+  partitions?: number;
+  /** Request routers for other threads (benchmark client threads), besides the main
+   *  thread's. Default 0. Each gets its own rings to every node: see `routerPort()`. */
+  routers?: number;
+  /** Bytes of each node→node ring (power of two). Default 4 MiB. */
+  nodeRingBytes?: number;
+  /** Bytes of each router↔node ring (power of two). Default 4 MiB: a 1 MB Query page
+   *  must fit in one record. */
+  routerRingBytes?: number;
+  /** Logical time of the replication protocol (ms per tick, election, heartbeat, lease). */
+  timing?: Partial<NodeTiming>;
+  /** Seed of the replicas' election-timeout randomness. Default: random. */
+  seed?: number;
+  /** Router timeouts: per attempt and overall (ms). */
+  router?: Partial<RouterOptions>;
+  /** How long a replica may stay silent before the control plane replaces it with a log
+   *  replica (WAL only) on a node outside the group, so writes keep a quorum that
+   *  tolerates another failure; it is removed again once the replica is back and caught
+   *  up (ms). Needs a node beyond a group's three (nodes >= 4). Default 1000; 0 turns
+   *  log replicas off. */
+  logReplicaAfterMs?: number;
+  /** Ring-message format version every node and router sends at open: 1 (default) or 2
+   *  (tuples, smaller). Every build reads both; change it live with
+   *  `db.deploy.setFormatVersion`. */
+  formatVersion?: FormatVersion;
+}
+
+export interface ResolvedOptions {
+  nodes: number;
+  dir: string | undefined;
+  durability: Durability;
+  partitions: number;
+  routers: number;
+  nodeRingBytes: number;
+  routerRingBytes: number;
+  timing: NodeTiming;
+  seed: number;
+  router: Partial<RouterOptions>;
+  logReplicaAfterMs: number;
+  formatVersion: FormatVersion;
+}
+
+export const MAX_NODES = 64;
+export const MAX_PARTITIONS = 1024;
+export const MAX_ROUTERS = 256;
+
+export function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
+
+export function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`options.${name} must be an integer from ${min} to ${max} (got ${String(value)})`);
+  }
+  return value;
+}
+
+export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'formatVersion']);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
+  }
+  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
+    throw new TypeError('options.dir must be a non-empty string (a directory path)');
+  }
+  if (options.durability !== undefined && options.durability !== 'sync' && options.durability !== 'async') {
+    throw new TypeError(`options.durability must be 'sync' or 'async' (got ${String(options.durability)})`);
+  }
+  for (const name of ['nodeRingBytes', 'routerRingBytes'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!isPowerOfTwo(value) || value < 64 * 1024 || value > 1 << 30)) {
+      throw new RangeError(`options.${name} must be a power of two from 65536 to 1073741824 (got ${String(value)})`);
+    }
+  }
+  const timing: NodeTiming = { ...DEFAULT_TIMING };
+  if (options.timing !== undefined) {
+    for (const [key, value] of Object.entries(options.timing)) {
+      if (!(key in DEFAULT_TIMING)) throw new TypeError(`options.timing.${key} is not a timing option`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+        throw new RangeError(`options.timing.${key} must be a positive integer (got ${String(value)})`);
+      }
+      timing[key as keyof NodeTiming] = value;
+    }
+  }
+  if (options.router !== undefined) {
+    if (typeof options.router !== 'object' || options.router === null) throw new TypeError(`options.router must be an object (got ${String(options.router)})`);
+    for (const [key, value] of Object.entries(options.router)) {
+      if (!(key in DEFAULT_ROUTER_OPTIONS)) throw new TypeError(`options.router.${key} is not a router option (attemptTimeoutMs, deadlineMs)`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 3_600_000) {
+        throw new RangeError(`options.router.${key} must be an integer from 1 to 3600000 ms (got ${String(value)})`);
+      }
+    }
+  }
+  if (!(timing.heartbeatTicks < timing.leaseTicks && timing.leaseTicks < timing.electionTicks)) {
+    throw new RangeError('options.timing must keep heartbeatTicks < leaseTicks < electionTicks (a lease must expire before anyone may be elected)');
+  }
+  return {
+    nodes: integerOption('nodes', options.nodes, 3, 3, MAX_NODES),
+    dir: options.dir,
+    durability: options.durability ?? 'sync',
+    partitions: integerOption('partitions', options.partitions, 4, 1, MAX_PARTITIONS),
+    routers: integerOption('routers', options.routers, 0, 0, MAX_ROUTERS),
+    nodeRingBytes: options.nodeRingBytes ?? 4 * 1024 * 1024,
+    routerRingBytes: options.routerRingBytes ?? 4 * 1024 * 1024,
+    timing,
+    seed: integerOption('seed', options.seed, Math.floor(Math.random() * 0x7fffffff), 0, 0xffffffff),
+    router: options.router ?? {},
+    logReplicaAfterMs: integerOption('logReplicaAfterMs', options.logReplicaAfterMs, 1000, 0, 3_600_000),
+    formatVersion: checkFormatVersion('options.formatVersion', options.formatVersion ?? 1),
+  };
+}
+
+export function checkFormatVersion(name: string, value: unknown): FormatVersion {
+  if (!isFormatVersion(value)) throw new RangeError(`${name} must be 1 or 2 (the ring-message format versions this build reads; got ${String(value)})`);
+  return value;
+}

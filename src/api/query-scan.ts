@@ -1,0 +1,183 @@
+/** Query and Scan, on a table (and its indexes). */
+import type { PageOutput, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, ScanOutput } from '../api-types.js';
+import { checkAllPlaceholdersUsed, keyConditionsToAst, parseKeyCondition } from '../expressions/index.js';
+import { readCapacityUnits } from '../model/capacity.js';
+import { validationError } from '../model/errors.js';
+import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from '../model/hash.js';
+import type { Item } from '../model/types.js';
+import type { NodeRequestBody } from '../node/requests.js';
+import { type TableRoute } from '../router/partition-map.js';
+import { type Target } from '../router/router.js';
+import type { PageResult } from '../storage/operations.js';
+import { DataPlane } from './data-plane.js';
+import {
+  PAGE_BYTES, checkConsistentRead, checkIndex, checkLimit, checkNotMixed, checkedConditions, consumed,
+  expressionContext, pageFilter, sameValue,
+} from './request-checks.js';
+
+/**
+ * Select against the projection parameters, with DynamoDB's messages (confirmed against
+ * DynamoDB by moto's aws_verified tests): Query wraps them in "1 validation error
+ * detected: ", Scan does not.
+ */
+function select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): boolean {
+  const select = input.Select;
+  if (select === undefined) return false;
+  if (!['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'].includes(select)) {
+    throw validationError(`1 validation error detected: Value '${String(select)}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]`);
+  }
+  const prefix = operation === 'Query' ? '1 validation error detected: ' : '';
+  const projected = input.ProjectionExpression !== undefined ? 'ProjectionExpression' : input.AttributesToGet !== undefined ? 'AttributesToGet' : undefined;
+  if (select !== 'SPECIFIC_ATTRIBUTES' && projected !== undefined) {
+    throw validationError(`${prefix}Cannot specify the ${projected} when choosing to get ${select === 'COUNT' ? 'only the Count' : select}`);
+  }
+  if (select === 'ALL_PROJECTED_ATTRIBUTES') throw validationError(`${prefix}ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName`);
+  if (select === 'SPECIFIC_ATTRIBUTES' && projected === undefined) {
+    throw validationError(`${prefix}Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES`);
+  }
+  return select === 'COUNT';
+}
+
+/** What Query and Scan check alike: table, index, ConsistentRead, Limit, Select. */
+function pageRequest(plane: DataPlane, input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): { route: TableRoute; consistent: boolean; limit: number | undefined; countOnly: boolean } {
+  const route = plane.route(input?.TableName);
+  checkIndex(input.IndexName);
+  return {
+    route,
+    consistent: checkConsistentRead(input.ConsistentRead),
+    limit: checkLimit(input.Limit),
+    countOnly: select(input, operation),
+  };
+}
+
+export async function query(plane: DataPlane, input: QueryInput): Promise<QueryOutput> {
+  const { route, consistent, limit, countOnly } = pageRequest(plane, input, 'Query');
+  if (input.ScanIndexForward !== undefined && typeof input.ScanIndexForward !== 'boolean') {
+    throw validationError('ScanIndexForward must be a boolean');
+  }
+  // DynamoDB names the parameters in this order, and counts KeyConditions as mixed in only
+  // beside a KeyConditionExpression (dynalite's tests, run against DynamoDB).
+  checkNotMixed(
+    {
+      AttributesToGet: input.AttributesToGet, QueryFilter: input.QueryFilter, ConditionalOperator: input.ConditionalOperator,
+      KeyConditions: input.KeyConditionExpression !== undefined ? input.KeyConditions : undefined,
+    },
+    { ProjectionExpression: input.ProjectionExpression, FilterExpression: input.FilterExpression, KeyConditionExpression: input.KeyConditionExpression },
+  );
+  const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
+  let keyCondition;
+  if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape);
+  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], route.keyShape);
+  else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
+  const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
+  const projection = plane.projection(input, ctx);
+  checkAllPlaceholdersUsed(ctx);
+  const startKey = input.ExclusiveStartKey === undefined ? undefined : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  if (startKey !== undefined && !sameValue(startKey[route.keyShape.hashName], keyCondition.hash)) {
+    throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
+  }
+  const hashKey = { [route.keyShape.hashName]: keyCondition.hash };
+  const body: NodeRequestBody = {
+    t: 'query', consistent,
+    req: {
+      tableId: route.tableId, keyCondition, forward: input.ScanIndexForward ?? true,
+      ...(limit !== undefined ? { limit } : {}),
+      ...(startKey !== undefined ? { exclusiveStartKey: startKey } : {}),
+      ...(filter !== undefined ? { filter } : {}),
+      ...(projection !== undefined ? { projection } : {}),
+      ...(countOnly ? { countOnly } : {}),
+    },
+  };
+  const page = (await plane.router.request(plane.readTarget(route, hashKey, consistent), body, true)) as PageResult;
+  return pageOutput(route.name, page, countOnly, consistent, input.ReturnConsumedCapacity);
+}
+
+
+/**
+ * Scan walks the partitions that intersect the segment's slice of the hash space in
+ * hash order, continuing into the next partition until Limit or 1 MB is reached, so the
+ * LastEvaluatedKey is always the key of a real item.
+ */
+export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutput> {
+  const { route, consistent, limit, countOnly } = pageRequest(plane, input, 'Scan');
+  const [hashLo, hashHi] = segmentRange(input.Segment, input.TotalSegments);
+  checkNotMixed(
+    { AttributesToGet: input.AttributesToGet, ScanFilter: input.ScanFilter, ConditionalOperator: input.ConditionalOperator },
+    { ProjectionExpression: input.ProjectionExpression, FilterExpression: input.FilterExpression },
+  );
+  const ctx = expressionContext(input, input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
+  const filter = pageFilter(input.FilterExpression, input.ScanFilter, input.ConditionalOperator, ctx);
+  const projection = plane.projection(input, ctx);
+  checkAllPlaceholdersUsed(ctx);
+  let startKey = input.ExclusiveStartKey === undefined ? undefined : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  let from = hashLo;
+  if (startKey !== undefined) {
+    const startHash = partitionHash(startKey[route.keyShape.hashName]);
+    if (startHash < hashLo || startHash > hashHi) throw validationError('The provided Exclusive start key does not map to the provided segment');
+    from = startHash;
+  }
+  const partitions = route.partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
+  const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
+  let lastKey: Item | undefined;
+  for (const partition of partitions) {
+    const remaining = limit === undefined ? undefined : limit - total.scannedCount;
+    if ((remaining !== undefined && remaining <= 0) || total.bytesRead >= PAGE_BYTES) {
+      // The page is full at a partition boundary: continue from the last item read.
+      total.lastEvaluatedKey = lastKey;
+      break;
+    }
+    const body: NodeRequestBody = {
+      t: 'scan', consistent,
+      req: {
+        tableId: route.tableId,
+        hashLo: hashToHex(from > hexToHash(partition.hashStart) ? from : hexToHash(partition.hashStart)),
+        hashHi: hashToHex(hashHi),
+        maxBytes: PAGE_BYTES - total.bytesRead,
+        ...(remaining !== undefined ? { limit: remaining } : {}),
+        ...(startKey !== undefined ? { exclusiveStartKey: startKey } : {}),
+        ...(filter !== undefined ? { filter } : {}),
+        ...(projection !== undefined ? { projection } : {}),
+        ...(countOnly ? { countOnly } : {}),
+      },
+    };
+    const target: Target = { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
+    const page = (await plane.router.request(target, body, true)) as PageResult;
+    total.items.push(...page.items);
+    total.count += page.count;
+    total.scannedCount += page.scannedCount;
+    total.bytesRead += page.bytesRead;
+    startKey = undefined;
+    if (page.lastKey !== undefined) lastKey = page.lastKey;
+    if (page.lastEvaluatedKey !== undefined) {
+      total.lastEvaluatedKey = page.lastEvaluatedKey;
+      break;
+    }
+  }
+  return pageOutput(route.name, total, countOnly, consistent, input.ReturnConsumedCapacity);
+}
+
+/** The inclusive slice of the hash space that scan segment `segment` of `total` covers. */
+function segmentRange(segment: unknown, total: unknown): [bigint, bigint] {
+  if (segment === undefined && total === undefined) return [0n, HASH_SPACE - 1n];
+  if (total === undefined) throw validationError('The TotalSegments parameter is required but was not present in the request when Segment parameter is present');
+  if (segment === undefined) throw validationError('The Segment parameter is required but was not present in the request when parameter TotalSegments is present');
+  if (typeof total !== 'number' || !Number.isInteger(total) || total < 1 || total > 1_000_000) {
+    throw validationError(`1 validation error detected: Value '${String(total)}' at 'totalSegments' failed to satisfy constraint: Member must have value less than or equal to 1000000`);
+  }
+  if (typeof segment !== 'number' || !Number.isInteger(segment) || segment < 0) {
+    throw validationError(`1 validation error detected: Value '${String(segment)}' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0`);
+  }
+  if (segment >= total) throw validationError(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${segment} is not less than TotalSegments: ${total}`);
+  const lo = (HASH_SPACE * BigInt(segment)) / BigInt(total);
+  const hi = (HASH_SPACE * BigInt(segment + 1)) / BigInt(total) - 1n;
+  return [lo, hi];
+}
+
+function pageOutput(table: string, page: PageResult, countOnly: boolean, consistent: boolean, mode: ReturnConsumedCapacity | undefined): PageOutput {
+  const output: PageOutput = { Count: page.count, ScannedCount: page.scannedCount };
+  if (!countOnly) output.Items = page.items;
+  if (page.lastEvaluatedKey !== undefined) output.LastEvaluatedKey = page.lastEvaluatedKey;
+  const capacity = consumed(table, readCapacityUnits(page.bytesRead, consistent), mode);
+  if (capacity !== undefined) output.ConsumedCapacity = capacity;
+  return output;
+}
