@@ -113,8 +113,10 @@ function defaultLogError(message: string, error: unknown): void {
 }
 
 /** The JSON body of an error response. Extra fields (Item, CancellationReasons) are
- *  encoded like any response: binary as base64. */
+ *  encoded like any response: binary as base64. DynamoDB's deserializer capitalizes its
+ *  message member ("Message"); everything else answers "message". */
 export function errorBody(name: string, message: string, details?: Record<string, unknown>): string {
+  if (name === 'SerializationException') return encodeResponse({ ...details, __type: errorType(name), Message: message });
   return encodeResponse({ ...details, __type: errorType(name), message });
 }
 
@@ -207,7 +209,7 @@ export async function dispatch(
     if (input === null || typeof input !== 'object') throw serialization('Expected null');
     if (Array.isArray(input)) throw serialization('Start of list found where not expected');
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw nestingError();
-    decodeRequest(input as Record<string, unknown>);
+    decodeRequest(operation, input as Record<string, unknown>);
     const args: unknown[] = resolved.spec.withAddress && options.address !== undefined ? [input, options.address] : [input];
     const result = await resolved.method.apply(db, args);
     return { status: 200, body: result === undefined || resolved.spec.emptyResponse ? '' : encodeResponse(result) };
