@@ -76,6 +76,7 @@ interface ConditionalInput extends ExpressionInput {
   ConditionalOperator?: 'AND' | 'OR';
   ReturnValuesOnConditionCheckFailure?: 'ALL_OLD' | 'NONE';
   ReturnConsumedCapacity?: ReturnConsumedCapacity;
+  ReturnItemCollectionMetrics?: ReturnItemCollectionMetrics;
 }
 
 export interface PutItemInput extends ConditionalInput {

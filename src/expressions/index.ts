@@ -10,7 +10,7 @@ import { parseConditionWithLabel, parseProjectionExpression, parseUpdateExpressi
 import { parseKeyConditionExpression } from './keycondition.js';
 
 export type * from './ast.js';
-export { newContext, checkAllPlaceholdersUsed, type ExpressionContext } from './context.js';
+export { newContext, checkAllPlaceholdersUsed, checkPlaceholderKeys, type ExpressionContext } from './context.js';
 export { evaluateCondition } from './evaluate.js';
 export { applyUpdate, MISSING_ATTRIBUTE_MESSAGE, WRONG_TYPE_MESSAGE, INVALID_PATH_MESSAGE } from './update.js';
 export { project } from './projection.js';

@@ -115,28 +115,35 @@ function bytesKey(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
-/** The single type key of `av`, or throws DynamoDB's "empty"/"more than one" errors. */
-function typeKeyOf(av: unknown, context: ValueContext): string {
+/** How many type keys `av` has (members set to undefined are absent, as the SDKs have
+ *  them; other members are ignored, as DynamoDB's deserializer drops them), or throws
+ *  DynamoDB's "empty" error. */
+function typeKeyCount(av: unknown, context: ValueContext): number {
   if (av === null || typeof av !== 'object' || Array.isArray(av) || isBinary(av)) {
     fail(EMPTY_ATTRIBUTE_VALUE_MESSAGE, context);
   }
-  let found: string | undefined;
   let count = 0;
   for (const k in av as Record<string, unknown>) {
-    if ((av as Record<string, unknown>)[k] === undefined) continue; // SDK-style absent members
-    if (!TYPE_KEYS.has(k)) continue;
-    count++;
-    found = k;
+    if ((av as Record<string, unknown>)[k] !== undefined && TYPE_KEYS.has(k)) count++;
   }
   if (count === 0) fail(EMPTY_ATTRIBUTE_VALUE_MESSAGE, context);
-  if (count > 1) fail(MULTIPLE_DATATYPES_MESSAGE, context);
-  return found as string;
+  return count;
 }
 
+/** DynamoDB checks each member of a value (bad numbers, empty sets, ...) before it
+ *  complains that there is more than one. */
 function validateValue(av: unknown, depth: number, context: ValueContext): void {
-  const type = typeKeyOf(av, context);
+  const count = typeKeyCount(av, context);
   if (depth > MAX_NESTING_DEPTH) fail(NESTING_MESSAGE, context);
-  const v = (av as Record<string, unknown>)[type];
+  const members = av as Record<string, unknown>;
+  for (const type in members) {
+    const v = members[type];
+    if (v !== undefined && TYPE_KEYS.has(type)) validateMember(type, v, depth, context);
+  }
+  if (count > 1) fail(MULTIPLE_DATATYPES_MESSAGE, context);
+}
+
+function validateMember(type: string, v: unknown, depth: number, context: ValueContext): void {
   switch (type) {
     case 'S':
       if (typeof v !== 'string') throw serializationError('Expected a string for S');
