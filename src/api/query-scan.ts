@@ -10,6 +10,7 @@ import { type TableRoute } from '../router/partition-map.js';
 import { type Target } from '../router/router.js';
 import type { PageResult } from '../storage/operations.js';
 import { DataPlane } from './data-plane.js';
+import { checkQueryRequest, checkScanRequest } from './page-checks.js';
 import {
   PAGE_BYTES, checkConsistentRead, checkIndex, checkLimit, checkNotMixed, checkedConditions, consumed,
   expressionContext, pageFilter, sameValue,
@@ -51,6 +52,7 @@ function pageRequest(plane: DataPlane, input: QueryInput | ScanInput, operation:
 }
 
 export async function query(plane: DataPlane, input: QueryInput): Promise<QueryOutput> {
+  checkQueryRequest(input);
   const { route, consistent, limit, countOnly } = pageRequest(plane, input, 'Query');
   if (input.ScanIndexForward !== undefined && typeof input.ScanIndexForward !== 'boolean') {
     throw validationError('ScanIndexForward must be a boolean');
@@ -99,6 +101,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
  * LastEvaluatedKey is always the key of a real item.
  */
 export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutput> {
+  checkScanRequest(input);
   const { route, consistent, limit, countOnly } = pageRequest(plane, input, 'Scan');
   const [hashLo, hashHi] = segmentRange(input.Segment, input.TotalSegments);
   checkNotMixed(

@@ -7,7 +7,7 @@ import type { KeyShape } from '../model/types.js';
 import type { ConditionAst, KeyCondition, ProjectionAst, UpdateAst } from './ast.js';
 import type { ExpressionContext } from './context.js';
 import { parseConditionWithLabel, parseProjectionExpression, parseUpdateExpression } from './parser.js';
-import { parseKeyConditionExpression } from './keycondition.js';
+import { keyConditionTerms, parseKeyConditionExpression } from './keycondition.js';
 
 export type * from './ast.js';
 export { newContext, checkAllPlaceholdersUsed, checkPlaceholderKeys, type ExpressionContext } from './context.js';
@@ -20,6 +20,7 @@ export {
   filterToCondition,
   keyConditionsToAst,
   attributesToGetToProjection,
+  checkLegacyConditions,
   legacyConditionToAst,
   type AttributeValueUpdate,
   type ExpectedAttributeValue,
@@ -61,3 +62,11 @@ export function parseProjection(expression: string, ctx: ExpressionContext): Pro
 export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape): KeyCondition {
   return parseKeyConditionExpression(expression, ctx, shape);
 }
+
+/** Parses a KeyConditionExpression as far as it goes without a table: its grammar, its
+ *  placeholders, and the shapes no key condition can have. */
+export function checkKeyConditionExpression(expression: string, ctx: ExpressionContext): ConditionAst {
+  return parseConditionWithLabel(expression, ctx, 'KeyConditionExpression');
+}
+
+export { keyConditionTerms };

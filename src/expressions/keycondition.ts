@@ -108,10 +108,16 @@ export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, onePerKeyMe
   return result;
 }
 
-export function parseKeyConditionExpression(expression: string, ctx: ExpressionContext, shape: KeyShape): KeyCondition {
-  const ast = parseConditionWithLabel(expression, ctx, 'KeyConditionExpression');
+/** The key terms of a parsed KeyConditionExpression, or DynamoDB's error for a shape no
+ *  key condition can have (OR, NOT, functions other than begins_with, ...). */
+export function keyConditionTerms(ast: ConditionAst): KeyTerm[] {
   const terms: KeyTerm[] = [];
   collect(ast, terms);
+  return terms;
+}
+
+export function parseKeyConditionExpression(expression: string, ctx: ExpressionContext, shape: KeyShape): KeyCondition {
+  const terms = keyConditionTerms(parseConditionWithLabel(expression, ctx, 'KeyConditionExpression'));
   return buildKeyCondition(
     terms,
     shape,

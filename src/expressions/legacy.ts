@@ -8,7 +8,7 @@ import type { AttributeValue, KeyShape } from '../model/types.js';
 import { validationError } from '../model/errors.js';
 import type { ConditionAst, KeyCondition, Operand, ProjectionAst, RangeOperator, UpdateAst } from './ast.js';
 import { buildKeyCondition, type KeyTerm } from './keycondition.js';
-import { typeOf } from './values.js';
+import { compareValues, typeOf } from './values.js';
 
 export interface AttributeValueUpdate {
   Action?: 'PUT' | 'DELETE' | 'ADD';
@@ -98,12 +98,25 @@ function checkArgs(op: ComparisonOperator, args: AttributeValue[]): void {
   if (args.length < arity[0] || args.length > arity[1]) {
     throw invalid(`Invalid number of argument(s) for the ${op} ComparisonOperator`);
   }
-  const scalarOnly = ['LE', 'LT', 'GE', 'GT', 'CONTAINS', 'NOT_CONTAINS', 'BETWEEN'].includes(op);
+  if (args.some((a) => typeOf(a) !== typeOf(args[0]!))) throw invalid('AttributeValues inside AttributeValueList must be of same type');
+  const scalarOnly = ['LE', 'LT', 'GE', 'GT', 'CONTAINS', 'NOT_CONTAINS', 'BETWEEN', 'IN'].includes(op);
   for (const a of args) {
     const t = typeOf(a);
     if ((scalarOnly && !['S', 'N', 'B'].includes(t)) || (op === 'BEGINS_WITH' && t !== 'S' && t !== 'B')) {
       throw invalid(`ComparisonOperator ${op} is not valid for ${t} AttributeValue type`);
     }
+  }
+  if (op === 'BETWEEN' && compareValues(args[0]!, args[1]!) === 1) {
+    throw validationError('The BETWEEN condition was provided a range where the lower bound is greater than the upper bound');
+  }
+}
+
+/** Checks the operators and arguments of legacy conditions (KeyConditions, QueryFilter,
+ *  ScanFilter) without a table: DynamoDB does so before it looks the table up. */
+export function checkLegacyConditions(conditions: Record<string, LegacyCondition>): void {
+  for (const name of Object.keys(conditions)) {
+    const c = conditions[name]!;
+    checkArgs(c.ComparisonOperator, c.AttributeValueList ?? []);
   }
 }
 

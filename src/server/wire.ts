@@ -224,13 +224,16 @@ export function decodeBase64(s: string): Uint8Array {
   if (s.endsWith('==')) pad = 2;
   else if (s.endsWith('=')) pad = 1;
   const body = s.length - pad;
+  // Sic: DynamoDB's message says "dectected". A pad before the end reads as a bad last
+  // character too.
+  const badLast = serialization('Invalid last non-pad Base64 character dectected');
   for (let i = 0; i < body; i++) {
     const c = s[i];
+    if (c === '=') throw badLast;
     if (!BASE64_CHAR.test(c)) throw serialization(`Invalid Base64 character: '${c}'`);
   }
   const bytes = Buffer.from(s, 'base64');
-  // Sic: DynamoDB's message says "dectected".
-  if (bytes.toString('base64') !== s) throw serialization('Invalid last non-pad Base64 character dectected');
+  if (bytes.toString('base64') !== s) throw badLast;
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -1,0 +1,121 @@
+/**
+ * What Query and Scan check before they look their table up, in DynamoDB's order: the
+ * members' constraints, all reported together; then which parameters the request
+ * combines, its legacy conditions, AttributesToGet, the values of ExclusiveStartKey;
+ * then its expressions and their placeholders. What needs the table's key schema (the
+ * key condition against the keys, ExclusiveStartKey against the schema) comes after.
+ */
+import type { Condition, QueryInput, ScanInput } from '../api-types.js';
+import {
+  checkAllPlaceholdersUsed, checkKeyConditionExpression, checkLegacyConditions, keyConditionTerms, parseFilter, parseProjection,
+  type ConditionAst, type LegacyCondition,
+} from '../expressions/index.js';
+import { DynamoDBError, validationError } from '../model/errors.js';
+import { validateItem } from '../model/validate.js';
+import {
+  CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, checkExpressionParams, checkNoDuplicateNames,
+  checkedConditions, conditionOperatorErrors, expressionContext,
+} from './request-checks.js';
+
+const SELECT_VALUES = ['SPECIFIC_ATTRIBUTES', 'COUNT', 'ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES'] as const;
+
+/** DynamoDB words most errors in an ExclusiveStartKey's values as a bad starting key, but
+ *  not those about numbers and duplicates. */
+const START_KEY_PLAIN_ERRORS = /contains duplicates|number set|numeric value|significant digits|number with magnitude/;
+
+function checkStartKeyValues(key: unknown): void {
+  if (key === undefined || key === null) return;
+  try {
+    validateItem(key);
+  } catch (error) {
+    if (error instanceof DynamoDBError && error.name === 'ValidationException' && !START_KEY_PLAIN_ERRORS.test(error.message)) {
+      throw validationError(`The provided starting key is invalid: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function legacyConditions(conditions: Record<string, Condition> | undefined): void {
+  if (conditions === undefined || conditions === null) return;
+  checkLegacyConditions(checkedConditions(conditions) as Record<string, LegacyCondition>);
+}
+
+/** Parses the filter and projection expressions (and what `parseFirst` parses before
+ *  them) with the request's placeholders, then rejects placeholders left unused. */
+function checkExpressions(input: QueryInput | ScanInput, parseFirst?: (ctx: ReturnType<typeof expressionContext>) => void): void {
+  const ctx = expressionContext(input, true);
+  parseFirst?.(ctx);
+  if (input.FilterExpression !== undefined && input.FilterExpression !== null) parseFilter(input.FilterExpression, ctx);
+  if (input.ProjectionExpression !== undefined && input.ProjectionExpression !== null) parseProjection(input.ProjectionExpression, ctx);
+  checkAllPlaceholdersUsed(ctx);
+}
+
+export function checkQueryRequest(input: QueryInput): void {
+  const errors = new ConstraintErrors();
+  errors.enumValue(input.Select, 'select', SELECT_VALUES);
+  errors.tableName(input.IndexName, 'indexName', false);
+  errors.enumValue(input.ReturnConsumedCapacity, 'returnConsumedCapacity', RETURN_CONSUMED_CAPACITY_VALUES);
+  conditionOperatorErrors(errors, input.QueryFilter, 'queryFilter', true);
+  errors.tableName(input.TableName);
+  errors.enumValue(input.ConditionalOperator, 'conditionalOperator', CONDITIONAL_OPERATOR_VALUES);
+  errors.length(input.AttributesToGet, 'attributesToGet', 1, 255);
+  errors.atLeast(input.Limit, 'limit', 1);
+  conditionOperatorErrors(errors, input.KeyConditions, 'keyConditions', true);
+  errors.throwIfAny();
+
+  checkExpressionParams(input, ['ProjectionExpression', 'FilterExpression', 'KeyConditionExpression'], ['AttributesToGet', 'QueryFilter', 'ConditionalOperator', 'KeyConditions']);
+  legacyConditions(input.QueryFilter);
+  checkNoDuplicateNames(input.AttributesToGet);
+  checkStartKeyValues(input.ExclusiveStartKey);
+  const hasKeyExpression = input.KeyConditionExpression !== undefined && input.KeyConditionExpression !== null;
+  if (!hasKeyExpression && (input.KeyConditions === undefined || input.KeyConditions === null)) {
+    throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
+  }
+  let keyAst: ConditionAst | undefined;
+  checkExpressions(input, (ctx) => {
+    if (hasKeyExpression) keyAst = checkKeyConditionExpression(input.KeyConditionExpression as string, ctx);
+  });
+  if (keyAst !== undefined) keyConditionTerms(keyAst);
+  else {
+    legacyConditions(input.KeyConditions);
+    const n = Object.keys(input.KeyConditions ?? {}).length;
+    if (n !== 1 && n !== 2) throw validationError('Conditions can be of length 1 or 2 only');
+  }
+}
+
+export function checkScanRequest(input: ScanInput): void {
+  const errors = new ConstraintErrors();
+  errors.enumValue(input.Select, 'select', SELECT_VALUES);
+  errors.tableName(input.IndexName, 'indexName', false);
+  errors.atLeast(input.TotalSegments, 'totalSegments', 1);
+  if (typeof input.TotalSegments === 'number' && input.TotalSegments > 1_000_000) {
+    errors.add(input.TotalSegments, 'totalSegments', 'Member must have value less than or equal to 1000000');
+  }
+  errors.enumValue(input.ReturnConsumedCapacity, 'returnConsumedCapacity', RETURN_CONSUMED_CAPACITY_VALUES);
+  errors.tableName(input.TableName);
+  errors.enumValue(input.ConditionalOperator, 'conditionalOperator', CONDITIONAL_OPERATOR_VALUES);
+  conditionOperatorErrors(errors, input.ScanFilter, 'scanFilter', true);
+  errors.atLeast(input.Segment, 'segment', 0);
+  errors.atLeast(input.Limit, 'limit', 1);
+  errors.length(input.AttributesToGet, 'attributesToGet', 1, 255);
+  errors.throwIfAny();
+
+  checkExpressionParams(input, ['ProjectionExpression', 'FilterExpression'], ['AttributesToGet', 'ScanFilter', 'ConditionalOperator']);
+  checkNoDuplicateNames(input.AttributesToGet);
+  legacyConditions(input.ScanFilter);
+  checkStartKeyValues(input.ExclusiveStartKey);
+  const segment = input.Segment ?? undefined;
+  const total = input.TotalSegments ?? undefined;
+  if (segment !== undefined && segment !== 0 && total === undefined) {
+    throw validationError('The TotalSegments parameter is required but was not present in the request when Segment parameter is present');
+  }
+  if (total !== undefined && total !== 0) {
+    if (segment === undefined) {
+      throw validationError('The Segment parameter is required but was not present in the request when parameter TotalSegments is present');
+    }
+    if (segment >= total) {
+      throw validationError(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${segment} is not less than TotalSegments: ${total}`);
+    }
+  }
+  checkExpressions(input);
+}
