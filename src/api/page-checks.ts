@@ -75,12 +75,13 @@ export function checkQueryRequest(input: QueryInput): void {
   checkExpressions(input, (ctx) => {
     if (hasKeyExpression) keyAst = checkKeyConditionExpression(input.KeyConditionExpression as string, ctx);
   });
-  if (keyAst !== undefined) keyConditionTerms(keyAst);
+  let conditionCount: number;
+  if (keyAst !== undefined) conditionCount = keyConditionTerms(keyAst).length;
   else {
     legacyConditions(input.KeyConditions);
-    const n = Object.keys(input.KeyConditions ?? {}).length;
-    if (n !== 1 && n !== 2) throw validationError('Conditions can be of length 1 or 2 only');
+    conditionCount = Object.keys(input.KeyConditions ?? {}).length;
   }
+  if (conditionCount !== 1 && conditionCount !== 2) throw validationError('Conditions can be of length 1 or 2 only');
 }
 
 export function checkScanRequest(input: ScanInput): void {

@@ -209,13 +209,9 @@ export function keyConditionsToAst(keyConditions: Record<string, LegacyCondition
     const args = c.AttributeValueList ?? [];
     checkArgs(c.ComparisonOperator, args);
     const op = KEY_OPS[c.ComparisonOperator];
-    if (op === undefined) throw validationError('Attempted conditional constraint is not an indexable operation');
-    terms.push({ name, op, values: args });
+    terms.push(op === undefined ? { name, op: '=', values: args, unindexable: true } : { name, op, values: args });
   }
-  if (!names.includes(shape.hashName)) {
-    throw validationError(`Query condition missed key schema element: ${shape.hashName}`);
-  }
-  return buildKeyCondition(terms, shape, 'Conditions can be of length 1 or 2 only');
+  return buildKeyCondition(terms, shape);
 }
 
 /** Legacy `AttributesToGet` as a projection of top-level attributes. */
