@@ -35,7 +35,8 @@ describe('decodeBase64', () => {
     expect(decodeBase64('+/8=')).toEqual(B(0xfb, 0xff));
     expect(() => decodeBase64('AQI')).toThrow('Base64 encoded length is expected a multiple of 4 bytes but found: 3');
     expect(() => decodeBase64('AQ-_')).toThrow("Invalid Base64 character: '-'");
-    expect(() => decodeBase64('A=QI')).toThrow("Invalid Base64 character: '='");
+    expect(() => decodeBase64('A=QI')).toThrow('Invalid last non-pad Base64 character dectected');
+    expect(() => decodeBase64('=+/=')).toThrow('Invalid last non-pad Base64 character dectected');
     expect(() => decodeBase64('AR==')).toThrow('Invalid last non-pad Base64 character dectected');
     expect(() => decodeBase64('+/+=')).toThrow('Invalid last non-pad Base64 character dectected');
     expect(() => decodeBase64('AQ =')).toThrow("Invalid Base64 character: ' '");
