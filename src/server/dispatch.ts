@@ -116,6 +116,8 @@ function defaultLogError(message: string, error: unknown): void {
  *  encoded like any response: binary as base64. DynamoDB's deserializer capitalizes its
  *  message member ("Message"); everything else answers "message". */
 export function errorBody(name: string, message: string, details?: Record<string, unknown>): string {
+  // A body that is not JSON at all gets DynamoDB's bare {"__type": ...}.
+  if (name === 'SerializationException' && message === '') return encodeResponse({ ...details, __type: errorType(name) });
   if (name === 'SerializationException') return encodeResponse({ ...details, __type: errorType(name), Message: message });
   return encodeResponse({ ...details, __type: errorType(name), message });
 }
@@ -145,6 +147,10 @@ function safeLog(log: (message: string, error: unknown) => void, message: string
     // A failing logger must not take the request down with it.
   }
 }
+
+/** DynamoDB answers a body that is not JSON (empty, not UTF-8, malformed) with a
+ *  SerializationException that has no message. */
+const NOT_JSON = '';
 
 function serialization(message: string): WireError {
   return new WireError('SerializationException', message);
@@ -190,7 +196,7 @@ export async function dispatch(
       try {
         text = utf8.decode(body);
       } catch {
-        throw serialization('The request body is not valid UTF-8');
+        throw serialization(NOT_JSON);
       }
     }
     let input: unknown;
@@ -198,14 +204,14 @@ export async function dispatch(
       try {
         input = JSON.parse(text);
       } catch (e) {
-        throw serialization(`The request body is not valid JSON: ${(e as Error).message}`);
+        throw serialization(NOT_JSON);
       }
     }
     const resolved = operationOf(db, target);
     operation = resolved.operation;
     const denied = options.authorize?.();
     if (denied !== undefined) throw denied;
-    if (input === undefined) throw serialization('The request body is empty: a JSON object is expected');
+    if (input === undefined) throw serialization(NOT_JSON);
     if (input === null || typeof input !== 'object') throw serialization('Expected null');
     if (Array.isArray(input)) throw serialization('Start of list found where not expected');
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw nestingError();

@@ -160,7 +160,7 @@ const INPUT_SHAPES: Readonly<Record<string, Readonly<Record<string, Shape>>>> = 
     RequestItems: map(list(structure('WriteRequest', {
       PutRequest: structure('PutRequest', { Item: ATTRIBUTE_MAP }),
       DeleteRequest: structure('DeleteRequest', { Key: ATTRIBUTE_MAP }),
-    }), true), `java.util.List<${MODEL}.WriteRequest>`, true),
+    }), true), `java.util.List<${MODEL}.WriteRequest>`),
     ReturnConsumedCapacity: STRING, ReturnItemCollectionMetrics: STRING,
   },
   TransactWriteItems: {

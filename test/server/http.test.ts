@@ -292,7 +292,7 @@ describe('the wire', () => {
     for (const body of ['{bad', '{"TableName": "items"', '[1,2', 'habababa']) {
       const res = await wireRequest(server.url, 'PutItem', body);
       expect(res.status).toBe(400);
-      expect(res.json).toMatchObject({ __type: 'com.amazon.coral.service#SerializationException', Message: expect.any(String) });
+      expect(res.json).toEqual({ __type: 'com.amazon.coral.service#SerializationException' });
     }
   });
 

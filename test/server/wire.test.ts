@@ -123,6 +123,7 @@ describe('decodeRequest', () => {
       .toBe('Unrecognized collection type class com.amazonaws.dynamodb.v20120810.ProvisionedThroughput');
     expect(serializationMessage('CreateTable', { KeySchema: [true] })).toBe('Unexpected value type in payload');
     // The generic collections of the batch operations
+    expect(serializationMessage('BatchWriteItem', { RequestItems: 'x' })).toBe('Unexpected field type');
     expect(serializationMessage('BatchWriteItem', { RequestItems: { t: 'x' } })).toMatch(/^class sun\.reflect\.generics\.reflectiveObjects\.ParameterizedTypeImpl cannot be cast/);
     expect(serializationMessage('BatchWriteItem', { RequestItems: [] }))
       .toBe('Unrecognized collection type java.util.Map<java.lang.String, java.util.List<com.amazonaws.dynamodb.v20120810.WriteRequest>>');
