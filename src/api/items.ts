@@ -29,74 +29,72 @@ import {
  * against the table's schema.
  */
 
-/** The constraints every conditional write shares, in DynamoDB's member order. */
-function writeConstraints(input: PutItemInput | DeleteItemInput | UpdateItemInput, errors: ConstraintErrors): void {
+/** The constraints of a conditional write, `member` its Item or Key, reported together. */
+function checkWriteConstraints(input: PutItemInput | DeleteItemInput | UpdateItemInput, member: 'item' | 'key', value: unknown): void {
+  const errors = new ConstraintErrors();
   errors.enumValue(input.ReturnConsumedCapacity, 'returnConsumedCapacity', RETURN_CONSUMED_CAPACITY_VALUES);
   errors.tableName(input.TableName);
-}
-
-function writeLegacyConstraints(input: PutItemInput | DeleteItemInput | UpdateItemInput, errors: ConstraintErrors): void {
+  errors.notNull(value, member);
   errors.enumValue(input.ConditionalOperator, 'conditionalOperator', CONDITIONAL_OPERATOR_VALUES);
   conditionOperatorErrors(errors, input.Expected, 'expected', false);
   errors.enumValue(input.ReturnValues, 'returnValues', RETURN_VALUES);
   errors.enumValue(input.ReturnItemCollectionMetrics, 'returnItemCollectionMetrics', RETURN_ITEM_COLLECTION_METRICS_VALUES);
+  errors.throwIfAny();
 }
 
-export async function putItem(plane: DataPlane, input: PutItemInput, options?: RequestOptions): Promise<PutItemOutput> {
-  const errors = new ConstraintErrors();
-  writeConstraints(input, errors);
-  errors.notNull(input.Item, 'item');
-  writeLegacyConstraints(input, errors);
-  errors.throwIfAny();
-  checkExpressionParams(input, ['ConditionExpression'], ['Expected']);
-  validateItem(input.Item);
-  const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
-  const size = validateItemSize(input.Item);
+/** The condition of a PutItem or DeleteItem: Expected, or ConditionExpression with its
+ *  placeholders, all used. */
+function writeCondition(input: PutItemInput | DeleteItemInput): ConditionAst | undefined {
   const expected = legacyCondition(input);
   const ctx = expressionContext(input, input.ConditionExpression !== undefined);
   const condition = expected ?? parsedCondition(input, ctx);
   checkAllPlaceholdersUsed(ctx);
+  return condition;
+}
+
+/** Sends a checked write with its condition. */
+function conditionalWrite(
+  plane: DataPlane, route: TableRoute, op: WriteOp, condition: ConditionAst | undefined,
+  input: PutItemInput | DeleteItemInput | UpdateItemInput, options: RequestOptions | undefined,
+): Promise<WriteResult> {
+  if (condition !== undefined) op.condition = condition;
+  if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
+  return plane.write(route, op, options);
+}
+
+export async function putItem(plane: DataPlane, input: PutItemInput, options?: RequestOptions): Promise<PutItemOutput> {
+  checkWriteConstraints(input, 'item', input.Item);
+  checkExpressionParams(input, ['ConditionExpression'], ['Expected']);
+  validateItem(input.Item);
+  const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
+  const size = validateItemSize(input.Item);
+  const condition = writeCondition(input);
 
   const route = plane.route(input.TableName);
   validateItemKeyAttributes(input.Item, route.keyShape);
   const item = normalizeItem(input.Item);
   const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
-  if (condition !== undefined) op.condition = condition;
-  if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
-  const result = await plane.write(route, op, options);
+  const result = await conditionalWrite(plane, route, op, condition, input, options);
   return writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
 }
 
 export async function deleteItem(plane: DataPlane, input: DeleteItemInput, options?: RequestOptions): Promise<DeleteItemOutput> {
-  const errors = new ConstraintErrors();
-  writeConstraints(input, errors);
-  errors.notNull(input.Key, 'key');
-  writeLegacyConstraints(input, errors);
-  errors.throwIfAny();
+  checkWriteConstraints(input, 'key', input.Key);
   checkExpressionParams(input, ['ConditionExpression'], ['Expected']);
   validateItem(input.Key);
   const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
-  const expected = legacyCondition(input);
-  const ctx = expressionContext(input, input.ConditionExpression !== undefined);
-  const condition = expected ?? parsedCondition(input, ctx);
-  checkAllPlaceholdersUsed(ctx);
+  const condition = writeCondition(input);
 
   const route = plane.route(input.TableName);
   const key = plane.checkKey(input.Key, route.keyShape);
   const op: WriteOp = { type: 'delete', tableId: route.tableId, key, returnValues };
-  if (condition !== undefined) op.condition = condition;
-  if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
-  const result = await plane.write(route, op, options);
+  const result = await conditionalWrite(plane, route, op, condition, input, options);
   const size = result.ok && result.attributes !== undefined ? itemSize(result.attributes) : 0;
   return writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
 }
 
 export async function updateItem(plane: DataPlane, input: UpdateItemInput, options?: RequestOptions): Promise<UpdateItemOutput> {
-  const errors = new ConstraintErrors();
-  writeConstraints(input, errors);
-  errors.notNull(input.Key, 'key');
-  writeLegacyConstraints(input, errors);
-  errors.throwIfAny();
+  checkWriteConstraints(input, 'key', input.Key);
   checkExpressionParams(input, ['UpdateExpression', 'ConditionExpression'], ['AttributeUpdates', 'Expected']);
   validateItem(input.Key);
   const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW']);
@@ -116,9 +114,7 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   const key = plane.checkKey(input.Key, route.keyShape);
   checkKeyNotUpdated(update, route.keyShape);
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
-  if (condition !== undefined) op.condition = condition;
-  if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
-  const result = await plane.write(route, op, options);
+  const result = await conditionalWrite(plane, route, op, condition, input, options);
   return writeOutput(route, result, 1, input.ReturnConsumedCapacity);
 }
 
