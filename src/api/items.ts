@@ -3,7 +3,7 @@ import type {
   DeleteItemInput, DeleteItemOutput, GetItemInput, GetItemOutput, PutItemInput, PutItemOutput,
   ReturnConsumedCapacity, UpdateItemInput, UpdateItemOutput,
 } from '../api-types.js';
-import type { ConditionAst, ProjectionAst, UpdateAst } from '../expressions/ast.js';
+import type { ConditionAst, UpdateAst } from '../expressions/ast.js';
 import {
   attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition, parseCondition, parseUpdate, type ExpressionContext,
 } from '../expressions/index.js';
@@ -19,7 +19,7 @@ import { DataPlane, RequestOptions } from './data-plane.js';
 import {
   CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, RETURN_ITEM_COLLECTION_METRICS_VALUES,
   RETURN_VALUES, checkConsistentRead, checkExpressionParams, checkNoDuplicateNames, checkReturnValues, checkedConditions,
-  conditionOperatorErrors, conditionalOperator, consumed, expressionContext,
+  checkKeyPathsScalar, conditionOperatorErrors, conditionalOperator, consumed, expressionContext,
 } from './request-checks.js';
 
 /*
@@ -183,11 +183,3 @@ function checkUpdatedNames(update: UpdateAst): void {
   }
 }
 
-/** A projection may not reach inside a key attribute: DynamoDB's keys are scalars. */
-function checkKeyPathsScalar(projection: ProjectionAst, shape: KeyShape): void {
-  for (const path of projection) {
-    if (path.length > 1 && (path[0] === shape.hashName || path[0] === shape.rangeName)) {
-      throw validationError(`Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: ${String(path[0])}`);
-    }
-  }
-}

@@ -7,14 +7,17 @@
  */
 import type { Condition, QueryInput, ScanInput } from '../api-types.js';
 import {
-  checkAllPlaceholdersUsed, checkKeyConditionExpression, checkLegacyConditions, keyConditionTerms, parseFilter, parseProjection,
-  type ConditionAst, type LegacyCondition,
+  checkAllPlaceholdersUsed, checkKeyConditionExpression, checkLegacyConditions, conditionPaths, keyConditionTerms, parseFilter,
+  parseProjection, type ConditionAst, type LegacyCondition, type ProjectionAst,
 } from '../expressions/index.js';
+import type { AttributeValue, Item, KeyShape } from '../model/types.js';
+import type { KeyCondition } from '../expressions/ast.js';
+import { compareValues } from '../expressions/values.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
 import { validateItem } from '../model/validate.js';
 import {
-  CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, checkExpressionParams, checkNoDuplicateNames,
-  checkedConditions, conditionOperatorErrors, expressionContext,
+  CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, checkExpressionParams, checkKeyPathsScalar,
+  checkNoDuplicateNames, checkedConditions, conditionOperatorErrors, expressionContext, sameValue,
 } from './request-checks.js';
 
 const SELECT_VALUES = ['SPECIFIC_ATTRIBUTES', 'COUNT', 'ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES'] as const;
@@ -119,4 +122,63 @@ export function checkScanRequest(input: ScanInput): void {
     }
   }
   checkExpressions(input);
+}
+
+/** Once the key schema is known: a Query's projection may not reach inside a key
+ *  attribute, and its filter may not name one (DynamoDB names the filter by its kind). */
+export function checkQueryKeyAttributes(input: QueryInput, filter: ConditionAst | undefined, projection: ProjectionAst | undefined, shape: KeyShape): void {
+  checkKeyPathsScalar(projection ?? [], shape);
+  if (filter === undefined) return;
+  const heads = new Set(conditionPaths(filter).map((path) => path[0]));
+  const kind = input.QueryFilter !== undefined && input.QueryFilter !== null ? 'QueryFilter' : 'Filter Expression';
+  for (const keyName of [shape.hashName, shape.rangeName]) {
+    if (keyName !== undefined && heads.has(keyName)) {
+      throw validationError(`${kind} can only contain non-primary key attributes: Primary key attribute: ${keyName}`);
+    }
+  }
+}
+
+/** Once the key schema is known: a Scan's projection and filter may not reach inside a
+ *  key attribute. */
+export function checkScanKeyAttributes(filter: ConditionAst | undefined, projection: ProjectionAst | undefined, shape: KeyShape): void {
+  checkKeyPathsScalar(projection ?? [], shape);
+  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), shape);
+}
+
+function startsWith(value: AttributeValue, prefix: AttributeValue): boolean {
+  if ('S' in value && 'S' in prefix) return value.S.startsWith(prefix.S);
+  if ('B' in value && 'B' in prefix) return prefix.B.length <= value.B.length && prefix.B.every((byte, i) => value.B[i] === byte);
+  return false;
+}
+
+/** Whether a sort key value satisfies a key condition's range. */
+function inRange(value: AttributeValue, range: NonNullable<KeyCondition['range']>): boolean {
+  const [first, second] = range.values;
+  const c = compareValues(value, first!);
+  switch (range.op) {
+    case '=': return c === 0;
+    case '<': return c === -1;
+    case '<=': return c === -1 || c === 0;
+    case '>': return c === 1;
+    case '>=': return c === 1 || c === 0;
+    case 'BETWEEN': {
+      const upper = compareValues(value, second!);
+      return (c === 1 || c === 0) && (upper === -1 || upper === 0);
+    }
+    case 'begins_with': return startsWith(value, first!);
+  }
+}
+
+/** A Query's ExclusiveStartKey (its schema already checked) against the key condition,
+ *  with DynamoDB's messages. */
+export function checkQueryStartKey(startKey: Item, keyCondition: KeyCondition, shape: KeyShape): void {
+  const sameHash = sameValue(startKey[shape.hashName], keyCondition.hash);
+  if (keyCondition.range === undefined || shape.rangeName === undefined) {
+    if (!sameHash) throw validationError('The provided starting key is outside query boundaries based on provided conditions');
+    return;
+  }
+  if (!inRange(startKey[shape.rangeName]!, keyCondition.range)) {
+    throw validationError('The provided starting key does not match the range key predicate');
+  }
+  if (!sameHash) throw validationError('The query can return at most one row and cannot be restarted');
 }

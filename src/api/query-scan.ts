@@ -10,10 +10,10 @@ import { type TableRoute } from '../router/partition-map.js';
 import { type Target } from '../router/router.js';
 import type { PageResult } from '../storage/operations.js';
 import { DataPlane } from './data-plane.js';
-import { checkQueryRequest, checkScanRequest } from './page-checks.js';
+import { checkQueryKeyAttributes, checkQueryRequest, checkQueryStartKey, checkScanKeyAttributes, checkScanRequest } from './page-checks.js';
 import {
   PAGE_BYTES, checkConsistentRead, checkIndex, checkLimit, checkNotMixed, checkedConditions, consumed,
-  expressionContext, pageFilter, sameValue,
+  expressionContext, pageFilter,
 } from './request-checks.js';
 
 /**
@@ -68,16 +68,15 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   );
   const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
   let keyCondition;
-  if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape);
-  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], route.keyShape);
+  if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape, input.ExclusiveStartKey);
+  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], route.keyShape, input.ExclusiveStartKey);
   else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
   const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
   checkAllPlaceholdersUsed(ctx);
   const startKey = input.ExclusiveStartKey === undefined ? undefined : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
-  if (startKey !== undefined && !sameValue(startKey[route.keyShape.hashName], keyCondition.hash)) {
-    throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
-  }
+  if (startKey !== undefined) checkQueryStartKey(startKey, keyCondition, route.keyShape);
+  checkQueryKeyAttributes(input, filter, projection, route.keyShape);
   const hashKey = { [route.keyShape.hashName]: keyCondition.hash };
   const body: NodeRequestBody = {
     t: 'query', consistent,
@@ -116,9 +115,12 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
   let from = hashLo;
   if (startKey !== undefined) {
     const startHash = partitionHash(startKey[route.keyShape.hashName]);
-    if (startHash < hashLo || startHash > hashHi) throw validationError('The provided Exclusive start key does not map to the provided segment');
+    if (startHash < hashLo || startHash > hashHi) {
+      throw validationError(`The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: ${String(input.TotalSegments)} Segment: ${String(input.Segment)}`);
+    }
     from = startHash;
   }
+  checkScanKeyAttributes(filter, projection, route.keyShape);
   const partitions = route.partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
   let lastKey: Item | undefined;

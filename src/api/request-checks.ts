@@ -4,7 +4,8 @@ import type { Condition, ConsumedCapacity, ReturnConsumedCapacity } from '../api
 import type { ConditionAst } from '../expressions/ast.js';
 import { checkPlaceholderKeys, filterToCondition, newContext, parseFilter, type ExpressionContext } from '../expressions/index.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
-import type { AttributeValue, Item } from '../model/types.js';
+import type { AttributeValue, Item, KeyShape } from '../model/types.js';
+import type { Path } from '../expressions/ast.js';
 import { normalizeAttributeValue, validateAttributeValue } from '../model/validate.js';
 import type { ReturnValues } from '../storage/operations.js';
 
@@ -281,4 +282,14 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 export function binaryReplacer(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+}
+
+/** Projections and filters may not reach inside a key attribute: keys are scalars. */
+export function checkKeyPathsScalar(paths: readonly Path[], shape: KeyShape): void {
+  for (const keyName of [shape.hashName, shape.rangeName]) {
+    if (keyName === undefined) continue;
+    if (paths.some((path) => path.length > 1 && path[0] === keyName)) {
+      throw validationError(`Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: ${keyName}`);
+    }
+  }
 }

@@ -3,8 +3,8 @@
  * expressions. Parse once when a request arrives (bad input → ValidationException before
  * anything happens); evaluate the plain-data AST at apply time on every replica.
  */
-import type { KeyShape } from '../model/types.js';
-import type { ConditionAst, KeyCondition, ProjectionAst, UpdateAst } from './ast.js';
+import type { Item, KeyShape } from '../model/types.js';
+import type { ConditionAst, KeyCondition, Operand, Path, ProjectionAst, UpdateAst } from './ast.js';
 import type { ExpressionContext } from './context.js';
 import { parseConditionWithLabel, parseProjectionExpression, parseUpdateExpression } from './parser.js';
 import { keyConditionTerms, parseKeyConditionExpression } from './keycondition.js';
@@ -58,9 +58,10 @@ export function parseProjection(expression: string, ctx: ExpressionContext): Pro
   return parseProjectionExpression(expression, ctx);
 }
 
-/** Parses a KeyConditionExpression against the table's (or index's) key shape. */
-export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape): KeyCondition {
-  return parseKeyConditionExpression(expression, ctx, shape);
+/** Parses a KeyConditionExpression against the table's (or index's) key shape, checking
+ *  an ExclusiveStartKey's attributes along with it. */
+export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: Item): KeyCondition {
+  return parseKeyConditionExpression(expression, ctx, shape, startKey);
 }
 
 /** Parses a KeyConditionExpression as far as it goes without a table: its grammar, its
@@ -70,3 +71,48 @@ export function checkKeyConditionExpression(expression: string, ctx: ExpressionC
 }
 
 export { keyConditionTerms };
+
+function operandPaths(operand: Operand, out: Path[]): void {
+  if (operand.kind === 'path' || operand.kind === 'size') out.push(operand.path);
+}
+
+/** Every document path a condition reads, in the order written. */
+export function conditionPaths(ast: ConditionAst, out: Path[] = []): Path[] {
+  switch (ast.kind) {
+    case 'and':
+    case 'or':
+      conditionPaths(ast.left, out);
+      conditionPaths(ast.right, out);
+      break;
+    case 'not':
+      conditionPaths(ast.operand, out);
+      break;
+    case 'compare':
+      operandPaths(ast.left, out);
+      operandPaths(ast.right, out);
+      break;
+    case 'between':
+      for (const o of [ast.operand, ast.low, ast.high]) operandPaths(o, out);
+      break;
+    case 'in':
+      for (const o of [ast.operand, ...ast.list]) operandPaths(o, out);
+      break;
+    case 'attribute_exists':
+    case 'attribute_not_exists':
+      out.push(ast.path);
+      break;
+    case 'attribute_type':
+      out.push(ast.path);
+      operandPaths(ast.type, out);
+      break;
+    case 'begins_with':
+      operandPaths(ast.operand, out);
+      operandPaths(ast.prefix, out);
+      break;
+    case 'contains':
+      operandPaths(ast.operand, out);
+      operandPaths(ast.needle, out);
+      break;
+  }
+  return out;
+}

@@ -80,11 +80,19 @@ function collect(ast: ConditionAst, out: KeyTerm[]): void {
 
 /** Checks the key terms against the table's key shape, in DynamoDB's order (the
  *  partition key, then the sort key), and builds the KeyCondition. */
-export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape): KeyCondition {
+export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, startKey?: Record<string, AttributeValue>): KeyCondition {
   const mismatch = 'One or more parameter values were invalid: Condition parameter type does not match schema type';
   const keys: Array<[string, ScalarAttributeType, boolean]> = [[shape.hashName, shape.hashType, true]];
   if (shape.rangeName !== undefined) keys.push([shape.rangeName, shape.rangeType as ScalarAttributeType, false]);
+  // An ExclusiveStartKey is checked key attribute by key attribute along with the conditions.
+  const badStartKey = 'The provided starting key is invalid';
+  if (startKey !== undefined && Object.keys(startKey).length !== keys.length) throw validationError(badStartKey);
   for (const [name, type, isHash] of keys) {
+    if (startKey !== undefined) {
+      const value = startKey[name];
+      if (value === undefined) throw validationError(badStartKey);
+      if (typeOf(value) !== type) throw validationError('The provided key element does not match the schema');
+    }
     if (isHash && keys.length === 1 && terms.length > 1) throw validationError(NOT_SUPPORTED);
     const t = terms.find((k) => k.name === name);
     if (t === undefined) {
@@ -116,8 +124,10 @@ export function keyConditionTerms(ast: ConditionAst): KeyTerm[] {
   return terms;
 }
 
-export function parseKeyConditionExpression(expression: string, ctx: ExpressionContext, shape: KeyShape): KeyCondition {
-  return buildKeyCondition(keyConditionTerms(parseConditionWithLabel(expression, ctx, 'KeyConditionExpression')), shape);
+export function parseKeyConditionExpression(
+  expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: Record<string, AttributeValue>,
+): KeyCondition {
+  return buildKeyCondition(keyConditionTerms(parseConditionWithLabel(expression, ctx, 'KeyConditionExpression')), shape, startKey);
 }
 
 export type { KeyTerm };

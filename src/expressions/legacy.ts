@@ -160,11 +160,11 @@ export function expectedToCondition(
   const conds: ConditionAst[] = [];
   for (const name of Object.keys(expected)) {
     const e = expected[name]!;
+    if (e.Value !== undefined && e.AttributeValueList !== undefined) {
+      throw invalid(`Value and AttributeValueList cannot be used together for Attribute: ${name}`);
+    }
     if (e.ComparisonOperator !== undefined) {
       if (e.Exists !== undefined) throw invalid(`Exists and ComparisonOperator cannot be used together for Attribute: ${name}`);
-      if (e.Value !== undefined && e.AttributeValueList !== undefined) {
-        throw invalid(`Value and AttributeValueList cannot be used together for Attribute: ${name}`);
-      }
       if (e.Value === undefined && e.AttributeValueList === undefined && e.ComparisonOperator !== 'NULL' && e.ComparisonOperator !== 'NOT_NULL') {
         throw invalid(`Value or AttributeValueList must be used with ComparisonOperator: ${String(e.ComparisonOperator)} for Attribute: ${name}`);
       }
@@ -200,7 +200,7 @@ const KEY_OPS: Partial<Record<ComparisonOperator, RangeOperator>> = {
 };
 
 /** Legacy `KeyConditions` of a Query as a KeyCondition. */
-export function keyConditionsToAst(keyConditions: Record<string, LegacyCondition>, shape: KeyShape): KeyCondition {
+export function keyConditionsToAst(keyConditions: Record<string, LegacyCondition>, shape: KeyShape, startKey?: Record<string, AttributeValue>): KeyCondition {
   const names = Object.keys(keyConditions);
   if (names.length > 2) throw validationError('Conditions can be of length 1 or 2 only');
   const terms: KeyTerm[] = [];
@@ -211,7 +211,7 @@ export function keyConditionsToAst(keyConditions: Record<string, LegacyCondition
     const op = KEY_OPS[c.ComparisonOperator];
     terms.push(op === undefined ? { name, op: '=', values: args, unindexable: true } : { name, op, values: args });
   }
-  return buildKeyCondition(terms, shape);
+  return buildKeyCondition(terms, shape, startKey);
 }
 
 /** Legacy `AttributesToGet` as a projection of top-level attributes. */

@@ -401,17 +401,19 @@ function keyValueOfType(av: AttributeValue, type: ScalarAttributeType): boolean 
 }
 
 /** Empty-value and size rules of one key attribute whose type is already right. */
-function checkKeyValue(name: string, av: AttributeValue, isHash: boolean): void {
+function checkKeyValue(name: string, av: AttributeValue, isHash: boolean, inItem: boolean): void {
+  // DynamoDB words an empty key value differently in an item being written and in a Key.
+  const emptyPrefix = inItem ? 'One or more parameter values are not valid. ' : INVALID;
   let bytes: number;
   if ('S' in av) {
     if (av.S.length === 0) {
-      throw validationError(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: ${name}`);
+      throw validationError(`${emptyPrefix}The AttributeValue for a key attribute cannot contain an empty string value. Key: ${name}`);
     }
     // A UTF-16 unit takes at most 3 UTF-8 bytes: short strings cannot exceed either limit.
     bytes = av.S.length * 3 <= MAX_SORT_KEY_BYTES ? 0 : utf8Length(av.S);
   } else if ('B' in av) {
     if (av.B.length === 0) {
-      throw validationError(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: ${name}`);
+      throw validationError(`${emptyPrefix}The AttributeValue for a key attribute cannot contain an empty binary value. Key: ${name}`);
     }
     bytes = av.B.length;
   } else {
@@ -447,8 +449,8 @@ export function validateKey(key: Item, shape: KeyShape): void {
   if (shape.rangeName !== undefined && (r === undefined || !keyValueOfType(r, shape.rangeType as ScalarAttributeType))) {
     throw validationError(KEY_SCHEMA_MISMATCH_MESSAGE);
   }
-  checkKeyValue(shape.hashName, h, true);
-  if (r !== undefined) checkKeyValue(shape.rangeName as string, r, false);
+  checkKeyValue(shape.hashName, h, true, false);
+  if (r !== undefined) checkKeyValue(shape.rangeName as string, r, false, false);
 }
 
 /**
@@ -467,7 +469,7 @@ function checkItemKeyAttribute(item: Item, name: string, type: ScalarAttributeTy
   if (!keyValueOfType(av, type)) {
     throw validationError(`${INVALID}Type mismatch for key ${name} expected: ${type} actual: ${attributeType(av)}`);
   }
-  checkKeyValue(name, av, isHash);
+  checkKeyValue(name, av, isHash, true);
 }
 
 /** The key attributes of a (validated) item, as a new map sharing the values. */

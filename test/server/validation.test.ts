@@ -151,12 +151,15 @@ describe('key values', () => {
   });
 
   it('an empty string or binary key value is refused', async () => {
-    const emptyString = (key: string) => `One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: ${key}`;
-    const emptyBinary = 'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: pk';
-    await refused(putItem({ pk: S('') }), emptyString('pk'));
-    await refused(() => client.send(new GetItemCommand({ TableName: 'sorted', Key: { pk: S('a'), sk: S('') } })), emptyString('sk'));
-    await refused(putItem({ pk: { B: bytes() } }, 'blobs'), emptyBinary);
-    await refused(() => client.send(new DeleteItemCommand({ TableName: 'blobs', Key: { pk: { B: bytes() } } })), emptyBinary);
+    // DynamoDB words it "are not valid." in an item being written, "were invalid:" in a Key.
+    const inItem = 'One or more parameter values are not valid. ';
+    const inKey = 'One or more parameter values were invalid: ';
+    const emptyString = (key: string) => `The AttributeValue for a key attribute cannot contain an empty string value. Key: ${key}`;
+    const emptyBinary = 'The AttributeValue for a key attribute cannot contain an empty binary value. Key: pk';
+    await refused(putItem({ pk: S('') }), inItem + emptyString('pk'));
+    await refused(() => client.send(new GetItemCommand({ TableName: 'sorted', Key: { pk: S('a'), sk: S('') } })), inKey + emptyString('sk'));
+    await refused(putItem({ pk: { B: bytes() } }, 'blobs'), inItem + emptyBinary);
+    await refused(() => client.send(new DeleteItemCommand({ TableName: 'blobs', Key: { pk: { B: bytes() } } })), inKey + emptyBinary);
     // Empty values are fine outside keys.
     await client.send(new PutItemCommand({ TableName: 'items', Item: { pk: S('empties'), s: S(''), b: { B: bytes() } } }));
   });
