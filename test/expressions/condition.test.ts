@@ -208,6 +208,12 @@ describe('condition evaluation table', () => {
     expect(evaluateCondition(parseCondition('a > :v', c), it2)).toBe(true);
   });
 
+  it('measures a string\'s size() in UTF-16 units, not UTF-8 bytes', () => {
+    const accented: Item = { a: { S: 'ab\u00ff' }, b: { S: '\u00e9\u{1D11E}' } };
+    const c = newContext(undefined, { ':three': { N: '3' } });
+    expect(evaluateCondition(parseCondition('size(a) = :three AND size(b) = :three', c), accented)).toBe(true);
+  });
+
   it('compares 38-digit numbers exactly', () => {
     const c = newContext(undefined, {
       ':a': { N: '0.00000000000000000000000000000000000001' },
