@@ -14,7 +14,7 @@ import type { Item, KeyShape } from '../model/types.js';
 import { checkAttributeName, extractKey, normalizeItem, validateItem, validateItemKeyAttributes } from '../model/validate.js';
 import type { NodeRequestBody } from '../node/requests.js';
 import { type TableRoute } from '../router/partition-map.js';
-import type { WriteOp, WriteResult } from '../storage/operations.js';
+import type { WriteOp, WriteResult, WriteSizes } from '../storage/operations.js';
 import { DataPlane, RequestOptions } from './data-plane.js';
 import {
   CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, RETURN_ITEM_COLLECTION_METRICS_VALUES,
@@ -59,6 +59,9 @@ function conditionalWrite(
 ): Promise<WriteResult> {
   if (condition !== undefined) op.condition = condition;
   if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
+  // DynamoDB charges a write by the larger of the item before and after it: only the node
+  // knows the one before.
+  if (input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES') op.measureSizes = true;
   return plane.write(route, op, options);
 }
 
@@ -75,7 +78,7 @@ export async function putItem(plane: DataPlane, input: PutItemInput, options?: R
   const item = normalizeItem(input.Item);
   const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
+  return writeOutput(route, result, writeCapacityUnits(Math.max(size, chargedSizes(result).oldItemBytes)), input.ReturnConsumedCapacity);
 }
 
 export async function deleteItem(plane: DataPlane, input: DeleteItemInput, options?: RequestOptions): Promise<DeleteItemOutput> {
@@ -89,8 +92,7 @@ export async function deleteItem(plane: DataPlane, input: DeleteItemInput, optio
   const key = plane.checkKey(input.Key, route.keyShape);
   const op: WriteOp = { type: 'delete', tableId: route.tableId, key, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  const size = result.ok && result.attributes !== undefined ? itemSize(result.attributes) : 0;
-  return writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
+  return writeOutput(route, result, writeCapacityUnits(chargedSizes(result).oldItemBytes), input.ReturnConsumedCapacity);
 }
 
 export async function updateItem(plane: DataPlane, input: UpdateItemInput, options?: RequestOptions): Promise<UpdateItemOutput> {
@@ -115,7 +117,13 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   checkKeyNotUpdated(update, route.keyShape);
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, 1, input.ReturnConsumedCapacity);
+  const sizes = chargedSizes(result);
+  return writeOutput(route, result, writeCapacityUnits(Math.max(sizes.oldItemBytes, sizes.newItemBytes ?? 0)), input.ReturnConsumedCapacity);
+}
+
+/** The item sizes a measured write reports (none, when capacity was not asked for). */
+function chargedSizes(result: WriteResult): WriteSizes {
+  return (result.ok ? result.sizes : undefined) ?? { oldItemBytes: 0 };
 }
 
 /** A write's legacy Expected as a condition, checked. */

@@ -11,7 +11,7 @@ import { itemSize, MAX_ITEM_BYTES } from '../model/item-size.js';
 import { applyUpdate, evaluateCondition, project } from '../expressions/index.js';
 import type { ConditionAst } from '../expressions/ast.js';
 import { decodeItem, encodeItem, type RawWriteOp } from './codec.js';
-import type { GetRequest, GetResult, WriteResult } from './operations.js';
+import type { GetRequest, GetResult, WriteResult, WriteSizes } from './operations.js';
 
 /** What apply needs of an items store: point get, put and remove by B-tree key. */
 export interface ItemKV {
@@ -55,9 +55,15 @@ function nonEmpty(item: Item | undefined): Item | undefined {
   return undefined;
 }
 
-function okResult(attributes: Item | undefined): WriteResult {
+function okResult(attributes: Item | undefined, sizes?: WriteSizes): WriteResult {
   const a = nonEmpty(attributes);
-  return a === undefined ? { ok: true } : { ok: true, attributes: a };
+  const result: WriteResult = a === undefined ? { ok: true } : { ok: true, attributes: a };
+  if (sizes !== undefined) result.sizes = sizes;
+  return result;
+}
+
+function oldSizes(op: RawWriteOp, old: Item | undefined): WriteSizes | undefined {
+  return op.measureSizes ? { oldItemBytes: old === undefined ? 0 : itemSize(old) } : undefined;
 }
 
 export function readItem(kv: ItemKV, key: Uint8Array): Item | undefined {
@@ -75,18 +81,18 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
   switch (op.type) {
     case 'put': {
       // Fast path: no condition and no old image wanted → store the leader's bytes as they are.
-      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || op.measureSizes;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.put(key, op.itemBytes!);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, oldSizes(op, old));
     }
     case 'delete': {
-      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || op.measureSizes;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.remove(key);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, oldSizes(op, old));
     }
     case 'update': {
       const old = readItem(kv, key);
@@ -103,17 +109,19 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       for (const k in op.key) item[k] = op.key[k];
       if (itemSize(item) > MAX_ITEM_BYTES) return fail(new DynamoDBError('ValidationException', UPDATE_TOO_LARGE_MESSAGE));
       kv.put(key, encodeItem(item));
+      const sizes = oldSizes(op, old);
+      if (sizes !== undefined) sizes.newItemBytes = itemSize(item);
       switch (op.returnValues) {
         case 'ALL_OLD':
-          return okResult(old);
+          return okResult(old, sizes);
         case 'ALL_NEW':
-          return okResult(item);
+          return okResult(item, sizes);
         case 'UPDATED_OLD':
-          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths));
+          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths), sizes);
         case 'UPDATED_NEW':
-          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths));
+          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths), sizes);
         default:
-          return { ok: true };
+          return okResult(undefined, sizes);
       }
     }
   }

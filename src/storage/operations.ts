@@ -19,6 +19,8 @@ interface WriteBase {
   returnValues: ReturnValues;
   /** ReturnValuesOnConditionCheckFailure = ALL_OLD. */
   returnOldOnConditionFailure?: boolean;
+  /** The result carries the sizes DynamoDB charges the write by (ReturnConsumedCapacity). */
+  measureSizes?: boolean;
   /** The item's B-tree key (`encodeItemKey`), computed once by the api, which hashed the
    *  partition key to route the write anyway; replicas then need not hash it again. */
   itemKey?: Uint8Array;
@@ -31,8 +33,12 @@ export type WriteOp = PutOp | DeleteOp | UpdateOp;
 
 /** The outcome of applying one write, identical on every replica. */
 export type WriteResult =
-  | { ok: true; attributes?: Item }
+  | { ok: true; attributes?: Item; sizes?: WriteSizes }
   | { ok: false; error: ErrorShape };
+
+/** With `measureSizes`: bytes of the item before the write (0 if there was none) and,
+ *  for an update, after it (a put's new item the api sized already). */
+export interface WriteSizes { oldItemBytes: number; newItemBytes?: number }
 
 export interface GetRequest {
   tableId: number;
