@@ -72,47 +72,30 @@ export function checkKeyConditionExpression(expression: string, ctx: ExpressionC
 
 export { keyConditionTerms };
 
-function operandPaths(operand: Operand, out: Path[]): void {
-  if (operand.kind === 'path' || operand.kind === 'size') out.push(operand.path);
+/** The operands a condition compares or tests (its sub-conditions aside). */
+function conditionOperands(ast: ConditionAst): Operand[] {
+  switch (ast.kind) {
+    case 'compare': return [ast.left, ast.right];
+    case 'between': return [ast.operand, ast.low, ast.high];
+    case 'in': return [ast.operand, ...ast.list];
+    case 'attribute_exists':
+    case 'attribute_not_exists': return [{ kind: 'path', path: ast.path }];
+    case 'attribute_type': return [{ kind: 'path', path: ast.path }, ast.type];
+    case 'begins_with': return [ast.operand, ast.prefix];
+    case 'contains': return [ast.operand, ast.needle];
+    default: return [];
+  }
 }
 
 /** Every document path a condition reads, in the order written. */
 export function conditionPaths(ast: ConditionAst, out: Path[] = []): Path[] {
-  switch (ast.kind) {
-    case 'and':
-    case 'or':
-      conditionPaths(ast.left, out);
-      conditionPaths(ast.right, out);
-      break;
-    case 'not':
-      conditionPaths(ast.operand, out);
-      break;
-    case 'compare':
-      operandPaths(ast.left, out);
-      operandPaths(ast.right, out);
-      break;
-    case 'between':
-      for (const o of [ast.operand, ast.low, ast.high]) operandPaths(o, out);
-      break;
-    case 'in':
-      for (const o of [ast.operand, ...ast.list]) operandPaths(o, out);
-      break;
-    case 'attribute_exists':
-    case 'attribute_not_exists':
-      out.push(ast.path);
-      break;
-    case 'attribute_type':
-      out.push(ast.path);
-      operandPaths(ast.type, out);
-      break;
-    case 'begins_with':
-      operandPaths(ast.operand, out);
-      operandPaths(ast.prefix, out);
-      break;
-    case 'contains':
-      operandPaths(ast.operand, out);
-      operandPaths(ast.needle, out);
-      break;
+  if (ast.kind === 'and' || ast.kind === 'or') {
+    conditionPaths(ast.left, out);
+    conditionPaths(ast.right, out);
+  } else if (ast.kind === 'not') {
+    conditionPaths(ast.operand, out);
+  } else {
+    for (const operand of conditionOperands(ast)) if (operand.kind === 'path' || operand.kind === 'size') out.push(operand.path);
   }
   return out;
 }
