@@ -202,7 +202,8 @@ export class ItemStore {
   }
 
   /** One page over item keys [lo, hi): Limit and 1 MB (before the filter), then filter,
-   *  projection, Select COUNT. LastEvaluatedKey only when another item is in range. */
+   *  projection, Select COUNT. LastEvaluatedKey when another item is in range, or when the
+   *  page stopped at Limit (DynamoDB does not look further to know). */
   private page(
     shape: KeyShape,
     lo: Uint8Array,
@@ -240,7 +241,7 @@ export class ItemStore {
     }
     if (last !== undefined) {
       out.lastKey = extractKey(last, shape);
-      if (more) out.lastEvaluatedKey = out.lastKey;
+      if (more || out.scannedCount >= limit) out.lastEvaluatedKey = out.lastKey;
     }
     return out;
   }
