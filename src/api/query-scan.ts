@@ -68,8 +68,11 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   );
   const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
   let keyCondition;
-  if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape, input.ExclusiveStartKey);
-  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], route.keyShape, input.ExclusiveStartKey);
+  // A table query's start key has the table's key attributes, no more.
+  const startKeyCheck = input.ExclusiveStartKey === undefined
+    ? undefined : { key: input.ExclusiveStartKey, attributeCount: route.keyShape.rangeName === undefined ? 1 : 2 };
+  if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape, startKeyCheck);
+  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], route.keyShape, startKeyCheck);
   else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
   const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);

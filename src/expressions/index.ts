@@ -3,11 +3,11 @@
  * expressions. Parse once when a request arrives (bad input → ValidationException before
  * anything happens); evaluate the plain-data AST at apply time on every replica.
  */
-import type { Item, KeyShape } from '../model/types.js';
+import type { KeyShape } from '../model/types.js';
 import type { ConditionAst, KeyCondition, Operand, Path, ProjectionAst, UpdateAst } from './ast.js';
 import type { ExpressionContext } from './context.js';
 import { parseConditionWithLabel, parseProjectionExpression, parseUpdateExpression } from './parser.js';
-import { keyConditionTerms, parseKeyConditionExpression } from './keycondition.js';
+import { keyConditionTerms, parseKeyConditionExpression, type StartKeyCheck } from './keycondition.js';
 
 export type * from './ast.js';
 export { newContext, checkAllPlaceholdersUsed, checkPlaceholderKeys, type ExpressionContext } from './context.js';
@@ -60,7 +60,7 @@ export function parseProjection(expression: string, ctx: ExpressionContext): Pro
 
 /** Parses a KeyConditionExpression against the table's (or index's) key shape, checking
  *  an ExclusiveStartKey's attributes along with it. */
-export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: Item): KeyCondition {
+export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: StartKeyCheck): KeyCondition {
   return parseKeyConditionExpression(expression, ctx, shape, startKey);
 }
 
@@ -70,7 +70,7 @@ export function checkKeyConditionExpression(expression: string, ctx: ExpressionC
   return parseConditionWithLabel(expression, ctx, 'KeyConditionExpression');
 }
 
-export { keyConditionTerms };
+export { keyConditionTerms, type StartKeyCheck };
 
 /** The operands a condition compares or tests (its sub-conditions aside). */
 function conditionOperands(ast: ConditionAst): Operand[] {

@@ -80,16 +80,20 @@ function collect(ast: ConditionAst, out: KeyTerm[]): void {
 
 /** Checks the key terms against the table's key shape, in DynamoDB's order (the
  *  partition key, then the sort key), and builds the KeyCondition. */
-export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, startKey?: Record<string, AttributeValue>): KeyCondition {
+/** The ExclusiveStartKey of a Query, checked along with its key condition: it has
+ *  `attributeCount` attributes (the table's key, plus an index's when querying one). */
+export interface StartKeyCheck { key: Record<string, AttributeValue>; attributeCount: number }
+
+export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, startKey?: StartKeyCheck): KeyCondition {
   const mismatch = 'One or more parameter values were invalid: Condition parameter type does not match schema type';
   const keys: Array<[string, ScalarAttributeType, boolean]> = [[shape.hashName, shape.hashType, true]];
   if (shape.rangeName !== undefined) keys.push([shape.rangeName, shape.rangeType as ScalarAttributeType, false]);
   // An ExclusiveStartKey is checked key attribute by key attribute along with the conditions.
   const badStartKey = 'The provided starting key is invalid';
-  if (startKey !== undefined && Object.keys(startKey).length !== keys.length) throw validationError(badStartKey);
+  if (startKey !== undefined && Object.keys(startKey.key).length !== startKey.attributeCount) throw validationError(badStartKey);
   for (const [name, type, isHash] of keys) {
     if (startKey !== undefined) {
-      const value = startKey[name];
+      const value = startKey.key[name];
       if (value === undefined) throw validationError(badStartKey);
       if (typeOf(value) !== type) throw validationError('The provided key element does not match the schema');
     }
@@ -125,7 +129,7 @@ export function keyConditionTerms(ast: ConditionAst): KeyTerm[] {
 }
 
 export function parseKeyConditionExpression(
-  expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: Record<string, AttributeValue>,
+  expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: StartKeyCheck,
 ): KeyCondition {
   return buildKeyCondition(keyConditionTerms(parseConditionWithLabel(expression, ctx, 'KeyConditionExpression')), shape, startKey);
 }
