@@ -56,6 +56,9 @@ interface Unsynced {
 interface QueuedRead {
   router: number;
   request: RequestMessage;
+  consistent: boolean;
+  /** An eventually consistent read waits until its replica applied this index. */
+  appliedAtLeast: number;
   /** When its envelope was read (trace clock), or 0. */
   receivedAtMs: number;
 }
@@ -121,7 +124,10 @@ export class StorageNode {
   };
   private readonly cores = new Map<number, ReplicaCore>();
   private readonly pendingWrites = new Map<number, Map<number, PendingWrite>>();
-  private strongReads: QueuedRead[] = [];
+  /** Reads served after a round's apply: strong reads (the next), and eventually
+   *  consistent ones that arrived while their replica knew of committed entries it had not
+   *  applied (once it has: its own WAL sync of them may still be running). */
+  private readsAfterApply: QueuedRead[] = [];
   /** Outgoing per peer endpoint, flushed once per round in as few ring records as fit. */
   private readonly raftOut = new Map<number, ReplicaMessage[]>();
   private readonly replyOut = new Map<number, ReplyMessage[]>();
@@ -220,11 +226,18 @@ export class StorageNode {
     this.wakePeers();
 
     if (this.processReadies()) worked = true;
-    if (this.strongReads.length > 0) {
-      const reads = this.strongReads;
-      this.strongReads = [];
-      for (const read of reads) this.serveRead(read.router, read.request, true, read.receivedAtMs);
-      worked = true;
+    if (this.readsAfterApply.length > 0) {
+      const reads = this.readsAfterApply;
+      this.readsAfterApply = [];
+      for (const read of reads) {
+        const applied = this.cores.get(read.request.group)?.applied;
+        if (!read.consistent && applied !== undefined && applied < read.appliedAtLeast) {
+          this.readsAfterApply.push(read); // not work: its sync's completion wakes the node
+        } else {
+          this.serveRead(read.router, read.request, read.consistent, read.receivedAtMs);
+          worked = true;
+        }
+      }
     }
     this.flushReplies();
     this.wakePeers();
@@ -352,7 +365,7 @@ export class StorageNode {
       core.transferLeadership(target);
       this.handingOver.set(group, nowMs);
     }
-    return done && this.strongReads.length === 0;
+    return done && this.readsAfterApply.length === 0;
   }
 
   private startCore(rec: GroupRecord): ReplicaCore {
@@ -437,11 +450,18 @@ export class StorageNode {
       case 'scan': {
         // A log replica has no data: the router never sends it reads, but be sure.
         if (core.isLogReplica) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
-        if (!body.consistent || this.mutation === 'strongReadAnyReplica') return this.serveRead(router, request, false, receivedAtMs);
+        if (!body.consistent || this.mutation === 'strongReadAnyReplica') {
+          // At once, unless this replica knows of committed entries it has not applied
+          // yet: then once it has (this round's apply, or after its own WAL sync of them),
+          // so that a read right after a write's acknowledgement sees it.
+          if (core.commit <= core.applied) return this.serveRead(router, request, false, receivedAtMs);
+          this.readsAfterApply.push({ router, request, consistent: false, appliedAtLeast: core.commit, receivedAtMs });
+          return;
+        }
         const refusal = this.strongReadRefusal(core);
         if (refusal !== undefined) return this.redirect(router, request.id, refusal);
         // Served after this round's apply, from the leader's applied state.
-        this.strongReads.push({ router, request, receivedAtMs });
+        this.readsAfterApply.push({ router, request, consistent: true, appliedAtLeast: 0, receivedAtMs });
         return;
       }
       case 'dropGroup': {
