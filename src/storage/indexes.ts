@@ -27,37 +27,12 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 import type { AttributeValue, Item, KeyShape, ScalarAttributeType } from '../model/types.js';
+import type { IndexKeySpec, IndexSpec } from '../model/index-spec.js';
 import { encodeKeyComponent, hashPrefix } from '../model/key-encoding.js';
 import { partitionHash } from '../model/hash.js';
 import { concatBytes, decodeItem, encodeItem } from './codec.js';
 
-export type ProjectionType = 'KEYS_ONLY' | 'INCLUDE' | 'ALL';
-
-export interface IndexProjection {
-  type: ProjectionType;
-  /** INCLUDE: the non-key attributes projected besides the keys. */
-  nonKeyAttributes?: string[];
-}
-
-export interface IndexKeyAttribute {
-  name: string;
-  type: ScalarAttributeType;
-}
-
-/** An index key: one or more hash attributes, zero or more range attributes (DynamoDB's
- *  multi-attribute GSI keys allow up to 4 of each; an LSI has one of each). */
-export interface IndexKeySpec {
-  hash: IndexKeyAttribute[];
-  range: IndexKeyAttribute[];
-}
-
-export interface IndexSpec {
-  /** Its key space in the B-tree (allocated from the table ids). */
-  id: number;
-  name: string;
-  key: IndexKeySpec;
-  projection: IndexProjection;
-}
+export type { IndexKeyAttribute, IndexKeySpec, IndexProjection, IndexSpec, ProjectionType } from '../model/index-spec.js';
 
 /** What a base partition's replicas maintain. */
 export interface GroupIndexes {
