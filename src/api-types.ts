@@ -18,8 +18,26 @@ export interface ConsumedCapacity {
   CapacityUnits: number;
   ReadCapacityUnits?: number;
   WriteCapacityUnits?: number;
-  /** With ReturnConsumedCapacity INDEXES: the part the table itself consumed. */
+  /** With ReturnConsumedCapacity INDEXES: the part the table itself consumed, and each index's. */
   Table?: { CapacityUnits: number };
+  LocalSecondaryIndexes?: Record<string, { CapacityUnits: number }>;
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits: number }>;
+}
+
+export interface Projection {
+  ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  NonKeyAttributes?: string[];
+}
+
+export interface LocalSecondaryIndex {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection: Projection;
+}
+
+export interface GlobalSecondaryIndex extends LocalSecondaryIndex {
+  /** Required on PROVISIONED tables, absent on PAY_PER_REQUEST ones. */
+  ProvisionedThroughput?: ProvisionedThroughput;
 }
 
 export interface CreateTableInput {
@@ -29,6 +47,30 @@ export interface CreateTableInput {
   BillingMode?: BillingMode;
   ProvisionedThroughput?: ProvisionedThroughput;
   Tags?: Array<{ Key: string; Value: string }>;
+  /** Up to 5, with the table's partition key and a sort key of their own. */
+  LocalSecondaryIndexes?: LocalSecondaryIndex[];
+  /** Up to 20, any key (up to 4 HASH and 4 RANGE attributes). */
+  GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
+}
+
+export interface LocalSecondaryIndexDescription {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection: Projection;
+  IndexSizeBytes: number;
+  ItemCount: number;
+  IndexArn: string;
+}
+
+export interface GlobalSecondaryIndexDescription extends LocalSecondaryIndexDescription {
+  IndexStatus: 'CREATING' | 'UPDATING' | 'DELETING' | 'ACTIVE';
+  /** While an index added to a table with items is being filled from it. */
+  Backfilling?: boolean;
+  ProvisionedThroughput: ProvisionedThroughput & {
+    NumberOfDecreasesToday: number;
+    LastIncreaseDateTime?: Date;
+    LastDecreaseDateTime?: Date;
+  };
 }
 
 export interface TableDescription {
@@ -50,6 +92,8 @@ export interface TableDescription {
   TableArn: string;
   TableId: string;
   DeletionProtectionEnabled: boolean;
+  LocalSecondaryIndexes?: LocalSecondaryIndexDescription[];
+  GlobalSecondaryIndexes?: GlobalSecondaryIndexDescription[];
 }
 
 export interface DescribeTableInput { TableName: string }
@@ -219,6 +263,12 @@ export interface BatchWriteItemOutput {
 
 // ---- UpdateTable -----------------------------------------------------------------------
 
+export interface GlobalSecondaryIndexUpdate {
+  Create?: GlobalSecondaryIndex;
+  Update?: { IndexName: string; ProvisionedThroughput: ProvisionedThroughput };
+  Delete?: { IndexName: string };
+}
+
 export interface UpdateTableInput {
   TableName: string;
   BillingMode?: BillingMode;
@@ -226,8 +276,8 @@ export interface UpdateTableInput {
   /** Accepted only as DynamoDB accepts it alone (with nothing to do it is ignored); shardbox
    *  has no secondary indexes to define attributes for. */
   AttributeDefinitions?: AttributeDefinition[];
-  /** Not supported yet (secondary indexes): a ValidationException says so. */
-  GlobalSecondaryIndexUpdates?: unknown[];
+  /** Create, Update (ProvisionedThroughput) or Delete one global secondary index. */
+  GlobalSecondaryIndexUpdates?: GlobalSecondaryIndexUpdate[];
   /** Not supported yet (streams). */
   StreamSpecification?: unknown;
   /** Not supported yet (encryption settings). */

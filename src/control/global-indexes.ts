@@ -99,7 +99,10 @@ export class GlobalIndexes {
     this.closed = true;
     if (this.syncTimer !== undefined) clearInterval(this.syncTimer);
     const loops = [...this.loops.values()];
-    for (const loop of loops) loop.stopped = true;
+    for (const loop of loops) {
+      loop.stopped = true;
+      for (const b of loop.backfills.splice(0)) b.failed(new Error('the database closed during a backfill; it resumes when the database opens'));
+    }
     await Promise.all(loops.map((l) => l.running));
     this.loops.clear();
   }

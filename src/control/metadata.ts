@@ -117,7 +117,7 @@ export function utcDay(ms: number): string {
 }
 
 /** Throughput decreases a table has made on the UTC day of `nowMs`. */
-export function decreasesToday(meta: TableMeta, nowMs: number): number {
+export function decreasesToday(meta: Pick<TableMeta, 'decreasesDay' | 'decreasesOnDay'>, nowMs: number): number {
   return meta.decreasesDay === utcDay(nowMs) ? meta.decreasesOnDay ?? 0 : 0;
 }
 
@@ -128,7 +128,7 @@ export function tableTags(meta: TableMeta): TableTag[] {
 
 /** What UpdateTable, TagResource and UntagResource may change in a table's record. */
 export type TableChanges = Partial<Pick<TableMeta,
-  'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'lastUpdateToPayPerRequestMs'
+  'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'lastUpdateToPayPerRequestMs' | 'attributeDefinitions'
   | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay'>>;
 
 interface Counters {
