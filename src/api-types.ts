@@ -120,14 +120,20 @@ interface ConditionalInput extends ExpressionInput {
   ConditionalOperator?: 'AND' | 'OR';
   ReturnValuesOnConditionCheckFailure?: 'ALL_OLD' | 'NONE';
   ReturnConsumedCapacity?: ReturnConsumedCapacity;
+  /** SIZE: a write to a table with local secondary indexes reports its item collection. */
+  ReturnItemCollectionMetrics?: 'SIZE' | 'NONE';
 }
+
+/** The item collection (items sharing a partition key, with their local-index entries)
+ *  a write touched: its key and an estimate of its size in GB, as a range. */
+export interface ItemCollectionMetrics { ItemCollectionKey: Item; SizeEstimateRangeGB: [number, number] }
 
 export interface PutItemInput extends ConditionalInput {
   TableName: string;
   Item: Item;
   ReturnValues?: ReturnValue;
 }
-export interface PutItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity }
+export interface PutItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity; ItemCollectionMetrics?: ItemCollectionMetrics }
 
 export interface GetItemInput extends ExpressionInput {
   TableName: string;
@@ -144,7 +150,7 @@ export interface DeleteItemInput extends ConditionalInput {
   Key: Item;
   ReturnValues?: ReturnValue;
 }
-export interface DeleteItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity }
+export interface DeleteItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity; ItemCollectionMetrics?: ItemCollectionMetrics }
 
 /** Legacy `AttributeUpdates` entry: what YCSB's DynamoDB binding sends. */
 export interface AttributeValueUpdate { Action?: 'PUT' | 'DELETE' | 'ADD'; Value?: AttributeValue }
@@ -156,7 +162,7 @@ export interface UpdateItemInput extends ConditionalInput {
   AttributeUpdates?: Record<string, AttributeValueUpdate>;
   ReturnValues?: ReturnValue;
 }
-export interface UpdateItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity }
+export interface UpdateItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity; ItemCollectionMetrics?: ItemCollectionMetrics }
 
 export type Select = 'ALL_ATTRIBUTES' | 'ALL_PROJECTED_ATTRIBUTES' | 'SPECIFIC_ATTRIBUTES' | 'COUNT';
 
@@ -256,8 +262,8 @@ export interface BatchWriteItemOutput {
    *  send them again. Every other write of the request was applied. */
   UnprocessedItems: Record<string, WriteRequest[]>;
   ConsumedCapacity?: ConsumedCapacity[];
-  /** Only tables with local secondary indexes report item collections; shardbox has none,
-   *  so this is never present (as DynamoDB omits it for such tables). */
+  /** Only tables with local secondary indexes report item collections (with
+   *  ReturnItemCollectionMetrics SIZE). */
   ItemCollectionMetrics?: Record<string, Array<{ ItemCollectionKey?: Item; SizeEstimateRangeGB?: number[] }>>;
 }
 

@@ -12,7 +12,7 @@ import { applyUpdate, evaluateCondition, project } from '../expressions/index.js
 import type { ConditionAst } from '../expressions/ast.js';
 import { decodeItem, decodeRawWriteOp, encodeItem, type RawWriteOp } from './codec.js';
 import type { GetRequest, GetResult, WriteResult } from './operations.js';
-import { applyIndexControl, decodeIndexControl, hasIndexes, isIndexControl, maintainIndexes, type GroupIndexes } from './indexes.js';
+import { applyIndexControl, decodeIndexControl, hasIndexes, indexKeyTypeError, isIndexControl, maintainIndexes, type GroupIndexes } from './indexes.js';
 
 /** What apply needs of an items store: point get, put and remove by B-tree key. */
 export interface ItemKV {
@@ -93,11 +93,14 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
   switch (op.type) {
     case 'put': {
       // Fast path: no condition, no old image wanted and no index → store the leader's bytes as they are.
+      const item = indexes !== undefined ? decodeItem(op.itemBytes!) : undefined;
+      const typeError = item !== undefined ? indexKeyTypeError(indexes!, item) : undefined;
+      if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
       const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.put(key, op.itemBytes!);
-      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, decodeItem(op.itemBytes!));
+      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
       return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
     }
     case 'delete': {
@@ -122,6 +125,8 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       const item = updated.item;
       for (const k in op.key) item[k] = op.key[k];
       if (itemSize(item) > MAX_ITEM_BYTES) return fail(new DynamoDBError('ValidationException', UPDATE_TOO_LARGE_MESSAGE));
+      const typeError = indexes !== undefined ? indexKeyTypeError(indexes, item) : undefined;
+      if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
       kv.put(key, encodeItem(item));
       if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
       switch (op.returnValues) {

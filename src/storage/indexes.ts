@@ -65,6 +65,20 @@ export function inIndex(item: Item, key: IndexKeySpec): boolean {
   return true;
 }
 
+/** DynamoDB's error for an item whose index key attribute has another type than the
+ *  index declares (an absent one is fine: indexes are sparse); undefined when none. */
+export function indexKeyTypeError(indexes: GroupIndexes, item: Item): string | undefined {
+  for (const spec of [...indexes.local, ...indexes.global]) {
+    for (const a of [...spec.key.hash, ...spec.key.range]) {
+      const v = item[a.name];
+      if (v !== undefined && !(a.type in v)) {
+        return `One or more parameter values were invalid: Type mismatch for Index Key ${a.name} Expected: ${a.type} Actual: ${Object.keys(v)[0]} IndexName: ${spec.name}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The partition hash of an entry whose index hash values are `values`. */
 export function indexHash(values: AttributeValue[]): bigint {
   if (values.length === 1) return partitionHash(values[0]);
