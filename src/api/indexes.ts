@@ -315,9 +315,14 @@ export function indexRead(plane: DataPlane, table: TableRoute, index: RouteIndex
   return { index, route, tableId: index.spec.id, keyShape: indexKeyShape(index.spec.key) };
 }
 
+/** An index key of more than one hash or range attribute (DynamoDB's multi-attribute keys). */
+export function isMultiAttribute(key: IndexKeySpec): boolean {
+  return key.hash.length > 1 || key.range.length > 1;
+}
+
 /** The partition of a Query on an index (hash of its hash value). */
-export function indexQueryTarget(plane: DataPlane, read: IndexRead, hashValue: AttributeValue, consistent: boolean): Target {
-  const partition = plane.routes.partitionFor(read.route, indexHash([hashValue]));
+export function indexQueryTarget(plane: DataPlane, read: IndexRead, hashValues: AttributeValue[], consistent: boolean): Target {
+  const partition = plane.routes.partitionFor(read.route, indexHash(hashValues));
   return { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
 }
 

@@ -1,6 +1,6 @@
 /** Query and Scan, on a table (and its indexes). */
 import type { PageOutput, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, ScanOutput } from '../api-types.js';
-import { checkAllPlaceholdersUsed, keyConditionsToAst, parseKeyCondition } from '../expressions/index.js';
+import { checkAllPlaceholdersUsed, keyConditionsToAst, parseIndexKeyCondition, parseKeyCondition, type IndexKeyCondition } from '../expressions/index.js';
 import { readCapacityUnits } from '../model/capacity.js';
 import { validationError } from '../model/errors.js';
 import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from '../model/hash.js';
@@ -10,7 +10,7 @@ import { type TableRoute } from '../router/partition-map.js';
 import { type Target } from '../router/router.js';
 import type { PageResult } from '../storage/operations.js';
 import { DataPlane } from './data-plane.js';
-import { indexConsumedCapacity, indexQueryTarget, indexRead, indexReadUnits, indexStartKey, needsFetch, resolveIndex, type IndexRead } from './indexes.js';
+import { indexConsumedCapacity, indexQueryTarget, isMultiAttribute, indexRead, indexReadUnits, indexStartKey, needsFetch, resolveIndex, type IndexRead } from './indexes.js';
 import { indexHash } from '../storage/indexes.js';
 import {
   PAGE_BYTES, checkConsistentRead, checkLimit, checkNotMixed, checkedConditions, consumed,
@@ -79,7 +79,12 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   );
   const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
   let keyCondition;
-  if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape);
+  // A multi-attribute index key: every hash value and the equal range prefix go apart.
+  let multi: IndexKeyCondition | undefined;
+  if (input.KeyConditionExpression !== undefined && read !== undefined && isMultiAttribute(read.index.spec.key)) {
+    multi = parseIndexKeyCondition(input.KeyConditionExpression, ctx, read.index.spec.key);
+    keyCondition = { hash: multi.hash[0]!, ...(multi.range !== undefined ? { range: multi.range } : {}) };
+  } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape);
   else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], keyShape);
   else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
   const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
@@ -96,6 +101,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
     req: {
       tableId: read?.tableId ?? route.tableId, keyCondition, forward: input.ScanIndexForward ?? true,
       ...(read !== undefined ? { indexId: read.index.spec.id } : {}),
+      ...(multi !== undefined ? { indexHashValues: multi.hash, indexRangeEquals: multi.rangeEquals } : {}),
       ...(fetchBase ? { fetchBase } : {}),
       ...(limit !== undefined ? { limit } : {}),
       ...(startKey !== undefined ? { exclusiveStartKey: startKey } : {}),
@@ -104,7 +110,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
       ...(countOnly ? { countOnly } : {}),
     },
   };
-  const target = read !== undefined ? indexQueryTarget(plane, read, keyCondition.hash, consistent) : plane.readTarget(route, { [route.keyShape.hashName]: keyCondition.hash }, consistent);
+  const target = read !== undefined ? indexQueryTarget(plane, read, multi?.hash ?? [keyCondition.hash], consistent) : plane.readTarget(route, { [route.keyShape.hashName]: keyCondition.hash }, consistent);
   const page = (await plane.router.request(target, body, true)) as PageResult;
   return output(route, read, page, countOnly, consistent, input.ReturnConsumedCapacity);
 }

@@ -193,4 +193,46 @@ describe('secondary indexes', () => {
     expect(acknowledged).toBeGreaterThan(50);
     await waitIndexesEqual(db, 'orders', 30_000);
   });
+
+  it('a global index keyed on several attributes answers queries on its whole hash key and a left-to-right range prefix', async () => {
+    db = await openCluster({ partitions: 2 });
+    await db.createTable({
+      TableName: 'matches',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [
+        { AttributeName: 'id', AttributeType: 'S' }, { AttributeName: 'rg', AttributeType: 'S' }, { AttributeName: 'md', AttributeType: 'S' },
+        { AttributeName: 'ssn', AttributeType: 'N' }, { AttributeName: 'pts', AttributeType: 'N' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: [{
+        IndexName: 'leaderboard',
+        KeySchema: [
+          { AttributeName: 'rg', KeyType: 'HASH' }, { AttributeName: 'md', KeyType: 'HASH' },
+          { AttributeName: 'ssn', KeyType: 'RANGE' }, { AttributeName: 'pts', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      }],
+    });
+    const rows: Item[] = [];
+    for (let i = 0; i < 60; i++) {
+      const row: Item = { id: { S: `m${i}` }, rg: { S: i % 2 ? 'eu' : 'us' }, md: { S: i % 3 ? 'solo' : 'duo' }, ssn: { N: String(i % 4) }, pts: { N: String(i) } };
+      rows.push(row);
+      await db.putItem({ TableName: 'matches', Item: row });
+    }
+    await waitIndexesEqual(db, 'matches');
+    const want = (season: number | undefined, min: number) => rows
+      .filter((r) => r.rg.S === 'eu' && r.md.S === 'solo' && (season === undefined || r.ssn.N === String(season)) && Number(r.pts.N) >= min)
+      .sort((a, b) => Number(a.ssn.N) - Number(b.ssn.N) || Number(a.pts.N) - Number(b.pts.N));
+    const values = { ':r': { S: 'eu' }, ':m': { S: 'solo' }, ':s': { N: '1' }, ':x': { N: '20' } };
+    await eventually(async () => {
+      const bySeason = await queryAll(db!, { TableName: 'matches', IndexName: 'leaderboard', KeyConditionExpression: 'rg = :r AND md = :m AND ssn = :s AND pts >= :x', ExpressionAttributeValues: values, Limit: 2 });
+      expect(bySeason).toEqual(want(1, 20));
+      const whole = await queryAll(db!, { TableName: 'matches', IndexName: 'leaderboard', KeyConditionExpression: 'md = :m AND rg = :r', ExpressionAttributeValues: { ':r': values[':r'], ':m': values[':m'] } });
+      expect(whole).toEqual(want(undefined, 0));
+    });
+    await expectDynamoError(db.query({ TableName: 'matches', IndexName: 'leaderboard', KeyConditionExpression: 'rg = :r AND ssn = :s', ExpressionAttributeValues: { ':r': values[':r'], ':s': values[':s'] } }),
+      'ValidationException', 'Query condition missed key schema element: md');
+    await expectDynamoError(db.query({ TableName: 'matches', IndexName: 'leaderboard', KeyConditionExpression: 'rg = :r AND md = :m AND pts >= :x', ExpressionAttributeValues: { ':r': values[':r'], ':m': values[':m'], ':x': values[':x'] } }),
+      'ValidationException', 'Query key condition not supported');
+  });
 });
