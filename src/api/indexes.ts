@@ -137,6 +137,22 @@ function projectionDescription(p: IndexProjection): Projection {
 /** Entries and bytes of an index (summed over its partitions, one replica each). */
 export interface IndexSize { items: number; bytes: number }
 
+/** Each index's entries and bytes, counted now on one replica of each partition (a
+ *  partition that does not answer counts nothing). */
+export async function indexSizes(cp: ControlPlane, meta: TableMeta): Promise<Map<string, IndexSize>> {
+  const jobs = [
+    ...(meta.localIndexes ?? []).map((l) => ({ name: l.spec.name, id: l.spec.id, partitions: meta.partitions })),
+    ...(meta.globalIndexes ?? []).filter((g) => g.status === 'ACTIVE' || g.status === 'UPDATING').map((g) => ({ name: g.spec.name, id: g.spec.id, partitions: g.partitions })),
+  ];
+  const sizes = new Map<string, IndexSize>();
+  await Promise.all(jobs.map(async ({ name, id, partitions }) => {
+    const parts = await Promise.all(partitions.map((p) => (cp.router.request({ mode: 'any', group: p.group, replicas: p.replicas }, { t: 'spaceStats', spaceId: id }, true) as Promise<IndexSize>)
+      .catch(() => ({ items: 0, bytes: 0 }))));
+    sizes.set(name, { items: parts.reduce((n, p) => n + p.items, 0), bytes: parts.reduce((n, p) => n + p.bytes, 0) });
+  }));
+  return sizes;
+}
+
 /** DescribeTable's LocalSecondaryIndexes and GlobalSecondaryIndexes of a table. */
 export function describeIndexes(meta: TableMeta, tableArn: string, sizes: Map<string, IndexSize>, nowMs = Date.now()): {
   LocalSecondaryIndexes?: LocalSecondaryIndexDescription[];

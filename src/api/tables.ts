@@ -13,7 +13,7 @@ import {
 } from '../model/tags.js';
 import { keyShapeFrom, validateTableName } from '../model/validate.js';
 import { ControlPlane } from './control-plane.js';
-import { applyGlobalIndexPlan, describeIndexes, indexKeyNames, newIndexes, planGlobalIndexUpdates } from './indexes.js';
+import { applyGlobalIndexPlan, describeIndexes, indexKeyNames, indexSizes, newIndexes, planGlobalIndexUpdates, type IndexSize } from './indexes.js';
 import { ACCOUNT, ARN_PREFIX, ConstraintErrors, REGION, isPlainObject } from './request-checks.js';
 
 /** DynamoDB's default provisioned-capacity quotas (developer guide, "Quotas"): per table
@@ -29,8 +29,8 @@ const DECREASE_INTERVAL_MS = 3600 * 1000;
 const TAGS_PAGE_SIZE = MAX_TAGS;
 const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
 
-function describe(meta: TableMeta, nowMs = Date.now()): TableDescription {
-  return { ...describeTableOnly(meta, nowMs), ...describeIndexes(meta, ARN_PREFIX + meta.name, new Map(), nowMs) };
+function describe(meta: TableMeta, nowMs = Date.now(), indexSizes: Map<string, IndexSize> = new Map()): TableDescription {
+  return { ...describeTableOnly(meta, nowMs), ...describeIndexes(meta, ARN_PREFIX + meta.name, indexSizes, nowMs) };
 }
 
 function describeTableOnly(meta: TableMeta, nowMs: number): TableDescription {
@@ -158,7 +158,8 @@ export async function createTable(cp: ControlPlane, input: CreateTableInput): Pr
 
 export async function describeTable(cp: ControlPlane, input: DescribeTableInput): Promise<{ Table: TableDescription }> {
   cp.checkOpen();
-  return { Table: describe(cp.meta(input?.TableName)) };
+  const meta = cp.meta(input?.TableName);
+  return { Table: describe(meta, Date.now(), await indexSizes(cp, meta)) };
 }
 
 export async function listTables(cp: ControlPlane, input: ListTablesInput = {}): Promise<ListTablesOutput> {

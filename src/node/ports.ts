@@ -98,6 +98,8 @@ export interface NodeStorage {
   get(group: number, req: GetRequest): GetResult;
   query(group: number, req: QueryRequest): PageResult;
   scan(group: number, req: ScanRequest): PageResult;
+  /** Entries and bytes of key space `spaceId` in the group's hash range (an index's size). */
+  spaceStats(group: number, spaceId: number): { items: number; bytes: number };
   /** The group's outbox records (global-index changes) after log index `after`, at most `max`. */
   outbox(group: number, after: number, max: number): OutboxRecord[];
   /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */

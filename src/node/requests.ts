@@ -19,6 +19,8 @@ export type NodeRequestBody =
   /** Leader only, like a strong read: the group's outbox records (global-index changes)
    *  after log index `after`, at most `max`, each with when this leader applied it. */
   | { t: 'outbox'; after: number; max: number }
+  /** Any replica: entries and bytes of key space `spaceId` (an index) in the group's range. */
+  | { t: 'spaceStats'; spaceId: number }
   /** Host a replica of `rec.group` (idempotent); `campaign` asks it to stand for leader now.
    *  `votedFor`: a replica added to a running group starts as having voted for its leader
    *  in the leader's term (`rec.logReplica` makes it a log replica). */

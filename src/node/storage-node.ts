@@ -476,6 +476,10 @@ export class StorageNode {
         if (refusal !== undefined) return this.redirect(router, request.id, refusal);
         return this.reply(router, { id: request.id, body: { serving: true } });
       }
+      case 'spaceStats': {
+        if (core.isLogReplica) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
+        return this.reply(router, { id: request.id, body: this.store.spaceStats(request.group, body.spaceId) });
+      }
       case 'digest': {
         const digest = this.store.groupDigest(request.group);
         const reply: DigestReply = { applied: core.applied, items: digest.items, crc: digest.crc };

@@ -28,6 +28,9 @@ import { compareBytes, concatBytes, decodeItem, keySuccessor, prefixEnd } from '
 import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
 import type { GroupRecord } from './wal.js';
 
+/** What DynamoDB adds to each index entry's size (IndexSizeBytes). */
+const INDEX_ENTRY_OVERHEAD_BYTES = 100;
+
 /** DynamoDB's page limit: a Query/Scan stops once it has read 1 MB of items. */
 export const PAGE_BYTES_MAX = 1024 * 1024;
 
@@ -337,6 +340,19 @@ export class ItemStore {
   }
 
   // ---- whole ranges ------------------------------------------------------------------------
+
+  /** Entries of key space `spaceId` (a table's or an index's) in hash range [h0, h1], and
+   *  their size as DynamoDB counts an index's: item bytes plus 100 bytes each. */
+  spaceStats(spaceId: number, h0: bigint, h1: bigint): { items: number; bytes: number } {
+    const { lo, hi } = hashIntervalBounds(spaceId, h0, h1);
+    let items = 0;
+    let bytes = 0;
+    for (const { value } of this.items.getRange({ start: lo, end: hi })) {
+      items++;
+      bytes += itemSize(decodeItem(value)) + INDEX_ENTRY_OVERHEAD_BYTES;
+    }
+    return { items, bytes };
+  }
 
   /** Order-dependent CRC32C over every (key, value) of keys [lo, hi). */
   digest(lo: Uint8Array, hi: Uint8Array): { items: number; crc: number } {

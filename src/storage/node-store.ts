@@ -247,6 +247,13 @@ export class NodeStore {
     return this.data.scan(this.rangeOf(group, req.tableId), req);
   }
 
+  /** Entries and bytes of key space `spaceId` (the group's table, or an index it holds)
+   *  in the group's hash range. */
+  spaceStats(group: number, spaceId: number): { items: number; bytes: number } {
+    const r = this.rangeOf(group);
+    return this.data.spaceStats(spaceId, r.hashStart, r.hashEnd);
+  }
+
   /** The group's outbox records after log index `after` (indexes.ts), at most `max`. */
   outbox(group: number, after: number, max: number): OutboxRecord[] {
     this.rangeOf(group);

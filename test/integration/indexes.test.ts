@@ -120,6 +120,13 @@ describe('secondary indexes', () => {
     expect(lsiScan.LastEvaluatedKey).toBeDefined();
     expect((await db.scan({ TableName: 'orders', IndexName: 'byLs', Select: 'COUNT', ConsistentRead: true })).Count).toBe(28);
     expect(db.indexLag()['orders/index/byG'].count).toBeGreaterThan(0);
+    // DescribeTable counts each index's entries (and their bytes, 100 of overhead each).
+    await eventually(async () => {
+      const indexes = (await db!.describeTable({ TableName: 'orders' })).Table;
+      expect(indexes.LocalSecondaryIndexes![0].ItemCount).toBe(28);
+      expect(indexes.LocalSecondaryIndexes![0].IndexSizeBytes).toBeGreaterThan(28 * 100);
+      expect(indexes.GlobalSecondaryIndexes![0].ItemCount).toBe(28);
+    });
   });
 
   it('a global index added to a table with items backfills online, missing no write made meanwhile; then it is deleted', async () => {

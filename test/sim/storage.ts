@@ -242,6 +242,10 @@ export class SimNodeStore implements NodeStorage {
     throw new Error('SimNodeStore: the simulated clients issue no Scan (the items store\'s range reads are not simulated)');
   }
 
+  spaceStats(): { items: number; bytes: number } {
+    throw new Error('SimNodeStore: the simulated tables have no index to size');
+  }
+
   outbox(): OutboxRecord[] {
     throw new Error('SimNodeStore: the simulated tables have no global index, so nothing reads an outbox');
   }
