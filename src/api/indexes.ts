@@ -184,7 +184,11 @@ export function describeIndexes(meta: TableMeta, tableArn: string, sizes: Map<st
   return out;
 }
 
-function throughputDescription(g: GlobalIndexMeta, nowMs: number): GlobalSecondaryIndexDescription['ProvisionedThroughput'] {
+/** ProvisionedThroughput as DescribeTable shows it, of a table or a global index. */
+export function throughputDescription(
+  g: Pick<GlobalIndexMeta, 'readCapacityUnits' | 'writeCapacityUnits' | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay'>,
+  nowMs: number,
+): GlobalSecondaryIndexDescription['ProvisionedThroughput'] {
   const t: GlobalSecondaryIndexDescription['ProvisionedThroughput'] = {
     NumberOfDecreasesToday: decreasesToday(g, nowMs),
     ReadCapacityUnits: g.readCapacityUnits,

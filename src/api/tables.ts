@@ -13,7 +13,7 @@ import {
 } from '../model/tags.js';
 import { keyShapeFrom, validateTableName } from '../model/validate.js';
 import { ControlPlane } from './control-plane.js';
-import { applyGlobalIndexPlan, describeIndexes, indexKeyNames, indexSizes, newIndexes, planGlobalIndexUpdates, type IndexSize } from './indexes.js';
+import { applyGlobalIndexPlan, describeIndexes, indexKeyNames, indexSizes, newIndexes, planGlobalIndexUpdates, throughputDescription, type IndexSize } from './indexes.js';
 import { ACCOUNT, ARN_PREFIX, ConstraintErrors, REGION, isPlainObject } from './request-checks.js';
 
 /** DynamoDB's default provisioned-capacity quotas (developer guide, "Quotas"): per table
@@ -34,13 +34,7 @@ function describe(meta: TableMeta, nowMs = Date.now(), indexSizes: Map<string, I
 }
 
 function describeTableOnly(meta: TableMeta, nowMs: number): TableDescription {
-  const throughput: TableDescription['ProvisionedThroughput'] = {
-    NumberOfDecreasesToday: decreasesToday(meta, nowMs),
-    ReadCapacityUnits: meta.readCapacityUnits,
-    WriteCapacityUnits: meta.writeCapacityUnits,
-  };
-  if (meta.lastIncreaseMs !== undefined) throughput.LastIncreaseDateTime = new Date(meta.lastIncreaseMs);
-  if (meta.lastDecreaseMs !== undefined) throughput.LastDecreaseDateTime = new Date(meta.lastDecreaseMs);
+  const throughput = throughputDescription(meta, nowMs);
   const description: TableDescription = {
     TableName: meta.name,
     TableStatus: meta.status,

@@ -256,30 +256,25 @@ export class Metadata {
 
   /** Changes a global index's record durably (status, backfill progress, throughput). */
   updateGlobalIndex(name: string, index: string, changes: Partial<Omit<GlobalIndexMeta, 'spec' | 'keySchema' | 'partitions'>>): TableMeta {
-    const meta = this.tablesDb.get(name);
-    if (meta === undefined) throw new Error(`no table ${name} in metadata`);
-    const next: TableMeta = { ...meta, globalIndexes: (meta.globalIndexes ?? []).map((g) => (g.spec.name === index ? { ...g, ...changes } : g)) };
-    this.tablesDb.putSync(name, next);
-    this.publish();
-    return next;
+    return this.change(name, (meta) => ({ ...meta, globalIndexes: (meta.globalIndexes ?? []).map((g) => (g.spec.name === index ? { ...g, ...changes } : g)) }));
   }
 
   removeGlobalIndex(name: string, index: string): TableMeta {
+    return this.change(name, (meta) => ({ ...meta, globalIndexes: (meta.globalIndexes ?? []).filter((g) => g.spec.name !== index) }));
+  }
+
+  /** Replaces a table's record with `next(record)`, durably, and publishes the map. */
+  private change(name: string, next: (meta: TableMeta) => TableMeta): TableMeta {
     const meta = this.tablesDb.get(name);
     if (meta === undefined) throw new Error(`no table ${name} in metadata`);
-    const next: TableMeta = { ...meta, globalIndexes: (meta.globalIndexes ?? []).filter((g) => g.spec.name !== index) };
-    this.tablesDb.putSync(name, next);
+    const changed = next(meta);
+    this.tablesDb.putSync(name, changed);
     this.publish();
-    return next;
+    return changed;
   }
 
   setStatus(name: string, status: TableStatus): TableMeta {
-    const meta = this.tablesDb.get(name);
-    if (meta === undefined) throw new Error(`no table ${name} in metadata`);
-    const next = { ...meta, status };
-    this.tablesDb.putSync(name, next);
-    this.publish();
-    return next;
+    return this.change(name, (meta) => ({ ...meta, status }));
   }
 
   /** Applies `changes` to an existing table's record, durably; returns the new record. */
