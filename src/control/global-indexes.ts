@@ -18,8 +18,9 @@
  * each partition's loop scans the partition into the index BEFORE it applies any more of
  * its outbox, so what the scan saw stale is fixed by the outbox records after it.
  *
- * Polling is adaptive: again at once while full batches come, 2 ms after a short one,
- * backing off to 20 ms while idle; never a busy spin.
+ * Polls are long polls: a leader that has no records holds the request until an apply
+ * brings some (or 50 ms pass), so a record leaves as soon as it is applied, and an idle
+ * partition costs one request per 50 ms; nothing spins.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
@@ -39,8 +40,8 @@ import { globalIndexRouteName, groupIndexesOf, type GlobalIndexMeta, type Metada
 
 /** Outbox records asked for per poll. */
 const OUTBOX_BATCH = 128;
-const POLL_BUSY_MS = 2;
-const POLL_IDLE_MAX_MS = 20;
+/** How long a leader holds a poll that finds no records (a long poll; ms). */
+const POLL_WAIT_MS = 50;
 /** After a failed batch (a leader change, a node down). */
 const RETRY_AFTER_MS = 20;
 /** Trim the outbox once this many records were applied, or this long after the last trim. */
@@ -195,13 +196,12 @@ export class GlobalIndexes {
   private async run(loop: PartitionLoop): Promise<void> {
     let cursor = 0;
     let trimmedTo = 0;
-    let sinceTrim = 0;
     let lastTrimMs = 0;
-    let idleMs = POLL_BUSY_MS;
+    let trimming: Promise<unknown> | undefined;
     while (!loop.stopped && !this.closed) {
       const meta = this.deps.metadata.table(loop.table);
       const partition = meta?.partitions.find((p) => p.group === loop.group);
-      if (meta === undefined || partition === undefined) return;
+      if (meta === undefined || partition === undefined) break;
       try {
         while (loop.backfills.length > 0) {
           const backfill = loop.backfills[0];
@@ -209,27 +209,28 @@ export class GlobalIndexes {
           loop.backfills.shift();
           backfill.done();
         }
-        const records = (await this.deps.request(leaderOf(partition), { t: 'outbox', after: cursor, max: OUTBOX_BATCH }, true)) as OutboxRecord[];
+        // A long poll: the leader answers as soon as an apply brings records.
+        const records = (await this.deps.request(leaderOf(partition), { t: 'outbox', after: cursor, max: OUTBOX_BATCH, waitMs: POLL_WAIT_MS }, true)) as OutboxRecord[];
         if (records.length > 0) {
           await this.applyRecords(meta, records);
           cursor = records[records.length - 1].index;
-          sinceTrim += records.length;
         }
+        // Trims run beside the next polls (one at a time): a trim is idempotent and only
+        // ever raises the trim point, so it need not hold the propagation up.
         const now = Date.now();
-        if (cursor > trimmedTo && (sinceTrim >= TRIM_EVERY_RECORDS || now - lastTrimMs >= TRIM_EVERY_MS)) {
-          await this.deps.request(leaderOf(partition), { t: 'write', entry: encodeIndexControl({ t: 'trim', upTo: cursor }) }, false);
-          trimmedTo = cursor;
-          sinceTrim = 0;
+        if (trimming === undefined && cursor > trimmedTo && (cursor - trimmedTo >= TRIM_EVERY_RECORDS || now - lastTrimMs >= TRIM_EVERY_MS)) {
+          const upTo = cursor;
           lastTrimMs = now;
+          trimming = this.deps.request(leaderOf(partition), { t: 'write', entry: encodeIndexControl({ t: 'trim', upTo }) }, false)
+            .then(() => { trimmedTo = Math.max(trimmedTo, upTo); }, () => undefined)
+            .finally(() => { trimming = undefined; });
         }
-        if (records.length === OUTBOX_BATCH) continue;
-        idleMs = records.length > 0 ? POLL_BUSY_MS : Math.min(POLL_IDLE_MAX_MS, idleMs * 2);
-        await sleep(idleMs);
       } catch {
         // A leader change, a node down, a group being dropped: the same batch again later.
         await sleep(RETRY_AFTER_MS);
       }
     }
+    await trimming;
   }
 
   /** Index writes for a batch of outbox records, in record order, the last per entry key. */

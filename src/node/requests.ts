@@ -17,8 +17,10 @@ export type NodeRequestBody =
   | { t: 'query'; consistent: boolean; req: QueryRequest }
   | { t: 'scan'; consistent: boolean; req: ScanRequest }
   /** Leader only, like a strong read: the group's outbox records (global-index changes)
-   *  after log index `after`, at most `max`, each with when this leader applied it. */
-  | { t: 'outbox'; after: number; max: number }
+   *  after log index `after`, at most `max`, each with when this leader applied it. With
+   *  `waitMs`, a read that finds none waits (at most that long, capped) for the group's
+   *  next apply: a long poll. */
+  | { t: 'outbox'; after: number; max: number; waitMs?: number }
   /** Any replica: entries and bytes of key space `spaceId` (an index) in the group's range. */
   | { t: 'spaceStats'; spaceId: number }
   /** Host a replica of `rec.group` (idempotent); `campaign` asks it to stand for leader now.

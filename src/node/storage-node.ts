@@ -46,6 +46,8 @@ type Readies = Array<[group: number, core: ReplicaCore, ready: Ready]>;
 export type ReplicaView = Pick<ReplicaCore, 'role' | 'term' | 'leader' | 'commit' | 'applied' | 'lastIndex' | 'isLogReplica' | 'checkStrongRead' | 'status'>;
 
 const NO_OP = new Uint8Array(0);
+/** Longest an outbox read waits for records (ms): well under a router's attempt timeout. */
+const MAX_OUTBOX_WAIT_MS = 100;
 /** Apply-time runs kept per group for the outbox's lag stamps (one per applied batch). */
 const MAX_APPLY_TIMES = 4096;
 
@@ -138,6 +140,8 @@ export class StorageNode {
   private readonly handingOver = new Map<number, number>();
   private versionRejectedWarned = 0;
   private lastVersionWarningMs = -Infinity;
+  /** Outbox reads (long polls) waiting for the group's next apply, per group. */
+  private readonly outboxReads = new Map<number, Array<{ router: number; request: RequestMessage; untilMs: number }>>();
   /** Per group: (last index of an applied batch, when) runs, oldest first (noteApplyTimes). */
   private readonly applyTimes = new Map<number, Array<[index: number, atMs: number]>>();
   /** The `nowMs` of the current round. */
@@ -233,6 +237,7 @@ export class StorageNode {
       for (const read of reads) this.serveRead(read.router, read.request, true, read.receivedAtMs);
       worked = true;
     }
+    if (this.outboxReads.size > 0) this.wakeOutboxReads(undefined, nowMs);
     this.flushReplies();
     this.wakePeers();
     this.maybeCheckpoint(nowMs);
@@ -525,12 +530,53 @@ export class StorageNode {
     if (body.t === 'get') result = this.store.get(request.group, body.req);
     else if (body.t === 'query') result = this.store.query(request.group, body.req);
     else if (body.t === 'scan') result = this.store.scan(request.group, body.req);
-    else if (body.t === 'outbox') result = this.outbox(request.group, body.after, body.max);
-    else throw new Error(`serveRead got a ${body.t} request`);
+    else if (body.t === 'outbox') {
+      const records = this.outbox(request.group, body.after, body.max);
+      // A long poll: nothing yet, so answer once an apply brings records, or when it expires.
+      if (records.length === 0 && (body.waitMs ?? 0) > 0) return this.parkOutboxRead(router, request, body.waitMs!);
+      result = records;
+    } else throw new Error(`serveRead got a ${body.t} request`);
     if (this.traceClock === undefined) return this.reply(router, { id: request.id, body: result });
     const doneAtMs = this.traceClock();
     // A read has no commit or sync: COMMITTED = STARTED, SYNCED = 0 (protocol.ts ReplyTrace).
     this.reply(router, { id: request.id, body: result, trace: [receivedAtMs, startedAtMs, startedAtMs, doneAtMs, 0, 0] });
+  }
+
+  /** Parks an outbox read until the group applies records or `waitMs` pass. */
+  private parkOutboxRead(router: number, request: RequestMessage, waitMs: number): void {
+    let waiting = this.outboxReads.get(request.group);
+    if (waiting === undefined) {
+      waiting = [];
+      this.outboxReads.set(request.group, waiting);
+    }
+    waiting.push({ router, request, untilMs: this.roundAtMs + Math.min(waitMs, MAX_OUTBOX_WAIT_MS) });
+  }
+
+  /** Answers the parked outbox reads that have records now (of groups in `applied`), and
+   *  those whose wait is over (empty); the rest keep waiting. */
+  private wakeOutboxReads(applied: ReadonlySet<number> | undefined, nowMs: number): void {
+    for (const [group, waiting] of this.outboxReads) {
+      const keep: typeof waiting = [];
+      for (const w of waiting) {
+        const body = w.request.body as Extract<NodeRequestBody, { t: 'outbox' }>;
+        const core = this.cores.get(group);
+        if (core === undefined) {
+          this.reply(w.router, { id: w.request.id, redirect: 'noGroup' });
+          continue;
+        }
+        // A replica that stopped leading (or whose lease ran out) redirects, as for a strong read.
+        const refusal = this.strongReadRefusal(core);
+        if (refusal !== undefined) {
+          this.redirect(w.router, w.request.id, refusal);
+          continue;
+        }
+        const records = applied?.has(group) === true ? this.outbox(group, body.after, body.max) : [];
+        if (records.length > 0 || w.untilMs <= nowMs) this.reply(w.router, { id: w.request.id, body: records });
+        else keep.push(w);
+      }
+      if (keep.length > 0) this.outboxReads.set(group, keep);
+      else this.outboxReads.delete(group);
+    }
   }
 
   /** Outbox records with when this node applied them (for the index lag), forgetting
@@ -646,6 +692,7 @@ export class StorageNode {
     const results = this.store.applyCommitted(forStore);
     const appliedAtMs = this.traceClock?.() ?? 0;
     this.noteApplyTimes(apply, appliedAtMs || this.roundAtMs);
+    if (this.outboxReads.size > 0) this.wakeOutboxReads(new Set(apply.map((a) => a.group)), this.roundAtMs);
     for (const { entries } of apply) {
       this.appliedSinceCheckpoint += entries.length;
       this.counters.entriesApplied += entries.length;
