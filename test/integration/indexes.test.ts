@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CreateTableInput, Item, QueryInput } from '../../src/api-types.js';
 import type { ShardBox } from '../../src/index.js';
@@ -241,5 +244,39 @@ describe('secondary indexes', () => {
       'ValidationException', 'Query condition missed key schema element: md');
     await expectDynamoError(db.query({ TableName: 'matches', IndexName: 'leaderboard', KeyConditionExpression: 'rg = :r AND md = :m AND pts >= :x', ExpressionAttributeValues: { ':r': values[':r'], ':m': values[':m'], ':x': values[':x'] } }),
       'ValidationException', 'Query key condition not supported');
+  });
+
+  it('indexes outlive a close and reopen of the data directory; propagation resumes where the outbox was trimmed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shardbox-indexes-'));
+    try {
+      db = await openCluster({ partitions: 2, dir });
+      await db.createTable(TABLE);
+      for (let i = 0; i < 40; i++) await db.putItem({ TableName: 'orders', Item: item(`c${i % 4}`, i, { ls: { N: String(i) }, g: { S: `g${i % 3}` }, n: { N: String(i) }, v: { S: `v${i % 5}` } }) });
+      await db.close();
+      db = await openCluster({ partitions: 2, dir });
+      for (let i = 0; i < 40; i += 3) await db.updateItem({ TableName: 'orders', Key: item(`c${i % 4}`, i), UpdateExpression: 'SET g = :g', ExpressionAttributeValues: { ':g': { S: 'moved' } } });
+      // A backfill the close interrupts resumes at the next open.
+      await db.updateTable({
+        TableName: 'orders', AttributeDefinitions: [{ AttributeName: 'v', AttributeType: 'S' }],
+        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: 'byV', KeySchema: [{ AttributeName: 'v', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } } }],
+      });
+      expect((await db.describeTable({ TableName: 'orders' })).Table.GlobalSecondaryIndexes!.find((g) => g.IndexName === 'byV')!.IndexStatus).toBe('CREATING');
+      await db.close();
+      db = await openCluster({ partitions: 2, dir });
+      const deadline = Date.now() + 20_000;
+      while ((await db.describeTable({ TableName: 'orders' })).Table.GlobalSecondaryIndexes!.some((g) => g.IndexStatus !== 'ACTIVE')) {
+        if (Date.now() > deadline) throw new Error('the interrupted backfill never finished');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await waitIndexesEqual(db, 'orders');
+      await eventually(async () => {
+        const page = await db!.query({ TableName: 'orders', IndexName: 'byG', KeyConditionExpression: 'g = :g', ExpressionAttributeValues: { ':g': { S: 'moved' } }, Select: 'COUNT' });
+        expect(page.Count).toBe(14);
+      });
+    } finally {
+      await db?.close();
+      db = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
