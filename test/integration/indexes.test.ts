@@ -88,6 +88,8 @@ describe('secondary indexes', () => {
       'ValidationException', 'One or more parameter values were invalid: Type mismatch for Index Key ls Expected: N Actual: S IndexName: byLs');
     const metrics = await db.putItem({ TableName: 'orders', Item: item('c1', 200), ReturnItemCollectionMetrics: 'SIZE' });
     expect(metrics.ItemCollectionMetrics).toEqual({ ItemCollectionKey: { pk: { S: 'c1' } }, SizeEstimateRangeGB: [0, 1] });
+    const batch = await db.batchWriteItem({ RequestItems: { orders: [{ DeleteRequest: { Key: item('c1', 200) } }] }, ReturnItemCollectionMetrics: 'SIZE' });
+    expect(batch.ItemCollectionMetrics).toEqual({ orders: [{ ItemCollectionKey: { pk: { S: 'c1' } }, SizeEstimateRangeGB: [0, 1] }] });
 
     // The local index is strongly consistent: read it at once.
     const lsi = await queryAll(db, { TableName: 'orders', IndexName: 'byLs', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'c0' } }, ConsistentRead: true, Limit: 3 });
