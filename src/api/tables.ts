@@ -13,6 +13,7 @@ import {
 } from '../model/tags.js';
 import { keyShapeFrom, validateTableName } from '../model/validate.js';
 import { ControlPlane } from './control-plane.js';
+import { applyGlobalIndexPlan, describeIndexes, indexKeyNames, indexSizes, newIndexes, planGlobalIndexUpdates, throughputDescription, type IndexSize } from './indexes.js';
 import { ACCOUNT, ARN_PREFIX, ConstraintErrors, REGION, isPlainObject } from './request-checks.js';
 
 /** DynamoDB's default provisioned-capacity quotas (developer guide, "Quotas"): per table
@@ -28,14 +29,12 @@ const DECREASE_INTERVAL_MS = 3600 * 1000;
 const TAGS_PAGE_SIZE = MAX_TAGS;
 const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
 
-function describe(meta: TableMeta, nowMs = Date.now()): TableDescription {
-  const throughput: TableDescription['ProvisionedThroughput'] = {
-    NumberOfDecreasesToday: decreasesToday(meta, nowMs),
-    ReadCapacityUnits: meta.readCapacityUnits,
-    WriteCapacityUnits: meta.writeCapacityUnits,
-  };
-  if (meta.lastIncreaseMs !== undefined) throughput.LastIncreaseDateTime = new Date(meta.lastIncreaseMs);
-  if (meta.lastDecreaseMs !== undefined) throughput.LastDecreaseDateTime = new Date(meta.lastDecreaseMs);
+function describe(meta: TableMeta, nowMs = Date.now(), indexSizes: Map<string, IndexSize> = new Map()): TableDescription {
+  return { ...describeTableOnly(meta, nowMs), ...describeIndexes(meta, ARN_PREFIX + meta.name, indexSizes, nowMs) };
+}
+
+function describeTableOnly(meta: TableMeta, nowMs: number): TableDescription {
+  const throughput = throughputDescription(meta, nowMs);
   const description: TableDescription = {
     TableName: meta.name,
     TableStatus: meta.status,
@@ -103,7 +102,7 @@ function decodeTagsToken(token: unknown): string {
 export async function createTable(cp: ControlPlane, input: CreateTableInput): Promise<{ TableDescription: TableDescription }> {
   cp.checkOpen();
   validateTableName(input?.TableName);
-  const keyShape = keyShapeFrom(input.KeySchema, input.AttributeDefinitions);
+  const keyShape = keyShapeFrom(input.KeySchema, input.AttributeDefinitions, indexKeyNames(input));
   const billingMode = input.BillingMode ?? 'PROVISIONED';
   if (billingMode !== 'PROVISIONED' && billingMode !== 'PAY_PER_REQUEST') {
     throw validationError(`1 validation error detected: Value '${String(billingMode)}' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]`);
@@ -129,6 +128,7 @@ export async function createTable(cp: ControlPlane, input: CreateTableInput): Pr
     validateTags(input.Tags);
     tags = mergeTags([], input.Tags);
   }
+  const indexes = newIndexes(input, keyShape, billingMode);
   if (cp.metadata.table(input.TableName) !== undefined) {
     throw new DynamoDBError('ResourceInUseException', `Table already exists: ${input.TableName}`);
   }
@@ -142,6 +142,7 @@ export async function createTable(cp: ControlPlane, input: CreateTableInput): Pr
     readCapacityUnits: read,
     writeCapacityUnits: write,
     ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
+    ...indexes,
   }, cp.options.partitions, cp.options.nodes);
   await cp.createGroups(meta);
   // DynamoDB answers CreateTable with the table CREATING; a DescribeTable after it says
@@ -151,7 +152,8 @@ export async function createTable(cp: ControlPlane, input: CreateTableInput): Pr
 
 export async function describeTable(cp: ControlPlane, input: DescribeTableInput): Promise<{ Table: TableDescription }> {
   cp.checkOpen();
-  return { Table: describe(cp.meta(input?.TableName)) };
+  const meta = cp.meta(input?.TableName);
+  return { Table: describe(meta, Date.now(), await indexSizes(cp, meta)) };
 }
 
 export async function listTables(cp: ControlPlane, input: ListTablesInput = {}): Promise<ListTablesOutput> {
@@ -217,7 +219,6 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
   const unsupported = (what: string, why: string): never => {
     throw validationError(`${what} is not supported by shardbox yet (${why}); leave it out of the UpdateTable request.`);
   };
-  if (nonEmpty(input.GlobalSecondaryIndexUpdates)) unsupported('GlobalSecondaryIndexUpdates', 'tables have no secondary indexes');
   if (given(input.StreamSpecification) && (input.StreamSpecification as { StreamEnabled?: unknown }).StreamEnabled !== false) {
     unsupported('StreamSpecification', 'tables have no streams');
   }
@@ -242,6 +243,9 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
     throw new DynamoDBError('ResourceInUseException', `Attempt to change a resource which is still in use: Table is being created: ${meta.name}`);
   }
   const target = input.BillingMode ?? meta.billingMode;
+  const indexPlan = nonEmpty(input.GlobalSecondaryIndexUpdates)
+    ? planGlobalIndexUpdates(meta, input.GlobalSecondaryIndexUpdates!, input.AttributeDefinitions, target)
+    : undefined;
   if (throughput !== undefined && target === 'PAY_PER_REQUEST') {
     throw validationError('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST');
   }
@@ -282,7 +286,9 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
       Object.assign(changes, { lastDecreaseMs: now, decreasesDay: utcDay(now), decreasesOnDay: count + 1 });
     }
   }
-  const updated = Object.keys(changes).length > 0 ? cp.metadata.updateTable(meta.name, changes) : meta;
+  if (Object.keys(changes).length > 0) cp.metadata.updateTable(meta.name, changes);
+  if (indexPlan !== undefined) applyGlobalIndexPlan(cp, meta.name, indexPlan, now);
+  const updated = cp.metadata.table(meta.name)!;
   // As DynamoDB: the answer says UPDATING; a DescribeTable after it says ACTIVE.
   return { TableDescription: { ...describe(updated, now), TableStatus: 'UPDATING' } };
 }

@@ -112,7 +112,6 @@ describe('UpdateTable', () => {
       'Table has no stream to disable: TableName: validate');
 
     const unsupported: Array<Partial<UpdateTableInput>> = [
-      { GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'gsi' } }] },
       { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } },
       { SSESpecification: { Enabled: true } },
       { ReplicaUpdates: [{ Create: { RegionName: 'us-east-1' } }] },
@@ -124,6 +123,9 @@ describe('UpdateTable', () => {
     for (const extra of unsupported) {
       await expectDynamoError(db.updateTable({ TableName: 'validate', ...extra }), 'ValidationException', /is not supported by shardbox yet/);
     }
+    // Global secondary indexes are supported (test/integration/indexes.test.ts): an unknown one is not found.
+    await expectDynamoError(db.updateTable({ TableName: 'validate', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'gsi' } }] }),
+      'ResourceNotFoundException', 'Requested resource not found: Index: gsi not found');
     // What shardbox tables already are is accepted as a no-op.
     expect((await db.updateTable({ TableName: 'validate', TableClass: 'STANDARD' })).TableDescription.ProvisionedThroughput.ReadCapacityUnits).toBe(2);
     expect((await db.updateTable({ TableName: 'validate', DeletionProtectionEnabled: false })).TableDescription.DeletionProtectionEnabled).toBe(false);
