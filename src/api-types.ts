@@ -29,6 +29,27 @@ export interface CreateTableInput {
   BillingMode?: BillingMode;
   ProvisionedThroughput?: ProvisionedThroughput;
   Tags?: Array<{ Key: string; Value: string }>;
+  LocalSecondaryIndexes?: LocalSecondaryIndex[];
+  GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
+}
+
+export interface Projection { ProjectionType?: 'ALL' | 'INCLUDE' | 'KEYS_ONLY'; NonKeyAttributes?: string[] }
+export interface LocalSecondaryIndex { IndexName: string; KeySchema: KeySchemaElement[]; Projection: Projection }
+export interface GlobalSecondaryIndex extends LocalSecondaryIndex { ProvisionedThroughput?: ProvisionedThroughput }
+
+export interface LocalSecondaryIndexDescription {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection: Projection;
+  IndexSizeBytes: number;
+  ItemCount: number;
+  IndexArn: string;
+}
+
+export interface GlobalSecondaryIndexDescription extends LocalSecondaryIndexDescription {
+  IndexStatus: 'CREATING' | 'UPDATING' | 'DELETING' | 'ACTIVE';
+  Backfilling?: boolean;
+  ProvisionedThroughput: ProvisionedThroughput & { NumberOfDecreasesToday: number };
 }
 
 export interface TableDescription {
@@ -49,7 +70,12 @@ export interface TableDescription {
   ItemCount: number;
   TableArn: string;
   TableId: string;
-  DeletionProtectionEnabled: boolean;
+  /** Only when true (DynamoDB's answers leave out a false one, as dynalite recorded). */
+  DeletionProtectionEnabled?: boolean;
+  /** On PAY_PER_REQUEST tables. */
+  TableThroughputModeSummary?: { TableThroughputMode: BillingMode };
+  LocalSecondaryIndexes?: LocalSecondaryIndexDescription[];
+  GlobalSecondaryIndexes?: GlobalSecondaryIndexDescription[];
 }
 
 export interface DescribeTableInput { TableName: string }
@@ -223,11 +249,10 @@ export interface UpdateTableInput {
   TableName: string;
   BillingMode?: BillingMode;
   ProvisionedThroughput?: ProvisionedThroughput;
-  /** Accepted only as DynamoDB accepts it alone (with nothing to do it is ignored); shardbox
-   *  has no secondary indexes to define attributes for. */
+  /** The key attributes of a GSI that GlobalSecondaryIndexUpdates creates. */
   AttributeDefinitions?: AttributeDefinition[];
-  /** Not supported yet (secondary indexes): a ValidationException says so. */
-  GlobalSecondaryIndexUpdates?: unknown[];
+  /** Create (with the new key's AttributeDefinitions), Update (throughput) or Delete a GSI. */
+  GlobalSecondaryIndexUpdates?: GlobalSecondaryIndexUpdate[];
   /** Not supported yet (streams). */
   StreamSpecification?: unknown;
   /** Not supported yet (encryption settings). */
@@ -248,7 +273,22 @@ export interface UpdateTableInput {
   GlobalTableWitnessUpdates?: unknown[];
 }
 
+export interface GlobalSecondaryIndexUpdate {
+  Create?: GlobalSecondaryIndex;
+  Update?: { IndexName: string; ProvisionedThroughput: ProvisionedThroughput };
+  Delete?: { IndexName: string };
+}
+
 export interface UpdateTableOutput { TableDescription: TableDescription }
+
+// ---- Time to live ----------------------------------------------------------------------
+
+export interface DescribeTimeToLiveInput { TableName: string }
+export interface TimeToLiveDescription { TimeToLiveStatus: 'ENABLED' | 'DISABLED'; AttributeName?: string }
+export interface DescribeTimeToLiveOutput { TimeToLiveDescription: TimeToLiveDescription }
+export interface TimeToLiveSpecification { Enabled: boolean; AttributeName: string }
+export interface UpdateTimeToLiveInput { TableName: string; TimeToLiveSpecification: TimeToLiveSpecification }
+export interface UpdateTimeToLiveOutput { TimeToLiveSpecification: TimeToLiveSpecification }
 
 // ---- Tags ------------------------------------------------------------------------------
 

@@ -4,13 +4,26 @@ import { Metadata, type TableMeta } from '../control/metadata.js';
 import { Supervisor } from '../control/supervisor.js';
 import { DynamoDBError } from '../model/errors.js';
 import { validateTableName } from '../model/validate.js';
-import type { NodeRequestBody } from '../node/requests.js';
+import type { DigestReply, NodeRequestBody } from '../node/requests.js';
 import { type PartitionInfo } from '../router/partition-map.js';
 import { Router } from '../router/router.js';
 import { ResolvedOptions } from './options.js';
 
+/** A table's item count and size as last counted, and when. */
+export interface TableStats { items: number; bytes: number; countedAtMs: number }
+
+/** How long a table's counted ItemCount and TableSizeBytes are served before DescribeTable
+ *  counts again (DynamoDB refreshes them about every six hours; counting is a pass over
+ *  the table's items, so it is not done for every poll of a waiter). */
+export const TABLE_STATS_REFRESH_MS = 1000;
+
 export class ControlPlane {
   closed = false;
+  /** Pending status changes (CREATING → ACTIVE, DELETING → gone, UPDATING → ACTIVE). */
+  private readonly statusTimers = new Set<NodeJS.Timeout>();
+  /** Tables with an UpdateTable still being applied: the change, applied when it completes. */
+  readonly updating = new Map<string, () => void>();
+  private readonly stats = new Map<string, TableStats>();
 
   constructor(
     readonly router: Router,
@@ -34,7 +47,55 @@ export class ControlPlane {
     return this.router.request({ mode: 'node', node, group }, body, true);
   }
 
-  async createGroups(meta: TableMeta): Promise<void> {
+  /** Runs `change` after options.tableStatusDelayMs (at once when 0); a change still
+   *  pending when the database closes is dropped (recover() finishes what it left). */
+  afterStatusDelay(change: () => void | Promise<void>): Promise<void> | undefined {
+    const delayMs = this.options.tableStatusDelayMs;
+    if (delayMs === 0) return Promise.resolve(change());
+    const timer = setTimeout(() => {
+      this.statusTimers.delete(timer);
+      if (this.closed) return;
+      Promise.resolve(change()).catch((error: unknown) => {
+        if (!this.closed) process.stderr.write(`shardbox: a table status change failed: ${String(error)}\n`);
+      });
+    }, delayMs);
+    this.statusTimers.add(timer);
+    return undefined;
+  }
+
+  cancelStatusChanges(): void {
+    for (const timer of this.statusTimers) clearTimeout(timer);
+    this.statusTimers.clear();
+    this.updating.clear();
+  }
+
+  /** ItemCount and TableSizeBytes of an ACTIVE table: counted by each partition's leader
+   *  at most every TABLE_STATS_REFRESH_MS. */
+  async tableStats(meta: TableMeta): Promise<TableStats> {
+    const cached = this.stats.get(meta.name);
+    const now = Date.now();
+    if (cached !== undefined && now - cached.countedAtMs < TABLE_STATS_REFRESH_MS) return cached;
+    const replies = await Promise.all(meta.partitions.map((p) => this.router.request(
+      { mode: 'leader', group: p.group, replicas: p.replicas }, { t: 'digest' }, true) as Promise<DigestReply>));
+    const counted: TableStats = {
+      items: replies.reduce((n, r) => n + r.items, 0),
+      bytes: replies.reduce((n, r) => n + (r.bytes ?? 0), 0),
+      countedAtMs: now,
+    };
+    this.stats.set(meta.name, counted);
+    return counted;
+  }
+
+  /** The last counted stats (none for a table not counted yet or created anew). */
+  cachedStats(name: string): TableStats | undefined {
+    return this.stats.get(name);
+  }
+
+  forgetStats(name: string): void {
+    this.stats.delete(name);
+  }
+
+  async createGroups(meta: TableMeta, activate = true): Promise<void> {
     await Promise.all(meta.partitions.flatMap((partition) => partition.replicas.map((node) => this.control(node, partition.group, {
       t: 'createGroup',
       campaign: node === partition.replicas[0],
@@ -44,13 +105,14 @@ export class ControlPlane {
       },
     }))));
     await Promise.all(meta.partitions.map((p) => this.waitServing(p)));
-    this.metadata.setStatus(meta.name, 'ACTIVE');
+    if (activate) this.metadata.setStatus(meta.name, 'ACTIVE');
   }
 
   async dropGroups(meta: TableMeta): Promise<void> {
     await Promise.all(meta.partitions.flatMap((partition) => [...partition.replicas, ...(partition.logReplicas ?? [])]
       .map((node) => this.control(node, partition.group, { t: 'dropGroup' }))));
     this.metadata.removeTable(meta.name);
+    this.forgetStats(meta.name);
   }
 
   /** Resolves once the partition's leader serves (elected, old lease out, no-op applied). */

@@ -15,6 +15,31 @@ export type BillingMode = 'PROVISIONED' | 'PAY_PER_REQUEST';
 
 export interface TableTag { Key: string; Value: string }
 
+/** A secondary index's projection, as CreateTable gives it. */
+export interface IndexProjection {
+  ProjectionType: 'ALL' | 'INCLUDE' | 'KEYS_ONLY';
+  /** With INCLUDE only. */
+  NonKeyAttributes?: string[];
+}
+
+/** A local secondary index as declared (CreateTable's LocalSecondaryIndexes, validated). */
+export interface LocalIndexDefinition {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection: IndexProjection;
+}
+
+/** A global secondary index as declared; ProvisionedThroughput on PROVISIONED tables only. */
+export interface GlobalIndexDefinition extends LocalIndexDefinition {
+  ProvisionedThroughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
+}
+
+/** UpdateTimeToLive's setting. */
+export interface TimeToLiveSetting {
+  enabled: boolean;
+  attributeName: string;
+}
+
 export interface TableMeta {
   name: string;
   tableId: number;
@@ -42,9 +67,14 @@ export interface TableMeta {
   /** Provisioned-throughput decreases made on the UTC day `decreasesDay` (YYYY-MM-DD). */
   decreasesDay?: string;
   decreasesOnDay?: number;
+  /** Secondary indexes as declared. Default: none. */
+  localIndexes?: LocalIndexDefinition[];
+  globalIndexes?: GlobalIndexDefinition[];
+  /** UpdateTimeToLive's setting. Default: disabled. */
+  timeToLive?: TimeToLiveSetting;
 }
 
-export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags'>;
+export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'localIndexes' | 'globalIndexes'>;
 
 /** The UTC day of `ms` as YYYY-MM-DD (DynamoDB counts throughput decreases per UTC day). */
 export function utcDay(ms: number): string {
@@ -64,7 +94,8 @@ export function tableTags(meta: TableMeta): TableTag[] {
 /** What UpdateTable, TagResource and UntagResource may change in a table's record. */
 export type TableChanges = Partial<Pick<TableMeta,
   'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'lastUpdateToPayPerRequestMs'
-  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay'>>;
+  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay' | 'globalIndexes' | 'timeToLive'
+  | 'attributeDefinitions'>>;
 
 interface Counters {
   nextTableId: number;

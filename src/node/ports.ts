@@ -99,7 +99,7 @@ export interface NodeStorage {
   query(group: number, req: QueryRequest): PageResult;
   scan(group: number, req: ScanRequest): PageResult;
   /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */
-  groupDigest(group: number): { items: number; crc: number };
+  groupDigest(group: number): { items: number; crc: number; bytes?: number };
 }
 
 /**

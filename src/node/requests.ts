@@ -43,6 +43,7 @@ export type WriteReply = WriteResult;
 export type GetReply = GetResult;
 export type PageReply = PageResult;
 export type StatusReply = ReplicaStatus;
-export interface DigestReply { applied: number; items: number; crc: number }
+/** `bytes`: the items' size as DynamoDB counts it (TableSizeBytes). */
+export interface DigestReply { applied: number; items: number; crc: number; bytes?: number }
 
 export type { GroupRecord };
