@@ -93,9 +93,10 @@ function tooLarge(req: http.IncomingMessage, res: http.ServerResponse, limit: nu
   });
   req.on('end', () => {
     if (res.headersSent || res.destroyed) return;
-    const { 'content-length': _, ...headers } = responseHeaders(Buffer.from(''), contentType);
+    const body = Buffer.from(errorBody('RequestEntityTooLarge', `Request size exceeds the limit of ${limit} bytes`), 'utf8');
+    const { 'content-length': _, ...headers } = responseHeaders(body, contentType);
     res.writeHead(413, { ...headers, connection: 'close' });
-    res.end(errorBody('RequestEntityTooLarge', `Request size exceeds the limit of ${limit} bytes`));
+    res.end(body);
   });
   req.resume();
 }
