@@ -91,7 +91,10 @@ export interface TableDescription {
   ItemCount: number;
   TableArn: string;
   TableId: string;
-  DeletionProtectionEnabled: boolean;
+  /** Only when true (DynamoDB's answers leave out a false one, as dynalite recorded). */
+  DeletionProtectionEnabled?: boolean;
+  /** On PAY_PER_REQUEST tables. */
+  TableThroughputModeSummary?: { TableThroughputMode: BillingMode };
   LocalSecondaryIndexes?: LocalSecondaryIndexDescription[];
   GlobalSecondaryIndexes?: GlobalSecondaryIndexDescription[];
 }
@@ -279,8 +282,7 @@ export interface UpdateTableInput {
   TableName: string;
   BillingMode?: BillingMode;
   ProvisionedThroughput?: ProvisionedThroughput;
-  /** Accepted only as DynamoDB accepts it alone (with nothing to do it is ignored); shardbox
-   *  has no secondary indexes to define attributes for. */
+  /** The key attributes of a GSI that GlobalSecondaryIndexUpdates creates. */
   AttributeDefinitions?: AttributeDefinition[];
   /** Create, Update (ProvisionedThroughput) or Delete one global secondary index. */
   GlobalSecondaryIndexUpdates?: GlobalSecondaryIndexUpdate[];
@@ -304,7 +306,22 @@ export interface UpdateTableInput {
   GlobalTableWitnessUpdates?: unknown[];
 }
 
+export interface GlobalSecondaryIndexUpdate {
+  Create?: GlobalSecondaryIndex;
+  Update?: { IndexName: string; ProvisionedThroughput: ProvisionedThroughput };
+  Delete?: { IndexName: string };
+}
+
 export interface UpdateTableOutput { TableDescription: TableDescription }
+
+// ---- Time to live ----------------------------------------------------------------------
+
+export interface DescribeTimeToLiveInput { TableName: string }
+export interface TimeToLiveDescription { TimeToLiveStatus: 'ENABLED' | 'DISABLED'; AttributeName?: string }
+export interface DescribeTimeToLiveOutput { TimeToLiveDescription: TimeToLiveDescription }
+export interface TimeToLiveSpecification { Enabled: boolean; AttributeName: string }
+export interface UpdateTimeToLiveInput { TableName: string; TimeToLiveSpecification: TimeToLiveSpecification }
+export interface UpdateTimeToLiveOutput { TimeToLiveSpecification: TimeToLiveSpecification }
 
 // ---- Tags ------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import type {
   CreateTableInput, DeleteTableInput, DescribeEndpointsOutput, DescribeLimitsOutput, DescribeTableInput,
   ListTablesInput, ListTablesOutput, ListTagsOfResourceInput, ListTagsOfResourceOutput, TableDescription,
   TagResourceInput, UntagResourceInput, UpdateTableInput, UpdateTableOutput,
+  DescribeTimeToLiveInput, DescribeTimeToLiveOutput, UpdateTimeToLiveInput, UpdateTimeToLiveOutput,
 } from '../api-types.js';
 import { Metadata } from '../control/metadata.js';
 import { Supervisor } from '../control/supervisor.js';
@@ -37,7 +38,7 @@ import { ItemOperations } from './item-operations.js';
 import { ResolvedOptions, ShardBoxOptions, resolveOptions } from './options.js';
 import {
   createTable, deleteTable, describeEndpoints, describeLimits, describeTable, listTables, listTagsOfResource,
-  tagResource, untagResource, updateTable,
+  describeTimeToLive, tagResource, untagResource, updateTable, updateTimeToLive,
 } from './tables.js';
 
 /** What another thread needs to run its own request router: plain shared memory, handed
@@ -203,6 +204,15 @@ export class ShardBox extends ItemOperations {
     return listTagsOfResource(this.controlPlane, input);
   }
 
+  describeTimeToLive(input: DescribeTimeToLiveInput): Promise<DescribeTimeToLiveOutput> {
+    return describeTimeToLive(this.controlPlane, input);
+  }
+
+  /** Records the table's time-to-live setting (items are not expired yet). */
+  updateTimeToLive(input: UpdateTimeToLiveInput): Promise<UpdateTimeToLiveOutput> {
+    return updateTimeToLive(this.controlPlane, input);
+  }
+
   /** DescribeEndpoints: where to send requests (`address`: the HTTP server's host[:port]). */
   describeEndpoints(input: Record<string, unknown> = {}, address?: string): Promise<DescribeEndpointsOutput> {
     return describeEndpoints(this.controlPlane, input, address);
@@ -260,6 +270,7 @@ export class ShardBox extends ItemOperations {
   async close(): Promise<void> {
     if (this.controlPlane.closed) return;
     this.controlPlane.closed = true;
+    this.controlPlane.cancelStatusChanges();
     await this.autoadmin?.stop();
     await this.controlPlane.stopIndexes();
     this.router.close();

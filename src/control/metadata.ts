@@ -55,6 +55,12 @@ export interface NewIndex {
   writeCapacityUnits?: number;
 }
 
+/** UpdateTimeToLive's setting. */
+export interface TimeToLiveSetting {
+  enabled: boolean;
+  attributeName: string;
+}
+
 export interface TableMeta {
   name: string;
   tableId: number;
@@ -85,6 +91,8 @@ export interface TableMeta {
   /** Secondary indexes. Default: none. */
   localIndexes?: LocalIndexMeta[];
   globalIndexes?: GlobalIndexMeta[];
+  /** UpdateTimeToLive's setting. Default: disabled. */
+  timeToLive?: TimeToLiveSetting;
 }
 
 export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags'>
@@ -129,7 +137,7 @@ export function tableTags(meta: TableMeta): TableTag[] {
 /** What UpdateTable, TagResource and UntagResource may change in a table's record. */
 export type TableChanges = Partial<Pick<TableMeta,
   'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'lastUpdateToPayPerRequestMs' | 'attributeDefinitions'
-  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay'>>;
+  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay' | 'timeToLive'>>;
 
 interface Counters {
   nextTableId: number;

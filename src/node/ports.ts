@@ -103,7 +103,7 @@ export interface NodeStorage {
   /** The group's outbox records (global-index changes) after log index `after`, at most `max`. */
   outbox(group: number, after: number, max: number): OutboxRecord[];
   /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */
-  groupDigest(group: number): { items: number; crc: number };
+  groupDigest(group: number): { items: number; crc: number; bytes?: number };
 }
 
 /**

@@ -51,6 +51,7 @@ export type GetReply = GetResult;
 export type PageReply = PageResult;
 export type OutboxReply = OutboxRecord[];
 export type StatusReply = ReplicaStatus;
-export interface DigestReply { applied: number; items: number; crc: number }
+/** `bytes`: the items' size as DynamoDB counts it (TableSizeBytes). */
+export interface DigestReply { applied: number; items: number; crc: number; bytes?: number }
 
 export type { GroupRecord };

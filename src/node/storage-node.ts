@@ -507,7 +507,7 @@ export class StorageNode {
       }
       case 'digest': {
         const digest = this.store.groupDigest(request.group);
-        const reply: DigestReply = { applied: core.applied, items: digest.items, crc: digest.crc };
+        const reply: DigestReply = { applied: core.applied, items: digest.items, crc: digest.crc, bytes: digest.bytes };
         return this.reply(router, { id: request.id, body: reply });
       }
     }

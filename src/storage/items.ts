@@ -354,16 +354,19 @@ export class ItemStore {
     return { items, bytes };
   }
 
-  /** Order-dependent CRC32C over every (key, value) of keys [lo, hi). */
-  digest(lo: Uint8Array, hi: Uint8Array): { items: number; crc: number } {
+  /** Order-dependent CRC32C over every (key, value) of keys [lo, hi), with the items'
+   *  count and size as DynamoDB counts it (TableSizeBytes). */
+  digest(lo: Uint8Array, hi: Uint8Array): { items: number; crc: number; bytes: number } {
     let crc = 0;
     let items = 0;
+    let bytes = 0;
     for (const { key, value } of this.items.getRange({ start: lo, end: hi })) {
       crc = crc32c(key, 0, key.length, crc);
       crc = crc32c(value, 0, value.length, crc);
+      bytes += itemSize(decodeItem(value));
       items++;
     }
-    return { items, crc };
+    return { items, crc, bytes };
   }
 
   /** Deletes keys [lo, hi) for each interval, and the applied index of `forgetGroup`, in

@@ -261,7 +261,7 @@ export class NodeStore {
   }
 
   /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */
-  groupDigest(group: number): { items: number; crc: number } {
+  groupDigest(group: number): { items: number; crc: number; bytes: number } {
     const r = this.rangeOf(group);
     const { lo, hi } = hashIntervalBounds(r.rec.tableId, r.hashStart, r.hashEnd);
     return this.data.digest(lo, hi);
