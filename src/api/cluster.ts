@@ -16,6 +16,7 @@ import type {
   CreateTableInput, DeleteTableInput, DescribeEndpointsOutput, DescribeLimitsOutput, DescribeTableInput,
   ListTablesInput, ListTablesOutput, ListTagsOfResourceInput, ListTagsOfResourceOutput, TableDescription,
   TagResourceInput, UntagResourceInput, UpdateTableInput, UpdateTableOutput,
+  DescribeTimeToLiveInput, DescribeTimeToLiveOutput, UpdateTimeToLiveInput, UpdateTimeToLiveOutput,
 } from '../api-types.js';
 import { Metadata } from '../control/metadata.js';
 import { Supervisor } from '../control/supervisor.js';
@@ -29,13 +30,15 @@ import { Router, type RouterOptions } from '../router/router.js';
 import { sdkHandler, type SdkHandler } from '../server/sdk-handler.js';
 import { allocateFabric, Endpoint, type FabricBuffers } from '../transport/fabric.js';
 import { ControlPlane } from './control-plane.js';
+import type { IndexLag } from '../control/global-indexes.js';
+import { verifyIndexes, type IndexCheck } from './indexes.js';
 import { deploymentsOf } from './deployments.js';
 import { faultsOf } from './faults.js';
 import { ItemOperations } from './item-operations.js';
 import { ResolvedOptions, ShardBoxOptions, resolveOptions } from './options.js';
 import {
   createTable, deleteTable, describeEndpoints, describeLimits, describeTable, listTables, listTagsOfResource,
-  tagResource, untagResource, updateTable,
+  describeTimeToLive, tagResource, untagResource, updateTable, updateTimeToLive,
 } from './tables.js';
 
 /** What another thread needs to run its own request router: plain shared memory, handed
@@ -154,6 +157,21 @@ export class ShardBox extends ItemOperations {
   membershipEvents(): ReadonlyArray<{ atMs: number; table: string; group: number; kind: string; node: number }> {
     return this.autoadmin?.events ?? [];
   }
+  /**
+   * How far behind their tables the global secondary indexes are: per index
+   * (`<table>/index/<name>`), percentiles of the time from a base write's apply on its
+   * leader to the index write's acknowledgement (ms), since the last reset.
+   */
+  indexLag(options: { reset?: boolean } = {}): Record<string, IndexLag> {
+    return this.controlPlane.globalIndexes.lag(options);
+  }
+
+  /** Recomputes every index of a table from its items and compares (see IndexCheck). */
+  verifyIndexes(tableName: string): Promise<Record<string, IndexCheck>> {
+    this.controlPlane.checkOpen();
+    return verifyIndexes(this.controlPlane, tableName);
+  }
+
   createTable(input: CreateTableInput): Promise<{ TableDescription: TableDescription }> {
     return createTable(this.controlPlane, input);
   }
@@ -184,6 +202,15 @@ export class ShardBox extends ItemOperations {
 
   listTagsOfResource(input: ListTagsOfResourceInput): Promise<ListTagsOfResourceOutput> {
     return listTagsOfResource(this.controlPlane, input);
+  }
+
+  describeTimeToLive(input: DescribeTimeToLiveInput): Promise<DescribeTimeToLiveOutput> {
+    return describeTimeToLive(this.controlPlane, input);
+  }
+
+  /** Records the table's time-to-live setting (items are not expired yet). */
+  updateTimeToLive(input: UpdateTimeToLiveInput): Promise<UpdateTimeToLiveOutput> {
+    return updateTimeToLive(this.controlPlane, input);
   }
 
   /** DescribeEndpoints: where to send requests (`address`: the HTTP server's host[:port]). */
@@ -243,7 +270,9 @@ export class ShardBox extends ItemOperations {
   async close(): Promise<void> {
     if (this.controlPlane.closed) return;
     this.controlPlane.closed = true;
+    this.controlPlane.cancelStatusChanges();
     await this.autoadmin?.stop();
+    await this.controlPlane.stopIndexes();
     this.router.close();
     await this.supervisor.stopAll();
     await this.metadata.close();

@@ -1,56 +1,176 @@
 /** The control plane as the API's operations see it: durable metadata, the node threads,
  *  control requests to replicas, and the checks every cluster-level call makes. */
-import { Metadata, type TableMeta } from '../control/metadata.js';
+import { performance } from 'node:perf_hooks';
+import { GlobalIndexes } from '../control/global-indexes.js';
+import { Metadata, groupIndexesOf, type TableMeta } from '../control/metadata.js';
+import { hasIndexes } from '../storage/indexes.js';
+import type { GroupRecord } from '../storage/wal.js';
 import { Supervisor } from '../control/supervisor.js';
 import { DynamoDBError } from '../model/errors.js';
 import { validateTableName } from '../model/validate.js';
-import type { NodeRequestBody } from '../node/requests.js';
+import type { DigestReply, NodeRequestBody } from '../node/requests.js';
 import { type PartitionInfo } from '../router/partition-map.js';
 import { Router } from '../router/router.js';
 import { ResolvedOptions } from './options.js';
 
+/** A table's item count and size as last counted, and when. */
+export interface TableStats { items: number; bytes: number; countedAtMs: number }
+
+/** How long a table's counted ItemCount and TableSizeBytes are served before DescribeTable
+ *  counts again (DynamoDB refreshes them about every six hours; counting is a pass over
+ *  the table's items, so it is not done for every poll of a waiter). */
+export const TABLE_STATS_REFRESH_MS = 1000;
+
 export class ControlPlane {
   closed = false;
+  /** Global secondary indexes: propagation from the outboxes, backfills, lag. */
+  readonly globalIndexes: GlobalIndexes;
+  /** Index additions and deletions running in the background (UpdateTable answers first). */
+  private readonly indexJobs = new Set<Promise<void>>();
+  /** Pending status changes (CREATING → ACTIVE, DELETING → gone, UPDATING → ACTIVE). */
+  private readonly statusTimers = new Set<NodeJS.Timeout>();
+  /** Tables with an UpdateTable still being applied: the change, applied when it completes. */
+  readonly updating = new Map<string, () => void>();
+  private readonly stats = new Map<string, TableStats>();
 
   constructor(
     readonly router: Router,
     readonly options: ResolvedOptions,
     readonly metadata: Metadata,
     readonly supervisor: Supervisor,
-  ) {}
+  ) {
+    this.globalIndexes = new GlobalIndexes({
+      metadata,
+      request: (target, body, idempotent) => router.request(target, body, idempotent),
+      createGroups: (partitions, rec) => this.createPartitionGroups(partitions, rec),
+      dropGroups: (partitions) => this.dropPartitionGroups(partitions),
+      clock: () => performance.timeOrigin + performance.now(),
+    });
+  }
 
-  /** Finishes what a crash interrupted (tables half created or half deleted), publishes
-   *  the partition map, and waits until every partition has a serving leader. */
+  /** Finishes what a crash interrupted (tables half created or half deleted, global
+   *  indexes half added or half deleted), publishes the partition map, and waits until
+   *  every partition has a serving leader. */
   async recover(): Promise<void> {
     for (const meta of this.metadata.tables()) {
       if (meta.status === 'CREATING') await this.createGroups(meta);
       if (meta.status === 'DELETING') await this.dropGroups(meta);
     }
     this.metadata.publish();
-    await Promise.all(this.metadata.tables().flatMap((meta) => meta.partitions.map((p) => this.waitServing(p))));
+    await Promise.all(this.metadata.tables().flatMap((meta) => [
+      ...meta.partitions,
+      ...(meta.globalIndexes ?? []).filter((g) => g.status !== 'CREATING').flatMap((g) => g.partitions),
+    ].map((p) => this.waitServing(p))));
+    this.globalIndexes.start();
+    for (const meta of this.metadata.tables()) {
+      for (const g of meta.globalIndexes ?? []) {
+        if (g.status === 'CREATING') this.inBackground(this.globalIndexes.addIndex(meta.name, g.spec.name));
+        if (g.status === 'DELETING') this.inBackground(this.globalIndexes.deleteIndex(meta.name, g.spec.name));
+      }
+    }
+  }
+
+  /** Runs an index job after the request that asked for it was answered; a job a
+   *  close interrupted is finished by the next open's recover. */
+  inBackground(job: Promise<void>): void {
+    const tracked = job.catch((error: unknown) => {
+      if (!this.closed) process.emitWarning(`shardbox: a global index job failed: ${(error as Error).message}`, 'ShardBoxIndex');
+    }).finally(() => this.indexJobs.delete(tracked));
+    this.indexJobs.add(tracked);
+  }
+
+  /** Stops the index propagator (before the router closes). */
+  async stopIndexes(): Promise<void> {
+    await this.globalIndexes.stop();
   }
 
   control(node: number, group: number, body: NodeRequestBody): Promise<unknown> {
     return this.router.request({ mode: 'node', node, group }, body, true);
   }
 
-  async createGroups(meta: TableMeta): Promise<void> {
-    await Promise.all(meta.partitions.flatMap((partition) => partition.replicas.map((node) => this.control(node, partition.group, {
+  /** Creates a new table's groups (and those of the global indexes it was created with),
+   *  and marks it ACTIVE once every one serves (unless `activate` is false: the caller
+   *  does, after options.tableStatusDelayMs). */
+  async createGroups(meta: TableMeta, activate = true): Promise<void> {
+    const indexes = groupIndexesOf(meta);
+    await this.createPartitionGroups(meta.partitions, (partition) => ({
+      group: partition.group, tableId: meta.tableId, tableName: meta.name, keyShape: meta.keyShape,
+      hashStart: partition.hashStart, hashEnd: partition.hashEnd, voters: partition.replicas,
+      ...(hasIndexes(indexes) ? { indexes } : {}),
+    }));
+    for (const index of meta.globalIndexes ?? []) {
+      await this.createPartitionGroups(index.partitions, (p) => GlobalIndexes.indexGroupRecord(meta, index, p));
+      this.metadata.updateGlobalIndex(meta.name, index.spec.name, { status: 'ACTIVE' });
+    }
+    if (activate) this.metadata.setStatus(meta.name, 'ACTIVE');
+  }
+
+  /** Runs `change` after options.tableStatusDelayMs (at once when 0); a change still
+   *  pending when the database closes is dropped (recover() finishes what it left). */
+  afterStatusDelay(change: () => void | Promise<void>): Promise<void> | undefined {
+    const delayMs = this.options.tableStatusDelayMs;
+    if (delayMs === 0) return Promise.resolve(change());
+    const timer = setTimeout(() => {
+      this.statusTimers.delete(timer);
+      if (this.closed) return;
+      Promise.resolve(change()).catch((error: unknown) => {
+        if (!this.closed) process.stderr.write(`shardbox: a table status change failed: ${String(error)}\n`);
+      });
+    }, delayMs);
+    this.statusTimers.add(timer);
+    return undefined;
+  }
+
+  cancelStatusChanges(): void {
+    for (const timer of this.statusTimers) clearTimeout(timer);
+    this.statusTimers.clear();
+    this.updating.clear();
+  }
+
+  /** ItemCount and TableSizeBytes of an ACTIVE table: counted by each partition's leader
+   *  at most every TABLE_STATS_REFRESH_MS. */
+  async tableStats(meta: TableMeta): Promise<TableStats> {
+    const cached = this.stats.get(meta.name);
+    const now = Date.now();
+    if (cached !== undefined && now - cached.countedAtMs < TABLE_STATS_REFRESH_MS) return cached;
+    const replies = await Promise.all(meta.partitions.map((p) => this.router.request(
+      { mode: 'leader', group: p.group, replicas: p.replicas }, { t: 'digest' }, true) as Promise<DigestReply>));
+    const counted: TableStats = {
+      items: replies.reduce((n, r) => n + r.items, 0),
+      bytes: replies.reduce((n, r) => n + (r.bytes ?? 0), 0),
+      countedAtMs: now,
+    };
+    this.stats.set(meta.name, counted);
+    return counted;
+  }
+
+  /** The last counted stats (none for a table not counted yet or created anew). */
+  cachedStats(name: string): TableStats | undefined {
+    return this.stats.get(name);
+  }
+
+  forgetStats(name: string): void {
+    this.stats.delete(name);
+  }
+
+  async createPartitionGroups(partitions: PartitionInfo[], rec: (partition: PartitionInfo) => GroupRecord): Promise<void> {
+    await Promise.all(partitions.flatMap((partition) => partition.replicas.map((node) => this.control(node, partition.group, {
       t: 'createGroup',
       campaign: node === partition.replicas[0],
-      rec: {
-        group: partition.group, tableId: meta.tableId, tableName: meta.name, keyShape: meta.keyShape,
-        hashStart: partition.hashStart, hashEnd: partition.hashEnd, voters: partition.replicas,
-      },
+      rec: rec(partition),
     }))));
-    await Promise.all(meta.partitions.map((p) => this.waitServing(p)));
-    this.metadata.setStatus(meta.name, 'ACTIVE');
+    await Promise.all(partitions.map((p) => this.waitServing(p)));
   }
 
   async dropGroups(meta: TableMeta): Promise<void> {
-    await Promise.all(meta.partitions.flatMap((partition) => [...partition.replicas, ...(partition.logReplicas ?? [])]
-      .map((node) => this.control(node, partition.group, { t: 'dropGroup' }))));
+    await this.dropPartitionGroups([...meta.partitions, ...(meta.globalIndexes ?? []).flatMap((g) => g.partitions)]);
     this.metadata.removeTable(meta.name);
+    this.forgetStats(meta.name);
+  }
+
+  async dropPartitionGroups(partitions: PartitionInfo[]): Promise<void> {
+    await Promise.all(partitions.flatMap((partition) => [...partition.replicas, ...(partition.logReplicas ?? [])]
+      .map((node) => this.control(node, partition.group, { t: 'dropGroup' }))));
   }
 
   /** Resolves once the partition's leader serves (elected, old lease out, no-op applied). */

@@ -15,6 +15,7 @@ import { checkAttributeName, extractKey, normalizeItem, validateItem, validateIt
 import type { NodeRequestBody } from '../node/requests.js';
 import { type TableRoute } from '../router/partition-map.js';
 import type { WriteOp, WriteResult, WriteSizes } from '../storage/operations.js';
+import { itemCollectionMetrics } from './indexes.js';
 import { DataPlane, RequestOptions } from './data-plane.js';
 import {
   CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, RETURN_ITEM_COLLECTION_METRICS_VALUES,
@@ -78,7 +79,7 @@ export async function putItem(plane: DataPlane, input: PutItemInput, options?: R
   const item = normalizeItem(input.Item);
   const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, writeCapacityUnits(Math.max(size, chargedSizes(result).oldItemBytes)), input.ReturnConsumedCapacity);
+  return writeOutput(route, result, writeCapacityUnits(Math.max(size, chargedSizes(result).oldItemBytes)), input, op.key);
 }
 
 export async function deleteItem(plane: DataPlane, input: DeleteItemInput, options?: RequestOptions): Promise<DeleteItemOutput> {
@@ -92,7 +93,7 @@ export async function deleteItem(plane: DataPlane, input: DeleteItemInput, optio
   const key = plane.checkKey(input.Key, route.keyShape);
   const op: WriteOp = { type: 'delete', tableId: route.tableId, key, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, writeCapacityUnits(chargedSizes(result).oldItemBytes), input.ReturnConsumedCapacity);
+  return writeOutput(route, result, writeCapacityUnits(chargedSizes(result).oldItemBytes), input, key);
 }
 
 export async function updateItem(plane: DataPlane, input: UpdateItemInput, options?: RequestOptions): Promise<UpdateItemOutput> {
@@ -118,7 +119,7 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
   const sizes = chargedSizes(result);
-  return writeOutput(route, result, writeCapacityUnits(Math.max(sizes.oldItemBytes, sizes.newItemBytes ?? 0)), input.ReturnConsumedCapacity);
+  return writeOutput(route, result, writeCapacityUnits(Math.max(sizes.oldItemBytes, sizes.newItemBytes ?? 0)), input, key);
 }
 
 /** The item sizes a measured write reports (none, when capacity was not asked for). */
@@ -136,11 +137,16 @@ function parsedCondition(input: { ConditionExpression?: string }, ctx: Expressio
   return input.ConditionExpression === undefined ? undefined : parseCondition(input.ConditionExpression, ctx);
 }
 
-function writeOutput(route: TableRoute, result: WriteResult, units: number, mode: ReturnConsumedCapacity | undefined): PutItemOutput {
+function writeOutput(
+  route: TableRoute, result: WriteResult, units: number,
+  input: { ReturnConsumedCapacity?: ReturnConsumedCapacity; ReturnItemCollectionMetrics?: unknown }, key: Item,
+): PutItemOutput {
   const output: PutItemOutput = {};
   if (result.ok && result.attributes !== undefined) output.Attributes = result.attributes;
-  const capacity = consumed(route.name, units, mode);
+  const capacity = consumed(route.name, units, input.ReturnConsumedCapacity);
   if (capacity !== undefined) output.ConsumedCapacity = capacity;
+  const metrics = input.ReturnItemCollectionMetrics === 'SIZE' ? itemCollectionMetrics(route, key) : undefined;
+  if (metrics !== undefined) output.ItemCollectionMetrics = metrics;
   return output;
 }
 

@@ -39,6 +39,10 @@ export interface ShardBoxOptions {
    *  (tuples, smaller). Every build reads both; change it live with
    *  `db.deploy.setFormatVersion`. */
   formatVersion?: FormatVersion;
+  /** How long a new table stays CREATING and a deleted one DELETING before it is ACTIVE
+   *  or gone, as DynamoDB's tables take a moment (what the AWS SDKs' table waiters poll
+   *  for) (ms). Default 0: ACTIVE once CreateTable returns, gone once DeleteTable returns. */
+  tableStatusDelayMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -54,6 +58,7 @@ export interface ResolvedOptions {
   router: Partial<RouterOptions>;
   logReplicaAfterMs: number;
   formatVersion: FormatVersion;
+  tableStatusDelayMs: number;
 }
 
 export const MAX_NODES = 64;
@@ -74,7 +79,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 
 export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'formatVersion']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -125,6 +130,7 @@ export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     router: options.router ?? {},
     logReplicaAfterMs: integerOption('logReplicaAfterMs', options.logReplicaAfterMs, 1000, 0, 3_600_000),
     formatVersion: checkFormatVersion('options.formatVersion', options.formatVersion ?? 1),
+    tableStatusDelayMs: integerOption('tableStatusDelayMs', options.tableStatusDelayMs, 0, 0, 3_600_000),
   };
 }
 

@@ -1,6 +1,6 @@
 /** Query and Scan, on a table (and its indexes). */
 import type { PageOutput, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, ScanOutput } from '../api-types.js';
-import { checkAllPlaceholdersUsed, keyConditionsToAst, parseKeyCondition } from '../expressions/index.js';
+import { checkAllPlaceholdersUsed, keyConditionsToAst, parseIndexKeyCondition, parseKeyCondition, type IndexKeyCondition } from '../expressions/index.js';
 import { readCapacityUnits } from '../model/capacity.js';
 import { validationError } from '../model/errors.js';
 import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from '../model/hash.js';
@@ -11,9 +11,11 @@ import { type Target } from '../router/router.js';
 import type { PageResult } from '../storage/operations.js';
 import { DataPlane } from './data-plane.js';
 import { checkQueryKeyAttributes, checkQueryRequest, checkQueryStartKey, checkScanKeyAttributes, checkScanRequest } from './page-checks.js';
+import { indexConsumedCapacity, indexQueryTarget, isMultiAttribute, indexRead, indexReadUnits, indexStartKey, needsFetch, resolveIndex, type IndexRead } from './indexes.js';
+import { indexHash } from '../storage/indexes.js';
 import {
-  PAGE_BYTES, checkConsistentRead, checkIndex, checkLimit, checkNotMixed, checkedConditions, consumed,
-  expressionContext, pageFilter,
+  PAGE_BYTES, checkConsistentRead, checkLimit, checkNotMixed, checkedConditions, consumed,
+  expressionContext, pageFilter, sameValue,
 } from './request-checks.js';
 
 /**
@@ -21,7 +23,7 @@ import {
  * DynamoDB by moto's aws_verified tests): Query wraps them in "1 validation error
  * detected: ", Scan does not.
  */
-function select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): boolean {
+function select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan', indexed: boolean): boolean {
   const select = input.Select;
   if (select === undefined) return false;
   if (!['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'].includes(select)) {
@@ -32,7 +34,7 @@ function select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): boo
   if (select !== 'SPECIFIC_ATTRIBUTES' && projected !== undefined) {
     throw validationError(`${prefix}Cannot specify the ${projected} when choosing to get ${select === 'COUNT' ? 'only the Count' : select}`);
   }
-  if (select === 'ALL_PROJECTED_ATTRIBUTES') throw validationError(`${prefix}ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName`);
+  if (select === 'ALL_PROJECTED_ATTRIBUTES' && !indexed) throw validationError(`${prefix}ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName`);
   if (select === 'SPECIFIC_ATTRIBUTES' && projected === undefined) {
     throw validationError(`${prefix}Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES`);
   }
@@ -40,20 +42,31 @@ function select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): boo
 }
 
 /** What Query and Scan check alike: table, index, ConsistentRead, Limit, Select. */
-function pageRequest(plane: DataPlane, input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): { route: TableRoute; consistent: boolean; limit: number | undefined; countOnly: boolean } {
+function pageRequest(plane: DataPlane, input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): { route: TableRoute; read: IndexRead | undefined; consistent: boolean; limit: number | undefined; countOnly: boolean } {
   const route = plane.route(input?.TableName);
-  checkIndex(input.IndexName);
+  const index = resolveIndex(route, input);
   return {
     route,
+    read: index === undefined ? undefined : indexRead(plane, route, index),
     consistent: checkConsistentRead(input.ConsistentRead),
     limit: checkLimit(input.Limit),
-    countOnly: select(input, operation),
+    countOnly: select(input, operation, index !== undefined),
   };
+}
+
+/** A page's output, its capacity counted for the table or for the index it read. */
+function output(route: TableRoute, read: IndexRead | undefined, page: PageResult, countOnly: boolean, consistent: boolean, mode: ReturnConsumedCapacity | undefined): PageOutput {
+  const out = pageOutput(route.name, page, countOnly, consistent, read === undefined ? mode : undefined);
+  if (read === undefined) return out;
+  const capacity = indexConsumedCapacity(route.name, read.index, indexReadUnits(page, consistent), mode);
+  if (capacity !== undefined) out.ConsumedCapacity = capacity;
+  return out;
 }
 
 export async function query(plane: DataPlane, input: QueryInput): Promise<QueryOutput> {
   checkQueryRequest(input);
-  const { route, consistent, limit, countOnly } = pageRequest(plane, input, 'Query');
+  const { route, read, consistent, limit, countOnly } = pageRequest(plane, input, 'Query');
+  const keyShape = read?.keyShape ?? route.keyShape;
   if (input.ScanIndexForward !== undefined && typeof input.ScanIndexForward !== 'boolean') {
     throw validationError('ScanIndexForward must be a boolean');
   }
@@ -68,23 +81,36 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   );
   const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
   let keyCondition;
-  // A table query's start key has the table's key attributes, no more.
-  const startKeyCheck = input.ExclusiveStartKey === undefined
+  // A table query's start key, checked along with the key condition, has the table's key
+  // attributes, no more (an index query's start key is checked by indexStartKey).
+  const startKeyCheck = input.ExclusiveStartKey === undefined || read !== undefined
     ? undefined : { key: input.ExclusiveStartKey, attributeCount: route.keyShape.rangeName === undefined ? 1 : 2 };
-  if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape, startKeyCheck);
-  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], route.keyShape, startKeyCheck);
+  // A multi-attribute index key: every hash value and the equal range prefix go apart.
+  let multi: IndexKeyCondition | undefined;
+  if (input.KeyConditionExpression !== undefined && read !== undefined && isMultiAttribute(read.index.spec.key)) {
+    multi = parseIndexKeyCondition(input.KeyConditionExpression, ctx, read.index.spec.key);
+    keyCondition = { hash: multi.hash[0]!, ...(multi.range !== undefined ? { range: multi.range } : {}) };
+  } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape, startKeyCheck);
+  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], keyShape, startKeyCheck);
   else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
   const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
   checkAllPlaceholdersUsed(ctx);
-  const startKey = input.ExclusiveStartKey === undefined ? undefined : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
-  if (startKey !== undefined) checkQueryStartKey(startKey, keyCondition, route.keyShape);
-  checkQueryKeyAttributes(input, filter, projection, route.keyShape);
-  const hashKey = { [route.keyShape.hashName]: keyCondition.hash };
+  const startKey = input.ExclusiveStartKey === undefined ? undefined
+    : read !== undefined ? indexStartKey(read, route.keyShape, input.ExclusiveStartKey) : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  if (startKey !== undefined && read === undefined) checkQueryStartKey(startKey, keyCondition, route.keyShape);
+  else if (startKey !== undefined && !sameValue(startKey[keyShape.hashName], keyCondition.hash)) {
+    throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
+  }
+  checkQueryKeyAttributes(input, filter, projection, keyShape);
+  const fetchBase = read !== undefined && needsFetch(read.index, route.keyShape, input.Select, projection, filter);
   const body: NodeRequestBody = {
     t: 'query', consistent,
     req: {
-      tableId: route.tableId, keyCondition, forward: input.ScanIndexForward ?? true,
+      tableId: read?.tableId ?? route.tableId, keyCondition, forward: input.ScanIndexForward ?? true,
+      ...(read !== undefined ? { indexId: read.index.spec.id } : {}),
+      ...(multi !== undefined ? { indexHashValues: multi.hash, indexRangeEquals: multi.rangeEquals } : {}),
+      ...(fetchBase ? { fetchBase } : {}),
       ...(limit !== undefined ? { limit } : {}),
       ...(startKey !== undefined ? { exclusiveStartKey: startKey } : {}),
       ...(filter !== undefined ? { filter } : {}),
@@ -92,8 +118,9 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
       ...(countOnly ? { countOnly } : {}),
     },
   };
-  const page = (await plane.router.request(plane.readTarget(route, hashKey, consistent), body, true)) as PageResult;
-  return pageOutput(route.name, page, countOnly, consistent, input.ReturnConsumedCapacity);
+  const target = read !== undefined ? indexQueryTarget(plane, read, multi?.hash ?? [keyCondition.hash], consistent) : plane.readTarget(route, { [route.keyShape.hashName]: keyCondition.hash }, consistent);
+  const page = (await plane.router.request(target, body, true)) as PageResult;
+  return output(route, read, page, countOnly, consistent, input.ReturnConsumedCapacity);
 }
 
 
@@ -104,7 +131,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
  */
 export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutput> {
   checkScanRequest(input);
-  const { route, consistent, limit, countOnly } = pageRequest(plane, input, 'Scan');
+  const { route, read, consistent, limit, countOnly } = pageRequest(plane, input, 'Scan');
   const [hashLo, hashHi] = segmentRange(input.Segment, input.TotalSegments);
   checkNotMixed(
     { AttributesToGet: input.AttributesToGet, ScanFilter: input.ScanFilter, ConditionalOperator: input.ConditionalOperator },
@@ -114,17 +141,21 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
   const filter = pageFilter(input.FilterExpression, input.ScanFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
   checkAllPlaceholdersUsed(ctx);
-  let startKey = input.ExclusiveStartKey === undefined ? undefined : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  let startKey = input.ExclusiveStartKey === undefined ? undefined
+    : read !== undefined ? indexStartKey(read, route.keyShape, input.ExclusiveStartKey) : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  const fetchBase = read !== undefined && needsFetch(read.index, route.keyShape, input.Select, projection, filter);
   let from = hashLo;
   if (startKey !== undefined) {
-    const startHash = partitionHash(startKey[route.keyShape.hashName]);
+    const startHash = read !== undefined
+      ? indexHash(read.index.spec.key.hash.map((a) => startKey![a.name]!))
+      : partitionHash(startKey[route.keyShape.hashName]);
     if (startHash < hashLo || startHash > hashHi) {
       throw validationError(`The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: ${String(input.TotalSegments)} Segment: ${String(input.Segment)}`);
     }
     from = startHash;
   }
   checkScanKeyAttributes(filter, projection, route.keyShape);
-  const partitions = route.partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
+  const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
   let lastKey: Item | undefined;
   for (const partition of partitions) {
@@ -137,7 +168,9 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     const body: NodeRequestBody = {
       t: 'scan', consistent,
       req: {
-        tableId: route.tableId,
+        tableId: read?.tableId ?? route.tableId,
+        ...(read !== undefined ? { indexId: read.index.spec.id } : {}),
+        ...(fetchBase ? { fetchBase } : {}),
         hashLo: hashToHex(from > hexToHash(partition.hashStart) ? from : hexToHash(partition.hashStart)),
         hashHi: hashToHex(hashHi),
         maxBytes: PAGE_BYTES - total.bytesRead,
@@ -154,6 +187,7 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     total.count += page.count;
     total.scannedCount += page.scannedCount;
     total.bytesRead += page.bytesRead;
+    if (page.fetchedBlocks !== undefined) total.fetchedBlocks = (total.fetchedBlocks ?? 0) + page.fetchedBlocks;
     startKey = undefined;
     if (page.lastKey !== undefined) lastKey = page.lastKey;
     if (page.lastEvaluatedKey !== undefined) {
@@ -161,7 +195,7 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
       break;
     }
   }
-  return pageOutput(route.name, total, countOnly, consistent, input.ReturnConsumedCapacity);
+  return output(route, read, total, countOnly, consistent, input.ReturnConsumedCapacity);
 }
 
 /** The inclusive slice of the hash space that scan segment `segment` of `total` covers. */

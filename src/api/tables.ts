@@ -1,26 +1,33 @@
 /** Tables: CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, tags, and the
  *  account-level DescribeEndpoints and DescribeLimits. */
 import type {
-  CreateTableInput, DeleteTableInput, DescribeEndpointsOutput, DescribeLimitsOutput, DescribeTableInput,
+  CreateTableInput, DeleteTableInput, DescribeEndpointsOutput, DescribeTimeToLiveInput, DescribeTimeToLiveOutput,
+  UpdateTimeToLiveInput, UpdateTimeToLiveOutput, DescribeLimitsOutput, DescribeTableInput,
   ListTablesInput, ListTablesOutput, ListTagsOfResourceInput, ListTagsOfResourceOutput, TableDescription,
   TagResourceInput, UntagResourceInput, UpdateTableInput, UpdateTableOutput,
 } from '../api-types.js';
 import { decreasesToday, tableTags, utcDay, type TableChanges, type TableMeta } from '../control/metadata.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
 import {
-  mergeTags, MAX_TAGS, sortTags, tableNameFromArn, TOO_MANY_TAGS_MESSAGE, validateTagKey, validateTags,
+  checkArnAuthorized, mergeTags, MAX_TAGS, sortTags, tableNameFromArn, TOO_MANY_TAGS_MESSAGE, validateTagKey, validateTags,
   type TagShape,
 } from '../model/tags.js';
-import { keyShapeFrom, validateTableName } from '../model/validate.js';
-import { ControlPlane } from './control-plane.js';
-import { ACCOUNT, ARN_PREFIX, ConstraintErrors, REGION, isPlainObject } from './request-checks.js';
+import { validateTableName } from '../model/validate.js';
+import { callRegion, tableArn } from './call-context.js';
+import { ControlPlane, type TableStats } from './control-plane.js';
+import {
+  applyGlobalIndexPlan, describeIndexes, indexSizes, newIndexes, planGlobalIndexUpdates, type GlobalIndexPlan, type IndexSize,
+} from './indexes.js';
+import { ACCOUNT, isPlainObject } from './request-checks.js';
+import {
+  checkCreateIndexAction, checkCreateTableInput, checkTableNameParameter, checkThroughputMembers, checkUpdateTableIndexShape,
+  globalIndexUpdates, MAX_THROUGHPUT_VALUE, ShapeErrors,
+} from './table-validation.js';
 
 /** DynamoDB's default provisioned-capacity quotas (developer guide, "Quotas"): per table
  *  40,000 read and 40,000 write units, per account and Region 80,000 of each. */
 const TABLE_MAX_CAPACITY_UNITS = 40_000;
 const ACCOUNT_MAX_CAPACITY_UNITS = 80_000;
-/** UpdateTable rejects throughput above this as out of bounds (a ValidationException). */
-const MAX_THROUGHPUT_VALUE = 1_000_000_000_000;
 /** After the first 4 decreases of a UTC day, one more every hour. */
 const FREE_DECREASES_PER_DAY = 4;
 const DECREASE_INTERVAL_MS = 3600 * 1000;
@@ -28,7 +35,9 @@ const DECREASE_INTERVAL_MS = 3600 * 1000;
 const TAGS_PAGE_SIZE = MAX_TAGS;
 const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
 
-function describe(meta: TableMeta, nowMs = Date.now()): TableDescription {
+/** A table as DescribeTable (and the other table operations) show it. `stats`: its
+ *  counted ItemCount and TableSizeBytes (0 while none were counted); `sizes`: its indexes'. */
+function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, nowMs = Date.now(), sizes: Map<string, IndexSize> = new Map()): TableDescription {
   const throughput: TableDescription['ProvisionedThroughput'] = {
     NumberOfDecreasesToday: decreasesToday(meta, nowMs),
     ReadCapacityUnits: meta.readCapacityUnits,
@@ -36,40 +45,48 @@ function describe(meta: TableMeta, nowMs = Date.now()): TableDescription {
   };
   if (meta.lastIncreaseMs !== undefined) throughput.LastIncreaseDateTime = new Date(meta.lastIncreaseMs);
   if (meta.lastDecreaseMs !== undefined) throughput.LastDecreaseDateTime = new Date(meta.lastDecreaseMs);
+  const arn = tableArn(meta.name);
+  const status = meta.status === 'ACTIVE' && cp.updating.has(meta.name) ? 'UPDATING' : meta.status;
   const description: TableDescription = {
     TableName: meta.name,
-    TableStatus: meta.status,
+    TableStatus: status,
     KeySchema: meta.keySchema,
     AttributeDefinitions: meta.attributeDefinitions,
     CreationDateTime: new Date(meta.createdAtMs),
     ProvisionedThroughput: throughput,
-    // DynamoDB refreshes these about every six hours; shardbox does not count them yet.
-    TableSizeBytes: 0,
-    ItemCount: 0,
-    TableArn: ARN_PREFIX + meta.name,
+    TableSizeBytes: stats?.bytes ?? 0,
+    ItemCount: stats?.items ?? 0,
+    TableArn: arn,
     TableId: meta.uuid,
-    DeletionProtectionEnabled: false,
   };
   if (meta.billingMode === 'PAY_PER_REQUEST') {
-    description.BillingModeSummary = {
-      BillingMode: 'PAY_PER_REQUEST',
-      LastUpdateToPayPerRequestDateTime: new Date(meta.lastUpdateToPayPerRequestMs ?? meta.createdAtMs),
-    };
+    // While CREATING, DynamoDB's summary has no time yet.
+    description.BillingModeSummary = meta.status === 'CREATING'
+      ? { BillingMode: 'PAY_PER_REQUEST' }
+      : { BillingMode: 'PAY_PER_REQUEST', LastUpdateToPayPerRequestDateTime: new Date(meta.lastUpdateToPayPerRequestMs ?? meta.createdAtMs) };
+    description.TableThroughputModeSummary = { TableThroughputMode: 'PAY_PER_REQUEST' };
   } else if (meta.lastUpdateToPayPerRequestMs !== undefined) {
     // A PROVISIONED table that was PAY_PER_REQUEST once keeps its summary, as in DynamoDB.
     description.BillingModeSummary = { BillingMode: 'PROVISIONED', LastUpdateToPayPerRequestDateTime: new Date(meta.lastUpdateToPayPerRequestMs) };
   }
+  // A table being deleted no longer lists its indexes.
+  if (meta.status !== 'DELETING') Object.assign(description, describeIndexes(meta, arn, sizes, nowMs));
   return description;
 }
 
+/** The table a table-level operation names, in any status (DynamoDB describes tables that
+ *  are being created or deleted). */
+function anyTable(cp: ControlPlane, name: string): TableMeta {
+  const meta = cp.metadata.table(name);
+  if (meta === undefined) throw new DynamoDBError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
+  return meta;
+}
 
-/** ProvisionedThroughput's members: both present, integers, at least 1 (DynamoDB's order). */
-function checkThroughputShape(throughput: unknown, shape: ConstraintErrors): asserts throughput is { ReadCapacityUnits: number; WriteCapacityUnits: number } {
-  if (!isPlainObject(throughput)) throw new DynamoDBError('SerializationException', 'Expected a structure for ProvisionedThroughput');
-  for (const [member, value] of [['writeCapacityUnits', throughput.WriteCapacityUnits], ['readCapacityUnits', throughput.ReadCapacityUnits]] as const) {
-    if (value === undefined || value === null) shape.missing(`provisionedThroughput.${member}`);
-    else if (typeof value !== 'number' || !Number.isInteger(value)) throw new DynamoDBError('SerializationException', `Expected an integer for ProvisionedThroughput.${member[0]!.toUpperCase()}${member.slice(1)}`);
-    else if (value < 1) shape.add(value, `provisionedThroughput.${member}`, 'Member must have value greater than or equal to 1');
+/** DynamoDB refuses to change a table that is not ACTIVE. */
+function checkChangeable(cp: ControlPlane, meta: TableMeta): void {
+  const doing = meta.status === 'CREATING' ? 'created' : meta.status === 'DELETING' ? 'deleted' : cp.updating.has(meta.name) ? 'updated' : undefined;
+  if (doing !== undefined) {
+    throw new DynamoDBError('ResourceInUseException', `Attempt to change a resource which is still in use: Table is being ${doing}: ${meta.name}`);
   }
 }
 
@@ -102,67 +119,65 @@ function decodeTagsToken(token: unknown): string {
 
 export async function createTable(cp: ControlPlane, input: CreateTableInput): Promise<{ TableDescription: TableDescription }> {
   cp.checkOpen();
-  validateTableName(input?.TableName);
-  const keyShape = keyShapeFrom(input.KeySchema, input.AttributeDefinitions);
-  const billingMode = input.BillingMode ?? 'PROVISIONED';
-  if (billingMode !== 'PROVISIONED' && billingMode !== 'PAY_PER_REQUEST') {
-    throw validationError(`1 validation error detected: Value '${String(billingMode)}' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]`);
-  }
-  let read = 0;
-  let write = 0;
-  if (billingMode === 'PROVISIONED') {
-    const throughput = input.ProvisionedThroughput;
-    if (throughput === undefined) throw validationError('One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED');
-    for (const [name, value] of [['readCapacityUnits', throughput.ReadCapacityUnits], ['writeCapacityUnits', throughput.WriteCapacityUnits]] as const) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-        throw validationError(`1 validation error detected: Value '${String(value)}' at 'provisionedThroughput.${name}' failed to satisfy constraint: Member must have value greater than or equal to 1`);
-      }
-    }
-    read = throughput.ReadCapacityUnits;
-    write = throughput.WriteCapacityUnits;
-  } else if (input.ProvisionedThroughput !== undefined) {
-    throw validationError('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST');
-  }
+  const checked = checkCreateTableInput(isPlainObject(input) ? input as unknown as Record<string, unknown> : {});
   // Tags are checked with the rest: a table is created with all its tags or not at all.
   let tags: TagShape[] | undefined;
   if (input.Tags !== undefined && input.Tags !== null) {
     validateTags(input.Tags);
     tags = mergeTags([], input.Tags);
   }
+  const indexes = newIndexes(input, checked.keyShape, checked.billingMode);
   if (cp.metadata.table(input.TableName) !== undefined) {
     throw new DynamoDBError('ResourceInUseException', `Table already exists: ${input.TableName}`);
   }
-  if (billingMode === 'PROVISIONED') checkCapacityQuotas(cp, input.TableName, read, write);
+  if (checked.billingMode === 'PROVISIONED') checkCapacityQuotas(cp, input.TableName, checked.readCapacityUnits, checked.writeCapacityUnits);
+  cp.forgetStats(input.TableName);
   const meta = cp.metadata.addTable({
     name: input.TableName,
-    keySchema: input.KeySchema.map((k) => ({ AttributeName: k.AttributeName, KeyType: k.KeyType })),
-    attributeDefinitions: input.AttributeDefinitions.map((d) => ({ AttributeName: d.AttributeName, AttributeType: d.AttributeType })),
-    keyShape,
-    billingMode,
-    readCapacityUnits: read,
-    writeCapacityUnits: write,
+    keySchema: checked.keySchema,
+    attributeDefinitions: checked.attributeDefinitions,
+    keyShape: checked.keyShape,
+    billingMode: checked.billingMode,
+    readCapacityUnits: checked.readCapacityUnits,
+    writeCapacityUnits: checked.writeCapacityUnits,
     ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
+    ...indexes,
   }, cp.options.partitions, cp.options.nodes);
-  await cp.createGroups(meta);
-  // DynamoDB answers CreateTable with the table CREATING; a DescribeTable after it says
-  // ACTIVE (here at once: the groups exist when this resolves). Clients wait for ACTIVE.
-  return { TableDescription: { ...describe(cp.meta(input.TableName)), TableStatus: 'CREATING' } };
+  // DynamoDB answers CreateTable with the table CREATING; it turns ACTIVE a moment later
+  // (options.tableStatusDelayMs; at once when 0). Item operations see only ACTIVE tables.
+  await cp.createGroups(meta, false);
+  await cp.afterStatusDelay(() => {
+    if (cp.metadata.table(meta.name)?.status === 'CREATING') cp.metadata.setStatus(meta.name, 'ACTIVE');
+  });
+  return { TableDescription: describe(cp, meta) };
 }
 
 export async function describeTable(cp: ControlPlane, input: DescribeTableInput): Promise<{ Table: TableDescription }> {
   cp.checkOpen();
-  return { Table: describe(cp.meta(input?.TableName)) };
+  checkTableNameParameter(input?.TableName);
+  const meta = anyTable(cp, input.TableName);
+  const active = meta.status === 'ACTIVE';
+  const stats = active ? await cp.tableStats(meta) : cp.cachedStats(meta.name);
+  return { Table: describe(cp, meta, stats, Date.now(), active ? await indexSizes(cp, meta) : undefined) };
 }
 
 export async function listTables(cp: ControlPlane, input: ListTablesInput = {}): Promise<ListTablesOutput> {
   cp.checkOpen();
-  const limit = input.Limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw validationError(`1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value ${limit < 1 ? 'greater than or equal to 1' : 'less than or equal to 100'}`);
+  const shape = new ShapeErrors();
+  const start = input?.ExclusiveStartTableName ?? undefined;
+  if (start !== undefined) {
+    if (typeof start !== 'string') validateTableName(start, 'exclusiveStartTableName');
+    if (!/^[a-zA-Z0-9_.-]+$/.test(start)) shape.add(start, 'exclusiveStartTableName', 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+');
+    if (start.length < 3) shape.add(start, 'exclusiveStartTableName', 'Member must have length greater than or equal to 3');
+    if (start.length > 255) shape.add(start, 'exclusiveStartTableName', 'Member must have length less than or equal to 255');
   }
-  if (input.ExclusiveStartTableName !== undefined) validateTableName(input.ExclusiveStartTableName, 'exclusiveStartTableName');
+  const limit = input?.Limit ?? 100;
+  if (typeof limit !== 'number' || !Number.isInteger(limit)) throw new DynamoDBError('SerializationException', 'Expected an integer for Limit');
+  if (limit < 1) shape.add(limit, 'limit', 'Member must have value greater than or equal to 1');
+  if (limit > 100) shape.add(limit, 'limit', 'Member must have value less than or equal to 100');
+  shape.throwIfAny();
+  // Tables being created are listed; those being deleted no longer are.
   const names = cp.metadata.tables().filter((t) => t.status !== 'DELETING').map((t) => t.name);
-  const start = input.ExclusiveStartTableName;
   const after = start === undefined ? names : names.filter((name) => name > start);
   const page = after.slice(0, limit);
   const output: ListTablesOutput = { TableNames: page };
@@ -172,32 +187,48 @@ export async function listTables(cp: ControlPlane, input: ListTablesInput = {}):
 
 export async function deleteTable(cp: ControlPlane, input: DeleteTableInput): Promise<{ TableDescription: TableDescription }> {
   cp.checkOpen();
-  const meta = cp.meta(input?.TableName);
+  checkTableNameParameter(input?.TableName);
+  const meta = anyTable(cp, input.TableName);
+  checkChangeable(cp, meta);
+  const stats = cp.cachedStats(meta.name);
+  // DELETING at once (item operations stop finding it), gone a moment later.
   const deleting = cp.metadata.setStatus(meta.name, 'DELETING');
-  await cp.dropGroups(deleting);
-  return { TableDescription: describe(deleting) };
+  await cp.afterStatusDelay(() => cp.dropGroups(deleting));
+  return { TableDescription: describe(cp, deleting, stats) };
 }
 
 /**
- * UpdateTable: switch BillingMode (PROVISIONED ↔ PAY_PER_REQUEST) and change
- * ProvisionedThroughput, with DynamoDB's checks (no-op changes, per-table and account
- * quotas, 4 decreases per UTC day then one an hour). The change is recorded durably and
- * complete when this returns, so the table stays ACTIVE. What shardbox tables do not have
- * yet (secondary indexes, streams, encryption settings, replicas, table classes, warm or
- * on-demand throughput, deletion protection) is refused with a ValidationException.
+ * UpdateTable: switch BillingMode (PROVISIONED ↔ PAY_PER_REQUEST), change
+ * ProvisionedThroughput, and create, update or delete global secondary indexes, with
+ * DynamoDB's checks (no-op changes, per-table and account quotas, 4 decreases per UTC day
+ * then one an hour, one index created or deleted at a time). The answer says UPDATING
+ * with the table as it was; the change is recorded durably after
+ * options.tableStatusDelayMs (at once when 0), when the table is ACTIVE again. What
+ * shardbox tables do not have yet (streams, encryption settings, replicas, table classes,
+ * warm or on-demand throughput, deletion protection) is refused with a ValidationException.
  */
 export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Promise<UpdateTableOutput> {
   cp.checkOpen();
-  validateTableName(input?.TableName);
-  const shape = new ConstraintErrors();
-  shape.enumValue(input.BillingMode, 'billingMode', ['PROVISIONED', 'PAY_PER_REQUEST']);
-  const throughput = input.ProvisionedThroughput ?? undefined;
-  if (throughput !== undefined) checkThroughputShape(throughput, shape);
+  const raw = (isPlainObject(input) ? input : {}) as Record<string, unknown>;
+  const shape = new ShapeErrors();
+  checkUpdateTableIndexShape(raw, shape, 'definitions');
+  checkTableNameParameter(raw.TableName, shape);
+  const throughputGiven = raw.ProvisionedThroughput ?? undefined;
+  if (throughputGiven !== undefined) {
+    if (!isPlainObject(throughputGiven)) throw new DynamoDBError('SerializationException', 'Expected a structure for ProvisionedThroughput');
+    checkThroughputMembers(throughputGiven, 'provisionedThroughput', shape);
+  }
+  if (raw.BillingMode !== undefined && raw.BillingMode !== null && raw.BillingMode !== 'PROVISIONED' && raw.BillingMode !== 'PAY_PER_REQUEST') {
+    shape.add(raw.BillingMode, 'billingMode', 'Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]');
+  }
+  checkUpdateTableIndexShape(raw, shape, 'updates');
   shape.throwIfAny();
+  const throughput = throughputGiven as { ReadCapacityUnits: number; WriteCapacityUnits: number } | undefined;
+  const billingMode = (raw.BillingMode ?? undefined) as UpdateTableInput['BillingMode'];
 
   const nonEmpty = (list: unknown): boolean => Array.isArray(list) ? list.length > 0 : list !== undefined && list !== null;
   const given = (v: unknown): boolean => v !== undefined && v !== null;
-  const actionable = given(throughput) || given(input.BillingMode) || given(input.StreamSpecification)
+  const actionable = given(throughput) || given(billingMode) || given(input.StreamSpecification)
     || nonEmpty(input.GlobalSecondaryIndexUpdates) || given(input.SSESpecification) || nonEmpty(input.ReplicaUpdates)
     || given(input.MultiRegionConsistency) || given(input.DeletionProtectionEnabled) || given(input.OnDemandThroughput)
     || given(input.WarmThroughput) || given(input.TableClass) || nonEmpty(input.GlobalTableWitnessUpdates);
@@ -206,7 +237,7 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
       + 'SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, '
       + 'DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required');
   }
-  if (input.BillingMode === 'PROVISIONED' && throughput === undefined) {
+  if (billingMode === 'PROVISIONED' && throughput === undefined) {
     throw validationError('One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED');
   }
   if (throughput !== undefined) {
@@ -214,10 +245,10 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
       if (value > MAX_THROUGHPUT_VALUE) throw validationError(`Given value ${value} for ${name} is out of bounds`);
     }
   }
+  const indexUpdates = globalIndexUpdates(input.GlobalSecondaryIndexUpdates);
   const unsupported = (what: string, why: string): never => {
     throw validationError(`${what} is not supported by shardbox yet (${why}); leave it out of the UpdateTable request.`);
   };
-  if (nonEmpty(input.GlobalSecondaryIndexUpdates)) unsupported('GlobalSecondaryIndexUpdates', 'tables have no secondary indexes');
   if (given(input.StreamSpecification) && (input.StreamSpecification as { StreamEnabled?: unknown }).StreamEnabled !== false) {
     unsupported('StreamSpecification', 'tables have no streams');
   }
@@ -238,10 +269,11 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
   }
 
   const meta = cp.meta(input.TableName);
-  if (meta.status === 'CREATING') {
-    throw new DynamoDBError('ResourceInUseException', `Attempt to change a resource which is still in use: Table is being created: ${meta.name}`);
-  }
-  const target = input.BillingMode ?? meta.billingMode;
+  checkChangeable(cp, meta);
+  const target = billingMode ?? meta.billingMode;
+  const indexPlan: GlobalIndexPlan | undefined = indexUpdates.length > 0
+    ? planGlobalIndexUpdates(meta, input.GlobalSecondaryIndexUpdates!, input.AttributeDefinitions, target)
+    : undefined;
   if (throughput !== undefined && target === 'PAY_PER_REQUEST') {
     throw validationError('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST');
   }
@@ -282,9 +314,34 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
       Object.assign(changes, { lastDecreaseMs: now, decreasesDay: utcDay(now), decreasesOnDay: count + 1 });
     }
   }
-  const updated = Object.keys(changes).length > 0 ? cp.metadata.updateTable(meta.name, changes) : meta;
-  // As DynamoDB: the answer says UPDATING; a DescribeTable after it says ACTIVE.
-  return { TableDescription: { ...describe(updated, now), TableStatus: 'UPDATING' } };
+  // Index changes take effect at once; the indexes' own statuses say what is under way.
+  if (indexPlan !== undefined) applyGlobalIndexPlan(cp, meta.name, indexPlan, now);
+
+  if (Object.keys(changes).length === 0) return { TableDescription: { ...describe(cp, cp.meta(meta.name), cp.cachedStats(meta.name), now), TableStatus: 'UPDATING' } };
+  const delayed = cp.options.tableStatusDelayMs > 0;
+  const apply = (): void => {
+    cp.updating.delete(meta.name);
+    if (cp.metadata.table(meta.name)?.status !== 'ACTIVE') return;
+    // The times are those the change took effect, as DynamoDB reports them once ACTIVE.
+    const doneMs = Date.now();
+    const applied: TableChanges = { ...changes };
+    if (delayed && applied.lastIncreaseMs !== undefined) applied.lastIncreaseMs = doneMs;
+    if (delayed && applied.lastDecreaseMs !== undefined) applied.lastDecreaseMs = doneMs;
+    cp.metadata.updateTable(meta.name, applied);
+  };
+  if (!delayed) {
+    apply();
+    // As DynamoDB: the answer says UPDATING; a DescribeTable after it says ACTIVE.
+    return { TableDescription: { ...describe(cp, cp.meta(meta.name), cp.cachedStats(meta.name), now), TableStatus: 'UPDATING' } };
+  }
+  // Until it completes, the table is described as it was (with the times of this change).
+  const pending: TableMeta = { ...meta };
+  if (changes.lastIncreaseMs !== undefined) pending.lastIncreaseMs = changes.lastIncreaseMs;
+  if (changes.lastDecreaseMs !== undefined) pending.lastDecreaseMs = changes.lastDecreaseMs;
+  if (changes.billingMode === 'PAY_PER_REQUEST') Object.assign(pending, { billingMode: 'PAY_PER_REQUEST', readCapacityUnits: 0, writeCapacityUnits: 0, lastUpdateToPayPerRequestMs: now });
+  cp.updating.set(meta.name, apply);
+  void cp.afterStatusDelay(apply);
+  return { TableDescription: { ...describe(cp, pending, cp.cachedStats(meta.name), now), TableStatus: 'UPDATING' } };
 }
 
 /** DynamoDB's default quotas on provisioned capacity: per table, and the account's sum. */
@@ -295,11 +352,11 @@ function checkCapacityQuotas(cp: ControlPlane, table: string, read: number, writ
     ['WriteCapacityUnits', write, others.reduce((n, t) => n + t.writeCapacityUnits, 0)],
   ] as const) {
     if (requested > TABLE_MAX_CAPACITY_UNITS) {
-      throw new DynamoDBError('LimitExceededException', `The requested ${name}, ${requested}, is above the per table maximum for the account in ${REGION}. `
+      throw new DynamoDBError('LimitExceededException', `The requested ${name}, ${requested}, is above the per table maximum for the account in ${callRegion()}. `
         + `Per table maximum: ${TABLE_MAX_CAPACITY_UNITS}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.`);
     }
     if (reserved + requested > ACCOUNT_MAX_CAPACITY_UNITS) {
-      throw new DynamoDBError('LimitExceededException', `This request would have caused the ${name} limit to be exceeded for the account in ${REGION}. `
+      throw new DynamoDBError('LimitExceededException', `This request would have caused the ${name} limit to be exceeded for the account in ${callRegion()}. `
         + `Current ${name} reserved by the account: ${reserved}. Limit: ${ACCOUNT_MAX_CAPACITY_UNITS}. Requested: ${requested}. `
         + 'Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.');
     }
@@ -307,9 +364,12 @@ function checkCapacityQuotas(cp: ControlPlane, table: string, read: number, writ
 }
 
 /** The table a tagging request names by ARN (ResourceNotFoundException with `notFound`). */
-function taggedTable(cp: ControlPlane, arn: unknown, notFound: (arn: string) => string): TableMeta {
-  const name = tableNameFromArn(arn, { region: REGION, account: ACCOUNT });
-  return taggedTableNamed(cp, name, arn as string, notFound);
+function taggedTable(cp: ControlPlane, arn: string, notFound: (arn: string) => string): TableMeta {
+  return taggedTableNamed(cp, tableNameFromArn(arn, arnScope()), arn, notFound);
+}
+
+function arnScope(): { region: string; account: string } {
+  return { region: callRegion(), account: ACCOUNT };
 }
 
 function taggedTableNamed(cp: ControlPlane, name: string, arn: string, notFound: (arn: string) => string): TableMeta {
@@ -321,9 +381,10 @@ function taggedTableNamed(cp: ControlPlane, name: string, arn: string, notFound:
 /** TagResource: adds or replaces tags of a table (by ARN); at most 50 tags per table. */
 export async function tagResource(cp: ControlPlane, input: TagResourceInput): Promise<Record<string, never>> {
   cp.checkOpen();
-  const name = tableNameFromArn(input?.ResourceArn, { region: REGION, account: ACCOUNT });
+  checkArnAuthorized(input?.ResourceArn, 'TagResource', ACCOUNT);
   const tags = input.Tags as unknown;
   if (tags === undefined || tags === null) throw validationError("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null");
+  const name = tableNameFromArn(input.ResourceArn, arnScope());
   if (!Array.isArray(tags)) throw new DynamoDBError('SerializationException', 'Expected a list for Tags');
   if (tags.length === 0) throw validationError('Atleast one Tag needs to be provided as Input.');
   validateTags(tags);
@@ -336,9 +397,10 @@ export async function tagResource(cp: ControlPlane, input: TagResourceInput): Pr
 /** UntagResource: removes tags of a table by key (absent keys are fine). */
 export async function untagResource(cp: ControlPlane, input: UntagResourceInput): Promise<Record<string, never>> {
   cp.checkOpen();
-  const name = tableNameFromArn(input?.ResourceArn, { region: REGION, account: ACCOUNT });
+  checkArnAuthorized(input?.ResourceArn, 'UntagResource', ACCOUNT);
   const keys = input.TagKeys as unknown;
   if (keys === undefined || keys === null) throw validationError("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null");
+  const name = tableNameFromArn(input.ResourceArn, arnScope());
   if (!Array.isArray(keys)) throw new DynamoDBError('SerializationException', 'Expected a list for TagKeys');
   if (keys.length === 0) throw validationError('Atleast one Tag Key needs to be provided as Input.');
   for (const key of keys) validateTagKey(key);
@@ -354,7 +416,8 @@ export async function untagResource(cp: ControlPlane, input: UntagResourceInput)
 /** ListTagsOfResource: a table's tags in key order, all 50 a table may have in one page. */
 export async function listTagsOfResource(cp: ControlPlane, input: ListTagsOfResourceInput): Promise<ListTagsOfResourceOutput> {
   cp.checkOpen();
-  const meta = taggedTable(cp, input?.ResourceArn, (arn) => `Requested resource not found: ResourcArn: ${arn} not found`);
+  checkArnAuthorized(input?.ResourceArn, 'ListTagsOfResource', ACCOUNT);
+  const meta = taggedTable(cp, input.ResourceArn, (arn) => `Requested resource not found: ResourcArn: ${arn} not found`);
   const tags = sortTags(tableTags(meta).map((t) => ({ Key: t.Key, Value: t.Value })));
   let start = 0;
   if (input.NextToken !== undefined && input.NextToken !== null) {
@@ -386,3 +449,47 @@ export async function describeLimits(cp: ControlPlane, _input: Record<string, un
   };
 }
 
+
+/** DescribeTimeToLive: the table's UpdateTimeToLive setting (DISABLED until one is made). */
+export async function describeTimeToLive(cp: ControlPlane, input: DescribeTimeToLiveInput): Promise<DescribeTimeToLiveOutput> {
+  cp.checkOpen();
+  checkTableNameParameter(input?.TableName);
+  const setting = cp.meta(input.TableName).timeToLive;
+  if (setting === undefined || !setting.enabled) return { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } };
+  return { TimeToLiveDescription: { TimeToLiveStatus: 'ENABLED', AttributeName: setting.attributeName } };
+}
+
+/**
+ * UpdateTimeToLive: records which attribute holds the items' expiry time (DynamoDB's
+ * checks: the specification's members, enabling when already enabled or disabling when
+ * already disabled). shardbox records the setting; it does not expire items yet.
+ */
+export async function updateTimeToLive(cp: ControlPlane, input: UpdateTimeToLiveInput): Promise<UpdateTimeToLiveOutput> {
+  cp.checkOpen();
+  const shape = new ShapeErrors();
+  checkTableNameParameter(input?.TableName, shape);
+  const spec = input.TimeToLiveSpecification as unknown;
+  if (spec !== undefined && spec !== null && !isPlainObject(spec)) throw new DynamoDBError('SerializationException', 'Expected a structure for TimeToLiveSpecification');
+  if (shape.notNull(spec, 'timeToLiveSpecification')) {
+    const { AttributeName: name, Enabled: enabled } = spec as Record<string, unknown>;
+    if (shape.notNull(name, 'timeToLiveSpecification.attributeName')) {
+      if (typeof name !== 'string') throw new DynamoDBError('SerializationException', 'Expected a string for TimeToLiveSpecification.AttributeName');
+      if (name.length < 1) shape.add(name, 'timeToLiveSpecification.attributeName', 'Member must have length greater than or equal to 1');
+      if (name.length > 255) shape.add(name, 'timeToLiveSpecification.attributeName', 'Member must have length less than or equal to 255');
+    }
+    if (shape.notNull(enabled, 'timeToLiveSpecification.enabled') && typeof enabled !== 'boolean') {
+      throw new DynamoDBError('SerializationException', 'Expected a boolean for TimeToLiveSpecification.Enabled');
+    }
+  }
+  shape.throwIfAny();
+  const { AttributeName: attributeName, Enabled: enabled } = input.TimeToLiveSpecification;
+  const meta = cp.meta(input.TableName);
+  const current = meta.timeToLive;
+  if (enabled && current?.enabled === true) throw validationError('TimeToLive is already enabled');
+  if (!enabled && current?.enabled !== true) throw validationError('TimeToLive is already disabled');
+  if (!enabled && current !== undefined && current.attributeName !== attributeName) {
+    throw validationError(`TimeToLive is enabled on attribute ${current.attributeName}, not ${attributeName}`);
+  }
+  cp.metadata.updateTable(meta.name, { timeToLive: { enabled, attributeName } });
+  return { TimeToLiveSpecification: { AttributeName: attributeName, Enabled: enabled } };
+}

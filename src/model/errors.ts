@@ -19,7 +19,8 @@ export type DynamoDBErrorName =
   | 'InternalServerError'
   | 'ServiceUnavailable'
   | 'SerializationException'
-  | 'UnknownOperationException';
+  | 'UnknownOperationException'
+  | 'AccessDeniedException';
 
 const retryableNames: ReadonlySet<DynamoDBErrorName> = new Set([
   'ProvisionedThroughputExceededException',

@@ -77,16 +77,34 @@ export function sortTags(tags: TagShape[]): TagShape[] {
 /** The region and account in every table ARN of this store. */
 export interface ArnScope { region: string; account: string }
 
+/** The IAM identity named in AccessDeniedException messages (an account's root user). */
+export function callerIdentity(account: string): string {
+  return `arn:aws:iam::${account}:root`;
+}
+
 /**
- * The table name in a table ARN `arn:aws:dynamodb:<region>:<account>:table/<name>`, or
- * DynamoDB's error for a missing, malformed or foreign ARN. The table's existence is the
- * caller's to check.
+ * The first check of a tagging request's ResourceArn, as DynamoDB makes it: a missing
+ * one is a ValidationException; one that does not even look like an ARN with a resource
+ * path (six colon-separated parts, a slash in the last) is refused as IAM would refuse
+ * it, with AccessDeniedException naming the action.
  */
-export function tableNameFromArn(arn: unknown, scope: ArnScope): string {
+export function checkArnAuthorized(arn: unknown, action: string, account: string): asserts arn is string {
   if (arn === undefined || arn === null) throw validationError('Invalid TableArn');
   if (typeof arn !== 'string') throw new DynamoDBError('SerializationException', 'Expected a string for ResourceArn');
-  if (!arn.startsWith('arn:')) throw validationError(`${INVALID}ARNs must start with 'arn:': ${arn}`);
+  if (!/^.+:.+:.+:.+:.+:.+\/.+$/.test(arn)) {
+    throw new DynamoDBError('AccessDeniedException', `User: ${callerIdentity(account)} is not authorized to perform: dynamodb:${action} on resource: ${arn === '' ? '*' : arn}`);
+  }
+}
+
+/**
+ * The table name in a table ARN `arn:aws:dynamodb:<region>:<account>:table/<name>`, or
+ * DynamoDB's error for a malformed or foreign ARN (after `checkArnAuthorized`). The
+ * table's existence is the caller's to check.
+ */
+export function tableNameFromArn(arn: string, scope: ArnScope): string {
+  const invalidArn = (): DynamoDBError => validationError(`Invalid TableArn: Invalid ResourceArn provided as input ${arn}`);
   const parts = arn.split(':');
+  if (parts[0] !== 'arn') throw invalidArn();
   if (parts.length < 6 || parts[2] !== 'dynamodb') throw validationError(`${INVALID}Provided Arn is not a DynamoDB resource arn: ${arn}`);
   const resource = parts.slice(5).join(':');
   if (!resource.startsWith('table/')) {
@@ -98,8 +116,6 @@ export function tableNameFromArn(arn: unknown, scope: ArnScope): string {
     throw validationError(`${INVALID}Invalid resource arn provided, only table or stream is accepted. Provided resource arn: ${arn}`);
   }
   const name = path[0]!;
-  if (parts[1] !== 'aws' || parts[3] !== scope.region || parts[4] !== scope.account || !/^[a-zA-Z0-9_.-]{3,255}$/.test(name)) {
-    throw validationError(`Invalid TableArn: Invalid ResourceArn provided as input ${arn}`);
-  }
+  if (parts[1] !== 'aws' || parts[3] !== scope.region || parts[4] !== scope.account || !/^[a-zA-Z0-9_.-]{3,255}$/.test(name)) throw invalidArn();
   return name;
 }

@@ -9,6 +9,7 @@
  * operation.
  */
 import { randomBytes } from 'node:crypto';
+import { withCallContext } from '../api/call-context.js';
 import type { ShardBox } from '../api/index.js';
 import { DynamoDBError } from '../model/errors.js';
 import { crc32 } from './crc32.js';
@@ -49,6 +50,8 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Operation>>> = Object.
   TagResource: { method: 'tagResource', emptyResponse: true },
   UntagResource: { method: 'untagResource', emptyResponse: true },
   ListTagsOfResource: { method: 'listTagsOfResource' },
+  DescribeTimeToLive: { method: 'describeTimeToLive' },
+  UpdateTimeToLive: { method: 'updateTimeToLive' },
   DescribeEndpoints: { method: 'describeEndpoints', withAddress: true },
   DescribeLimits: { method: 'describeLimits' },
 });
@@ -103,6 +106,9 @@ export interface DispatchOptions {
   authorize?: () => WireError | undefined;
   /** Where bugs (errors that are not DynamoDB's) are reported. Default: stderr. */
   logError?: (message: string, error: unknown) => void;
+  /** The region of the request's credential scope: the ARNs the operation answers with
+   *  carry it. Default: the embedded API's. */
+  region?: string;
 }
 
 const INTERNAL_MESSAGE = 'Internal server error';
@@ -112,14 +118,17 @@ function defaultLogError(message: string, error: unknown): void {
   process.stderr.write(`shardbox server: ${message}\n${detail}\n`);
 }
 
+/** Errors whose body spells the field `Message`: IAM's, as DynamoDB relays them, and its
+ *  JSON deserializer's. */
+const CAPITALIZED_MESSAGE = new Set(['AccessDeniedException', 'SerializationException']);
+
 /** The JSON body of an error response. Extra fields (Item, CancellationReasons) are
- *  encoded like any response: binary as base64. DynamoDB's deserializer capitalizes its
- *  message member ("Message"); everything else answers "message". */
+ *  encoded like any response: binary as base64. DynamoDB sends some errors (an unknown
+ *  operation, a body that is not JSON) with no message at all: an empty `message`. */
 export function errorBody(name: string, message: string, details?: Record<string, unknown>): string {
-  // A body that is not JSON at all gets DynamoDB's bare {"__type": ...}.
-  if (name === 'SerializationException' && message === '') return encodeResponse({ ...details, __type: errorType(name) });
-  if (name === 'SerializationException') return encodeResponse({ ...details, __type: errorType(name), Message: message });
-  return encodeResponse({ ...details, __type: errorType(name), message });
+  if (message === '') return encodeResponse({ ...details, __type: errorType(name) });
+  const key = CAPITALIZED_MESSAGE.has(name) ? 'Message' : 'message';
+  return encodeResponse({ ...details, __type: errorType(name), [key]: message });
 }
 
 function errorResult(error: unknown, operation: string | undefined, log: (message: string, error: unknown) => void): DispatchResult {
@@ -167,9 +176,8 @@ interface Resolved {
 /** The operation and its method, or throws UnknownOperationException. */
 function operationOf(db: DispatchTarget, target: string | undefined): Resolved {
   const operation = target !== undefined && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
-  if (operation === undefined || !Object.hasOwn(OPERATIONS, operation)) {
-    throw new WireError('UnknownOperationException', `Unrecognized operation: the X-Amz-Target header must be ${TARGET_PREFIX}<Operation> naming a DynamoDB operation (got ${target === undefined ? 'none' : `'${target}'`})`);
-  }
+  // DynamoDB answers a missing or unknown target with the error's name and no message.
+  if (operation === undefined || !Object.hasOwn(OPERATIONS, operation)) throw new WireError('UnknownOperationException', '');
   const spec = OPERATIONS[operation];
   const method = (db as Record<string, unknown>)[spec.method];
   if (typeof method !== 'function') {
@@ -203,7 +211,7 @@ export async function dispatch(
     if (text.length > 0) {
       try {
         input = JSON.parse(text);
-      } catch (e) {
+      } catch {
         throw serialization(NOT_JSON);
       }
     }
@@ -217,7 +225,7 @@ export async function dispatch(
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw nestingError();
     decodeRequest(operation, input as Record<string, unknown>);
     const args: unknown[] = resolved.spec.withAddress && options.address !== undefined ? [input, options.address] : [input];
-    const result = await resolved.method.apply(db, args);
+    const result = await withCallContext(options.region !== undefined ? { region: options.region } : {}, () => resolved.method.apply(db, args));
     return { status: 200, body: result === undefined || resolved.spec.emptyResponse ? '' : encodeResponse(result) };
   } catch (error) {
     return errorResult(error, operation, options.logError ?? defaultLogError);

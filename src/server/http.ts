@@ -12,12 +12,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dispatch, errorBody, requestId, responseHeaders, type DispatchTarget, type WireError } from './dispatch.js';
-import { credentialStore, verifySignature, type Credentials } from './sigv4.js';
+import { checkSignatureForm, credentialRegion, credentialStore, verifySignature, type Credentials } from './sigv4.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 const JSON_TYPES = new Set(['application/x-amz-json-1.0', 'application/json']);
-/** What DynamoDB answers to GET / (load balancer health checks). */
-const HEALTH_BODY = 'healthy: dynamodb.shardbox.local ';
+/** The region of ARNs for requests whose credentials name none, and of the health check. */
+export const DEFAULT_SERVER_REGION = 'us-east-1';
 /** What DynamoDB answers to anything that is not a JSON POST. */
 const NOT_FOUND_BODY = '<UnknownOperationException/>\n';
 /** After refusing an oversized body, read (and drop) at most this much more of it so the
@@ -29,7 +29,12 @@ export interface ServerOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Require AWS SigV4 signatures made with these credentials. Without: accept any. */
+  /** The region this endpoint answers as: in its health check, and in the ARNs of
+   *  requests whose credential scope names none (a request's own region wins). Default
+   *  us-east-1. */
+  region?: string;
+  /** Require AWS SigV4 signatures made with these credentials. Without: accept any valid-
+   *  looking signature (DynamoDB's checks that one is there and complete still apply). */
   auth?: Credentials | readonly Credentials[];
   /** Largest request body accepted. Default 16 MiB. */
   maxBodyBytes?: number;
@@ -76,13 +81,22 @@ function cors(req: http.IncomingMessage, res: http.ServerResponse): boolean {
   return true;
 }
 
+/** HTTP 413 once the client has sent its body (answering mid-upload would break its write
+ *  with EPIPE), chunked as DynamoDB sends it. */
 function tooLarge(req: http.IncomingMessage, res: http.ServerResponse, limit: number, contentType: string): void {
-  send(res, 413, errorBody('RequestEntityTooLarge', `Request size exceeds the limit of ${limit} bytes`), contentType, { connection: 'close' });
   let drained = 0;
   req.removeAllListeners('data');
+  req.removeAllListeners('end');
   req.on('data', (chunk: Buffer) => {
     drained += chunk.length;
     if (drained > DRAIN_LIMIT_BYTES) req.socket.destroy();
+  });
+  req.on('end', () => {
+    if (res.headersSent || res.destroyed) return;
+    const body = Buffer.from(errorBody('RequestEntityTooLarge', `Request size exceeds the limit of ${limit} bytes`), 'utf8');
+    const { 'content-length': _, ...headers } = responseHeaders(body, contentType);
+    res.writeHead(413, { ...headers, connection: 'close' });
+    res.end(body);
   });
   req.resume();
 }
@@ -94,6 +108,8 @@ export async function startServer(db: DispatchTarget, options: ServerOptions = {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new RangeError(`maxBodyBytes must be a positive integer (got ${String(maxBodyBytes)})`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535 (got ${String(port)})`);
   const store = options.auth === undefined ? undefined : credentialStore(options.auth);
+  const region = options.region ?? DEFAULT_SERVER_REGION;
+  const healthBody = `healthy: dynamodb.${region}.amazonaws.com `;
   const logError = options.logError;
   /** Once closing, responses say `connection: close` so keep-alive sockets end with them. */
   let closingNow = false;
@@ -107,12 +123,13 @@ export async function startServer(db: DispatchTarget, options: ServerOptions = {
     res.on('error', () => {});
     if (cors(req, res)) return;
     if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
-      send(res, 200, HEALTH_BODY, 'text/plain');
+      send(res, 200, healthBody, 'text/plain');
       req.resume();
       return;
     }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const responseType = contentType === 'application/json' ? 'application/json' : 'application/x-amz-json-1.0';
+    // DynamoDB answers in its own JSON type only to requests sent in it.
+    const responseType = contentType === 'application/x-amz-json-1.0' ? 'application/x-amz-json-1.0' : 'application/json';
     if (req.method !== 'POST') {
       send(res, 404, NOT_FOUND_BODY, 'text/xml');
       req.resume();
@@ -144,11 +161,13 @@ export async function startServer(db: DispatchTarget, options: ServerOptions = {
         return;
       }
       const target = req.headers['x-amz-target'];
+      const signed = { method: req.method ?? 'POST', url: req.url ?? '/', headers: rawHeaderPairs(req.rawHeaders), body };
       const authorize = store === undefined
-        ? undefined
-        : (): WireError | undefined => verifySignature({ method: req.method ?? 'POST', url: req.url ?? '/', headers: rawHeaderPairs(req.rawHeaders), body }, store);
+        ? (): WireError | undefined => checkSignatureForm(signed)
+        : (): WireError | undefined => verifySignature(signed, store);
       const address = req.headers.host ?? listening;
-      void dispatch(db, Array.isArray(target) ? target[0] : target, body, { authorize, address, ...(logError ? { logError } : {}) })
+      const requestRegion = credentialRegion(signed) ?? region;
+      void dispatch(db, Array.isArray(target) ? target[0] : target, body, { authorize, address, region: requestRegion, ...(logError ? { logError } : {}) })
         .then((result) => send(res, result.status, result.body, responseType, closingNow ? { connection: 'close' } : {}))
         .catch((error: unknown) => {
           // dispatch never rejects; this is for a failure writing the response.

@@ -16,12 +16,17 @@ options:
   --dir PATH                data directory (default: a temporary one, removed on exit)
   --nodes N                 storage nodes, one thread each (default 3)
   --durability sync|async   sync (default): fdatasync before acknowledging a write
+  --table-status-delay MS   how long new tables stay CREATING, deleted ones DELETING and
+                            updated ones UPDATING (default 500, as DynamoDB Local; 0: none)
+  --region NAME             region of the health check and of ARNs when a request's
+                            credentials name none (default us-east-1)
   --auth KEY:SECRET         require AWS SigV4 signatures made with this access key
   --credentials FILE        same, with the keys of an AWS credentials file
   --profile NAME            the profile to read from --credentials (default: default)
   -h, --help                show this text
 
-Without --auth or --credentials any credentials are accepted.
+Without --auth or --credentials any credentials are accepted (a request must still be
+signed, as DynamoDB wants).
 `;
 
 export interface ServeArgs {
@@ -31,7 +36,12 @@ export interface ServeArgs {
   nodes?: number;
   durability?: 'sync' | 'async';
   auth?: Credentials;
+  tableStatusDelayMs: number;
+  region?: string;
 }
+
+/** DynamoDB Local's and dynalite's delay before a table's status changes. */
+export const SERVE_TABLE_STATUS_DELAY_MS = 500;
 
 export class UsageError extends Error {}
 
@@ -76,7 +86,7 @@ export function readCredentialsFile(file: string, profile = 'default'): Credenti
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const args: ServeArgs = { port: 8000, host: '127.0.0.1' };
+  const args: ServeArgs = { port: 8000, host: '127.0.0.1', tableStatusDelayMs: SERVE_TABLE_STATUS_DELAY_MS };
   let credentialsFile: string | undefined;
   let profile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -93,6 +103,13 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       case '--port': args.port = integer('--port', value(), 0, 65535); break;
       case '--host': args.host = value(); break;
       case '--dir': args.dir = value(); break;
+      case '--table-status-delay': args.tableStatusDelayMs = integer('--table-status-delay', value(), 0, 3_600_000); break;
+      case '--region': {
+        const r = value();
+        if (!/^[a-z0-9-]{1,64}$/.test(r)) throw new UsageError(`--region must be a region name such as us-east-1 (got '${r}')`);
+        args.region = r;
+        break;
+      }
       case '--nodes': args.nodes = integer('--nodes', value(), 3, 64); break;
       case '--durability': {
         const d = value();
@@ -141,10 +158,13 @@ export async function serveMain(argv: string[]): Promise<number> {
     ...(args.dir !== undefined ? { dir: args.dir } : {}),
     ...(args.nodes !== undefined ? { nodes: args.nodes } : {}),
     ...(args.durability !== undefined ? { durability: args.durability } : {}),
+    tableStatusDelayMs: args.tableStatusDelayMs,
   });
   let server;
   try {
-    server = await startServer(db, { port: args.port, host: args.host, ...(args.auth ? { auth: args.auth } : {}) });
+    server = await startServer(db, {
+      port: args.port, host: args.host, ...(args.auth ? { auth: args.auth } : {}), ...(args.region !== undefined ? { region: args.region } : {}),
+    });
   } catch (e) {
     await db.close();
     process.stderr.write(`shardbox serve: cannot listen on ${args.host}:${args.port}: ${(e as Error).message}\n`);

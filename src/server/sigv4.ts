@@ -264,7 +264,9 @@ export function verifySignature(request: SignedRequest, store: CredentialStore, 
   }
 }
 
-function check(request: SignedRequest, store: CredentialStore, nowMs: number, expectedService: string): void {
+/** The signature's fields, or DynamoDB's error for a request without one or with an
+ *  incomplete one (checked whether or not signatures are verified). */
+function authFields(request: SignedRequest): { auth: AuthFields; path: string; rawQuery: string } {
   const q = request.url.indexOf('?');
   const path = q < 0 ? request.url : request.url.slice(0, q);
   const rawQuery = q < 0 ? '' : request.url.slice(q + 1);
@@ -277,6 +279,41 @@ function check(request: SignedRequest, store: CredentialStore, nowMs: number, ex
   if (authorization === '' && !queryAuth) throw missingToken();
   if (authorization !== '' && !authorization.trim().startsWith('AWS4-')) throw missingToken();
   const auth = authorization !== '' ? fromHeader(authorization, request.headers) : fromQuery(query);
+  return { auth, path, rawQuery };
+}
+
+/**
+ * What DynamoDB checks of a request's signature even where it is not verified (a server
+ * without credentials to verify with, like DynamoDB Local): that there is one, in one
+ * form, with every part present. Returns DynamoDB's error, or undefined.
+ */
+export function checkSignatureForm(request: SignedRequest): WireError | undefined {
+  try {
+    authFields(request);
+    return undefined;
+  } catch (e) {
+    if (e instanceof WireError) return e;
+    throw e;
+  }
+}
+
+/** The region of a request's credential scope (`keyid/date/region/service/aws4_request`
+ *  in the Authorization header or X-Amz-Credential), if it names one. */
+export function credentialRegion(request: Pick<SignedRequest, 'url' | 'headers'>): string | undefined {
+  const authorization = headerValue(request.headers, 'authorization');
+  let credential: string | undefined;
+  const inHeader = /Credential=([^,\s]+)/.exec(authorization);
+  if (inHeader !== null) credential = inHeader[1];
+  else {
+    const q = request.url.indexOf('?');
+    if (q >= 0) credential = new URLSearchParams(request.url.slice(q + 1)).get('X-Amz-Credential') ?? undefined;
+  }
+  const region = credential?.split('/')[2];
+  return region !== undefined && /^[a-z0-9-]{1,64}$/.test(region) ? region : undefined;
+}
+
+function check(request: SignedRequest, store: CredentialStore, nowMs: number, expectedService: string): void {
+  const { auth, path, rawQuery } = authFields(request);
 
   // Time: within 15 minutes of ours (and, for a presigned request, not past X-Amz-Expires).
   const earliest = nowMs - MAX_SKEW_MS;

@@ -52,7 +52,7 @@ describe('tables', () => {
     await expectDynamoError(db.createTable({
       TableName: 'x', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST',
-    }), 'ValidationException', /tableName/);
+    }), 'ValidationException', 'TableName must be at least 3 characters long and at most 255 characters long');
     await expectDynamoError(db.createTable({
       TableName: 'provisioned', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],

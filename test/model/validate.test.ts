@@ -13,7 +13,7 @@ import {
   validateTableName,
   valueHeight,
 } from '../../src/model/validate.js';
-import { mergeTags, tableNameFromArn, validateTagKey, validateTags } from '../../src/model/tags.js';
+import { checkArnAuthorized, mergeTags, tableNameFromArn, validateTagKey, validateTags } from '../../src/model/tags.js';
 import type { AttributeValue, KeyShape } from '../../src/model/types.js';
 
 function messageOf(f: () => unknown, name = 'ValidationException'): string {
@@ -267,11 +267,20 @@ describe('tags', () => {
     expect(messageOf(() => validateTagKey(''))).toBe('The Tag Key provided is invalid, Key: ');
   });
 
+  it('refuse a missing ARN, and one that is no ARN at all as IAM does', () => {
+    expect(messageOf(() => checkArnAuthorized(undefined, 'TagResource', '000000000000'))).toBe('Invalid TableArn');
+    for (const [arn, resource] of [['', '*'], ['abcd', 'abcd'], ['a:b:c:d:e:f', 'a:b:c:d:e:f'], ['a:b:c:d:e/f', 'a:b:c:d:e/f']]) {
+      expect(messageOf(() => checkArnAuthorized(arn, 'UntagResource', '000000000000'), 'AccessDeniedException')).toBe(
+        `User: arn:aws:iam::000000000000:root is not authorized to perform: dynamodb:UntagResource on resource: ${resource}`);
+    }
+    expect(() => checkArnAuthorized('a:b:c:d:e:f/g', 'TagResource', '000000000000')).not.toThrow();
+  });
+
   it('read the table name from a table ARN of this store only', () => {
     const scope = { region: 'local', account: '000000000000' };
     expect(tableNameFromArn('arn:aws:dynamodb:local:000000000000:table/My.Table-1', scope)).toBe('My.Table-1');
-    expect(messageOf(() => tableNameFromArn(undefined, scope))).toBe('Invalid TableArn');
-    expect(messageOf(() => tableNameFromArn('table/x', scope))).toBe("One or more parameter values were invalid: ARNs must start with 'arn:': table/x");
+    // What does not start with arn: is invalid as a whole (what dynalite recorded from DynamoDB).
+    expect(messageOf(() => tableNameFromArn('a:b:c:d:e:f/g', scope))).toBe('Invalid TableArn: Invalid ResourceArn provided as input a:b:c:d:e:f/g');
     expect(messageOf(() => tableNameFromArn('arn:aws:sqs:local:000000000000:queue', scope))).toBe(
       'One or more parameter values were invalid: Provided Arn is not a DynamoDB resource arn: arn:aws:sqs:local:000000000000:queue');
     expect(messageOf(() => tableNameFromArn('arn:aws:dynamodb:local:000000000000:backup/x', scope))).toMatch(/only table or stream is accepted/);

@@ -70,10 +70,19 @@ export function rawRequest(url: string, options: {
   });
 }
 
-/** A DynamoDB JSON 1.0 request: POST / with the target header. */
+/** An Authorization header of SigV4's form (a server without --auth checks the form
+ *  only, as DynamoDB Local does), scoped to region `local`. */
+export const UNVERIFIED_AUTHORIZATION = 'AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20240101/local/dynamodb/aws4_request, '
+  + 'SignedHeaders=host;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000';
+
+/** A DynamoDB JSON 1.0 request: POST / with the target header (and, unless `headers`
+ *  replace it, an unverified signature and its date). */
 export function wireRequest(url: string, operation: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
   return rawRequest(url, {
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${operation}`, ...headers },
+    headers: {
+      'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${operation}`,
+      authorization: UNVERIFIED_AUTHORIZATION, 'x-amz-date': '20240101T000000Z', ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }

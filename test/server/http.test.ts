@@ -102,7 +102,8 @@ describe('tables', () => {
     const invalid = await rejection(() => client.send(new DescribeTableCommand({ TableName: 'ab' })));
     expect(invalid).toBeInstanceOf(DynamoDBServiceException);
     expect(invalid.name).toBe('ValidationException');
-    expect(invalid.message).toBe("1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3");
+    // The table operations check the name's length first, with a message of its own.
+    expect(invalid.message).toBe('TableName must be at least 3 characters long and at most 255 characters long');
     expect(invalid.$metadata?.httpStatusCode).toBe(400);
 
     const wrongKey = await rejection(() => client.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'a' } } })));
@@ -288,7 +289,7 @@ describe('the wire', () => {
     expect(got.json).toEqual({ Item: { pk: { S: 'wire' }, sk: { N: '1' }, b: { B: 'AQID' }, bs: { BS: ['/w=='] } } });
   });
 
-  it('answers malformed JSON with SerializationException', async () => {
+  it('answers malformed JSON with SerializationException and, as DynamoDB, no message', async () => {
     for (const body of ['{bad', '{"TableName": "items"', '[1,2', 'habababa']) {
       const res = await wireRequest(server.url, 'PutItem', body);
       expect(res.status).toBe(400);
@@ -318,10 +319,14 @@ describe('the wire', () => {
     for (const target of ['DynamoDB_20120810.NoSuchOperation', 'DynamoDB_20120810.constructor', 'DynamoDB_20120810.__proto__', 'Whatever.ListTables']) {
       const res = await rawRequest(server.url, { headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target }, body: '{}' });
       expect(res.status).toBe(400);
-      expect(res.json).toMatchObject({ __type: 'com.amazon.coral.service#UnknownOperationException', message: expect.any(String) });
+      // DynamoDB names the error and says nothing more.
+      expect(res.json).toEqual({ __type: 'com.amazon.coral.service#UnknownOperationException' });
+      expect(res.headers['content-type']).toBe('application/x-amz-json-1.0');
     }
-    const none = await rawRequest(server.url, { headers: { 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
-    expect(none.json).toMatchObject({ __type: 'com.amazon.coral.service#UnknownOperationException' });
+    // Answered in application/json unless asked in DynamoDB's own JSON type.
+    const none = await rawRequest(server.url, { headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(none.json).toEqual({ __type: 'com.amazon.coral.service#UnknownOperationException' });
+    expect(none.headers['content-type']).toBe('application/json');
     const viaSdk = await rejection(() => client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'items', Item: { pk: { S: 'x' }, sk: { N: '1' } } } }] })));
     expect(viaSdk.name).toBe('UnknownOperationException');
     expect(viaSdk.$metadata?.httpStatusCode).toBe(400);
@@ -330,7 +335,7 @@ describe('the wire', () => {
   it('answers GET / like DynamoDB\'s health check, and other methods with 404', async () => {
     const health = await rawRequest(server.url, { method: 'GET' });
     expect(health.status).toBe(200);
-    expect(health.text).toMatch(/^healthy: dynamodb/);
+    expect(health.text).toBe('healthy: dynamodb.us-east-1.amazonaws.com ');
     const put = await rawRequest(server.url, { method: 'PUT', body: '{}' });
     expect(put.status).toBe(404);
   });
@@ -456,5 +461,45 @@ describe('bugs', () => {
 describe('afterwards', () => {
   it('logged no internal errors', () => {
     expect(logged).toEqual([]);
+  });
+});
+
+describe('signatures, regions and ARNs', () => {
+  it('wants a signature of SigV4\'s form even without --auth, as DynamoDB does', async () => {
+    const headers = { 'content-type': 'application/json', 'x-amz-target': 'DynamoDB_20120810.ListTables' };
+    const missing = await rawRequest(server.url, { headers, body: '{}' });
+    expect(missing.status).toBe(400);
+    expect(missing.json).toEqual({ __type: 'com.amazon.coral.service#MissingAuthenticationTokenException', message: 'Request is missing Authentication Token' });
+    const incomplete = await rawRequest(server.url, { headers: { ...headers, authorization: 'AWS4- Signature=b Credential=a', 'x-amz-date': '20240101T000000Z' }, body: '{}' });
+    expect(incomplete.json).toEqual({
+      __type: 'com.amazon.coral.service#IncompleteSignatureException',
+      message: "Authorization header requires 'SignedHeaders' parameter. Authorization=AWS4- Signature=b Credential=a",
+    });
+    // Any well-formed signature passes: it is not verified.
+    const unverified = await wireRequest(server.url, 'ListTables', {});
+    expect(unverified.status).toBe(200);
+  });
+
+  it('puts the region of the request\'s credential scope in the ARNs it answers with', async () => {
+    const inRegion = httpClient(server.url, { region: 'eu-west-3' });
+    try {
+      const arn = (await inRegion.send(new DescribeTableCommand({ TableName: 'items' }))).Table!.TableArn!;
+      expect(arn).toBe('arn:aws:dynamodb:eu-west-3:000000000000:table/items');
+      // The same ARN names the table for tagging in that region, and not in another.
+      await inRegion.send(new ListTagsOfResourceCommand({ ResourceArn: arn }));
+      const elsewhere = await rejection(() => client.send(new ListTagsOfResourceCommand({ ResourceArn: arn })));
+      expect(elsewhere.name).toBe('ValidationException');
+    } finally {
+      inRegion.destroy();
+    }
+  });
+
+  it('relays IAM\'s AccessDeniedException with its capitalized Message', async () => {
+    const res = await wireRequest(server.url, 'ListTagsOfResource', { ResourceArn: 'abcd' });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({
+      __type: 'com.amazon.coral.service#AccessDeniedException',
+      Message: 'User: arn:aws:iam::000000000000:root is not authorized to perform: dynamodb:ListTagsOfResource on resource: abcd',
+    });
   });
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, GetItemCommand, ListTablesCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServeArgs, readCredentialsFile } from '../../src/server/serve.js';
 import { httpClient, rejection } from './helpers.js';
@@ -72,7 +72,10 @@ describe('shardbox serve', () => {
     try {
       expect(first.output()).toContain('signed (SigV4) with access key AKIDSERVE');
       const client = httpClient(first.url, { credentials: { accessKeyId: 'AKIDSERVE', secretAccessKey: 'serve/secret+key' } });
-      await client.send(new CreateTableCommand({ TableName: 'kept', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+      const created = await client.send(new CreateTableCommand({ TableName: 'kept', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+      // CREATING for a moment, as in DynamoDB: the SDK's waiter sees it turn ACTIVE.
+      expect(created.TableDescription?.TableStatus).toBe('CREATING');
+      expect((await waitUntilTableExists({ client, maxWaitTime: 20, minDelay: 1, maxDelay: 1 }, { TableName: 'kept' })).state).toBe('SUCCESS');
       await client.send(new PutItemCommand({ TableName: 'kept', Item: { id: { S: 'a' }, v: { N: '42' } } }));
       client.destroy();
       const stranger = httpClient(first.url, { credentials: { accessKeyId: 'NOPE', secretAccessKey: 'nope' } });
@@ -109,9 +112,14 @@ describe('shardbox serve', () => {
   });
 
   it('parses its options and AWS credentials files', () => {
-    expect(parseServeArgs([])).toEqual({ port: 8000, host: '127.0.0.1' });
-    expect(parseServeArgs(['--port=9000', '--host', '0.0.0.0', '--nodes', '5', '--durability', 'sync', '--auth', 'KEY:SE:CRET', '--dir', '/tmp/x']))
-      .toEqual({ port: 9000, host: '0.0.0.0', nodes: 5, durability: 'sync', auth: { accessKeyId: 'KEY', secretAccessKey: 'SE:CRET' }, dir: '/tmp/x' });
+    expect(parseServeArgs([])).toEqual({ port: 8000, host: '127.0.0.1', tableStatusDelayMs: 500 });
+    expect(parseServeArgs(['--port=9000', '--host', '0.0.0.0', '--nodes', '5', '--durability', 'sync', '--auth', 'KEY:SE:CRET', '--dir', '/tmp/x',
+      '--table-status-delay', '0', '--region', 'eu-west-1']))
+      .toEqual({
+        port: 9000, host: '0.0.0.0', nodes: 5, durability: 'sync', auth: { accessKeyId: 'KEY', secretAccessKey: 'SE:CRET' }, dir: '/tmp/x',
+        tableStatusDelayMs: 0, region: 'eu-west-1',
+      });
+    expect(() => parseServeArgs(['--region', 'Not A Region'])).toThrow(/--region/);
     const file = path.join(dir, 'creds-profiles');
     writeFileSync(file, '# comment\n[default]\naws_access_key_id=A1\naws_secret_access_key = S1 \n[profile dev]\nAWS_ACCESS_KEY_ID = A2\naws_secret_access_key = S2\n');
     expect(readCredentialsFile(file)).toEqual({ accessKeyId: 'A1', secretAccessKey: 'S1' });
