@@ -12,7 +12,7 @@ import type { PageResult } from '../storage/operations.js';
 import { DataPlane } from './data-plane.js';
 import { checkQueryKeyAttributes, checkQueryRequest, checkQueryStartKey, checkScanKeyAttributes, checkScanRequest } from './page-checks.js';
 import { indexConsumedCapacity, indexQueryTarget, isMultiAttribute, indexRead, indexReadUnits, indexStartKey, needsFetch, resolveIndex, type IndexRead } from './indexes.js';
-import { indexHash } from '../storage/indexes.js';
+import { indexHash, indexKeyNames } from '../storage/indexes.js';
 import {
   PAGE_BYTES, checkConsistentRead, checkLimit, checkNotMixed, checkedConditions, consumed,
   expressionContext, pageFilter, sameValue,
@@ -81,10 +81,12 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   );
   const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
   let keyCondition;
-  // A table query's start key, checked along with the key condition, has the table's key
-  // attributes, no more (an index query's start key is checked by indexStartKey).
-  const startKeyCheck = input.ExclusiveStartKey === undefined || read !== undefined
-    ? undefined : { key: input.ExclusiveStartKey, attributeCount: route.keyShape.rangeName === undefined ? 1 : 2 };
+  // The start key is checked along with the key condition: it has the table's key
+  // attributes, and an index's when querying one.
+  const startKeyCheck = input.ExclusiveStartKey === undefined ? undefined : {
+    key: input.ExclusiveStartKey,
+    attributeCount: read !== undefined ? indexKeyNames(read.index.spec, route.keyShape).length : route.keyShape.rangeName === undefined ? 1 : 2,
+  };
   // A multi-attribute index key: every hash value and the equal range prefix go apart.
   let multi: IndexKeyCondition | undefined;
   if (input.KeyConditionExpression !== undefined && read !== undefined && isMultiAttribute(read.index.spec.key)) {
@@ -98,7 +100,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   checkAllPlaceholdersUsed(ctx);
   const startKey = input.ExclusiveStartKey === undefined ? undefined
     : read !== undefined ? indexStartKey(read, route.keyShape, input.ExclusiveStartKey) : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
-  if (startKey !== undefined && read === undefined) checkQueryStartKey(startKey, keyCondition, route.keyShape);
+  if (startKey !== undefined && multi === undefined) checkQueryStartKey(startKey, keyCondition, keyShape);
   else if (startKey !== undefined && !sameValue(startKey[keyShape.hashName], keyCondition.hash)) {
     throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
   }
