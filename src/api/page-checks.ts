@@ -84,7 +84,10 @@ export function checkQueryRequest(input: QueryInput): void {
     legacyConditions(input.KeyConditions);
     conditionCount = Object.keys(input.KeyConditions ?? {}).length;
   }
-  if (conditionCount !== 1 && conditionCount !== 2) throw validationError('Conditions can be of length 1 or 2 only');
+  // A table's key has one or two attributes; an index's may have more (multi-attribute
+  // global index keys), which only its definition tells.
+  const onIndex = input.IndexName !== undefined && input.IndexName !== null;
+  if (conditionCount < 1 || (conditionCount > 2 && !onIndex)) throw validationError('Conditions can be of length 1 or 2 only');
 }
 
 export function checkScanRequest(input: ScanInput): void {
