@@ -1,10 +1,7 @@
 /** What every data-plane operation needs: the thread's router and partition map, routing a
- *  read or a write, and checking keys, conditions and projections. */
-import type { DeleteItemInput, PutItemInput, UpdateItemInput } from '../api-types.js';
-import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
-import {
-  attributesToGetToProjection, expectedToCondition, parseCondition, parseProjection, type ExpressionContext,
-} from '../expressions/index.js';
+ *  read or a write, and checking keys and projections. */
+import type { ProjectionAst } from '../expressions/ast.js';
+import { attributesToGetToProjection, parseProjection, type ExpressionContext } from '../expressions/index.js';
 import { DynamoDBError, fromErrorShape, validationError } from '../model/errors.js';
 import { partitionHash } from '../model/hash.js';
 import { encodeItemKeyWithHash } from '../model/key-encoding.js';
@@ -16,7 +13,7 @@ import { Router, type Target } from '../router/router.js';
 import type { RequestTiming } from '../router/latency.js';
 import { encodeWriteOp } from '../storage/codec.js';
 import type { WriteOp, WriteResult } from '../storage/operations.js';
-import { checkNotMixed, checkedConditions, conditionalOperator, tableNotFound } from './request-checks.js';
+import { tableNotFound } from './request-checks.js';
 
 /** Per-call options of the single-item operations (not part of DynamoDB's input). */
 export interface RequestOptions {
@@ -63,13 +60,6 @@ export class DataPlane {
     const result = (await this.router.request(target, body, false, { bytes: entry.byteLength, onTiming: options.onTiming })) as WriteResult;
     if (!result.ok) throw fromErrorShape(result.error);
     return result;
-  }
-
-  condition(input: PutItemInput | DeleteItemInput | UpdateItemInput, ctx: ExpressionContext): ConditionAst | undefined {
-    checkNotMixed({ Expected: input.Expected, ConditionalOperator: input.ConditionalOperator }, { ConditionExpression: input.ConditionExpression });
-    if (input.ConditionExpression !== undefined) return parseCondition(input.ConditionExpression, ctx);
-    if (input.Expected !== undefined) return expectedToCondition(checkedConditions(input.Expected) as Parameters<typeof expectedToCondition>[0], conditionalOperator(input.ConditionalOperator));
-    return undefined;
   }
 
   projection(input: { ProjectionExpression?: string; AttributesToGet?: string[] }, ctx: ExpressionContext): ProjectionAst | undefined {

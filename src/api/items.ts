@@ -3,8 +3,10 @@ import type {
   DeleteItemInput, DeleteItemOutput, GetItemInput, GetItemOutput, PutItemInput, PutItemOutput,
   ReturnConsumedCapacity, UpdateItemInput, UpdateItemOutput,
 } from '../api-types.js';
-import type { UpdateAst } from '../expressions/ast.js';
-import { attributeUpdatesToAst, checkAllPlaceholdersUsed, parseUpdate } from '../expressions/index.js';
+import type { ConditionAst, UpdateAst } from '../expressions/ast.js';
+import {
+  attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition, parseCondition, parseUpdate, type ExpressionContext,
+} from '../expressions/index.js';
 import { readCapacityUnits, writeCapacityUnits } from '../model/capacity.js';
 import { validationError } from '../model/errors.js';
 import { itemSize, validateItemSize } from '../model/item-size.js';
@@ -16,66 +18,115 @@ import type { WriteOp, WriteResult } from '../storage/operations.js';
 import { itemCollectionMetrics } from './indexes.js';
 import { DataPlane, RequestOptions } from './data-plane.js';
 import {
-  checkConsistentRead, checkNotMixed, checkReturnValues, checkedConditions, consumed, expressionContext,
+  CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, RETURN_ITEM_COLLECTION_METRICS_VALUES,
+  RETURN_VALUES, checkConsistentRead, checkExpressionParams, checkNoDuplicateNames, checkReturnValues, checkedConditions,
+  checkKeyPathsScalar, conditionOperatorErrors, conditionalOperator, consumed, expressionContext,
 } from './request-checks.js';
 
-export async function putItem(plane: DataPlane, input: PutItemInput, options?: RequestOptions): Promise<PutItemOutput> {
-  const route = plane.route(input?.TableName);
-  if (input.Item === undefined || input.Item === null) {
-    throw validationError("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null");
-  }
-  validateItem(input.Item);
-  validateItemKeyAttributes(input.Item, route.keyShape);
-  const size = validateItemSize(input.Item);
-  const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
+/*
+ * Each operation checks its request in DynamoDB's order: the members' constraints, all
+ * reported together; then the request's own rules (parameters combined, attribute values,
+ * legacy conditions, expressions and their placeholders); then the table; then the key
+ * against the table's schema.
+ */
+
+/** The constraints of a conditional write, `member` its Item or Key, reported together. */
+function checkWriteConstraints(input: PutItemInput | DeleteItemInput | UpdateItemInput, member: 'item' | 'key', value: unknown): void {
+  const errors = new ConstraintErrors();
+  errors.enumValue(input.ReturnConsumedCapacity, 'returnConsumedCapacity', RETURN_CONSUMED_CAPACITY_VALUES);
+  errors.tableName(input.TableName);
+  errors.notNull(value, member);
+  errors.enumValue(input.ConditionalOperator, 'conditionalOperator', CONDITIONAL_OPERATOR_VALUES);
+  conditionOperatorErrors(errors, input.Expected, 'expected', false);
+  errors.enumValue(input.ReturnValues, 'returnValues', RETURN_VALUES);
+  errors.enumValue(input.ReturnItemCollectionMetrics, 'returnItemCollectionMetrics', RETURN_ITEM_COLLECTION_METRICS_VALUES);
+  errors.throwIfAny();
+}
+
+/** The condition of a PutItem or DeleteItem: Expected, or ConditionExpression with its
+ *  placeholders, all used. */
+function writeCondition(input: PutItemInput | DeleteItemInput): ConditionAst | undefined {
+  const expected = legacyCondition(input);
   const ctx = expressionContext(input, input.ConditionExpression !== undefined);
-  const condition = plane.condition(input, ctx);
+  const condition = expected ?? parsedCondition(input, ctx);
   checkAllPlaceholdersUsed(ctx);
-  const item = normalizeItem(input.Item);
-  const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
+  return condition;
+}
+
+/** Sends a checked write with its condition. */
+function conditionalWrite(
+  plane: DataPlane, route: TableRoute, op: WriteOp, condition: ConditionAst | undefined,
+  input: PutItemInput | DeleteItemInput | UpdateItemInput, options: RequestOptions | undefined,
+): Promise<WriteResult> {
   if (condition !== undefined) op.condition = condition;
   if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
-  const result = await plane.write(route, op, options);
+  return plane.write(route, op, options);
+}
+
+export async function putItem(plane: DataPlane, input: PutItemInput, options?: RequestOptions): Promise<PutItemOutput> {
+  checkWriteConstraints(input, 'item', input.Item);
+  checkExpressionParams(input, ['ConditionExpression'], ['Expected']);
+  validateItem(input.Item);
+  const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
+  const size = validateItemSize(input.Item);
+  const condition = writeCondition(input);
+
+  const route = plane.route(input.TableName);
+  validateItemKeyAttributes(input.Item, route.keyShape);
+  const item = normalizeItem(input.Item);
+  const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
+  const result = await conditionalWrite(plane, route, op, condition, input, options);
   return writeOutput(route, result, writeCapacityUnits(size), input, op.key);
 }
 
 export async function deleteItem(plane: DataPlane, input: DeleteItemInput, options?: RequestOptions): Promise<DeleteItemOutput> {
-  const route = plane.route(input?.TableName);
-  const key = plane.checkKey(input.Key, route.keyShape);
+  checkWriteConstraints(input, 'key', input.Key);
+  checkExpressionParams(input, ['ConditionExpression'], ['Expected']);
+  validateItem(input.Key);
   const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
-  const ctx = expressionContext(input, input.ConditionExpression !== undefined);
-  const condition = plane.condition(input, ctx);
-  checkAllPlaceholdersUsed(ctx);
+  const condition = writeCondition(input);
+
+  const route = plane.route(input.TableName);
+  const key = plane.checkKey(input.Key, route.keyShape);
   const op: WriteOp = { type: 'delete', tableId: route.tableId, key, returnValues };
-  if (condition !== undefined) op.condition = condition;
-  if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
-  const result = await plane.write(route, op, options);
+  const result = await conditionalWrite(plane, route, op, condition, input, options);
   const size = result.ok && result.attributes !== undefined ? itemSize(result.attributes) : 0;
   return writeOutput(route, result, writeCapacityUnits(size), input, key);
 }
 
 export async function updateItem(plane: DataPlane, input: UpdateItemInput, options?: RequestOptions): Promise<UpdateItemOutput> {
-  const route = plane.route(input?.TableName);
-  const key = plane.checkKey(input.Key, route.keyShape);
+  checkWriteConstraints(input, 'key', input.Key);
+  checkExpressionParams(input, ['UpdateExpression', 'ConditionExpression'], ['AttributeUpdates', 'Expected']);
+  validateItem(input.Key);
   const returnValues = checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW']);
-  checkNotMixed(
-    { AttributeUpdates: input.AttributeUpdates, Expected: input.Expected },
-    { UpdateExpression: input.UpdateExpression, ConditionExpression: input.ConditionExpression },
-  );
+  let update: UpdateAst | undefined;
+  if (input.AttributeUpdates !== undefined && input.AttributeUpdates !== null) {
+    update = attributeUpdatesToAst(checkedConditions(input.AttributeUpdates));
+  }
+  const expected = legacyCondition(input);
   const ctx = expressionContext(input, input.UpdateExpression !== undefined || input.ConditionExpression !== undefined);
-  let update: UpdateAst;
   if (input.UpdateExpression !== undefined) update = parseUpdate(input.UpdateExpression, ctx);
-  else if (input.AttributeUpdates !== undefined) update = attributeUpdatesToAst(checkedConditions(input.AttributeUpdates));
-  else update = { set: [], remove: [], add: [], delete: [] };
-  const condition = plane.condition(input, ctx);
+  const condition = expected ?? parsedCondition(input, ctx);
   checkAllPlaceholdersUsed(ctx);
-  checkKeyNotUpdated(update, route.keyShape);
+  update ??= { set: [], remove: [], add: [], delete: [] };
   checkUpdatedNames(update);
+
+  const route = plane.route(input.TableName);
+  const key = plane.checkKey(input.Key, route.keyShape);
+  checkKeyNotUpdated(update, route.keyShape);
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
-  if (condition !== undefined) op.condition = condition;
-  if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
-  const result = await plane.write(route, op, options);
+  const result = await conditionalWrite(plane, route, op, condition, input, options);
   return writeOutput(route, result, 1, input, key);
+}
+
+/** A write's legacy Expected as a condition, checked. */
+function legacyCondition(input: PutItemInput | DeleteItemInput | UpdateItemInput): ConditionAst | undefined {
+  if (input.Expected === undefined || input.Expected === null) return undefined;
+  return expectedToCondition(checkedConditions(input.Expected) as Parameters<typeof expectedToCondition>[0], conditionalOperator(input.ConditionalOperator));
+}
+
+function parsedCondition(input: { ConditionExpression?: string }, ctx: ExpressionContext): ConditionAst | undefined {
+  return input.ConditionExpression === undefined ? undefined : parseCondition(input.ConditionExpression, ctx);
 }
 
 function writeOutput(
@@ -92,13 +143,23 @@ function writeOutput(
 }
 
 export async function getItem(plane: DataPlane, input: GetItemInput, options?: RequestOptions): Promise<GetItemOutput> {
-  const route = plane.route(input?.TableName);
-  const key = plane.checkKey(input.Key, route.keyShape);
+  const errors = new ConstraintErrors();
+  errors.enumValue(input.ReturnConsumedCapacity, 'returnConsumedCapacity', RETURN_CONSUMED_CAPACITY_VALUES);
+  errors.length(input.AttributesToGet, 'attributesToGet', 1, 255);
+  errors.tableName(input.TableName);
+  errors.notNull(input.Key, 'key');
+  errors.throwIfAny();
+  checkExpressionParams(input, ['ProjectionExpression'], ['AttributesToGet']);
+  validateItem(input.Key);
+  checkNoDuplicateNames(input.AttributesToGet);
   const consistent = checkConsistentRead(input.ConsistentRead);
-  checkNotMixed({ AttributesToGet: input.AttributesToGet }, { ProjectionExpression: input.ProjectionExpression });
   const ctx = expressionContext(input, input.ProjectionExpression !== undefined);
   const projection = plane.projection(input, ctx);
   checkAllPlaceholdersUsed(ctx);
+
+  const route = plane.route(input.TableName);
+  const key = plane.checkKey(input.Key, route.keyShape);
+  if (projection !== undefined) checkKeyPathsScalar(projection, route.keyShape);
   const body: NodeRequestBody = { t: 'get', consistent, req: { tableId: route.tableId, key, ...(projection ? { projection } : {}) } };
   const result = (await plane.router.request(plane.readTarget(route, key, consistent), body, true, { onTiming: options?.onTiming })) as { item?: Item };
   const output: GetItemOutput = {};
@@ -127,3 +188,4 @@ function checkUpdatedNames(update: UpdateAst): void {
     for (const segment of path) if (typeof segment === 'string') checkAttributeName(segment);
   }
 }
+

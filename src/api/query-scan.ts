@@ -12,6 +12,7 @@ import type { PageResult } from '../storage/operations.js';
 import { DataPlane } from './data-plane.js';
 import { indexConsumedCapacity, indexQueryTarget, isMultiAttribute, indexRead, indexReadUnits, indexStartKey, needsFetch, resolveIndex, type IndexRead } from './indexes.js';
 import { indexHash } from '../storage/indexes.js';
+import { checkQueryKeyAttributes, checkQueryRequest, checkQueryStartKey, checkScanKeyAttributes, checkScanRequest } from './page-checks.js';
 import {
   PAGE_BYTES, checkConsistentRead, checkLimit, checkNotMixed, checkedConditions, consumed,
   expressionContext, pageFilter, sameValue,
@@ -63,6 +64,7 @@ function output(route: TableRoute, read: IndexRead | undefined, page: PageResult
 }
 
 export async function query(plane: DataPlane, input: QueryInput): Promise<QueryOutput> {
+  checkQueryRequest(input);
   const { route, read, consistent, limit, countOnly } = pageRequest(plane, input, 'Query');
   const keyShape = read?.keyShape ?? route.keyShape;
   if (input.ScanIndexForward !== undefined && typeof input.ScanIndexForward !== 'boolean') {
@@ -84,17 +86,19 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   if (input.KeyConditionExpression !== undefined && read !== undefined && isMultiAttribute(read.index.spec.key)) {
     multi = parseIndexKeyCondition(input.KeyConditionExpression, ctx, read.index.spec.key);
     keyCondition = { hash: multi.hash[0]!, ...(multi.range !== undefined ? { range: multi.range } : {}) };
-  } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape);
-  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], keyShape);
+  } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape, input.ExclusiveStartKey);
+  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], keyShape, input.ExclusiveStartKey);
   else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
   const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
   checkAllPlaceholdersUsed(ctx);
   const startKey = input.ExclusiveStartKey === undefined ? undefined
     : read !== undefined ? indexStartKey(read, route.keyShape, input.ExclusiveStartKey) : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
-  if (startKey !== undefined && !sameValue(startKey[keyShape.hashName], keyCondition.hash)) {
+  if (startKey !== undefined && multi === undefined) checkQueryStartKey(startKey, keyCondition, keyShape);
+  else if (startKey !== undefined && !sameValue(startKey[keyShape.hashName], keyCondition.hash)) {
     throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
   }
+  checkQueryKeyAttributes(input, filter, projection, keyShape);
   const fetchBase = read !== undefined && needsFetch(read.index, route.keyShape, input.Select, projection, filter);
   const body: NodeRequestBody = {
     t: 'query', consistent,
@@ -122,6 +126,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
  * LastEvaluatedKey is always the key of a real item.
  */
 export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutput> {
+  checkScanRequest(input);
   const { route, read, consistent, limit, countOnly } = pageRequest(plane, input, 'Scan');
   const [hashLo, hashHi] = segmentRange(input.Segment, input.TotalSegments);
   checkNotMixed(
@@ -140,9 +145,12 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     const startHash = read !== undefined
       ? indexHash(read.index.spec.key.hash.map((a) => startKey![a.name]!))
       : partitionHash(startKey[route.keyShape.hashName]);
-    if (startHash < hashLo || startHash > hashHi) throw validationError('The provided Exclusive start key does not map to the provided segment');
+    if (startHash < hashLo || startHash > hashHi) {
+      throw validationError(`The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: ${String(input.TotalSegments)} Segment: ${String(input.Segment)}`);
+    }
     from = startHash;
   }
+  checkScanKeyAttributes(filter, projection, read?.keyShape ?? route.keyShape);
   const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
   let lastKey: Item | undefined;

@@ -2,9 +2,10 @@
  *  contexts, legacy-parameter conversion, and the region and account of ARNs. */
 import type { Condition, ConsumedCapacity, ReturnConsumedCapacity } from '../api-types.js';
 import type { ConditionAst } from '../expressions/ast.js';
-import { filterToCondition, newContext, parseFilter, type ExpressionContext } from '../expressions/index.js';
+import { checkPlaceholderKeys, filterToCondition, newContext, parseFilter, type ExpressionContext } from '../expressions/index.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
-import type { AttributeValue, Item } from '../model/types.js';
+import type { AttributeValue, Item, KeyShape } from '../model/types.js';
+import type { Path } from '../expressions/ast.js';
 import { normalizeAttributeValue, validateAttributeValue } from '../model/validate.js';
 import type { ReturnValues } from '../storage/operations.js';
 
@@ -20,8 +21,10 @@ export function tableNotFound(): DynamoDBError {
 }
 
 export function consumed(table: string, units: number, mode: ReturnConsumedCapacity | undefined): ConsumedCapacity | undefined {
-  if (mode !== 'TOTAL' && mode !== 'INDEXES') return undefined;
-  return { TableName: table, CapacityUnits: units };
+  if (mode === 'TOTAL') return { TableName: table, CapacityUnits: units };
+  // INDEXES also breaks the total down: what the table itself consumed.
+  if (mode === 'INDEXES') return { TableName: table, CapacityUnits: units, Table: { CapacityUnits: units } };
+  return undefined;
 }
 
 export function checkReturnValues(value: unknown, allowed: readonly ReturnValues[]): ReturnValues {
@@ -45,7 +48,35 @@ export function checkNotMixed(legacy: Record<string, unknown>, modern: Record<st
   }
 }
 
-/** Placeholders only make sense with expressions. */
+/**
+ * DynamoDB's checks of which parameters a request combines, before anything else of its
+ * expressions: no legacy parameter beside an expression (a Query's KeyConditions goes
+ * with a FilterExpression when there is no KeyConditionExpression), and placeholders
+ * only with the expressions that could use them. `expressions` and `legacy` are the
+ * request's members of each kind, in DynamoDB's order.
+ */
+export function checkExpressionParams(input: object, expressions: readonly string[], legacy: readonly string[]): void {
+  const members = input as Record<string, unknown>;
+  const present = (name: string): boolean => members[name] !== undefined && members[name] !== null;
+  const used = expressions.filter(present);
+  if (used.length > 0) {
+    const keyConditionsAlone = present('KeyConditions') && !present('KeyConditionExpression');
+    const mixed = legacy.filter((name) => present(name) && !(keyConditionsAlone && name === 'KeyConditions'));
+    if (mixed.length > 0) {
+      throw validationError(`Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {${mixed.join(', ')}} Expression parameters: {${used.join(', ')}}`);
+    }
+  }
+  if (present('ExpressionAttributeNames') && used.length === 0) {
+    throw validationError('ExpressionAttributeNames can only be specified when using expressions');
+  }
+  const valueExpressions = expressions.filter((name) => name !== 'ProjectionExpression');
+  if (valueExpressions.length > 0 && present('ExpressionAttributeValues') && !valueExpressions.some(present)) {
+    throw validationError(`ExpressionAttributeValues can only be specified when using expressions: ${valueExpressions.join(' and ')} ${valueExpressions.length > 1 ? 'are' : 'is'} null`);
+  }
+}
+
+/** Placeholders only make sense with expressions. The maps' keys are checked before the
+ *  values' contents, as DynamoDB does. */
 export function expressionContext(input: { ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }, hasExpressions: boolean): ExpressionContext {
   // JSON null means absent, as in DynamoDB.
   if (input.ExpressionAttributeNames === null) input = { ...input, ExpressionAttributeNames: undefined };
@@ -54,6 +85,7 @@ export function expressionContext(input: { ExpressionAttributeNames?: Record<str
     if (input.ExpressionAttributeNames !== undefined) throw validationError('ExpressionAttributeNames can only be specified when using expressions');
     if (input.ExpressionAttributeValues !== undefined) throw validationError('ExpressionAttributeValues can only be specified when using expressions');
   }
+  checkPlaceholderKeys(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
   let values: Record<string, AttributeValue> | undefined;
   if (input.ExpressionAttributeValues !== undefined) {
     // Validated and made canonical here, so the values an AST carries into the log are.
@@ -75,11 +107,12 @@ export function checkLimit(limit: unknown): number | undefined {
 }
 
 /** DynamoDB's request-shape errors ("N validation errors detected: …"), collected in
- *  DynamoDB's order and thrown together. */
+ *  DynamoDB's order and thrown together; DynamoDB lists at most ten. */
 export class ConstraintErrors {
   private readonly errors: string[] = [];
 
   add(value: unknown, member: string, rule: string): void {
+    if (this.errors.length >= MAX_CONSTRAINT_ERRORS) return;
     const shown = value === null || value === undefined ? 'null' : `'${valueString(value)}'`;
     this.errors.push(`Value ${shown} at '${member}' failed to satisfy constraint: ${rule}`);
   }
@@ -88,15 +121,77 @@ export class ConstraintErrors {
     this.add(null, member, 'Member must not be null');
   }
 
+  /** A required member. */
+  notNull(value: unknown, member: string): void {
+    if (value === undefined || value === null) this.missing(member);
+  }
+
   enumValue(value: unknown, member: string, allowed: readonly string[]): void {
     if (value !== undefined && value !== null && !allowed.includes(value as string)) {
       this.add(value, member, `Member must satisfy enum value set: [${allowed.join(', ')}]`);
     }
   }
 
+  /** A list's, map's or string's length (a map's is its number of entries). */
+  length(value: unknown, member: string, min: number | undefined, max: number | undefined): void {
+    if (value === undefined || value === null) return;
+    const n = typeof value === 'string' || Array.isArray(value) ? value.length : typeof value === 'object' ? Object.keys(value).length : undefined;
+    if (n === undefined) return;
+    if (min !== undefined && n < min) this.add(value, member, `Member must have length greater than or equal to ${min}`);
+    if (max !== undefined && n > max) this.add(value, member, `Member must have length less than or equal to ${max}`);
+  }
+
+  /** A number's lower bound. */
+  atLeast(value: unknown, member: string, min: number): void {
+    if (typeof value === 'number' && value < min) this.add(value, member, `Member must have value greater than or equal to ${min}`);
+  }
+
+  /** A table (or index) name: `required` for TableName, not for IndexName. */
+  tableName(value: unknown, member = 'tableName', required = true): void {
+    if (value === undefined || value === null) {
+      if (required) this.missing(member);
+      return;
+    }
+    if (typeof value !== 'string') return;
+    if (!/^[a-zA-Z0-9_.-]+$/.test(value)) this.add(value, member, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+');
+    this.length(value, member, 3, 255);
+  }
+
   throwIfAny(): void {
     const n = this.errors.length;
     if (n > 0) throw validationError(`${n} validation error${n === 1 ? '' : 's'} detected: ${this.errors.join('; ')}`);
+  }
+}
+
+const MAX_CONSTRAINT_ERRORS = 10;
+
+export const RETURN_VALUES = ['ALL_NEW', 'UPDATED_OLD', 'ALL_OLD', 'NONE', 'UPDATED_NEW'] as const;
+export const RETURN_ITEM_COLLECTION_METRICS_VALUES = ['SIZE', 'NONE'] as const;
+export const CONDITIONAL_OPERATOR_VALUES = ['OR', 'AND'] as const;
+export const COMPARISON_OPERATORS = [
+  'IN', 'NULL', 'BETWEEN', 'LT', 'NOT_CONTAINS', 'EQ', 'GT', 'NOT_NULL', 'NE', 'LE', 'BEGINS_WITH', 'GE', 'CONTAINS',
+] as const;
+
+/** The ComparisonOperator of each entry of a legacy condition map (Expected,
+ *  KeyConditions, QueryFilter, ScanFilter), as DynamoDB names them
+ *  (`expected.<name>.member.comparisonOperator`). */
+export function conditionOperatorErrors(errors: ConstraintErrors, conditions: unknown, member: string, required: boolean): void {
+  if (!isPlainObject(conditions)) return;
+  for (const [name, condition] of Object.entries(conditions)) {
+    if (!isPlainObject(condition)) continue;
+    const at = `${member}.${name}.member.comparisonOperator`;
+    if (required) errors.notNull(condition.ComparisonOperator, at);
+    errors.enumValue(condition.ComparisonOperator, at, COMPARISON_OPERATORS);
+  }
+}
+
+/** AttributesToGet names no attribute twice. */
+export function checkNoDuplicateNames(names: readonly string[] | undefined): void {
+  if (names === undefined || names === null) return;
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw validationError(`One or more parameter values were invalid: Duplicate value in attribute name: ${name}`);
+    seen.add(name);
   }
 }
 
@@ -183,4 +278,14 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 export function binaryReplacer(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+}
+
+/** Projections and filters may not reach inside a key attribute: keys are scalars. */
+export function checkKeyPathsScalar(paths: readonly Path[], shape: KeyShape): void {
+  for (const keyName of [shape.hashName, shape.rangeName]) {
+    if (keyName === undefined) continue;
+    if (paths.some((path) => path.length > 1 && path[0] === keyName)) {
+      throw validationError(`Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: ${keyName}`);
+    }
+  }
 }

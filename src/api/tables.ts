@@ -20,7 +20,7 @@ import {
 } from './indexes.js';
 import { ACCOUNT, isPlainObject } from './request-checks.js';
 import {
-  checkCreateIndexAction, checkCreateTableInput, checkTableNameParameter, checkThroughputMembers, checkUpdateTableIndexShape,
+  checkCreateTableInput, checkTableNameParameter, checkThroughputMembers, checkUpdateTableIndexShape,
   globalIndexUpdates, MAX_THROUGHPUT_VALUE, ShapeErrors,
 } from './table-validation.js';
 

@@ -44,6 +44,17 @@ export function newContext(
   names?: Record<string, string> | undefined,
   values?: Record<string, AttributeValue> | undefined,
 ): ExpressionContext {
+  checkPlaceholderKeys(names, values);
+  checkSubstitutionSize(names, values);
+  const ctx: ExpressionContext = { usedNames: new Set(), usedValues: new Set() };
+  if (names !== undefined) ctx.names = names;
+  if (values !== undefined) ctx.values = values;
+  return ctx;
+}
+
+/** The placeholder maps' own checks, before any value in them is looked at: not empty,
+ *  keys that are placeholders, names not empty. */
+export function checkPlaceholderKeys(names: Record<string, string> | undefined, values: Record<string, unknown> | undefined): void {
   if (names !== undefined) {
     const keys = Object.keys(names);
     if (keys.length === 0) throw validationError('ExpressionAttributeNames must not be empty');
@@ -63,11 +74,6 @@ export function newContext(
       if (!VALUE_KEY.test(k)) throw validationError(`ExpressionAttributeValues contains invalid key: Syntax error; key: "${k}"`);
     }
   }
-  checkSubstitutionSize(names, values);
-  const ctx: ExpressionContext = { usedNames: new Set(), usedValues: new Set() };
-  if (names !== undefined) ctx.names = names;
-  if (values !== undefined) ctx.values = values;
-  return ctx;
 }
 
 /**

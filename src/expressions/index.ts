@@ -3,15 +3,15 @@
  * expressions. Parse once when a request arrives (bad input → ValidationException before
  * anything happens); evaluate the plain-data AST at apply time on every replica.
  */
-import type { KeyShape } from '../model/types.js';
-import type { ConditionAst, KeyCondition, ProjectionAst, UpdateAst } from './ast.js';
+import type { Item, KeyShape } from '../model/types.js';
+import type { ConditionAst, KeyCondition, Operand, Path, ProjectionAst, UpdateAst } from './ast.js';
 import type { ExpressionContext } from './context.js';
 import { parseConditionWithLabel, parseProjectionExpression, parseUpdateExpression } from './parser.js';
-import { parseIndexKeyConditionExpression, parseKeyConditionExpression, type IndexKeyCondition } from './keycondition.js';
+import { keyConditionTerms, parseIndexKeyConditionExpression, parseKeyConditionExpression, type IndexKeyCondition } from './keycondition.js';
 import type { IndexKeySpec } from '../model/index-spec.js';
 
 export type * from './ast.js';
-export { newContext, checkAllPlaceholdersUsed, type ExpressionContext } from './context.js';
+export { newContext, checkAllPlaceholdersUsed, checkPlaceholderKeys, type ExpressionContext } from './context.js';
 export type { IndexKeyCondition } from './keycondition.js';
 export { evaluateCondition } from './evaluate.js';
 export { applyUpdate, MISSING_ATTRIBUTE_MESSAGE, WRONG_TYPE_MESSAGE, INVALID_PATH_MESSAGE } from './update.js';
@@ -22,6 +22,7 @@ export {
   filterToCondition,
   keyConditionsToAst,
   attributesToGetToProjection,
+  checkLegacyConditions,
   legacyConditionToAst,
   type AttributeValueUpdate,
   type ExpectedAttributeValue,
@@ -64,7 +65,61 @@ export function parseIndexKeyCondition(expression: string, ctx: ExpressionContex
   return parseIndexKeyConditionExpression(expression, ctx, key);
 }
 
-/** Parses a KeyConditionExpression against the table's (or index's) key shape. */
-export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape): KeyCondition {
-  return parseKeyConditionExpression(expression, ctx, shape);
+/** Parses a KeyConditionExpression against the table's (or index's) key shape, checking
+ *  an ExclusiveStartKey's attributes along with it. */
+export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: Item): KeyCondition {
+  return parseKeyConditionExpression(expression, ctx, shape, startKey);
+}
+
+/** Parses a KeyConditionExpression as far as it goes without a table: its grammar, its
+ *  placeholders, and the shapes no key condition can have. */
+export function checkKeyConditionExpression(expression: string, ctx: ExpressionContext): ConditionAst {
+  return parseConditionWithLabel(expression, ctx, 'KeyConditionExpression');
+}
+
+export { keyConditionTerms };
+
+function operandPaths(operand: Operand, out: Path[]): void {
+  if (operand.kind === 'path' || operand.kind === 'size') out.push(operand.path);
+}
+
+/** Every document path a condition reads, in the order written. */
+export function conditionPaths(ast: ConditionAst, out: Path[] = []): Path[] {
+  switch (ast.kind) {
+    case 'and':
+    case 'or':
+      conditionPaths(ast.left, out);
+      conditionPaths(ast.right, out);
+      break;
+    case 'not':
+      conditionPaths(ast.operand, out);
+      break;
+    case 'compare':
+      operandPaths(ast.left, out);
+      operandPaths(ast.right, out);
+      break;
+    case 'between':
+      for (const o of [ast.operand, ast.low, ast.high]) operandPaths(o, out);
+      break;
+    case 'in':
+      for (const o of [ast.operand, ...ast.list]) operandPaths(o, out);
+      break;
+    case 'attribute_exists':
+    case 'attribute_not_exists':
+      out.push(ast.path);
+      break;
+    case 'attribute_type':
+      out.push(ast.path);
+      operandPaths(ast.type, out);
+      break;
+    case 'begins_with':
+      operandPaths(ast.operand, out);
+      operandPaths(ast.prefix, out);
+      break;
+    case 'contains':
+      operandPaths(ast.operand, out);
+      operandPaths(ast.needle, out);
+      break;
+  }
+  return out;
 }

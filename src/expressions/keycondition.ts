@@ -2,7 +2,7 @@
  * KeyConditionExpression: partition-key equality, and at most one sort-key condition
  * (=, <, <=, >, >=, BETWEEN, begins_with), with DynamoDB's messages for other shapes.
  */
-import type { AttributeValue, KeyShape } from '../model/types.js';
+import type { AttributeValue, KeyShape, ScalarAttributeType } from '../model/types.js';
 import type { IndexKeySpec } from '../model/index-spec.js';
 import { validationError } from '../model/errors.js';
 import type { ConditionAst, KeyCondition, Operand, RangeOperator } from './ast.js';
@@ -14,6 +14,8 @@ interface KeyTerm {
   name: string;
   op: RangeOperator;
   values: AttributeValue[];
+  /** A legacy KeyConditions operator no key condition can use (NULL, NE, IN, ...). */
+  unindexable?: true;
 }
 
 const NOT_SUPPORTED = 'Query key condition not supported';
@@ -23,13 +25,29 @@ function invalidOperator(op: string): never {
   throw validationError(`Invalid operator used in KeyConditionExpression: ${op}`);
 }
 
-function keyName(op: Operand): string | undefined {
-  return op.kind === 'path' && op.path.length === 1 && typeof op.path[0] === 'string' ? op.path[0] : undefined;
+function invalidCondition(message: string): never {
+  throw validationError(`Invalid condition in KeyConditionExpression: ${message}`);
 }
 
-function valueOf(op: Operand): AttributeValue {
-  if (op.kind !== 'value') throw validationError(NOT_SUPPORTED);
-  return op.value;
+/** One condition's term: exactly one operand names a top-level attribute, the others are
+ *  values. `flippable` conditions (comparisons) may name it on either side. */
+function term(op: RangeOperator, operands: Operand[], out: KeyTerm[]): void {
+  let name: string | undefined;
+  let at = 0;
+  operands.forEach((operand, i) => {
+    if (operand.kind === 'path') {
+      if (name !== undefined) invalidCondition('Multiple attribute names used in one condition');
+      if (operand.path.length > 1) throw validationError('KeyConditionExpressions cannot have conditions on nested attributes');
+      name = String(operand.path[0]);
+      at = i;
+    } else if (operand.kind === 'size') {
+      throw validationError('KeyConditionExpressions cannot contain nested operations');
+    }
+  });
+  if (name === undefined) invalidCondition('No key attribute specified');
+  if (out.some((t) => t.name === name)) throw validationError('KeyConditionExpressions must only contain one condition per key');
+  const values = operands.filter((_, i) => i !== at).map((o) => (o as { value: AttributeValue }).value);
+  out.push({ name: name as string, op: at === 0 ? op : FLIPPED[op]!, values });
 }
 
 function collect(ast: ConditionAst, out: KeyTerm[]): void {
@@ -49,58 +67,48 @@ function collect(ast: ConditionAst, out: KeyTerm[]): void {
     case 'attribute_type':
     case 'contains':
       return invalidOperator(ast.kind);
-    case 'compare': {
+    case 'compare':
       if (ast.op === '<>') invalidOperator('<>');
-      if (ast.left.kind === 'size' || ast.right.kind === 'size') invalidOperator('size');
-      let name = keyName(ast.left);
-      if (name !== undefined) {
-        out.push({ name, op: ast.op as RangeOperator, values: [valueOf(ast.right)] });
-        return;
-      }
-      name = keyName(ast.right);
-      if (name !== undefined) {
-        out.push({ name, op: FLIPPED[ast.op]!, values: [valueOf(ast.left)] });
-        return;
-      }
-      throw validationError(NOT_SUPPORTED);
-    }
-    case 'between': {
-      const name = keyName(ast.operand);
-      if (name === undefined) throw validationError(NOT_SUPPORTED);
-      out.push({ name, op: 'BETWEEN', values: [valueOf(ast.low), valueOf(ast.high)] });
-      return;
-    }
-    case 'begins_with': {
-      const name = keyName(ast.operand);
-      if (name === undefined) throw validationError(NOT_SUPPORTED);
-      out.push({ name, op: 'begins_with', values: [valueOf(ast.prefix)] });
-      return;
-    }
+      return term(ast.op as RangeOperator, [ast.left, ast.right], out);
+    case 'between':
+      if (ast.operand.kind !== 'path') invalidCondition('BETWEEN operator must have the key attribute as its first operand');
+      return term('BETWEEN', [ast.operand, ast.low, ast.high], out);
+    case 'begins_with':
+      if (ast.operand.kind !== 'path') invalidCondition('begins_with operator must have the key attribute as its first operand');
+      return term('begins_with', [ast.operand, ast.prefix], out);
   }
 }
 
-/** Checks the key terms against the table's key shape and builds the KeyCondition. */
-export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, onePerKeyMessage: string): KeyCondition {
-  const seen = new Set<string>();
-  for (const t of terms) {
-    if (seen.has(t.name)) throw validationError(onePerKeyMessage);
-    seen.add(t.name);
-  }
-  const hash = terms.find((t) => t.name === shape.hashName);
-  if (hash === undefined) throw validationError(`Query condition missed key schema element: ${shape.hashName}`);
-  const range = shape.rangeName === undefined ? undefined : terms.find((t) => t.name === shape.rangeName);
-  if (terms.some((t) => t !== hash && t !== range)) {
-    if (shape.rangeName !== undefined && range === undefined) {
-      throw validationError(`Query condition missed key schema element: ${shape.rangeName}`);
-    }
-    throw validationError(NOT_SUPPORTED);
-  }
-  if (hash.op !== '=') throw validationError(NOT_SUPPORTED);
+/** Checks the key terms against the table's key shape, in DynamoDB's order (the
+ *  partition key, then the sort key), and builds the KeyCondition. */
+export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, startKey?: Record<string, AttributeValue>): KeyCondition {
   const mismatch = 'One or more parameter values were invalid: Condition parameter type does not match schema type';
-  if (typeOf(hash.values[0]!) !== shape.hashType) throw validationError(mismatch);
+  const keys: Array<[string, ScalarAttributeType, boolean]> = [[shape.hashName, shape.hashType, true]];
+  if (shape.rangeName !== undefined) keys.push([shape.rangeName, shape.rangeType as ScalarAttributeType, false]);
+  // An ExclusiveStartKey is checked key attribute by key attribute along with the conditions.
+  const badStartKey = 'The provided starting key is invalid';
+  if (startKey !== undefined && Object.keys(startKey).length !== keys.length) throw validationError(badStartKey);
+  for (const [name, type, isHash] of keys) {
+    if (startKey !== undefined) {
+      const value = startKey[name];
+      if (value === undefined) throw validationError(badStartKey);
+      if (typeOf(value) !== type) throw validationError('The provided key element does not match the schema');
+    }
+    if (isHash && keys.length === 1 && terms.length > 1) throw validationError(NOT_SUPPORTED);
+    const t = terms.find((k) => k.name === name);
+    if (t === undefined) {
+      if (isHash || terms.length > 1) throw validationError(`Query condition missed key schema element: ${name}`);
+      continue;
+    }
+    if (t.unindexable) throw validationError('Attempted conditional constraint is not an indexable operation');
+    if (t.values.some((v) => typeOf(v) !== type)) throw validationError(mismatch);
+    if (isHash && t.op !== '=') throw validationError(NOT_SUPPORTED);
+  }
+  const hash = terms.find((t) => t.name === shape.hashName) as KeyTerm;
+  const range = shape.rangeName === undefined ? undefined : terms.find((t) => t.name === shape.rangeName);
+  if (terms.some((t) => t !== hash && t !== range)) throw validationError(NOT_SUPPORTED);
   const result: KeyCondition = { hash: hash.values[0]! };
   if (range !== undefined) {
-    for (const v of range.values) if (typeOf(v) !== shape.rangeType) throw validationError(mismatch);
     if (range.op === 'begins_with' && shape.rangeType === 'N') {
       throw validationError('Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N');
     }
@@ -109,15 +117,18 @@ export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, onePerKeyMe
   return result;
 }
 
-export function parseKeyConditionExpression(expression: string, ctx: ExpressionContext, shape: KeyShape): KeyCondition {
-  const ast = parseConditionWithLabel(expression, ctx, 'KeyConditionExpression');
+/** The key terms of a parsed KeyConditionExpression, or DynamoDB's error for a shape no
+ *  key condition can have (OR, NOT, functions other than begins_with, ...). */
+export function keyConditionTerms(ast: ConditionAst): KeyTerm[] {
   const terms: KeyTerm[] = [];
   collect(ast, terms);
-  return buildKeyCondition(
-    terms,
-    shape,
-    'Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key',
-  );
+  return terms;
+}
+
+export function parseKeyConditionExpression(
+  expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: Record<string, AttributeValue>,
+): KeyCondition {
+  return buildKeyCondition(keyConditionTerms(parseConditionWithLabel(expression, ctx, 'KeyConditionExpression')), shape, startKey);
 }
 
 export type { KeyTerm };

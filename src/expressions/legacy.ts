@@ -8,7 +8,7 @@ import type { AttributeValue, KeyShape } from '../model/types.js';
 import { validationError } from '../model/errors.js';
 import type { ConditionAst, KeyCondition, Operand, ProjectionAst, RangeOperator, UpdateAst } from './ast.js';
 import { buildKeyCondition, type KeyTerm } from './keycondition.js';
-import { typeOf } from './values.js';
+import { compareValues, typeOf } from './values.js';
 
 export interface AttributeValueUpdate {
   Action?: 'PUT' | 'DELETE' | 'ADD';
@@ -98,12 +98,25 @@ function checkArgs(op: ComparisonOperator, args: AttributeValue[]): void {
   if (args.length < arity[0] || args.length > arity[1]) {
     throw invalid(`Invalid number of argument(s) for the ${op} ComparisonOperator`);
   }
-  const scalarOnly = ['LE', 'LT', 'GE', 'GT', 'CONTAINS', 'NOT_CONTAINS', 'BETWEEN'].includes(op);
+  if (args.some((a) => typeOf(a) !== typeOf(args[0]!))) throw invalid('AttributeValues inside AttributeValueList must be of same type');
+  const scalarOnly = ['LE', 'LT', 'GE', 'GT', 'CONTAINS', 'NOT_CONTAINS', 'BETWEEN', 'IN'].includes(op);
   for (const a of args) {
     const t = typeOf(a);
     if ((scalarOnly && !['S', 'N', 'B'].includes(t)) || (op === 'BEGINS_WITH' && t !== 'S' && t !== 'B')) {
       throw invalid(`ComparisonOperator ${op} is not valid for ${t} AttributeValue type`);
     }
+  }
+  if (op === 'BETWEEN' && compareValues(args[0]!, args[1]!) === 1) {
+    throw validationError('The BETWEEN condition was provided a range where the lower bound is greater than the upper bound');
+  }
+}
+
+/** Checks the operators and arguments of legacy conditions (KeyConditions, QueryFilter,
+ *  ScanFilter) without a table: DynamoDB does so before it looks the table up. */
+export function checkLegacyConditions(conditions: Record<string, LegacyCondition>): void {
+  for (const name of Object.keys(conditions)) {
+    const c = conditions[name]!;
+    checkArgs(c.ComparisonOperator, c.AttributeValueList ?? []);
   }
 }
 
@@ -147,11 +160,11 @@ export function expectedToCondition(
   const conds: ConditionAst[] = [];
   for (const name of Object.keys(expected)) {
     const e = expected[name]!;
+    if (e.Value !== undefined && e.AttributeValueList !== undefined) {
+      throw invalid(`Value and AttributeValueList cannot be used together for Attribute: ${name}`);
+    }
     if (e.ComparisonOperator !== undefined) {
       if (e.Exists !== undefined) throw invalid(`Exists and ComparisonOperator cannot be used together for Attribute: ${name}`);
-      if (e.Value !== undefined && e.AttributeValueList !== undefined) {
-        throw invalid(`Value and AttributeValueList cannot be used together for Attribute: ${name}`);
-      }
       if (e.Value === undefined && e.AttributeValueList === undefined && e.ComparisonOperator !== 'NULL' && e.ComparisonOperator !== 'NOT_NULL') {
         throw invalid(`Value or AttributeValueList must be used with ComparisonOperator: ${String(e.ComparisonOperator)} for Attribute: ${name}`);
       }
@@ -187,7 +200,7 @@ const KEY_OPS: Partial<Record<ComparisonOperator, RangeOperator>> = {
 };
 
 /** Legacy `KeyConditions` of a Query as a KeyCondition. */
-export function keyConditionsToAst(keyConditions: Record<string, LegacyCondition>, shape: KeyShape): KeyCondition {
+export function keyConditionsToAst(keyConditions: Record<string, LegacyCondition>, shape: KeyShape, startKey?: Record<string, AttributeValue>): KeyCondition {
   const names = Object.keys(keyConditions);
   if (names.length > 2) throw validationError('Conditions can be of length 1 or 2 only');
   const terms: KeyTerm[] = [];
@@ -196,13 +209,9 @@ export function keyConditionsToAst(keyConditions: Record<string, LegacyCondition
     const args = c.AttributeValueList ?? [];
     checkArgs(c.ComparisonOperator, args);
     const op = KEY_OPS[c.ComparisonOperator];
-    if (op === undefined) throw validationError('Attempted conditional constraint is not an indexable operation');
-    terms.push({ name, op, values: args });
+    terms.push(op === undefined ? { name, op: '=', values: args, unindexable: true } : { name, op, values: args });
   }
-  if (!names.includes(shape.hashName)) {
-    throw validationError(`Query condition missed key schema element: ${shape.hashName}`);
-  }
-  return buildKeyCondition(terms, shape, 'Conditions can be of length 1 or 2 only');
+  return buildKeyCondition(terms, shape, startKey);
 }
 
 /** Legacy `AttributesToGet` as a projection of top-level attributes. */

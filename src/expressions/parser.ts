@@ -11,7 +11,7 @@ import type { ExpressionContext } from './context.js';
 import type { Comparator, ConditionAst, Operand, Path, UpdateAst, UpdateValue, ValueAction, SetAction } from './ast.js';
 import { syntaxErrorMessage, tokenize, type Token } from './lexer.js';
 import { isReservedWord } from './reserved.js';
-import { compareValues, pathString, typeOf, TYPE_TAGS, utf8Length } from './values.js';
+import { compareValues, pathString, sizeOf, typeOf, TYPE_TAGS, utf8Length } from './values.js';
 
 export const MAX_EXPRESSION_BYTES = 4096;
 export const MAX_OPERATORS = 300;
@@ -26,6 +26,7 @@ export type ExpressionLabel =
   | 'KeyConditionExpression';
 
 type ErrorCategory =
+  | 'condition'
   | 'parens'
   | 'unknownFunction'
   | 'misusedFunction'
@@ -38,9 +39,12 @@ type ErrorCategory =
   | 'distinct'
   | 'function';
 
+/** In a condition, the errors of the first condition (comparison, BETWEEN, IN or function)
+ *  that has any come after these; within a condition, in CONDITION_LEVEL_ORDER. */
 const CONDITION_ERROR_ORDER: ErrorCategory[] = [
-  'parens', 'unknownFunction', 'misusedFunction', 'reserved', 'placeholder', 'operand', 'distinct', 'function',
+  'parens', 'unknownFunction', 'misusedFunction', 'reserved', 'condition', 'placeholder', 'operand', 'distinct', 'function',
 ];
+const CONDITION_LEVEL_ORDER: ErrorCategory[] = ['placeholder', 'operand', 'distinct', 'function'];
 const UPDATE_ERROR_ORDER: ErrorCategory[] = [
   'reserved', 'unknownFunction', 'section', 'placeholder', 'pathOverlap', 'pathConflict', 'operand', 'function',
 ];
@@ -205,7 +209,11 @@ class Parser {
   }
 
   path(): Path {
-    const path: Path = [this.pathSegment()];
+    return this.pathTail([this.pathSegment()]);
+  }
+
+  /** The `.name` and `[n]` that follow the start of a path. */
+  pathTail(path: Path): Path {
     for (;;) {
       if (this.isPunct('.')) {
         this.next();
@@ -292,7 +300,8 @@ class Parser {
       if (close < 0) return this.parenthesized(() => this.condition());
       const saved = this.pos;
       this.pos = close + 1;
-      const operandGroup = this.followsComparison();
+      // `(a).b = :v`: a parenthesized path that goes on is an operand too.
+      const operandGroup = this.followsComparison() || this.isPunct('.') || this.isPunct('[');
       this.pos = saved;
       if (!operandGroup) return this.parenthesized(() => this.condition());
     }
@@ -304,7 +313,17 @@ class Parser {
     return (t.type === 'punct' && COMPARATORS.has(t.text)) || this.isKeyword('BETWEEN') || this.isKeyword('IN');
   }
 
+  /** One condition; the first one with errors decides which of them DynamoDB reports. */
   comparison(): ConditionAst {
+    const condition = this.comparisonOrFunction();
+    if (this.errors.condition === undefined) {
+      const first = CONDITION_LEVEL_ORDER.find((c) => this.errors[c] !== undefined);
+      if (first !== undefined) this.errors.condition = this.errors[first];
+    }
+    return condition;
+  }
+
+  private comparisonOrFunction(): ConditionAst {
     const term = this.term();
     if ('cond' in term) {
       if (this.followsComparison()) {
@@ -364,7 +383,14 @@ class Parser {
 
   /** An operand, a (possibly parenthesized) operand, or a function call. */
   term(): Term {
-    if (this.isPunct('(')) return this.parenthesized(() => this.term());
+    if (this.isPunct('(')) {
+      const inner = this.parenthesized(() => this.term());
+      // A parenthesized path goes on: `(a.b).c` is the path a.b.c.
+      if ('operand' in inner && inner.operand.kind === 'path' && (this.isPunct('.') || this.isPunct('['))) {
+        return { operand: { kind: 'path', path: this.pathTail([...inner.operand.path]) } };
+      }
+      return inner;
+    }
     if (this.isFunctionCall()) return this.functionCall();
     if (this.peek().type === 'value') return { operand: { kind: 'value', value: this.value() } };
     return { operand: { kind: 'path', path: this.path() } };
@@ -391,10 +417,15 @@ class Parser {
       this.note('function', `Incorrect operand type for operator or function; operator or function: ${name}, operand type: ${type}`);
     switch (name) {
       case 'size': {
-        if (a0.kind !== 'path') {
-          if (a0.kind === 'value' && ['N', 'BOOL', 'NULL'].includes(typeOf(a0.value))) typeError(typeOf(a0.value));
-          else this.note('function', 'Operator or function requires a document path; operator or function: size');
+        if (a0.kind === 'size') {
+          typeError('N');
           return { operand: DUMMY_OPERAND };
+        }
+        if (a0.kind === 'value') {
+          // The size of a literal is known now.
+          const size = sizeOf(a0.value);
+          if (size === undefined) typeError(typeOf(a0.value));
+          return { operand: size === undefined ? DUMMY_OPERAND : { kind: 'value', value: { N: String(size) } } };
         }
         return { operand: { kind: 'size', path: a0.path } };
       }
@@ -411,7 +442,9 @@ class Parser {
           this.note('function', `Operator or function requires a document path; operator or function: ${name}`);
           return { cond: DUMMY_CONDITION, fn: name };
         }
-        if (a1!.kind !== 'value') {
+        if (a1!.kind === 'size') {
+          typeError('N');
+        } else if (a1!.kind !== 'value') {
           typeError('{NS,SS,L,BS,N,M,B,BOOL,NULL,S}');
         } else if (typeOf(a1!.value) !== 'S') {
           typeError(typeOf(a1!.value));

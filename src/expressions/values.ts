@@ -173,12 +173,14 @@ export function utf8Bytes(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
-/** DynamoDB's size(): UTF-8 bytes of S, bytes of B, elements of sets, lists and maps. */
+/** DynamoDB's size(): UTF-16 code units of S (as DynamoDB counts them: "é𝄞" is 3, checked
+ *  against DynamoDB by ExtendDB/extenddb#67, and dynalite's suite has "abÿ" as 3), bytes of
+ *  B, elements of sets, lists and maps. */
 export function sizeOf(v: AttributeValue): number | undefined {
   const x = v as Record<string, any>;
   switch (typeOf(v)) {
     case 'S':
-      return utf8Length(x.S);
+      return (x.S as string).length;
     case 'B':
       return (x.B as Uint8Array).length;
     case 'SS':

@@ -115,28 +115,35 @@ function bytesKey(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
-/** The single type key of `av`, or throws DynamoDB's "empty"/"more than one" errors. */
-function typeKeyOf(av: unknown, context: ValueContext): string {
+/** How many type keys `av` has (members set to undefined are absent, as the SDKs have
+ *  them; other members are ignored, as DynamoDB's deserializer drops them), or throws
+ *  DynamoDB's "empty" error. */
+function typeKeyCount(av: unknown, context: ValueContext): number {
   if (av === null || typeof av !== 'object' || Array.isArray(av) || isBinary(av)) {
     fail(EMPTY_ATTRIBUTE_VALUE_MESSAGE, context);
   }
-  let found: string | undefined;
   let count = 0;
   for (const k in av as Record<string, unknown>) {
-    if ((av as Record<string, unknown>)[k] === undefined) continue; // SDK-style absent members
-    if (!TYPE_KEYS.has(k)) continue;
-    count++;
-    found = k;
+    if ((av as Record<string, unknown>)[k] !== undefined && TYPE_KEYS.has(k)) count++;
   }
   if (count === 0) fail(EMPTY_ATTRIBUTE_VALUE_MESSAGE, context);
-  if (count > 1) fail(MULTIPLE_DATATYPES_MESSAGE, context);
-  return found as string;
+  return count;
 }
 
+/** DynamoDB checks each member of a value (bad numbers, empty sets, ...) before it
+ *  complains that there is more than one. */
 function validateValue(av: unknown, depth: number, context: ValueContext): void {
-  const type = typeKeyOf(av, context);
+  const count = typeKeyCount(av, context);
   if (depth > MAX_NESTING_DEPTH) fail(NESTING_MESSAGE, context);
-  const v = (av as Record<string, unknown>)[type];
+  const members = av as Record<string, unknown>;
+  for (const type in members) {
+    const v = members[type];
+    if (v !== undefined && TYPE_KEYS.has(type)) validateMember(type, v, depth, context);
+  }
+  if (count > 1) fail(MULTIPLE_DATATYPES_MESSAGE, context);
+}
+
+function validateMember(type: string, v: unknown, depth: number, context: ValueContext): void {
   switch (type) {
     case 'S':
       if (typeof v !== 'string') throw serializationError('Expected a string for S');
@@ -394,17 +401,19 @@ function keyValueOfType(av: AttributeValue, type: ScalarAttributeType): boolean 
 }
 
 /** Empty-value and size rules of one key attribute whose type is already right. */
-function checkKeyValue(name: string, av: AttributeValue, isHash: boolean): void {
+function checkKeyValue(name: string, av: AttributeValue, isHash: boolean, inItem: boolean): void {
+  // DynamoDB words an empty key value differently in an item being written and in a Key.
+  const emptyPrefix = inItem ? 'One or more parameter values are not valid. ' : INVALID;
   let bytes: number;
   if ('S' in av) {
     if (av.S.length === 0) {
-      throw validationError(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: ${name}`);
+      throw validationError(`${emptyPrefix}The AttributeValue for a key attribute cannot contain an empty string value. Key: ${name}`);
     }
     // A UTF-16 unit takes at most 3 UTF-8 bytes: short strings cannot exceed either limit.
     bytes = av.S.length * 3 <= MAX_SORT_KEY_BYTES ? 0 : utf8Length(av.S);
   } else if ('B' in av) {
     if (av.B.length === 0) {
-      throw validationError(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: ${name}`);
+      throw validationError(`${emptyPrefix}The AttributeValue for a key attribute cannot contain an empty binary value. Key: ${name}`);
     }
     bytes = av.B.length;
   } else {
@@ -440,8 +449,8 @@ export function validateKey(key: Item, shape: KeyShape): void {
   if (shape.rangeName !== undefined && (r === undefined || !keyValueOfType(r, shape.rangeType as ScalarAttributeType))) {
     throw validationError(KEY_SCHEMA_MISMATCH_MESSAGE);
   }
-  checkKeyValue(shape.hashName, h, true);
-  if (r !== undefined) checkKeyValue(shape.rangeName as string, r, false);
+  checkKeyValue(shape.hashName, h, true, false);
+  if (r !== undefined) checkKeyValue(shape.rangeName as string, r, false, false);
 }
 
 /**
@@ -460,7 +469,7 @@ function checkItemKeyAttribute(item: Item, name: string, type: ScalarAttributeTy
   if (!keyValueOfType(av, type)) {
     throw validationError(`${INVALID}Type mismatch for key ${name} expected: ${type} actual: ${attributeType(av)}`);
   }
-  checkKeyValue(name, av, isHash);
+  checkKeyValue(name, av, isHash, true);
 }
 
 /** The key attributes of a (validated) item, as a new map sharing the values. */

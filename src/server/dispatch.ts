@@ -123,10 +123,11 @@ const CAPITALIZED_MESSAGE = new Set(['AccessDeniedException']);
 
 /** The JSON body of an error response. Extra fields (Item, CancellationReasons) are
  *  encoded like any response: binary as base64. DynamoDB sends some errors (an unknown
- *  operation, a body that is not JSON) with no message at all: an empty `message`. */
+ *  operation, a body that is not JSON) with no message at all; its deserializer's errors
+ *  (SerializationException) and IAM's capitalize the member ("Message"). */
 export function errorBody(name: string, message: string, details?: Record<string, unknown>): string {
   if (message === '') return encodeResponse({ ...details, __type: errorType(name) });
-  const key = CAPITALIZED_MESSAGE.has(name) ? 'Message' : 'message';
+  const key = name === 'SerializationException' || CAPITALIZED_MESSAGE.has(name) ? 'Message' : 'message';
   return encodeResponse({ ...details, __type: errorType(name), [key]: message });
 }
 
@@ -155,6 +156,10 @@ function safeLog(log: (message: string, error: unknown) => void, message: string
     // A failing logger must not take the request down with it.
   }
 }
+
+/** DynamoDB answers a body that is not JSON (empty, not UTF-8, malformed) with a
+ *  SerializationException that has no message. */
+const NOT_JSON = '';
 
 function serialization(message: string): WireError {
   return new WireError('SerializationException', message);
@@ -199,7 +204,7 @@ export async function dispatch(
       try {
         text = utf8.decode(body);
       } catch {
-        throw serialization('The request body is not valid UTF-8');
+        throw serialization(NOT_JSON);
       }
     }
     let input: unknown;
@@ -207,19 +212,18 @@ export async function dispatch(
       try {
         input = JSON.parse(text);
       } catch {
-        // DynamoDB says no more than the error's name.
-        throw serialization('');
+        throw serialization(NOT_JSON);
       }
     }
     const resolved = operationOf(db, target);
     operation = resolved.operation;
     const denied = options.authorize?.();
     if (denied !== undefined) throw denied;
-    if (input === undefined) throw serialization('The request body is empty: a JSON object is expected');
+    if (input === undefined) throw serialization(NOT_JSON);
     if (input === null || typeof input !== 'object') throw serialization('Expected null');
     if (Array.isArray(input)) throw serialization('Start of list found where not expected');
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw nestingError();
-    decodeRequest(input as Record<string, unknown>);
+    decodeRequest(operation, input as Record<string, unknown>);
     const args: unknown[] = resolved.spec.withAddress && options.address !== undefined ? [input, options.address] : [input];
     const result = await withCallContext(options.region !== undefined ? { region: options.region } : {}, () => resolved.method.apply(db, args));
     return { status: 200, body: result === undefined || resolved.spec.emptyResponse ? '' : encodeResponse(result) };

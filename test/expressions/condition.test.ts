@@ -208,6 +208,12 @@ describe('condition evaluation table', () => {
     expect(evaluateCondition(parseCondition('a > :v', c), it2)).toBe(true);
   });
 
+  it('measures a string\'s size() in UTF-16 units, not UTF-8 bytes', () => {
+    const accented: Item = { a: { S: 'ab\u00ff' }, b: { S: '\u00e9\u{1D11E}' } };
+    const c = newContext(undefined, { ':three': { N: '3' } });
+    expect(evaluateCondition(parseCondition('size(a) = :three AND size(b) = :three', c), accented)).toBe(true);
+  });
+
   it('compares 38-digit numbers exactly', () => {
     const c = newContext(undefined, {
       ':a': { N: '0.00000000000000000000000000000000000001' },
@@ -302,6 +308,15 @@ describe('condition parse errors', () => {
     ['ss >= :ssrev', 'Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: >=, operand type: SS'],
     ['n BETWEEN :null AND :n5', 'Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: NULL'],
     ['((n = :n10))', 'Invalid ConditionExpression: The expression has redundant parentheses;'],
+    ['n = :n10 AND ((m.k))  = :s', 'Invalid ConditionExpression: The expression has redundant parentheses;'],
+    // The first condition with an error decides; within it, placeholders, operands, distinctness, functions.
+    ['n = n AND s = :nope', 'Invalid ConditionExpression: The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [n]'],
+    ['attribute_exists(:n10) AND n = n', 'Invalid ConditionExpression: Operator or function requires a document path; operator or function: attribute_exists'],
+    ['n = :nope AND n = n', 'Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :nope'],
+    ['size(size(s)) > :n5', 'Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: size, operand type: N'],
+    ['attribute_type(s, size(s))', 'Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: attribute_type, operand type: N'],
+    ['size(:n10) > n', 'Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: size, operand type: N'],
+    ['attribute_not_exists(size(:s))', 'Invalid ConditionExpression: Operator or function requires a document path; operator or function: attribute_not_exists'],
     ['   ', 'Invalid ConditionExpression: The expression can not be empty;'],
   ];
   for (const [expr, message] of cases) {
@@ -317,6 +332,12 @@ describe('condition parse errors', () => {
     expect(() => parseCondition(`n IN (${list(100)})`, newContext(undefined, values))).not.toThrow();
     expectValidation(() => parseCondition(`n IN (${list(101)})`, newContext(undefined, values)),
       'Invalid ConditionExpression: The IN operator is provided with too many operands; number of operands: 101');
+  });
+
+  it('reads a parenthesized path as the start of a longer path, and the size of a literal as a number', () => {
+    expect(check('(m).a = :one AND (m.b).c = :see')).toBe(true);
+    expect(check('(m).a = :two')).toBe(false);
+    expect(check('size(:s) = :eleven')).toBe(true);
   });
 
   it('reports a syntax error before a semantic one', () => {

@@ -86,8 +86,15 @@ describe('key conditions', () => {
     expectValidation(() => k('sk = :n1'), 'Query condition missed key schema element: id');
     expectValidation(() => k('id = :id AND price = :n1'), 'Query condition missed key schema element: sk');
     expectValidation(() => k('id < :id'), 'Query key condition not supported');
-    expectValidation(() => k('id = :id AND id = :id2'), 'Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key');
-    expectValidation(() => k('id = :id AND sk > :n1 AND sk < :n5'), 'Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key');
+    expectValidation(() => k('id = :id AND id = :id2'), 'KeyConditionExpressions must only contain one condition per key');
+    expectValidation(() => k('id = :id AND sk > :n1 AND sk < :n5'), 'KeyConditionExpressions must only contain one condition per key');
+    expectValidation(() => k('size(id) = :n1'), 'KeyConditionExpressions cannot contain nested operations');
+    expectValidation(() => k('id = sk'), 'Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition');
+    expectValidation(() => k('id.a = :id'), 'KeyConditionExpressions cannot have conditions on nested attributes');
+    expectValidation(() => k(':id = :id'), 'Invalid condition in KeyConditionExpression: No key attribute specified');
+    expectValidation(() => k('id = :id AND begins_with(:p, sk)'), 'Invalid condition in KeyConditionExpression: begins_with operator must have the key attribute as its first operand');
+    // The partition key's type is checked before its operator.
+    expectValidation(() => k(':nid < id'), 'One or more parameter values were invalid: Condition parameter type does not match schema type');
     expectValidation(() => k('id = :id OR sk = :n1'), 'Invalid operator used in KeyConditionExpression: OR');
     expectValidation(() => k('id = :id AND NOT sk = :n1'), 'Invalid operator used in KeyConditionExpression: NOT');
     expectValidation(() => k('id IN (:id)'), 'Invalid operator used in KeyConditionExpression: IN');

@@ -135,7 +135,7 @@ describe('limits', () => {
     await expectDynamoError(db.putItem({ TableName: 'items', Item: { id: { S: '' } } }), 'ValidationException',
       'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: id');
     await expectDynamoError(db.getItem({ TableName: 'ranges', Key: { pk: { S: 'a' }, sk: { S: '' } } }), 'ValidationException',
-      'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: sk');
+      'One or more parameter values were invalid: The AttributeValue for a key attribute cannot contain an empty string value. Key: sk');
     // Empty values are fine outside keys.
     const emptyValues: Item = { id: { S: 'empty-ok' }, s: { S: '' }, b: { B: new Uint8Array() } };
     await db.putItem({ TableName: 'items', Item: emptyValues });

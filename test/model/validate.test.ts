@@ -159,10 +159,11 @@ describe('keys', () => {
   });
 
   it('validateKey: empty values and sizes', () => {
+    // A Key's empty value is worded "were invalid:", an item's "are not valid." (dynalite's suite, run against DynamoDB).
     expect(messageOf(() => validateKey({ id: { S: '' } }, hashOnly))).toBe(
-      'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: id');
+      `${INVALID}The AttributeValue for a key attribute cannot contain an empty string value. Key: id`);
     expect(messageOf(() => validateKey({ pk: { B: b() }, sk: { S: 'a' } }, binary))).toBe(
-      'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: pk');
+      `${INVALID}The AttributeValue for a key attribute cannot contain an empty binary value. Key: pk`);
     expect(messageOf(() => validateKey({ id: { S: 'a'.repeat(2049) } }, hashOnly))).toBe(
       `${INVALID}Size of hashkey has exceeded the maximum size limit of2048 bytes`);
     expect(messageOf(() => validateKey({ id: { S: 'é'.repeat(1025) } }, hashOnly))).toBe(

@@ -330,13 +330,16 @@ describe('fuzz', () => {
           expect(res.status, `${shown}\n→ ${res.status} ${text.slice(0, 300)}`).toBeLessThan(500);
           expect(Number(res.headers['x-amz-crc32']), shown).toBe(crc32Table(res.body));
           if (res.status !== 200) {
-            const error = JSON.parse(text) as { __type?: unknown; message?: unknown };
+            const error = JSON.parse(text) as { __type?: unknown; message?: unknown; Message?: unknown };
             expect(error.__type, `${shown}\n→ ${text.slice(0, 300)}`).toMatch(/^com\.amazon[a-z.0-9]*#[A-Za-z]+$/);
-            // DynamoDB names an unknown operation or a body that is not JSON and says no more.
-            const bare = error.message === undefined && /#(UnknownOperationException|SerializationException)$/.test(String(error.__type));
+            // DynamoDB names an unknown operation or a body that is not JSON and says no more;
+            // its deserializer's errors capitalize the member ("Message").
+            const serializationError = String(error.__type).endsWith('#SerializationException');
+            const message = serializationError ? error.Message : error.message;
+            const bare = message === undefined && /#(UnknownOperationException|SerializationException)$/.test(String(error.__type));
             if (!bare) {
-              expect(typeof error.message, `${shown}\n→ ${text.slice(0, 300)}`).toBe('string');
-              expect((error.message as string).length, shown).toBeGreaterThan(0);
+              expect(typeof message, `${shown}\n→ ${text.slice(0, 300)}`).toBe('string');
+              expect((message as string).length, shown).toBeGreaterThan(0);
             }
           } else {
             for (const key of writtenKeys(request)) written.add(key);

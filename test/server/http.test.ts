@@ -299,16 +299,17 @@ describe('the wire', () => {
 
   it('answers bad base64 with DynamoDB\'s SerializationException messages', async () => {
     const cases: Array<[unknown, string]> = [
-      ['23456', "'23456' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5"],
-      ['=+/=', "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='"],
-      ['+/+=', "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"],
-      [true, 'class java.lang.Boolean can not be converted to a Blob'],
-      [23, 'class java.lang.Short can not be converted to a Blob'],
+      ['23456', 'Base64 encoded length is expected a multiple of 4 bytes but found: 5'],
+      ['=+/=', 'Invalid last non-pad Base64 character dectected'],
+      ['+/+=', 'Invalid last non-pad Base64 character dectected'],
+      [true, 'only base-64-encoded strings are convertible to bytes'],
+      [23, 'only base-64-encoded strings are convertible to bytes'],
+      [[], 'Unrecognized collection type class java.nio.ByteBuffer'],
     ];
     for (const [b, message] of cases) {
       const res = await wireRequest(server.url, 'PutItem', { TableName: 'items', Item: { pk: { S: 'b64' }, sk: { N: '1' }, m: { M: { x: { BS: ['AAAA', b] } } } } });
       expect(res.status).toBe(400);
-      expect(res.json).toEqual({ __type: 'com.amazon.coral.service#SerializationException', message });
+      expect(res.json).toEqual({ __type: 'com.amazon.coral.service#SerializationException', Message: message });
     }
     const get = await wireRequest(server.url, 'GetItem', { TableName: 'items', Key: { pk: { S: 'b64' }, sk: { N: '1' } }, ConsistentRead: true });
     expect(get.json).toEqual({});

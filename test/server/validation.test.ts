@@ -28,7 +28,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShardBox } from '../../src/index.js';
 import { startServer, type ShardBoxServer } from '../../src/server/http.js';
-import { createPkTable, httpClient, openDb, rejection } from './helpers.js';
+import { createPkTable, httpClient, openDb, rejection, wireRequest } from './helpers.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -151,12 +151,15 @@ describe('key values', () => {
   });
 
   it('an empty string or binary key value is refused', async () => {
-    const emptyString = (key: string) => `One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: ${key}`;
-    const emptyBinary = 'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: pk';
-    await refused(putItem({ pk: S('') }), emptyString('pk'));
-    await refused(() => client.send(new GetItemCommand({ TableName: 'sorted', Key: { pk: S('a'), sk: S('') } })), emptyString('sk'));
-    await refused(putItem({ pk: { B: bytes() } }, 'blobs'), emptyBinary);
-    await refused(() => client.send(new DeleteItemCommand({ TableName: 'blobs', Key: { pk: { B: bytes() } } })), emptyBinary);
+    // DynamoDB words it "are not valid." in an item being written, "were invalid:" in a Key.
+    const inItem = 'One or more parameter values are not valid. ';
+    const inKey = 'One or more parameter values were invalid: ';
+    const emptyString = (key: string) => `The AttributeValue for a key attribute cannot contain an empty string value. Key: ${key}`;
+    const emptyBinary = 'The AttributeValue for a key attribute cannot contain an empty binary value. Key: pk';
+    await refused(putItem({ pk: S('') }), inItem + emptyString('pk'));
+    await refused(() => client.send(new GetItemCommand({ TableName: 'sorted', Key: { pk: S('a'), sk: S('') } })), inKey + emptyString('sk'));
+    await refused(putItem({ pk: { B: bytes() } }, 'blobs'), inItem + emptyBinary);
+    await refused(() => client.send(new DeleteItemCommand({ TableName: 'blobs', Key: { pk: { B: bytes() } } })), inKey + emptyBinary);
     // Empty values are fine outside keys.
     await client.send(new PutItemCommand({ TableName: 'items', Item: { pk: S('empties'), s: S(''), b: { B: bytes() } } }));
   });
@@ -500,6 +503,82 @@ describe('batches', () => {
     expect(read.UnprocessedKeys).toEqual({});
     const written = await client.send(new BatchWriteItemCommand({ RequestItems: { items: puts(25, 'ok') } }));
     expect(written.UnprocessedItems).toEqual({});
+  });
+});
+
+describe('order of checks', () => {
+  /** The body of a refused raw JSON request (so the request can hold what the SDK would
+   *  not send). */
+  async function refusedRaw(operation: string, body: unknown, name: string, message: string): Promise<void> {
+    const res = await wireRequest(server.url, operation, body);
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ __type: expect.stringMatching(new RegExp(`#${name}$`)), message });
+  }
+
+  it('every constraint of the request is reported at once, before anything else', async () => {
+    const res = await wireRequest(server.url, 'GetItem', { TableName: 'abc;', ReturnConsumedCapacity: 'hi', AttributesToGet: [] });
+    expect(res.status).toBe(400);
+    const message = (res.json as { message: string }).message;
+    const prefix = '4 validation errors detected: ';
+    expect(message.startsWith(prefix)).toBe(true);
+    expect(message.slice(prefix.length).split('; ').sort()).toEqual([
+      "Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      "Value 'abc;' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+      "Value 'hi' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+      "Value null at 'key' failed to satisfy constraint: Member must not be null",
+    ]);
+  });
+
+  it('the request itself is checked before its table is looked up; the key against the schema after', async () => {
+    const V = 'ValidationException';
+    await refusedRaw('GetItem', { TableName: 'nope', Key: { a: {} } }, V, 'Supplied AttributeValue is empty, must contain exactly one of the supported datatypes');
+    // A value's members are checked before "more than one datatype".
+    await refusedRaw('GetItem', { TableName: 'nope', Key: { a: { S: 'a', N: 'b' } } }, V, 'The parameter cannot be converted to a numeric value: b');
+    await refusedRaw('PutItem', { TableName: 'nope', Item: KEY, ConditionExpression: '' }, V, 'Invalid ConditionExpression: The expression can not be empty;');
+    await refusedRaw('DeleteItem', { TableName: 'nope', Key: KEY, ExpressionAttributeValues: { ':a': S('a') } }, V,
+      'ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null');
+    await refusedRaw('UpdateItem', { TableName: 'nope', Key: KEY, Expected: { a: { Value: S('a'), AttributeValueList: [S('a')] } } }, V,
+      'One or more parameter values were invalid: Value and AttributeValueList cannot be used together for Attribute: a');
+    await refusedRaw('Query', { TableName: 'nope', KeyConditionExpression: 'a = :a OR b = :a', ExpressionAttributeValues: { ':a': S('a') } }, V,
+      'Invalid operator used in KeyConditionExpression: OR');
+    await refusedRaw('Query', { TableName: 'nope', KeyConditionExpression: 'a > size(b)' }, V, 'KeyConditionExpressions cannot contain nested operations');
+    await refusedRaw('Query', { TableName: 'nope', KeyConditions: {} }, V, 'Conditions can be of length 1 or 2 only');
+    await refusedRaw('Scan', { TableName: 'nope', Segment: 1, TotalSegments: 1 }, V,
+      'The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 1 is not less than TotalSegments: 1');
+    await refusedRaw('Scan', { TableName: 'nope', ExclusiveStartKey: { a: { SS: [] } } }, V,
+      'The provided starting key is invalid: One or more parameter values were invalid: An string set  may not be empty');
+    await refusedRaw('GetItem', { TableName: 'nope', Key: {} }, 'ResourceNotFoundException', 'Requested resource not found');
+  });
+
+  it('a Query\'s ExclusiveStartKey must fit its key condition', async () => {
+    const q = (condition: string, values: Item, startKey: Item) => () => client.send(new QueryCommand({
+      TableName: 'ranged', KeyConditionExpression: condition, ExpressionAttributeValues: values, ExclusiveStartKey: startKey,
+    }));
+    const onPk = { ':p': S('sentinel') };
+    await refused(q('pk = :p', onPk, { pk: S('sentinel') }), 'The provided starting key is invalid');
+    await refused(q('pk = :p', onPk, { pk: N(1), sk: N(1) }), 'The provided key element does not match the schema');
+    await refused(q('pk = :p', onPk, { pk: S('other'), sk: N(1) }), 'The provided starting key is outside query boundaries based on provided conditions');
+    const above = { ':p': S('sentinel'), ':five': N(5) };
+    await refused(q('pk = :p AND sk > :five', above, { pk: S('sentinel'), sk: N(1) }), 'The provided starting key does not match the range key predicate');
+    await refused(q('pk = :p AND sk > :five', above, { pk: S('other'), sk: N(6) }), 'The query can return at most one row and cannot be restarted');
+  });
+
+  it('filters may not name key attributes, nor projections and filters reach inside them', async () => {
+    const onPk = { ':p': S('sentinel') };
+    await refused(() => client.send(new QueryCommand({ TableName: 'ranged', KeyConditionExpression: 'pk = :p', FilterExpression: 'sk > :p', ExpressionAttributeValues: onPk })),
+      'Filter Expression can only contain non-primary key attributes: Primary key attribute: sk');
+    await refused(() => client.send(new QueryCommand({ TableName: 'ranged', KeyConditions: { pk: { ComparisonOperator: 'EQ', AttributeValueList: [S('sentinel')] } }, QueryFilter: { pk: { ComparisonOperator: 'NOT_NULL' } } })),
+      'QueryFilter can only contain non-primary key attributes: Primary key attribute: pk');
+    const scalars = "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: pk";
+    await refused(() => client.send(new GetItemCommand({ TableName: 'items', Key: KEY, ProjectionExpression: 'pk.a' })), scalars);
+    await refused(() => client.send(new ScanCommand({ TableName: 'items', FilterExpression: 'attribute_exists(pk[0])' })), scalars);
+  });
+
+  it('consumed capacity with INDEXES also gives the table\'s part', async () => {
+    const got = await client.send(new GetItemCommand({ TableName: 'items', Key: KEY, ConsistentRead: true, ReturnConsumedCapacity: 'INDEXES' }));
+    expect(got.ConsumedCapacity).toEqual({ TableName: 'items', CapacityUnits: 1, Table: { CapacityUnits: 1 } });
+    const total = await client.send(new GetItemCommand({ TableName: 'items', Key: KEY, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }));
+    expect(total.ConsumedCapacity).toEqual({ TableName: 'items', CapacityUnits: 1 });
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The wire format: base64 decoded at every AttributeValue position of every operation's
- * request, with DynamoDB's SerializationException for values of the wrong JSON type, and
+ * The wire format: each operation's request read against its input shape, base64 decoded
+ * at every AttributeValue position, with the SerializationException DynamoDB's typed
+ * deserializer gives for a member of the wrong JSON type, and
  * responses encoded (binary as base64, dates as epoch seconds) without touching the
  * API's objects.
  */
@@ -10,14 +11,14 @@ import { decodeBase64, decodeRequest, encodeResponse, jsonDepthExceeds } from '.
 
 const B = (...bytes: number[]): Uint8Array => new Uint8Array(bytes);
 
-function decoded(request: Record<string, unknown>): Record<string, unknown> {
-  decodeRequest(request);
+function decoded(operation: string, request: Record<string, unknown>): Record<string, unknown> {
+  decodeRequest(operation, request);
   return request;
 }
 
-function serializationMessage(request: Record<string, unknown>): string {
+function serializationMessage(operation: string, request: Record<string, unknown>): string {
   try {
-    decodeRequest(request);
+    decodeRequest(operation, request);
   } catch (e) {
     expect(e).toBeInstanceOf(DynamoDBError);
     expect((e as DynamoDBError).name).toBe('SerializationException');
@@ -32,10 +33,12 @@ describe('decodeBase64', () => {
     expect(decodeBase64('AQID')).toEqual(B(1, 2, 3));
     expect(decodeBase64('/w==')).toEqual(B(255));
     expect(decodeBase64('+/8=')).toEqual(B(0xfb, 0xff));
-    expect(() => decodeBase64('AQI')).toThrow("'AQI' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 3");
-    expect(() => decodeBase64('AQ-_')).toThrow("'AQ-_' can not be converted to a Blob: Invalid Base64 character: '-'");
-    expect(() => decodeBase64('A=QI')).toThrow("Invalid Base64 character: '='");
-    expect(() => decodeBase64('AR==')).toThrow("'AR==' can not be converted to a Blob: Invalid last non-pad Base64 character dectected");
+    expect(() => decodeBase64('AQI')).toThrow('Base64 encoded length is expected a multiple of 4 bytes but found: 3');
+    expect(() => decodeBase64('AQ-_')).toThrow("Invalid Base64 character: '-'");
+    expect(() => decodeBase64('A=QI')).toThrow('Invalid last non-pad Base64 character dectected');
+    expect(() => decodeBase64('=+/=')).toThrow('Invalid last non-pad Base64 character dectected');
+    expect(() => decodeBase64('AR==')).toThrow('Invalid last non-pad Base64 character dectected');
+    expect(() => decodeBase64('+/+=')).toThrow('Invalid last non-pad Base64 character dectected');
     expect(() => decodeBase64('AQ =')).toThrow("Invalid Base64 character: ' '");
   });
 });
@@ -44,67 +47,97 @@ describe('decodeRequest', () => {
   it('decodes B and BS everywhere an item or key can be, at any depth', () => {
     const nested = { M: { l: { L: [{ B: 'AQ==' }, { BS: ['Ag==', 'Aw=='] }, { M: { deep: { B: 'BA==' } } }] } } };
     const nestedOut = { M: { l: { L: [{ B: B(1) }, { BS: [B(2), B(3)] }, { M: { deep: { B: B(4) } } }] } } };
-    expect(decoded({ TableName: 't', Item: { k: { B: 'AQ==' }, n: nested } })).toEqual({ TableName: 't', Item: { k: { B: B(1) }, n: nestedOut } });
-    expect(decoded({ Key: { k: { B: '/w==' } }, ExpressionAttributeValues: { ':v': { BS: ['AQ=='] }, ':s': { S: 'AQ==' } } }))
+    expect(decoded('PutItem', { TableName: 't', Item: { k: { B: 'AQ==' }, n: nested } })).toEqual({ TableName: 't', Item: { k: { B: B(1) }, n: nestedOut } });
+    expect(decoded('DeleteItem', { Key: { k: { B: '/w==' } }, ExpressionAttributeValues: { ':v': { BS: ['AQ=='] }, ':s': { S: 'AQ==' } } }))
       .toEqual({ Key: { k: { B: B(255) } }, ExpressionAttributeValues: { ':v': { BS: [B(1)] }, ':s': { S: 'AQ==' } } });
-    expect(decoded({ ExclusiveStartKey: { k: { B: 'AQ==' } } })).toEqual({ ExclusiveStartKey: { k: { B: B(1) } } });
+    expect(decoded('Scan', { ExclusiveStartKey: { k: { B: 'AQ==' } } })).toEqual({ ExclusiveStartKey: { k: { B: B(1) } } });
   });
 
   it('decodes the legacy conditions: Expected, AttributeUpdates, KeyConditions, QueryFilter, ScanFilter', () => {
-    expect(decoded({
+    expect(decoded('UpdateItem', {
       Expected: { a: { Value: { B: 'AQ==' } }, b: { ComparisonOperator: 'IN', AttributeValueList: [{ B: 'Ag==' }, { S: 'x' }] }, c: { Exists: false } },
       AttributeUpdates: { d: { Action: 'PUT', Value: { BS: ['Aw=='] } }, e: { Action: 'DELETE' } },
-      KeyConditions: { k: { ComparisonOperator: 'EQ', AttributeValueList: [{ B: 'BA==' }] } },
-      QueryFilter: { f: { ComparisonOperator: 'CONTAINS', AttributeValueList: [{ B: 'BQ==' }] } },
-      ScanFilter: { g: { ComparisonOperator: 'NOT_NULL' } },
     })).toEqual({
       Expected: { a: { Value: { B: B(1) } }, b: { ComparisonOperator: 'IN', AttributeValueList: [{ B: B(2) }, { S: 'x' }] }, c: { Exists: false } },
       AttributeUpdates: { d: { Action: 'PUT', Value: { BS: [B(3)] } }, e: { Action: 'DELETE' } },
+    });
+    expect(decoded('Query', {
+      KeyConditions: { k: { ComparisonOperator: 'EQ', AttributeValueList: [{ B: 'BA==' }] } },
+      QueryFilter: { f: { ComparisonOperator: 'CONTAINS', AttributeValueList: [{ B: 'BQ==' }] } },
+    })).toEqual({
       KeyConditions: { k: { ComparisonOperator: 'EQ', AttributeValueList: [{ B: B(4) }] } },
       QueryFilter: { f: { ComparisonOperator: 'CONTAINS', AttributeValueList: [{ B: B(5) }] } },
-      ScanFilter: { g: { ComparisonOperator: 'NOT_NULL' } },
     });
+    expect(decoded('Scan', { ScanFilter: { g: { ComparisonOperator: 'NOT_NULL' } } })).toEqual({ ScanFilter: { g: { ComparisonOperator: 'NOT_NULL' } } });
   });
 
   it('decodes batch and transaction request items, and leaves Tags and table names alone', () => {
-    expect(decoded({ RequestItems: { Item: { Keys: [{ k: { B: 'AQ==' } }], ProjectionExpression: 'k' } } }))
+    expect(decoded('BatchGetItem', { RequestItems: { Item: { Keys: [{ k: { B: 'AQ==' } }], ProjectionExpression: 'k' } } }))
       .toEqual({ RequestItems: { Item: { Keys: [{ k: { B: B(1) } }], ProjectionExpression: 'k' } } });
-    expect(decoded({ RequestItems: { Key: [{ PutRequest: { Item: { k: { B: 'Ag==' } } } }, { DeleteRequest: { Key: { k: { B: 'Aw==' } } } }] } }))
+    expect(decoded('BatchWriteItem', { RequestItems: { Key: [{ PutRequest: { Item: { k: { B: 'Ag==' } } } }, { DeleteRequest: { Key: { k: { B: 'Aw==' } } } }] } }))
       .toEqual({ RequestItems: { Key: [{ PutRequest: { Item: { k: { B: B(2) } } } }, { DeleteRequest: { Key: { k: { B: B(3) } } } }] } });
-    expect(decoded({ TransactItems: [
+    expect(decoded('TransactWriteItems', { TransactItems: [
       { Put: { Item: { k: { B: 'AQ==' } }, ExpressionAttributeValues: { ':v': { B: 'Ag==' } } } },
       { Update: { Key: { k: { B: 'Aw==' } } } }, { Delete: { Key: { k: { B: 'BA==' } } } },
-      { ConditionCheck: { Key: { k: { B: 'BQ==' } } } }, { Get: { Key: { k: { B: 'Bg==' } } } },
+      { ConditionCheck: { Key: { k: { B: 'BQ==' } } } },
     ] })).toEqual({ TransactItems: [
       { Put: { Item: { k: { B: B(1) } }, ExpressionAttributeValues: { ':v': { B: B(2) } } } },
       { Update: { Key: { k: { B: B(3) } } } }, { Delete: { Key: { k: { B: B(4) } } } },
-      { ConditionCheck: { Key: { k: { B: B(5) } } } }, { Get: { Key: { k: { B: B(6) } } } },
+      { ConditionCheck: { Key: { k: { B: B(5) } } } },
     ] });
-    expect(decoded({ ResourceArn: 'arn', Tags: [{ Key: 'k', Value: 'AQ==' }] })).toEqual({ ResourceArn: 'arn', Tags: [{ Key: 'k', Value: 'AQ==' }] });
-    expect(decoded({ Statement: 'SELECT', Parameters: [{ B: 'AQ==' }] })).toEqual({ Statement: 'SELECT', Parameters: [{ B: B(1) }] });
+    expect(decoded('TransactGetItems', { TransactItems: [{ Get: { Key: { k: { B: 'Bg==' } } } }] }))
+      .toEqual({ TransactItems: [{ Get: { Key: { k: { B: B(6) } } } }] });
+    expect(decoded('TagResource', { ResourceArn: 'arn', Tags: [{ Key: 'k', Value: 'AQ==' }] })).toEqual({ ResourceArn: 'arn', Tags: [{ Key: 'k', Value: 'AQ==' }] });
+    expect(decoded('ExecuteStatement', { Statement: 'SELECT', Parameters: [{ B: 'AQ==' }] })).toEqual({ Statement: 'SELECT', Parameters: [{ B: B(1) }] });
   });
 
-  it('gives DynamoDB\'s SerializationException for values of the wrong JSON type', () => {
-    expect(serializationMessage({ Item: { a: { S: 5 } } })).toBe('class java.lang.Short can not be converted to an String');
-    expect(serializationMessage({ Item: { a: { S: 2147483648 } } })).toBe('class java.lang.Long can not be converted to an String');
-    expect(serializationMessage({ Item: { a: { N: 1.5 } } })).toBe('class java.lang.Double can not be converted to an String');
-    expect(serializationMessage({ Item: { a: { S: true } } })).toBe('class java.lang.Boolean can not be converted to an String');
-    expect(serializationMessage({ Item: { a: { S: {} } } })).toBe('Start of structure or map found where not expected.');
-    expect(serializationMessage({ Item: { a: { S: [] } } })).toBe('Start of list found where not expected');
-    expect(serializationMessage({ Item: { a: { B: -40000 } } })).toBe('class java.lang.Integer can not be converted to a Blob');
-    expect(serializationMessage({ Item: { a: { BOOL: 'maybe' } } })).toBe("'maybe' can not be converted to an Boolean");
-    expect(serializationMessage({ Item: { a: { L: 'x' } } })).toBe('Expected list or null');
-    expect(serializationMessage({ Item: { a: { M: [] } } })).toBe('Start of list found where not expected');
-    expect(serializationMessage({ Item: { a: { M: 3 } } })).toBe('Expected map or null');
-    expect(serializationMessage({ Item: { a: 'x' } })).toBe('Expected null');
-    expect(serializationMessage({ Item: [] })).toBe('Start of list found where not expected');
-    expect(serializationMessage({ Keys: {} })).toBe('Start of structure or map found where not expected.');
-    expect(serializationMessage({ ExpressionAttributeValues: { ':v': { BS: ['AQ==', 'AQ'] } } }))
-      .toBe("'AQ' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 2");
+  it('gives DynamoDB\'s SerializationException for a member of the wrong JSON type, by the member\'s type', () => {
+    // String members and attribute value strings
+    expect(serializationMessage('PutItem', { TableName: true })).toBe('TRUE_VALUE cannot be converted to String');
+    expect(serializationMessage('PutItem', { Item: { a: { S: 5 } } })).toBe('NUMBER_VALUE cannot be converted to String');
+    expect(serializationMessage('PutItem', { Item: { a: { N: 1.5 } } })).toBe('DECIMAL_VALUE cannot be converted to String');
+    expect(serializationMessage('PutItem', { Item: { a: { S: [] } } })).toBe('Unrecognized collection type class java.lang.String');
+    expect(serializationMessage('PutItem', { Item: { a: { S: {} } } })).toBe('Start of structure or map found where not expected');
+    // Booleans, integers, blobs
+    expect(serializationMessage('GetItem', { ConsistentRead: 'maybe' })).toBe('Unexpected token received from parser');
+    expect(serializationMessage('GetItem', { ConsistentRead: 34.5 })).toBe('DECIMAL_VALUE cannot be converted to Boolean');
+    expect(serializationMessage('Query', { Limit: '23' })).toBe('STRING_VALUE cannot be converted to Integer');
+    expect(serializationMessage('CreateTable', { ProvisionedThroughput: { ReadCapacityUnits: false } })).toBe('FALSE_VALUE cannot be converted to Long');
+    expect(serializationMessage('Scan', { Segment: [] })).toBe('Unrecognized collection type class java.lang.Integer');
+    expect(serializationMessage('PutItem', { Item: { a: { B: -40000 } } })).toBe('only base-64-encoded strings are convertible to bytes');
+    expect(serializationMessage('PutItem', { Item: { a: { BS: [[]] } } })).toBe('Unrecognized collection type class java.nio.ByteBuffer');
+    expect(serializationMessage('DeleteItem', { ExpressionAttributeValues: { ':v': { BS: ['AQ==', 'AQ'] } } }))
+      .toBe('Base64 encoded length is expected a multiple of 4 bytes but found: 2');
+    // Lists, maps, structures: a structure in a map or list says "value", in a field "field"
+    expect(serializationMessage('PutItem', { Item: { a: { L: 'x' } } })).toBe('Unexpected field type');
+    expect(serializationMessage('PutItem', { Item: { a: { L: {} } } })).toBe('Start of structure or map found where not expected');
+    expect(serializationMessage('PutItem', { Item: 3 })).toBe('Unexpected field type');
+    expect(serializationMessage('PutItem', { Item: [] }))
+      .toBe('Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>');
+    expect(serializationMessage('GetItem', { ExpressionAttributeNames: [] }))
+      .toBe('Unrecognized collection type java.util.Map<java.lang.String, java.lang.String>');
+    expect(serializationMessage('PutItem', { Item: { a: 'x' } })).toBe('Unexpected value type in payload');
+    expect(serializationMessage('PutItem', { Item: { a: [] } })).toBe('Unrecognized collection type class com.amazonaws.dynamodb.v20120810.AttributeValue');
+    expect(serializationMessage('PutItem', { Expected: { a: { Value: 5 } } })).toBe('Unexpected field type');
+    expect(serializationMessage('CreateTable', { ProvisionedThroughput: [] }))
+      .toBe('Unrecognized collection type class com.amazonaws.dynamodb.v20120810.ProvisionedThroughput');
+    expect(serializationMessage('CreateTable', { KeySchema: [true] })).toBe('Unexpected value type in payload');
+    // The generic collections of the batch operations
+    expect(serializationMessage('BatchWriteItem', { RequestItems: 'x' })).toBe('Unexpected field type');
+    expect(serializationMessage('BatchWriteItem', { RequestItems: { t: 'x' } })).toMatch(/^class sun\.reflect\.generics\.reflectiveObjects\.ParameterizedTypeImpl cannot be cast/);
+    expect(serializationMessage('BatchWriteItem', { RequestItems: [] }))
+      .toBe('Unrecognized collection type java.util.Map<java.lang.String, java.util.List<com.amazonaws.dynamodb.v20120810.WriteRequest>>');
+    expect(serializationMessage('BatchGetItem', { RequestItems: { t: { Keys: [5] } } })).toMatch(/^class sun\.reflect/);
+    expect(serializationMessage('BatchGetItem', { RequestItems: { t: { Keys: {} } } })).toBe('Start of structure or map found where not expected');
+  });
+
+  it('leaves members an operation does not have, and operations it does not know, as they are', () => {
+    expect(decoded('GetItem', { Item: { a: { B: 'not base64' } }, Other: 5 })).toEqual({ Item: { a: { B: 'not base64' } }, Other: 5 });
+    expect(decoded('NoSuchOperation', { Key: 5, Gone: null })).toEqual({ Key: 5 });
   });
 
   it('takes JSON null as absent and DynamoDB\'s boolean strings as booleans', () => {
-    expect(decoded({ Item: { a: { S: 'x', B: null }, b: { BOOL: 'true' }, c: { NULL: 'YES' }, d: { BOOL: '0' } } }))
+    expect(decoded('PutItem', { Item: { a: { S: 'x', B: null }, b: { BOOL: 'true' }, c: { NULL: 'YES' }, d: { BOOL: '0' } } }))
       .toEqual({ Item: { a: { S: 'x' }, b: { BOOL: true }, c: { NULL: true }, d: { BOOL: false } } });
   });
 });
