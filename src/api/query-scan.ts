@@ -81,13 +81,16 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   );
   const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
   let keyCondition;
+  // A table's ExclusiveStartKey is checked with the key condition; an index's (its keys and
+  // the table's) by indexStartKey below.
+  const tableStartKey = read === undefined ? input.ExclusiveStartKey : undefined;
   // A multi-attribute index key: every hash value and the equal range prefix go apart.
   let multi: IndexKeyCondition | undefined;
   if (input.KeyConditionExpression !== undefined && read !== undefined && isMultiAttribute(read.index.spec.key)) {
     multi = parseIndexKeyCondition(input.KeyConditionExpression, ctx, read.index.spec.key);
     keyCondition = { hash: multi.hash[0]!, ...(multi.range !== undefined ? { range: multi.range } : {}) };
-  } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape, input.ExclusiveStartKey);
-  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], keyShape, input.ExclusiveStartKey);
+  } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape, tableStartKey);
+  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], keyShape, tableStartKey);
   else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
   const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
