@@ -214,6 +214,9 @@ export async function deleteTable(cp: ControlPlane, input: DeleteTableInput): Pr
   cp.checkOpen();
   checkTableNameParameter(input?.TableName);
   const meta = anyTable(cp, input.TableName);
+  // "If the table is already in the DELETING state, no error is returned" (DynamoDB's API
+  // reference).
+  if (meta.status === 'DELETING') return { TableDescription: describe(cp, meta, cp.cachedStats(meta.name)) };
   checkChangeable(cp, meta);
   const stats = cp.cachedStats(meta.name);
   // DELETING at once (item operations stop finding it), gone a moment later.

@@ -94,6 +94,8 @@ describe('table status', () => {
     expect(deleting.TableStatus).toBe('DELETING');
     expect(deleting.GlobalSecondaryIndexes).toBeUndefined();
     expect(await statusOf('gone')).toBe('DELETING');
+    // Deleting it again is no error, as DynamoDB's reference says.
+    expect((await db.deleteTable({ TableName: 'gone' })).TableDescription.TableStatus).toBe('DELETING');
     expect((await db.listTables({})).TableNames).not.toContain('gone');
     await expectDynamoError(db.getItem({ TableName: 'gone', Key: { a: { S: 'x' } } }), 'ResourceNotFoundException');
     await waitUntilGone('gone');
