@@ -9,7 +9,7 @@
 import type { AttributeDefinition, KeySchemaElement, KeyShape, ScalarAttributeType } from '../model/types.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
 import { validateTableName } from '../model/validate.js';
-import type { BillingMode, GlobalIndexDefinition, IndexProjection, LocalIndexDefinition } from '../control/metadata.js';
+import type { BillingMode, GlobalIndexDefinition, IndexProjection, LocalIndexDefinition, TableMeta } from '../control/metadata.js';
 import { isPlainObject, valueString } from './request-checks.js';
 
 const INVALID = 'One or more parameter values were invalid: ';
@@ -163,16 +163,8 @@ function checkAttributeDefinitionsShape(definitions: unknown, errors: ShapeError
 }
 
 /** A CreateTable request that passed every check, normalized. */
-export interface CheckedCreateTable {
-  keySchema: KeySchemaElement[];
-  attributeDefinitions: AttributeDefinition[];
-  keyShape: KeyShape;
-  billingMode: BillingMode;
-  readCapacityUnits: number;
-  writeCapacityUnits: number;
-  localIndexes: LocalIndexDefinition[];
-  globalIndexes: GlobalIndexDefinition[];
-}
+export type CheckedCreateTable = Pick<TableMeta, 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits'>
+  & { localIndexes: LocalIndexDefinition[]; globalIndexes: GlobalIndexDefinition[] };
 
 interface RawKey { AttributeName: string; KeyType: string }
 interface RawIndex { IndexName: string; KeySchema: RawKey[]; Projection: { ProjectionType?: string; NonKeyAttributes?: string[] }; ProvisionedThroughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number } }

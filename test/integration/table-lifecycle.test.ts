@@ -3,6 +3,9 @@
  * secondary index definitions recorded and described, CREATING/UPDATING/DELETING with
  * options.tableStatusDelayMs, counted ItemCount and TableSizeBytes, time to live.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateTableInput, ShardBox } from '../../src/index.js';
 import { itemSize } from '../../src/model/item-size.js';
@@ -269,5 +272,31 @@ describe('time to live', () => {
     expect(await db.describeTimeToLive({ TableName: 'ttl' })).toEqual({ TimeToLiveDescription: { TimeToLiveStatus: 'ENABLED', AttributeName: 'exp' } });
     await expectDynamoError(db.updateTimeToLive({ TableName: 'ttl', TimeToLiveSpecification: { Enabled: true, AttributeName: 'exp' } }),
       'ValidationException', 'TimeToLive is already enabled');
+  });
+});
+
+describe('status changes at close', () => {
+  it('records an answered update and finishes a half-created table at the next open', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shardbox-lifecycle-'));
+    try {
+      let cluster = await openCluster({ dir, partitions: 1, tableStatusDelayMs: 60_000 });
+      await cluster.createTable(hashTable('half'));
+      await cluster.close();
+      cluster = await openCluster({ dir, partitions: 1 });
+      expect((await cluster.describeTable({ TableName: 'half' })).Table.TableStatus).toBe('ACTIVE');
+      await cluster.close();
+
+      cluster = await openCluster({ dir, partitions: 1, tableStatusDelayMs: 60_000 });
+      expect((await cluster.updateTable({ TableName: 'half', ProvisionedThroughput: { ReadCapacityUnits: 9, WriteCapacityUnits: 9 } })).TableDescription.TableStatus).toBe('UPDATING');
+      await cluster.close();
+      cluster = await openCluster({ dir, partitions: 1 });
+      try {
+        expect((await cluster.describeTable({ TableName: 'half' })).Table.ProvisionedThroughput).toMatchObject({ ReadCapacityUnits: 9, WriteCapacityUnits: 9 });
+      } finally {
+        await cluster.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
