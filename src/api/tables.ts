@@ -86,10 +86,11 @@ function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, nowMs =
         KeySchema: index.KeySchema,
         Projection: index.Projection,
         IndexStatus: meta.status === 'CREATING' ? 'CREATING' : 'ACTIVE',
+        // On-demand indexes, like on-demand tables, show zeros.
         ProvisionedThroughput: {
           NumberOfDecreasesToday: 0,
-          ReadCapacityUnits: index.ProvisionedThroughput?.ReadCapacityUnits ?? 0,
-          WriteCapacityUnits: index.ProvisionedThroughput?.WriteCapacityUnits ?? 0,
+          ReadCapacityUnits: meta.billingMode === 'PROVISIONED' ? index.ProvisionedThroughput?.ReadCapacityUnits ?? 0 : 0,
+          WriteCapacityUnits: meta.billingMode === 'PROVISIONED' ? index.ProvisionedThroughput?.WriteCapacityUnits ?? 0 : 0,
         },
         IndexSizeBytes: 0,
         ItemCount: 0,
@@ -340,6 +341,14 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
     }
   }
   if (indexUpdates.length > 0) Object.assign(changes, indexChanges(meta, indexUpdates, target, input.AttributeDefinitions));
+  if (meta.billingMode === 'PAY_PER_REQUEST' && target === 'PROVISIONED') {
+    // Provisioned again: every GSI needs its throughput in the same request.
+    for (const index of changes.globalIndexes ?? meta.globalIndexes ?? []) {
+      if (index.ProvisionedThroughput === undefined) {
+        throw validationError(`One or more parameter values were invalid: ProvisionedThroughput must be specified for index: ${index.IndexName}`);
+      }
+    }
+  }
 
   if (Object.keys(changes).length === 0) return { TableDescription: { ...describe(cp, meta, cp.cachedStats(meta.name), now), TableStatus: 'UPDATING' } };
   const delayed = cp.options.tableStatusDelayMs > 0;

@@ -208,6 +208,17 @@ describe('CreateTable checks', () => {
       ItemCount: 0,
       IndexArn: 'arn:aws:dynamodb:local:000000000000:table/withIdx/index/byCOnly',
     }]);
+    // Provisioned again, its GSI needs throughput in the same request.
+    const throughput = { ReadCapacityUnits: 2, WriteCapacityUnits: 2 };
+    await expectDynamoError(db.updateTable({ TableName: 'withIdx', BillingMode: 'PROVISIONED', ProvisionedThroughput: throughput }), 'ValidationException',
+      'One or more parameter values were invalid: ProvisionedThroughput must be specified for index: byCOnly');
+    await db.updateTable({
+      TableName: 'withIdx', BillingMode: 'PROVISIONED', ProvisionedThroughput: throughput,
+      GlobalSecondaryIndexUpdates: [{ Update: { IndexName: 'byCOnly', ProvisionedThroughput: throughput } }],
+    });
+    await waitForStatus('withIdx', 'ACTIVE');
+    expect((await db.describeTable({ TableName: 'withIdx' })).Table.GlobalSecondaryIndexes?.[0]?.ProvisionedThroughput)
+      .toEqual({ NumberOfDecreasesToday: 0, ...throughput });
   });
 });
 
