@@ -183,7 +183,16 @@ export async function describeTable(cp: ControlPlane, input: DescribeTableInput)
   cp.checkOpen();
   checkTableNameParameter(input?.TableName);
   const meta = anyTable(cp, input.TableName);
-  const stats = meta.status === 'ACTIVE' ? await cp.tableStats(meta) : cp.cachedStats(meta.name);
+  let stats = cp.cachedStats(meta.name);
+  if (meta.status === 'ACTIVE') {
+    try {
+      stats = await cp.tableStats(meta);
+    } catch (error) {
+      // A partition that cannot answer now (no leader) leaves the last count standing: the
+      // description must not fail for a statistic DynamoDB itself refreshes lazily.
+      if (!(error instanceof DynamoDBError)) throw error;
+    }
+  }
   return { Table: describe(cp, meta, stats) };
 }
 
