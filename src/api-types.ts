@@ -18,8 +18,26 @@ export interface ConsumedCapacity {
   CapacityUnits: number;
   ReadCapacityUnits?: number;
   WriteCapacityUnits?: number;
-  /** With ReturnConsumedCapacity INDEXES: the part the table itself consumed. */
+  /** With ReturnConsumedCapacity INDEXES: the part the table itself consumed, and each index's. */
   Table?: { CapacityUnits: number };
+  LocalSecondaryIndexes?: Record<string, { CapacityUnits: number }>;
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits: number }>;
+}
+
+export interface Projection {
+  ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  NonKeyAttributes?: string[];
+}
+
+export interface LocalSecondaryIndex {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection: Projection;
+}
+
+export interface GlobalSecondaryIndex extends LocalSecondaryIndex {
+  /** Required on PROVISIONED tables, absent on PAY_PER_REQUEST ones. */
+  ProvisionedThroughput?: ProvisionedThroughput;
 }
 
 export interface CreateTableInput {
@@ -29,13 +47,11 @@ export interface CreateTableInput {
   BillingMode?: BillingMode;
   ProvisionedThroughput?: ProvisionedThroughput;
   Tags?: Array<{ Key: string; Value: string }>;
+  /** Up to 5, with the table's partition key and a sort key of their own. */
   LocalSecondaryIndexes?: LocalSecondaryIndex[];
+  /** Up to 20, any key (up to 4 HASH and 4 RANGE attributes). */
   GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
 }
-
-export interface Projection { ProjectionType?: 'ALL' | 'INCLUDE' | 'KEYS_ONLY'; NonKeyAttributes?: string[] }
-export interface LocalSecondaryIndex { IndexName: string; KeySchema: KeySchemaElement[]; Projection: Projection }
-export interface GlobalSecondaryIndex extends LocalSecondaryIndex { ProvisionedThroughput?: ProvisionedThroughput }
 
 export interface LocalSecondaryIndexDescription {
   IndexName: string;
@@ -48,8 +64,13 @@ export interface LocalSecondaryIndexDescription {
 
 export interface GlobalSecondaryIndexDescription extends LocalSecondaryIndexDescription {
   IndexStatus: 'CREATING' | 'UPDATING' | 'DELETING' | 'ACTIVE';
+  /** While an index added to a table with items is being filled from it. */
   Backfilling?: boolean;
-  ProvisionedThroughput: ProvisionedThroughput & { NumberOfDecreasesToday: number };
+  ProvisionedThroughput: ProvisionedThroughput & {
+    NumberOfDecreasesToday: number;
+    LastIncreaseDateTime?: Date;
+    LastDecreaseDateTime?: Date;
+  };
 }
 
 export interface TableDescription {
@@ -102,14 +123,20 @@ interface ConditionalInput extends ExpressionInput {
   ConditionalOperator?: 'AND' | 'OR';
   ReturnValuesOnConditionCheckFailure?: 'ALL_OLD' | 'NONE';
   ReturnConsumedCapacity?: ReturnConsumedCapacity;
+  /** SIZE: a write to a table with local secondary indexes reports its item collection. */
+  ReturnItemCollectionMetrics?: 'SIZE' | 'NONE';
 }
+
+/** The item collection (items sharing a partition key, with their local-index entries)
+ *  a write touched: its key and an estimate of its size in GB, as a range. */
+export interface ItemCollectionMetrics { ItemCollectionKey: Item; SizeEstimateRangeGB: [number, number] }
 
 export interface PutItemInput extends ConditionalInput {
   TableName: string;
   Item: Item;
   ReturnValues?: ReturnValue;
 }
-export interface PutItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity }
+export interface PutItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity; ItemCollectionMetrics?: ItemCollectionMetrics }
 
 export interface GetItemInput extends ExpressionInput {
   TableName: string;
@@ -126,7 +153,7 @@ export interface DeleteItemInput extends ConditionalInput {
   Key: Item;
   ReturnValues?: ReturnValue;
 }
-export interface DeleteItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity }
+export interface DeleteItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity; ItemCollectionMetrics?: ItemCollectionMetrics }
 
 /** Legacy `AttributeUpdates` entry: what YCSB's DynamoDB binding sends. */
 export interface AttributeValueUpdate { Action?: 'PUT' | 'DELETE' | 'ADD'; Value?: AttributeValue }
@@ -138,7 +165,7 @@ export interface UpdateItemInput extends ConditionalInput {
   AttributeUpdates?: Record<string, AttributeValueUpdate>;
   ReturnValues?: ReturnValue;
 }
-export interface UpdateItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity }
+export interface UpdateItemOutput { Attributes?: Item; ConsumedCapacity?: ConsumedCapacity; ItemCollectionMetrics?: ItemCollectionMetrics }
 
 export type Select = 'ALL_ATTRIBUTES' | 'ALL_PROJECTED_ATTRIBUTES' | 'SPECIFIC_ATTRIBUTES' | 'COUNT';
 
@@ -238,12 +265,18 @@ export interface BatchWriteItemOutput {
    *  send them again. Every other write of the request was applied. */
   UnprocessedItems: Record<string, WriteRequest[]>;
   ConsumedCapacity?: ConsumedCapacity[];
-  /** Only tables with local secondary indexes report item collections; shardbox has none,
-   *  so this is never present (as DynamoDB omits it for such tables). */
+  /** Only tables with local secondary indexes report item collections (with
+   *  ReturnItemCollectionMetrics SIZE). */
   ItemCollectionMetrics?: Record<string, Array<{ ItemCollectionKey?: Item; SizeEstimateRangeGB?: number[] }>>;
 }
 
 // ---- UpdateTable -----------------------------------------------------------------------
+
+export interface GlobalSecondaryIndexUpdate {
+  Create?: GlobalSecondaryIndex;
+  Update?: { IndexName: string; ProvisionedThroughput: ProvisionedThroughput };
+  Delete?: { IndexName: string };
+}
 
 export interface UpdateTableInput {
   TableName: string;
@@ -251,7 +284,7 @@ export interface UpdateTableInput {
   ProvisionedThroughput?: ProvisionedThroughput;
   /** The key attributes of a GSI that GlobalSecondaryIndexUpdates creates. */
   AttributeDefinitions?: AttributeDefinition[];
-  /** Create (with the new key's AttributeDefinitions), Update (throughput) or Delete a GSI. */
+  /** Create, Update (ProvisionedThroughput) or Delete one global secondary index. */
   GlobalSecondaryIndexUpdates?: GlobalSecondaryIndexUpdate[];
   /** Not supported yet (streams). */
   StreamSpecification?: unknown;

@@ -42,6 +42,8 @@ options:
   --seed N                workload seed (default: random; recorded in the results)
   --out DIR               result directory (default results/<timestamp>)
   --slowest N             print each level's N slowest operations with their stages
+  --gsi                   give the shardbox table a global secondary index on field0 and
+                          print each level's index lag (compare with a run without it)
 `;
 
 /** The paper's experiment, over the workload file's settings. */
@@ -95,6 +97,7 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
     allowPositionals: false,
     options: {
       quick: { type: 'boolean' },
+      gsi: { type: 'boolean' },
       workloads: { type: 'string' },
       P: { type: 'string', short: 'P', multiple: true },
       p: { type: 'string', short: 'p', multiple: true },
@@ -151,6 +154,7 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
     print,
     progressBar: process.stderr.isTTY === true,
     ...(values.slowest === undefined ? {} : { slowest: positiveInteger('slowest', values.slowest, 1) }),
+    ...(values.gsi === true ? { globalIndex: true } : {}),
   };
 }
 

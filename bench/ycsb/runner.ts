@@ -93,6 +93,9 @@ export interface BenchOptions {
   progressBar: boolean;
   /** --slowest N: how many slowest operations per level are kept (and printed, when given). */
   slowest?: number;
+  /** --gsi: the shardbox table gets a global secondary index on field0 (KEYS_ONLY), and
+   *  each level prints the index's lag (base write applied → index write acknowledged). */
+  globalIndex?: boolean;
 }
 
 function clock(): number {
@@ -133,6 +136,10 @@ function environment(durability: string): Environment {
   };
 }
 
+/** --gsi: the global secondary index of the shardbox table, on the first field. */
+const GSI_NAME = 'byField0';
+const GSI_ATTRIBUTE = 'field0';
+
 /** One engine of a run: `shardbox`, `lmdb`, `noop`, or a DynamoDB-compatible endpoint,
  *  named `dynamodb` or, with several endpoints, `dynamodb-<label>`. */
 export interface EngineSpec {
@@ -148,6 +155,8 @@ interface OpenEngine {
   nodes: number;
   partitions: number;
   close(): Promise<void>;
+  /** Global-index lag since the last call (p50/p99/max ms), when the table has one. */
+  indexLag?: () => string;
 }
 
 async function openEngine(spec: EngineSpec, options: BenchOptions, threads: number, table: string): Promise<OpenEngine> {
@@ -159,15 +168,26 @@ async function openEngine(spec: EngineSpec, options: BenchOptions, threads: numb
         await db.createTable({
           TableName: table,
           KeySchema: [{ AttributeName: KEY_ATTRIBUTE, KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: KEY_ATTRIBUTE, AttributeType: 'S' }],
+          AttributeDefinitions: [{ AttributeName: KEY_ATTRIBUTE, AttributeType: 'S' }, ...(options.globalIndex === true ? [{ AttributeName: GSI_ATTRIBUTE, AttributeType: 'S' as const }] : [])],
           BillingMode: 'PAY_PER_REQUEST',
+          ...(options.globalIndex === true ? {
+            GlobalSecondaryIndexes: [{ IndexName: GSI_NAME, KeySchema: [{ AttributeName: GSI_ATTRIBUTE, KeyType: 'HASH' as const }], Projection: { ProjectionType: 'KEYS_ONLY' as const } }],
+          } : {}),
         });
       } catch (error) {
         await db.close();
         throw error;
       }
       const ports = Array.from({ length: threads }, (_, i) => db.routerPort(i + 1));
-      return { connection: { engine, ports }, durability: options.durability, nodes: options.nodes, partitions: options.partitions, close: () => db.close() };
+      const indexLag = (): string => {
+        const lag = db.indexLag({ reset: true })[`${table}/index/${GSI_NAME}`];
+        return lag === undefined ? '  index lag: no index writes\n'
+          : `  index lag (${lag.count} writes): p50 ${lag.p50Ms.toFixed(2)} ms, p99 ${lag.p99Ms.toFixed(2)} ms, max ${lag.maxMs.toFixed(2)} ms\n`;
+      };
+      return {
+        connection: { engine, ports }, durability: options.durability, nodes: options.nodes, partitions: options.partitions, close: () => db.close(),
+        ...(options.globalIndex === true ? { indexLag } : {}),
+      };
     }
     case 'lmdb': {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'shardbox-ycsb-lmdb-'));
@@ -502,8 +522,10 @@ async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (res
       let cpu: ClientCpu = { clientCores: 0, processCores: 0, fractionOfMachine: 0 };
       for (const fraction of options.levels) {
         const hlog = path.join(options.out, `ycsb-${workload.name}-${engine}-${Math.round(fraction * 100)}pct.hlog`);
+        opened.indexLag?.(); // starts the level's lag window
         const run = await runLevel(pool, ref, fraction, top.opsPerSec, options, hlog, label);
         levels.push(run.level);
+        if (opened.indexLag !== undefined) options.print(opened.indexLag());
         if (fraction === Math.max(...options.levels)) cpu = run.cpu;
         const partial = resultOf(workload.name, spec, startedAt, options, opened, threads, workload.properties, loaded, max, top, levels, cpu);
         if (options.levelReport !== undefined) options.print(options.levelReport(partial, run.level));

@@ -15,6 +15,7 @@ import {
 import type { NodeRequestBody } from '../node/requests.js';
 import { type TableRoute } from '../router/partition-map.js';
 import type { WriteOp } from '../storage/operations.js';
+import { itemCollectionMetrics } from './indexes.js';
 import { DataPlane } from './data-plane.js';
 import {
   ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, TABLE_NAME_KEYS_RULE, checkConsistentRead, checkNotMixed,
@@ -224,6 +225,8 @@ export async function batchWriteItem(plane: DataPlane, input: BatchWriteItemInpu
       return;
     }
     processed++;
+    const metrics = input.ReturnItemCollectionMetrics === 'SIZE' ? itemCollectionMetrics(job.route, job.op.key) : undefined;
+    if (metrics !== undefined) ((output.ItemCollectionMetrics ??= {})[job.table] ??= []).push(metrics);
     // A delete costs what the item it removed weighed (its old image, when asked for).
     const size = job.op.type === 'put' ? job.size : result.value.ok && result.value.attributes !== undefined ? itemSize(result.value.attributes) : 0;
     units.set(job.table, units.get(job.table)! + writeCapacityUnits(size));

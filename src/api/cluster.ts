@@ -30,6 +30,8 @@ import { Router, type RouterOptions } from '../router/router.js';
 import { sdkHandler, type SdkHandler } from '../server/sdk-handler.js';
 import { allocateFabric, Endpoint, type FabricBuffers } from '../transport/fabric.js';
 import { ControlPlane } from './control-plane.js';
+import type { IndexLag } from '../control/global-indexes.js';
+import { verifyIndexes, type IndexCheck } from './indexes.js';
 import { deploymentsOf } from './deployments.js';
 import { faultsOf } from './faults.js';
 import { ItemOperations } from './item-operations.js';
@@ -155,6 +157,21 @@ export class ShardBox extends ItemOperations {
   membershipEvents(): ReadonlyArray<{ atMs: number; table: string; group: number; kind: string; node: number }> {
     return this.autoadmin?.events ?? [];
   }
+  /**
+   * How far behind their tables the global secondary indexes are: per index
+   * (`<table>/index/<name>`), percentiles of the time from a base write's apply on its
+   * leader to the index write's acknowledgement (ms), since the last reset.
+   */
+  indexLag(options: { reset?: boolean } = {}): Record<string, IndexLag> {
+    return this.controlPlane.globalIndexes.lag(options);
+  }
+
+  /** Recomputes every index of a table from its items and compares (see IndexCheck). */
+  verifyIndexes(tableName: string): Promise<Record<string, IndexCheck>> {
+    this.controlPlane.checkOpen();
+    return verifyIndexes(this.controlPlane, tableName);
+  }
+
   createTable(input: CreateTableInput): Promise<{ TableDescription: TableDescription }> {
     return createTable(this.controlPlane, input);
   }
@@ -255,6 +272,7 @@ export class ShardBox extends ItemOperations {
     this.controlPlane.settleStatusChanges();
     this.controlPlane.closed = true;
     await this.autoadmin?.stop();
+    await this.controlPlane.stopIndexes();
     this.router.close();
     await this.supervisor.stopAll();
     await this.metadata.close();

@@ -4,3 +4,5 @@ export { ItemOperations, type RequestOptions } from './item-operations.js';
 export type { ShardBoxOptions } from './options.js';
 export type { FaultEndpoint } from './faults.js';
 export type { NodeRestart } from './deployments.js';
+export type { IndexCheck } from './indexes.js';
+export type { IndexLag } from '../control/global-indexes.js';

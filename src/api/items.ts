@@ -13,6 +13,7 @@ import { checkAttributeName, extractKey, normalizeItem, validateItem, validateIt
 import type { NodeRequestBody } from '../node/requests.js';
 import { type TableRoute } from '../router/partition-map.js';
 import type { WriteOp, WriteResult } from '../storage/operations.js';
+import { itemCollectionMetrics } from './indexes.js';
 import { DataPlane, RequestOptions } from './data-plane.js';
 import {
   checkConsistentRead, checkNotMixed, checkReturnValues, checkedConditions, consumed, expressionContext,
@@ -35,7 +36,7 @@ export async function putItem(plane: DataPlane, input: PutItemInput, options?: R
   if (condition !== undefined) op.condition = condition;
   if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
   const result = await plane.write(route, op, options);
-  return writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
+  return writeOutput(route, result, writeCapacityUnits(size), input, op.key);
 }
 
 export async function deleteItem(plane: DataPlane, input: DeleteItemInput, options?: RequestOptions): Promise<DeleteItemOutput> {
@@ -50,7 +51,7 @@ export async function deleteItem(plane: DataPlane, input: DeleteItemInput, optio
   if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
   const result = await plane.write(route, op, options);
   const size = result.ok && result.attributes !== undefined ? itemSize(result.attributes) : 0;
-  return writeOutput(route, result, writeCapacityUnits(size), input.ReturnConsumedCapacity);
+  return writeOutput(route, result, writeCapacityUnits(size), input, key);
 }
 
 export async function updateItem(plane: DataPlane, input: UpdateItemInput, options?: RequestOptions): Promise<UpdateItemOutput> {
@@ -74,14 +75,19 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   if (condition !== undefined) op.condition = condition;
   if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
   const result = await plane.write(route, op, options);
-  return writeOutput(route, result, 1, input.ReturnConsumedCapacity);
+  return writeOutput(route, result, 1, input, key);
 }
 
-function writeOutput(route: TableRoute, result: WriteResult, units: number, mode: ReturnConsumedCapacity | undefined): PutItemOutput {
+function writeOutput(
+  route: TableRoute, result: WriteResult, units: number,
+  input: { ReturnConsumedCapacity?: ReturnConsumedCapacity; ReturnItemCollectionMetrics?: unknown }, key: Item,
+): PutItemOutput {
   const output: PutItemOutput = {};
   if (result.ok && result.attributes !== undefined) output.Attributes = result.attributes;
-  const capacity = consumed(route.name, units, mode);
+  const capacity = consumed(route.name, units, input.ReturnConsumedCapacity);
   if (capacity !== undefined) output.ConsumedCapacity = capacity;
+  const metrics = input.ReturnItemCollectionMetrics === 'SIZE' ? itemCollectionMetrics(route, key) : undefined;
+  if (metrics !== undefined) output.ItemCollectionMetrics = metrics;
   return output;
 }
 

@@ -1,6 +1,6 @@
 /** Query and Scan, on a table (and its indexes). */
 import type { PageOutput, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, ScanOutput } from '../api-types.js';
-import { checkAllPlaceholdersUsed, keyConditionsToAst, parseKeyCondition } from '../expressions/index.js';
+import { checkAllPlaceholdersUsed, keyConditionsToAst, parseIndexKeyCondition, parseKeyCondition, type IndexKeyCondition } from '../expressions/index.js';
 import { readCapacityUnits } from '../model/capacity.js';
 import { validationError } from '../model/errors.js';
 import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from '../model/hash.js';
@@ -10,8 +10,10 @@ import { type TableRoute } from '../router/partition-map.js';
 import { type Target } from '../router/router.js';
 import type { PageResult } from '../storage/operations.js';
 import { DataPlane } from './data-plane.js';
+import { indexConsumedCapacity, indexQueryTarget, isMultiAttribute, indexRead, indexReadUnits, indexStartKey, needsFetch, resolveIndex, type IndexRead } from './indexes.js';
+import { indexHash } from '../storage/indexes.js';
 import {
-  PAGE_BYTES, checkConsistentRead, checkIndex, checkLimit, checkNotMixed, checkedConditions, consumed,
+  PAGE_BYTES, checkConsistentRead, checkLimit, checkNotMixed, checkedConditions, consumed,
   expressionContext, pageFilter, sameValue,
 } from './request-checks.js';
 
@@ -20,7 +22,7 @@ import {
  * DynamoDB by moto's aws_verified tests): Query wraps them in "1 validation error
  * detected: ", Scan does not.
  */
-function select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): boolean {
+function select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan', indexed: boolean): boolean {
   const select = input.Select;
   if (select === undefined) return false;
   if (!['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'].includes(select)) {
@@ -31,7 +33,7 @@ function select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): boo
   if (select !== 'SPECIFIC_ATTRIBUTES' && projected !== undefined) {
     throw validationError(`${prefix}Cannot specify the ${projected} when choosing to get ${select === 'COUNT' ? 'only the Count' : select}`);
   }
-  if (select === 'ALL_PROJECTED_ATTRIBUTES') throw validationError(`${prefix}ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName`);
+  if (select === 'ALL_PROJECTED_ATTRIBUTES' && !indexed) throw validationError(`${prefix}ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName`);
   if (select === 'SPECIFIC_ATTRIBUTES' && projected === undefined) {
     throw validationError(`${prefix}Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES`);
   }
@@ -39,19 +41,30 @@ function select(input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): boo
 }
 
 /** What Query and Scan check alike: table, index, ConsistentRead, Limit, Select. */
-function pageRequest(plane: DataPlane, input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): { route: TableRoute; consistent: boolean; limit: number | undefined; countOnly: boolean } {
+function pageRequest(plane: DataPlane, input: QueryInput | ScanInput, operation: 'Query' | 'Scan'): { route: TableRoute; read: IndexRead | undefined; consistent: boolean; limit: number | undefined; countOnly: boolean } {
   const route = plane.route(input?.TableName);
-  checkIndex(input.IndexName);
+  const index = resolveIndex(route, input);
   return {
     route,
+    read: index === undefined ? undefined : indexRead(plane, route, index),
     consistent: checkConsistentRead(input.ConsistentRead),
     limit: checkLimit(input.Limit),
-    countOnly: select(input, operation),
+    countOnly: select(input, operation, index !== undefined),
   };
 }
 
+/** A page's output, its capacity counted for the table or for the index it read. */
+function output(route: TableRoute, read: IndexRead | undefined, page: PageResult, countOnly: boolean, consistent: boolean, mode: ReturnConsumedCapacity | undefined): PageOutput {
+  const out = pageOutput(route.name, page, countOnly, consistent, read === undefined ? mode : undefined);
+  if (read === undefined) return out;
+  const capacity = indexConsumedCapacity(route.name, read.index, indexReadUnits(page, consistent), mode);
+  if (capacity !== undefined) out.ConsumedCapacity = capacity;
+  return out;
+}
+
 export async function query(plane: DataPlane, input: QueryInput): Promise<QueryOutput> {
-  const { route, consistent, limit, countOnly } = pageRequest(plane, input, 'Query');
+  const { route, read, consistent, limit, countOnly } = pageRequest(plane, input, 'Query');
+  const keyShape = read?.keyShape ?? route.keyShape;
   if (input.ScanIndexForward !== undefined && typeof input.ScanIndexForward !== 'boolean') {
     throw validationError('ScanIndexForward must be a boolean');
   }
@@ -66,21 +79,30 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   );
   const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
   let keyCondition;
-  if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, route.keyShape);
-  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], route.keyShape);
+  // A multi-attribute index key: every hash value and the equal range prefix go apart.
+  let multi: IndexKeyCondition | undefined;
+  if (input.KeyConditionExpression !== undefined && read !== undefined && isMultiAttribute(read.index.spec.key)) {
+    multi = parseIndexKeyCondition(input.KeyConditionExpression, ctx, read.index.spec.key);
+    keyCondition = { hash: multi.hash[0]!, ...(multi.range !== undefined ? { range: multi.range } : {}) };
+  } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape);
+  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], keyShape);
   else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
   const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
   checkAllPlaceholdersUsed(ctx);
-  const startKey = input.ExclusiveStartKey === undefined ? undefined : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
-  if (startKey !== undefined && !sameValue(startKey[route.keyShape.hashName], keyCondition.hash)) {
+  const startKey = input.ExclusiveStartKey === undefined ? undefined
+    : read !== undefined ? indexStartKey(read, route.keyShape, input.ExclusiveStartKey) : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  if (startKey !== undefined && !sameValue(startKey[keyShape.hashName], keyCondition.hash)) {
     throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
   }
-  const hashKey = { [route.keyShape.hashName]: keyCondition.hash };
+  const fetchBase = read !== undefined && needsFetch(read.index, route.keyShape, input.Select, projection, filter);
   const body: NodeRequestBody = {
     t: 'query', consistent,
     req: {
-      tableId: route.tableId, keyCondition, forward: input.ScanIndexForward ?? true,
+      tableId: read?.tableId ?? route.tableId, keyCondition, forward: input.ScanIndexForward ?? true,
+      ...(read !== undefined ? { indexId: read.index.spec.id } : {}),
+      ...(multi !== undefined ? { indexHashValues: multi.hash, indexRangeEquals: multi.rangeEquals } : {}),
+      ...(fetchBase ? { fetchBase } : {}),
       ...(limit !== undefined ? { limit } : {}),
       ...(startKey !== undefined ? { exclusiveStartKey: startKey } : {}),
       ...(filter !== undefined ? { filter } : {}),
@@ -88,8 +110,9 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
       ...(countOnly ? { countOnly } : {}),
     },
   };
-  const page = (await plane.router.request(plane.readTarget(route, hashKey, consistent), body, true)) as PageResult;
-  return pageOutput(route.name, page, countOnly, consistent, input.ReturnConsumedCapacity);
+  const target = read !== undefined ? indexQueryTarget(plane, read, multi?.hash ?? [keyCondition.hash], consistent) : plane.readTarget(route, { [route.keyShape.hashName]: keyCondition.hash }, consistent);
+  const page = (await plane.router.request(target, body, true)) as PageResult;
+  return output(route, read, page, countOnly, consistent, input.ReturnConsumedCapacity);
 }
 
 
@@ -99,7 +122,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
  * LastEvaluatedKey is always the key of a real item.
  */
 export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutput> {
-  const { route, consistent, limit, countOnly } = pageRequest(plane, input, 'Scan');
+  const { route, read, consistent, limit, countOnly } = pageRequest(plane, input, 'Scan');
   const [hashLo, hashHi] = segmentRange(input.Segment, input.TotalSegments);
   checkNotMixed(
     { AttributesToGet: input.AttributesToGet, ScanFilter: input.ScanFilter, ConditionalOperator: input.ConditionalOperator },
@@ -109,14 +132,18 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
   const filter = pageFilter(input.FilterExpression, input.ScanFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
   checkAllPlaceholdersUsed(ctx);
-  let startKey = input.ExclusiveStartKey === undefined ? undefined : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  let startKey = input.ExclusiveStartKey === undefined ? undefined
+    : read !== undefined ? indexStartKey(read, route.keyShape, input.ExclusiveStartKey) : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  const fetchBase = read !== undefined && needsFetch(read.index, route.keyShape, input.Select, projection, filter);
   let from = hashLo;
   if (startKey !== undefined) {
-    const startHash = partitionHash(startKey[route.keyShape.hashName]);
+    const startHash = read !== undefined
+      ? indexHash(read.index.spec.key.hash.map((a) => startKey![a.name]!))
+      : partitionHash(startKey[route.keyShape.hashName]);
     if (startHash < hashLo || startHash > hashHi) throw validationError('The provided Exclusive start key does not map to the provided segment');
     from = startHash;
   }
-  const partitions = route.partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
+  const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
   let lastKey: Item | undefined;
   for (const partition of partitions) {
@@ -129,7 +156,9 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     const body: NodeRequestBody = {
       t: 'scan', consistent,
       req: {
-        tableId: route.tableId,
+        tableId: read?.tableId ?? route.tableId,
+        ...(read !== undefined ? { indexId: read.index.spec.id } : {}),
+        ...(fetchBase ? { fetchBase } : {}),
         hashLo: hashToHex(from > hexToHash(partition.hashStart) ? from : hexToHash(partition.hashStart)),
         hashHi: hashToHex(hashHi),
         maxBytes: PAGE_BYTES - total.bytesRead,
@@ -146,6 +175,7 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     total.count += page.count;
     total.scannedCount += page.scannedCount;
     total.bytesRead += page.bytesRead;
+    if (page.fetchedBlocks !== undefined) total.fetchedBlocks = (total.fetchedBlocks ?? 0) + page.fetchedBlocks;
     startKey = undefined;
     if (page.lastKey !== undefined) lastKey = page.lastKey;
     if (page.lastEvaluatedKey !== undefined) {
@@ -153,7 +183,7 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
       break;
     }
   }
-  return pageOutput(route.name, total, countOnly, consistent, input.ReturnConsumedCapacity);
+  return output(route, read, total, countOnly, consistent, input.ReturnConsumedCapacity);
 }
 
 /** The inclusive slice of the hash space that scan segment `segment` of `total` covers. */

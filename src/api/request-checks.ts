@@ -74,10 +74,6 @@ export function checkLimit(limit: unknown): number | undefined {
   return limit;
 }
 
-export function checkIndex(name: unknown): void {
-  if (name !== undefined) throw validationError(`The table does not have the specified index: ${String(name)}`);
-}
-
 /** DynamoDB's request-shape errors ("N validation errors detected: …"), collected in
  *  DynamoDB's order and thrown together. */
 export class ConstraintErrors {

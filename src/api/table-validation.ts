@@ -9,8 +9,27 @@
 import type { AttributeDefinition, KeySchemaElement, KeyShape, ScalarAttributeType } from '../model/types.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
 import { validateTableName } from '../model/validate.js';
-import type { BillingMode, GlobalIndexDefinition, IndexProjection, LocalIndexDefinition, TableMeta } from '../control/metadata.js';
+import type { BillingMode } from '../control/metadata.js';
 import { isPlainObject, valueString } from './request-checks.js';
+
+/** A secondary index's projection, as the request gives it. */
+export interface IndexProjection {
+  ProjectionType: 'ALL' | 'INCLUDE' | 'KEYS_ONLY';
+  /** With INCLUDE only. */
+  NonKeyAttributes?: string[];
+}
+
+/** A local secondary index as declared and checked. */
+export interface LocalIndexDefinition {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection: IndexProjection;
+}
+
+/** A global secondary index as declared and checked; ProvisionedThroughput on PROVISIONED tables only. */
+export interface GlobalIndexDefinition extends LocalIndexDefinition {
+  ProvisionedThroughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
+}
 
 const INVALID = 'One or more parameter values were invalid: ';
 const NAME_PATTERN = /^[a-zA-Z0-9_.-]+$/;
@@ -109,11 +128,16 @@ function keyElementText(k: unknown): string {
   return `KeySchemaElement(attributeName=${String(e.AttributeName ?? null)}, keyType=${String(e.KeyType ?? null)})`;
 }
 
-function checkKeySchemaShape(keySchema: unknown, member: string, errors: ShapeErrors): void {
+/** A table's or local index's key has one HASH and at most one RANGE attribute; a global
+ *  index's up to 4 of each (multi-attribute keys). */
+const MAX_KEY_ELEMENTS = 2;
+const MAX_GLOBAL_INDEX_KEY_ELEMENTS = 8;
+
+function checkKeySchemaShape(keySchema: unknown, member: string, errors: ShapeErrors, maxElements = MAX_KEY_ELEMENTS): void {
   if (!errors.notNull(keySchema, member)) return;
   const list = listOrAbsent(keySchema, member)!;
   if (list.length < 1) errors.add('[]', member, 'Member must have length greater than or equal to 1');
-  if (list.length > 2) errors.add(`[${list.map(keyElementText).join(', ')}]`, member, 'Member must have length less than or equal to 2');
+  if (list.length > maxElements) errors.add(`[${list.map(keyElementText).join(', ')}]`, member, `Member must have length less than or equal to ${maxElements}`);
   list.forEach((element, i) => {
     const path = `${member}.${i + 1}.member`;
     const k = structOrAbsent(element, path) ?? {};
@@ -141,7 +165,7 @@ function checkIndexListShape(list: unknown, member: string, global: boolean, err
     const path = `${member}.${i + 1}.member`;
     const index = structOrAbsent(entry, path) ?? {};
     checkName(index.IndexName, `${path}.indexName`, errors);
-    checkKeySchemaShape(index.KeySchema, `${path}.keySchema`, errors);
+    checkKeySchemaShape(index.KeySchema, `${path}.keySchema`, errors, global ? MAX_GLOBAL_INDEX_KEY_ELEMENTS : MAX_KEY_ELEMENTS);
     checkProjectionShape(index.Projection, `${path}.projection`, errors);
     if (global) {
       const throughput = structOrAbsent(index.ProvisionedThroughput, `${path}.provisionedThroughput`);
@@ -163,8 +187,16 @@ function checkAttributeDefinitionsShape(definitions: unknown, errors: ShapeError
 }
 
 /** A CreateTable request that passed every check, normalized. */
-export type CheckedCreateTable = Pick<TableMeta, 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits'>
-  & { localIndexes: LocalIndexDefinition[]; globalIndexes: GlobalIndexDefinition[] };
+export interface CheckedCreateTable {
+  keySchema: KeySchemaElement[];
+  attributeDefinitions: AttributeDefinition[];
+  keyShape: KeyShape;
+  billingMode: BillingMode;
+  readCapacityUnits: number;
+  writeCapacityUnits: number;
+  localIndexes: LocalIndexDefinition[];
+  globalIndexes: GlobalIndexDefinition[];
+}
 
 interface RawKey { AttributeName: string; KeyType: string }
 interface RawIndex { IndexName: string; KeySchema: RawKey[]; Projection: { ProjectionType?: string; NonKeyAttributes?: string[] }; ProvisionedThroughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number } }
@@ -266,7 +298,9 @@ export function checkIndexSpecs(input: {
 /** One GSI definition (CreateTable's GlobalSecondaryIndexes, UpdateTable's Create). */
 function checkGlobalIndex(index: RawIndex, defined: ReadonlySet<string>, definedNames: readonly string[], billingMode: BillingMode): GlobalIndexDefinition {
   if (index.KeySchema.some((k) => !defined.has(k.AttributeName))) throw validationError(undefinedKeysMessage(index.KeySchema, definedNames));
-  checkKeyOrder(index.KeySchema);
+  // A multi-attribute key's order (HASH attributes, then RANGE ones) is checked with its
+  // types where the index is made (indexes.ts).
+  if (index.KeySchema.length <= MAX_KEY_ELEMENTS) checkKeyOrder(index.KeySchema);
   const projection = projectionOf(index);
   const throughput = given(index.ProvisionedThroughput) ? index.ProvisionedThroughput : undefined;
   if (billingMode === 'PAY_PER_REQUEST' && throughput !== undefined) {
@@ -387,7 +421,7 @@ export function checkUpdateTableIndexShape(input: Record<string, unknown>, error
       checkName(create.IndexName, `${path}.create.indexName`, errors);
       const throughput = structOrAbsent(create.ProvisionedThroughput, `${path}.create.provisionedThroughput`);
       if (throughput !== undefined) checkThroughputMembers(throughput, `${path}.create.provisionedThroughput`, errors);
-      checkKeySchemaShape(create.KeySchema, `${path}.create.keySchema`, errors);
+      checkKeySchemaShape(create.KeySchema, `${path}.create.keySchema`, errors, MAX_GLOBAL_INDEX_KEY_ELEMENTS);
     }
     const del = structOrAbsent(u.Delete, `${path}.delete`);
     if (del !== undefined) checkName(del.IndexName, `${path}.delete.indexName`, errors);

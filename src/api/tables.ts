@@ -6,9 +6,7 @@ import type {
   ListTablesInput, ListTablesOutput, ListTagsOfResourceInput, ListTagsOfResourceOutput, TableDescription,
   TagResourceInput, UntagResourceInput, UpdateTableInput, UpdateTableOutput,
 } from '../api-types.js';
-import {
-  decreasesToday, tableTags, utcDay, type GlobalIndexDefinition, type TableChanges, type TableMeta,
-} from '../control/metadata.js';
+import { decreasesToday, tableTags, utcDay, type TableChanges, type TableMeta } from '../control/metadata.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
 import {
   checkArnAuthorized, mergeTags, MAX_TAGS, sortTags, tableNameFromArn, TOO_MANY_TAGS_MESSAGE, validateTagKey, validateTags,
@@ -17,6 +15,9 @@ import {
 import { validateTableName } from '../model/validate.js';
 import { callRegion, tableArn } from './call-context.js';
 import { ControlPlane, type TableStats } from './control-plane.js';
+import {
+  applyGlobalIndexPlan, describeIndexes, indexSizes, newIndexes, planGlobalIndexUpdates, type GlobalIndexPlan, type IndexSize,
+} from './indexes.js';
 import { ACCOUNT, isPlainObject } from './request-checks.js';
 import {
   checkCreateIndexAction, checkCreateTableInput, checkTableNameParameter, checkThroughputMembers, checkUpdateTableIndexShape,
@@ -35,8 +36,8 @@ const TAGS_PAGE_SIZE = MAX_TAGS;
 const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
 
 /** A table as DescribeTable (and the other table operations) show it. `stats`: its
- *  counted ItemCount and TableSizeBytes (0 while none were counted). */
-function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, nowMs = Date.now()): TableDescription {
+ *  counted ItemCount and TableSizeBytes (0 while none were counted); `sizes`: its indexes'. */
+function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, nowMs = Date.now(), sizes: Map<string, IndexSize> = new Map()): TableDescription {
   const throughput: TableDescription['ProvisionedThroughput'] = {
     NumberOfDecreasesToday: decreasesToday(meta, nowMs),
     ReadCapacityUnits: meta.readCapacityUnits,
@@ -69,35 +70,7 @@ function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, nowMs =
     description.BillingModeSummary = { BillingMode: 'PROVISIONED', LastUpdateToPayPerRequestDateTime: new Date(meta.lastUpdateToPayPerRequestMs) };
   }
   // A table being deleted no longer lists its indexes.
-  if (meta.status !== 'DELETING') {
-    if (meta.localIndexes !== undefined && meta.localIndexes.length > 0) {
-      description.LocalSecondaryIndexes = meta.localIndexes.map((index) => ({
-        IndexName: index.IndexName,
-        KeySchema: index.KeySchema,
-        Projection: index.Projection,
-        IndexSizeBytes: 0,
-        ItemCount: 0,
-        IndexArn: `${arn}/index/${index.IndexName}`,
-      }));
-    }
-    if (meta.globalIndexes !== undefined && meta.globalIndexes.length > 0) {
-      description.GlobalSecondaryIndexes = meta.globalIndexes.map((index) => ({
-        IndexName: index.IndexName,
-        KeySchema: index.KeySchema,
-        Projection: index.Projection,
-        IndexStatus: meta.status === 'CREATING' ? 'CREATING' : 'ACTIVE',
-        // On-demand indexes, like on-demand tables, show zeros.
-        ProvisionedThroughput: {
-          NumberOfDecreasesToday: 0,
-          ReadCapacityUnits: meta.billingMode === 'PROVISIONED' ? index.ProvisionedThroughput?.ReadCapacityUnits ?? 0 : 0,
-          WriteCapacityUnits: meta.billingMode === 'PROVISIONED' ? index.ProvisionedThroughput?.WriteCapacityUnits ?? 0 : 0,
-        },
-        IndexSizeBytes: 0,
-        ItemCount: 0,
-        IndexArn: `${arn}/index/${index.IndexName}`,
-      }));
-    }
-  }
+  if (meta.status !== 'DELETING') Object.assign(description, describeIndexes(meta, arn, sizes, nowMs));
   return description;
 }
 
@@ -153,6 +126,7 @@ export async function createTable(cp: ControlPlane, input: CreateTableInput): Pr
     validateTags(input.Tags);
     tags = mergeTags([], input.Tags);
   }
+  const indexes = newIndexes(input, checked.keyShape, checked.billingMode);
   if (cp.metadata.table(input.TableName) !== undefined) {
     throw new DynamoDBError('ResourceInUseException', `Table already exists: ${input.TableName}`);
   }
@@ -167,8 +141,7 @@ export async function createTable(cp: ControlPlane, input: CreateTableInput): Pr
     readCapacityUnits: checked.readCapacityUnits,
     writeCapacityUnits: checked.writeCapacityUnits,
     ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
-    ...(checked.localIndexes.length > 0 ? { localIndexes: checked.localIndexes } : {}),
-    ...(checked.globalIndexes.length > 0 ? { globalIndexes: checked.globalIndexes } : {}),
+    ...indexes,
   }, cp.options.partitions, cp.options.nodes);
   // DynamoDB answers CreateTable with the table CREATING; it turns ACTIVE a moment later
   // (options.tableStatusDelayMs; at once when 0). Item operations see only ACTIVE tables.
@@ -183,8 +156,9 @@ export async function describeTable(cp: ControlPlane, input: DescribeTableInput)
   cp.checkOpen();
   checkTableNameParameter(input?.TableName);
   const meta = anyTable(cp, input.TableName);
+  const active = meta.status === 'ACTIVE';
   let stats = cp.cachedStats(meta.name);
-  if (meta.status === 'ACTIVE') {
+  if (active) {
     try {
       stats = await cp.tableStats(meta);
     } catch (error) {
@@ -193,7 +167,7 @@ export async function describeTable(cp: ControlPlane, input: DescribeTableInput)
       if (!(error instanceof DynamoDBError)) throw error;
     }
   }
-  return { Table: describe(cp, meta, stats) };
+  return { Table: describe(cp, meta, stats, Date.now(), active ? await indexSizes(cp, meta) : undefined) };
 }
 
 export async function listTables(cp: ControlPlane, input: ListTablesInput = {}): Promise<ListTablesOutput> {
@@ -309,6 +283,9 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
   const meta = cp.meta(input.TableName);
   checkChangeable(cp, meta);
   const target = billingMode ?? meta.billingMode;
+  const indexPlan: GlobalIndexPlan | undefined = indexUpdates.length > 0
+    ? planGlobalIndexUpdates(meta, input.GlobalSecondaryIndexUpdates!, input.AttributeDefinitions, target)
+    : undefined;
   if (throughput !== undefined && target === 'PAY_PER_REQUEST') {
     throw validationError('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST');
   }
@@ -349,17 +326,19 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
       Object.assign(changes, { lastDecreaseMs: now, decreasesDay: utcDay(now), decreasesOnDay: count + 1 });
     }
   }
-  if (indexUpdates.length > 0) Object.assign(changes, indexChanges(meta, indexUpdates, target, input.AttributeDefinitions));
   if (meta.billingMode === 'PAY_PER_REQUEST' && target === 'PROVISIONED') {
-    // Provisioned again: every GSI needs its throughput in the same request.
-    for (const index of changes.globalIndexes ?? meta.globalIndexes ?? []) {
-      if (index.ProvisionedThroughput === undefined) {
-        throw validationError(`One or more parameter values were invalid: ProvisionedThroughput must be specified for index: ${index.IndexName}`);
+    // Provisioned again: every global index needs its throughput in the same request.
+    const given = new Set((indexPlan?.throughput ?? []).map((t) => t.name));
+    for (const index of meta.globalIndexes ?? []) {
+      if (index.status !== 'DELETING' && index.spec.name !== indexPlan?.delete && !given.has(index.spec.name)) {
+        throw validationError(`One or more parameter values were invalid: ProvisionedThroughput must be specified for index: ${index.spec.name}`);
       }
     }
   }
+  // Index changes take effect at once; the indexes' own statuses say what is under way.
+  if (indexPlan !== undefined) applyGlobalIndexPlan(cp, meta.name, indexPlan, now);
 
-  if (Object.keys(changes).length === 0) return { TableDescription: { ...describe(cp, meta, cp.cachedStats(meta.name), now), TableStatus: 'UPDATING' } };
+  if (Object.keys(changes).length === 0) return { TableDescription: { ...describe(cp, cp.meta(meta.name), cp.cachedStats(meta.name), now), TableStatus: 'UPDATING' } };
   const delayed = cp.options.tableStatusDelayMs > 0;
   const apply = (): void => {
     cp.updating.delete(meta.name);
@@ -370,6 +349,12 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
     if (delayed && applied.lastIncreaseMs !== undefined) applied.lastIncreaseMs = doneMs;
     if (delayed && applied.lastDecreaseMs !== undefined) applied.lastDecreaseMs = doneMs;
     cp.metadata.updateTable(meta.name, applied);
+    // On demand, the global indexes are too (DynamoDB shows their throughput as zeros).
+    if (applied.billingMode === 'PAY_PER_REQUEST') {
+      for (const index of cp.metadata.table(meta.name)?.globalIndexes ?? []) {
+        cp.metadata.updateGlobalIndex(meta.name, index.spec.name, { readCapacityUnits: 0, writeCapacityUnits: 0 });
+      }
+    }
   };
   if (!delayed) {
     apply();
@@ -384,59 +369,6 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
   cp.updating.set(meta.name, apply);
   void cp.afterStatusDelay(apply);
   return { TableDescription: { ...describe(cp, pending, cp.cachedStats(meta.name), now), TableStatus: 'UPDATING' } };
-}
-
-/** What GlobalSecondaryIndexUpdates change in a table's record: DynamoDB's rules against
- *  the table (one index created or deleted at a time, the indexes named exist or not). */
-function indexChanges(
-  meta: TableMeta,
-  updates: ReturnType<typeof globalIndexUpdates>,
-  billingMode: TableMeta['billingMode'],
-  requestDefinitions: unknown,
-): TableChanges {
-  if (updates.filter((u) => u.action !== 'Update').length > 1) {
-    throw new DynamoDBError('LimitExceededException', 'Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table');
-  }
-  let indexes: GlobalIndexDefinition[] = [...(meta.globalIndexes ?? [])];
-  let definitions = meta.attributeDefinitions;
-  const indexNamed = (name: string): GlobalIndexDefinition | undefined => indexes.find((i) => i.IndexName === name);
-  for (const update of updates) {
-    if (update.action === 'Update') {
-      const { ReadCapacityUnits: read, WriteCapacityUnits: write } = update.throughput;
-      if (read > MAX_THROUGHPUT_VALUE || write > MAX_THROUGHPUT_VALUE) {
-        throw validationError('This operation cannot be performed with given input values. Please contact DynamoDB service team for more info: Action Blocked: IndexUpdate');
-      }
-      const index = indexNamed(update.indexName);
-      if (index === undefined) throw new DynamoDBError('ResourceNotFoundException', `Requested resource not found: Index: ${update.indexName} not found for table: ${meta.name}`);
-      if (billingMode === 'PAY_PER_REQUEST') {
-        throw validationError(`One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: ${update.indexName} when BillingMode is PAY_PER_REQUEST`);
-      }
-      indexes = indexes.map((i) => (i === index ? { ...i, ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: write } } : i));
-    } else if (update.action === 'Delete') {
-      if (indexNamed(update.indexName) === undefined) {
-        throw new DynamoDBError('ResourceNotFoundException', `Requested resource not found: Index: ${update.indexName} not found for table: ${meta.name}`);
-      }
-      indexes = indexes.filter((i) => i.IndexName !== update.indexName);
-    } else {
-      const name = update.index.IndexName;
-      if (indexNamed(name) !== undefined || (meta.localIndexes ?? []).some((i) => i.IndexName === name)) {
-        throw validationError(`One or more parameter values were invalid: Index with name ${name} already exists`);
-      }
-      if (indexes.length >= 20) throw validationError('One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20');
-      // The request's AttributeDefinitions add to the table's (the new index's key types).
-      const merged = new Map(definitions.map((d) => [d.AttributeName, d]));
-      for (const d of Array.isArray(requestDefinitions) ? requestDefinitions as typeof definitions : []) {
-        const known = merged.get(d.AttributeName);
-        if (known !== undefined && known.AttributeType !== d.AttributeType) {
-          throw validationError(`One or more parameter values were invalid: Attribute ${d.AttributeName} is defined with type ${known.AttributeType} in the table and ${d.AttributeType} in the request`);
-        }
-        merged.set(d.AttributeName, { AttributeName: d.AttributeName, AttributeType: d.AttributeType });
-      }
-      definitions = [...merged.values()];
-      indexes.push(checkCreateIndexAction(update.index, definitions, billingMode));
-    }
-  }
-  return { globalIndexes: indexes, attributeDefinitions: definitions };
 }
 
 /** DynamoDB's default quotas on provisioned capacity: per table, and the account's sum. */

@@ -8,30 +8,51 @@ import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { HASH_SPACE, hashToHex } from '../model/hash.js';
 import type { AttributeDefinition, KeySchemaElement, KeyShape } from '../model/types.js';
-import type { PartitionInfo, PartitionMap, PartitionMapBoard } from '../router/partition-map.js';
+import type { IndexKeySpec, IndexProjection, IndexSpec } from '../model/index-spec.js';
+import type { GroupIndexes } from '../storage/indexes.js';
+import type { PartitionInfo, PartitionMap, PartitionMapBoard, RouteIndex, TableRoute } from '../router/partition-map.js';
 
 export type TableStatus = 'CREATING' | 'ACTIVE' | 'DELETING';
 export type BillingMode = 'PROVISIONED' | 'PAY_PER_REQUEST';
 
 export interface TableTag { Key: string; Value: string }
 
-/** A secondary index's projection, as CreateTable gives it. */
-export interface IndexProjection {
-  ProjectionType: 'ALL' | 'INCLUDE' | 'KEYS_ONLY';
-  /** With INCLUDE only. */
-  NonKeyAttributes?: string[];
+export type IndexStatus = 'CREATING' | 'UPDATING' | 'DELETING' | 'ACTIVE';
+
+/** A local secondary index: declared at CreateTable, kept by the table's own partitions. */
+export interface LocalIndexMeta {
+  spec: IndexSpec;
+  keySchema: KeySchemaElement[];
 }
 
-/** A local secondary index as declared (CreateTable's LocalSecondaryIndexes, validated). */
-export interface LocalIndexDefinition {
-  IndexName: string;
-  KeySchema: KeySchemaElement[];
-  Projection: IndexProjection;
+/** A global secondary index: a hidden table of its own (partitions, replication groups,
+ *  capacity), filled from the base table's outbox (control/global-indexes.ts). */
+export interface GlobalIndexMeta {
+  spec: IndexSpec;
+  keySchema: KeySchemaElement[];
+  status: IndexStatus;
+  /** Added to a table that had items: true until every base partition was scanned into it. */
+  backfilling: boolean;
+  /** Base partitions (groups) whose backfill scan is complete. */
+  backfilled: number[];
+  partitions: PartitionInfo[];
+  readCapacityUnits: number;
+  writeCapacityUnits: number;
+  lastIncreaseMs?: number;
+  lastDecreaseMs?: number;
+  decreasesDay?: string;
+  decreasesOnDay?: number;
 }
 
-/** A global secondary index as declared; ProvisionedThroughput on PROVISIONED tables only. */
-export interface GlobalIndexDefinition extends LocalIndexDefinition {
-  ProvisionedThroughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
+/** An index of a new table, or one UpdateTable adds (ids and partitions come from addTable
+ *  and addGlobalIndex). */
+export interface NewIndex {
+  name: string;
+  keySchema: KeySchemaElement[];
+  key: IndexKeySpec;
+  projection: IndexProjection;
+  readCapacityUnits?: number;
+  writeCapacityUnits?: number;
 }
 
 /** UpdateTimeToLive's setting. */
@@ -67,14 +88,36 @@ export interface TableMeta {
   /** Provisioned-throughput decreases made on the UTC day `decreasesDay` (YYYY-MM-DD). */
   decreasesDay?: string;
   decreasesOnDay?: number;
-  /** Secondary indexes as declared. Default: none. */
-  localIndexes?: LocalIndexDefinition[];
-  globalIndexes?: GlobalIndexDefinition[];
+  /** Secondary indexes. Default: none. */
+  localIndexes?: LocalIndexMeta[];
+  globalIndexes?: GlobalIndexMeta[];
   /** UpdateTimeToLive's setting. Default: disabled. */
   timeToLive?: TimeToLiveSetting;
 }
 
-export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'localIndexes' | 'globalIndexes'>;
+export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags'>
+  & { localIndexes?: NewIndex[]; globalIndexes?: NewIndex[] };
+
+/** The route name of a global index's own table: '/' never appears in a table name. */
+export function globalIndexRouteName(table: string, index: string): string {
+  return `${table}/index/${index}`;
+}
+
+/** What a table's partitions maintain: its local indexes, and the global indexes whose
+ *  outbox records they write (every GSI not being deleted). */
+export function groupIndexesOf(meta: TableMeta): GroupIndexes {
+  return {
+    local: (meta.localIndexes ?? []).map((l) => l.spec),
+    global: (meta.globalIndexes ?? []).filter((g) => g.status !== 'DELETING').map((g) => g.spec),
+  };
+}
+
+/** A key shape standing for an index key in a route (its first hash and range attribute). */
+export function indexKeyShape(key: IndexKeySpec): KeyShape {
+  const [h] = key.hash;
+  const r = key.range[0];
+  return { hashName: h.name, hashType: h.type, ...(r !== undefined ? { rangeName: r.name, rangeType: r.type } : {}) };
+}
 
 /** The UTC day of `ms` as YYYY-MM-DD (DynamoDB counts throughput decreases per UTC day). */
 export function utcDay(ms: number): string {
@@ -82,7 +125,7 @@ export function utcDay(ms: number): string {
 }
 
 /** Throughput decreases a table has made on the UTC day of `nowMs`. */
-export function decreasesToday(meta: TableMeta, nowMs: number): number {
+export function decreasesToday(meta: Pick<TableMeta, 'decreasesDay' | 'decreasesOnDay'>, nowMs: number): number {
   return meta.decreasesDay === utcDay(nowMs) ? meta.decreasesOnDay ?? 0 : 0;
 }
 
@@ -93,9 +136,8 @@ export function tableTags(meta: TableMeta): TableTag[] {
 
 /** What UpdateTable, TagResource and UntagResource may change in a table's record. */
 export type TableChanges = Partial<Pick<TableMeta,
-  'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'lastUpdateToPayPerRequestMs'
-  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay' | 'globalIndexes' | 'timeToLive'
-  | 'attributeDefinitions'>>;
+  'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'lastUpdateToPayPerRequestMs' | 'attributeDefinitions'
+  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay' | 'timeToLive'>>;
 
 interface Counters {
   nextTableId: number;
@@ -154,37 +196,93 @@ export class Metadata {
     return this.tablesDb.get(name);
   }
 
-  /** Allocates ids and placement for a new table and records it as CREATING. */
+  /** Allocates ids and placement for a new table (and its indexes: ids, and partitions
+   *  for each global index) and records it as CREATING. */
   addTable(spec: NewTable, partitionCount: number, nodes: number): TableMeta {
     const counters = this.countersDb.get('counters') ?? { nextTableId: 1, nextGroup: 1 };
-    const tableId = counters.nextTableId;
-    const partitions = splitHashSpace(partitionCount).map((range, i) => ({
-      group: counters.nextGroup + i,
-      ...range,
-      replicas: placeReplicas(i, nodes, tableId),
-    }));
+    const tableId = counters.nextTableId++;
+    const partitions = this.allocatePartitions(counters, partitionCount, nodes, tableId);
+    const { localIndexes, globalIndexes, ...table } = spec;
     const meta: TableMeta = {
-      ...spec,
+      ...table,
       tableId,
       uuid: randomUUID(),
       status: 'CREATING',
       createdAtMs: Date.now(),
       partitions,
     };
+    if (localIndexes !== undefined && localIndexes.length > 0) {
+      meta.localIndexes = localIndexes.map((l) => ({ spec: { id: counters.nextTableId++, name: l.name, key: l.key, projection: l.projection }, keySchema: l.keySchema }));
+    }
+    if (globalIndexes !== undefined && globalIndexes.length > 0) {
+      // Created with the table: empty, so nothing to backfill.
+      meta.globalIndexes = globalIndexes.map((g) => this.newGlobalIndex(counters, g, partitionCount, nodes, false));
+    }
     this.env.transactionSync(() => {
-      this.countersDb.putSync('counters', { nextTableId: tableId + 1, nextGroup: counters.nextGroup + partitionCount });
+      this.countersDb.putSync('counters', counters);
       this.tablesDb.putSync(spec.name, meta);
     });
     return meta;
   }
 
-  setStatus(name: string, status: TableStatus): TableMeta {
+  private allocatePartitions(counters: Counters, partitionCount: number, nodes: number, tableId: number): PartitionInfo[] {
+    const partitions = splitHashSpace(partitionCount).map((range, i) => ({
+      group: counters.nextGroup + i,
+      ...range,
+      replicas: placeReplicas(i, nodes, tableId),
+    }));
+    counters.nextGroup += partitionCount;
+    return partitions;
+  }
+
+  private newGlobalIndex(counters: Counters, index: NewIndex, partitionCount: number, nodes: number, backfilling: boolean): GlobalIndexMeta {
+    const id = counters.nextTableId++;
+    return {
+      spec: { id, name: index.name, key: index.key, projection: index.projection },
+      keySchema: index.keySchema,
+      status: 'CREATING',
+      backfilling,
+      backfilled: [],
+      partitions: this.allocatePartitions(counters, partitionCount, nodes, id),
+      readCapacityUnits: index.readCapacityUnits ?? 0,
+      writeCapacityUnits: index.writeCapacityUnits ?? 0,
+    };
+  }
+
+  /** Records a global index UpdateTable adds to a table (CREATING, backfilling). */
+  addGlobalIndex(name: string, index: NewIndex, partitionCount: number, nodes: number): GlobalIndexMeta {
     const meta = this.tablesDb.get(name);
     if (meta === undefined) throw new Error(`no table ${name} in metadata`);
-    const next = { ...meta, status };
-    this.tablesDb.putSync(name, next);
+    const counters = this.countersDb.get('counters') ?? { nextTableId: 1, nextGroup: 1 };
+    const gsi = this.newGlobalIndex(counters, index, partitionCount, nodes, true);
+    this.env.transactionSync(() => {
+      this.countersDb.putSync('counters', counters);
+      this.tablesDb.putSync(name, { ...meta, globalIndexes: [...(meta.globalIndexes ?? []), gsi] });
+    });
+    return gsi;
+  }
+
+  /** Changes a global index's record durably (status, backfill progress, throughput). */
+  updateGlobalIndex(name: string, index: string, changes: Partial<Omit<GlobalIndexMeta, 'spec' | 'keySchema' | 'partitions'>>): TableMeta {
+    return this.change(name, (meta) => ({ ...meta, globalIndexes: (meta.globalIndexes ?? []).map((g) => (g.spec.name === index ? { ...g, ...changes } : g)) }));
+  }
+
+  removeGlobalIndex(name: string, index: string): TableMeta {
+    return this.change(name, (meta) => ({ ...meta, globalIndexes: (meta.globalIndexes ?? []).filter((g) => g.spec.name !== index) }));
+  }
+
+  /** Replaces a table's record with `next(record)`, durably, and publishes the map. */
+  private change(name: string, next: (meta: TableMeta) => TableMeta): TableMeta {
+    const meta = this.tablesDb.get(name);
+    if (meta === undefined) throw new Error(`no table ${name} in metadata`);
+    const changed = next(meta);
+    this.tablesDb.putSync(name, changed);
     this.publish();
-    return next;
+    return changed;
+  }
+
+  setStatus(name: string, status: TableStatus): TableMeta {
+    return this.change(name, (meta) => ({ ...meta, status }));
   }
 
   /** Applies `changes` to an existing table's record, durably; returns the new record. */
@@ -221,7 +319,17 @@ export class Metadata {
     const map: PartitionMap = { version: Date.now(), tables: {} };
     for (const meta of this.tables()) {
       if (meta.status !== 'ACTIVE') continue;
-      map.tables[meta.name] = { name: meta.name, tableId: meta.tableId, keyShape: meta.keyShape, partitions: meta.partitions };
+      const route: TableRoute = { name: meta.name, tableId: meta.tableId, keyShape: meta.keyShape, partitions: meta.partitions };
+      const indexes: RouteIndex[] = [
+        ...(meta.localIndexes ?? []).map((l) => ({ name: l.spec.name, global: false, spec: l.spec, status: 'ACTIVE' as const })),
+        ...(meta.globalIndexes ?? []).map((g) => ({ name: g.spec.name, global: true, spec: g.spec, status: g.status, backfilling: g.backfilling })),
+      ];
+      if (indexes.length > 0) route.indexes = indexes;
+      map.tables[meta.name] = route;
+      for (const g of meta.globalIndexes ?? []) {
+        const hidden = globalIndexRouteName(meta.name, g.spec.name);
+        map.tables[hidden] = { name: hidden, tableId: g.spec.id, keyShape: indexKeyShape(g.spec.key), partitions: g.partitions };
+      }
     }
     this.board.publish(map);
   }

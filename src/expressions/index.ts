@@ -7,10 +7,12 @@ import type { KeyShape } from '../model/types.js';
 import type { ConditionAst, KeyCondition, ProjectionAst, UpdateAst } from './ast.js';
 import type { ExpressionContext } from './context.js';
 import { parseConditionWithLabel, parseProjectionExpression, parseUpdateExpression } from './parser.js';
-import { parseKeyConditionExpression } from './keycondition.js';
+import { parseIndexKeyConditionExpression, parseKeyConditionExpression, type IndexKeyCondition } from './keycondition.js';
+import type { IndexKeySpec } from '../model/index-spec.js';
 
 export type * from './ast.js';
 export { newContext, checkAllPlaceholdersUsed, type ExpressionContext } from './context.js';
+export type { IndexKeyCondition } from './keycondition.js';
 export { evaluateCondition } from './evaluate.js';
 export { applyUpdate, MISSING_ATTRIBUTE_MESSAGE, WRONG_TYPE_MESSAGE, INVALID_PATH_MESSAGE } from './update.js';
 export { project } from './projection.js';
@@ -55,6 +57,11 @@ export function parseUpdate(expression: string, ctx: ExpressionContext): UpdateA
 /** Parses a ProjectionExpression into the list of document paths to keep. */
 export function parseProjection(expression: string, ctx: ExpressionContext): ProjectionAst {
   return parseProjectionExpression(expression, ctx);
+}
+
+/** Parses a KeyConditionExpression on an index key of several attributes. */
+export function parseIndexKeyCondition(expression: string, ctx: ExpressionContext, key: IndexKeySpec): IndexKeyCondition {
+  return parseIndexKeyConditionExpression(expression, ctx, key);
 }
 
 /** Parses a KeyConditionExpression against the table's (or index's) key shape. */

@@ -3,6 +3,7 @@
  * (=, <, <=, >, >=, BETWEEN, begins_with), with DynamoDB's messages for other shapes.
  */
 import type { AttributeValue, KeyShape } from '../model/types.js';
+import type { IndexKeySpec } from '../model/index-spec.js';
 import { validationError } from '../model/errors.js';
 import type { ConditionAst, KeyCondition, Operand, RangeOperator } from './ast.js';
 import type { ExpressionContext } from './context.js';
@@ -120,3 +121,58 @@ export function parseKeyConditionExpression(expression: string, ctx: ExpressionC
 }
 
 export type { KeyTerm };
+
+/** A key condition on a multi-attribute index key: every hash value, equality on the
+ *  first range attributes, and at most one condition on the next one. */
+export interface IndexKeyCondition {
+  hash: AttributeValue[];
+  rangeEquals: AttributeValue[];
+  range?: { op: RangeOperator; values: AttributeValue[] };
+}
+
+/**
+ * KeyConditionExpression on a global index whose key has several attributes (DynamoDB's
+ * multi-attribute keys): equality on every hash attribute, then range attributes from
+ * left to right without gaps, each with equality except the last one given, which may
+ * take any key condition.
+ */
+export function parseIndexKeyConditionExpression(expression: string, ctx: ExpressionContext, key: IndexKeySpec): IndexKeyCondition {
+  const ast = parseConditionWithLabel(expression, ctx, 'KeyConditionExpression');
+  const terms: KeyTerm[] = [];
+  collect(ast, terms);
+  const byName = new Map<string, KeyTerm>();
+  for (const t of terms) {
+    if (byName.has(t.name)) throw validationError('Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key');
+    byName.set(t.name, t);
+  }
+  const mismatch = 'One or more parameter values were invalid: Condition parameter type does not match schema type';
+  const used = new Set<string>();
+  const hash: AttributeValue[] = [];
+  for (const a of key.hash) {
+    const t = byName.get(a.name);
+    if (t === undefined) throw validationError(`Query condition missed key schema element: ${a.name}`);
+    if (t.op !== '=') throw validationError(NOT_SUPPORTED);
+    if (typeOf(t.values[0]!) !== a.type) throw validationError(mismatch);
+    hash.push(t.values[0]!);
+    used.add(a.name);
+  }
+  const result: IndexKeyCondition = { hash, rangeEquals: [] };
+  for (const a of key.range) {
+    const t = byName.get(a.name);
+    if (t === undefined) break;
+    for (const v of t.values) if (typeOf(v) !== a.type) throw validationError(mismatch);
+    used.add(a.name);
+    if (t.op === '=') {
+      result.rangeEquals.push(t.values[0]!);
+      continue;
+    }
+    if (t.op === 'begins_with' && a.type === 'N') {
+      throw validationError('Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N');
+    }
+    result.range = { op: t.op, values: t.values };
+    break;
+  }
+  // A condition on an attribute that is not in the key, or after a gap or an inequality.
+  if (terms.some((t) => !used.has(t.name))) throw validationError(NOT_SUPPORTED);
+  return result;
+}

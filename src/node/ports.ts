@@ -12,7 +12,7 @@
  */
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
-import type { GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult } from '../storage/operations.js';
+import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from '../storage/operations.js';
 import type { Envelope, FormatVersion } from '../transport/protocol.js';
 
 export interface InboundLinkStats {
@@ -98,6 +98,10 @@ export interface NodeStorage {
   get(group: number, req: GetRequest): GetResult;
   query(group: number, req: QueryRequest): PageResult;
   scan(group: number, req: ScanRequest): PageResult;
+  /** Entries and bytes of key space `spaceId` in the group's hash range (an index's size). */
+  spaceStats(group: number, spaceId: number): { items: number; bytes: number };
+  /** The group's outbox records (global-index changes) after log index `after`, at most `max`. */
+  outbox(group: number, after: number, max: number): OutboxRecord[];
   /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */
   groupDigest(group: number): { items: number; crc: number; bytes?: number };
 }

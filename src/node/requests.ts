@@ -5,7 +5,7 @@
  */
 import type { GroupRecord } from '../storage/index.js';
 import type {
-  GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult,
+  GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult,
 } from '../storage/operations.js';
 import type { Membership, ReplicaStatus } from '../replication/types.js';
 
@@ -16,6 +16,13 @@ export type NodeRequestBody =
   | { t: 'get'; consistent: boolean; req: GetRequest }
   | { t: 'query'; consistent: boolean; req: QueryRequest }
   | { t: 'scan'; consistent: boolean; req: ScanRequest }
+  /** Leader only, like a strong read: the group's outbox records (global-index changes)
+   *  after log index `after`, at most `max`, each with when this leader applied it. With
+   *  `waitMs`, a read that finds none waits (at most that long, capped) for the group's
+   *  next apply: a long poll. */
+  | { t: 'outbox'; after: number; max: number; waitMs?: number }
+  /** Any replica: entries and bytes of key space `spaceId` (an index) in the group's range. */
+  | { t: 'spaceStats'; spaceId: number }
   /** Host a replica of `rec.group` (idempotent); `campaign` asks it to stand for leader now.
    *  `votedFor`: a replica added to a running group starts as having voted for its leader
    *  in the leader's term (`rec.logReplica` makes it a log replica). */
@@ -42,6 +49,7 @@ export type NodeRequestBody =
 export type WriteReply = WriteResult;
 export type GetReply = GetResult;
 export type PageReply = PageResult;
+export type OutboxReply = OutboxRecord[];
 export type StatusReply = ReplicaStatus;
 /** `bytes`: the items' size as DynamoDB counts it (TableSizeBytes). */
 export interface DigestReply { applied: number; items: number; crc: number; bytes?: number }

@@ -18,7 +18,7 @@ import { ReplicaCore } from '../replication/replica-core.js';
 import { decodeMembership, isMembershipEntry } from '../replication/membership.js';
 import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
-import type { WriteResult } from '../storage/operations.js';
+import type { OutboxRecord, WriteResult } from '../storage/operations.js';
 import {
   envelopeToWire, ReplyTrace, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
 } from '../transport/protocol.js';
@@ -46,6 +46,10 @@ type Readies = Array<[group: number, core: ReplicaCore, ready: Ready]>;
 export type ReplicaView = Pick<ReplicaCore, 'role' | 'term' | 'leader' | 'commit' | 'applied' | 'lastIndex' | 'isLogReplica' | 'checkStrongRead' | 'status'>;
 
 const NO_OP = new Uint8Array(0);
+/** Longest an outbox read waits for records (ms): well under a router's attempt timeout. */
+const MAX_OUTBOX_WAIT_MS = 100;
+/** Apply-time runs kept per group for the outbox's lag stamps (one per applied batch). */
+const MAX_APPLY_TIMES = 4096;
 
 /** A WAL batch written and being synced, and the Readies that wait for it. */
 interface Unsynced {
@@ -56,6 +60,9 @@ interface Unsynced {
 interface QueuedRead {
   router: number;
   request: RequestMessage;
+  consistent: boolean;
+  /** An eventually consistent read waits until its replica applied this index. */
+  appliedAtLeast: number;
   /** When its envelope was read (trace clock), or 0. */
   receivedAtMs: number;
 }
@@ -121,7 +128,10 @@ export class StorageNode {
   };
   private readonly cores = new Map<number, ReplicaCore>();
   private readonly pendingWrites = new Map<number, Map<number, PendingWrite>>();
-  private strongReads: QueuedRead[] = [];
+  /** Reads served after a round's apply: strong reads (the next), and eventually
+   *  consistent ones that arrived while their replica knew of committed entries it had not
+   *  applied (once it has: its own WAL sync of them may still be running). */
+  private readsAfterApply: QueuedRead[] = [];
   /** Outgoing per peer endpoint, flushed once per round in as few ring records as fit. */
   private readonly raftOut = new Map<number, ReplicaMessage[]>();
   private readonly replyOut = new Map<number, ReplyMessage[]>();
@@ -136,6 +146,12 @@ export class StorageNode {
   private readonly handingOver = new Map<number, number>();
   private versionRejectedWarned = 0;
   private lastVersionWarningMs = -Infinity;
+  /** Outbox reads (long polls) waiting for the group's next apply, per group. */
+  private readonly outboxReads = new Map<number, Array<{ router: number; request: RequestMessage; untilMs: number }>>();
+  /** Per group: (last index of an applied batch, when) runs, oldest first (noteApplyTimes). */
+  private readonly applyTimes = new Map<number, Array<[index: number, atMs: number]>>();
+  /** The `nowMs` of the current round. */
+  private roundAtMs = 0;
   /** A failed WAL sync: the node cannot know what is durable, so it stops (fsyncgate). */
   private failure: Error | undefined;
 
@@ -198,6 +214,7 @@ export class StorageNode {
   /** One round of work; returns whether anything happened. */
   round(nowMs: number): boolean {
     this.counters.rounds++;
+    this.roundAtMs = nowMs;
     let worked = false;
     // Every elapsed tick is delivered, even after a long pause (GC, a paused thread): a
     // lease counts ticks, and a leader that skipped some would believe its lease lasts
@@ -220,12 +237,20 @@ export class StorageNode {
     this.wakePeers();
 
     if (this.processReadies()) worked = true;
-    if (this.strongReads.length > 0) {
-      const reads = this.strongReads;
-      this.strongReads = [];
-      for (const read of reads) this.serveRead(read.router, read.request, true, read.receivedAtMs);
-      worked = true;
+    if (this.readsAfterApply.length > 0) {
+      const reads = this.readsAfterApply;
+      this.readsAfterApply = [];
+      for (const read of reads) {
+        const applied = this.cores.get(read.request.group)?.applied;
+        if (!read.consistent && applied !== undefined && applied < read.appliedAtLeast) {
+          this.readsAfterApply.push(read); // not work: its sync's completion wakes the node
+        } else {
+          this.serveRead(read.router, read.request, read.consistent, read.receivedAtMs);
+          worked = true;
+        }
+      }
     }
+    if (this.outboxReads.size > 0) this.wakeOutboxReads(undefined, nowMs);
     this.flushReplies();
     this.wakePeers();
     this.maybeCheckpoint(nowMs);
@@ -352,7 +377,7 @@ export class StorageNode {
       core.transferLeadership(target);
       this.handingOver.set(group, nowMs);
     }
-    return done && this.strongReads.length === 0;
+    return done && this.readsAfterApply.length === 0;
   }
 
   private startCore(rec: GroupRecord): ReplicaCore {
@@ -434,14 +459,22 @@ export class StorageNode {
       }
       case 'get':
       case 'query':
-      case 'scan': {
+      case 'scan':
+      case 'outbox': {
         // A log replica has no data: the router never sends it reads, but be sure.
         if (core.isLogReplica) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
-        if (!body.consistent || this.mutation === 'strongReadAnyReplica') return this.serveRead(router, request, false, receivedAtMs);
+        if ((body.t !== 'outbox' && !body.consistent) || this.mutation === 'strongReadAnyReplica') {
+          // At once, unless this replica knows of committed entries it has not applied
+          // yet: then once it has (this round's apply, or after its own WAL sync of them),
+          // so that a read right after a write's acknowledgement sees it.
+          if (core.commit <= core.applied) return this.serveRead(router, request, false, receivedAtMs);
+          this.readsAfterApply.push({ router, request, consistent: false, appliedAtLeast: core.commit, receivedAtMs });
+          return;
+        }
         const refusal = this.strongReadRefusal(core);
         if (refusal !== undefined) return this.redirect(router, request.id, refusal);
         // Served after this round's apply, from the leader's applied state.
-        this.strongReads.push({ router, request, receivedAtMs });
+        this.readsAfterApply.push({ router, request, consistent: true, appliedAtLeast: 0, receivedAtMs });
         return;
       }
       case 'dropGroup': {
@@ -450,6 +483,7 @@ export class StorageNode {
           this.reply(pending.router, { id: pending.id, redirect: 'noGroup' });
         }
         this.pendingWrites.delete(request.group);
+        this.applyTimes.delete(request.group);
         this.store.dropGroup(request.group);
         return this.reply(router, { id: request.id, body: { dropped: true } });
       }
@@ -466,6 +500,10 @@ export class StorageNode {
         const refusal = core.checkStrongRead();
         if (refusal !== undefined) return this.redirect(router, request.id, refusal);
         return this.reply(router, { id: request.id, body: { serving: true } });
+      }
+      case 'spaceStats': {
+        if (core.isLogReplica) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
+        return this.reply(router, { id: request.id, body: this.store.spaceStats(request.group, body.spaceId) });
       }
       case 'digest': {
         const digest = this.store.groupDigest(request.group);
@@ -512,11 +550,70 @@ export class StorageNode {
     if (body.t === 'get') result = this.store.get(request.group, body.req);
     else if (body.t === 'query') result = this.store.query(request.group, body.req);
     else if (body.t === 'scan') result = this.store.scan(request.group, body.req);
-    else throw new Error(`serveRead got a ${body.t} request`);
+    else if (body.t === 'outbox') {
+      const records = this.outbox(request.group, body.after, body.max);
+      // A long poll: nothing yet, so answer once an apply brings records, or when it expires.
+      if (records.length === 0 && (body.waitMs ?? 0) > 0) return this.parkOutboxRead(router, request, body.waitMs!);
+      result = records;
+    } else throw new Error(`serveRead got a ${body.t} request`);
     if (this.traceClock === undefined) return this.reply(router, { id: request.id, body: result });
     const doneAtMs = this.traceClock();
     // A read has no commit or sync: COMMITTED = STARTED, SYNCED = 0 (protocol.ts ReplyTrace).
     this.reply(router, { id: request.id, body: result, trace: [receivedAtMs, startedAtMs, startedAtMs, doneAtMs, 0, 0] });
+  }
+
+  /** Parks an outbox read until the group applies records or `waitMs` pass. */
+  private parkOutboxRead(router: number, request: RequestMessage, waitMs: number): void {
+    let waiting = this.outboxReads.get(request.group);
+    if (waiting === undefined) {
+      waiting = [];
+      this.outboxReads.set(request.group, waiting);
+    }
+    waiting.push({ router, request, untilMs: this.roundAtMs + Math.min(waitMs, MAX_OUTBOX_WAIT_MS) });
+  }
+
+  /** Answers the parked outbox reads that have records now (of groups in `applied`), and
+   *  those whose wait is over (empty); the rest keep waiting. */
+  private wakeOutboxReads(applied: ReadonlySet<number> | undefined, nowMs: number): void {
+    for (const [group, waiting] of this.outboxReads) {
+      const keep: typeof waiting = [];
+      for (const w of waiting) {
+        const body = w.request.body as Extract<NodeRequestBody, { t: 'outbox' }>;
+        const core = this.cores.get(group);
+        if (core === undefined) {
+          this.reply(w.router, { id: w.request.id, redirect: 'noGroup' });
+          continue;
+        }
+        // A replica that stopped leading (or whose lease ran out) redirects, as for a strong read.
+        const refusal = this.strongReadRefusal(core);
+        if (refusal !== undefined) {
+          this.redirect(w.router, w.request.id, refusal);
+          continue;
+        }
+        const records = applied?.has(group) === true ? this.outbox(group, body.after, body.max) : [];
+        if (records.length > 0 || w.untilMs <= nowMs) this.reply(w.router, { id: w.request.id, body: records });
+        else keep.push(w);
+      }
+      if (keep.length > 0) this.outboxReads.set(group, keep);
+      else this.outboxReads.delete(group);
+    }
+  }
+
+  /** Outbox records with when this node applied them (for the index lag), forgetting
+   *  the apply times of what the reader has consumed. */
+  private outbox(group: number, after: number, max: number): OutboxRecord[] {
+    const records = this.store.outbox(group, after, max);
+    const times = this.applyTimes.get(group);
+    if (times === undefined) return records;
+    let consumed = 0;
+    while (consumed < times.length && times[consumed][0] <= after) consumed++;
+    if (consumed > 0) times.splice(0, consumed);
+    let t = 0;
+    for (const record of records) {
+      while (t < times.length && times[t][0] < record.index) t++;
+      if (t < times.length) record.appliedAtMs = times[t][1];
+    }
+    return records;
   }
 
   /** Why this replica may not serve a strong read now (lease and leadership: the core's). */
@@ -614,11 +711,27 @@ export class StorageNode {
     const committedAtMs = this.traceClock?.() ?? 0;
     const results = this.store.applyCommitted(forStore);
     const appliedAtMs = this.traceClock?.() ?? 0;
+    this.noteApplyTimes(apply, appliedAtMs || this.roundAtMs);
+    if (this.outboxReads.size > 0) this.wakeOutboxReads(new Set(apply.map((a) => a.group)), this.roundAtMs);
     for (const { entries } of apply) {
       this.appliedSinceCheckpoint += entries.length;
       this.counters.entriesApplied += entries.length;
     }
     for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i], committedAtMs, appliedAtMs);
+  }
+
+  /** When each group's entries applied, as (last index of a batch, ms) runs, bounded: the
+   *  outbox reply carries them so the propagator can measure a global index's lag. */
+  private noteApplyTimes(apply: Array<{ group: number; entries: LogEntry[] }>, atMs: number): void {
+    for (const { group, entries } of apply) {
+      let times = this.applyTimes.get(group);
+      if (times === undefined) {
+        times = [];
+        this.applyTimes.set(group, times);
+      }
+      times.push([entries[entries.length - 1].index, atMs]);
+      if (times.length > MAX_APPLY_TIMES) times.splice(0, times.length - MAX_APPLY_TIMES);
+    }
   }
 
   /** A committed membership becomes the group's durable record, which a restarted core

@@ -90,6 +90,8 @@ interface Progress {
    *  earlier incarnation of a replica removed and added back (a fresh log replica must
    *  not be credited with what its predecessor held). */
   ignoreRepliesThroughTick: number;
+  /** The commit index the last append we sent it carried. */
+  sentCommit: number;
 }
 
 export type ProposeResult = { index: number; term: number } | NotServing;
@@ -413,7 +415,7 @@ export class ReplicaCore {
       this.msgs.length > 0 ||
       this.msgsAfterPersist.length > 0 ||
       Math.min(this.commitIndex, this.log.stableLast()) > this.appliedIndex ||
-      (this.currentRole === 'leader' && this.anySendable())
+      (this.currentRole === 'leader' && (this.anySendable() || this.anyCommitUntold()))
     );
   }
 
@@ -558,7 +560,7 @@ export class ReplicaCore {
   private newProgress(id: number, next: number, ignoreRepliesThroughTick: number): Progress {
     return {
       id, match: 0, next, state: 'probe', probeSent: false, inflight: [],
-      lastHeardTick: this.now, ackedSentTick: -Infinity, needsSnapshot: false, ignoreRepliesThroughTick,
+      lastHeardTick: this.now, ackedSentTick: -Infinity, needsSnapshot: false, ignoreRepliesThroughTick, sentCommit: 0,
     };
   }
 
@@ -729,7 +731,22 @@ export class ReplicaCore {
       while (this.sendAppend(pr, false)) {
         if (pr.state === 'probe') break;
       }
+      // A follower that has nothing new to receive still learns the commit index at once,
+      // not at the next heartbeat: it applies, and eventually consistent reads it serves
+      // see a write right after its acknowledgement (read-after-write, as clients expect).
+      if (this.commitUntold(pr)) this.sendAppend(pr, true);
     }
+  }
+
+  /** A full replica, in step with us, that has not been sent our commit index. */
+  private commitUntold(pr: Progress): boolean {
+    return pr.state === 'replicate' && !pr.needsSnapshot && pr.sentCommit < this.commitIndex
+      && pr.inflight.length < this.cfg.maxInflightAppends && !this.membership.logReplicas.includes(pr.id);
+  }
+
+  private anyCommitUntold(): boolean {
+    for (const pr of this.progress.values()) if (this.commitUntold(pr)) return true;
+    return false;
   }
 
   /**
@@ -798,6 +815,8 @@ export class ReplicaCore {
   }
 
   private appendMessage(to: number, prevIndex: number, prevTerm: number, entries: LogEntry[]): AppendMessage {
+    const pr = this.progress.get(to);
+    if (pr !== undefined) pr.sentCommit = this.commitIndex;
     return {
       type: 'append', group: this.cfg.group, from: this.id, to, term: this.currentTerm,
       prevIndex, prevTerm, entries, commit: this.commitIndex, sentTick: this.now,

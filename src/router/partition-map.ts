@@ -6,6 +6,7 @@
  */
 import { pack, unpack } from 'msgpackr';
 import type { KeyShape } from '../model/types.js';
+import type { IndexSpec } from '../model/index-spec.js';
 
 export interface PartitionInfo {
   group: number;
@@ -20,12 +21,24 @@ export interface PartitionInfo {
   logReplicas?: number[];
 }
 
+/** A secondary index of a table, as routers see it. A global index's entries are in its
+ *  own table's route, named `<table>/index/<index>`. */
+export interface RouteIndex {
+  name: string;
+  global: boolean;
+  spec: IndexSpec;
+  status: 'CREATING' | 'UPDATING' | 'DELETING' | 'ACTIVE';
+  backfilling?: boolean;
+}
+
 export interface TableRoute {
   name: string;
   tableId: number;
   keyShape: KeyShape;
   /** Sorted by hashStart, covering the whole hash space without gaps. */
   partitions: PartitionInfo[];
+  /** Its secondary indexes; absent when none. */
+  indexes?: RouteIndex[];
 }
 
 export interface PartitionMap {

@@ -10,8 +10,9 @@ import { encodeItemKey } from '../model/key-encoding.js';
 import { itemSize, MAX_ITEM_BYTES } from '../model/item-size.js';
 import { applyUpdate, evaluateCondition, project } from '../expressions/index.js';
 import type { ConditionAst } from '../expressions/ast.js';
-import { decodeItem, encodeItem, type RawWriteOp } from './codec.js';
+import { decodeItem, decodeRawWriteOp, encodeItem, type RawWriteOp } from './codec.js';
 import type { GetRequest, GetResult, WriteResult } from './operations.js';
+import { applyIndexControl, decodeIndexControl, hasIndexes, indexKeyTypeError, isIndexControl, maintainIndexes, type GroupIndexes } from './indexes.js';
 
 /** What apply needs of an items store: point get, put and remove by B-tree key. */
 export interface ItemKV {
@@ -27,6 +28,9 @@ export interface ApplyTarget {
   group: number;
   tableId: number;
   keyShape: KeyShape;
+  /** The secondary indexes the group maintains (indexes.ts); an index-config entry
+   *  replaces them, on the object, as it applies. */
+  indexes?: GroupIndexes;
 }
 
 export interface ApplyStats {
@@ -65,27 +69,46 @@ export function readItem(kv: ItemKV, key: Uint8Array): Item | undefined {
   return bytes === undefined ? undefined : decodeItem(bytes);
 }
 
+/**
+ * Applies one log entry's data at `logIndex`: a write op, or an index-control entry
+ * (indexes.ts), which answers nothing.
+ */
+export function applyEntry(kv: ItemKV, target: ApplyTarget, data: Uint8Array, logIndex: number, stats: ApplyStats): WriteResult | undefined {
+  if (isIndexControl(data)) {
+    target.indexes = applyIndexControl(kv, target.group, logIndex, decodeIndexControl(data), target.indexes);
+    return undefined;
+  }
+  return applyWriteOp(kv, target, decodeRawWriteOp(data), stats, logIndex);
+}
+
 /** Applies one write op; the result is the same on every replica that applies it to the
- *  same state. Expected failures (condition, validation) are results, not exceptions. */
-export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, stats: ApplyStats): WriteResult {
+ *  same state. Expected failures (condition, validation) are results, not exceptions.
+ *  `logIndex` keys the write's outbox record when the group has global indexes. */
+export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, stats: ApplyStats, logIndex = 0): WriteResult {
   if (op.tableId !== target.tableId) {
     return fail(new DynamoDBError('InternalServerError', `write for table ${op.tableId} reached group ${target.group} of table ${target.tableId}`));
   }
   const key = op.itemKey ?? encodeItemKey(target.tableId, target.keyShape, op.key);
+  const indexes = hasIndexes(target.indexes) ? target.indexes : undefined;
   switch (op.type) {
     case 'put': {
-      // Fast path: no condition and no old image wanted → store the leader's bytes as they are.
-      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
+      // Fast path: no condition, no old image wanted and no index → store the leader's bytes as they are.
+      const item = indexes !== undefined ? decodeItem(op.itemBytes!) : undefined;
+      const typeError = item !== undefined ? indexKeyTypeError(indexes!, item) : undefined;
+      if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.put(key, op.itemBytes!);
+      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
       return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
     }
     case 'delete': {
-      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD';
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.remove(key);
+      if (indexes !== undefined && old !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, undefined);
       return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
     }
     case 'update': {
@@ -102,7 +125,10 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       const item = updated.item;
       for (const k in op.key) item[k] = op.key[k];
       if (itemSize(item) > MAX_ITEM_BYTES) return fail(new DynamoDBError('ValidationException', UPDATE_TOO_LARGE_MESSAGE));
+      const typeError = indexes !== undefined ? indexKeyTypeError(indexes, item) : undefined;
+      if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
       kv.put(key, encodeItem(item));
+      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
       switch (op.returnValues) {
         case 'ALL_OLD':
           return okResult(old);

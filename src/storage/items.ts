@@ -11,18 +11,25 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { AttributeValue, Item, KeyShape } from '../model/types.js';
 import { DynamoDBError } from '../model/errors.js';
-import { decodeTableId, encodeItemKey, encodeKeyComponent, hashPrefix, partitionKeyPrefix, tablePrefix } from '../model/key-encoding.js';
+import { encodeItemKey, encodeKeyComponent, hashPrefix, partitionKeyPrefix, tablePrefix } from '../model/key-encoding.js';
 import { hexToHash } from '../model/hash.js';
 import { itemSize } from '../model/item-size.js';
 import { extractKey } from '../model/validate.js';
 import { evaluateCondition, project } from '../expressions/index.js';
 import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
 import { crc32c } from '../transport/crc32c.js';
-import { applyWriteOp, getItem, type ApplyStats, type ItemKV } from './apply.js';
+import { applyEntry, getItem, readItem, type ApplyStats, type ApplyTarget, type ItemKV } from './apply.js';
+import {
+  indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, outboxKey, outboxIndexOf, readIndexConfig,
+  type GroupIndexes, type IndexSpec,
+} from './indexes.js';
 import { inKeyOrder, storedKey, storedLowerBound, storedUpperBound } from './stored-key.js';
-import { compareBytes, concatBytes, decodeItem, decodeRawWriteOp, keySuccessor, prefixEnd } from './codec.js';
-import type { GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
+import { compareBytes, concatBytes, decodeItem, keySuccessor, prefixEnd } from './codec.js';
+import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
 import type { GroupRecord } from './wal.js';
+
+/** What DynamoDB adds to each index entry's size (IndexSizeBytes). */
+const INDEX_ENTRY_OVERHEAD_BYTES = 100;
 
 /** DynamoDB's page limit: a Query/Scan stops once it has read 1 MB of items. */
 export const PAGE_BYTES_MAX = 1024 * 1024;
@@ -59,6 +66,9 @@ export class ItemStore {
   private readonly applied = new Map<number, number>();
   /** The apply code's view of the items DB (called inside applyBatch's transaction). */
   private readonly kv: ItemKV;
+  /** Each group's apply target, with its current index list (an index-config entry
+   *  changes it as it applies; the config row keeps it across restarts). */
+  private readonly targets = new Map<number, { rec: GroupRecord; target: ApplyTarget }>();
 
   constructor(path: string, options: { useWritemap: boolean }, private readonly stats: ApplyStats) {
     this.root = open({
@@ -83,6 +93,21 @@ export class ItemStore {
 
   appliedIndex(group: number): number {
     return this.applied.get(group) ?? 0;
+  }
+
+  /** The group's apply target: its table, key shape and current indexes. */
+  target(rec: GroupRecord): ApplyTarget {
+    const cached = this.targets.get(rec.group);
+    if (cached !== undefined && cached.rec === rec) return cached.target;
+    const indexes = readIndexConfig(this.kv, rec.group)?.indexes ?? rec.indexes;
+    const target: ApplyTarget = { group: rec.group, tableId: rec.tableId, keyShape: rec.keyShape, ...(indexes !== undefined ? { indexes } : {}) };
+    this.targets.set(rec.group, { rec, target });
+    return target;
+  }
+
+  /** The indexes a group maintains now. */
+  indexesOf(rec: GroupRecord): GroupIndexes | undefined {
+    return this.target(rec).indexes;
   }
 
   appliedIndexes(): Map<number, number> {
@@ -114,10 +139,10 @@ export class ItemStore {
     const results = this.root.transactionSync(() => {
       const out: Array<Array<WriteResult | undefined>> = [];
       for (const b of batch) {
-        const range = ranges.get(b.group)!;
+        const target = this.target(ranges.get(b.group)!.rec);
         const res: Array<WriteResult | undefined> = [];
         for (const e of b.entries) {
-          res.push(e.data.length === 0 ? undefined : applyWriteOp(this.kv, range.rec, decodeRawWriteOp(e.data), this.stats));
+          res.push(e.data.length === 0 ? undefined : applyEntry(this.kv, target, e.data, e.index, this.stats));
           entries++;
         }
         out.push(res);
@@ -139,8 +164,14 @@ export class ItemStore {
 
   query(range: GroupRange, req: QueryRequest): PageResult {
     const { rec } = range;
-    const shape = rec.keyShape;
-    const P = partitionKeyPrefix(rec.tableId, shape, req.keyCondition.hash);
+    const index = req.indexId === undefined ? undefined : this.indexOf(rec, req.indexId);
+    let P: Uint8Array;
+    if (index === undefined) {
+      P = partitionKeyPrefix(rec.tableId, rec.keyShape, req.keyCondition.hash);
+    } else {
+      P = indexHashPrefix(index.spec.id, req.indexHashValues ?? [req.keyCondition.hash]);
+      for (const v of req.indexRangeEquals ?? []) P = concatBytes(P, encodeKeyComponent(v));
+    }
     let lo: Uint8Array = P;
     let hi: Uint8Array | undefined = prefixEnd(P);
     const r = req.keyCondition.range;
@@ -150,23 +181,23 @@ export class ItemStore {
       switch (r.op) {
         case '=':
           lo = k0;
-          hi = keySuccessor(k0);
+          hi = prefixEnd(k0);
           break;
         case '<':
           hi = k0;
           break;
         case '<=':
-          hi = keySuccessor(k0);
+          hi = prefixEnd(k0);
           break;
         case '>':
-          lo = keySuccessor(k0);
+          lo = prefixEnd(k0) ?? k0;
           break;
         case '>=':
           lo = k0;
           break;
         case 'BETWEEN':
           lo = k0;
-          hi = keySuccessor(concatBytes(P, encodeKeyComponent(r.values[1])));
+          hi = prefixEnd(concatBytes(P, encodeKeyComponent(r.values[1])));
           break;
         case 'begins_with': {
           lo = beginsWithPrefix(P, v0);
@@ -177,7 +208,10 @@ export class ItemStore {
     }
     if (hi === undefined) hi = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]);
     if (req.exclusiveStartKey !== undefined) {
-      const k = encodeItemKey(rec.tableId, shape, req.exclusiveStartKey);
+      const k = index === undefined
+        ? encodeItemKey(rec.tableId, rec.keyShape, req.exclusiveStartKey)
+        : indexEntryKey(index.spec, index.tableShape, req.exclusiveStartKey);
+      if (k === undefined) throw new DynamoDBError('ValidationException', 'The provided starting key is invalid: The provided key element does not match the schema');
       if (req.forward) {
         const after = keySuccessor(k);
         if (compareBytes(after, lo) > 0) lo = after;
@@ -185,26 +219,78 @@ export class ItemStore {
         hi = k;
       }
     }
-    return this.page(shape, lo, hi, !req.forward, req);
+    return this.page(this.keys(rec, index, req.fetchBase === true), lo, hi, !req.forward, req);
   }
 
   scan(range: GroupRange, req: ScanRequest): PageResult {
     const { rec } = range;
+    const index = req.indexId === undefined ? undefined : this.indexOf(rec, req.indexId);
     const h0 = maxBig(hexToHash(req.hashLo), range.hashStart);
     const h1 = minBig(hexToHash(req.hashHi), range.hashEnd);
     if (h0 > h1) return { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
-    let { lo, hi } = hashIntervalBounds(rec.tableId, h0, h1);
+    let { lo, hi } = hashIntervalBounds(index?.spec.id ?? rec.tableId, h0, h1);
     if (req.exclusiveStartKey !== undefined) {
-      const after = keySuccessor(encodeItemKey(rec.tableId, rec.keyShape, req.exclusiveStartKey));
+      const k = index === undefined
+        ? encodeItemKey(rec.tableId, rec.keyShape, req.exclusiveStartKey)
+        : indexEntryKey(index.spec, index.tableShape, req.exclusiveStartKey);
+      if (k === undefined) throw new DynamoDBError('ValidationException', 'The provided starting key is invalid: The provided key element does not match the schema');
+      const after = keySuccessor(k);
       if (compareBytes(after, lo) > 0) lo = after;
     }
-    return this.page(rec.keyShape, lo, hi, false, req);
+    return this.page(this.keys(rec, index, req.fetchBase === true), lo, hi, false, req);
+  }
+
+  /** The index `indexId` as `rec`'s group holds it: a local index of its table, or the
+   *  global index whose own table the group is a partition of. */
+  private indexOf(rec: GroupRecord, indexId: number): { spec: IndexSpec; tableShape: KeyShape; local: boolean } {
+    const global = rec.globalIndexTable;
+    if (global !== undefined && global.spec.id === indexId) return { spec: global.spec, tableShape: global.tableShape, local: false };
+    const local = this.indexesOf(rec)?.local.find((spec) => spec.id === indexId);
+    if (local === undefined) throw new DynamoDBError('ValidationException', `The table does not have the specified index (id ${indexId})`);
+    return { spec: local, tableShape: rec.keyShape, local: true };
+  }
+
+  /** How a page reads the rows of a table or of an index. */
+  private keys(rec: GroupRecord, index: { spec: IndexSpec; tableShape: KeyShape; local: boolean } | undefined, fetchBase: boolean): PageKeys {
+    if (index === undefined) {
+      const shape = rec.keyShape;
+      return { keyOf: (item) => extractKey(item, shape), fullKey: (item) => encodeItemKey(rec.tableId, shape, extractKey(item, shape)) };
+    }
+    const { spec, tableShape } = index;
+    return {
+      keyOf: (item) => indexEntryKeyOf(spec, tableShape, item),
+      fullKey: (item) => indexEntryKey(spec, tableShape, item)!,
+      ...(fetchBase && index.local ? { fetch: (entry: Item) => readItem(this.kv, encodeItemKey(rec.tableId, tableShape, extractKey(entry, tableShape))) } : {}),
+    };
+  }
+
+  /** Outbox records of `group` after log index `after`, oldest first, at most `max`. */
+  outbox(group: number, after: number, max: number): OutboxRecord[] {
+    const out: OutboxRecord[] = [];
+    const start = outboxKey(group, after + 1);
+    const end = prefixEnd(outboxKey(group, 0).subarray(0, 8))!;
+    for (const { key, value } of this.items.getRange({ start, end, limit: max })) {
+      out.push({ index: outboxIndexOf(key), data: new Uint8Array(value) });
+    }
+    return out;
+  }
+
+  /** Key intervals of a group's local-index entries in hash range [h0, h1]. */
+  localIndexIntervals(rec: GroupRecord, h0: bigint, h1: bigint): Array<{ lo: Uint8Array; hi: Uint8Array }> {
+    return (this.indexesOf(rec)?.local ?? []).map((spec) => hashIntervalBounds(spec.id, h0, h1));
+  }
+
+  /** Key intervals of a group's outbox and index-config row. */
+  groupIndexRows(group: number): Array<{ lo: Uint8Array; hi: Uint8Array }> {
+    const outboxStart = outboxKey(group, 0);
+    const config = indexConfigKey(group);
+    return [{ lo: outboxStart, hi: prefixEnd(outboxStart.subarray(0, 8))! }, { lo: config, hi: keySuccessor(config) }];
   }
 
   /** One page over item keys [lo, hi): Limit and 1 MB (before the filter), then filter,
    *  projection, Select COUNT. LastEvaluatedKey only when another item is in range. */
   private page(
-    shape: KeyShape,
+    keys: PageKeys,
     lo: Uint8Array,
     hi: Uint8Array,
     reverse: boolean,
@@ -221,8 +307,7 @@ export class ItemStore {
     const options = reverse
       ? { start: shi, end: slo, reverse: true, exclusiveStart: true, inclusiveEnd: true }
       : { start: slo, end: shi };
-    const tableId = decodeTableId(lo);
-    const fullKey = (row: { value: Uint8Array }): Uint8Array => encodeItemKey(tableId, shape, extractKey(decodeItem(row.value), shape));
+    const fullKey = (row: { value: Uint8Array }): Uint8Array => keys.fullKey(decodeItem(row.value));
     let last: Item | undefined;
     let more = false;
     for (const { value } of inKeyOrder(this.items.getRange(options), fullKey, lo, hi, reverse)) {
@@ -230,22 +315,44 @@ export class ItemStore {
         more = true;
         break;
       }
-      const item = decodeItem(value);
+      const entry = decodeItem(value);
       out.scannedCount++;
-      out.bytesRead += itemSize(item);
-      last = item;
+      out.bytesRead += itemSize(entry);
+      last = entry;
+      let item = entry;
+      if (keys.fetch !== undefined) {
+        // The same transaction holds the item (a local index is maintained with it).
+        const base = keys.fetch(entry);
+        if (base !== undefined) {
+          item = base;
+          out.fetchedBlocks = (out.fetchedBlocks ?? 0) + Math.max(1, Math.ceil(itemSize(base) / 4096));
+        }
+      }
       if (req.filter !== undefined && !evaluateCondition(req.filter, item)) continue;
       out.count++;
       if (!req.countOnly) out.items.push(req.projection !== undefined ? project(item, req.projection) : item);
     }
     if (last !== undefined) {
-      out.lastKey = extractKey(last, shape);
+      out.lastKey = keys.keyOf(last);
       if (more) out.lastEvaluatedKey = out.lastKey;
     }
     return out;
   }
 
   // ---- whole ranges ------------------------------------------------------------------------
+
+  /** Entries of key space `spaceId` (a table's or an index's) in hash range [h0, h1], and
+   *  their size as DynamoDB counts an index's: item bytes plus 100 bytes each. */
+  spaceStats(spaceId: number, h0: bigint, h1: bigint): { items: number; bytes: number } {
+    const { lo, hi } = hashIntervalBounds(spaceId, h0, h1);
+    let items = 0;
+    let bytes = 0;
+    for (const { value } of this.items.getRange({ start: lo, end: hi })) {
+      items++;
+      bytes += itemSize(decodeItem(value)) + INDEX_ENTRY_OVERHEAD_BYTES;
+    }
+    return { items, bytes };
+  }
 
   /** Order-dependent CRC32C over every (key, value) of keys [lo, hi), with the items'
    *  count and size as DynamoDB counts it (TableSizeBytes). */
@@ -275,7 +382,10 @@ export class ItemStore {
       }
       if (forgetGroup !== undefined) this.appliedDb.removeSync(forgetGroup);
     });
-    if (forgetGroup !== undefined) this.applied.delete(forgetGroup);
+    if (forgetGroup !== undefined) {
+      this.applied.delete(forgetGroup);
+      this.targets.delete(forgetGroup);
+    }
     return removed;
   }
 
@@ -290,6 +400,15 @@ export class ItemStore {
   async close(): Promise<void> {
     await this.root.close();
   }
+}
+
+/** How a page reads rows: the key it reports of an entry (LastEvaluatedKey), the full
+ *  B-tree key of an entry (for truncated stored keys), and, for a local index read that
+ *  needs attributes it does not project, the table item of an entry. */
+interface PageKeys {
+  keyOf(entry: Item): Item;
+  fullKey(entry: Item): Uint8Array;
+  fetch?: (entry: Item) => Item | undefined;
 }
 
 /** P + the escaped bytes of an S or B prefix, without the component terminator: every

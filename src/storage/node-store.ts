@@ -19,7 +19,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
-import type { GetRequest, GetResult, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
+import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
 import { Wal, type GroupRecord, type PersistRecord } from './wal.js';
 import { groupRange, hashIntervalBounds, ItemStore, type GroupRange } from './items.js';
 
@@ -145,6 +145,9 @@ export class NodeStore {
       pieces = next;
     }
     const intervals = pieces.map(([a, b]) => hashIntervalBounds(rec.tableId, a, b));
+    // Its local indexes' entries in the same pieces; its outbox and index config.
+    for (const [a, b] of pieces) intervals.push(...this.data.localIndexIntervals(rec, a, b));
+    intervals.push(...this.data.groupIndexRows(rec.group));
     return this.data.deleteRanges(intervals, this.ranges.has(rec.group) ? undefined : rec.group);
   }
 
@@ -242,6 +245,19 @@ export class NodeStore {
 
   scan(group: number, req: ScanRequest): PageResult {
     return this.data.scan(this.rangeOf(group, req.tableId), req);
+  }
+
+  /** Entries and bytes of key space `spaceId` (the group's table, or an index it holds)
+   *  in the group's hash range. */
+  spaceStats(group: number, spaceId: number): { items: number; bytes: number } {
+    const r = this.rangeOf(group);
+    return this.data.spaceStats(spaceId, r.hashStart, r.hashEnd);
+  }
+
+  /** The group's outbox records after log index `after` (indexes.ts), at most `max`. */
+  outbox(group: number, after: number, max: number): OutboxRecord[] {
+    this.rangeOf(group);
+    return this.data.outbox(group, after, max);
   }
 
   /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */

@@ -53,6 +53,15 @@ export interface QueryRequest {
   projection?: ProjectionAst;
   /** Select: COUNT returns no items. */
   countOnly?: boolean;
+  /** Query an index (its id) instead of the table: `keyCondition.hash` is the index's
+   *  (first) hash value and `keyCondition.range` a condition on its range key. */
+  indexId?: number;
+  /** A multi-attribute index key: every hash value, and equality on the first range
+   *  values (`keyCondition.range` then applies to the next range attribute). */
+  indexHashValues?: AttributeValue[];
+  indexRangeEquals?: AttributeValue[];
+  /** A local index: read each entry's item from the table (attributes not projected). */
+  fetchBase?: boolean;
 }
 
 export interface ScanRequest {
@@ -69,6 +78,9 @@ export interface ScanRequest {
   filter?: ConditionAst;
   projection?: ProjectionAst;
   countOnly?: boolean;
+  /** Scan an index (its id) instead of the table. */
+  indexId?: number;
+  fetchBase?: boolean;
 }
 
 export interface PageResult {
@@ -82,6 +94,17 @@ export interface PageResult {
   lastKey?: Item;
   /** Bytes of items read (before the filter), for capacity accounting. */
   bytesRead: number;
+  /** A local index read with fetchBase: 4 KB blocks of the table items it fetched (each
+   *  item's size rounded up on its own, as DynamoDB charges a fetch). */
+  fetchedBlocks?: number;
+}
+
+/** An outbox record (indexes.ts) as a leader hands it to the propagator. */
+export interface OutboxRecord {
+  index: number;
+  data: Uint8Array;
+  /** When the leader applied the entry (its trace clock, ms), when it knows. */
+  appliedAtMs?: number;
 }
 
 export type { AttributeValue };

@@ -59,6 +59,7 @@ import {
 import { join } from 'node:path';
 import { crc32c } from '../transport/crc32c.js';
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
+import type { GlobalIndexTable, GroupIndexes } from './indexes.js';
 import type { KeyShape } from '../model/types.js';
 
 export interface GroupRecord {
@@ -77,6 +78,11 @@ export interface GroupRecord {
   awaited?: Array<{ id: number; from: number }>;
   /** This node's replica is a log replica: it keeps the WAL only and applies nothing. */
   logReplica?: boolean;
+  /** The secondary indexes a partition of a table maintains from its first entry (those
+   *  declared at CreateTable); index-config entries change them later (indexes.ts). */
+  indexes?: GroupIndexes;
+  /** The group is a partition of a global index's own table. */
+  globalIndexTable?: GlobalIndexTable;
 }
 
 export interface LogMeta {

@@ -124,6 +124,9 @@ describe('UpdateTable', () => {
     for (const extra of unsupported) {
       await expectDynamoError(db.updateTable({ TableName: 'validate', ...extra }), 'ValidationException', /is not supported by shardbox yet/);
     }
+    // Global secondary indexes are supported (test/integration/indexes.test.ts): an unknown one is not found.
+    await expectDynamoError(db.updateTable({ TableName: 'validate', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'gsi' } }] }),
+      'ResourceNotFoundException', 'Requested resource not found: Index: gsi not found');
     // What shardbox tables already are is accepted as a no-op.
     expect((await db.updateTable({ TableName: 'validate', TableClass: 'STANDARD' })).TableDescription.ProvisionedThroughput.ReadCapacityUnits).toBe(2);
     // DynamoDB's answers leave out DeletionProtectionEnabled while it is false.

@@ -72,6 +72,18 @@ describe('commit needs a quorum', () => {
   });
 });
 
+describe('followers learn the commit index at once', () => {
+  it('every follower applies a write as soon as it commits, without waiting for a heartbeat', () => {
+    const c = servingGroup(6);
+    c.propose(0, 'fresh');
+    c.deliverAll(); // no tick passes: no heartbeat can carry the commit index
+    expect(c.appliedData(0)).toEqual(['fresh']);
+    // The commit advanced on the first acknowledgement; both followers were told at once.
+    expect(c.appliedData(1)).toEqual(['fresh']);
+    expect(c.appliedData(2)).toEqual(['fresh']);
+  });
+});
+
 describe('catch-up', () => {
   it('a follower that missed many entries catches up from the log, in bounded appends', () => {
     const c = servingGroup(5, { maxAppendBytes: 64, maxInflightAppends: 2 });

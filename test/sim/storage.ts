@@ -7,9 +7,8 @@
  */
 import type { NodeStorage } from '../../src/node/ports.js';
 import type { HardState, LogEntry, LogReader, Ready } from '../../src/replication/types.js';
-import { applyWriteOp, getItem, type ApplyTarget, type ItemKV } from '../../src/storage/apply.js';
-import { decodeRawWriteOp } from '../../src/storage/codec.js';
-import type { GetRequest, GetResult, PageResult, WriteResult } from '../../src/storage/operations.js';
+import { applyEntry, getItem, type ApplyTarget, type ItemKV } from '../../src/storage/apply.js';
+import type { GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
 import { crc32c } from '../../src/transport/crc32c.js';
 
@@ -218,7 +217,7 @@ export class SimNodeStore implements NodeStorage {
         this.onApply(group, entry, (this.applied.get(group) ?? 0) + 1);
         this.applied.set(group, entry.index);
         this.stats.appliedEntries++;
-        return entry.data.length === 0 ? undefined : applyWriteOp(this.items, target, decodeRawWriteOp(entry.data), this.stats);
+        return entry.data.length === 0 ? undefined : applyEntry(this.items, target, entry.data, entry.index, this.stats);
       });
     });
   }
@@ -241,6 +240,14 @@ export class SimNodeStore implements NodeStorage {
 
   scan(): PageResult {
     throw new Error('SimNodeStore: the simulated clients issue no Scan (the items store\'s range reads are not simulated)');
+  }
+
+  spaceStats(): { items: number; bytes: number } {
+    throw new Error('SimNodeStore: the simulated tables have no index to size');
+  }
+
+  outbox(): OutboxRecord[] {
+    throw new Error('SimNodeStore: the simulated tables have no global index, so nothing reads an outbox');
   }
 
   groupDigest(group: number): { items: number; crc: number } {

@@ -168,7 +168,7 @@ describe('applyBatch', () => {
     const [result] = apply(s, groupOf(pk), putOp(OTHER_T, SHAPE_SS, item(pk, 'a')));
     expect(result).toEqual({ ok: false, error: { name: 'InternalServerError', message: `write for table ${OTHER_T} reached group ${groupOf(pk)} of table ${T}` } });
     expect(s.get(groups.get(3)!, { tableId: OTHER_T, key: { id: { S: pk } } })).toEqual({});
-    expect(s.digest(tablePrefix(T), prefixEnd(tablePrefix(T))!)).toEqual({ items: 0, crc: 0 });
+    expect(s.digest(tablePrefix(T), prefixEnd(tablePrefix(T))!)).toEqual({ items: 0, crc: 0, bytes: 0 });
   });
 
   it('applies several groups in one transaction, and a group may appear twice if its entries continue', () => {
@@ -393,7 +393,7 @@ describe('digest and deleteRanges', () => {
     const { lo, hi } = tableBounds(T);
     const digest = s.digest(lo, hi);
     expect(digest.items).toBe(4);
-    expect(s.digest(tablePrefix(OTHER_T), prefixEnd(tablePrefix(OTHER_T))!)).toEqual({ items: 0, crc: 0 });
+    expect(s.digest(tablePrefix(OTHER_T), prefixEnd(tablePrefix(OTHER_T))!)).toEqual({ items: 0, crc: 0, bytes: 0 });
     const other = openStore('other', true);
     putAll(other, [...items].reverse());
     expect(other.digest(lo, hi)).toEqual(digest);
@@ -412,7 +412,7 @@ describe('digest and deleteRanges', () => {
     const low = hashIntervalBounds(T, 0n, 0x7fffffffffffffffn);
     expect(s.deleteRanges([low], 1)).toBe(lowCount);
     expect(s.appliedIndex(1)).toBe(0);
-    expect(s.digest(low.lo, low.hi)).toEqual({ items: 0, crc: 0 });
+    expect(s.digest(low.lo, low.hi)).toEqual({ items: 0, crc: 0, bytes: 0 });
     const high = hashIntervalBounds(T, 0x8000000000000000n, 0xffffffffffffffffn);
     expect(s.digest(high.lo, high.hi).items).toBe(pks.length - lowCount);
     expect(s.get(groups.get(3)!, { tableId: OTHER_T, key: { id: { S: 'k0' } } }).item).toEqual({ id: { S: 'k0' } });

@@ -1,0 +1,319 @@
+/**
+ * The control plane's side of global secondary indexes: the propagator that carries each
+ * base partition's outbox (storage/indexes.ts) to the index's own partitions, the online
+ * backfill of an index added to a table with items, and the lag of every index.
+ *
+ * One loop per base partition that has a global index. It asks the partition's leader
+ * for outbox records after its cursor, turns them into index writes (delete the old entry,
+ * put the new one), sends them to the index's partitions, and only then moves its cursor
+ * and, now and then, trims the outbox with a replicated trim entry. Within a batch only
+ * the last write per entry key is sent (each is the entry's full state, so the last one
+ * decides), all at once. A failed batch is sent again from the same cursor: index writes
+ * are idempotent, and replaying records in order ends in the same state. The cursor need
+ * not be durable: after a restart it starts at 0 and the leader answers from the trim
+ * point, which is replicated.
+ *
+ * Backfill: the index's groups are created, then every base partition gets an
+ * index-config entry (every replica starts recording the index at that log index), then
+ * each partition's loop scans the partition into the index BEFORE it applies any more of
+ * its outbox, so what the scan saw stale is fixed by the outbox records after it.
+ *
+ * Polls are long polls: a leader that has no records holds the request until an apply
+ * brings some (or 50 ms pass), so a record leaves as soon as it is applied, and an idle
+ * partition costs one request per 50 ms; nothing spins.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { build, type Histogram } from 'hdr-histogram-js';
+import { hexToHash } from '../model/hash.js';
+import { decodeItemKeyHash } from '../model/key-encoding.js';
+import type { Item } from '../model/types.js';
+import type { NodeRequestBody } from '../node/requests.js';
+import type { PartitionInfo } from '../router/partition-map.js';
+import type { Target } from '../router/router.js';
+import { encodeWriteOp } from '../storage/codec.js';
+import {
+  decodeOutboxRecord, encodeIndexControl, inIndex, indexEntryKey, projectForIndex,
+} from '../storage/indexes.js';
+import type { GroupRecord } from '../storage/wal.js';
+import type { OutboxRecord, PageResult, WriteOp } from '../storage/operations.js';
+import { globalIndexRouteName, groupIndexesOf, type GlobalIndexMeta, type Metadata, type TableMeta } from './metadata.js';
+
+/** Outbox records asked for per poll. */
+const OUTBOX_BATCH = 128;
+/** How long a leader holds a poll that finds no records (a long poll; ms). */
+const POLL_WAIT_MS = 50;
+/** After a failed batch (a leader change, a node down). */
+const RETRY_AFTER_MS = 20;
+/** Trim the outbox once this many records were applied, or this long after the last trim. */
+const TRIM_EVERY_RECORDS = 512;
+const TRIM_EVERY_MS = 50;
+/** Items per page of a backfill scan. */
+const BACKFILL_PAGE_ITEMS = 256;
+/** How often the loops are matched to the metadata (new tables, dropped ones). */
+const SYNC_INTERVAL_MS = 100;
+const LAG_HIGHEST_US = 60_000_000;
+
+export interface GlobalIndexDeps {
+  metadata: Metadata;
+  /** The main router's request. */
+  request(target: Target, body: NodeRequestBody, idempotent: boolean): Promise<unknown>;
+  /** Creates replication groups and resolves once each serves. */
+  createGroups(partitions: PartitionInfo[], rec: (partition: PartitionInfo) => GroupRecord): Promise<void>;
+  dropGroups(partitions: PartitionInfo[]): Promise<void>;
+  /** The clock of the nodes' apply stamps (ms): performance.timeOrigin + performance.now(). */
+  clock(): number;
+}
+
+/** Index lag percentiles (ms), from a base write's apply on its leader to the index
+ *  write's acknowledgement. */
+export interface IndexLag {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+interface PartitionLoop {
+  table: string;
+  group: number;
+  stopped: boolean;
+  /** Backfills asked of this partition, run before its next outbox batch. */
+  backfills: Array<{ index: string; done: () => void; failed: (error: unknown) => void }>;
+  running: Promise<void>;
+}
+
+export class GlobalIndexes {
+  private readonly loops = new Map<number, PartitionLoop>();
+  private readonly lags = new Map<string, Histogram>();
+  private syncTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly deps: GlobalIndexDeps) {}
+
+  start(): void {
+    this.syncLoops();
+    this.syncTimer = setInterval(() => this.syncLoops(), SYNC_INTERVAL_MS);
+    this.syncTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.syncTimer !== undefined) clearInterval(this.syncTimer);
+    const loops = [...this.loops.values()];
+    for (const loop of loops) {
+      loop.stopped = true;
+      for (const b of loop.backfills.splice(0)) b.failed(new Error('the database closed during a backfill; it resumes when the database opens'));
+    }
+    await Promise.all(loops.map((l) => l.running));
+    this.loops.clear();
+  }
+
+  /** The group record of a partition of a global index's own table. */
+  static indexGroupRecord(meta: TableMeta, index: GlobalIndexMeta, partition: PartitionInfo): GroupRecord {
+    return {
+      group: partition.group, tableId: index.spec.id, tableName: globalIndexRouteName(meta.name, index.spec.name),
+      keyShape: meta.keyShape, hashStart: partition.hashStart, hashEnd: partition.hashEnd, voters: partition.replicas,
+      globalIndexTable: { spec: index.spec, tableShape: meta.keyShape },
+    };
+  }
+
+  /**
+   * Adds global index `index` (already recorded, CREATING) to a table online: creates its
+   * groups, makes every base partition record it, backfills it, and marks it ACTIVE.
+   * Also finishes an addition a crash interrupted (every step is idempotent).
+   */
+  async addIndex(tableName: string, indexName: string): Promise<void> {
+    let meta = this.table(tableName);
+    const index = this.index(meta, indexName);
+    await this.deps.createGroups(index.partitions, (p) => GlobalIndexes.indexGroupRecord(meta, index, p));
+    await this.configure(meta);
+    meta = this.table(tableName);
+    const todo = meta.partitions.filter((p) => !this.index(meta, indexName).backfilled.includes(p.group));
+    await Promise.all(todo.map((p) => new Promise<void>((done, failed) => {
+      this.loopFor(meta, p.group).backfills.push({ index: indexName, done, failed });
+    })));
+    this.deps.metadata.updateGlobalIndex(tableName, indexName, { status: 'ACTIVE', backfilling: false });
+  }
+
+  /** Deletes global index `index` (marked DELETING): its partitions stop recording it,
+   *  its groups go, and its record. */
+  async deleteIndex(tableName: string, indexName: string): Promise<void> {
+    const meta = this.table(tableName);
+    const index = this.index(meta, indexName);
+    await this.configure(meta);
+    await this.deps.dropGroups(index.partitions);
+    this.deps.metadata.removeGlobalIndex(tableName, indexName);
+    this.lags.delete(globalIndexRouteName(tableName, indexName));
+  }
+
+  /** Proposes the table's current index list to each of its partitions (an index-config
+   *  entry through the leader) and waits until each has applied it. */
+  async configure(meta: TableMeta): Promise<void> {
+    const entry = encodeIndexControl({ t: 'config', indexes: groupIndexesOf(meta) });
+    await Promise.all(meta.partitions.map((p) => this.deps.request(leaderOf(p), { t: 'write', entry }, false)));
+  }
+
+  /** p50/p99/max lag per index (`<table>/index/<name>`) since the last reset. */
+  lag(options: { reset?: boolean } = {}): Record<string, IndexLag> {
+    const out: Record<string, IndexLag> = {};
+    for (const [name, h] of this.lags) {
+      out[name] = { count: h.totalCount, p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000, maxMs: h.maxValue / 1000 };
+      if (options.reset === true) h.reset();
+    }
+    return out;
+  }
+
+  /** A loop per partition of every ACTIVE table with a global index; loops of tables or
+   *  indexes that are gone stop. */
+  private syncLoops(): void {
+    if (this.closed) return;
+    const wanted = new Set<number>();
+    for (const meta of this.deps.metadata.tables()) {
+      if (meta.status !== 'ACTIVE' || (meta.globalIndexes ?? []).length === 0) continue;
+      for (const p of meta.partitions) {
+        wanted.add(p.group);
+        this.loopFor(meta, p.group);
+      }
+    }
+    for (const [group, loop] of this.loops) {
+      if (wanted.has(group)) continue;
+      loop.stopped = true;
+      for (const b of loop.backfills) b.failed(new Error(`table ${loop.table} or its index is gone`));
+      this.loops.delete(group);
+    }
+  }
+
+  private loopFor(meta: TableMeta, group: number): PartitionLoop {
+    let loop = this.loops.get(group);
+    if (loop === undefined) {
+      loop = { table: meta.name, group, stopped: false, backfills: [], running: Promise.resolve() };
+      this.loops.set(group, loop);
+      loop.running = this.run(loop);
+    }
+    return loop;
+  }
+
+  private async run(loop: PartitionLoop): Promise<void> {
+    let cursor = 0;
+    let trimmedTo = 0;
+    let lastTrimMs = 0;
+    let trimming: Promise<unknown> | undefined;
+    while (!loop.stopped && !this.closed) {
+      const meta = this.deps.metadata.table(loop.table);
+      const partition = meta?.partitions.find((p) => p.group === loop.group);
+      if (meta === undefined || partition === undefined) break;
+      try {
+        while (loop.backfills.length > 0) {
+          const backfill = loop.backfills[0];
+          await this.backfill(meta, partition, backfill.index);
+          loop.backfills.shift();
+          backfill.done();
+        }
+        // A long poll: the leader answers as soon as an apply brings records.
+        const records = (await this.deps.request(leaderOf(partition), { t: 'outbox', after: cursor, max: OUTBOX_BATCH, waitMs: POLL_WAIT_MS }, true)) as OutboxRecord[];
+        if (records.length > 0) {
+          await this.applyRecords(meta, records);
+          cursor = records[records.length - 1].index;
+        }
+        // Trims run beside the next polls (one at a time): a trim is idempotent and only
+        // ever raises the trim point, so it need not hold the propagation up.
+        const now = Date.now();
+        if (trimming === undefined && cursor > trimmedTo && (cursor - trimmedTo >= TRIM_EVERY_RECORDS || now - lastTrimMs >= TRIM_EVERY_MS)) {
+          const upTo = cursor;
+          lastTrimMs = now;
+          trimming = this.deps.request(leaderOf(partition), { t: 'write', entry: encodeIndexControl({ t: 'trim', upTo }) }, false)
+            .then(() => { trimmedTo = Math.max(trimmedTo, upTo); }, () => undefined)
+            .finally(() => { trimming = undefined; });
+        }
+      } catch {
+        // A leader change, a node down, a group being dropped: the same batch again later.
+        await sleep(RETRY_AFTER_MS);
+      }
+    }
+    await trimming;
+  }
+
+  /** Index writes for a batch of outbox records, in record order, the last per entry key. */
+  private async applyRecords(meta: TableMeta, records: OutboxRecord[]): Promise<void> {
+    const indexes = new Map((meta.globalIndexes ?? []).filter((g) => g.status !== 'DELETING').map((g) => [g.spec.id, g]));
+    const writes = new Map<string, { index: GlobalIndexMeta; key: Uint8Array; image: Item | undefined }>();
+    const stamps: Array<{ index: GlobalIndexMeta; appliedAtMs: number }> = [];
+    for (const record of records) {
+      for (const change of decodeOutboxRecord(record.data)) {
+        const index = indexes.get(change.indexId);
+        if (index === undefined) continue;
+        const oldKey = change.oldKeys === undefined ? undefined : indexEntryKey(index.spec, meta.keyShape, change.oldKeys);
+        const newKey = change.newImage === undefined ? undefined : indexEntryKey(index.spec, meta.keyShape, change.newImage);
+        if (oldKey !== undefined) writes.set(hex(oldKey), { index, key: oldKey, image: undefined });
+        if (newKey !== undefined) writes.set(hex(newKey), { index, key: newKey, image: change.newImage });
+        if (record.appliedAtMs !== undefined) stamps.push({ index, appliedAtMs: record.appliedAtMs });
+      }
+    }
+    await Promise.all([...writes.values()].map((w) => this.writeEntry(w.index, w.key, w.image)));
+    const now = this.deps.clock();
+    for (const { index, appliedAtMs } of stamps) this.lagOf(globalIndexRouteName(meta.name, index.spec.name)).recordValue(Math.max(1, Math.round((now - appliedAtMs) * 1000)));
+  }
+
+  /** Puts (or, without an image, deletes) one entry in the index's partition for its hash. */
+  private async writeEntry(index: GlobalIndexMeta, key: Uint8Array, image: Item | undefined): Promise<void> {
+    const hash = decodeItemKeyHash(key);
+    const partition = index.partitions.find((p) => hexToHash(p.hashStart) <= hash && hash <= hexToHash(p.hashEnd));
+    if (partition === undefined) throw new Error(`no partition of index ${index.spec.name} holds hash ${hash}`);
+    const op: WriteOp = image === undefined
+      ? { type: 'delete', tableId: index.spec.id, key: {}, returnValues: 'NONE', itemKey: key }
+      : { type: 'put', tableId: index.spec.id, key: {}, item: image, returnValues: 'NONE', itemKey: key };
+    const result = (await this.deps.request(leaderOf(partition), { t: 'write', entry: encodeWriteOp(op) }, false)) as { ok: boolean };
+    if (!result.ok) throw new Error(`index write to ${index.spec.name} failed`);
+  }
+
+  /** Scans one base partition (through its leader, page by page) into the index. */
+  private async backfill(meta: TableMeta, partition: PartitionInfo, indexName: string): Promise<void> {
+    const index = this.index(meta, indexName);
+    if (index.backfilled.includes(partition.group)) return;
+    let startKey: Item | undefined;
+    do {
+      const page = (await this.deps.request(leaderOf(partition), {
+        t: 'scan', consistent: true,
+        req: {
+          tableId: meta.tableId, hashLo: partition.hashStart, hashHi: partition.hashEnd, limit: BACKFILL_PAGE_ITEMS,
+          ...(startKey !== undefined ? { exclusiveStartKey: startKey } : {}),
+        },
+      }, true)) as PageResult;
+      await Promise.all(page.items.filter((item) => inIndex(item, index.spec.key))
+        .map((item) => this.writeEntry(index, indexEntryKey(index.spec, meta.keyShape, item)!, projectForIndex(index.spec, meta.keyShape, item))));
+      startKey = page.lastEvaluatedKey;
+    } while (startKey !== undefined);
+    const now = this.table(meta.name);
+    this.deps.metadata.updateGlobalIndex(meta.name, indexName, { backfilled: [...this.index(now, indexName).backfilled, partition.group] });
+  }
+
+  private lagOf(name: string): Histogram {
+    let h = this.lags.get(name);
+    if (h === undefined) {
+      h = build({ lowestDiscernibleValue: 1, highestTrackableValue: LAG_HIGHEST_US, numberOfSignificantValueDigits: 3 });
+      this.lags.set(name, h);
+    }
+    return h;
+  }
+
+  private table(name: string): TableMeta {
+    const meta = this.deps.metadata.table(name);
+    if (meta === undefined) throw new Error(`no table ${name}`);
+    return meta;
+  }
+
+  private index(meta: TableMeta, name: string): GlobalIndexMeta {
+    const index = (meta.globalIndexes ?? []).find((g) => g.spec.name === name);
+    if (index === undefined) throw new Error(`table ${meta.name} has no global index ${name}`);
+    return index;
+  }
+}
+
+function leaderOf(p: PartitionInfo): Target {
+  return { mode: 'leader', group: p.group, replicas: p.replicas };
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
