@@ -283,6 +283,13 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
   const meta = cp.meta(input.TableName);
   checkChangeable(cp, meta);
   const target = billingMode ?? meta.billingMode;
+  for (const update of indexUpdates) {
+    // What DynamoDB answers (dynalite recorded it) to index throughput out of bounds, before
+    // it looks for the index.
+    if (update.action === 'Update' && (update.throughput.ReadCapacityUnits > MAX_THROUGHPUT_VALUE || update.throughput.WriteCapacityUnits > MAX_THROUGHPUT_VALUE)) {
+      throw validationError('This operation cannot be performed with given input values. Please contact DynamoDB service team for more info: Action Blocked: IndexUpdate');
+    }
+  }
   const indexPlan: GlobalIndexPlan | undefined = indexUpdates.length > 0
     ? planGlobalIndexUpdates(meta, input.GlobalSecondaryIndexUpdates!, input.AttributeDefinitions, target)
     : undefined;

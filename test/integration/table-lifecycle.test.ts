@@ -240,6 +240,9 @@ describe('UpdateTable GlobalSecondaryIndexUpdates', () => {
     await expectDynamoError(db.updateTable({ TableName: 'gsiUpd', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'abc' } }, { Delete: { IndexName: 'abd' } }] }),
       'LimitExceededException', 'Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table');
     await expectDynamoError(db.updateTable({ TableName: 'gsiUpd', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'abc' } }] }), 'ResourceNotFoundException');
+    await expectDynamoError(db.updateTable({
+      TableName: 'gsiUpd', GlobalSecondaryIndexUpdates: [{ Update: { IndexName: 'abc', ProvisionedThroughput: { ReadCapacityUnits: 1_000_000_000_001, WriteCapacityUnits: 1 } } }],
+    }), 'ValidationException', 'This operation cannot be performed with given input values. Please contact DynamoDB service team for more info: Action Blocked: IndexUpdate');
   });
 
   it('records a created index with its new attribute definitions', async () => {
