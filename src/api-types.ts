@@ -123,8 +123,7 @@ interface ConditionalInput extends ExpressionInput {
   ConditionalOperator?: 'AND' | 'OR';
   ReturnValuesOnConditionCheckFailure?: 'ALL_OLD' | 'NONE';
   ReturnConsumedCapacity?: ReturnConsumedCapacity;
-  /** SIZE: a write to a table with local secondary indexes reports its item collection. */
-  ReturnItemCollectionMetrics?: 'SIZE' | 'NONE';
+  ReturnItemCollectionMetrics?: ReturnItemCollectionMetrics;
 }
 
 /** The item collection (items sharing a partition key, with their local-index entries)

@@ -269,8 +269,8 @@ export class ShardBox extends ItemOperations {
   /** Stops every node thread and releases everything; a temporary directory is removed. */
   async close(): Promise<void> {
     if (this.controlPlane.closed) return;
+    this.controlPlane.settleStatusChanges();
     this.controlPlane.closed = true;
-    this.controlPlane.cancelStatusChanges();
     await this.autoadmin?.stop();
     await this.controlPlane.stopIndexes();
     this.router.close();

@@ -105,8 +105,8 @@ export class ControlPlane {
     if (activate) this.metadata.setStatus(meta.name, 'ACTIVE');
   }
 
-  /** Runs `change` after options.tableStatusDelayMs (at once when 0); a change still
-   *  pending when the database closes is dropped (recover() finishes what it left). */
+  /** Runs `change` after options.tableStatusDelayMs (at once when 0); see
+   *  settleStatusChanges for what close() does with one still pending. */
   afterStatusDelay(change: () => void | Promise<void>): Promise<void> | undefined {
     const delayMs = this.options.tableStatusDelayMs;
     if (delayMs === 0) return Promise.resolve(change());
@@ -121,9 +121,12 @@ export class ControlPlane {
     return undefined;
   }
 
-  cancelStatusChanges(): void {
+  /** At close: table updates already answered are recorded now (a CREATING or DELETING
+   *  table is finished by recover() at the next open). */
+  settleStatusChanges(): void {
     for (const timer of this.statusTimers) clearTimeout(timer);
     this.statusTimers.clear();
+    for (const apply of [...this.updating.values()]) apply();
     this.updating.clear();
   }
 

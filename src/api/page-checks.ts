@@ -84,11 +84,14 @@ export function checkQueryRequest(input: QueryInput): void {
     legacyConditions(input.KeyConditions);
     conditionCount = Object.keys(input.KeyConditions ?? {}).length;
   }
-  // A table's key has one or two attributes; an index's may have more (multi-attribute
-  // global index keys), which only its definition tells.
-  const onIndex = input.IndexName !== undefined && input.IndexName !== null;
-  if (conditionCount < 1 || (conditionCount > 2 && !onIndex)) throw validationError('Conditions can be of length 1 or 2 only');
+  // A global index's key may have up to 4 hash and 4 range attributes (multi-attribute
+  // keys): with an IndexName, the index's own key checks the count.
+  const maxConditions = input.IndexName !== undefined && input.IndexName !== null ? MAX_INDEX_KEY_CONDITIONS : 2;
+  if (conditionCount < 1 || conditionCount > maxConditions) throw validationError('Conditions can be of length 1 or 2 only');
 }
+
+/** Key attributes of a multi-attribute global index key: 4 HASH and 4 RANGE. */
+const MAX_INDEX_KEY_CONDITIONS = 8;
 
 export function checkScanRequest(input: ScanInput): void {
   const errors = new ConstraintErrors();

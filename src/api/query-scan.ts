@@ -156,7 +156,7 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     }
     from = startHash;
   }
-  checkScanKeyAttributes(filter, projection, route.keyShape);
+  checkScanKeyAttributes(filter, projection, read?.keyShape ?? route.keyShape);
   const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
   let lastKey: Item | undefined;

@@ -20,7 +20,7 @@ import {
 } from './indexes.js';
 import { ACCOUNT, isPlainObject } from './request-checks.js';
 import {
-  checkCreateIndexAction, checkCreateTableInput, checkTableNameParameter, checkThroughputMembers, checkUpdateTableIndexShape,
+  checkCreateTableInput, checkTableNameParameter, checkThroughputMembers, checkUpdateTableIndexShape,
   globalIndexUpdates, MAX_THROUGHPUT_VALUE, ShapeErrors,
 } from './table-validation.js';
 
@@ -157,7 +157,16 @@ export async function describeTable(cp: ControlPlane, input: DescribeTableInput)
   checkTableNameParameter(input?.TableName);
   const meta = anyTable(cp, input.TableName);
   const active = meta.status === 'ACTIVE';
-  const stats = active ? await cp.tableStats(meta) : cp.cachedStats(meta.name);
+  let stats = cp.cachedStats(meta.name);
+  if (active) {
+    try {
+      stats = await cp.tableStats(meta);
+    } catch (error) {
+      // A partition that cannot answer now (no leader) leaves the last count standing: the
+      // description must not fail for a statistic DynamoDB itself refreshes lazily.
+      if (!(error instanceof DynamoDBError)) throw error;
+    }
+  }
   return { Table: describe(cp, meta, stats, Date.now(), active ? await indexSizes(cp, meta) : undefined) };
 }
 
@@ -189,6 +198,9 @@ export async function deleteTable(cp: ControlPlane, input: DeleteTableInput): Pr
   cp.checkOpen();
   checkTableNameParameter(input?.TableName);
   const meta = anyTable(cp, input.TableName);
+  // "If the table is already in the DELETING state, no error is returned" (DynamoDB's API
+  // reference).
+  if (meta.status === 'DELETING') return { TableDescription: describe(cp, meta, cp.cachedStats(meta.name)) };
   checkChangeable(cp, meta);
   const stats = cp.cachedStats(meta.name);
   // DELETING at once (item operations stop finding it), gone a moment later.
@@ -271,6 +283,13 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
   const meta = cp.meta(input.TableName);
   checkChangeable(cp, meta);
   const target = billingMode ?? meta.billingMode;
+  for (const update of indexUpdates) {
+    // What DynamoDB answers (dynalite recorded it) to index throughput out of bounds, before
+    // it looks for the index.
+    if (update.action === 'Update' && (update.throughput.ReadCapacityUnits > MAX_THROUGHPUT_VALUE || update.throughput.WriteCapacityUnits > MAX_THROUGHPUT_VALUE)) {
+      throw validationError('This operation cannot be performed with given input values. Please contact DynamoDB service team for more info: Action Blocked: IndexUpdate');
+    }
+  }
   const indexPlan: GlobalIndexPlan | undefined = indexUpdates.length > 0
     ? planGlobalIndexUpdates(meta, input.GlobalSecondaryIndexUpdates!, input.AttributeDefinitions, target)
     : undefined;
@@ -314,6 +333,15 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
       Object.assign(changes, { lastDecreaseMs: now, decreasesDay: utcDay(now), decreasesOnDay: count + 1 });
     }
   }
+  if (meta.billingMode === 'PAY_PER_REQUEST' && target === 'PROVISIONED') {
+    // Provisioned again: every global index needs its throughput in the same request.
+    const given = new Set((indexPlan?.throughput ?? []).map((t) => t.name));
+    for (const index of meta.globalIndexes ?? []) {
+      if (index.status !== 'DELETING' && index.spec.name !== indexPlan?.delete && !given.has(index.spec.name)) {
+        throw validationError(`One or more parameter values were invalid: ProvisionedThroughput must be specified for index: ${index.spec.name}`);
+      }
+    }
+  }
   // Index changes take effect at once; the indexes' own statuses say what is under way.
   if (indexPlan !== undefined) applyGlobalIndexPlan(cp, meta.name, indexPlan, now);
 
@@ -328,6 +356,12 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
     if (delayed && applied.lastIncreaseMs !== undefined) applied.lastIncreaseMs = doneMs;
     if (delayed && applied.lastDecreaseMs !== undefined) applied.lastDecreaseMs = doneMs;
     cp.metadata.updateTable(meta.name, applied);
+    // On demand, the global indexes are too (DynamoDB shows their throughput as zeros).
+    if (applied.billingMode === 'PAY_PER_REQUEST') {
+      for (const index of cp.metadata.table(meta.name)?.globalIndexes ?? []) {
+        cp.metadata.updateGlobalIndex(meta.name, index.spec.name, { readCapacityUnits: 0, writeCapacityUnits: 0 });
+      }
+    }
   };
   if (!delayed) {
     apply();

@@ -124,10 +124,11 @@ const CAPITALIZED_MESSAGE = new Set(['AccessDeniedException', 'SerializationExce
 
 /** The JSON body of an error response. Extra fields (Item, CancellationReasons) are
  *  encoded like any response: binary as base64. DynamoDB sends some errors (an unknown
- *  operation, a body that is not JSON) with no message at all: an empty `message`. */
+ *  operation, a body that is not JSON) with no message at all; its deserializer's errors
+ *  (SerializationException) and IAM's capitalize the member ("Message"). */
 export function errorBody(name: string, message: string, details?: Record<string, unknown>): string {
   if (message === '') return encodeResponse({ ...details, __type: errorType(name) });
-  const key = CAPITALIZED_MESSAGE.has(name) ? 'Message' : 'message';
+  const key = name === 'SerializationException' || CAPITALIZED_MESSAGE.has(name) ? 'Message' : 'message';
   return encodeResponse({ ...details, __type: errorType(name), [key]: message });
 }
 

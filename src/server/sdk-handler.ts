@@ -13,6 +13,7 @@
  */
 import { Readable } from 'node:stream';
 import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
+import { credentialRegion } from './sigv4.js';
 import { dispatch, responseHeaders, type DispatchOptions, type DispatchTarget } from './dispatch.js';
 
 /** The subset of @smithy/types' HttpHandlerOptions this handler honours. */
@@ -62,7 +63,10 @@ export function sdkHandler(db: DispatchTarget, options: Pick<DispatchOptions, 'l
       const work = (async () => {
         const body = await bodyBytes(request.body);
         const host = header(request.headers, 'host') ?? (request.port ? `${request.hostname}:${request.port}` : request.hostname);
-        const result = await dispatch(db, header(request.headers, 'x-amz-target'), body, { ...options, address: host });
+        // ARNs carry the region the client signed for, as over HTTP.
+        const authorization = header(request.headers, 'authorization');
+        const region = credentialRegion({ url: '/', headers: authorization === undefined ? [] : [['authorization', authorization]] });
+        const result = await dispatch(db, header(request.headers, 'x-amz-target'), body, { ...options, address: host, ...(region !== undefined ? { region } : {}) });
         const bytes = Buffer.from(result.body, 'utf8');
         return {
           response: new HttpResponse({

@@ -36,6 +36,7 @@ describe('cluster lifecycle', () => {
     await expect(ShardBox.open({ timing: { leaseTicks: 100 } })).rejects.toThrow(/options\.timing/);
     await expect(ShardBox.open({ router: { attemptTimeoutMs: 0 } })).rejects.toThrow('options.router.attemptTimeoutMs must be an integer from 1 to 3600000 ms (got 0)');
     await expect(ShardBox.open({ router: { timeoutMs: 100 } as never })).rejects.toThrow('options.router.timeoutMs is not a router option (attemptTimeoutMs, deadlineMs)');
+    await expect(ShardBox.open({ tableStatusDelayMs: -1 })).rejects.toThrow('options.tableStatusDelayMs must be an integer from 0 to 3600000 (got -1)');
     await expect(ShardBox.open({ dir: '' })).rejects.toThrow(/options\.dir/);
     await expect(ShardBox.open({ node: 3 } as never)).rejects.toThrow('options.node is not an option of ShardBox.open');
   });

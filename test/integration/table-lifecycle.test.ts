@@ -3,6 +3,9 @@
  * secondary index definitions recorded and described, CREATING/UPDATING/DELETING with
  * options.tableStatusDelayMs, counted ItemCount and TableSizeBytes, time to live.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateTableInput, ShardBox } from '../../src/index.js';
 import { itemSize } from '../../src/model/item-size.js';
@@ -94,6 +97,8 @@ describe('table status', () => {
     expect(deleting.TableStatus).toBe('DELETING');
     expect(deleting.GlobalSecondaryIndexes).toBeUndefined();
     expect(await statusOf('gone')).toBe('DELETING');
+    // Deleting it again is no error, as DynamoDB's reference says.
+    expect((await db.deleteTable({ TableName: 'gone' })).TableDescription.TableStatus).toBe('DELETING');
     expect((await db.listTables({})).TableNames).not.toContain('gone');
     await expectDynamoError(db.getItem({ TableName: 'gone', Key: { a: { S: 'x' } } }), 'ResourceNotFoundException');
     await waitUntilGone('gone');
@@ -203,6 +208,22 @@ describe('CreateTable checks', () => {
       ItemCount: 0,
       IndexArn: 'arn:aws:dynamodb:local:000000000000:table/withIdx/index/byCOnly',
     }]);
+    // Provisioned again, its GSI needs throughput in the same request.
+    const throughput = { ReadCapacityUnits: 2, WriteCapacityUnits: 2 };
+    await expectDynamoError(db.updateTable({ TableName: 'withIdx', BillingMode: 'PROVISIONED', ProvisionedThroughput: throughput }), 'ValidationException',
+      'One or more parameter values were invalid: ProvisionedThroughput must be specified for index: byCOnly');
+    await db.updateTable({
+      TableName: 'withIdx', BillingMode: 'PROVISIONED', ProvisionedThroughput: throughput,
+      GlobalSecondaryIndexUpdates: [{ Update: { IndexName: 'byCOnly', ProvisionedThroughput: throughput } }],
+    });
+    await waitForStatus('withIdx', 'ACTIVE');
+    expect((await db.describeTable({ TableName: 'withIdx' })).Table.GlobalSecondaryIndexes?.[0]?.ProvisionedThroughput)
+      .toMatchObject({ NumberOfDecreasesToday: 0, ...throughput });
+    // On demand again, its index shows zeros as the table does.
+    await db.updateTable({ TableName: 'withIdx', BillingMode: 'PAY_PER_REQUEST' });
+    await waitForStatus('withIdx', 'ACTIVE');
+    expect((await db.describeTable({ TableName: 'withIdx' })).Table.GlobalSecondaryIndexes?.[0]?.ProvisionedThroughput)
+      .toMatchObject({ ReadCapacityUnits: 0, WriteCapacityUnits: 0 });
   });
 });
 
@@ -219,6 +240,9 @@ describe('UpdateTable GlobalSecondaryIndexUpdates', () => {
     await expectDynamoError(db.updateTable({ TableName: 'gsiUpd', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'abc' } }, { Delete: { IndexName: 'abd' } }] }),
       'LimitExceededException', 'Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table');
     await expectDynamoError(db.updateTable({ TableName: 'gsiUpd', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'abc' } }] }), 'ResourceNotFoundException');
+    await expectDynamoError(db.updateTable({
+      TableName: 'gsiUpd', GlobalSecondaryIndexUpdates: [{ Update: { IndexName: 'abc', ProvisionedThroughput: { ReadCapacityUnits: 1_000_000_000_001, WriteCapacityUnits: 1 } } }],
+    }), 'ValidationException', 'This operation cannot be performed with given input values. Please contact DynamoDB service team for more info: Action Blocked: IndexUpdate');
   });
 
   it('records a created index with its new attribute definitions', async () => {
@@ -267,5 +291,31 @@ describe('time to live', () => {
     expect(await db.describeTimeToLive({ TableName: 'ttl' })).toEqual({ TimeToLiveDescription: { TimeToLiveStatus: 'ENABLED', AttributeName: 'exp' } });
     await expectDynamoError(db.updateTimeToLive({ TableName: 'ttl', TimeToLiveSpecification: { Enabled: true, AttributeName: 'exp' } }),
       'ValidationException', 'TimeToLive is already enabled');
+  });
+});
+
+describe('status changes at close', () => {
+  it('records an answered update and finishes a half-created table at the next open', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shardbox-lifecycle-'));
+    try {
+      let cluster = await openCluster({ dir, partitions: 1, tableStatusDelayMs: 60_000 });
+      await cluster.createTable(hashTable('half'));
+      await cluster.close();
+      cluster = await openCluster({ dir, partitions: 1 });
+      expect((await cluster.describeTable({ TableName: 'half' })).Table.TableStatus).toBe('ACTIVE');
+      await cluster.close();
+
+      cluster = await openCluster({ dir, partitions: 1, tableStatusDelayMs: 60_000 });
+      expect((await cluster.updateTable({ TableName: 'half', ProvisionedThroughput: { ReadCapacityUnits: 9, WriteCapacityUnits: 9 } })).TableDescription.TableStatus).toBe('UPDATING');
+      await cluster.close();
+      cluster = await openCluster({ dir, partitions: 1 });
+      try {
+        expect((await cluster.describeTable({ TableName: 'half' })).Table.ProvisionedThroughput).toMatchObject({ ReadCapacityUnits: 9, WriteCapacityUnits: 9 });
+      } finally {
+        await cluster.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -332,9 +332,10 @@ describe('fuzz', () => {
           if (res.status !== 200) {
             const error = JSON.parse(text) as { __type?: unknown; message?: unknown; Message?: unknown };
             expect(error.__type, `${shown}\n→ ${text.slice(0, 300)}`).toMatch(/^com\.amazon[a-z.0-9]*#[A-Za-z]+$/);
-            // DynamoDB's deserializer capitalizes its member ("Message"); an unknown operation
-            // or a body that is not JSON is named and no more; everything else answers "message".
-            const message = String(error.__type).endsWith('#SerializationException') ? error.Message : error.message;
+            // DynamoDB names an unknown operation or a body that is not JSON and says no more;
+            // its deserializer's errors capitalize the member ("Message").
+            const serializationError = String(error.__type).endsWith('#SerializationException');
+            const message = serializationError ? error.Message : error.message;
             const bare = message === undefined && /#(UnknownOperationException|SerializationException)$/.test(String(error.__type));
             if (!bare) {
               expect(typeof message, `${shown}\n→ ${text.slice(0, 300)}`).toBe('string');

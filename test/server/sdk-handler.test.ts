@@ -54,6 +54,14 @@ describe('DynamoDBClient over sdkHandler', () => {
     expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual(['events']);
   });
 
+  it('puts the region the client signs for in ARNs', async () => {
+    // The SDK signs region 'local' (DynamoDB Local's endpoint) for us-east-1.
+    expect((await client.send(new DescribeTableCommand({ TableName: 'events' }))).Table?.TableArn).toBe('arn:aws:dynamodb:us-east-1:000000000000:table/events');
+    const elsewhere = new DynamoDBClient({ requestHandler: sdkHandler(db), region: 'ap-south-2', credentials: DUMMY_CREDENTIALS });
+    expect((await elsewhere.send(new DescribeTableCommand({ TableName: 'events' }))).Table?.TableArn).toBe('arn:aws:dynamodb:ap-south-2:000000000000:table/events');
+    elsewhere.destroy();
+  });
+
   it('puts, updates and gets, with binary and 38-digit numbers intact', async () => {
     const item: Record<string, AttributeValue> = {
       feed: { S: 's1' }, seq: { N: '1' },
