@@ -5,7 +5,7 @@ import type {
 } from '../api-types.js';
 import type { ConditionAst, UpdateAst } from '../expressions/ast.js';
 import {
-  attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition, parseCondition, parseUpdate, type ExpressionContext,
+  attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition, parseCondition, parseUpdate, updatePaths, type ExpressionContext,
 } from '../expressions/index.js';
 import { readCapacityUnits, writeCapacityUnits } from '../model/capacity.js';
 import { validationError } from '../model/errors.js';
@@ -20,7 +20,7 @@ import { DataPlane, RequestOptions } from './data-plane.js';
 import {
   CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, RETURN_ITEM_COLLECTION_METRICS_VALUES,
   RETURN_VALUES, checkConsistentRead, checkExpressionParams, checkNoDuplicateNames, checkReturnValues, checkedConditions,
-  checkKeyPathsScalar, conditionOperatorErrors, conditionalOperator, consumed, expressionContext,
+  checkKeyPathsScalar, conditionOperatorErrors, indexKeyAttributeNames, conditionalOperator, consumed, expressionContext,
 } from './request-checks.js';
 
 /*
@@ -116,6 +116,7 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   const route = plane.route(input.TableName);
   const key = plane.checkKey(input.Key, route.keyShape);
   checkKeyNotUpdated(update, route.keyShape);
+  checkKeyPathsScalar(updatePaths(update), route.keyShape, indexKeyAttributeNames(route));
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
   const sizes = chargedSizes(result);
@@ -167,7 +168,7 @@ export async function getItem(plane: DataPlane, input: GetItemInput, options?: R
 
   const route = plane.route(input.TableName);
   const key = plane.checkKey(input.Key, route.keyShape);
-  if (projection !== undefined) checkKeyPathsScalar(projection, route.keyShape);
+  if (projection !== undefined) checkKeyPathsScalar(projection, route.keyShape, indexKeyAttributeNames(route));
   const body: NodeRequestBody = { t: 'get', consistent, req: { tableId: route.tableId, key, ...(projection ? { projection } : {}) } };
   const result = (await plane.router.request(plane.readTarget(route, key, consistent), body, true, { onTiming: options?.onTiming })) as { item?: Item };
   const output: GetItemOutput = {};

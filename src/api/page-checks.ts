@@ -132,8 +132,11 @@ export function checkScanRequest(input: ScanInput): void {
 
 /** Once the key schema is known: a Query's projection may not reach inside a key
  *  attribute, and its filter may not name one (DynamoDB names the filter by its kind). */
-export function checkQueryKeyAttributes(input: QueryInput, filter: ConditionAst | undefined, projection: ProjectionAst | undefined, shape: KeyShape): void {
-  checkKeyPathsScalar(projection ?? [], shape);
+export function checkQueryKeyAttributes(
+  input: QueryInput, filter: ConditionAst | undefined, projection: ProjectionAst | undefined, shape: KeyShape,
+  table: KeyShape = shape, indexKeys: readonly string[] = [],
+): void {
+  checkKeyPathsScalar(projection ?? [], table, indexKeys);
   if (filter === undefined) return;
   const heads = new Set(conditionPaths(filter).map((path) => path[0]));
   const kind = input.QueryFilter !== undefined && input.QueryFilter !== null ? 'QueryFilter' : 'Filter Expression';
@@ -142,13 +145,14 @@ export function checkQueryKeyAttributes(input: QueryInput, filter: ConditionAst 
       throw validationError(`${kind} can only contain non-primary key attributes: Primary key attribute: ${keyName}`);
     }
   }
+  checkKeyPathsScalar(conditionPaths(filter), table, indexKeys);
 }
 
 /** Once the key schema is known: a Scan's projection and filter may not reach inside a
  *  key attribute. */
-export function checkScanKeyAttributes(filter: ConditionAst | undefined, projection: ProjectionAst | undefined, shape: KeyShape): void {
-  checkKeyPathsScalar(projection ?? [], shape);
-  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), shape);
+export function checkScanKeyAttributes(filter: ConditionAst | undefined, projection: ProjectionAst | undefined, shape: KeyShape, indexKeys: readonly string[] = []): void {
+  checkKeyPathsScalar(projection ?? [], shape, indexKeys);
+  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), shape, indexKeys);
 }
 
 function startsWith(value: AttributeValue, prefix: AttributeValue): boolean {

@@ -15,7 +15,7 @@ import { indexConsumedCapacity, indexQueryTarget, isMultiAttribute, indexRead, i
 import { indexHash, indexKeyNames } from '../storage/indexes.js';
 import {
   PAGE_BYTES, checkConsistentRead, checkLimit, checkNotMixed, checkedConditions, consumed,
-  expressionContext, pageFilter, sameValue,
+  expressionContext, indexKeyAttributeNames, pageFilter, sameValue,
 } from './request-checks.js';
 
 /**
@@ -104,7 +104,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   else if (startKey !== undefined && !sameValue(startKey[keyShape.hashName], keyCondition.hash)) {
     throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
   }
-  checkQueryKeyAttributes(input, filter, projection, keyShape);
+  checkQueryKeyAttributes(input, filter, projection, keyShape, route.keyShape, indexKeyAttributeNames(route));
   const fetchBase = read !== undefined && needsFetch(read.index, route.keyShape, input.Select, projection, filter);
   const body: NodeRequestBody = {
     t: 'query', consistent,
@@ -156,7 +156,7 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     }
     from = startHash;
   }
-  checkScanKeyAttributes(filter, projection, read?.keyShape ?? route.keyShape);
+  checkScanKeyAttributes(filter, projection, read?.keyShape ?? route.keyShape, indexKeyAttributeNames(route));
   const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
   let lastKey: Item | undefined;

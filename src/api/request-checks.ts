@@ -6,6 +6,7 @@ import { checkPlaceholderKeys, filterToCondition, newContext, parseFilter, type 
 import { DynamoDBError, validationError } from '../model/errors.js';
 import type { AttributeValue, Item, KeyShape } from '../model/types.js';
 import type { Path } from '../expressions/ast.js';
+import type { TableRoute } from '../router/partition-map.js';
 import { normalizeAttributeValue, validateAttributeValue } from '../model/validate.js';
 import type { ReturnValues } from '../storage/operations.js';
 
@@ -280,12 +281,24 @@ export function binaryReplacer(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
 }
 
-/** Projections and filters may not reach inside a key attribute: keys are scalars. */
-export function checkKeyPathsScalar(paths: readonly Path[], shape: KeyShape): void {
+/** Projections, filters and updates may not reach inside a key attribute, of the table
+ *  (`Key: name`) or of one of its indexes (`IndexKey: name`): keys are scalars. */
+export function checkKeyPathsScalar(paths: readonly Path[], shape: KeyShape, indexKeys: readonly string[] = []): void {
+  const nested = (name: string): boolean => paths.some((path) => path.length > 1 && path[0] === name);
   for (const keyName of [shape.hashName, shape.rangeName]) {
-    if (keyName === undefined) continue;
-    if (paths.some((path) => path.length > 1 && path[0] === keyName)) {
+    if (keyName !== undefined && nested(keyName)) {
       throw validationError(`Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: ${keyName}`);
     }
   }
+  for (const keyName of indexKeys) {
+    if (nested(keyName)) {
+      throw validationError(`Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: IndexKey: ${keyName}`);
+    }
+  }
+}
+
+/** The key attributes of a table's indexes (local first, as DynamoDB checks them). */
+export function indexKeyAttributeNames(route: TableRoute): string[] {
+  const indexes = [...(route.indexes ?? [])].filter((i) => i.status !== 'DELETING').sort((a, b) => Number(a.global) - Number(b.global));
+  return indexes.flatMap((i) => [...i.spec.key.hash, ...i.spec.key.range].map((a) => a.name));
 }

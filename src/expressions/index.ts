@@ -4,7 +4,7 @@
  * anything happens); evaluate the plain-data AST at apply time on every replica.
  */
 import type { KeyShape } from '../model/types.js';
-import type { ConditionAst, KeyCondition, Operand, Path, ProjectionAst, UpdateAst } from './ast.js';
+import type { ConditionAst, KeyCondition, Operand, Path, ProjectionAst, UpdateAst, UpdateValue } from './ast.js';
 import type { ExpressionContext } from './context.js';
 import { parseConditionWithLabel, parseProjectionExpression, parseUpdateExpression } from './parser.js';
 import { keyConditionTerms, parseIndexKeyConditionExpression, parseKeyConditionExpression, type IndexKeyCondition, type StartKeyCheck } from './keycondition.js';
@@ -104,5 +104,27 @@ export function conditionPaths(ast: ConditionAst, out: Path[] = []): Path[] {
   } else {
     for (const operand of conditionOperands(ast)) if (operand.kind === 'path' || operand.kind === 'size') out.push(operand.path);
   }
+  return out;
+}
+
+function updateValuePaths(value: UpdateValue, out: Path[]): void {
+  switch (value.kind) {
+    case 'path': out.push(value.path); break;
+    case 'if_not_exists': out.push(value.path); updateValuePaths(value.fallback, out); break;
+    case 'list_append':
+    case 'plus':
+    case 'minus': updateValuePaths(value.left, out); updateValuePaths(value.right, out); break;
+    default: break;
+  }
+}
+
+/** Every document path an update writes or reads. */
+export function updatePaths(update: UpdateAst): Path[] {
+  const out: Path[] = [];
+  for (const action of update.set) {
+    out.push(action.path);
+    updateValuePaths(action.value, out);
+  }
+  out.push(...update.remove, ...update.add.map((a) => a.path), ...update.delete.map((a) => a.path));
   return out;
 }
