@@ -59,9 +59,11 @@ function nonEmpty(item: Item | undefined): Item | undefined {
   return undefined;
 }
 
-function okResult(attributes: Item | undefined): WriteResult {
+function okResult(attributes: Item | undefined, indexUnits?: Array<[number, number]>): WriteResult {
   const a = nonEmpty(attributes);
-  return a === undefined ? { ok: true } : { ok: true, attributes: a };
+  const result: WriteResult = a === undefined ? { ok: true } : { ok: true, attributes: a };
+  if (indexUnits !== undefined && indexUnits.length > 0) result.indexUnits = indexUnits;
+  return result;
 }
 
 export function readItem(kv: ItemKV, key: Uint8Array): Item | undefined {
@@ -100,16 +102,16 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.put(key, op.itemBytes!);
-      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      const indexUnits = indexes !== undefined ? maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item) : undefined;
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, indexUnits);
     }
     case 'delete': {
       const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.remove(key);
-      if (indexes !== undefined && old !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, undefined);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      const indexUnits = indexes !== undefined && old !== undefined ? maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, undefined) : undefined;
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, indexUnits);
     }
     case 'update': {
       const old = readItem(kv, key);
@@ -128,18 +130,18 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       const typeError = indexes !== undefined ? indexKeyTypeError(indexes, item) : undefined;
       if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
       kv.put(key, encodeItem(item));
-      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
+      const indexUnits = indexes !== undefined ? maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item) : undefined;
       switch (op.returnValues) {
         case 'ALL_OLD':
-          return okResult(old);
+          return okResult(old, indexUnits);
         case 'ALL_NEW':
-          return okResult(item);
+          return okResult(item, indexUnits);
         case 'UPDATED_OLD':
-          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths));
+          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths), indexUnits);
         case 'UPDATED_NEW':
-          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths));
+          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths), indexUnits);
         default:
-          return { ok: true };
+          return okResult(undefined, indexUnits);
       }
     }
   }
