@@ -480,3 +480,24 @@ export function itemCollectionMetrics(route: TableRoute, key: Item): ItemCollect
   if (!(route.indexes ?? []).some((i) => !i.global)) return undefined;
   return { ItemCollectionKey: { [route.keyShape.hashName]: key[route.keyShape.hashName]! }, SizeEstimateRangeGB: [0, 1] };
 }
+
+/** ConsumedCapacity of a write that also wrote secondary indexes (`indexUnits` from its
+ *  apply): the total counts them, and INDEXES splits it by table and index. */
+export function writeConsumedCapacity(route: TableRoute, tableUnits: number, indexUnits: Array<[number, number]>, mode: ReturnConsumedCapacity | undefined): ConsumedCapacity | undefined {
+  if (mode !== 'TOTAL' && mode !== 'INDEXES') return undefined;
+  let total = tableUnits;
+  const local: Record<string, { CapacityUnits: number }> = {};
+  const global: Record<string, { CapacityUnits: number }> = {};
+  for (const [id, units] of indexUnits) {
+    const index = route.indexes?.find((i) => i.spec.id === id);
+    if (index === undefined) continue;
+    total += units;
+    const into = index.global ? global : local;
+    into[index.name] = { CapacityUnits: (into[index.name]?.CapacityUnits ?? 0) + units };
+  }
+  if (mode === 'TOTAL') return { TableName: route.name, CapacityUnits: total };
+  const out: ConsumedCapacity = { TableName: route.name, CapacityUnits: total, Table: { CapacityUnits: tableUnits } };
+  if (Object.keys(local).length > 0) out.LocalSecondaryIndexes = local;
+  if (Object.keys(global).length > 0) out.GlobalSecondaryIndexes = global;
+  return out;
+}

@@ -15,7 +15,7 @@ import { checkAttributeName, extractKey, normalizeItem, validateItem, validateIt
 import type { NodeRequestBody } from '../node/requests.js';
 import { type TableRoute } from '../router/partition-map.js';
 import type { WriteOp, WriteResult, WriteSizes } from '../storage/operations.js';
-import { itemCollectionMetrics } from './indexes.js';
+import { itemCollectionMetrics, writeConsumedCapacity } from './indexes.js';
 import { DataPlane, RequestOptions } from './data-plane.js';
 import {
   CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, RETURN_ITEM_COLLECTION_METRICS_VALUES,
@@ -144,7 +144,9 @@ function writeOutput(
 ): PutItemOutput {
   const output: PutItemOutput = {};
   if (result.ok && result.attributes !== undefined) output.Attributes = result.attributes;
-  const capacity = consumed(route.name, units, input.ReturnConsumedCapacity);
+  const capacity = result.ok && result.indexUnits !== undefined
+    ? writeConsumedCapacity(route, units, result.indexUnits, input.ReturnConsumedCapacity)
+    : consumed(route.name, units, input.ReturnConsumedCapacity);
   if (capacity !== undefined) output.ConsumedCapacity = capacity;
   const metrics = input.ReturnItemCollectionMetrics === 'SIZE' ? itemCollectionMetrics(route, key) : undefined;
   if (metrics !== undefined) output.ItemCollectionMetrics = metrics;

@@ -59,10 +59,11 @@ function nonEmpty(item: Item | undefined): Item | undefined {
   return undefined;
 }
 
-function okResult(attributes: Item | undefined, sizes?: WriteSizes): WriteResult {
+function okResult(attributes: Item | undefined, sizes?: WriteSizes, indexUnits?: Array<[number, number]>): WriteResult {
   const a = nonEmpty(attributes);
   const result: WriteResult = a === undefined ? { ok: true } : { ok: true, attributes: a };
   if (sizes !== undefined) result.sizes = sizes;
+  if (indexUnits !== undefined && indexUnits.length > 0) result.indexUnits = indexUnits;
   return result;
 }
 
@@ -106,16 +107,16 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.put(key, op.itemBytes!);
-      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, oldSizes(op, old));
+      const indexUnits = indexes !== undefined ? maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item) : undefined;
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, oldSizes(op, old), indexUnits);
     }
     case 'delete': {
       const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined || op.measureSizes;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.remove(key);
-      if (indexes !== undefined && old !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, undefined);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, oldSizes(op, old));
+      const indexUnits = indexes !== undefined && old !== undefined ? maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, undefined) : undefined;
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, oldSizes(op, old), indexUnits);
     }
     case 'update': {
       const old = readItem(kv, key);
@@ -134,20 +135,20 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       const typeError = indexes !== undefined ? indexKeyTypeError(indexes, item) : undefined;
       if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
       kv.put(key, encodeItem(item));
-      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
+      const indexUnits = indexes !== undefined ? maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item) : undefined;
       const sizes = oldSizes(op, old);
       if (sizes !== undefined) sizes.newItemBytes = itemSize(item);
       switch (op.returnValues) {
         case 'ALL_OLD':
-          return okResult(old, sizes);
+          return okResult(old, sizes, indexUnits);
         case 'ALL_NEW':
-          return okResult(item, sizes);
+          return okResult(item, sizes, indexUnits);
         case 'UPDATED_OLD':
-          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths), sizes);
+          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths), sizes, indexUnits);
         case 'UPDATED_NEW':
-          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths), sizes);
+          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths), sizes, indexUnits);
         default:
-          return okResult(undefined, sizes);
+          return okResult(undefined, sizes, indexUnits);
       }
     }
   }

@@ -30,6 +30,8 @@ import type { AttributeValue, Item, KeyShape, ScalarAttributeType } from '../mod
 import type { IndexKeySpec, IndexSpec } from '../model/index-spec.js';
 import { encodeKeyComponent, hashPrefix } from '../model/key-encoding.js';
 import { partitionHash } from '../model/hash.js';
+import { writeCapacityUnits } from '../model/capacity.js';
+import { itemSize } from '../model/item-size.js';
 import { concatBytes, decodeItem, encodeItem } from './codec.js';
 
 export type { IndexKeyAttribute, IndexKeySpec, IndexProjection, IndexSpec, ProjectionType } from '../model/index-spec.js';
@@ -207,10 +209,20 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
   return Buffer.compare(a, b) === 0;
 }
 
+/** Write units an index spends on one entry change, DynamoDB's way: a put of the new
+ *  entry and a delete of the old one when the index key changed, one of them when the
+ *  item enters or leaves the index, and one put when only projected attributes changed;
+ *  each rounded up to 1 KB units on its own. */
+function indexWriteUnits(oldImage: Item | undefined, newImage: Item | undefined, sameKey: boolean): number {
+  if (oldImage !== undefined && newImage !== undefined && sameKey) return writeCapacityUnits(itemSize(newImage));
+  return (oldImage !== undefined ? writeCapacityUnits(itemSize(oldImage)) : 0) + (newImage !== undefined ? writeCapacityUnits(itemSize(newImage)) : 0);
+}
+
 /**
  * Brings the indexes of `group` in line with a write that turned `old` into `next` (either
  * may be absent): LSI entries are replaced here, GSI changes go into the outbox record of
- * log entry `logIndex`. Deterministic: the same on every replica.
+ * log entry `logIndex`. Deterministic: the same on every replica. Returns the write units
+ * each index spent, as [index id, units] (for ReturnConsumedCapacity).
  */
 export function maintainIndexes(
   kv: KV,
@@ -220,21 +232,29 @@ export function maintainIndexes(
   logIndex: number,
   old: Item | undefined,
   next: Item | undefined,
-): void {
+): Array<[number, number]> {
+  const units: Array<[number, number]> = [];
   for (const spec of indexes.local) {
     const oldKey = old === undefined ? undefined : indexEntryKey(spec, table, old);
     const newKey = next === undefined ? undefined : indexEntryKey(spec, table, next);
-    if (oldKey !== undefined && !sameBytes(oldKey, newKey)) kv.remove(oldKey);
-    if (newKey !== undefined) kv.put(newKey, encodeItem(projectForIndex(spec, table, next!)));
+    if (oldKey === undefined && newKey === undefined) continue;
+    const sameKey = sameBytes(oldKey, newKey);
+    if (oldKey !== undefined && !sameKey) kv.remove(oldKey);
+    const newImage = newKey !== undefined ? projectForIndex(spec, table, next!) : undefined;
+    if (newKey !== undefined) kv.put(newKey, encodeItem(newImage!));
+    units.push([spec.id, indexWriteUnits(oldKey !== undefined ? projectForIndex(spec, table, old!) : undefined, newImage, sameKey)]);
   }
-  if (indexes.global.length === 0) return;
+  if (indexes.global.length === 0) return units;
   const changes: GlobalIndexChange[] = [];
   for (const spec of indexes.global) {
     const oldIn = old !== undefined && inIndex(old, spec.key);
     const newIn = next !== undefined && inIndex(next, spec.key);
     if (!oldIn && !newIn) continue;
+    const oldImage = oldIn ? projectForIndex(spec, table, old!) : undefined;
     const newImage = newIn ? projectForIndex(spec, table, next!) : undefined;
-    if (oldIn && newIn && sameBytes(encodeItem(projectForIndex(spec, table, old!)), encodeItem(newImage!))) continue;
+    if (oldImage !== undefined && newImage !== undefined && sameBytes(encodeItem(oldImage), encodeItem(newImage))) continue;
+    const sameKey = oldIn && newIn && sameBytes(indexEntryKey(spec, table, old!), indexEntryKey(spec, table, next!));
+    units.push([spec.id, indexWriteUnits(oldImage, newImage, sameKey)]);
     changes.push({
       indexId: spec.id,
       ...(oldIn ? { oldKeys: indexEntryKeyOf(spec, table, old!) } : {}),
@@ -242,6 +262,7 @@ export function maintainIndexes(
     });
   }
   if (changes.length > 0) kv.put(outboxKey(group, logIndex), encodeOutboxRecord(changes));
+  return units;
 }
 
 // ---- index-config and trim entries -------------------------------------------------------

@@ -355,18 +355,22 @@ export class ItemStore {
     return { items, bytes };
   }
 
-  /** Order-dependent CRC32C over every (key, value) of keys [lo, hi), with the items'
-   *  count and size as DynamoDB counts it (TableSizeBytes). */
-  digest(lo: Uint8Array, hi: Uint8Array): { items: number; crc: number; bytes: number } {
+  /** Order-dependent CRC32C over every (key, value) of keys [lo, hi), then of each of
+   *  `more` (index entries), with the count and size (as DynamoDB counts TableSizeBytes)
+   *  of the items in [lo, hi). */
+  digest(lo: Uint8Array, hi: Uint8Array, more: Array<{ lo: Uint8Array; hi: Uint8Array }> = []): { items: number; crc: number; bytes: number } {
     let crc = 0;
     let items = 0;
     let bytes = 0;
-    for (const { key, value } of this.items.getRange({ start: lo, end: hi })) {
-      crc = crc32c(key, 0, key.length, crc);
-      crc = crc32c(value, 0, value.length, crc);
-      bytes += itemSize(decodeItem(value));
-      items++;
-    }
+    [{ lo, hi }, ...more].forEach((range, i) => {
+      for (const { key, value } of this.items.getRange({ start: range.lo, end: range.hi })) {
+        crc = crc32c(key, 0, key.length, crc);
+        crc = crc32c(value, 0, value.length, crc);
+        if (i > 0) continue;
+        bytes += itemSize(decodeItem(value));
+        items++;
+      }
+    });
     return { items, crc, bytes };
   }
 
