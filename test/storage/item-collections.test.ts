@@ -3,14 +3,15 @@
  * key-value view keeps each collection's size row (indexes.ts) in step with puts, updates
  * and deletes, and refuses a write that would grow a collection past the limit.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TempDirs, entry, groupRec } from './helpers.js';
 import type { Item } from '../../src/model/types.js';
 import { itemSize } from '../../src/model/item-size.js';
 import type { UpdateAst } from '../../src/expressions/ast.js';
 import { applyWriteOp, type ApplyStats, type ApplyTarget, type ItemKV } from '../../src/storage/apply.js';
 import { decodeItem, decodeRawWriteOp, encodeWriteOp } from '../../src/storage/codec.js';
 import {
-  ITEM_COLLECTION_SPACE_ID, ITEM_COLLECTION_TOO_LARGE_MESSAGE, readItemCollectionBytes, type GroupIndexes, type IndexSpec,
+  ITEM_COLLECTION_SPACE_ID, ITEM_COLLECTION_TOO_LARGE_MESSAGE, itemCollectionKey, readItemCollectionBytes, type GroupIndexes, type IndexSpec,
 } from '../../src/storage/indexes.js';
 import type { WriteOp, WriteResult } from '../../src/storage/operations.js';
 
@@ -169,5 +170,33 @@ describe('item collection sizes', () => {
     }
     expect(implied.size).toBeGreaterThan(0);
     for (const pk of ['p0', 'p1', 'p2', 'p3']) expect(one.size(pk)).toBe(implied.get(pk) ?? 0);
+  });
+});
+
+describe("item collection sizes on a node's store", () => {
+  const tmp = new TempDirs();
+  afterEach(() => tmp.cleanup());
+
+  it("are part of the group's digest, and a dropped group's go with it", () => {
+    const open = () => {
+      const s = tmp.open(tmp.make());
+      s.saveGroup({ ...groupRec(1, T, SHAPE), indexes: INDEXES });
+      return s;
+    };
+    const stores = [open(), open()];
+    const first: Item = { ...key('a', 1), ls: { N: '1' }, v: { S: 'x'.repeat(200) } };
+    for (const s of stores) s.applyCommitted([{ group: 1, entries: [entry(1, put(first)), entry(2, put({ ...key('b', 1), v: { S: 'y' } }))] }]);
+    expect(stores[0].groupDigest(1)).toEqual(stores[1].groupDigest(1));
+    // A size row that differs (as a replica that counted wrong would hold) shows.
+    const items = (stores[1] as unknown as { data: { items: { putSync(k: Uint8Array, v: Uint8Array): void } } }).data.items;
+    items.putSync(itemCollectionKey(INDEXES, { S: 'a' }), new Uint8Array(8));
+    expect(stores[1].groupDigest(1)).not.toEqual(stores[0].groupDigest(1));
+
+    // After a drop, a new group of the same range counts its collections from nothing.
+    const s = stores[0];
+    s.dropGroup(1);
+    s.saveGroup({ ...groupRec(1, T, SHAPE), indexes: INDEXES });
+    const again: Item = { ...key('a', 2), v: { S: 'z' } };
+    expect(s.applyCommitted([{ group: 1, entries: [entry(1, put(again))] }])[0]).toEqual([{ ok: true, collectionBytes: expectedBytes(again) }]);
   });
 });
