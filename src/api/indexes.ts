@@ -473,12 +473,22 @@ function binaryJson(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
 }
 
-/** The item collection a write to a table with local secondary indexes touched. Its size
- *  is not tracked: a collection under 1 GB (all that shardbox's partitions are sized for)
- *  reports DynamoDB's lowest range, [0, 1]. */
-export function itemCollectionMetrics(route: TableRoute, key: Item): ItemCollectionMetrics | undefined {
+const GB = 1024 * 1024 * 1024;
+
+/** DynamoDB's estimate of a collection's size: the whole gigabytes around it, [n, n + 1]
+ *  (its documented example answers [0.0, 1.0] for a small collection). */
+export function sizeEstimateRangeGB(collectionBytes: number): [number, number] {
+  const lower = Math.floor(collectionBytes / GB);
+  return [lower, lower + 1];
+}
+
+/** The item collection a write to a table with local secondary indexes touched, with the
+ *  size its apply reported (`collectionBytes`, the size after the write; a delete of an
+ *  absent item reports none and counts as the lowest range). Tables without a local index
+ *  have no item collection metrics. */
+export function itemCollectionMetrics(route: TableRoute, key: Item, collectionBytes: number | undefined): ItemCollectionMetrics | undefined {
   if (!(route.indexes ?? []).some((i) => !i.global)) return undefined;
-  return { ItemCollectionKey: { [route.keyShape.hashName]: key[route.keyShape.hashName]! }, SizeEstimateRangeGB: [0, 1] };
+  return { ItemCollectionKey: { [route.keyShape.hashName]: key[route.keyShape.hashName]! }, SizeEstimateRangeGB: sizeEstimateRangeGB(collectionBytes ?? 0) };
 }
 
 /** ConsumedCapacity of a write that also wrote secondary indexes (`indexUnits` from its

@@ -148,7 +148,7 @@ function writeOutput(
     ? writeConsumedCapacity(route, units, result.indexUnits, input.ReturnConsumedCapacity)
     : consumed(route.name, units, input.ReturnConsumedCapacity);
   if (capacity !== undefined) output.ConsumedCapacity = capacity;
-  const metrics = input.ReturnItemCollectionMetrics === 'SIZE' ? itemCollectionMetrics(route, key) : undefined;
+  const metrics = input.ReturnItemCollectionMetrics === 'SIZE' && result.ok ? itemCollectionMetrics(route, key, result.collectionBytes) : undefined;
   if (metrics !== undefined) output.ItemCollectionMetrics = metrics;
   return output;
 }

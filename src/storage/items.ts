@@ -20,7 +20,7 @@ import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
 import { crc32c } from '../transport/crc32c.js';
 import { applyEntry, getItem, readItem, type ApplyStats, type ApplyTarget, type ItemKV } from './apply.js';
 import {
-  indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, outboxKey, outboxIndexOf, readIndexConfig,
+  indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, itemCollectionInterval, outboxKey, outboxIndexOf, readIndexConfig,
   type GroupIndexes, type IndexSpec,
 } from './indexes.js';
 import { inKeyOrder, storedKey, storedLowerBound, storedUpperBound } from './stored-key.js';
@@ -100,7 +100,10 @@ export class ItemStore {
     const cached = this.targets.get(rec.group);
     if (cached !== undefined && cached.rec === rec) return cached.target;
     const indexes = readIndexConfig(this.kv, rec.group)?.indexes ?? rec.indexes;
-    const target: ApplyTarget = { group: rec.group, tableId: rec.tableId, keyShape: rec.keyShape, ...(indexes !== undefined ? { indexes } : {}) };
+    const target: ApplyTarget = {
+      group: rec.group, tableId: rec.tableId, keyShape: rec.keyShape, ...(indexes !== undefined ? { indexes } : {}),
+      ...(rec.itemCollectionLimitBytes !== undefined ? { itemCollectionLimitBytes: rec.itemCollectionLimitBytes } : {}),
+    };
     this.targets.set(rec.group, { rec, target });
     return target;
   }
@@ -275,9 +278,12 @@ export class ItemStore {
     return out;
   }
 
-  /** Key intervals of a group's local-index entries in hash range [h0, h1]. */
+  /** Key intervals of a group's local-index entries in hash range [h0, h1], and of its
+   *  item collections' size rows. */
   localIndexIntervals(rec: GroupRecord, h0: bigint, h1: bigint): Array<{ lo: Uint8Array; hi: Uint8Array }> {
-    return (this.indexesOf(rec)?.local ?? []).map((spec) => hashIntervalBounds(spec.id, h0, h1));
+    const indexes = this.indexesOf(rec);
+    if (indexes === undefined || indexes.local.length === 0) return [];
+    return [...indexes.local.map((spec) => hashIntervalBounds(spec.id, h0, h1)), itemCollectionInterval(indexes, h0, h1)];
   }
 
   /** Key intervals of a group's outbox and index-config row. */

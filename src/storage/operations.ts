@@ -34,8 +34,9 @@ export type WriteOp = PutOp | DeleteOp | UpdateOp;
 /** The outcome of applying one write, identical on every replica. */
 export type WriteResult =
   /** `indexUnits`: the write units each secondary index spent, as [index id, units]
-   *  (absent when the table has no index the write touched). */
-  | { ok: true; attributes?: Item; sizes?: WriteSizes; indexUnits?: Array<[number, number]> }
+   *  (absent when the table has no index the write touched). `collectionBytes`: on a
+   *  table with local indexes, the size of the item's collection after the write. */
+  | { ok: true; attributes?: Item; sizes?: WriteSizes; indexUnits?: Array<[number, number]>; collectionBytes?: number }
   | { ok: false; error: ErrorShape };
 
 /** With `measureSizes`: bytes of the item before the write (0 if there was none) and,

@@ -41,7 +41,7 @@ import type { LogEntry, ReplicaMessage } from '../../src/replication/types.js';
 import { encodeWriteOp } from '../../src/storage/codec.js';
 import type { GetRequest, GetResult, WriteOp, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
-import { INDEX_CONFIG_SPACE_ID, OUTBOX_SPACE_ID, type GroupIndexes } from '../../src/storage/indexes.js';
+import { INDEX_CONFIG_SPACE_ID, ITEM_COLLECTION_SPACE_ID, OUTBOX_SPACE_ID, type GroupIndexes } from '../../src/storage/indexes.js';
 import { newContext, parseCondition, parseUpdate } from '../../src/expressions/index.js';
 import { encodeItemKeyWithHash } from '../../src/model/key-encoding.js';
 import { partitionHash } from '../../src/model/hash.js';
@@ -1457,13 +1457,15 @@ export class Simulation {
     }
   }
 
-  /** Replicas that applied the same log hold the same items, local-index entries and
-   *  outbox records (compared per group). */
+  /** Replicas that applied the same log hold the same items, local-index entries, item
+   *  collection sizes and outbox records (compared per group). */
   private checkReplicasIdentical(): void {
     for (const info of this.groups) {
       const holds = (key: string): boolean => {
         const space = Buffer.from(key.slice(0, 4), 'latin1').readUInt32BE(0);
         if (space === OUTBOX_SPACE_ID) return Buffer.from(key.slice(4, 8), 'latin1').readUInt32BE(0) === info.group;
+        // A collection's size row: space | local index id | hash | pk.
+        if (space === ITEM_COLLECTION_SPACE_ID) return this.groupOfHash(Buffer.from(key.slice(8, 16), 'latin1').readBigUInt64BE(0)) === info;
         return space !== INDEX_CONFIG_SPACE_ID && this.groupOfHash(hashOfStored(key)) === info;
       };
       const digests = info.replicas.map((id) => ({ id, d: digestWhere(this.nodes[id].store.items, holds) }));
