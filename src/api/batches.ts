@@ -227,8 +227,8 @@ export async function batchWriteItem(plane: DataPlane, input: BatchWriteItemInpu
     processed++;
     const metrics = input.ReturnItemCollectionMetrics === 'SIZE' ? itemCollectionMetrics(job.route, job.op.key) : undefined;
     if (metrics !== undefined) ((output.ItemCollectionMetrics ??= {})[job.table] ??= []).push(metrics);
-    // A delete costs what the item it removed weighed (its old image, when asked for).
-    const size = job.op.type === 'put' ? job.size : result.value.ok && result.value.attributes !== undefined ? itemSize(result.value.attributes) : 0;
+    // A write costs the larger of the item's size before and after (answered when asked for).
+    const size = Math.max(job.size, result.value.ok ? result.value.sizeBytes ?? 0 : 0);
     units.set(job.table, units.get(job.table)! + writeCapacityUnits(size));
   });
   if (otherError !== undefined) throw otherError;
@@ -308,8 +308,9 @@ function planBatchWrite(plane: DataPlane, input: BatchWriteItemInput): BatchWrit
         op = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues: 'NONE' };
       } else {
         const key = plane.checkKey(request.DeleteRequest!.Key, route.keyShape);
-        op = { type: 'delete', tableId: route.tableId, key, returnValues: wantOldSize ? 'ALL_OLD' : 'NONE' };
+        op = { type: 'delete', tableId: route.tableId, key, returnValues: 'NONE' };
       }
+      if (wantOldSize) op.returnSize = true;
       const identity = keyIdentity(op.key);
       if (seen.has(identity)) throw validationError('Provided list of item keys contains duplicates');
       seen.add(identity);

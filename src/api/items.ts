@@ -60,7 +60,15 @@ function conditionalWrite(
 ): Promise<WriteResult> {
   if (condition !== undefined) op.condition = condition;
   if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
+  // The size a write is charged by is known only when it is applied: asked for only when
+  // the capacity is returned.
+  if (input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES') op.returnSize = true;
   return plane.write(route, op, options);
+}
+
+/** Write capacity: DynamoDB charges the larger of the item's size before and after. */
+function writeUnits(result: WriteResult, sizeBytes = 0): number {
+  return writeCapacityUnits(result.ok ? Math.max(sizeBytes, result.sizeBytes ?? 0) : sizeBytes);
 }
 
 export async function putItem(plane: DataPlane, input: PutItemInput, options?: RequestOptions): Promise<PutItemOutput> {
@@ -76,7 +84,7 @@ export async function putItem(plane: DataPlane, input: PutItemInput, options?: R
   const item = normalizeItem(input.Item);
   const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, writeCapacityUnits(size), input, op.key);
+  return writeOutput(route, result, writeUnits(result, size), input, op.key);
 }
 
 export async function deleteItem(plane: DataPlane, input: DeleteItemInput, options?: RequestOptions): Promise<DeleteItemOutput> {
@@ -90,8 +98,7 @@ export async function deleteItem(plane: DataPlane, input: DeleteItemInput, optio
   const key = plane.checkKey(input.Key, route.keyShape);
   const op: WriteOp = { type: 'delete', tableId: route.tableId, key, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  const size = result.ok && result.attributes !== undefined ? itemSize(result.attributes) : 0;
-  return writeOutput(route, result, writeCapacityUnits(size), input, key);
+  return writeOutput(route, result, writeUnits(result), input, key);
 }
 
 export async function updateItem(plane: DataPlane, input: UpdateItemInput, options?: RequestOptions): Promise<UpdateItemOutput> {
@@ -116,7 +123,7 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   checkKeyNotUpdated(update, route.keyShape);
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, 1, input, key);
+  return writeOutput(route, result, writeUnits(result), input, key);
 }
 
 /** A write's legacy Expected as a condition, checked. */

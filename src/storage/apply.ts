@@ -59,9 +59,17 @@ function nonEmpty(item: Item | undefined): Item | undefined {
   return undefined;
 }
 
-function okResult(attributes: Item | undefined): WriteResult {
+function okResult(attributes: Item | undefined, sizeBytes?: number): WriteResult {
   const a = nonEmpty(attributes);
-  return a === undefined ? { ok: true } : { ok: true, attributes: a };
+  const result: WriteResult = a === undefined ? { ok: true } : { ok: true, attributes: a };
+  if (sizeBytes !== undefined) result.sizeBytes = sizeBytes;
+  return result;
+}
+
+/** With `returnSize`, the larger of the sizes before and after (capacity); else nothing. */
+function writeSize(op: RawWriteOp, old: Item | undefined, item: Item | undefined): number | undefined {
+  if (!op.returnSize) return undefined;
+  return Math.max(old === undefined ? 0 : itemSize(old), item === undefined ? 0 : itemSize(item));
 }
 
 export function readItem(kv: ItemKV, key: Uint8Array): Item | undefined {
@@ -93,23 +101,23 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
   switch (op.type) {
     case 'put': {
       // Fast path: no condition, no old image wanted and no index → store the leader's bytes as they are.
-      const item = indexes !== undefined ? decodeItem(op.itemBytes!) : undefined;
-      const typeError = item !== undefined ? indexKeyTypeError(indexes!, item) : undefined;
+      const item = indexes !== undefined || op.returnSize ? decodeItem(op.itemBytes!) : undefined;
+      const typeError = indexes !== undefined ? indexKeyTypeError(indexes, item!) : undefined;
       if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
-      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined;
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || op.returnSize || indexes !== undefined;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.put(key, op.itemBytes!);
       if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, writeSize(op, old, item));
     }
     case 'delete': {
-      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined;
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || op.returnSize || indexes !== undefined;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.remove(key);
       if (indexes !== undefined && old !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, undefined);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, writeSize(op, old, undefined));
     }
     case 'update': {
       const old = readItem(kv, key);
@@ -129,17 +137,18 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
       kv.put(key, encodeItem(item));
       if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
+      const size = writeSize(op, old, item);
       switch (op.returnValues) {
         case 'ALL_OLD':
-          return okResult(old);
+          return okResult(old, size);
         case 'ALL_NEW':
-          return okResult(item);
+          return okResult(item, size);
         case 'UPDATED_OLD':
-          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths));
+          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths), size);
         case 'UPDATED_NEW':
-          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths));
+          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths), size);
         default:
-          return { ok: true };
+          return okResult(undefined, size);
       }
     }
   }

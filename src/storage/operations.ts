@@ -19,6 +19,8 @@ interface WriteBase {
   returnValues: ReturnValues;
   /** ReturnValuesOnConditionCheckFailure = ALL_OLD. */
   returnOldOnConditionFailure?: boolean;
+  /** Answer the write's size for capacity (`WriteResult.sizeBytes`): ReturnConsumedCapacity. */
+  returnSize?: boolean;
   /** The item's B-tree key (`encodeItemKey`), computed once by the api, which hashed the
    *  partition key to route the write anyway; replicas then need not hash it again. */
   itemKey?: Uint8Array;
@@ -31,7 +33,13 @@ export type WriteOp = PutOp | DeleteOp | UpdateOp;
 
 /** The outcome of applying one write, identical on every replica. */
 export type WriteResult =
-  | { ok: true; attributes?: Item }
+  | {
+    ok: true;
+    attributes?: Item;
+    /** With `returnSize`: the larger of the item's size before and after the write
+     *  (DynamoDB charges a write by it), 0 when there is no item either side. */
+    sizeBytes?: number;
+  }
   | { ok: false; error: ErrorShape };
 
 export interface GetRequest {
