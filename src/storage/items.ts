@@ -288,7 +288,8 @@ export class ItemStore {
   }
 
   /** One page over item keys [lo, hi): Limit and 1 MB (before the filter), then filter,
-   *  projection, Select COUNT. LastEvaluatedKey only when another item is in range. */
+   *  projection, Select COUNT. LastEvaluatedKey when another item is in range, or, as
+   *  DynamoDB does, whenever the page stopped at Limit (even on the range's last item). */
   private page(
     keys: PageKeys,
     lo: Uint8Array,
@@ -334,7 +335,7 @@ export class ItemStore {
     }
     if (last !== undefined) {
       out.lastKey = keys.keyOf(last);
-      if (more) out.lastEvaluatedKey = out.lastKey;
+      if (more || out.scannedCount >= limit) out.lastEvaluatedKey = out.lastKey;
     }
     return out;
   }

@@ -271,9 +271,14 @@ describe('query', () => {
       }
       expect(seen).toEqual(forward ? sorted : [...sorted].reverse());
     }
-    // A Limit of exactly the item count reads them all and says nothing is left.
+    // A page that stopped at Limit has a LastEvaluatedKey even on the last item (as
+    // DynamoDB answers); a larger Limit says nothing is left.
     const exact = s.query(range, { tableId: T, keyCondition: { hash: { S: pk } }, forward: true, limit: sorted.length });
-    expect(exact.lastEvaluatedKey).toBeUndefined();
+    expect(exact.lastEvaluatedKey).toEqual(key(pk, sorted.at(-1)!));
+    const after = s.query(range, { tableId: T, keyCondition: { hash: { S: pk } }, forward: true, limit: sorted.length, exclusiveStartKey: exact.lastEvaluatedKey });
+    expect([after.items.length, after.lastEvaluatedKey]).toEqual([0, undefined]);
+    const larger = s.query(range, { tableId: T, keyCondition: { hash: { S: pk } }, forward: true, limit: sorted.length + 1 });
+    expect(larger.lastEvaluatedKey).toBeUndefined();
     const short = s.query(range, { tableId: T, keyCondition: { hash: { S: pk } }, forward: true, limit: sorted.length - 1 });
     expect(short.lastEvaluatedKey).toEqual(key(pk, sorted.at(-2)!));
   });
