@@ -74,7 +74,7 @@ export class ShardBoxClient extends ItemOperations {
 const AUTOADMIN_INTERVAL_MS = 100;
 /** The longest a read of a global index waits for it to catch up with earlier writes (ms):
  *  a few times the usual lag, so an unavailable base partition delays reads only this much. */
-const INDEX_CATCH_UP_WAIT_MS = 150;
+const INDEX_CATCH_UP_WAIT_MS = 200;
 
 export class ShardBox extends ItemOperations {
   private autoadmin: AutoAdmin | undefined;
