@@ -236,8 +236,9 @@ export async function batchWriteItem(plane: DataPlane, input: BatchWriteItemInpu
     const written = result.value;
     const metrics = input.ReturnItemCollectionMetrics === 'SIZE' && written.ok ? itemCollectionMetrics(job.route, job.op.key, written.collectionBytes) : undefined;
     if (metrics !== undefined) ((output.ItemCollectionMetrics ??= {})[job.table] ??= []).push(metrics);
-    // A delete costs what the item it removed weighed (its old image, when asked for).
-    const size = job.op.type === 'put' ? job.size : written.ok && written.attributes !== undefined ? itemSize(written.attributes) : 0;
+    // As a single write: the larger of the item before (measured by the node) and after.
+    const oldBytes = written.ok ? written.sizes?.oldItemBytes ?? 0 : 0;
+    const size = Math.max(job.op.type === 'put' ? job.size : 0, oldBytes);
     const tableUnits = units.get(job.table)!;
     tableUnits.table += writeCapacityUnits(size);
     // And each index what its apply says the write cost it, as for a single write.
@@ -304,7 +305,7 @@ function planBatchWrite(plane: DataPlane, input: BatchWriteItemInput): BatchWrit
 
   const routes = new Map(tables.map((table) => [table, plane.route(table)]));
   const jobs: BatchWriteJob[] = [];
-  const wantOldSize = input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES';
+  const measure = input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES';
   for (const table of tables) {
     const route = routes.get(table)!;
     const seen = new Set<string>();
@@ -322,8 +323,9 @@ function planBatchWrite(plane: DataPlane, input: BatchWriteItemInput): BatchWrit
         op = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues: 'NONE' };
       } else {
         const key = plane.checkKey(request.DeleteRequest!.Key, route.keyShape);
-        op = { type: 'delete', tableId: route.tableId, key, returnValues: wantOldSize ? 'ALL_OLD' : 'NONE' };
+        op = { type: 'delete', tableId: route.tableId, key, returnValues: 'NONE' };
       }
+      if (measure) op.measureSizes = true;
       const identity = keyIdentity(op.key);
       if (seen.has(identity)) throw validationError('Provided list of item keys contains duplicates');
       seen.add(identity);

@@ -72,6 +72,9 @@ export class ShardBoxClient extends ItemOperations {
 
 /** How often the control plane looks at every group's leader (ms). */
 const AUTOADMIN_INTERVAL_MS = 100;
+/** The longest a read of a global index waits for it to catch up with earlier writes (ms):
+ *  a few times the usual lag, so an unavailable base partition delays reads only this much. */
+const INDEX_CATCH_UP_WAIT_MS = 200;
 
 export class ShardBox extends ItemOperations {
   private autoadmin: AutoAdmin | undefined;
@@ -95,6 +98,7 @@ export class ShardBox extends ItemOperations {
   ) {
     super(router, routes);
     this.controlPlane = new ControlPlane(router, options, metadata, supervisor);
+    this.data.awaitIndexCatchUp = (tableName) => this.controlPlane.globalIndexes.waitCaughtUp(tableName, INDEX_CATCH_UP_WAIT_MS);
     this.faults = faultsOf(this.controlPlane, links);
     this.deploy = deploymentsOf(this.controlPlane, fabric);
   }

@@ -24,6 +24,14 @@ export interface RequestOptions {
 
 /** One thread's access to the data plane: its router and its copy of the partition map. */
 export class DataPlane {
+  /**
+   * Before an eventually consistent read of a global index: waits (bounded) until the index
+   * has caught up with the writes to `tableName` acknowledged before the read began. Only
+   * the main thread (`ShardBox`) runs the index propagator and sets it; other threads read
+   * the index as it is.
+   */
+  awaitIndexCatchUp: ((tableName: string) => Promise<unknown>) | undefined;
+
   constructor(
     readonly router: Router,
     readonly routes: PartitionMapCache,

@@ -63,6 +63,13 @@ function output(route: TableRoute, read: IndexRead | undefined, page: PageResult
   return out;
 }
 
+/** A global index is eventually consistent (ConsistentRead on one is refused): a read of
+ *  one first lets it catch up with the writes acknowledged before, as DynamoDB's usually
+ *  small lag does. */
+async function awaitIndexCatchUp(plane: DataPlane, route: TableRoute, read: IndexRead | undefined): Promise<void> {
+  if (read?.index.global === true && plane.awaitIndexCatchUp !== undefined) await plane.awaitIndexCatchUp(route.name);
+}
+
 export async function query(plane: DataPlane, input: QueryInput): Promise<QueryOutput> {
   checkQueryRequest(input);
   const { route, read, consistent, limit, countOnly } = pageRequest(plane, input, 'Query');
@@ -120,6 +127,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
       ...(countOnly ? { countOnly } : {}),
     },
   };
+  await awaitIndexCatchUp(plane, route, read);
   const target = read !== undefined ? indexQueryTarget(plane, read, multi?.hash ?? [keyCondition.hash], consistent) : plane.readTarget(route, { [route.keyShape.hashName]: keyCondition.hash }, consistent);
   const page = (await plane.router.request(target, body, true)) as PageResult;
   return output(route, read, page, countOnly, consistent, input.ReturnConsumedCapacity);
@@ -157,6 +165,7 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     from = startHash;
   }
   checkScanKeyAttributes(filter, projection, read?.keyShape ?? route.keyShape, indexKeyAttributeNames(route));
+  await awaitIndexCatchUp(plane, route, read);
   const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
   let lastKey: Item | undefined;

@@ -21,6 +21,13 @@
  * Polls are long polls: a leader that has no records holds the request until an apply
  * brings some (or 50 ms pass), so a record leaves as soon as it is applied, and an idle
  * partition costs one request per 50 ms; nothing spins.
+ *
+ * Read freshness (`waitCaughtUp`): a base partition has caught up as of time T once a poll
+ * sent at T came back with less than a full batch and its records were applied, or a probe
+ * (an outbox read after the cursor, not held) sent at T came back empty. A write
+ * acknowledged before T was applied on the leader before T, so it was in that answer. A
+ * query that waits makes the next polls short and sends a probe, so it is not held up by a
+ * long poll sent before it began.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
@@ -77,9 +84,22 @@ interface PartitionLoop {
   table: string;
   group: number;
   stopped: boolean;
+  /** Outbox records up to this log index are applied to the indexes. */
+  cursor: number;
+  /** When (performance.now(), ms) the latest request was sent that showed the partition
+   *  caught up (see the file's comment); -Infinity until one did. */
+  caughtUpAtMs: number;
+  /** Reads waiting until the partition has caught up as of `sinceMs`. */
+  waiters: Waiter[];
+  probing: boolean;
   /** Backfills asked of this partition, run before its next outbox batch. */
   backfills: Array<{ index: string; done: () => void; failed: (error: unknown) => void }>;
   running: Promise<void>;
+}
+
+interface Waiter {
+  sinceMs: number;
+  resolve: () => void;
 }
 
 export class GlobalIndexes {
@@ -102,6 +122,7 @@ export class GlobalIndexes {
     const loops = [...this.loops.values()];
     for (const loop of loops) {
       loop.stopped = true;
+      for (const w of loop.waiters.splice(0)) w.resolve();
       for (const b of loop.backfills.splice(0)) b.failed(new Error('the database closed during a backfill; it resumes when the database opens'));
     }
     await Promise.all(loops.map((l) => l.running));
@@ -153,6 +174,65 @@ export class GlobalIndexes {
     await Promise.all(meta.partitions.map((p) => this.deps.request(leaderOf(p), { t: 'write', entry }, false)));
   }
 
+  /**
+   * Resolves once every global index of `tableName` has caught up with each write to the
+   * table acknowledged before this call, or after `timeoutMs` (a base partition may be
+   * unavailable): true when it caught up. A table without a global index is caught up.
+   */
+  async waitCaughtUp(tableName: string, timeoutMs: number): Promise<boolean> {
+    const sinceMs = performance.now();
+    const meta = this.deps.metadata.table(tableName);
+    if (this.closed || meta === undefined || meta.status !== 'ACTIVE' || (meta.globalIndexes ?? []).length === 0) return true;
+    const waiters: Array<{ loop: PartitionLoop; waiter: Waiter }> = [];
+    const caughtUp = meta.partitions.map((partition) => {
+      const loop = this.loopFor(meta, partition.group);
+      if (loop.caughtUpAtMs > sinceMs) return undefined;
+      return new Promise<void>((resolve) => {
+        const waiter = { sinceMs, resolve };
+        loop.waiters.push(waiter);
+        waiters.push({ loop, waiter });
+        this.probe(loop, partition);
+      });
+    });
+    if (waiters.length === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    const done = await Promise.race([Promise.all(caughtUp).then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    // A timed-out read leaves no waiter behind (a partition may stay unavailable for long).
+    if (!done) for (const { loop, waiter } of waiters) loop.waiters = loop.waiters.filter((w) => w !== waiter);
+    return done;
+  }
+
+  /** An outbox read after the loop's cursor that the leader answers at once: empty, the
+   *  partition has caught up as of when it was sent. One at a time per partition. */
+  private probe(loop: PartitionLoop, partition: PartitionInfo): void {
+    if (loop.probing || loop.stopped) return;
+    loop.probing = true;
+    const sentAtMs = performance.now();
+    this.deps.request(leaderOf(partition), { t: 'outbox', after: loop.cursor, max: 1 }, true).then((records) => {
+      loop.probing = false;
+      if ((records as OutboxRecord[]).length > 0) return; // the loop is behind: its next poll tells
+      this.caughtUp(loop, sentAtMs);
+      // Reads that began while this probe was out need one sent after them.
+      if (loop.waiters.length > 0) this.probe(loop, partition);
+    }, () => {
+      // Unavailable: the loop retries; the waiting reads give up at their bound.
+      loop.probing = false;
+    });
+  }
+
+  private caughtUp(loop: PartitionLoop, sentAtMs: number): void {
+    if (sentAtMs <= loop.caughtUpAtMs) return;
+    loop.caughtUpAtMs = sentAtMs;
+    const waiting = loop.waiters;
+    loop.waiters = [];
+    for (const w of waiting) {
+      if (w.sinceMs < sentAtMs) w.resolve();
+      else loop.waiters.push(w);
+    }
+  }
+
   /** p50/p99/max lag per index (`<table>/index/<name>`) since the last reset. */
   lag(options: { reset?: boolean } = {}): Record<string, IndexLag> {
     const out: Record<string, IndexLag> = {};
@@ -178,6 +258,7 @@ export class GlobalIndexes {
     for (const [group, loop] of this.loops) {
       if (wanted.has(group)) continue;
       loop.stopped = true;
+      for (const w of loop.waiters.splice(0)) w.resolve();
       for (const b of loop.backfills) b.failed(new Error(`table ${loop.table} or its index is gone`));
       this.loops.delete(group);
     }
@@ -186,7 +267,10 @@ export class GlobalIndexes {
   private loopFor(meta: TableMeta, group: number): PartitionLoop {
     let loop = this.loops.get(group);
     if (loop === undefined) {
-      loop = { table: meta.name, group, stopped: false, backfills: [], running: Promise.resolve() };
+      loop = {
+        table: meta.name, group, stopped: false, cursor: 0, caughtUpAtMs: -Infinity, waiters: [], probing: false,
+        backfills: [], running: Promise.resolve(),
+      };
       this.loops.set(group, loop);
       loop.running = this.run(loop);
     }
@@ -194,7 +278,6 @@ export class GlobalIndexes {
   }
 
   private async run(loop: PartitionLoop): Promise<void> {
-    let cursor = 0;
     let trimmedTo = 0;
     let lastTrimMs = 0;
     let trimming: Promise<unknown> | undefined;
@@ -209,15 +292,20 @@ export class GlobalIndexes {
           loop.backfills.shift();
           backfill.done();
         }
-        // A long poll: the leader answers as soon as an apply brings records.
-        const records = (await this.deps.request(leaderOf(partition), { t: 'outbox', after: cursor, max: OUTBOX_BATCH, waitMs: POLL_WAIT_MS }, true)) as OutboxRecord[];
+        // A long poll: the leader answers as soon as an apply brings records. Not held
+        // while reads wait for the index to catch up.
+        const sentAtMs = performance.now();
+        const waitMs = loop.waiters.length > 0 ? 0 : POLL_WAIT_MS;
+        const records = (await this.deps.request(leaderOf(partition), { t: 'outbox', after: loop.cursor, max: OUTBOX_BATCH, waitMs }, true)) as OutboxRecord[];
         if (records.length > 0) {
           await this.applyRecords(meta, records);
-          cursor = records[records.length - 1].index;
+          loop.cursor = records[records.length - 1].index;
         }
+        if (records.length < OUTBOX_BATCH) this.caughtUp(loop, sentAtMs);
         // Trims run beside the next polls (one at a time): a trim is idempotent and only
         // ever raises the trim point, so it need not hold the propagation up.
         const now = Date.now();
+        const cursor = loop.cursor;
         if (trimming === undefined && cursor > trimmedTo && (cursor - trimmedTo >= TRIM_EVERY_RECORDS || now - lastTrimMs >= TRIM_EVERY_MS)) {
           const upTo = cursor;
           lastTrimMs = now;

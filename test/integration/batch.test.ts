@@ -94,7 +94,10 @@ describe('BatchWriteItem and BatchGetItem', () => {
     const eventual = await db.batchGetItem({ RequestItems: { numbers: { Keys: [{ id: { N: '7' } }] } }, ReturnConsumedCapacity: 'TOTAL' });
     expect(eventual.ConsumedCapacity).toEqual([{ TableName: 'numbers', CapacityUnits: 0.5 }]);
 
-    // A delete costs what the item it removed weighed.
+    // A put costs the larger of the item it replaced and its own; a delete what it removed.
+    await db.batchWriteItem({ RequestItems: { items: [put({ id: { S: 'cap3' }, v: { S: big } })] } });
+    const replaced = await db.batchWriteItem({ RequestItems: { items: [put({ id: { S: 'cap3' } })] }, ReturnConsumedCapacity: 'TOTAL' });
+    expect(replaced.ConsumedCapacity).toEqual([{ TableName: 'items', CapacityUnits: 5 }]);
     const deleted = await db.batchWriteItem({ RequestItems: { items: [del({ id: { S: 'cap1' } })] }, ReturnConsumedCapacity: 'TOTAL' });
     expect(deleted.ConsumedCapacity).toEqual([{ TableName: 'items', CapacityUnits: 5 }]);
   });

@@ -168,6 +168,25 @@ describe('items', () => {
     await expectDynamoError(db.putItem({ TableName: 'items', Item: { ...key, v: { N: 'abc' } } }), 'ValidationException');
     expect((await db.getItem({ TableName: 'items', Key: key, ConsistentRead: true })).Item).toEqual({ ...key, v: { S: 'original' } });
   });
+
+  it('charges a write by the larger of the item before and after it, in 1 KB units', async () => {
+    const key = { id: { S: 'wcu' } };
+    // 2 + 3 + 1019 + 1 + 4 (12.3456: three digit pairs and an exponent byte) = 1029 bytes.
+    const large = { ...key, big: { S: 'b'.repeat(1019) }, n: { N: '12.3456' } };
+    const units = (out: { ConsumedCapacity?: { CapacityUnits?: number } }) => out.ConsumedCapacity?.CapacityUnits;
+    expect(units(await db.putItem({ TableName: 'items', Item: large, ReturnConsumedCapacity: 'TOTAL' }))).toBe(2);
+    // A small item replacing the large one still costs the large one; then the small one.
+    expect(units(await db.putItem({ TableName: 'items', Item: key, ReturnConsumedCapacity: 'INDEXES' }))).toBe(2);
+    expect(units(await db.putItem({ TableName: 'items', Item: key, ReturnConsumedCapacity: 'TOTAL' }))).toBe(1);
+    // An update costs the larger side: growing it, shrinking it, then a small change.
+    const set = (value: string) => db.updateItem({ TableName: 'items', Key: key, UpdateExpression: 'SET big = :b', ExpressionAttributeValues: { ':b': { S: value } }, ReturnConsumedCapacity: 'TOTAL' });
+    expect(units(await set('b'.repeat(1100)))).toBe(2);
+    expect(units(await set('s'))).toBe(2);
+    expect(units(await set('t'))).toBe(1);
+    await db.putItem({ TableName: 'items', Item: large });
+    expect(units(await db.deleteItem({ TableName: 'items', Key: key, ReturnConsumedCapacity: 'TOTAL' }))).toBe(2);
+    expect(units(await db.deleteItem({ TableName: 'items', Key: key, ReturnConsumedCapacity: 'TOTAL' }))).toBe(1);
+  });
 });
 
 describe('query', () => {
