@@ -19,6 +19,7 @@ import type { PageResult } from '../storage/operations.js';
 import { globalIndexRouteName, indexKeyShape } from '../control/metadata.js';
 import type { DataPlane } from './data-plane.js';
 import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
+import { checkStartKeyAttribute } from '../expressions/keycondition.js';
 import type { ControlPlane } from './control-plane.js';
 
 export const MAX_LOCAL_INDEXES = 5;
@@ -204,16 +205,20 @@ export function resolveIndex(route: TableRoute, input: QueryInput | ScanInput): 
   const name = input.IndexName;
   if (name === undefined || name === null) return undefined;
   const index = route.indexes?.find((i) => i.name === name && i.status !== 'DELETING');
-  if (index === undefined) {
-    if (input.ExclusiveStartKey !== undefined) throw validationError('The provided starting key is invalid');
-    throw validationError(`The table does not have the specified index: ${String(name)}`);
-  }
+  // An unknown index is reported before anything about the ExclusiveStartKey.
+  if (index === undefined) throw validationError(`The table does not have the specified index: ${String(name)}`);
   if (index.global && input.ConsistentRead === true) throw validationError('Consistent reads are not supported on global secondary indexes');
   if (index.global && index.backfilling === true) throw validationError(`Cannot read from backfilling global secondary index: ${index.name}`);
-  if (index.global && input.Select === 'ALL_ATTRIBUTES' && index.spec.projection.type !== 'ALL') {
+  return index;
+}
+
+/** Select ALL_ATTRIBUTES on a global index that does not project them all. DynamoDB checks
+ *  it late: a Scan after the index's attributes of the ExclusiveStartKey, a Query after
+ *  everything about its key condition, start key and filter. */
+export function checkSelectAllAttributes(index: RouteIndex, select: unknown): void {
+  if (index.global && select === 'ALL_ATTRIBUTES' && index.spec.projection.type !== 'ALL') {
     throw validationError(`${INVALID}Select type ALL_ATTRIBUTES is not supported for global secondary index ${index.name} because its projection type is not ALL`);
   }
-  return index;
 }
 
 /** Whether a read of a local index must fetch items from the table: Select
@@ -346,21 +351,26 @@ export function indexQueryTarget(plane: DataPlane, read: IndexRead, hashValues: 
   return { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
 }
 
-/** An index's ExclusiveStartKey: exactly the table's and the index's key attributes, of
- *  their types (dynalite's message). */
-export function indexStartKey(read: IndexRead, table: KeyShape, key: Item): Item {
-  const names = indexKeyNamesOf(read.index.spec, table);
-  const invalid = (): never => {
-    throw validationError('The provided starting key is invalid');
-  };
-  if (key === null || typeof key !== 'object' || Object.keys(key).length !== names.length) invalid();
-  const types = new Map<string, string>([[table.hashName, table.hashType]]);
-  if (table.rangeName !== undefined) types.set(table.rangeName, table.rangeType!);
-  for (const a of [...read.index.spec.key.hash, ...read.index.spec.key.range]) types.set(a.name, a.type);
-  for (const name of names) {
-    const value = key[name];
-    if (value === undefined || !(types.get(name)! in value)) invalid();
-  }
+/** DynamoDB's first check of an ExclusiveStartKey: it has as many attributes as the key
+ *  it continues from, the table's and, reading an index, the index's together. */
+export function checkStartKeySize(key: Item, table: KeyShape, index: RouteIndex | undefined): void {
+  const size = index !== undefined ? indexKeyNamesOf(index.spec, table).length : table.rangeName === undefined ? 1 : 2;
+  if (Object.keys(key).length !== size) throw validationError('The provided starting key is invalid');
+}
+
+/** The index's key attributes of an ExclusiveStartKey, one by one in key order (what a
+ *  Query checks along with its key condition, and a Scan on its own). */
+export function checkIndexStartKeyAttributes(index: RouteIndex, key: Item): void {
+  for (const a of [...index.spec.key.hash, ...index.spec.key.range]) checkStartKeyAttribute(key, a.name, a.type);
+}
+
+/** An index's ExclusiveStartKey, its size and index key attributes already checked: its
+ *  table key attributes are checked as the table's key ("The provided starting key is
+ *  invalid: ..."), then the whole key normalized. */
+export function indexStartKey(plane: DataPlane, table: KeyShape, key: Item): Item {
+  const tableKey: Item = {};
+  for (const name of [table.hashName, table.rangeName]) if (name !== undefined && key[name] !== undefined) tableKey[name] = key[name]!;
+  plane.checkStartKey(tableKey, table);
   validateItem(key);
   return normalizeItem(key);
 }

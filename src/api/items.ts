@@ -159,7 +159,7 @@ export async function getItem(plane: DataPlane, input: GetItemInput, options?: R
 
   const route = plane.route(input.TableName);
   const key = plane.checkKey(input.Key, route.keyShape);
-  if (projection !== undefined) checkKeyPathsScalar(projection, route.keyShape);
+  if (projection !== undefined) checkKeyPathsScalar(projection, route);
   const body: NodeRequestBody = { t: 'get', consistent, req: { tableId: route.tableId, key, ...(projection ? { projection } : {}) } };
   const result = (await plane.router.request(plane.readTarget(route, key, consistent), body, true, { onTiming: options?.onTiming })) as { item?: Item };
   const output: GetItemOutput = {};

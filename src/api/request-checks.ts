@@ -8,6 +8,7 @@ import type { AttributeValue, Item, KeyShape } from '../model/types.js';
 import type { Path } from '../expressions/ast.js';
 import { normalizeAttributeValue, validateAttributeValue } from '../model/validate.js';
 import type { ReturnValues } from '../storage/operations.js';
+import type { RouteIndex, TableRoute } from '../router/partition-map.js';
 
 /** DynamoDB's Query/Scan page limit. */
 export const PAGE_BYTES = 1024 * 1024;
@@ -280,12 +281,24 @@ export function binaryReplacer(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
 }
 
-/** Projections and filters may not reach inside a key attribute: keys are scalars. */
-export function checkKeyPathsScalar(paths: readonly Path[], shape: KeyShape): void {
-  for (const keyName of [shape.hashName, shape.rangeName]) {
-    if (keyName === undefined) continue;
-    if (paths.some((path) => path.length > 1 && path[0] === keyName)) {
-      throw validationError(`Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: ${keyName}`);
-    }
+/** Projections, filters and updates may not reach inside a key attribute of the table or
+ *  of any of its indexes: keys are scalars. DynamoDB names the first it meets: the table's
+ *  key, then the global indexes' key attributes, then the local indexes' range keys. */
+export function checkKeyPathsScalar(paths: readonly Path[], route: TableRoute): void {
+  const nested = new Set(paths.filter((p) => p.length > 1).map((p) => p[0]));
+  if (nested.size === 0) return;
+  const scalars = "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed";
+  for (const name of [route.keyShape.hashName, route.keyShape.rangeName]) {
+    if (name !== undefined && nested.has(name)) throw validationError(`${scalars}: Key: ${name}`);
   }
+  // A local index's hash key is the table's.
+  const indexKeys = indexesInMessageOrder(route).flatMap((i) => (i.global ? [...i.spec.key.hash, ...i.spec.key.range] : i.spec.key.range));
+  for (const { name } of indexKeys) if (nested.has(name)) throw validationError(`${scalars}: IndexKey: ${name}`);
+}
+
+/** A table's indexes but those being deleted, global ones first: the order DynamoDB meets
+ *  them in when it names one in a message. */
+export function indexesInMessageOrder(route: TableRoute): RouteIndex[] {
+  const live = (route.indexes ?? []).filter((i) => i.status !== 'DELETING');
+  return [...live.filter((i) => i.global), ...live.filter((i) => !i.global)];
 }

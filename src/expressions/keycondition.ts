@@ -79,21 +79,24 @@ function collect(ast: ConditionAst, out: KeyTerm[]): void {
   }
 }
 
+/** One key attribute of an ExclusiveStartKey, with DynamoDB's messages: missing, then of
+ *  another type than the key's. */
+export function checkStartKeyAttribute(startKey: Record<string, AttributeValue>, name: string, type: ScalarAttributeType): void {
+  const value = startKey[name];
+  if (value === undefined) throw validationError('The provided starting key is invalid');
+  if (typeOf(value) !== type) throw validationError('The provided key element does not match the schema');
+}
+
 /** Checks the key terms against the table's key shape, in DynamoDB's order (the
  *  partition key, then the sort key), and builds the KeyCondition. */
 export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, startKey?: Record<string, AttributeValue>): KeyCondition {
   const mismatch = 'One or more parameter values were invalid: Condition parameter type does not match schema type';
   const keys: Array<[string, ScalarAttributeType, boolean]> = [[shape.hashName, shape.hashType, true]];
   if (shape.rangeName !== undefined) keys.push([shape.rangeName, shape.rangeType as ScalarAttributeType, false]);
-  // An ExclusiveStartKey is checked key attribute by key attribute along with the conditions.
-  const badStartKey = 'The provided starting key is invalid';
-  if (startKey !== undefined && Object.keys(startKey).length !== keys.length) throw validationError(badStartKey);
+  // An ExclusiveStartKey (its size checked by the caller: it holds the table's key as well
+  // as an index's) is checked key attribute by key attribute along with the conditions.
   for (const [name, type, isHash] of keys) {
-    if (startKey !== undefined) {
-      const value = startKey[name];
-      if (value === undefined) throw validationError(badStartKey);
-      if (typeOf(value) !== type) throw validationError('The provided key element does not match the schema');
-    }
+    if (startKey !== undefined) checkStartKeyAttribute(startKey, name, type);
     if (isHash && keys.length === 1 && terms.length > 1) throw validationError(NOT_SUPPORTED);
     const t = terms.find((k) => k.name === name);
     if (t === undefined) {
