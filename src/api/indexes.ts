@@ -18,7 +18,9 @@ import { encodeItem } from '../storage/codec.js';
 import type { PageResult } from '../storage/operations.js';
 import { globalIndexRouteName, indexKeyShape } from '../control/metadata.js';
 import type { DataPlane } from './data-plane.js';
-import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
+import type { ConditionAst, Path, ProjectionAst, UpdateAst, UpdateValue } from '../expressions/ast.js';
+import { typeOf } from '../expressions/values.js';
+import { checkKeyPathsScalar, indexesInMessageOrder } from './request-checks.js';
 import { checkStartKeyAttribute } from '../expressions/keycondition.js';
 import type { ControlPlane } from './control-plane.js';
 
@@ -373,6 +375,61 @@ export function indexStartKey(plane: DataPlane, table: KeyShape, key: Item): Ite
   plane.checkStartKey(tableKey, table);
   validateItem(key);
   return normalizeItem(key);
+}
+
+/** The type an update's value has whatever the item holds (a literal, arithmetic,
+ *  list_append, if_not_exists' fallback); undefined when it is read from the item. */
+function staticType(value: UpdateValue): string | undefined {
+  switch (value.kind) {
+    case 'value': return typeOf(value.value);
+    case 'plus':
+    case 'minus': return 'N';
+    case 'list_append': return 'L';
+    case 'if_not_exists': return staticType(value.fallback);
+    case 'path': return undefined;
+  }
+}
+
+/** Every document path an update writes or reads. */
+function updatePaths(update: UpdateAst): Path[] {
+  const paths: Path[] = [...update.remove, ...update.add.map((a) => a.path), ...update.delete.map((a) => a.path)];
+  const read = (value: UpdateValue): void => {
+    if (value.kind === 'path') paths.push(value.path);
+    else if (value.kind === 'if_not_exists') {
+      paths.push(value.path);
+      read(value.fallback);
+    } else if (value.kind !== 'value') {
+      read(value.left);
+      read(value.right);
+    }
+  };
+  for (const a of update.set) {
+    paths.push(a.path);
+    read(a.value);
+  }
+  return paths;
+}
+
+/**
+ * What an UpdateItem may not do to the table's indexes, known before the item is read
+ * (DynamoDB's order): write an index key attribute a value of another type than the
+ * index's, then reach inside a key attribute. A value read from the item is checked when
+ * the update is applied ("...attempted to update the secondary index key to unsupported
+ * type").
+ */
+export function checkIndexKeyUpdates(update: UpdateAst, route: TableRoute): void {
+  const written = new Map<string, string | undefined>();
+  for (const a of update.set) if (a.path.length === 1) written.set(String(a.path[0]), staticType(a.value));
+  for (const a of [...update.add, ...update.delete]) if (a.path.length === 1) written.set(String(a.path[0]), typeOf(a.value));
+  for (const index of indexesInMessageOrder(route)) {
+    for (const a of [...index.spec.key.hash, ...index.spec.key.range]) {
+      const type = written.get(a.name);
+      if (type !== undefined && type !== a.type) {
+        throw validationError(`${INVALID}Type mismatch for Index Key ${a.name} Expected: ${a.type} Actual: ${type} IndexName: ${index.name}`);
+      }
+    }
+  }
+  checkKeyPathsScalar(updatePaths(update), route);
 }
 
 /** Read units of an index page: the entries read, plus each item fetched from the table

@@ -15,7 +15,7 @@ import { checkAttributeName, extractKey, normalizeItem, validateItem, validateIt
 import type { NodeRequestBody } from '../node/requests.js';
 import { type TableRoute } from '../router/partition-map.js';
 import type { WriteOp, WriteResult } from '../storage/operations.js';
-import { itemCollectionMetrics } from './indexes.js';
+import { checkIndexKeyUpdates, itemCollectionMetrics } from './indexes.js';
 import { DataPlane, RequestOptions } from './data-plane.js';
 import {
   CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, RETURN_ITEM_COLLECTION_METRICS_VALUES,
@@ -114,6 +114,7 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   const route = plane.route(input.TableName);
   const key = plane.checkKey(input.Key, route.keyShape);
   checkKeyNotUpdated(update, route.keyShape);
+  checkIndexKeyUpdates(update, route);
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
   return writeOutput(route, result, 1, input, key);

@@ -110,3 +110,36 @@ describe('paths into index keys', () => {
     await refused(scan({ FilterExpression: 'attribute_exists(c.x)' }), `${SCALARS}: IndexKey: c`);
   });
 });
+
+describe('updates of index keys', () => {
+  const key: Item = { pk: S('u'), sk: S('1') };
+  const update = (input: Record<string, unknown>) => db.updateItem({ TableName: 'things', Key: key, ...input });
+
+  it('a value of another type than the index key is refused before the item is read, then paths into index keys', async () => {
+    // The item does not exist: reading `e` or `c[1]` would fail, the types are checked first.
+    await refused(update({ UpdateExpression: 'SET e = c[1], c = e + :n', ExpressionAttributeValues: { ':n': N(1) } }),
+      'One or more parameter values were invalid: Type mismatch for Index Key c Expected: S Actual: N IndexName: byC');
+    // Global indexes are named before local ones.
+    await refused(update({ AttributeUpdates: { c: { Value: N(1) }, g: { Value: N(2) } } }),
+      'One or more parameter values were invalid: Type mismatch for Index Key g Expected: S Actual: N IndexName: byG');
+    await refused(update({ UpdateExpression: 'SET d.a = pk ADD g :n', ExpressionAttributeValues: { ':n': N(1) } }),
+      'One or more parameter values were invalid: Type mismatch for Index Key g Expected: S Actual: N IndexName: byG');
+    await refused(update({ UpdateExpression: 'SET g = if_not_exists(g, :l)', ExpressionAttributeValues: { ':l': { L: [] } } }),
+      'One or more parameter values were invalid: Type mismatch for Index Key g Expected: S Actual: L IndexName: byG');
+    for (const expression of ['ADD d.b :n', 'SET d[1] = :n', 'SET e = list_append(:l, :l), f = d[1]']) {
+      const values = { ':n': N(1), ':l': { L: [] } };
+      const used = Object.fromEntries(Object.entries(values).filter(([name]) => expression.includes(name)));
+      await refused(update({ UpdateExpression: expression, ExpressionAttributeValues: used }), `${SCALARS}: IndexKey: d`);
+    }
+    await refused(update({ UpdateExpression: 'SET e = pk.x' }), `${SCALARS}: Key: pk`);
+  });
+
+  it('a value read from the item is checked when the update applies', async () => {
+    await update({ UpdateExpression: 'SET e = :n, s = :s', ExpressionAttributeValues: { ':n': N(1), ':s': S('ok') } });
+    for (const expression of ['SET c = e', 'SET d = e', 'SET g = if_not_exists(nothing, e)']) {
+      await refused(update({ UpdateExpression: expression }), 'The update expression attempted to update the secondary index key to unsupported type');
+    }
+    // A value of the right type read from the item is fine.
+    await update({ UpdateExpression: 'SET c = s' });
+  });
+});
