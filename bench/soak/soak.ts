@@ -124,8 +124,10 @@ export async function runSoak(options: Partial<SoakOptions> & { seed: number }):
     await db.createTable({
       TableName: TABLE,
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }, { AttributeName: 'field0', AttributeType: 'S' }],
       BillingMode: 'PAY_PER_REQUEST',
+      // A global index, so that faults also hit its propagation (checked at the end).
+      GlobalSecondaryIndexes: [{ IndexName: 'byField0', KeySchema: [{ AttributeName: 'field0', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
     });
     await load(db, opts.records);
 
@@ -246,6 +248,7 @@ export async function runSoak(options: Partial<SoakOptions> & { seed: number }):
     const writeIds = { acknowledged: acked.reduce((s, ids) => s + ids.length, 0), unknown: unknown.size, refused: refused.size, unknownPresent: 0 };
     writeIds.unknownPresent = await checkEveryWrite(db, opts.records, acked, sentKey, unknown, refused, problem);
     await checkReplicas(db, problem, log);
+    await checkIndexes(db, problem, log);
 
     const timeline: SoakInterval[] = Array.from({ length: opts.durationS }, (_, second) => {
       const b = intervals[second] ?? { ok: 0, failed: 0, maxLatencyMs: 0 };
@@ -397,6 +400,24 @@ async function checkEveryWrite(
     }
   }));
   return unknownPresent;
+}
+
+/** Waits until the table's global index holds exactly what its items imply. */
+async function checkIndexes(db: ShardBox, problem: (text: string) => void, log: (line: string) => void): Promise<void> {
+  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const checks = Object.entries(await db.verifyIndexes(TABLE));
+    const wrong = checks.filter(([, c]) => c.expected !== c.actual || c.missing.length + c.extra.length + c.different.length > 0);
+    if (wrong.length === 0) {
+      log(`indexes equal to their table: ${checks.map(([name, c]) => `${name} ${c.actual} entries`).join('; ')}`);
+      return;
+    }
+    if (performance.now() > deadline) {
+      for (const [name, c] of wrong) problem(`index ${name} differs from its table: ${c.expected} entries implied, ${c.actual} held, missing ${JSON.stringify(c.missing)}, extra ${JSON.stringify(c.extra)}, different ${JSON.stringify(c.different)}`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Waits until every replica of every group applied the same index, then compares data. */

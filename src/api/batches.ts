@@ -15,7 +15,7 @@ import {
 import type { NodeRequestBody } from '../node/requests.js';
 import { type TableRoute } from '../router/partition-map.js';
 import type { WriteOp } from '../storage/operations.js';
-import { itemCollectionMetrics } from './indexes.js';
+import { itemCollectionMetrics, writeConsumedCapacity } from './indexes.js';
 import { DataPlane } from './data-plane.js';
 import {
   ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, TABLE_NAME_KEYS_RULE, checkConsistentRead, checkNotMixed,
@@ -34,6 +34,14 @@ function batchCapacity(units: Map<string, number>, mode: ReturnConsumedCapacity 
   return [...units].map(([TableName, CapacityUnits]) => (mode === 'INDEXES'
     ? { TableName, CapacityUnits, Table: { CapacityUnits } }
     : { TableName, CapacityUnits }));
+}
+
+/** What a BatchWriteItem's writes to one table cost: the table's units and what each
+ *  secondary index spent ([index id, units], from each write's apply). */
+interface TableWriteUnits {
+  route: TableRoute;
+  table: number;
+  indexes: Array<[number, number]>;
 }
 
 
@@ -208,8 +216,8 @@ export async function batchWriteItem(plane: DataPlane, input: BatchWriteItemInpu
   const jobs = planBatchWrite(plane, input);
   const settled = await Promise.allSettled(jobs.map((job) => plane.write(job.route, job.op)));
   const output: BatchWriteItemOutput = { UnprocessedItems: {} };
-  const units = new Map<string, number>();
-  for (const job of jobs) units.set(job.table, 0);
+  const units = new Map<string, TableWriteUnits>();
+  for (const job of jobs) if (!units.has(job.table)) units.set(job.table, { route: job.route, table: 0, indexes: [] });
   let processed = 0;
   let retryableError: unknown;
   let otherError: unknown;
@@ -225,16 +233,22 @@ export async function batchWriteItem(plane: DataPlane, input: BatchWriteItemInpu
       return;
     }
     processed++;
-    const metrics = input.ReturnItemCollectionMetrics === 'SIZE' ? itemCollectionMetrics(job.route, job.op.key) : undefined;
+    const written = result.value;
+    const metrics = input.ReturnItemCollectionMetrics === 'SIZE' && written.ok ? itemCollectionMetrics(job.route, job.op.key, written.collectionBytes) : undefined;
     if (metrics !== undefined) ((output.ItemCollectionMetrics ??= {})[job.table] ??= []).push(metrics);
     // A delete costs what the item it removed weighed (its old image, when asked for).
-    const size = job.op.type === 'put' ? job.size : result.value.ok && result.value.attributes !== undefined ? itemSize(result.value.attributes) : 0;
-    units.set(job.table, units.get(job.table)! + writeCapacityUnits(size));
+    const size = job.op.type === 'put' ? job.size : written.ok && written.attributes !== undefined ? itemSize(written.attributes) : 0;
+    const tableUnits = units.get(job.table)!;
+    tableUnits.table += writeCapacityUnits(size);
+    // And each index what its apply says the write cost it, as for a single write.
+    if (written.ok && written.indexUnits !== undefined) tableUnits.indexes.push(...written.indexUnits);
   });
   if (otherError !== undefined) throw otherError;
   if (processed === 0 && retryableError !== undefined) throw retryableError;
-  const capacity = batchCapacity(units, input.ReturnConsumedCapacity);
-  if (capacity !== undefined) output.ConsumedCapacity = capacity;
+  const mode = input.ReturnConsumedCapacity;
+  if (mode === 'TOTAL' || mode === 'INDEXES') {
+    output.ConsumedCapacity = [...units.values()].map((u) => writeConsumedCapacity(u.route, u.table, u.indexes, mode)!);
+  }
   return output;
 }
 

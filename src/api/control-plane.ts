@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { GlobalIndexes } from '../control/global-indexes.js';
 import { Metadata, groupIndexesOf, type TableMeta } from '../control/metadata.js';
-import { hasIndexes } from '../storage/indexes.js';
+import { hasIndexes, ITEM_COLLECTION_LIMIT_BYTES } from '../storage/indexes.js';
 import type { GroupRecord } from '../storage/wal.js';
 import { Supervisor } from '../control/supervisor.js';
 import { DynamoDBError } from '../model/errors.js';
@@ -97,6 +97,8 @@ export class ControlPlane {
       group: partition.group, tableId: meta.tableId, tableName: meta.name, keyShape: meta.keyShape,
       hashStart: partition.hashStart, hashEnd: partition.hashEnd, voters: partition.replicas,
       ...(hasIndexes(indexes) ? { indexes } : {}),
+      ...(indexes.local.length > 0 && this.options.itemCollectionLimitBytes !== ITEM_COLLECTION_LIMIT_BYTES
+        ? { itemCollectionLimitBytes: this.options.itemCollectionLimitBytes } : {}),
     }));
     for (const index of meta.globalIndexes ?? []) {
       await this.createPartitionGroups(index.partitions, (p) => GlobalIndexes.indexGroupRecord(meta, index, p));

@@ -18,9 +18,9 @@ import { encodeItem } from '../storage/codec.js';
 import type { PageResult } from '../storage/operations.js';
 import { globalIndexRouteName, indexKeyShape } from '../control/metadata.js';
 import type { DataPlane } from './data-plane.js';
-import type { ConditionAst, Path, ProjectionAst, UpdateAst, UpdateValue } from '../expressions/ast.js';
+import type { ConditionAst, ProjectionAst, UpdateAst, UpdateValue } from '../expressions/ast.js';
 import { typeOf } from '../expressions/values.js';
-import { checkKeyPathsScalar, indexesInMessageOrder } from './request-checks.js';
+import { indexesInMessageOrder } from './request-checks.js';
 import { checkStartKeyAttribute } from '../expressions/keycondition.js';
 import type { ControlPlane } from './control-plane.js';
 
@@ -356,8 +356,11 @@ export function indexQueryTarget(plane: DataPlane, read: IndexRead, hashValues: 
 /** DynamoDB's first check of an ExclusiveStartKey: it has as many attributes as the key
  *  it continues from, the table's and, reading an index, the index's together. */
 export function checkStartKeySize(key: Item, table: KeyShape, index: RouteIndex | undefined): void {
-  const size = index !== undefined ? indexKeyNamesOf(index.spec, table).length : table.rangeName === undefined ? 1 : 2;
-  if (Object.keys(key).length !== size) throw validationError('The provided starting key is invalid');
+  if (Object.keys(key).length !== startKeySize(table, index)) throw validationError('The provided starting key is invalid');
+}
+
+export function startKeySize(table: KeyShape, index: RouteIndex | undefined): number {
+  return index !== undefined ? indexKeyNamesOf(index.spec, table).length : table.rangeName === undefined ? 1 : 2;
 }
 
 /** The index's key attributes of an ExclusiveStartKey, one by one in key order (what a
@@ -390,34 +393,13 @@ function staticType(value: UpdateValue): string | undefined {
   }
 }
 
-/** Every document path an update writes or reads. */
-function updatePaths(update: UpdateAst): Path[] {
-  const paths: Path[] = [...update.remove, ...update.add.map((a) => a.path), ...update.delete.map((a) => a.path)];
-  const read = (value: UpdateValue): void => {
-    if (value.kind === 'path') paths.push(value.path);
-    else if (value.kind === 'if_not_exists') {
-      paths.push(value.path);
-      read(value.fallback);
-    } else if (value.kind !== 'value') {
-      read(value.left);
-      read(value.right);
-    }
-  };
-  for (const a of update.set) {
-    paths.push(a.path);
-    read(a.value);
-  }
-  return paths;
-}
-
 /**
- * What an UpdateItem may not do to the table's indexes, known before the item is read
- * (DynamoDB's order): write an index key attribute a value of another type than the
- * index's, then reach inside a key attribute. A value read from the item is checked when
- * the update is applied ("...attempted to update the secondary index key to unsupported
- * type").
+ * An UpdateItem may not write an index key attribute a value of another type than the
+ * index's: what the update gives it whatever the item holds is checked before the item is
+ * read; a value read from the item, when the update applies ("...attempted to update the
+ * secondary index key to unsupported type").
  */
-export function checkIndexKeyUpdates(update: UpdateAst, route: TableRoute): void {
+export function checkIndexKeyTypes(update: UpdateAst, route: TableRoute): void {
   const written = new Map<string, string | undefined>();
   for (const a of update.set) if (a.path.length === 1) written.set(String(a.path[0]), staticType(a.value));
   for (const a of [...update.add, ...update.delete]) if (a.path.length === 1) written.set(String(a.path[0]), typeOf(a.value));
@@ -429,7 +411,6 @@ export function checkIndexKeyUpdates(update: UpdateAst, route: TableRoute): void
       }
     }
   }
-  checkKeyPathsScalar(updatePaths(update), route);
 }
 
 /** Read units of an index page: the entries read, plus each item fetched from the table
@@ -540,10 +521,41 @@ function binaryJson(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
 }
 
-/** The item collection a write to a table with local secondary indexes touched. Its size
- *  is not tracked: a collection under 1 GB (all that shardbox's partitions are sized for)
- *  reports DynamoDB's lowest range, [0, 1]. */
-export function itemCollectionMetrics(route: TableRoute, key: Item): ItemCollectionMetrics | undefined {
+const GB = 1024 * 1024 * 1024;
+
+/** DynamoDB's estimate of a collection's size: the whole gigabytes around it, [n, n + 1]
+ *  (its documented example answers [0.0, 1.0] for a small collection). */
+export function sizeEstimateRangeGB(collectionBytes: number): [number, number] {
+  const lower = Math.floor(collectionBytes / GB);
+  return [lower, lower + 1];
+}
+
+/** The item collection a write to a table with local secondary indexes touched, with the
+ *  size its apply reported (`collectionBytes`, the size after the write; a delete of an
+ *  absent item reports none and counts as the lowest range). Tables without a local index
+ *  have no item collection metrics. */
+export function itemCollectionMetrics(route: TableRoute, key: Item, collectionBytes: number | undefined): ItemCollectionMetrics | undefined {
   if (!(route.indexes ?? []).some((i) => !i.global)) return undefined;
-  return { ItemCollectionKey: { [route.keyShape.hashName]: key[route.keyShape.hashName]! }, SizeEstimateRangeGB: [0, 1] };
+  return { ItemCollectionKey: { [route.keyShape.hashName]: key[route.keyShape.hashName]! }, SizeEstimateRangeGB: sizeEstimateRangeGB(collectionBytes ?? 0) };
+}
+
+/** ConsumedCapacity of a write that also wrote secondary indexes (`indexUnits` from its
+ *  apply): the total counts them, and INDEXES splits it by table and index. */
+export function writeConsumedCapacity(route: TableRoute, tableUnits: number, indexUnits: Array<[number, number]>, mode: ReturnConsumedCapacity | undefined): ConsumedCapacity | undefined {
+  if (mode !== 'TOTAL' && mode !== 'INDEXES') return undefined;
+  let total = tableUnits;
+  const local: Record<string, { CapacityUnits: number }> = {};
+  const global: Record<string, { CapacityUnits: number }> = {};
+  for (const [id, units] of indexUnits) {
+    const index = route.indexes?.find((i) => i.spec.id === id);
+    if (index === undefined) continue;
+    total += units;
+    const into = index.global ? global : local;
+    into[index.name] = { CapacityUnits: (into[index.name]?.CapacityUnits ?? 0) + units };
+  }
+  if (mode === 'TOTAL') return { TableName: route.name, CapacityUnits: total };
+  const out: ConsumedCapacity = { TableName: route.name, CapacityUnits: total, Table: { CapacityUnits: tableUnits } };
+  if (Object.keys(local).length > 0) out.LocalSecondaryIndexes = local;
+  if (Object.keys(global).length > 0) out.GlobalSecondaryIndexes = global;
+  return out;
 }

@@ -5,7 +5,7 @@ import type {
 } from '../api-types.js';
 import type { ConditionAst, UpdateAst } from '../expressions/ast.js';
 import {
-  attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition, parseCondition, parseUpdate, type ExpressionContext,
+  attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition, parseCondition, parseUpdate, updatePaths, type ExpressionContext,
 } from '../expressions/index.js';
 import { readCapacityUnits, writeCapacityUnits } from '../model/capacity.js';
 import { validationError } from '../model/errors.js';
@@ -14,13 +14,13 @@ import type { Item, KeyShape } from '../model/types.js';
 import { checkAttributeName, extractKey, normalizeItem, validateItem, validateItemKeyAttributes } from '../model/validate.js';
 import type { NodeRequestBody } from '../node/requests.js';
 import { type TableRoute } from '../router/partition-map.js';
-import type { WriteOp, WriteResult } from '../storage/operations.js';
-import { checkIndexKeyUpdates, itemCollectionMetrics } from './indexes.js';
+import type { WriteOp, WriteResult, WriteSizes } from '../storage/operations.js';
+import { checkIndexKeyTypes, itemCollectionMetrics, writeConsumedCapacity } from './indexes.js';
 import { DataPlane, RequestOptions } from './data-plane.js';
 import {
   CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, RETURN_ITEM_COLLECTION_METRICS_VALUES,
   RETURN_VALUES, checkConsistentRead, checkExpressionParams, checkNoDuplicateNames, checkReturnValues, checkedConditions,
-  checkKeyPathsScalar, conditionOperatorErrors, conditionalOperator, consumed, expressionContext,
+  checkKeyPathsScalar, conditionOperatorErrors, indexKeyAttributeNames, conditionalOperator, consumed, expressionContext,
 } from './request-checks.js';
 
 /*
@@ -60,6 +60,9 @@ function conditionalWrite(
 ): Promise<WriteResult> {
   if (condition !== undefined) op.condition = condition;
   if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
+  // DynamoDB charges a write by the larger of the item before and after it: only the node
+  // knows the one before.
+  if (input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES') op.measureSizes = true;
   return plane.write(route, op, options);
 }
 
@@ -76,7 +79,7 @@ export async function putItem(plane: DataPlane, input: PutItemInput, options?: R
   const item = normalizeItem(input.Item);
   const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, writeCapacityUnits(size), input, op.key);
+  return writeOutput(route, result, writeCapacityUnits(Math.max(size, chargedSizes(result).oldItemBytes)), input, op.key);
 }
 
 export async function deleteItem(plane: DataPlane, input: DeleteItemInput, options?: RequestOptions): Promise<DeleteItemOutput> {
@@ -90,8 +93,7 @@ export async function deleteItem(plane: DataPlane, input: DeleteItemInput, optio
   const key = plane.checkKey(input.Key, route.keyShape);
   const op: WriteOp = { type: 'delete', tableId: route.tableId, key, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  const size = result.ok && result.attributes !== undefined ? itemSize(result.attributes) : 0;
-  return writeOutput(route, result, writeCapacityUnits(size), input, key);
+  return writeOutput(route, result, writeCapacityUnits(chargedSizes(result).oldItemBytes), input, key);
 }
 
 export async function updateItem(plane: DataPlane, input: UpdateItemInput, options?: RequestOptions): Promise<UpdateItemOutput> {
@@ -114,10 +116,17 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   const route = plane.route(input.TableName);
   const key = plane.checkKey(input.Key, route.keyShape);
   checkKeyNotUpdated(update, route.keyShape);
-  checkIndexKeyUpdates(update, route);
+  checkIndexKeyTypes(update, route);
+  checkKeyPathsScalar(updatePaths(update), route.keyShape, indexKeyAttributeNames(route));
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, 1, input, key);
+  const sizes = chargedSizes(result);
+  return writeOutput(route, result, writeCapacityUnits(Math.max(sizes.oldItemBytes, sizes.newItemBytes ?? 0)), input, key);
+}
+
+/** The item sizes a measured write reports (none, when capacity was not asked for). */
+function chargedSizes(result: WriteResult): WriteSizes {
+  return (result.ok ? result.sizes : undefined) ?? { oldItemBytes: 0 };
 }
 
 /** A write's legacy Expected as a condition, checked. */
@@ -136,9 +145,11 @@ function writeOutput(
 ): PutItemOutput {
   const output: PutItemOutput = {};
   if (result.ok && result.attributes !== undefined) output.Attributes = result.attributes;
-  const capacity = consumed(route.name, units, input.ReturnConsumedCapacity);
+  const capacity = result.ok && result.indexUnits !== undefined
+    ? writeConsumedCapacity(route, units, result.indexUnits, input.ReturnConsumedCapacity)
+    : consumed(route.name, units, input.ReturnConsumedCapacity);
   if (capacity !== undefined) output.ConsumedCapacity = capacity;
-  const metrics = input.ReturnItemCollectionMetrics === 'SIZE' ? itemCollectionMetrics(route, key) : undefined;
+  const metrics = input.ReturnItemCollectionMetrics === 'SIZE' && result.ok ? itemCollectionMetrics(route, key, result.collectionBytes) : undefined;
   if (metrics !== undefined) output.ItemCollectionMetrics = metrics;
   return output;
 }
@@ -160,7 +171,7 @@ export async function getItem(plane: DataPlane, input: GetItemInput, options?: R
 
   const route = plane.route(input.TableName);
   const key = plane.checkKey(input.Key, route.keyShape);
-  if (projection !== undefined) checkKeyPathsScalar(projection, route);
+  if (projection !== undefined) checkKeyPathsScalar(projection, route.keyShape, indexKeyAttributeNames(route));
   const body: NodeRequestBody = { t: 'get', consistent, req: { tableId: route.tableId, key, ...(projection ? { projection } : {}) } };
   const result = (await plane.router.request(plane.readTarget(route, key, consistent), body, true, { onTiming: options?.onTiming })) as { item?: Item };
   const output: GetItemOutput = {};

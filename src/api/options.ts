@@ -3,6 +3,7 @@ import { DEFAULT_TIMING, type NodeTiming } from '../node/constants.js';
 import type { Durability } from '../node/worker-data.js';
 import { DEFAULT_ROUTER_OPTIONS, type RouterOptions } from '../router/router.js';
 import { isFormatVersion, type FormatVersion } from '../transport/protocol.js';
+import { ITEM_COLLECTION_LIMIT_BYTES } from '../storage/indexes.js';
 
 export interface ShardBoxOptions {
   /** Storage nodes, one worker thread each. Default 3; at least 3 (a group has 3 replicas). */
@@ -43,6 +44,11 @@ export interface ShardBoxOptions {
    *  or gone, as DynamoDB's tables take a moment (what the AWS SDKs' table waiters poll
    *  for) (ms). Default 0: ACTIVE once CreateTable returns, gone once DeleteTable returns. */
   tableStatusDelayMs?: number;
+  /** For tests: the largest item collection (the items of one partition-key value and
+   *  their local-index entries) a write may grow on a table with local secondary indexes,
+   *  so that ItemCollectionSizeLimitExceededException can be reached without writing
+   *  10 GB (bytes). Default DynamoDB's 10 GiB; applies to tables created after open. */
+  itemCollectionLimitBytes?: number;
 }
 
 export interface ResolvedOptions {
@@ -59,6 +65,7 @@ export interface ResolvedOptions {
   logReplicaAfterMs: number;
   formatVersion: FormatVersion;
   tableStatusDelayMs: number;
+  itemCollectionLimitBytes: number;
 }
 
 export const MAX_NODES = 64;
@@ -79,7 +86,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 
 export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -131,6 +138,7 @@ export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     logReplicaAfterMs: integerOption('logReplicaAfterMs', options.logReplicaAfterMs, 1000, 0, 3_600_000),
     formatVersion: checkFormatVersion('options.formatVersion', options.formatVersion ?? 1),
     tableStatusDelayMs: integerOption('tableStatusDelayMs', options.tableStatusDelayMs, 0, 0, 3_600_000),
+    itemCollectionLimitBytes: integerOption('itemCollectionLimitBytes', options.itemCollectionLimitBytes, ITEM_COLLECTION_LIMIT_BYTES, 1, ITEM_COLLECTION_LIMIT_BYTES),
   };
 }
 

@@ -11,14 +11,14 @@ import { type Target } from '../router/router.js';
 import type { PageResult } from '../storage/operations.js';
 import { DataPlane } from './data-plane.js';
 import {
-  checkIndexStartKeyAttributes, checkSelectAllAttributes, checkStartKeySize, indexConsumedCapacity, indexQueryTarget, isMultiAttribute,
+  checkIndexStartKeyAttributes, checkSelectAllAttributes, checkStartKeySize, indexConsumedCapacity, startKeySize, indexQueryTarget, isMultiAttribute,
   indexRead, indexReadUnits, indexStartKey, needsFetch, resolveIndex, type IndexRead,
 } from './indexes.js';
 import { indexHash } from '../storage/indexes.js';
 import { checkQueryFilterKeys, checkQueryRequest, checkQueryStartKey, checkScanRequest } from './page-checks.js';
 import {
   PAGE_BYTES, checkConsistentRead, checkKeyPathsScalar, checkLimit, checkNotMixed, checkedConditions, consumed,
-  expressionContext, pageFilter, sameValue,
+  expressionContext, indexKeyAttributeNames, pageFilter, sameValue,
 } from './request-checks.js';
 
 /**
@@ -87,16 +87,19 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   // (the index's, or the table's) one by one along with the key condition, and only then
   // the table's key attributes of an index's start key.
   const exclusiveStartKey = input.ExclusiveStartKey ?? undefined;
-  if (exclusiveStartKey !== undefined) checkStartKeySize(exclusiveStartKey, route.keyShape, read?.index);
+  const startKeyCheck = exclusiveStartKey === undefined ? undefined : { key: exclusiveStartKey, attributeCount: startKeySize(route.keyShape, read?.index) };
   let keyCondition;
   // A multi-attribute index key: every hash value and the equal range prefix go apart.
   let multi: IndexKeyCondition | undefined;
   if (input.KeyConditionExpression !== undefined && read !== undefined && isMultiAttribute(read.index.spec.key)) {
-    if (exclusiveStartKey !== undefined) checkIndexStartKeyAttributes(read.index, exclusiveStartKey);
+    if (exclusiveStartKey !== undefined) {
+      checkStartKeySize(exclusiveStartKey, route.keyShape, read.index);
+      checkIndexStartKeyAttributes(read.index, exclusiveStartKey);
+    }
     multi = parseIndexKeyCondition(input.KeyConditionExpression, ctx, read.index.spec.key);
     keyCondition = { hash: multi.hash[0]!, ...(multi.range !== undefined ? { range: multi.range } : {}) };
-  } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape, exclusiveStartKey);
-  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], keyShape, exclusiveStartKey);
+  } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape, startKeyCheck);
+  else if (input.KeyConditions !== undefined) keyCondition = keyConditionsToAst(checkedConditions(input.KeyConditions) as Parameters<typeof keyConditionsToAst>[0], keyShape, startKeyCheck);
   else throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
   const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
@@ -107,10 +110,10 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   else if (startKey !== undefined && !sameValue(startKey[keyShape.hashName], keyCondition.hash)) {
     throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
   }
-  checkKeyPathsScalar(projection ?? [], route);
+  checkKeyPathsScalar(projection ?? [], route.keyShape, indexKeyAttributeNames(route));
   checkQueryFilterKeys(input, filter, keyShape);
   if (read !== undefined) checkSelectAllAttributes(read.index, input.Select);
-  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), route);
+  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), route.keyShape, indexKeyAttributeNames(route));
   const fetchBase = read !== undefined && needsFetch(read.index, route.keyShape, input.Select, projection, filter);
   const body: NodeRequestBody = {
     t: 'query', consistent,
@@ -170,8 +173,8 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     }
     from = startHash;
   }
-  checkKeyPathsScalar(projection ?? [], route);
-  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), route);
+  checkKeyPathsScalar(projection ?? [], route.keyShape, indexKeyAttributeNames(route));
+  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), route.keyShape, indexKeyAttributeNames(route));
   const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
   let lastKey: Item | undefined;

@@ -281,19 +281,26 @@ export function binaryReplacer(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
 }
 
-/** Projections, filters and updates may not reach inside a key attribute of the table or
- *  of any of its indexes: keys are scalars. DynamoDB names the first it meets: the table's
- *  key, then the global indexes' key attributes, then the local indexes' range keys. */
-export function checkKeyPathsScalar(paths: readonly Path[], route: TableRoute): void {
-  const nested = new Set(paths.filter((p) => p.length > 1).map((p) => p[0]));
-  if (nested.size === 0) return;
-  const scalars = "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed";
-  for (const name of [route.keyShape.hashName, route.keyShape.rangeName]) {
-    if (name !== undefined && nested.has(name)) throw validationError(`${scalars}: Key: ${name}`);
+/** Projections, filters and updates may not reach inside a key attribute, of the table
+ *  (`Key: name`) or of one of its indexes (`IndexKey: name`): keys are scalars. */
+export function checkKeyPathsScalar(paths: readonly Path[], shape: KeyShape, indexKeys: readonly string[] = []): void {
+  const nested = (name: string): boolean => paths.some((path) => path.length > 1 && path[0] === name);
+  for (const keyName of [shape.hashName, shape.rangeName]) {
+    if (keyName !== undefined && nested(keyName)) {
+      throw validationError(`Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: ${keyName}`);
+    }
   }
-  // A local index's hash key is the table's.
-  const indexKeys = indexesInMessageOrder(route).flatMap((i) => (i.global ? [...i.spec.key.hash, ...i.spec.key.range] : i.spec.key.range));
-  for (const { name } of indexKeys) if (nested.has(name)) throw validationError(`${scalars}: IndexKey: ${name}`);
+  for (const keyName of indexKeys) {
+    if (nested(keyName)) {
+      throw validationError(`Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: IndexKey: ${keyName}`);
+    }
+  }
+}
+
+/** The key attributes of a table's indexes, in the order DynamoDB names one (dynalite's
+ *  traversal: global indexes first). */
+export function indexKeyAttributeNames(route: TableRoute): string[] {
+  return indexesInMessageOrder(route).flatMap((i) => [...i.spec.key.hash, ...i.spec.key.range].map((a) => a.name));
 }
 
 /** A table's indexes but those being deleted, global ones first: the order DynamoDB meets

@@ -3,11 +3,11 @@
  * expressions. Parse once when a request arrives (bad input → ValidationException before
  * anything happens); evaluate the plain-data AST at apply time on every replica.
  */
-import type { Item, KeyShape } from '../model/types.js';
-import type { ConditionAst, KeyCondition, Operand, Path, ProjectionAst, UpdateAst } from './ast.js';
+import type { KeyShape } from '../model/types.js';
+import type { ConditionAst, KeyCondition, Operand, Path, ProjectionAst, UpdateAst, UpdateValue } from './ast.js';
 import type { ExpressionContext } from './context.js';
 import { parseConditionWithLabel, parseProjectionExpression, parseUpdateExpression } from './parser.js';
-import { keyConditionTerms, parseIndexKeyConditionExpression, parseKeyConditionExpression, type IndexKeyCondition } from './keycondition.js';
+import { keyConditionTerms, parseIndexKeyConditionExpression, parseKeyConditionExpression, type IndexKeyCondition, type StartKeyCheck } from './keycondition.js';
 import type { IndexKeySpec } from '../model/index-spec.js';
 
 export type * from './ast.js';
@@ -67,7 +67,7 @@ export function parseIndexKeyCondition(expression: string, ctx: ExpressionContex
 
 /** Parses a KeyConditionExpression against the table's (or index's) key shape, checking
  *  an ExclusiveStartKey's attributes along with it. */
-export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: Item): KeyCondition {
+export function parseKeyCondition(expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: StartKeyCheck): KeyCondition {
   return parseKeyConditionExpression(expression, ctx, shape, startKey);
 }
 
@@ -77,49 +77,54 @@ export function checkKeyConditionExpression(expression: string, ctx: ExpressionC
   return parseConditionWithLabel(expression, ctx, 'KeyConditionExpression');
 }
 
-export { keyConditionTerms };
+export { keyConditionTerms, type StartKeyCheck };
 
-function operandPaths(operand: Operand, out: Path[]): void {
-  if (operand.kind === 'path' || operand.kind === 'size') out.push(operand.path);
+/** The operands a condition compares or tests (its sub-conditions aside). */
+function conditionOperands(ast: ConditionAst): Operand[] {
+  switch (ast.kind) {
+    case 'compare': return [ast.left, ast.right];
+    case 'between': return [ast.operand, ast.low, ast.high];
+    case 'in': return [ast.operand, ...ast.list];
+    case 'attribute_exists':
+    case 'attribute_not_exists': return [{ kind: 'path', path: ast.path }];
+    case 'attribute_type': return [{ kind: 'path', path: ast.path }, ast.type];
+    case 'begins_with': return [ast.operand, ast.prefix];
+    case 'contains': return [ast.operand, ast.needle];
+    default: return [];
+  }
 }
 
 /** Every document path a condition reads, in the order written. */
 export function conditionPaths(ast: ConditionAst, out: Path[] = []): Path[] {
-  switch (ast.kind) {
-    case 'and':
-    case 'or':
-      conditionPaths(ast.left, out);
-      conditionPaths(ast.right, out);
-      break;
-    case 'not':
-      conditionPaths(ast.operand, out);
-      break;
-    case 'compare':
-      operandPaths(ast.left, out);
-      operandPaths(ast.right, out);
-      break;
-    case 'between':
-      for (const o of [ast.operand, ast.low, ast.high]) operandPaths(o, out);
-      break;
-    case 'in':
-      for (const o of [ast.operand, ...ast.list]) operandPaths(o, out);
-      break;
-    case 'attribute_exists':
-    case 'attribute_not_exists':
-      out.push(ast.path);
-      break;
-    case 'attribute_type':
-      out.push(ast.path);
-      operandPaths(ast.type, out);
-      break;
-    case 'begins_with':
-      operandPaths(ast.operand, out);
-      operandPaths(ast.prefix, out);
-      break;
-    case 'contains':
-      operandPaths(ast.operand, out);
-      operandPaths(ast.needle, out);
-      break;
+  if (ast.kind === 'and' || ast.kind === 'or') {
+    conditionPaths(ast.left, out);
+    conditionPaths(ast.right, out);
+  } else if (ast.kind === 'not') {
+    conditionPaths(ast.operand, out);
+  } else {
+    for (const operand of conditionOperands(ast)) if (operand.kind === 'path' || operand.kind === 'size') out.push(operand.path);
   }
+  return out;
+}
+
+function updateValuePaths(value: UpdateValue, out: Path[]): void {
+  switch (value.kind) {
+    case 'path': out.push(value.path); break;
+    case 'if_not_exists': out.push(value.path); updateValuePaths(value.fallback, out); break;
+    case 'list_append':
+    case 'plus':
+    case 'minus': updateValuePaths(value.left, out); updateValuePaths(value.right, out); break;
+    default: break;
+  }
+}
+
+/** Every document path an update writes or reads. */
+export function updatePaths(update: UpdateAst): Path[] {
+  const out: Path[] = [];
+  for (const action of update.set) {
+    out.push(action.path);
+    updateValuePaths(action.value, out);
+  }
+  out.push(...update.remove, ...update.add.map((a) => a.path), ...update.delete.map((a) => a.path));
   return out;
 }

@@ -87,16 +87,21 @@ export function checkStartKeyAttribute(startKey: Record<string, AttributeValue>,
   if (typeOf(value) !== type) throw validationError('The provided key element does not match the schema');
 }
 
+/** The ExclusiveStartKey of a Query, checked along with its key condition: it has
+ *  `attributeCount` attributes (the table's key, plus an index's when querying one). */
+export interface StartKeyCheck { key: Record<string, AttributeValue>; attributeCount: number }
+
 /** Checks the key terms against the table's key shape, in DynamoDB's order (the
  *  partition key, then the sort key), and builds the KeyCondition. */
-export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, startKey?: Record<string, AttributeValue>): KeyCondition {
+export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, startKey?: StartKeyCheck): KeyCondition {
   const mismatch = 'One or more parameter values were invalid: Condition parameter type does not match schema type';
   const keys: Array<[string, ScalarAttributeType, boolean]> = [[shape.hashName, shape.hashType, true]];
   if (shape.rangeName !== undefined) keys.push([shape.rangeName, shape.rangeType as ScalarAttributeType, false]);
-  // An ExclusiveStartKey (its size checked by the caller: it holds the table's key as well
-  // as an index's) is checked key attribute by key attribute along with the conditions.
+  // An ExclusiveStartKey is checked key attribute by key attribute along with the conditions.
+  const badStartKey = 'The provided starting key is invalid';
+  if (startKey !== undefined && Object.keys(startKey.key).length !== startKey.attributeCount) throw validationError(badStartKey);
   for (const [name, type, isHash] of keys) {
-    if (startKey !== undefined) checkStartKeyAttribute(startKey, name, type);
+    if (startKey !== undefined) checkStartKeyAttribute(startKey.key, name, type);
     if (isHash && keys.length === 1 && terms.length > 1) throw validationError(NOT_SUPPORTED);
     const t = terms.find((k) => k.name === name);
     if (t === undefined) {
@@ -129,7 +134,7 @@ export function keyConditionTerms(ast: ConditionAst): KeyTerm[] {
 }
 
 export function parseKeyConditionExpression(
-  expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: Record<string, AttributeValue>,
+  expression: string, ctx: ExpressionContext, shape: KeyShape, startKey?: StartKeyCheck,
 ): KeyCondition {
   return buildKeyCondition(keyConditionTerms(parseConditionWithLabel(expression, ctx, 'KeyConditionExpression')), shape, startKey);
 }

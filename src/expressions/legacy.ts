@@ -7,7 +7,7 @@
 import type { AttributeValue, KeyShape } from '../model/types.js';
 import { validationError } from '../model/errors.js';
 import type { ConditionAst, KeyCondition, Operand, ProjectionAst, RangeOperator, UpdateAst } from './ast.js';
-import { buildKeyCondition, type KeyTerm } from './keycondition.js';
+import { buildKeyCondition, type KeyTerm, type StartKeyCheck } from './keycondition.js';
 import { compareValues, typeOf } from './values.js';
 
 export interface AttributeValueUpdate {
@@ -200,7 +200,7 @@ const KEY_OPS: Partial<Record<ComparisonOperator, RangeOperator>> = {
 };
 
 /** Legacy `KeyConditions` of a Query as a KeyCondition. */
-export function keyConditionsToAst(keyConditions: Record<string, LegacyCondition>, shape: KeyShape, startKey?: Record<string, AttributeValue>): KeyCondition {
+export function keyConditionsToAst(keyConditions: Record<string, LegacyCondition>, shape: KeyShape, startKey?: StartKeyCheck): KeyCondition {
   const names = Object.keys(keyConditions);
   if (names.length > 2) throw validationError('Conditions can be of length 1 or 2 only');
   const terms: KeyTerm[] = [];

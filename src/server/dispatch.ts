@@ -118,8 +118,9 @@ function defaultLogError(message: string, error: unknown): void {
   process.stderr.write(`shardbox server: ${message}\n${detail}\n`);
 }
 
-/** Errors whose body spells the field `Message` (IAM's, as DynamoDB relays them). */
-const CAPITALIZED_MESSAGE = new Set(['AccessDeniedException']);
+/** Errors whose body spells the field `Message`: IAM's, as DynamoDB relays them, and its
+ *  JSON deserializer's. */
+const CAPITALIZED_MESSAGE = new Set(['AccessDeniedException', 'SerializationException']);
 
 /** The JSON body of an error response. Extra fields (Item, CancellationReasons) are
  *  encoded like any response: binary as base64. DynamoDB sends some errors (an unknown

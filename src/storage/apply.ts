@@ -11,8 +11,11 @@ import { itemSize, MAX_ITEM_BYTES } from '../model/item-size.js';
 import { INDEX_KEY_TYPE_MESSAGE, applyUpdate, evaluateCondition, project } from '../expressions/index.js';
 import type { ConditionAst } from '../expressions/ast.js';
 import { decodeItem, decodeRawWriteOp, encodeItem, type RawWriteOp } from './codec.js';
-import type { GetRequest, GetResult, WriteResult } from './operations.js';
-import { applyIndexControl, decodeIndexControl, hasIndexes, indexKeyTypeError, isIndexControl, maintainIndexes, type GroupIndexes } from './indexes.js';
+import type { GetRequest, GetResult, WriteResult, WriteSizes } from './operations.js';
+import {
+  applyIndexControl, decodeIndexControl, hasIndexes, indexKeyTypeError, isIndexControl, itemCollectionLimitError, maintainIndexes,
+  ITEM_COLLECTION_LIMIT_BYTES, type GroupIndexes, type IndexWrites,
+} from './indexes.js';
 
 /** What apply needs of an items store: point get, put and remove by B-tree key. */
 export interface ItemKV {
@@ -31,6 +34,9 @@ export interface ApplyTarget {
   /** The secondary indexes the group maintains (indexes.ts); an index-config entry
    *  replaces them, on the object, as it applies. */
   indexes?: GroupIndexes;
+  /** Largest item collection a write may grow (tables with local indexes; default
+   *  DynamoDB's 10 GB; the group record may carry a smaller one for tests). */
+  itemCollectionLimitBytes?: number;
 }
 
 export interface ApplyStats {
@@ -59,9 +65,24 @@ function nonEmpty(item: Item | undefined): Item | undefined {
   return undefined;
 }
 
-function okResult(attributes: Item | undefined): WriteResult {
+function okResult(attributes: Item | undefined, sizes?: WriteSizes, indexUnits?: IndexWrites): WriteResult {
   const a = nonEmpty(attributes);
-  return a === undefined ? { ok: true } : { ok: true, attributes: a };
+  const result: WriteResult = a === undefined ? { ok: true } : { ok: true, attributes: a };
+  if (sizes !== undefined) result.sizes = sizes;
+  if (indexUnits !== undefined && indexUnits.length > 0) result.indexUnits = [...indexUnits];
+  if (indexUnits?.collectionBytes !== undefined) result.collectionBytes = indexUnits.collectionBytes;
+  return result;
+}
+
+function oldSizes(op: RawWriteOp, old: Item | undefined): WriteSizes | undefined {
+  return op.measureSizes ? { oldItemBytes: old === undefined ? 0 : itemSize(old) } : undefined;
+}
+
+/** DynamoDB's item collection limit, checked before a write that turns `old` into `next`. */
+function collectionTooLarge(kv: ItemKV, target: ApplyTarget, indexes: GroupIndexes | undefined, old: Item | undefined, next: Item | undefined): WriteResult | undefined {
+  if (indexes === undefined || indexes.local.length === 0) return undefined;
+  const message = itemCollectionLimitError(kv, target.keyShape, indexes, old, next, target.itemCollectionLimitBytes ?? ITEM_COLLECTION_LIMIT_BYTES);
+  return message === undefined ? undefined : fail(new DynamoDBError('ItemCollectionSizeLimitExceededException', message));
 }
 
 export function readItem(kv: ItemKV, key: Uint8Array): Item | undefined {
@@ -96,20 +117,22 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       const item = indexes !== undefined ? decodeItem(op.itemBytes!) : undefined;
       const typeError = item !== undefined ? indexKeyTypeError(indexes!, item) : undefined;
       if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
-      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined;
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined || op.measureSizes;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
+      const tooLarge = collectionTooLarge(kv, target, indexes, old, item);
+      if (tooLarge !== undefined) return tooLarge;
       kv.put(key, op.itemBytes!);
-      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      const indexUnits = indexes !== undefined ? maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item) : undefined;
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, oldSizes(op, old), indexUnits);
     }
     case 'delete': {
-      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined;
+      const needOld = op.condition !== undefined || op.returnValues === 'ALL_OLD' || indexes !== undefined || op.measureSizes;
       const old = needOld ? readItem(kv, key) : undefined;
       if (op.condition !== undefined && !check(op.condition, old, stats)) return conditionFailed(op, old);
       kv.remove(key);
-      if (indexes !== undefined && old !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, undefined);
-      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined);
+      const indexUnits = indexes !== undefined && old !== undefined ? maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, undefined) : undefined;
+      return okResult(op.returnValues === 'ALL_OLD' ? old : undefined, oldSizes(op, old), indexUnits);
     }
     case 'update': {
       const old = readItem(kv, key);
@@ -127,19 +150,23 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       if (itemSize(item) > MAX_ITEM_BYTES) return fail(new DynamoDBError('ValidationException', UPDATE_TOO_LARGE_MESSAGE));
       const typeError = indexes !== undefined ? indexKeyTypeError(indexes, item) : undefined;
       if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', op.update!.legacy ? typeError : INDEX_KEY_TYPE_MESSAGE));
+      const tooLarge = collectionTooLarge(kv, target, indexes, old, item);
+      if (tooLarge !== undefined) return tooLarge;
       kv.put(key, encodeItem(item));
-      if (indexes !== undefined) maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item);
+      const indexUnits = indexes !== undefined ? maintainIndexes(kv, target.group, target.keyShape, indexes, logIndex, old, item) : undefined;
+      const sizes = oldSizes(op, old);
+      if (sizes !== undefined) sizes.newItemBytes = itemSize(item);
       switch (op.returnValues) {
         case 'ALL_OLD':
-          return okResult(old);
+          return okResult(old, sizes, indexUnits);
         case 'ALL_NEW':
-          return okResult(item);
+          return okResult(item, sizes, indexUnits);
         case 'UPDATED_OLD':
-          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths));
+          return okResult(old === undefined || updated.updatedPaths.length === 0 ? undefined : project(old, updated.updatedPaths), sizes, indexUnits);
         case 'UPDATED_NEW':
-          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths));
+          return okResult(updated.updatedPaths.length === 0 ? undefined : project(item, updated.updatedPaths), sizes, indexUnits);
         default:
-          return { ok: true };
+          return okResult(undefined, sizes, indexUnits);
       }
     }
   }

@@ -75,6 +75,7 @@ const RETURN_VALUES: readonly ReturnValues[] = ['NONE', 'ALL_OLD', 'UPDATED_OLD'
 const RETURN_VALUES_INDEX: Record<string, number> = Object.fromEntries(RETURN_VALUES.map((r, i) => [r, i]));
 const FLAG_RETURN_OLD_ON_FAILURE = 1;
 const FLAG_CONDITION = 2;
+const FLAG_MEASURE_SIZES = 4;
 const OP_HEADER_BYTES = 10;
 
 /**
@@ -89,6 +90,7 @@ export interface RawWriteOp {
   condition: ConditionAst | undefined;
   returnValues: ReturnValues;
   returnOldOnConditionFailure: boolean;
+  measureSizes: boolean;
   /** put: the encoded item (encodeItem format). */
   itemBytes: Uint8Array | undefined;
   /** update: the update expression. */
@@ -116,7 +118,8 @@ export function encodeWriteOp(op: WriteOp): Uint8Array {
   out[0] = OP_FORMAT_VERSION;
   out[1] = typeCode;
   out[2] = rv;
-  out[3] = (op.returnOldOnConditionFailure ? FLAG_RETURN_OLD_ON_FAILURE : 0) | (op.condition !== undefined ? FLAG_CONDITION : 0);
+  out[3] = (op.returnOldOnConditionFailure ? FLAG_RETURN_OLD_ON_FAILURE : 0) | (op.condition !== undefined ? FLAG_CONDITION : 0)
+    | (op.measureSizes ? FLAG_MEASURE_SIZES : 0);
   view.setUint32(4, op.tableId);
   view.setUint16(8, itemKey.length);
   let at = OP_HEADER_BYTES;
@@ -159,6 +162,7 @@ export function decodeRawWriteOp(data: Uint8Array): RawWriteOp {
     },
     returnValues,
     returnOldOnConditionFailure: (flags & FLAG_RETURN_OLD_ON_FAILURE) !== 0,
+    measureSizes: (flags & FLAG_MEASURE_SIZES) !== 0,
     condition: hasCondition ? (decodeTail()[1] ?? undefined) : undefined,
     itemBytes,
     update: type === 'update' ? (decodeTail()[2] ?? undefined) : undefined,
@@ -175,6 +179,7 @@ export function decodeWriteOp(data: Uint8Array): WriteOp {
     returnValues: r.returnValues,
     ...(r.condition !== undefined ? { condition: r.condition } : {}),
     ...(r.returnOldOnConditionFailure ? { returnOldOnConditionFailure: true } : {}),
+    ...(r.measureSizes ? { measureSizes: true } : {}),
   };
   if (r.type === 'put') return { ...base, type: 'put', item: decodeItem(r.itemBytes!) };
   if (r.type === 'update') return { ...base, type: 'update', update: r.update! };

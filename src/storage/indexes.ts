@@ -30,7 +30,9 @@ import type { AttributeValue, Item, KeyShape, ScalarAttributeType } from '../mod
 import type { IndexKeySpec, IndexSpec } from '../model/index-spec.js';
 import { encodeKeyComponent, hashPrefix } from '../model/key-encoding.js';
 import { partitionHash } from '../model/hash.js';
-import { concatBytes, decodeItem, encodeItem } from './codec.js';
+import { writeCapacityUnits } from '../model/capacity.js';
+import { itemSize } from '../model/item-size.js';
+import { concatBytes, decodeItem, encodeItem, prefixEnd } from './codec.js';
 
 export type { IndexKeyAttribute, IndexKeySpec, IndexProjection, IndexSpec, ProjectionType } from '../model/index-spec.js';
 
@@ -50,6 +52,7 @@ export interface GlobalIndexTable {
 /** Reserved table ids (never allocated: ids count up from 1). */
 export const OUTBOX_SPACE_ID = 0xffff_ffff;
 export const INDEX_CONFIG_SPACE_ID = 0xffff_fffe;
+export const ITEM_COLLECTION_SPACE_ID = 0xffff_fffd;
 
 // ---- entry keys and images ---------------------------------------------------------------
 
@@ -207,10 +210,21 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
   return Buffer.compare(a, b) === 0;
 }
 
+/** Write units an index spends on one entry change, DynamoDB's way: a put of the new
+ *  entry and a delete of the old one when the index key changed, one of them when the
+ *  item enters or leaves the index, and one put when only projected attributes changed;
+ *  each rounded up to 1 KB units on its own. */
+function indexWriteUnits(oldImage: Item | undefined, newImage: Item | undefined, sameKey: boolean): number {
+  if (oldImage !== undefined && newImage !== undefined && sameKey) return writeCapacityUnits(itemSize(newImage));
+  return (oldImage !== undefined ? writeCapacityUnits(itemSize(oldImage)) : 0) + (newImage !== undefined ? writeCapacityUnits(itemSize(newImage)) : 0);
+}
+
 /**
  * Brings the indexes of `group` in line with a write that turned `old` into `next` (either
  * may be absent): LSI entries are replaced here, GSI changes go into the outbox record of
- * log entry `logIndex`. Deterministic: the same on every replica.
+ * log entry `logIndex`, and the item collection's size row follows (when the table has a
+ * local index). Deterministic: the same on every replica. Returns the write units each
+ * index spent, as [index id, units] (for ReturnConsumedCapacity), and the collection's size.
  */
 export function maintainIndexes(
   kv: KV,
@@ -220,21 +234,30 @@ export function maintainIndexes(
   logIndex: number,
   old: Item | undefined,
   next: Item | undefined,
-): void {
+): IndexWrites {
+  const units: IndexWrites = [];
+  if (indexes.local.length > 0) units.collectionBytes = updateItemCollection(kv, table, indexes, old, next);
   for (const spec of indexes.local) {
     const oldKey = old === undefined ? undefined : indexEntryKey(spec, table, old);
     const newKey = next === undefined ? undefined : indexEntryKey(spec, table, next);
-    if (oldKey !== undefined && !sameBytes(oldKey, newKey)) kv.remove(oldKey);
-    if (newKey !== undefined) kv.put(newKey, encodeItem(projectForIndex(spec, table, next!)));
+    if (oldKey === undefined && newKey === undefined) continue;
+    const sameKey = sameBytes(oldKey, newKey);
+    if (oldKey !== undefined && !sameKey) kv.remove(oldKey);
+    const newImage = newKey !== undefined ? projectForIndex(spec, table, next!) : undefined;
+    if (newKey !== undefined) kv.put(newKey, encodeItem(newImage!));
+    units.push([spec.id, indexWriteUnits(oldKey !== undefined ? projectForIndex(spec, table, old!) : undefined, newImage, sameKey)]);
   }
-  if (indexes.global.length === 0) return;
+  if (indexes.global.length === 0) return units;
   const changes: GlobalIndexChange[] = [];
   for (const spec of indexes.global) {
     const oldIn = old !== undefined && inIndex(old, spec.key);
     const newIn = next !== undefined && inIndex(next, spec.key);
     if (!oldIn && !newIn) continue;
+    const oldImage = oldIn ? projectForIndex(spec, table, old!) : undefined;
     const newImage = newIn ? projectForIndex(spec, table, next!) : undefined;
-    if (oldIn && newIn && sameBytes(encodeItem(projectForIndex(spec, table, old!)), encodeItem(newImage!))) continue;
+    if (oldImage !== undefined && newImage !== undefined && sameBytes(encodeItem(oldImage), encodeItem(newImage))) continue;
+    const sameKey = oldIn && newIn && sameBytes(indexEntryKey(spec, table, old!), indexEntryKey(spec, table, next!));
+    units.push([spec.id, indexWriteUnits(oldImage, newImage, sameKey)]);
     changes.push({
       indexId: spec.id,
       ...(oldIn ? { oldKeys: indexEntryKeyOf(spec, table, old!) } : {}),
@@ -242,6 +265,113 @@ export function maintainIndexes(
     });
   }
   if (changes.length > 0) kv.put(outboxKey(group, logIndex), encodeOutboxRecord(changes));
+  return units;
+}
+
+/** The write units each index spent, as [index id, units], and, for a table with local
+ *  indexes, the size of the written item's collection after the write (bytes). */
+export type IndexWrites = Array<[number, number]> & { collectionBytes?: number };
+
+// ---- item collections --------------------------------------------------------------------
+
+/**
+ * Item collections. On a table with local indexes, DynamoDB limits each item collection
+ * (the items of one partition-key value and their local-index entries) to 10 GB, and
+ * reports its size on writes (ReturnItemCollectionMetrics). Each collection's size is a
+ * row of a reserved key space, kept by apply in the item's transaction from each write's
+ * delta, so every replica holds the same rows:
+ *   ITEM_COLLECTION_SPACE_ID (u32) | first local index id (u32) | hash (u64) | enc(pk value)
+ * Local indexes are declared at CreateTable and never change, so the first one's id names
+ * the table's collections; the hash after it orders the rows like the items, so a
+ * partition's rows are one key interval (`itemCollectionInterval`).
+ * Sizes count as DynamoDB's storage does: each item and each index entry weighs its
+ * attributes (itemSize) plus 100 bytes of overhead.
+ */
+export const ITEM_COLLECTION_LIMIT_BYTES = 10 * 1024 * 1024 * 1024;
+const COLLECTION_ENTRY_OVERHEAD_BYTES = 100;
+/** DynamoDB's message (API reference, ItemCollectionSizeLimitExceededException). */
+export const ITEM_COLLECTION_TOO_LARGE_MESSAGE = 'The total size of an item collection has exceeded the maximum limit of 10 gigabytes.';
+
+/** `ITEM_COLLECTION_SPACE_ID | first local index id | hash` (the hash part only when given). */
+function collectionPrefix(indexes: GroupIndexes, hash?: bigint): Uint8Array {
+  const out = new Uint8Array(hash === undefined ? 8 : 16);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, ITEM_COLLECTION_SPACE_ID);
+  view.setUint32(4, indexes.local[0].id);
+  if (hash !== undefined) view.setBigUint64(8, hash);
+  return out;
+}
+
+/** The size row's key of the collection of partition-key value `pkValue`. */
+export function itemCollectionKey(indexes: GroupIndexes, pkValue: AttributeValue): Uint8Array {
+  return concatBytes(collectionPrefix(indexes, partitionHash(pkValue)), encodeKeyComponent(pkValue));
+}
+
+/** [lo, hi) of the size rows of collections whose partition hash is in [h0, h1]. */
+export function itemCollectionInterval(indexes: GroupIndexes, h0: bigint, h1: bigint): { lo: Uint8Array; hi: Uint8Array } {
+  const lo = collectionPrefix(indexes, h0);
+  const hi = h1 === 0xffff_ffff_ffff_ffffn ? prefixEnd(collectionPrefix(indexes))! : collectionPrefix(indexes, h1 + 1n);
+  return { lo, hi };
+}
+
+/** What an item adds to its collection: itself and its entry in each local index it is
+ *  in, each with DynamoDB's 100 bytes of overhead. */
+export function collectionBytesOf(table: KeyShape, indexes: GroupIndexes, item: Item | undefined): number {
+  if (item === undefined) return 0;
+  let bytes = itemSize(item) + COLLECTION_ENTRY_OVERHEAD_BYTES;
+  for (const spec of indexes.local) {
+    if (inIndex(item, spec.key)) bytes += itemSize(projectForIndex(spec, table, item)) + COLLECTION_ENTRY_OVERHEAD_BYTES;
+  }
+  return bytes;
+}
+
+/** The size of a collection as its row says (0: no row, an empty collection). */
+export function readItemCollectionBytes(kv: Pick<KV, 'get'>, indexes: GroupIndexes, pkValue: AttributeValue): number {
+  const bytes = kv.get(itemCollectionKey(indexes, pkValue));
+  return bytes === undefined ? 0 : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(0);
+}
+
+/** The partition-key value of a write that turned `old` into `next`. */
+function pkValueOf(table: KeyShape, old: Item | undefined, next: Item | undefined): AttributeValue | undefined {
+  return (next ?? old)?.[table.hashName];
+}
+
+/**
+ * DynamoDB's limit, checked before a write that turns `old` into `next` is applied: a
+ * write that grows a collection past `limitBytes` is refused (one that shrinks it, or
+ * keeps its size, is allowed even above the limit). Returns the error message, or
+ * undefined.
+ */
+export function itemCollectionLimitError(
+  kv: Pick<KV, 'get'>, table: KeyShape, indexes: GroupIndexes, old: Item | undefined, next: Item | undefined, limitBytes: number,
+): string | undefined {
+  if (indexes.local.length === 0) return undefined;
+  const delta = collectionBytesOf(table, indexes, next) - collectionBytesOf(table, indexes, old);
+  if (delta <= 0) return undefined;
+  const pk = pkValueOf(table, old, next);
+  if (pk === undefined) return undefined;
+  return readItemCollectionBytes(kv, indexes, pk) + delta > limitBytes ? ITEM_COLLECTION_TOO_LARGE_MESSAGE : undefined;
+}
+
+/** Moves a collection's size row by the write's delta; an empty collection has no row.
+ *  Returns the size after the write. */
+function updateItemCollection(kv: KV, table: KeyShape, indexes: GroupIndexes, old: Item | undefined, next: Item | undefined): number | undefined {
+  const pk = pkValueOf(table, old, next);
+  if (pk === undefined) return undefined;
+  const key = itemCollectionKey(indexes, pk);
+  const stored = kv.get(key);
+  const before = stored === undefined ? 0 : new DataView(stored.buffer, stored.byteOffset, stored.byteLength).getFloat64(0);
+  // Clamped: rows that predate tracking (a collection written before it existed) never go negative.
+  const after = Math.max(0, before + collectionBytesOf(table, indexes, next) - collectionBytesOf(table, indexes, old));
+  if (after === before && stored !== undefined) return after;
+  if (after === 0) {
+    if (stored !== undefined) kv.remove(key);
+  } else {
+    const row = new Uint8Array(8);
+    new DataView(row.buffer).setFloat64(0, after);
+    kv.put(key, row);
+  }
+  return after;
 }
 
 // ---- index-config and trim entries -------------------------------------------------------

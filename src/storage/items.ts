@@ -20,7 +20,7 @@ import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
 import { crc32c } from '../transport/crc32c.js';
 import { applyEntry, getItem, readItem, type ApplyStats, type ApplyTarget, type ItemKV } from './apply.js';
 import {
-  indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, outboxKey, outboxIndexOf, readIndexConfig,
+  indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, itemCollectionInterval, outboxKey, outboxIndexOf, readIndexConfig,
   type GroupIndexes, type IndexSpec,
 } from './indexes.js';
 import { inKeyOrder, storedKey, storedLowerBound, storedUpperBound } from './stored-key.js';
@@ -100,7 +100,10 @@ export class ItemStore {
     const cached = this.targets.get(rec.group);
     if (cached !== undefined && cached.rec === rec) return cached.target;
     const indexes = readIndexConfig(this.kv, rec.group)?.indexes ?? rec.indexes;
-    const target: ApplyTarget = { group: rec.group, tableId: rec.tableId, keyShape: rec.keyShape, ...(indexes !== undefined ? { indexes } : {}) };
+    const target: ApplyTarget = {
+      group: rec.group, tableId: rec.tableId, keyShape: rec.keyShape, ...(indexes !== undefined ? { indexes } : {}),
+      ...(rec.itemCollectionLimitBytes !== undefined ? { itemCollectionLimitBytes: rec.itemCollectionLimitBytes } : {}),
+    };
     this.targets.set(rec.group, { rec, target });
     return target;
   }
@@ -275,9 +278,12 @@ export class ItemStore {
     return out;
   }
 
-  /** Key intervals of a group's local-index entries in hash range [h0, h1]. */
+  /** Key intervals of a group's local-index entries in hash range [h0, h1], and of its
+   *  item collections' size rows. */
   localIndexIntervals(rec: GroupRecord, h0: bigint, h1: bigint): Array<{ lo: Uint8Array; hi: Uint8Array }> {
-    return (this.indexesOf(rec)?.local ?? []).map((spec) => hashIntervalBounds(spec.id, h0, h1));
+    const indexes = this.indexesOf(rec);
+    if (indexes === undefined || indexes.local.length === 0) return [];
+    return [...indexes.local.map((spec) => hashIntervalBounds(spec.id, h0, h1)), itemCollectionInterval(indexes, h0, h1)];
   }
 
   /** Key intervals of a group's outbox and index-config row. */
@@ -288,7 +294,8 @@ export class ItemStore {
   }
 
   /** One page over item keys [lo, hi): Limit and 1 MB (before the filter), then filter,
-   *  projection, Select COUNT. LastEvaluatedKey only when another item is in range. */
+   *  projection, Select COUNT. LastEvaluatedKey when another item is in range, or when the
+   *  page stopped at Limit (DynamoDB does not look further to know). */
   private page(
     keys: PageKeys,
     lo: Uint8Array,
@@ -334,7 +341,7 @@ export class ItemStore {
     }
     if (last !== undefined) {
       out.lastKey = keys.keyOf(last);
-      if (more) out.lastEvaluatedKey = out.lastKey;
+      if (more || out.scannedCount >= limit) out.lastEvaluatedKey = out.lastKey;
     }
     return out;
   }
@@ -354,18 +361,22 @@ export class ItemStore {
     return { items, bytes };
   }
 
-  /** Order-dependent CRC32C over every (key, value) of keys [lo, hi), with the items'
-   *  count and size as DynamoDB counts it (TableSizeBytes). */
-  digest(lo: Uint8Array, hi: Uint8Array): { items: number; crc: number; bytes: number } {
+  /** Order-dependent CRC32C over every (key, value) of keys [lo, hi), then of each of
+   *  `more` (index entries), with the count and size (as DynamoDB counts TableSizeBytes)
+   *  of the items in [lo, hi). */
+  digest(lo: Uint8Array, hi: Uint8Array, more: Array<{ lo: Uint8Array; hi: Uint8Array }> = []): { items: number; crc: number; bytes: number } {
     let crc = 0;
     let items = 0;
     let bytes = 0;
-    for (const { key, value } of this.items.getRange({ start: lo, end: hi })) {
-      crc = crc32c(key, 0, key.length, crc);
-      crc = crc32c(value, 0, value.length, crc);
-      bytes += itemSize(decodeItem(value));
-      items++;
-    }
+    [{ lo, hi }, ...more].forEach((range, i) => {
+      for (const { key, value } of this.items.getRange({ start: range.lo, end: range.hi })) {
+        crc = crc32c(key, 0, key.length, crc);
+        crc = crc32c(value, 0, value.length, crc);
+        if (i > 0) continue;
+        bytes += itemSize(decodeItem(value));
+        items++;
+      }
+    });
     return { items, crc, bytes };
   }
 

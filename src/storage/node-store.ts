@@ -260,11 +260,13 @@ export class NodeStore {
     return this.data.outbox(group, after, max);
   }
 
-  /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */
+  /** Order-dependent CRC32C over every (key, value) of the group's range (its items, then
+   *  its local-index entries), and the count and size of its items. */
   groupDigest(group: number): { items: number; crc: number; bytes: number } {
     const r = this.rangeOf(group);
     const { lo, hi } = hashIntervalBounds(r.rec.tableId, r.hashStart, r.hashEnd);
-    return this.data.digest(lo, hi);
+    // The group's local-index entries too: replicas must agree on them as on the items.
+    return this.data.digest(lo, hi, this.data.localIndexIntervals(r.rec, r.hashStart, r.hashEnd));
   }
 
   private rangeOf(group: number, tableId?: number): GroupRange {

@@ -19,6 +19,8 @@ interface WriteBase {
   returnValues: ReturnValues;
   /** ReturnValuesOnConditionCheckFailure = ALL_OLD. */
   returnOldOnConditionFailure?: boolean;
+  /** The result carries the sizes DynamoDB charges the write by (ReturnConsumedCapacity). */
+  measureSizes?: boolean;
   /** The item's B-tree key (`encodeItemKey`), computed once by the api, which hashed the
    *  partition key to route the write anyway; replicas then need not hash it again. */
   itemKey?: Uint8Array;
@@ -31,8 +33,15 @@ export type WriteOp = PutOp | DeleteOp | UpdateOp;
 
 /** The outcome of applying one write, identical on every replica. */
 export type WriteResult =
-  | { ok: true; attributes?: Item }
+  /** `indexUnits`: the write units each secondary index spent, as [index id, units]
+   *  (absent when the table has no index the write touched). `collectionBytes`: on a
+   *  table with local indexes, the size of the item's collection after the write. */
+  | { ok: true; attributes?: Item; sizes?: WriteSizes; indexUnits?: Array<[number, number]>; collectionBytes?: number }
   | { ok: false; error: ErrorShape };
+
+/** With `measureSizes`: bytes of the item before the write (0 if there was none) and,
+ *  for an update, after it (a put's new item the api sized already). */
+export interface WriteSizes { oldItemBytes: number; newItemBytes?: number }
 
 export interface GetRequest {
   tableId: number;

@@ -81,6 +81,9 @@ export interface GroupRecord {
   /** The secondary indexes a partition of a table maintains from its first entry (those
    *  declared at CreateTable); index-config entries change them later (indexes.ts). */
   indexes?: GroupIndexes;
+  /** The largest item collection a write may grow (tables with local indexes); absent:
+   *  DynamoDB's 10 GB. Smaller only in tests (ShardBox's itemCollectionLimitBytes). */
+  itemCollectionLimitBytes?: number;
   /** The group is a partition of a global index's own table. */
   globalIndexTable?: GlobalIndexTable;
 }

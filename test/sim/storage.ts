@@ -176,7 +176,7 @@ export class SimNodeStore implements NodeStorage {
     const hashStart = BigInt(`0x${rec.hashStart}`);
     const hashEnd = BigInt(`0x${rec.hashEnd}`);
     if (hashStart > hashEnd) throw new Error(`group ${rec.group}: hashStart ${rec.hashStart} > hashEnd ${rec.hashEnd}`);
-    this.records.set(rec.group, { rec, target: { group: rec.group, tableId: rec.tableId, keyShape: rec.keyShape }, hashStart, hashEnd });
+    this.records.set(rec.group, { rec, target: { group: rec.group, tableId: rec.tableId, keyShape: rec.keyShape, ...(rec.indexes !== undefined ? { indexes: rec.indexes } : {}) }, hashStart, hashEnd });
     if (!this.wal.has(rec.group)) this.wal.set(rec.group, new MemLog());
   }
 

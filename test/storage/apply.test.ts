@@ -31,6 +31,7 @@ describe('write op codec', () => {
       { type: 'put', tableId: 3, key: key('a', 1), item: item('a', 1, '1', { b: { B: new Uint8Array([0, 1, 2]) }, m: { M: { x: { L: [{ S: 'y' }, { NULL: true }] } } } }), returnValues: 'ALL_OLD', condition: notExists, returnOldOnConditionFailure: true },
       { type: 'delete', tableId: 3, key: key('a', 1), returnValues: 'NONE' },
       { type: 'update', tableId: 3, key: key('a', 1), update: setV('2'), returnValues: 'UPDATED_NEW', condition: vEquals('1') },
+      { type: 'delete', tableId: 3, key: key('a', 1), returnValues: 'NONE', measureSizes: true },
     ];
     for (const op of ops) {
       const back = decodeWriteOp(encodeWriteOp(op));
@@ -103,6 +104,28 @@ describe('apply', () => {
     expect(r[6]).toMatchObject({ ok: false, error: { name: 'ValidationException' } });
     expect(r[7]).toEqual({ ok: false, error: { name: 'ValidationException', message: 'Item size to update has exceeded the maximum allowed size' } });
     expect(a.s.get(1, { tableId: T, key: key('a', 1) }).item).toEqual(item('a', 1, '4', { w: { S: 'w' } }));
+  });
+
+  it('measured writes report the item sizes DynamoDB charges by: before, and after an update', () => {
+    const a = setup();
+    const big = item('a', 1, '1', { pad: { S: 'x'.repeat(2000) } });
+    const size = (i: Item) => Object.entries(i).reduce((n, [k, v]) => n + k.length + ('S' in v ? v.S.length : 'N' in v ? 2 : 0), 0);
+    const measured = { measureSizes: true } as const;
+    const r = a.apply(
+      putOp(T, SHAPE_SN, big, measured),
+      putOp(T, SHAPE_SN, item('a', 1, '2'), measured),
+      { type: 'update', tableId: T, key: key('a', 1), update: setV('3'), returnValues: 'NONE', measureSizes: true },
+      { type: 'update', tableId: T, key: key('b', 1), update: setV('3'), returnValues: 'ALL_NEW', measureSizes: true },
+      { type: 'delete', tableId: T, key: key('a', 1), returnValues: 'NONE', measureSizes: true },
+      { type: 'delete', tableId: T, key: key('a', 1), returnValues: 'NONE' },
+    );
+    const small = size(item('a', 1, '2'));
+    expect(r[0]).toEqual({ ok: true, sizes: { oldItemBytes: 0 } });
+    expect(r[1]).toEqual({ ok: true, sizes: { oldItemBytes: size(big) } });
+    expect(r[2]).toEqual({ ok: true, sizes: { oldItemBytes: small, newItemBytes: small } });
+    expect(r[3]).toEqual({ ok: true, attributes: item('b', 1, '3'), sizes: { oldItemBytes: 0, newItemBytes: size(item('b', 1, '3')) } });
+    expect(r[4]).toEqual({ ok: true, sizes: { oldItemBytes: small } });
+    expect(r[5]).toEqual({ ok: true });
   });
 
   it('later entries of a batch see earlier ones; applied index continues exactly', () => {

@@ -271,9 +271,12 @@ describe('query', () => {
       }
       expect(seen).toEqual(forward ? sorted : [...sorted].reverse());
     }
-    // A Limit of exactly the item count reads them all and says nothing is left.
+    // A page that stops at Limit has a LastEvaluatedKey, even when nothing is left (DynamoDB
+    // does not look further: dynalite's suite, run against it); a larger Limit has none.
     const exact = s.query(range, { tableId: T, keyCondition: { hash: { S: pk } }, forward: true, limit: sorted.length });
-    expect(exact.lastEvaluatedKey).toBeUndefined();
+    expect(exact.lastEvaluatedKey).toEqual(key(pk, sorted.at(-1)!));
+    const larger = s.query(range, { tableId: T, keyCondition: { hash: { S: pk } }, forward: true, limit: sorted.length + 1 });
+    expect(larger.lastEvaluatedKey).toBeUndefined();
     const short = s.query(range, { tableId: T, keyCondition: { hash: { S: pk } }, forward: true, limit: sorted.length - 1 });
     expect(short.lastEvaluatedKey).toEqual(key(pk, sorted.at(-2)!));
   });
