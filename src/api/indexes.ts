@@ -359,6 +359,7 @@ export function checkStartKeySize(key: Item, table: KeyShape, index: RouteIndex 
   if (Object.keys(key).length !== startKeySize(table, index)) throw validationError('The provided starting key is invalid');
 }
 
+/** The attributes of an ExclusiveStartKey: the table's key, and the index's read. */
 export function startKeySize(table: KeyShape, index: RouteIndex | undefined): number {
   return index !== undefined ? indexKeyNamesOf(index.spec, table).length : table.rangeName === undefined ? 1 : 2;
 }

@@ -6,9 +6,9 @@ import { checkPlaceholderKeys, filterToCondition, newContext, parseFilter, type 
 import { DynamoDBError, validationError } from '../model/errors.js';
 import type { AttributeValue, Item, KeyShape } from '../model/types.js';
 import type { Path } from '../expressions/ast.js';
+import type { RouteIndex, TableRoute } from '../router/partition-map.js';
 import { normalizeAttributeValue, validateAttributeValue } from '../model/validate.js';
 import type { ReturnValues } from '../storage/operations.js';
-import type { RouteIndex, TableRoute } from '../router/partition-map.js';
 
 /** DynamoDB's Query/Scan page limit. */
 export const PAGE_BYTES = 1024 * 1024;
