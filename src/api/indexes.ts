@@ -18,7 +18,10 @@ import { encodeItem } from '../storage/codec.js';
 import type { PageResult } from '../storage/operations.js';
 import { globalIndexRouteName, indexKeyShape } from '../control/metadata.js';
 import type { DataPlane } from './data-plane.js';
-import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
+import type { ConditionAst, ProjectionAst, UpdateAst, UpdateValue } from '../expressions/ast.js';
+import { typeOf } from '../expressions/values.js';
+import { indexesInMessageOrder } from './request-checks.js';
+import { checkStartKeyAttribute } from '../expressions/keycondition.js';
 import type { ControlPlane } from './control-plane.js';
 
 export const MAX_LOCAL_INDEXES = 5;
@@ -204,16 +207,20 @@ export function resolveIndex(route: TableRoute, input: QueryInput | ScanInput): 
   const name = input.IndexName;
   if (name === undefined || name === null) return undefined;
   const index = route.indexes?.find((i) => i.name === name && i.status !== 'DELETING');
-  if (index === undefined) {
-    if (input.ExclusiveStartKey !== undefined) throw validationError('The provided starting key is invalid');
-    throw validationError(`The table does not have the specified index: ${String(name)}`);
-  }
+  // An unknown index is reported before anything about the ExclusiveStartKey.
+  if (index === undefined) throw validationError(`The table does not have the specified index: ${String(name)}`);
   if (index.global && input.ConsistentRead === true) throw validationError('Consistent reads are not supported on global secondary indexes');
   if (index.global && index.backfilling === true) throw validationError(`Cannot read from backfilling global secondary index: ${index.name}`);
-  if (index.global && input.Select === 'ALL_ATTRIBUTES' && index.spec.projection.type !== 'ALL') {
+  return index;
+}
+
+/** Select ALL_ATTRIBUTES on a global index that does not project them all. DynamoDB checks
+ *  it late: a Scan after the index's attributes of the ExclusiveStartKey, a Query after
+ *  everything about its key condition, start key and filter. */
+export function checkSelectAllAttributes(index: RouteIndex, select: unknown): void {
+  if (index.global && select === 'ALL_ATTRIBUTES' && index.spec.projection.type !== 'ALL') {
     throw validationError(`${INVALID}Select type ALL_ATTRIBUTES is not supported for global secondary index ${index.name} because its projection type is not ALL`);
   }
-  return index;
 }
 
 /** Whether a read of a local index must fetch items from the table: Select
@@ -346,23 +353,65 @@ export function indexQueryTarget(plane: DataPlane, read: IndexRead, hashValues: 
   return { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
 }
 
-/** An index's ExclusiveStartKey: exactly the table's and the index's key attributes, of
- *  their types (dynalite's message). */
-export function indexStartKey(read: IndexRead, table: KeyShape, key: Item): Item {
-  const names = indexKeyNamesOf(read.index.spec, table);
-  const invalid = (): never => {
-    throw validationError('The provided starting key is invalid');
-  };
-  if (key === null || typeof key !== 'object' || Object.keys(key).length !== names.length) invalid();
-  const types = new Map<string, string>([[table.hashName, table.hashType]]);
-  if (table.rangeName !== undefined) types.set(table.rangeName, table.rangeType!);
-  for (const a of [...read.index.spec.key.hash, ...read.index.spec.key.range]) types.set(a.name, a.type);
-  for (const name of names) {
-    const value = key[name];
-    if (value === undefined || !(types.get(name)! in value)) invalid();
-  }
+/** DynamoDB's first check of an ExclusiveStartKey: it has as many attributes as the key
+ *  it continues from, the table's and, reading an index, the index's together. */
+export function checkStartKeySize(key: Item, table: KeyShape, index: RouteIndex | undefined): void {
+  if (Object.keys(key).length !== startKeySize(table, index)) throw validationError('The provided starting key is invalid');
+}
+
+/** The attributes of an ExclusiveStartKey: the table's key, and the index's read. */
+export function startKeySize(table: KeyShape, index: RouteIndex | undefined): number {
+  return index !== undefined ? indexKeyNamesOf(index.spec, table).length : table.rangeName === undefined ? 1 : 2;
+}
+
+/** The index's key attributes of an ExclusiveStartKey, one by one in key order (what a
+ *  Query checks along with its key condition, and a Scan on its own). */
+export function checkIndexStartKeyAttributes(index: RouteIndex, key: Item): void {
+  for (const a of [...index.spec.key.hash, ...index.spec.key.range]) checkStartKeyAttribute(key, a.name, a.type);
+}
+
+/** An index's ExclusiveStartKey, its size and index key attributes already checked: its
+ *  table key attributes are checked as the table's key ("The provided starting key is
+ *  invalid: ..."), then the whole key normalized. */
+export function indexStartKey(plane: DataPlane, table: KeyShape, key: Item): Item {
+  const tableKey: Item = {};
+  for (const name of [table.hashName, table.rangeName]) if (name !== undefined && key[name] !== undefined) tableKey[name] = key[name]!;
+  plane.checkStartKey(tableKey, table);
   validateItem(key);
   return normalizeItem(key);
+}
+
+/** The type an update's value has whatever the item holds (a literal, arithmetic,
+ *  list_append, if_not_exists' fallback); undefined when it is read from the item. */
+function staticType(value: UpdateValue): string | undefined {
+  switch (value.kind) {
+    case 'value': return typeOf(value.value);
+    case 'plus':
+    case 'minus': return 'N';
+    case 'list_append': return 'L';
+    case 'if_not_exists': return staticType(value.fallback);
+    case 'path': return undefined;
+  }
+}
+
+/**
+ * An UpdateItem may not write an index key attribute a value of another type than the
+ * index's: what the update gives it whatever the item holds is checked before the item is
+ * read; a value read from the item, when the update applies ("...attempted to update the
+ * secondary index key to unsupported type").
+ */
+export function checkIndexKeyTypes(update: UpdateAst, route: TableRoute): void {
+  const written = new Map<string, string | undefined>();
+  for (const a of update.set) if (a.path.length === 1) written.set(String(a.path[0]), staticType(a.value));
+  for (const a of [...update.add, ...update.delete]) if (a.path.length === 1) written.set(String(a.path[0]), typeOf(a.value));
+  for (const index of indexesInMessageOrder(route)) {
+    for (const a of [...index.spec.key.hash, ...index.spec.key.range]) {
+      const type = written.get(a.name);
+      if (type !== undefined && type !== a.type) {
+        throw validationError(`${INVALID}Type mismatch for Index Key ${a.name} Expected: ${a.type} Actual: ${type} IndexName: ${index.name}`);
+      }
+    }
+  }
 }
 
 /** Read units of an index page: the entries read, plus each item fetched from the table

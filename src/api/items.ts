@@ -15,7 +15,7 @@ import { checkAttributeName, extractKey, normalizeItem, validateItem, validateIt
 import type { NodeRequestBody } from '../node/requests.js';
 import { type TableRoute } from '../router/partition-map.js';
 import type { WriteOp, WriteResult, WriteSizes } from '../storage/operations.js';
-import { itemCollectionMetrics, writeConsumedCapacity } from './indexes.js';
+import { checkIndexKeyTypes, itemCollectionMetrics, writeConsumedCapacity } from './indexes.js';
 import { DataPlane, RequestOptions } from './data-plane.js';
 import {
   CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, RETURN_ITEM_COLLECTION_METRICS_VALUES,
@@ -116,6 +116,7 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   const route = plane.route(input.TableName);
   const key = plane.checkKey(input.Key, route.keyShape);
   checkKeyNotUpdated(update, route.keyShape);
+  checkIndexKeyTypes(update, route);
   checkKeyPathsScalar(updatePaths(update), route.keyShape, indexKeyAttributeNames(route));
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
   const result = await conditionalWrite(plane, route, op, condition, input, options);

@@ -8,7 +8,7 @@
 import type { Condition, QueryInput, ScanInput } from '../api-types.js';
 import {
   checkAllPlaceholdersUsed, checkKeyConditionExpression, checkLegacyConditions, conditionPaths, keyConditionTerms, parseFilter,
-  parseProjection, type ConditionAst, type LegacyCondition, type ProjectionAst,
+  parseProjection, type ConditionAst, type LegacyCondition,
 } from '../expressions/index.js';
 import type { AttributeValue, Item, KeyShape } from '../model/types.js';
 import type { KeyCondition } from '../expressions/ast.js';
@@ -16,7 +16,7 @@ import { compareValues } from '../expressions/values.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
 import { validateItem } from '../model/validate.js';
 import {
-  CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, checkExpressionParams, checkKeyPathsScalar,
+  CONDITIONAL_OPERATOR_VALUES, ConstraintErrors, RETURN_CONSUMED_CAPACITY_VALUES, checkExpressionParams,
   checkNoDuplicateNames, checkedConditions, conditionOperatorErrors, expressionContext, sameValue,
 } from './request-checks.js';
 
@@ -130,13 +130,9 @@ export function checkScanRequest(input: ScanInput): void {
   checkExpressions(input);
 }
 
-/** Once the key schema is known: a Query's projection may not reach inside a key
- *  attribute, and its filter may not name one (DynamoDB names the filter by its kind). */
-export function checkQueryKeyAttributes(
-  input: QueryInput, filter: ConditionAst | undefined, projection: ProjectionAst | undefined, shape: KeyShape,
-  table: KeyShape = shape, indexKeys: readonly string[] = [],
-): void {
-  checkKeyPathsScalar(projection ?? [], table, indexKeys);
+/** Once the key schema is known: a Query's filter may not name a key attribute of what it
+ *  reads (DynamoDB names the filter by its kind). */
+export function checkQueryFilterKeys(input: QueryInput, filter: ConditionAst | undefined, shape: KeyShape): void {
   if (filter === undefined) return;
   const heads = new Set(conditionPaths(filter).map((path) => path[0]));
   const kind = input.QueryFilter !== undefined && input.QueryFilter !== null ? 'QueryFilter' : 'Filter Expression';
@@ -145,14 +141,6 @@ export function checkQueryKeyAttributes(
       throw validationError(`${kind} can only contain non-primary key attributes: Primary key attribute: ${keyName}`);
     }
   }
-  checkKeyPathsScalar(conditionPaths(filter), table, indexKeys);
-}
-
-/** Once the key schema is known: a Scan's projection and filter may not reach inside a
- *  key attribute. */
-export function checkScanKeyAttributes(filter: ConditionAst | undefined, projection: ProjectionAst | undefined, shape: KeyShape, indexKeys: readonly string[] = []): void {
-  checkKeyPathsScalar(projection ?? [], shape, indexKeys);
-  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), shape, indexKeys);
 }
 
 function startsWith(value: AttributeValue, prefix: AttributeValue): boolean {

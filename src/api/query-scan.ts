@@ -1,6 +1,6 @@
 /** Query and Scan, on a table (and its indexes). */
 import type { PageOutput, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, ScanOutput } from '../api-types.js';
-import { checkAllPlaceholdersUsed, keyConditionsToAst, parseIndexKeyCondition, parseKeyCondition, type IndexKeyCondition } from '../expressions/index.js';
+import { checkAllPlaceholdersUsed, conditionPaths, keyConditionsToAst, parseIndexKeyCondition, parseKeyCondition, type IndexKeyCondition } from '../expressions/index.js';
 import { readCapacityUnits } from '../model/capacity.js';
 import { validationError } from '../model/errors.js';
 import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from '../model/hash.js';
@@ -10,11 +10,14 @@ import { type TableRoute } from '../router/partition-map.js';
 import { type Target } from '../router/router.js';
 import type { PageResult } from '../storage/operations.js';
 import { DataPlane } from './data-plane.js';
-import { checkQueryKeyAttributes, checkQueryRequest, checkQueryStartKey, checkScanKeyAttributes, checkScanRequest } from './page-checks.js';
-import { indexConsumedCapacity, indexQueryTarget, isMultiAttribute, indexRead, indexReadUnits, indexStartKey, needsFetch, resolveIndex, type IndexRead } from './indexes.js';
-import { indexHash, indexKeyNames } from '../storage/indexes.js';
 import {
-  PAGE_BYTES, checkConsistentRead, checkLimit, checkNotMixed, checkedConditions, consumed,
+  checkIndexStartKeyAttributes, checkSelectAllAttributes, checkStartKeySize, indexConsumedCapacity, startKeySize, indexQueryTarget, isMultiAttribute,
+  indexRead, indexReadUnits, indexStartKey, needsFetch, resolveIndex, type IndexRead,
+} from './indexes.js';
+import { indexHash } from '../storage/indexes.js';
+import { checkQueryFilterKeys, checkQueryRequest, checkQueryStartKey, checkScanRequest } from './page-checks.js';
+import {
+  PAGE_BYTES, checkConsistentRead, checkKeyPathsScalar, checkLimit, checkNotMixed, checkedConditions, consumed,
   expressionContext, indexKeyAttributeNames, pageFilter, sameValue,
 } from './request-checks.js';
 
@@ -87,16 +90,19 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
     { ProjectionExpression: input.ProjectionExpression, FilterExpression: input.FilterExpression, KeyConditionExpression: input.KeyConditionExpression },
   );
   const ctx = expressionContext(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
+  // DynamoDB checks an ExclusiveStartKey's size first, then the attributes of the key read
+  // (the index's, or the table's) one by one along with the key condition, and only then
+  // the table's key attributes of an index's start key.
+  const exclusiveStartKey = input.ExclusiveStartKey ?? undefined;
+  const startKeyCheck = exclusiveStartKey === undefined ? undefined : { key: exclusiveStartKey, attributeCount: startKeySize(route.keyShape, read?.index) };
   let keyCondition;
-  // The start key is checked along with the key condition: it has the table's key
-  // attributes, and an index's when querying one.
-  const startKeyCheck = input.ExclusiveStartKey === undefined ? undefined : {
-    key: input.ExclusiveStartKey,
-    attributeCount: read !== undefined ? indexKeyNames(read.index.spec, route.keyShape).length : route.keyShape.rangeName === undefined ? 1 : 2,
-  };
   // A multi-attribute index key: every hash value and the equal range prefix go apart.
   let multi: IndexKeyCondition | undefined;
   if (input.KeyConditionExpression !== undefined && read !== undefined && isMultiAttribute(read.index.spec.key)) {
+    if (exclusiveStartKey !== undefined) {
+      checkStartKeySize(exclusiveStartKey, route.keyShape, read.index);
+      checkIndexStartKeyAttributes(read.index, exclusiveStartKey);
+    }
     multi = parseIndexKeyCondition(input.KeyConditionExpression, ctx, read.index.spec.key);
     keyCondition = { hash: multi.hash[0]!, ...(multi.range !== undefined ? { range: multi.range } : {}) };
   } else if (input.KeyConditionExpression !== undefined) keyCondition = parseKeyCondition(input.KeyConditionExpression, ctx, keyShape, startKeyCheck);
@@ -105,13 +111,16 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   const filter = pageFilter(input.FilterExpression, input.QueryFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
   checkAllPlaceholdersUsed(ctx);
-  const startKey = input.ExclusiveStartKey === undefined ? undefined
-    : read !== undefined ? indexStartKey(read, route.keyShape, input.ExclusiveStartKey) : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  const startKey = exclusiveStartKey === undefined ? undefined
+    : read !== undefined ? indexStartKey(plane, route.keyShape, exclusiveStartKey) : plane.checkStartKey(exclusiveStartKey, route.keyShape);
   if (startKey !== undefined && multi === undefined) checkQueryStartKey(startKey, keyCondition, keyShape);
   else if (startKey !== undefined && !sameValue(startKey[keyShape.hashName], keyCondition.hash)) {
     throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
   }
-  checkQueryKeyAttributes(input, filter, projection, keyShape, route.keyShape, indexKeyAttributeNames(route));
+  checkKeyPathsScalar(projection ?? [], route.keyShape, indexKeyAttributeNames(route));
+  checkQueryFilterKeys(input, filter, keyShape);
+  if (read !== undefined) checkSelectAllAttributes(read.index, input.Select);
+  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), route.keyShape, indexKeyAttributeNames(route));
   const fetchBase = read !== undefined && needsFetch(read.index, route.keyShape, input.Select, projection, filter);
   const body: NodeRequestBody = {
     t: 'query', consistent,
@@ -151,8 +160,16 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
   const filter = pageFilter(input.FilterExpression, input.ScanFilter, input.ConditionalOperator, ctx);
   const projection = plane.projection(input, ctx);
   checkAllPlaceholdersUsed(ctx);
-  let startKey = input.ExclusiveStartKey === undefined ? undefined
-    : read !== undefined ? indexStartKey(read, route.keyShape, input.ExclusiveStartKey) : plane.checkStartKey(input.ExclusiveStartKey, route.keyShape);
+  // DynamoDB's order: the start key's size and its index key attributes, Select against the
+  // index's projection, then the start key's table key attributes.
+  const exclusiveStartKey = input.ExclusiveStartKey ?? undefined;
+  if (exclusiveStartKey !== undefined && read !== undefined) {
+    checkStartKeySize(exclusiveStartKey, route.keyShape, read.index);
+    checkIndexStartKeyAttributes(read.index, exclusiveStartKey);
+  }
+  if (read !== undefined) checkSelectAllAttributes(read.index, input.Select);
+  let startKey = exclusiveStartKey === undefined ? undefined
+    : read !== undefined ? indexStartKey(plane, route.keyShape, exclusiveStartKey) : plane.checkStartKey(exclusiveStartKey, route.keyShape);
   const fetchBase = read !== undefined && needsFetch(read.index, route.keyShape, input.Select, projection, filter);
   let from = hashLo;
   if (startKey !== undefined) {
@@ -164,7 +181,8 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
     }
     from = startHash;
   }
-  checkScanKeyAttributes(filter, projection, read?.keyShape ?? route.keyShape, indexKeyAttributeNames(route));
+  checkKeyPathsScalar(projection ?? [], route.keyShape, indexKeyAttributeNames(route));
+  if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), route.keyShape, indexKeyAttributeNames(route));
   await awaitIndexCatchUp(plane, route, read);
   const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };

@@ -6,7 +6,7 @@ import { checkPlaceholderKeys, filterToCondition, newContext, parseFilter, type 
 import { DynamoDBError, validationError } from '../model/errors.js';
 import type { AttributeValue, Item, KeyShape } from '../model/types.js';
 import type { Path } from '../expressions/ast.js';
-import type { TableRoute } from '../router/partition-map.js';
+import type { RouteIndex, TableRoute } from '../router/partition-map.js';
 import { normalizeAttributeValue, validateAttributeValue } from '../model/validate.js';
 import type { ReturnValues } from '../storage/operations.js';
 
@@ -297,8 +297,15 @@ export function checkKeyPathsScalar(paths: readonly Path[], shape: KeyShape, ind
   }
 }
 
-/** The key attributes of a table's indexes (local first, as DynamoDB checks them). */
+/** The key attributes of a table's indexes, in the order DynamoDB names one (dynalite's
+ *  traversal: global indexes first). */
 export function indexKeyAttributeNames(route: TableRoute): string[] {
-  const indexes = [...(route.indexes ?? [])].filter((i) => i.status !== 'DELETING').sort((a, b) => Number(a.global) - Number(b.global));
-  return indexes.flatMap((i) => [...i.spec.key.hash, ...i.spec.key.range].map((a) => a.name));
+  return indexesInMessageOrder(route).flatMap((i) => [...i.spec.key.hash, ...i.spec.key.range].map((a) => a.name));
+}
+
+/** A table's indexes but those being deleted, global ones first: the order DynamoDB meets
+ *  them in when it names one in a message. */
+export function indexesInMessageOrder(route: TableRoute): RouteIndex[] {
+  const live = (route.indexes ?? []).filter((i) => i.status !== 'DELETING');
+  return [...live.filter((i) => i.global), ...live.filter((i) => !i.global)];
 }

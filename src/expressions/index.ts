@@ -14,7 +14,7 @@ export type * from './ast.js';
 export { newContext, checkAllPlaceholdersUsed, checkPlaceholderKeys, type ExpressionContext } from './context.js';
 export type { IndexKeyCondition } from './keycondition.js';
 export { evaluateCondition } from './evaluate.js';
-export { applyUpdate, MISSING_ATTRIBUTE_MESSAGE, WRONG_TYPE_MESSAGE, INVALID_PATH_MESSAGE } from './update.js';
+export { applyUpdate, INDEX_KEY_TYPE_MESSAGE, MISSING_ATTRIBUTE_MESSAGE, WRONG_TYPE_MESSAGE, INVALID_PATH_MESSAGE } from './update.js';
 export { project } from './projection.js';
 export {
   attributeUpdatesToAst,

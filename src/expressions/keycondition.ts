@@ -79,12 +79,20 @@ function collect(ast: ConditionAst, out: KeyTerm[]): void {
   }
 }
 
-/** Checks the key terms against the table's key shape, in DynamoDB's order (the
- *  partition key, then the sort key), and builds the KeyCondition. */
+/** One key attribute of an ExclusiveStartKey, with DynamoDB's messages: missing, then of
+ *  another type than the key's. */
+export function checkStartKeyAttribute(startKey: Record<string, AttributeValue>, name: string, type: ScalarAttributeType): void {
+  const value = startKey[name];
+  if (value === undefined) throw validationError('The provided starting key is invalid');
+  if (typeOf(value) !== type) throw validationError('The provided key element does not match the schema');
+}
+
 /** The ExclusiveStartKey of a Query, checked along with its key condition: it has
  *  `attributeCount` attributes (the table's key, plus an index's when querying one). */
 export interface StartKeyCheck { key: Record<string, AttributeValue>; attributeCount: number }
 
+/** Checks the key terms against the table's key shape, in DynamoDB's order (the
+ *  partition key, then the sort key), and builds the KeyCondition. */
 export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, startKey?: StartKeyCheck): KeyCondition {
   const mismatch = 'One or more parameter values were invalid: Condition parameter type does not match schema type';
   const keys: Array<[string, ScalarAttributeType, boolean]> = [[shape.hashName, shape.hashType, true]];
@@ -93,11 +101,7 @@ export function buildKeyCondition(terms: KeyTerm[], shape: KeyShape, startKey?: 
   const badStartKey = 'The provided starting key is invalid';
   if (startKey !== undefined && Object.keys(startKey.key).length !== startKey.attributeCount) throw validationError(badStartKey);
   for (const [name, type, isHash] of keys) {
-    if (startKey !== undefined) {
-      const value = startKey.key[name];
-      if (value === undefined) throw validationError(badStartKey);
-      if (typeOf(value) !== type) throw validationError('The provided key element does not match the schema');
-    }
+    if (startKey !== undefined) checkStartKeyAttribute(startKey.key, name, type);
     if (isHash && keys.length === 1 && terms.length > 1) throw validationError(NOT_SUPPORTED);
     const t = terms.find((k) => k.name === name);
     if (t === undefined) {

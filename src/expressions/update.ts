@@ -12,6 +12,9 @@ import { bytesEqual, cloneItem, cloneValue, getPath, typeOf } from './values.js'
 export const MISSING_ATTRIBUTE_MESSAGE = 'The provided expression refers to an attribute that does not exist in the item';
 export const WRONG_TYPE_MESSAGE = 'An operand in the update expression has an incorrect data type';
 export const INVALID_PATH_MESSAGE = 'The document path provided in the update expression is invalid for update';
+/** An UpdateExpression whose value read from the item gives an index key another type
+ *  than the index's (legacy AttributeUpdates get the index's "Type mismatch" message). */
+export const INDEX_KEY_TYPE_MESSAGE = 'The update expression attempted to update the secondary index key to unsupported type';
 /** What DynamoDB says instead of WRONG_TYPE_MESSAGE for legacy AttributeUpdates. */
 export const LEGACY_TYPE_MISMATCH_MESSAGE = 'Type mismatch for attribute to update';
 

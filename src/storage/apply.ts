@@ -8,7 +8,7 @@ import type { Item, KeyShape } from '../model/types.js';
 import { DynamoDBError, toErrorShape, type ErrorShape } from '../model/errors.js';
 import { encodeItemKey } from '../model/key-encoding.js';
 import { itemSize, MAX_ITEM_BYTES } from '../model/item-size.js';
-import { applyUpdate, evaluateCondition, project } from '../expressions/index.js';
+import { INDEX_KEY_TYPE_MESSAGE, applyUpdate, evaluateCondition, project } from '../expressions/index.js';
 import type { ConditionAst } from '../expressions/ast.js';
 import { decodeItem, decodeRawWriteOp, encodeItem, type RawWriteOp } from './codec.js';
 import type { GetRequest, GetResult, WriteResult, WriteSizes } from './operations.js';
@@ -149,7 +149,7 @@ export function applyWriteOp(kv: ItemKV, target: ApplyTarget, op: RawWriteOp, st
       for (const k in op.key) item[k] = op.key[k];
       if (itemSize(item) > MAX_ITEM_BYTES) return fail(new DynamoDBError('ValidationException', UPDATE_TOO_LARGE_MESSAGE));
       const typeError = indexes !== undefined ? indexKeyTypeError(indexes, item) : undefined;
-      if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', typeError));
+      if (typeError !== undefined) return fail(new DynamoDBError('ValidationException', op.update!.legacy ? typeError : INDEX_KEY_TYPE_MESSAGE));
       const tooLarge = collectionTooLarge(kv, target, indexes, old, item);
       if (tooLarge !== undefined) return tooLarge;
       kv.put(key, encodeItem(item));
