@@ -446,14 +446,3 @@ export function globalIndexUpdates(list: unknown): GlobalIndexUpdate[] {
     return { action: 'Delete', indexName: name };
   });
 }
-
-/** UpdateTable's Create action against the table it would join: its keys defined (in the
- *  table's definitions and the request's), its rules as CreateTable's. */
-export function checkCreateIndexAction(
-  index: RawIndex,
-  attributeDefinitions: readonly AttributeDefinition[],
-  billingMode: BillingMode,
-): GlobalIndexDefinition {
-  const definedNames = attributeDefinitions.map((d) => d.AttributeName);
-  return checkGlobalIndex(index, new Set(definedNames), definedNames, billingMode);
-}
