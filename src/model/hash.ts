@@ -4,8 +4,8 @@
  * UTF-8, N its canonical text, B its raw bytes). "1" and "1.0" hash alike; the string "1"
  * and the number 1 do not.
  */
-import { hash } from 'node:crypto';
-import { canonicalNumber } from './number.js';
+import { createHash, hash } from 'node:crypto';
+import { canonicalNumber, parseNumber } from './number.js';
 import type { AttributeValue } from './types.js';
 
 /** The hash space: hashes are in [0, HASH_SPACE). */
@@ -59,4 +59,55 @@ export function hashToHex(h: bigint): string {
 export function hexToHash(hex: string): bigint {
   if (!/^[0-9a-fA-F]{1,16}$/.test(hex)) throw new RangeError(`hexToHash: not a 64-bit hex hash: ${hex}`);
   return BigInt(`0x${hex}`);
+}
+
+/**
+ * DynamoDB's own order of items that share an index key: by the first 3 bytes of MD5 over
+ * "Outliers" and the table key's bytes (partition key, then sort key; S as UTF-8, B raw,
+ * N in DynamoDB's base-100 byte form), as dynalite reproduced it against DynamoDB. Index
+ * entries put it before the table key, so a Query on an index returns such items in
+ * DynamoDB's order.
+ */
+export function dynamoKeyOrderPrefix(hashValue: AttributeValue, rangeValue?: AttributeValue): Uint8Array {
+  const md5 = createHash('md5').update('Outliers').update(dynamoKeyBytes(hashValue));
+  if (rangeValue !== undefined) md5.update(dynamoKeyBytes(rangeValue));
+  return md5.digest().subarray(0, 3);
+}
+
+function dynamoKeyBytes(value: AttributeValue): Uint8Array {
+  if ('S' in value) return Buffer.from(value.S, 'utf8');
+  if ('B' in value) return value.B;
+  if ('N' in value) return dynamoNumberBytes(value.N);
+  throw new TypeError('dynamoKeyOrderPrefix: a key is S, N or B');
+}
+
+/** A number as DynamoDB lays it out: an exponent byte, then base-100 digit pairs, each
+ *  byte +1 (negative numbers complemented, with a 102 end byte). */
+export function dynamoNumberBytes(text: string): Uint8Array {
+  const d = parseNumber(text);
+  if (d.sign === 0) return Uint8Array.of(0x80);
+  const mantissa = Array.from(d.digits, Number);
+  const negative = d.sign < 0;
+  const exponent = d.exponent + mantissa.length;
+  const appendZero = exponent % 2 ? 1 : 0;
+  const pairs = Math.floor((mantissa.length + appendZero + 1) / 2);
+  const bytes = new Array<number>(pairs < 20 && negative ? pairs + 2 : pairs + 1).fill(0);
+  if (pairs < 20 && negative) bytes[pairs + 1] = 102;
+  bytes[0] = Math.floor((exponent + appendZero) / 2) - 64;
+  if (negative) bytes[0] ^= 0xffffffff;
+  let appendedZero = false;
+  for (let i = 0; i < mantissa.length; i++) {
+    const at = Math.floor((i + appendZero) / 2) + 1;
+    if (appendZero && i === 0 && !appendedZero) {
+      bytes[at] = 0;
+      appendedZero = true;
+      i--;
+    } else if ((i + appendZero) % 2 === 0) {
+      bytes[at] = mantissa[i] * 10;
+    } else {
+      bytes[at] += mantissa[i];
+    }
+    if ((i + appendZero) % 2 || i === mantissa.length - 1) bytes[at] = negative ? 101 - bytes[at] : bytes[at] + 1;
+  }
+  return Uint8Array.from(bytes, (b) => b & 0xff);
 }

@@ -6,7 +6,8 @@
  * Entry keys. An index has an id from the table-id space, so its entries have a key space
  * of their own in the same B-tree, ordered like items:
  *   indexId (u32) | hash (u64) | enc(index hash values) | enc(index range values)
- *   | enc(table key values that are not index key attributes)
+ *   | DynamoDB's 3-byte order prefix of the table key | enc(table key values that are
+ *   not index key attributes)
  * The hash of a one-attribute index hash key is `partitionHash(value)`, as for a table: a
  * local index (whose hash key is the table's) then sorts its entries inside the hash range
  * of the partition that holds their items, and a Query over it is one range scan. A
@@ -29,7 +30,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import type { AttributeValue, Item, KeyShape, ScalarAttributeType } from '../model/types.js';
 import type { IndexKeySpec, IndexSpec } from '../model/index-spec.js';
 import { encodeKeyComponent, hashPrefix } from '../model/key-encoding.js';
-import { partitionHash } from '../model/hash.js';
+import { dynamoKeyOrderPrefix, partitionHash } from '../model/hash.js';
 import { writeCapacityUnits } from '../model/capacity.js';
 import { itemSize } from '../model/item-size.js';
 import { concatBytes, decodeItem, encodeItem, prefixEnd } from './codec.js';
@@ -113,6 +114,8 @@ export function indexEntryKey(spec: IndexSpec, table: KeyShape, item: Item): Uin
   if (!inIndex(item, spec.key)) return undefined;
   const parts: Uint8Array[] = [indexHashPrefix(spec.id, spec.key.hash.map((a) => item[a.name]!))];
   for (const a of spec.key.range) parts.push(encodeKeyComponent(item[a.name]!));
+  // Entries that share an index key are in DynamoDB's order of their table keys.
+  parts.push(dynamoKeyOrderPrefix(item[table.hashName]!, table.rangeName === undefined ? undefined : item[table.rangeName]));
   for (const name of tableKeyTail(spec.key, table)) parts.push(encodeKeyComponent(item[name]!));
   let length = 0;
   for (const p of parts) length += p.length;

@@ -6,6 +6,7 @@ import type { WriteOp } from '../../src/storage/operations.js';
 import type { NodeStore } from '../../src/storage/node-store.js';
 import type { LogEntry } from '../../src/replication/types.js';
 import { compareNumbers } from '../../src/model/number.js';
+import { dynamoKeyOrderPrefix } from '../../src/model/hash.js';
 import {
   decodeOutboxRecord, encodeIndexControl, indexEntryKey, indexHash, type GroupIndexes, type IndexSpec,
 } from '../../src/storage/indexes.js';
@@ -65,11 +66,18 @@ function queryIndex(s: NodeStore, spec: IndexSpec, pk: string, opts: { forward?:
   throw new Error('paging does not end');
 }
 
+/** Entries that share an index key follow DynamoDB's order of their table keys (its
+ *  3-byte MD5 prefix), then the table key. */
+function tieOrder(x: Item, y: Item): number {
+  return Buffer.compare(Buffer.from(dynamoKeyOrderPrefix(x.pk, x.sk)), Buffer.from(dynamoKeyOrderPrefix(y.pk, y.sk)))
+    || compareNumbers((x.sk as { N: string }).N, (y.sk as { N: string }).N);
+}
+
 /** What an LSI on (pk, ls) holds of `items`, in index order. */
 function expectedLsi(items: Map<string, Item>, pk: string, project: (item: Item) => Item): Item[] {
   return [...items.values()]
     .filter((it) => it.pk.S === pk && it.ls !== undefined)
-    .sort((x, y) => compareNumbers((x.ls as { N: string }).N, (y.ls as { N: string }).N) || compareNumbers((x.sk as { N: string }).N, (y.sk as { N: string }).N))
+    .sort((x, y) => compareNumbers((x.ls as { N: string }).N, (y.ls as { N: string }).N) || tieOrder(x, y))
     .map(project);
 }
 
@@ -115,7 +123,7 @@ describe('local secondary indexes', () => {
       expect(queryIndex(s, byLs, pk, { limit: 3, forward: false })).toEqual([...want].reverse());
       expect(queryIndex(s, byLsAll, pk)).toEqual(expectedLsi(model, pk, (it) => it));
       expect(queryIndex(s, byLsInclude, pk)).toEqual(expectedLsi(model, pk, (it) => ({ ...keysOnly(it), ...(it.v ? { v: it.v } : {}) })));
-      // Range conditions on the index's sort key (ties on ls stay ordered by the table's sort key).
+      // Range conditions on the index's sort key (ties on ls stay in DynamoDB's table-key order).
       const N = (n: number): AttributeValue => ({ N: String(n) });
       const lsOf = (it: Item) => Number((it.ls as { N: string }).N);
       expect(queryIndex(s, byLs, pk, { range: { op: '=', values: [N(1)] } })).toEqual(want.filter((it) => lsOf(it) === 1));
