@@ -16,7 +16,8 @@ import { validateTableName } from '../model/validate.js';
 import { callRegion, tableArn } from './call-context.js';
 import { ControlPlane, type TableStats } from './control-plane.js';
 import {
-  applyGlobalIndexPlan, describeIndexes, indexSizes, newIndexes, planGlobalIndexUpdates, type GlobalIndexPlan, type IndexSize,
+  applyGlobalIndexPlan, describeIndexes, indexSizes, newIndexes, planGlobalIndexUpdates, throughputDescription, type GlobalIndexPlan,
+  type IndexSize,
 } from './indexes.js';
 import { ACCOUNT, isPlainObject } from './request-checks.js';
 import {
@@ -38,13 +39,7 @@ const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
 /** A table as DescribeTable (and the other table operations) show it. `stats`: its
  *  counted ItemCount and TableSizeBytes (0 while none were counted); `sizes`: its indexes'. */
 function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, nowMs = Date.now(), sizes: Map<string, IndexSize> = new Map()): TableDescription {
-  const throughput: TableDescription['ProvisionedThroughput'] = {
-    NumberOfDecreasesToday: decreasesToday(meta, nowMs),
-    ReadCapacityUnits: meta.readCapacityUnits,
-    WriteCapacityUnits: meta.writeCapacityUnits,
-  };
-  if (meta.lastIncreaseMs !== undefined) throughput.LastIncreaseDateTime = new Date(meta.lastIncreaseMs);
-  if (meta.lastDecreaseMs !== undefined) throughput.LastDecreaseDateTime = new Date(meta.lastDecreaseMs);
+  const throughput = throughputDescription(meta, nowMs);
   const arn = tableArn(meta.name);
   const status = meta.status === 'ACTIVE' && cp.updating.has(meta.name) ? 'UPDATING' : meta.status;
   const description: TableDescription = {
