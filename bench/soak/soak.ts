@@ -306,10 +306,18 @@ async function injectFaults(
   const leftMs = () => endMs - FAULT_END_MARGIN_MS - performance.now();
   for (;;) {
     const gapMs = between(FAULT_GAP_MS);
-    if (leftMs() < FAULT_GAP_MS[0] + FAULT_HOLD_MS[0]) return;
-    await sleep(Math.min(gapMs, leftMs() - FAULT_HOLD_MS[0]));
-    const holdMs = Math.round(Math.min(between(FAULT_HOLD_MS), leftMs()));
-    if (holdMs < FAULT_HOLD_MS[0]) return; // the gap's timer fired late
+    // A run long enough for a fault gets one even when its timers fire late.
+    const owed = faults.length === 0 && opts.durationS >= MIN_FAULT_DURATION_S;
+    if (!owed && leftMs() < FAULT_GAP_MS[0] + FAULT_HOLD_MS[0]) return;
+    await sleep(Math.max(0, Math.min(gapMs, leftMs() - FAULT_HOLD_MS[0])));
+    let holdMs = Math.round(Math.min(between(FAULT_HOLD_MS), leftMs()));
+    if (holdMs < FAULT_HOLD_MS[0]) {
+      // The gap's timer fired late (a busy machine): the run ends here, unless it would
+      // end with no fault at all; then the shortest fault runs into the end margin (the
+      // final checks wait for it).
+      if (!owed) return;
+      holdMs = FAULT_HOLD_MS[0];
+    }
     const kind = FAULT_KINDS[rng.nextBelow(FAULT_KINDS.length)];
     const node = rng.nextBelow(opts.nodes);
     const peer = (node + 1 + rng.nextBelow(opts.nodes - 1)) % opts.nodes;
