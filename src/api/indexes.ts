@@ -32,15 +32,6 @@ const MAX_KEY_ATTRIBUTES_PER_PART = 4;
 
 const INVALID = 'One or more parameter values were invalid: ';
 
-/** Every attribute name the indexes of a CreateTable use as keys (for keyShapeFrom). */
-export function indexKeyNames(input: Pick<CreateTableInput, 'LocalSecondaryIndexes' | 'GlobalSecondaryIndexes'>): string[] {
-  const names: string[] = [];
-  for (const index of [...(input.LocalSecondaryIndexes ?? []), ...(input.GlobalSecondaryIndexes ?? [])]) {
-    for (const k of Array.isArray(index?.KeySchema) ? index.KeySchema : []) if (typeof k?.AttributeName === 'string') names.push(k.AttributeName);
-  }
-  return names;
-}
-
 function projectionOf(p: Projection | undefined): IndexProjection {
   const type = p?.ProjectionType;
   if (type !== 'ALL' && type !== 'KEYS_ONLY' && type !== 'INCLUDE') throw validationError(`${INVALID}Unknown ProjectionType: ${String(type ?? null)}`);

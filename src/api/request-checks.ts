@@ -122,9 +122,11 @@ export class ConstraintErrors {
     this.add(null, member, 'Member must not be null');
   }
 
-  /** A required member. */
-  notNull(value: unknown, member: string): void {
-    if (value === undefined || value === null) this.missing(member);
+  /** A required member: whether it is there (a missing one is recorded). */
+  notNull(value: unknown, member: string): boolean {
+    if (value !== undefined && value !== null) return true;
+    this.missing(member);
+    return false;
   }
 
   enumValue(value: unknown, member: string, allowed: readonly string[]): void {

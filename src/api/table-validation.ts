@@ -10,7 +10,7 @@ import type { AttributeDefinition, KeySchemaElement, KeyShape, ScalarAttributeTy
 import { DynamoDBError, validationError } from '../model/errors.js';
 import { validateTableName } from '../model/validate.js';
 import type { BillingMode } from '../control/metadata.js';
-import { isPlainObject, valueString } from './request-checks.js';
+import { ConstraintErrors, isPlainObject } from './request-checks.js';
 
 /** A secondary index's projection, as the request gives it. */
 export interface IndexProjection {
@@ -34,34 +34,11 @@ export interface GlobalIndexDefinition extends LocalIndexDefinition {
 const INVALID = 'One or more parameter values were invalid: ';
 const NAME_PATTERN = /^[a-zA-Z0-9_.-]+$/;
 /** DynamoDB reports at most this many shape errors in one message. */
-const MAX_SHAPE_ERRORS = 10;
 /** Above this, a throughput value is "out of bounds" (a ValidationException). */
 export const MAX_THROUGHPUT_VALUE = 1_000_000_000_000;
 export const MAX_LOCAL_INDEXES = 5;
 export const MAX_GLOBAL_INDEXES = 20;
 const PROJECTION_TYPES = ['ALL', 'INCLUDE', 'KEYS_ONLY'] as const;
-
-/** Shape errors in the order found; DynamoDB stops listing at 10. */
-export class ShapeErrors {
-  private readonly errors: string[] = [];
-
-  add(value: unknown, member: string, rule: string): void {
-    if (this.errors.length >= MAX_SHAPE_ERRORS) return;
-    const shown = value === null || value === undefined ? 'null' : `'${valueString(value)}'`;
-    this.errors.push(`Value ${shown} at '${member}' failed to satisfy constraint: ${rule}`);
-  }
-
-  notNull(value: unknown, member: string): boolean {
-    if (value !== undefined && value !== null) return true;
-    this.add(null, member, 'Member must not be null');
-    return false;
-  }
-
-  throwIfAny(): void {
-    const n = this.errors.length;
-    if (n > 0) throw validationError(`${n} validation error${n === 1 ? '' : 's'} detected: ${this.errors.join('; ')}`);
-  }
-}
 
 function given(v: unknown): boolean {
   return v !== undefined && v !== null;
@@ -89,19 +66,19 @@ function structOrAbsent(v: unknown, member: string): Record<string, unknown> | u
  * length before anything else, each with a message of its own; its pattern is checked
  * with the other members' constraints (`patternErrors`) or, without, at once.
  */
-export function checkTableNameParameter(name: unknown, patternErrors?: ShapeErrors): asserts name is string {
+export function checkTableNameParameter(name: unknown, patternErrors?: ConstraintErrors): asserts name is string {
   if (!given(name)) throw validationError("The parameter 'TableName' is required but was not present in the request");
   if (typeof name !== 'string') validateTableName(name);
   const text = name as string;
   if (text.length < 3 || text.length > 255) throw validationError('TableName must be at least 3 characters long and at most 255 characters long');
   if (!NAME_PATTERN.test(text)) {
-    const errors = patternErrors ?? new ShapeErrors();
+    const errors = patternErrors ?? new ConstraintErrors();
     errors.add(text, 'tableName', 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+');
     if (patternErrors === undefined) errors.throwIfAny();
   }
 }
 
-function checkName(value: unknown, member: string, errors: ShapeErrors): void {
+function checkName(value: unknown, member: string, errors: ConstraintErrors): void {
   if (!errors.notNull(value, member)) return;
   if (typeof value !== 'string') throw serialization(`Expected a string for ${member}`);
   if (!NAME_PATTERN.test(value)) errors.add(value, member, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+');
@@ -109,12 +86,12 @@ function checkName(value: unknown, member: string, errors: ShapeErrors): void {
   if (value.length > 255) errors.add(value, member, 'Member must have length less than or equal to 255');
 }
 
-function checkEnum(value: unknown, member: string, allowed: readonly string[], errors: ShapeErrors): void {
+function checkEnum(value: unknown, member: string, allowed: readonly string[], errors: ConstraintErrors): void {
   if (given(value) && !allowed.includes(value as string)) errors.add(value, member, `Member must satisfy enum value set: [${allowed.join(', ')}]`);
 }
 
 /** ProvisionedThroughput's members as DynamoDB lists them: write first, then read. */
-export function checkThroughputMembers(throughput: Record<string, unknown>, member: string, errors: ShapeErrors): void {
+export function checkThroughputMembers(throughput: Record<string, unknown>, member: string, errors: ConstraintErrors): void {
   for (const [name, value] of [['writeCapacityUnits', throughput.WriteCapacityUnits], ['readCapacityUnits', throughput.ReadCapacityUnits]] as const) {
     const path = `${member}.${name}`;
     if (!errors.notNull(value, path)) continue;
@@ -133,7 +110,7 @@ function keyElementText(k: unknown): string {
 const MAX_KEY_ELEMENTS = 2;
 const MAX_GLOBAL_INDEX_KEY_ELEMENTS = 8;
 
-function checkKeySchemaShape(keySchema: unknown, member: string, errors: ShapeErrors, maxElements = MAX_KEY_ELEMENTS): void {
+function checkKeySchemaShape(keySchema: unknown, member: string, errors: ConstraintErrors, maxElements = MAX_KEY_ELEMENTS): void {
   if (!errors.notNull(keySchema, member)) return;
   const list = listOrAbsent(keySchema, member)!;
   if (list.length < 1) errors.add('[]', member, 'Member must have length greater than or equal to 1');
@@ -150,7 +127,7 @@ function checkKeySchemaShape(keySchema: unknown, member: string, errors: ShapeEr
   });
 }
 
-function checkProjectionShape(projection: unknown, member: string, errors: ShapeErrors): void {
+function checkProjectionShape(projection: unknown, member: string, errors: ConstraintErrors): void {
   if (!errors.notNull(projection, member)) return;
   const p = structOrAbsent(projection, member)!;
   checkEnum(p.ProjectionType, `${member}.projectionType`, PROJECTION_TYPES, errors);
@@ -158,7 +135,7 @@ function checkProjectionShape(projection: unknown, member: string, errors: Shape
   if (nonKey !== undefined && nonKey.length < 1) errors.add('[]', `${member}.nonKeyAttributes`, 'Member must have length greater than or equal to 1');
 }
 
-function checkIndexListShape(list: unknown, member: string, global: boolean, errors: ShapeErrors): void {
+function checkIndexListShape(list: unknown, member: string, global: boolean, errors: ConstraintErrors): void {
   const indexes = listOrAbsent(list, member);
   if (indexes === undefined) return;
   indexes.forEach((entry, i) => {
@@ -174,7 +151,7 @@ function checkIndexListShape(list: unknown, member: string, global: boolean, err
   });
 }
 
-function checkAttributeDefinitionsShape(definitions: unknown, errors: ShapeErrors, required: boolean): void {
+function checkAttributeDefinitionsShape(definitions: unknown, errors: ConstraintErrors, required: boolean): void {
   if (required ? !errors.notNull(definitions, 'attributeDefinitions') : !given(definitions)) return;
   listOrAbsent(definitions, 'attributeDefinitions')!.forEach((entry, i) => {
     const path = `attributeDefinitions.${i + 1}.member`;
@@ -194,8 +171,6 @@ export interface CheckedCreateTable {
   billingMode: BillingMode;
   readCapacityUnits: number;
   writeCapacityUnits: number;
-  localIndexes: LocalIndexDefinition[];
-  globalIndexes: GlobalIndexDefinition[];
 }
 
 interface RawKey { AttributeName: string; KeyType: string }
@@ -319,7 +294,7 @@ function checkGlobalIndex(index: RawIndex, defined: ReadonlySet<string>, defined
 
 /** Every check CreateTable makes before it looks at existing tables. */
 export function checkCreateTableInput(input: Record<string, unknown>): CheckedCreateTable {
-  const shape = new ShapeErrors();
+  const shape = new ConstraintErrors();
   checkAttributeDefinitionsShape(input.AttributeDefinitions, shape, true);
   checkTableNameParameter(input.TableName, shape);
   checkEnum(input.BillingMode, 'billingMode', ['PROVISIONED', 'PAY_PER_REQUEST'], shape);
@@ -384,8 +359,6 @@ export function checkCreateTableInput(input: Record<string, unknown>): CheckedCr
     billingMode,
     readCapacityUnits: read,
     writeCapacityUnits: write,
-    localIndexes: local,
-    globalIndexes: global,
   };
 }
 
@@ -398,7 +371,7 @@ export type GlobalIndexUpdate =
 /** The shape of UpdateTable's AttributeDefinitions and GlobalSecondaryIndexUpdates, into
  *  `errors` (DynamoDB's member order: attribute definitions first, updates after the table
  *  name and throughput). */
-export function checkUpdateTableIndexShape(input: Record<string, unknown>, errors: ShapeErrors, part: 'definitions' | 'updates'): void {
+export function checkUpdateTableIndexShape(input: Record<string, unknown>, errors: ConstraintErrors, part: 'definitions' | 'updates'): void {
   if (part === 'definitions') {
     checkAttributeDefinitionsShape(input.AttributeDefinitions, errors, false);
     return;

@@ -19,10 +19,10 @@ import {
   applyGlobalIndexPlan, describeIndexes, indexSizes, newIndexes, planGlobalIndexUpdates, throughputDescription, type GlobalIndexPlan,
   type IndexSize,
 } from './indexes.js';
-import { ACCOUNT, isPlainObject } from './request-checks.js';
+import { ACCOUNT, ConstraintErrors, isPlainObject } from './request-checks.js';
 import {
   checkCreateTableInput, checkTableNameParameter, checkThroughputMembers, checkUpdateTableIndexShape,
-  globalIndexUpdates, MAX_THROUGHPUT_VALUE, ShapeErrors,
+  globalIndexUpdates, MAX_THROUGHPUT_VALUE,
 } from './table-validation.js';
 
 /** DynamoDB's default provisioned-capacity quotas (developer guide, "Quotas"): per table
@@ -167,7 +167,7 @@ export async function describeTable(cp: ControlPlane, input: DescribeTableInput)
 
 export async function listTables(cp: ControlPlane, input: ListTablesInput = {}): Promise<ListTablesOutput> {
   cp.checkOpen();
-  const shape = new ShapeErrors();
+  const shape = new ConstraintErrors();
   const start = input?.ExclusiveStartTableName ?? undefined;
   if (start !== undefined) {
     if (typeof start !== 'string') validateTableName(start, 'exclusiveStartTableName');
@@ -217,7 +217,7 @@ export async function deleteTable(cp: ControlPlane, input: DeleteTableInput): Pr
 export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Promise<UpdateTableOutput> {
   cp.checkOpen();
   const raw = (isPlainObject(input) ? input : {}) as Record<string, unknown>;
-  const shape = new ShapeErrors();
+  const shape = new ConstraintErrors();
   checkUpdateTableIndexShape(raw, shape, 'definitions');
   checkTableNameParameter(raw.TableName, shape);
   const throughputGiven = raw.ProvisionedThroughput ?? undefined;
@@ -495,7 +495,7 @@ export async function describeTimeToLive(cp: ControlPlane, input: DescribeTimeTo
  */
 export async function updateTimeToLive(cp: ControlPlane, input: UpdateTimeToLiveInput): Promise<UpdateTimeToLiveOutput> {
   cp.checkOpen();
-  const shape = new ShapeErrors();
+  const shape = new ConstraintErrors();
   checkTableNameParameter(input?.TableName, shape);
   const spec = input.TimeToLiveSpecification as unknown;
   if (spec !== undefined && spec !== null && !isPlainObject(spec)) throw new DynamoDBError('SerializationException', 'Expected a structure for TimeToLiveSpecification');
