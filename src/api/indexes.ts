@@ -1,7 +1,7 @@
 /** Secondary indexes as the API sees them: definitions from CreateTable and UpdateTable,
  *  their descriptions, and which index a Query or Scan reads (with DynamoDB's rules). */
 import type {
-  CreateTableInput, GlobalSecondaryIndex, GlobalSecondaryIndexDescription, GlobalSecondaryIndexUpdate, LocalSecondaryIndex,
+  CreateTableInput, GlobalSecondaryIndex, GlobalSecondaryIndexDescription, GlobalSecondaryIndexUpdate,
   ConsumedCapacity, ItemCollectionMetrics, LocalSecondaryIndexDescription, Projection, QueryInput, ReturnConsumedCapacity, ScanInput,
 } from '../api-types.js';
 import type { BillingMode, GlobalIndexMeta, NewIndex, TableMeta } from '../control/metadata.js';
@@ -23,10 +23,8 @@ import { typeOf } from '../expressions/values.js';
 import { indexesInMessageOrder } from './request-checks.js';
 import { checkStartKeyAttribute } from '../expressions/keycondition.js';
 import type { ControlPlane } from './control-plane.js';
+import { MAX_GLOBAL_INDEXES } from './table-validation.js';
 
-export const MAX_LOCAL_INDEXES = 5;
-/** DynamoDB's default quota (it was 5 until 2018; dynalite still says 5). */
-export const MAX_GLOBAL_INDEXES = 20;
 /** Multi-attribute GSI keys (2025): up to 4 HASH and 4 RANGE attributes. */
 const MAX_KEY_ATTRIBUTES_PER_PART = 4;
 
@@ -85,42 +83,15 @@ function copyKeySchema(keySchema: KeySchemaElement[]): KeySchemaElement[] {
   return keySchema.map((k) => ({ AttributeName: k.AttributeName, KeyType: k.KeyType }));
 }
 
-/** CreateTable's index definitions, with DynamoDB's checks of what they mean (dynalite's
- *  order: local indexes, then global ones, each whole, then the counts). */
-export function newIndexes(input: CreateTableInput, table: KeyShape, billingMode: BillingMode): { localIndexes: NewIndex[]; globalIndexes: NewIndex[] } {
+/** CreateTable's index definitions. The request passed checkCreateTableInput (names,
+ *  counts, LSI keys against the table's); what is checked here is only what needs the
+ *  index's key spec (a multi-attribute GSI key's order and types: keySpecOf). */
+export function newIndexes(input: CreateTableInput, billingMode: BillingMode): { localIndexes: NewIndex[]; globalIndexes: NewIndex[] } {
   const definitions = definitionsOf(input.AttributeDefinitions);
-  const names = new Set<string>();
-  const unique = (name: string): void => {
-    if (names.has(name)) throw validationError(`${INVALID}Duplicate index name: ${name}`);
-    names.add(name);
-  };
-  const localIndexes: NewIndex[] = [];
-  const locals: LocalSecondaryIndex[] | undefined = input.LocalSecondaryIndexes ?? undefined;
-  if (locals !== undefined) {
-    if (locals.length === 0) throw validationError(`${INVALID}List of LocalSecondaryIndexes is empty`);
-    if (table.rangeName === undefined) throw validationError(`${INVALID}Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex`);
-    for (const index of locals) {
-      const key = keySpecOf(index.KeySchema, definitions);
-      const projection = projectionOf(index.Projection);
-      if (key.hash.length !== 1 || key.hash[0].name !== table.hashName || key.range.length !== 1) {
-        throw validationError(`${INVALID}Index KeySchema does not have the same leading hash key as table KeySchema for index: ${index.IndexName}. index hash key: ${key.hash[0].name}, table hash key: ${table.hashName}`);
-      }
-      unique(index.IndexName);
-      localIndexes.push({ name: index.IndexName, keySchema: copyKeySchema(index.KeySchema), key, projection });
-    }
-    if (locals.length > MAX_LOCAL_INDEXES) throw validationError(`${INVALID}LocalSecondaryIndex count exceeds the per-table limit of ${MAX_LOCAL_INDEXES}`);
-  }
-  const globalIndexes: NewIndex[] = [];
-  const globals: GlobalSecondaryIndex[] | undefined = input.GlobalSecondaryIndexes ?? undefined;
-  if (globals !== undefined) {
-    if (globals.length === 0) throw validationError(`${INVALID}List of GlobalSecondaryIndexes is empty`);
-    for (const index of globals) {
-      const created = newGlobalIndex(index, input.AttributeDefinitions, billingMode);
-      unique(index.IndexName);
-      globalIndexes.push(created);
-    }
-    if (globals.length > MAX_GLOBAL_INDEXES) throw validationError(`${INVALID}GlobalSecondaryIndex count exceeds the per-table limit of ${MAX_GLOBAL_INDEXES}`);
-  }
+  const localIndexes = (input.LocalSecondaryIndexes ?? []).map((index): NewIndex => ({
+    name: index.IndexName, keySchema: copyKeySchema(index.KeySchema), key: keySpecOf(index.KeySchema, definitions), projection: projectionOf(index.Projection),
+  }));
+  const globalIndexes = (input.GlobalSecondaryIndexes ?? []).map((index) => newGlobalIndex(index, input.AttributeDefinitions, billingMode));
   return { localIndexes, globalIndexes };
 }
 

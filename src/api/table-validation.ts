@@ -37,6 +37,7 @@ const NAME_PATTERN = /^[a-zA-Z0-9_.-]+$/;
 /** Above this, a throughput value is "out of bounds" (a ValidationException). */
 export const MAX_THROUGHPUT_VALUE = 1_000_000_000_000;
 export const MAX_LOCAL_INDEXES = 5;
+/** DynamoDB's default quota (it was 5 until 2018; dynalite still says 5). */
 export const MAX_GLOBAL_INDEXES = 20;
 const PROJECTION_TYPES = ['ALL', 'INCLUDE', 'KEYS_ONLY'] as const;
 

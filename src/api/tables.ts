@@ -121,7 +121,7 @@ export async function createTable(cp: ControlPlane, input: CreateTableInput): Pr
     validateTags(input.Tags);
     tags = mergeTags([], input.Tags);
   }
-  const indexes = newIndexes(input, checked.keyShape, checked.billingMode);
+  const indexes = newIndexes(input, checked.billingMode);
   if (cp.metadata.table(input.TableName) !== undefined) {
     throw new DynamoDBError('ResourceInUseException', `Table already exists: ${input.TableName}`);
   }
