@@ -34,7 +34,7 @@ async function workerMain({ engine, durability, batch, rounds, dir }) {
   let close;
   if (engine === 'lmdb') {
     const { open } = await import('lmdb');
-    const { crc32c } = await import('../dist/src/transport/crc32c.js');
+    const { crc32c } = await import('../dist/src/checksum/crc32c.js');
     const root = open({ path: join(dir, 'wal'), noSync: durability === 'async', overlappingSync: false, maxDbs: 8, noMemInit: true });
     const log = root.openDB({ name: 'log', keyEncoding: 'binary', encoding: 'binary' });
     const hard = root.openDB({ name: 'hard', keyEncoding: 'uint32', encoding: 'msgpack' });

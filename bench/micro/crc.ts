@@ -1,7 +1,7 @@
 /** CRC32C cost per 1 KB record: the floor under the ring's per-record cost (paid on both sides). */
 import { Bench } from 'tinybench';
-import { crc32c, crc32cJs, crc32cWords } from '../../src/transport/crc32c.js';
-import { kernelForMemory } from '../../src/transport/crc32c-wasm.js';
+import { crc32c, crc32cJs, crc32cWords } from '../../src/checksum/crc32c.js';
+import { kernelForMemory } from '../../src/checksum/crc32c-wasm.js';
 import { Ring } from '../../src/transport/ring.js';
 import type { BenchRow, BenchSection } from './section.js';
 

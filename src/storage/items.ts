@@ -17,7 +17,7 @@ import { itemSize } from '../model/item-size.js';
 import { extractKey } from '../model/validate.js';
 import { evaluateCondition, project } from '../expressions/index.js';
 import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
-import { crc32c } from '../transport/crc32c.js';
+import { crc32c } from '../checksum/crc32c.js';
 import { applyEntry, getItem, readItem, type ApplyStats, type ApplyTarget, type ItemKV } from './apply.js';
 import {
   indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, itemCollectionInterval, outboxKey, outboxIndexOf, readIndexConfig,

@@ -57,7 +57,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { crc32c } from '../transport/crc32c.js';
+import { crc32c } from '../checksum/crc32c.js';
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { GlobalIndexTable, GroupIndexes } from './indexes.js';
 import type { KeyShape } from '../model/types.js';

@@ -1,4 +1,4 @@
-export { crc32c, crc32cWords, LITTLE_ENDIAN } from './crc32c.js';
+export { crc32c, crc32cWords, LITTLE_ENDIAN } from '../checksum/crc32c.js';
 export {
   Ring,
   PADDING_KIND,

@@ -50,7 +50,7 @@
  * caller decides (replication treats it as a lost message, invariant 5).
  */
 
-import { crc32c, crc32cWords, LITTLE_ENDIAN } from './crc32c.js';
+import { crc32c, crc32cWords, LITTLE_ENDIAN } from '../checksum/crc32c.js';
 import {
   CRC32C_TABLE_BYTES,
   hasCrc32cTables,
@@ -58,8 +58,8 @@ import {
   WASM_AVAILABLE,
   writeCrc32cTables,
   type Crc32cKernel,
-} from './crc32c-wasm.js';
-import { wasmApi, WASM_PAGE_BYTES, type WasmMemory } from './wasm-api.js';
+} from '../checksum/crc32c-wasm.js';
+import { wasmApi, WASM_PAGE_BYTES, type WasmMemory } from '../checksum/wasm-api.js';
 
 export const RING_MAGIC = 0x31524253; // 'SBR1' little-endian
 /** Bytes of the control block before the data region. */

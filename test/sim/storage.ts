@@ -10,7 +10,7 @@ import type { HardState, LogEntry, LogReader, Ready } from '../../src/replicatio
 import { applyEntry, getItem, type ApplyTarget, type ItemKV } from '../../src/storage/apply.js';
 import type { GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
-import { crc32c } from '../../src/transport/crc32c.js';
+import { crc32c } from '../../src/checksum/crc32c.js';
 
 /** The durable part of a replica: a WAL and its hard state. Survives crashes. */
 export class MemLog implements LogReader {

@@ -1,6 +1,6 @@
 /** Helpers for tests that look into (and damage) WAL segment files. */
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { crc32c } from '../../src/transport/crc32c.js';
+import { crc32c } from '../../src/checksum/crc32c.js';
 import { HDR, RecordType } from '../../src/storage/wal.js';
 
 export interface FileRecord {

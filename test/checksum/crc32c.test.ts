@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { crc32c, crc32cWords } from '../../src/transport/crc32c.js';
-import { crc32cReference as reference, mulberry32, testSeed } from './prng.js';
+import { crc32c, crc32cWords } from '../../src/checksum/crc32c.js';
+import { crc32cReference as reference, mulberry32, testSeed } from '../transport/prng.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32c, crc32cJs, WASM_COPY_MIN_BYTES } from '../../src/transport/crc32c.js';
+import { crc32c, crc32cJs, WASM_COPY_MIN_BYTES } from '../../src/checksum/crc32c.js';
 import {
   assembleCrc32cModule,
   CRC32C_TABLE_BYTES,
@@ -7,10 +7,10 @@ import {
   hasCrc32cTables,
   kernelForMemory,
   writeCrc32cTables,
-} from '../../src/transport/crc32c-wasm.js';
+} from '../../src/checksum/crc32c-wasm.js';
 import { Ring, RING_CONTROL_BYTES } from '../../src/transport/ring.js';
-import type { WasmMemory } from '../../src/transport/wasm-api.js';
-import { crc32cReference as reference, mulberry32, testSeed } from './prng.js';
+import type { WasmMemory } from '../../src/checksum/wasm-api.js';
+import { crc32cReference as reference, mulberry32, testSeed } from '../transport/prng.js';
 
 
 const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => WasmMemory } }).WebAssembly;
