@@ -124,6 +124,7 @@ export class ShardBox extends ItemOperations {
       metadata.checkNodeCount(resolved.nodes);
       supervisor = new Supervisor({
         dir, durability: resolved.durability, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
+        log: { walRetainEntries: resolved.walRetainEntries, walSegmentBytes: resolved.walSegmentBytes, snapshotBytesPerSec: resolved.snapshotBytesPerSec },
       });
       const router = new Router(new Endpoint(fabric, resolved.nodes), resolved.router);
       supervisor.onExit = (node) => router.nodeDown(node);

@@ -4,6 +4,8 @@ import type { Durability } from '../node/worker-data.js';
 import { DEFAULT_ROUTER_OPTIONS, type RouterOptions } from '../router/router.js';
 import { isFormatVersion, type FormatVersion } from '../transport/protocol.js';
 import { ITEM_COLLECTION_LIMIT_BYTES } from '../storage/indexes.js';
+import { DEFAULT_SEGMENT_BYTES } from '../storage/wal.js';
+import { SNAPSHOT_BYTES_PER_SEC } from '../node/snapshot-transfer.js';
 
 export interface ShardBoxOptions {
   /** Storage nodes, one worker thread each. Default 3; at least 3 (a group has 3 replicas). */
@@ -49,6 +51,17 @@ export interface ShardBoxOptions {
    *  so that ItemCollectionSizeLimitExceededException can be reached without writing
    *  10 GB (bytes). Default DynamoDB's 10 GiB; applies to tables created after open. */
   itemCollectionLimitBytes?: number;
+  /** The most WAL entries a group keeps for a replica that lags behind (down, slow, or
+   *  awaited back): beyond them the WAL is truncated, and that replica is caught up from a
+   *  snapshot of a healthy replica's data instead. Default 100000. */
+  walRetainEntries?: number;
+  /** Size at which a node's WAL segment is closed (bytes). The WAL frees space a segment
+   *  at a time, so its size on disk stays under about walRetainEntries' worth of entries
+   *  plus two segments. Default 64 MiB. */
+  walSegmentBytes?: number;
+  /** Pace of the snapshots one node sends (bytes per second), so that catching a replica
+   *  up leaves foreground requests their latency. Default 16 MiB/s. */
+  snapshotBytesPerSec?: number;
 }
 
 export interface ResolvedOptions {
@@ -66,6 +79,9 @@ export interface ResolvedOptions {
   formatVersion: FormatVersion;
   tableStatusDelayMs: number;
   itemCollectionLimitBytes: number;
+  walRetainEntries: number;
+  walSegmentBytes: number;
+  snapshotBytesPerSec: number;
 }
 
 export const MAX_NODES = 64;
@@ -86,7 +102,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 
 export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -139,6 +155,9 @@ export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     formatVersion: checkFormatVersion('options.formatVersion', options.formatVersion ?? 1),
     tableStatusDelayMs: integerOption('tableStatusDelayMs', options.tableStatusDelayMs, 0, 0, 3_600_000),
     itemCollectionLimitBytes: integerOption('itemCollectionLimitBytes', options.itemCollectionLimitBytes, ITEM_COLLECTION_LIMIT_BYTES, 1, ITEM_COLLECTION_LIMIT_BYTES),
+    walRetainEntries: integerOption('walRetainEntries', options.walRetainEntries, 100_000, 100, 1_000_000_000),
+    walSegmentBytes: integerOption('walSegmentBytes', options.walSegmentBytes, DEFAULT_SEGMENT_BYTES, 64 * 1024, 1 << 30),
+    snapshotBytesPerSec: integerOption('snapshotBytesPerSec', options.snapshotBytesPerSec, SNAPSHOT_BYTES_PER_SEC, 64 * 1024, 1 << 30),
   };
 }
 

@@ -14,7 +14,7 @@ import type { NodeTiming } from '../node/constants.js';
 import {
   CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS,
   NODE_STATE_RUNNING,
-  type Durability, type NodeWorkerData,
+  type Durability, type NodeLogSettings, type NodeWorkerData,
 } from '../node/worker-data.js';
 import { Doorbell } from '../transport/doorbell.js';
 import { setNodeDraining, type FabricBuffers } from '../transport/fabric.js';
@@ -68,6 +68,7 @@ export interface SupervisorConfig {
   durability: Durability;
   fabric: FabricBuffers;
   timing: NodeTiming;
+  log: NodeLogSettings;
   seed: number;
   /** The cluster's cut links (`LinkCuts`), handed to every node thread. */
   links: SharedArrayBuffer;
@@ -116,6 +117,7 @@ export class Supervisor {
       durability: this.config.durability,
       fabric: this.config.fabric,
       timing: this.config.timing,
+      log: this.config.log,
       seed: (this.config.seed + node * 7919) >>> 0,
       control: control.buffer as SharedArrayBuffer,
       links: this.config.links,

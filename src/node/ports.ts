@@ -12,6 +12,7 @@
  */
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
+import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from '../storage/snapshot.js';
 import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from '../storage/operations.js';
 import type { Envelope, FormatVersion } from '../transport/protocol.js';
 
@@ -104,6 +105,15 @@ export interface NodeStorage {
   outbox(group: number, after: number, max: number): OutboxRecord[];
   /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */
   groupDigest(group: number): { items: number; crc: number; bytes?: number };
+
+  /** A consistent view of the group's rows at its applied index, read in pieces. */
+  openSnapshot(group: number): SnapshotSource;
+  /** Keeps a received snapshot chunk's rows aside (not the group's data yet). */
+  stageSnapshotRows(group: number, rows: readonly SnapshotRow[]): void;
+  discardStagedSnapshot(group: number): void;
+  /** Replaces the group's data with the staged rows, applied at `snapshot.index`, at once
+   *  (durable at the next checkpoint); returns the rows installed. */
+  installSnapshot(group: number, snapshot: InstalledSnapshot): number;
 }
 
 /**

@@ -29,6 +29,7 @@ import {
 import type { CutLinks, NodeDiskJobs, NodeMutation, NodeStorage, NodeTransport } from './ports.js';
 import { seededRandom } from './prng.js';
 import type { DigestReply, NodeRequestBody } from './requests.js';
+import { SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type SnapshotMessage } from './snapshot-transfer.js';
 
 interface PendingWrite {
   router: number;
@@ -82,7 +83,7 @@ export interface StorageNodeCounters {
   recordsCut: number;
 }
 
-export interface NodeStats extends StorageNodeCounters {
+export interface NodeStats extends StorageNodeCounters, SnapshotCounters {
   node: number;
   /** The format version this node writes; inbound records dropped because their version
    *  is not one it reads, or because they did not decode. */
@@ -112,7 +113,13 @@ export interface StorageNodeOptions {
    *  checkpoint): the worker passes process.emitWarning. */
   warn: (message: string, type?: string) => void;
   /** Limits and intervals other than the constants (the simulator draws them per seed). */
-  tuning?: { maxAppendBytes?: number; maxInflightAppends?: number; preVote?: boolean; checkpointIntervalMs?: number };
+  tuning?: {
+    maxAppendBytes?: number; maxInflightAppends?: number; preVote?: boolean; checkpointIntervalMs?: number;
+    /** ReplicaConfig.logRetainEntries: past it, a lagging replica gets a snapshot. */
+    logRetainEntries?: number;
+    /** Pace of this node's outgoing snapshots (bytes per second). */
+    snapshotBytesPerSec?: number;
+  };
   /** Test-only: a known bug to switch on (ports.ts NodeMutation). Undefined in production. */
   mutation?: NodeMutation;
   /** The clock of reply traces (ms): the one every router of the process uses
@@ -134,6 +141,8 @@ export class StorageNode {
   private readsAfterApply: QueuedRead[] = [];
   /** Outgoing per peer endpoint, flushed once per round in as few ring records as fit. */
   private readonly raftOut = new Map<number, ReplicaMessage[]>();
+  private readonly snapOut = new Map<number, SnapshotMessage[]>();
+  private readonly snapshots: SnapshotTransfers;
   private readonly replyOut = new Map<number, ReplyMessage[]>();
   private readonly touched = new Set<number>();
   private readonly tooLargeReplies: ReplyMessage[] = [];
@@ -183,6 +192,13 @@ export class StorageNode {
     this.traceClock = options.traceClock;
     this.nextTickAtMs = options.nowMs + this.timing.tickMs;
     this.lastCheckpointMs = options.nowMs;
+    this.snapshots = new SnapshotTransfers({
+      id: this.transport.id,
+      store: this.store,
+      core: (group) => this.cores.get(group),
+      cores: () => this.cores,
+      send: (peer, message) => this.queueSnapshotMessage(peer, message),
+    }, this.tuning.snapshotBytesPerSec ?? SNAPSHOT_BYTES_PER_SEC, options.nowMs);
     for (const rec of this.store.groups()) this.startCore(rec);
   }
 
@@ -251,6 +267,8 @@ export class StorageNode {
       }
     }
     if (this.outboxReads.size > 0) this.wakeOutboxReads(undefined, nowMs);
+    this.snapshots.pump(nowMs);
+    this.flushSnapshotMessages();
     this.flushReplies();
     this.wakePeers();
     this.maybeCheckpoint(nowMs);
@@ -305,13 +323,44 @@ export class StorageNode {
     this.checkpoint = 'done';
   }
 
+  private queueSnapshotMessage(peer: number, message: SnapshotMessage): void {
+    let queue = this.snapOut.get(peer);
+    if (queue === undefined) this.snapOut.set(peer, (queue = []));
+    queue.push(message);
+  }
+
+  /** Snapshot chunks and acks; what a full ring does not take waits for the next round
+   *  (a transfer's window keeps this small). */
+  private flushSnapshotMessages(): void {
+    for (const [peer, queue] of this.snapOut) {
+      if (queue.length === 0) continue;
+      if (this.links?.isCut(this.id, peer)) {
+        this.counters.recordsCut += queue.length;
+        queue.length = 0;
+        continue;
+      }
+      const version = this.transport.sendVersion;
+      const sent = this.transport.send(peer, queue, (msgs) => envelopeToWire({ k: 'snap', msgs }, version), 4, () => this.counters.raftSendsDropped++, version);
+      if (sent > 0) {
+        queue.splice(0, sent);
+        this.touched.add(peer);
+      }
+    }
+  }
+
   private maybeCheckpoint(nowMs: number): void {
     if (this.checkpoint === 'done') {
       this.checkpoint = 'idle';
+      this.snapshots.checkpointCompleted();
       this.compactWal();
     }
-    if (this.checkpoint !== 'idle' || this.appliedSinceCheckpoint === 0) return;
-    if (this.appliedSinceCheckpoint < CHECKPOINT_ENTRIES && nowMs - this.lastCheckpointMs < (this.tuning.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS)) return;
+    if (this.checkpoint !== 'idle') return;
+    // An installed snapshot waits for one: start it at once.
+    if (!this.snapshots.wantsCheckpoint) {
+      if (this.appliedSinceCheckpoint === 0) return;
+      if (this.appliedSinceCheckpoint < CHECKPOINT_ENTRIES && nowMs - this.lastCheckpointMs < (this.tuning.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS)) return;
+    }
+    this.snapshots.checkpointStarted();
     this.checkpoint = 'running';
     this.appliedSinceCheckpoint = 0;
     this.lastCheckpointMs = nowMs;
@@ -322,6 +371,11 @@ export class StorageNode {
   compactAfterCheckpoint(): void {
     this.checkpoint = 'idle';
     this.compactWal();
+  }
+
+  /** Counters of snapshot transfers (also in `stats()`). */
+  get snapshotCounters(): Readonly<SnapshotCounters> {
+    return this.snapshots.counters;
   }
 
   private compactWal(): void {
@@ -350,7 +404,7 @@ export class StorageNode {
 
   /** Counters of this node, its store and its inbound links. */
   stats(): NodeStats {
-    return { node: this.id, sendVersion: this.transport.sendVersion, ...this.transport.stats(), ...this.counters, store: { ...this.store.stats } };
+    return { node: this.id, sendVersion: this.transport.sendVersion, ...this.transport.stats(), ...this.counters, ...this.snapshots.counters, store: { ...this.store.stats } };
   }
 
   /**
@@ -394,6 +448,7 @@ export class StorageNode {
       maxAppendBytes: this.tuning.maxAppendBytes ?? MAX_APPEND_BYTES,
       maxInflightAppends: this.tuning.maxInflightAppends ?? MAX_INFLIGHT_APPENDS,
       ...(this.tuning.preVote === undefined ? {} : { preVote: this.tuning.preVote }),
+      ...(this.tuning.logRetainEntries === undefined ? {} : { logRetainEntries: this.tuning.logRetainEntries }),
       random: seededRandom((this.seed ^ Math.imul(rec.group + 1, 0x9e3779b1) ^ this.id) >>> 0),
       log: this.store.logReader(rec.group),
       hardState: this.store.hardState(rec.group),
@@ -431,6 +486,9 @@ export class StorageNode {
       }
       case 'rep':
         return; // nodes send no requests, so they expect no replies
+      case 'snap':
+        for (const message of envelope.msgs) this.snapshots.onMessage(message as SnapshotMessage, this.roundAtMs);
+        return;
     }
   }
 
@@ -461,8 +519,9 @@ export class StorageNode {
       case 'query':
       case 'scan':
       case 'outbox': {
-        // A log replica has no data: the router never sends it reads, but be sure.
-        if (core.isLogReplica) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
+        // A log replica has no data: the router never sends it reads, but be sure. A
+        // replica taking in a snapshot has old data (or a part of the new): elsewhere.
+        if (core.isLogReplica || this.snapshots.receiving(request.group)) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
         if ((body.t !== 'outbox' && !body.consistent) || this.mutation === 'strongReadAnyReplica') {
           // At once, unless this replica knows of committed entries it has not applied
           // yet: then once it has (this round's apply, or after its own WAL sync of them),
@@ -479,6 +538,7 @@ export class StorageNode {
       }
       case 'dropGroup': {
         this.cores.delete(request.group);
+        this.snapshots.dropped(request.group);
         for (const pending of this.pendingWrites.get(request.group)!.values()) {
           this.reply(pending.router, { id: pending.id, redirect: 'noGroup' });
         }
@@ -694,6 +754,9 @@ export class StorageNode {
     const apply: Array<{ group: number; entries: LogEntry[] }> = [];
     for (const [group, core, ready] of readies) {
       if (ready.committed.length === 0) continue;
+      // Taking in a snapshot: what the old log commits is older than it (the snapshot
+      // replaces it all), and its membership entries too.
+      if (this.snapshots.receiving(group)) continue;
       this.saveMemberships(group, ready.committed);
       // A log replica applies nothing (it has no B-tree); its WAL still compacts after
       // checkpoints, so it counts towards the next one.

@@ -4,12 +4,21 @@ import type { NodeTiming } from './constants.js';
 
 export type Durability = 'sync' | 'async';
 
+export interface NodeLogSettings {
+  walRetainEntries: number;
+  walSegmentBytes: number;
+  snapshotBytesPerSec: number;
+}
+
 export interface NodeWorkerData {
   nodeId: number;
   dir: string;
   durability: Durability;
   fabric: FabricBuffers;
   timing: NodeTiming;
+  /** WAL and snapshot settings (ShardBox.open's walRetainEntries, walSegmentBytes,
+   *  snapshotBytesPerSec). */
+  log: NodeLogSettings;
   seed: number;
   /** Int32Array words: [CONTROL_STOP, CONTROL_STATE, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN,
    *  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL]. */

@@ -26,7 +26,7 @@ import {
 const data = workerData as NodeWorkerData;
 const control = new Int32Array(data.control);
 const endpoint = new Endpoint(data.fabric, data.nodeId);
-const store = NodeStore.open({ dir: data.dir, durability: data.durability });
+const store = NodeStore.open({ dir: data.dir, durability: data.durability, walSegmentBytes: data.log.walSegmentBytes });
 const links = new LinkCuts(data.links, data.fabric.layout.nodes + data.fabric.layout.routers);
 /** The last WAL sync started on libuv's thread pool (a clean stop waits for it). */
 let syncing: Promise<void> = Promise.resolve();
@@ -54,6 +54,7 @@ const jobs: NodeDiskJobs = {
 const node = new StorageNode({
   transport: new EndpointTransport(endpoint), storage: store, jobs, timing: data.timing, seed: data.seed, nowMs: performance.now(), links,
   warn: (message, type) => process.emitWarning(message, type),
+  tuning: { logRetainEntries: data.log.walRetainEntries, snapshotBytesPerSec: data.log.snapshotBytesPerSec },
   traceClock: () => performance.timeOrigin + performance.now(),
 });
 

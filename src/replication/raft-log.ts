@@ -189,8 +189,8 @@ export class RaftLog {
     while (this.tail.length > this.tailHead && this.tailFirst() < firstIndex) this.dropTailHead();
   }
 
-  /** Log replicas only: drops every entry and continues after `index`, a committed entry
-   *  of term `term`. The shell's WAL does the same when it persists the Ready's
+  /** A log replica's restart, or a snapshot installed: drops every entry and continues
+   *  after `index`, a committed entry of term `term`. The shell's WAL does the same when it persists the Ready's
    *  `logStart`; until then the reader is consulted for nothing (the range
    *  [first, stableLast] is empty). */
   restartAt(index: number, term: number): void {

@@ -86,6 +86,9 @@ interface Progress {
   ackedSentTick: number;
   /** It needs entries below our first index: only a snapshot can catch it up. */
   needsSnapshot: boolean;
+  /** The index of the snapshot the shell is sending it, if one is on its way: the WAL
+   *  keeps what follows it (within logRetainEntries). */
+  snapshotIndex?: number;
   /** Replies to appends sent at or before this tick are ignored: they may come from an
    *  earlier incarnation of a replica removed and added back (a fresh log replica must
    *  not be credited with what its predecessor held). */
@@ -339,6 +342,58 @@ export class ReplicaCore {
     this.transfer = { to, startTick: this.now, timeoutNowSent: false };
     this.maybeSendTimeoutNow(pr);
     return undefined;
+  }
+
+  /** Full replicas this leader can catch up only with a snapshot (they need entries its
+   *  log no longer holds): the shell sends them one (snapshotInstalled reports it done). */
+  snapshotTargets(): number[] {
+    const out: number[] = [];
+    if (this.currentRole !== 'leader') return out;
+    for (const pr of this.progress.values()) {
+      if (pr.needsSnapshot && !this.membership.logReplicas.includes(pr.id)) out.push(pr.id);
+    }
+    return out;
+  }
+
+  /** The shell is sending follower `to` a snapshot at `index`. */
+  snapshotSending(to: number, index: number): void {
+    const pr = this.progress.get(to);
+    if (pr !== undefined && pr.needsSnapshot) pr.snapshotIndex = index;
+  }
+
+  /** The shell's report that follower `to` installed (durably) a snapshot of this
+   *  group's applied state at `index`: it holds everything up to there, so replication
+   *  resumes after it. */
+  snapshotInstalled(to: number, index: number): void {
+    const pr = this.progress.get(to);
+    if (this.currentRole !== 'leader' || pr === undefined) return;
+    invariant(index <= this.log.lastIndex(), () => `snapshotInstalled(${to}, ${index}): beyond our last index ${this.log.lastIndex()}`);
+    if (index > pr.match) pr.match = index;
+    pr.snapshotIndex = undefined;
+    if (pr.match >= this.log.firstIndex() - 1) pr.needsSnapshot = false;
+    this.becomeProbe(pr);
+    this.maybeCommit();
+  }
+
+  /**
+   * Follower: the shell installed (durably, in the B-tree) a snapshot of the group's data
+   * at committed entry `index` of term `term`, whose membership was `membership`. The log
+   * restarts after it (Ready.logStart, as a log replica's does): what this replica held
+   * below is covered, and anything above did not match the leader (it needed a snapshot
+   * because its log ended below the leader's). Returns false for a stale snapshot (not
+   * ahead of what this replica applied), which changes nothing.
+   */
+  installSnapshot(index: number, term: number, membership: Membership): boolean {
+    // A replica that knows of commits past the snapshot holds them: it needs none.
+    if (this.currentRole === 'leader' || this.isLogReplica || index <= this.appliedIndex || index < this.commitIndex) return false;
+    this.log.restartAt(index, term);
+    this.pendingLogStart = { index, term };
+    this.logStartInFlight = true;
+    this.commitIndex = Math.max(this.commitIndex, index);
+    this.appliedIndex = index;
+    this.configs = [{ index, m: normalizeMembership(membership) }];
+    this.membershipChanged();
+    return true;
   }
 
   /** The shell could not deliver to `to` (ring full, record dropped): that follower
@@ -702,10 +757,17 @@ export class ReplicaCore {
    *  awaited replica will need: what the group's WALs may drop. Log replicas do not hold
    *  it back: one that falls behind restarts its log at our commit index. */
   private groupCompactable(): number {
-    let min = this.log.stableLast();
+    const stable = this.log.stableLast();
+    let min = stable;
     const m = this.membership;
-    for (const pr of this.progress.values()) if (!m.logReplicas.includes(pr.id)) min = Math.min(min, pr.match);
+    for (const pr of this.progress.values()) {
+      if (m.logReplicas.includes(pr.id)) continue;
+      min = Math.min(min, pr.needsSnapshot && pr.snapshotIndex !== undefined ? Math.max(pr.match, pr.snapshotIndex) : pr.match);
+    }
     for (const a of m.awaited) min = Math.min(min, a.from - 1);
+    // A replica further behind than the bound is left to a snapshot: the WAL stays bounded.
+    const retain = this.cfg.logRetainEntries;
+    if (retain !== undefined) min = Math.max(min, stable - retain);
     return Math.max(0, min);
   }
 

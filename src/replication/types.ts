@@ -73,6 +73,11 @@ export interface ReplicaConfig {
   maxInflightAppends: number;
   /** Seeded PRNG, returns [0, 1). */
   random: () => number;
+  /** The most entries the group's WALs keep for a replica that lags (down, slow, or
+   *  awaited back): past it they are dropped and that replica is caught up by a snapshot
+   *  of a full replica's data instead. Default: no bound (every entry is kept until every
+   *  replica holds it). */
+  logRetainEntries?: number;
   /** The gray-failure check (default true): a follower that stops hearing its leader asks
    *  its peers first (pre-vote) and campaigns only if none still hears one. false is for
    *  experiments that count the spurious elections the check prevents; vote stickiness,

@@ -27,6 +27,7 @@ import { inKeyOrder, storedKey, storedLowerBound, storedUpperBound } from './sto
 import { compareBytes, concatBytes, decodeItem, keySuccessor, prefixEnd } from './codec.js';
 import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
 import type { GroupRecord } from './wal.js';
+import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from './snapshot.js';
 
 /** What DynamoDB adds to each index entry's size (IndexSizeBytes). */
 const INDEX_ENTRY_OVERHEAD_BYTES = 100;
@@ -63,6 +64,11 @@ export class ItemStore {
   readonly root: RootDatabase;
   readonly items: Database<Uint8Array, Uint8Array>;
   private readonly appliedDb: Database<number, number>;
+  /** Rows of snapshots being received, by (group u32, row number u32), until installed. */
+  private readonly staging: Database<Uint8Array, Uint8Array>;
+  private readonly stagedRows = new Map<number, number>();
+  /** Per group, the snapshot its data was last replaced with. */
+  private readonly installed: Database<InstalledSnapshot, number>;
   private readonly applied = new Map<number, number>();
   /** The apply code's view of the items DB (called inside applyBatch's transaction). */
   private readonly kv: ItemKV;
@@ -77,11 +83,15 @@ export class ItemStore {
       overlappingSync: false,
       useWritemap: options.useWritemap,
       noMemInit: true,
-      maxDbs: 4,
+      maxDbs: 8,
     });
     this.items = this.root.openDB({ name: 'items', keyEncoding: 'binary', encoding: 'binary' });
     this.appliedDb = this.root.openDB({ name: 'applied', keyEncoding: 'uint32', encoding: 'msgpack' });
+    this.staging = this.root.openDB({ name: 'snapshot-staging', keyEncoding: 'binary', encoding: 'binary' });
+    this.installed = this.root.openDB({ name: 'snapshots', keyEncoding: 'uint32', encoding: 'msgpack' });
     for (const { key, value } of this.appliedDb.getRange()) this.applied.set(key, value);
+    // Rows of a snapshot whose transfer a crash interrupted are of no use: it starts over.
+    if (this.staging.getKeysCount() > 0) this.staging.clearSync();
     const items = this.items;
     this.kv = {
       // getBinaryFast: a volatile view of LMDB's read buffer, decoded at once (the decoder copies).
@@ -380,6 +390,122 @@ export class ItemStore {
     return { items, crc, bytes };
   }
 
+  // ---- snapshots ---------------------------------------------------------------------------
+
+  /** Every key interval a group owns: its items, local-index entries and collection sizes
+   *  in its hash range, its outbox and its index configuration. */
+  groupIntervals(range: GroupRange): Array<{ lo: Uint8Array; hi: Uint8Array }> {
+    const { rec, hashStart, hashEnd } = range;
+    return [hashIntervalBounds(rec.tableId, hashStart, hashEnd), ...this.localIndexIntervals(rec, hashStart, hashEnd), ...this.groupIndexRows(rec.group)];
+  }
+
+  /** A consistent view of the group's rows as of now (an LMDB read transaction held until
+   *  `close`: writes go on meanwhile), with the applied index they reflect. */
+  openSnapshot(range: GroupRange): SnapshotSource {
+    const intervals = this.groupIntervals(range);
+    const index = this.appliedIndex(range.rec.group);
+    const transaction = this.root.useReadTransaction();
+    const items = this.items;
+    let at = 0;
+    let after: Uint8Array | undefined;
+    let closed = false;
+    return {
+      index,
+      next(maxBytes: number): SnapshotRow[] {
+        if (closed) throw new Error('snapshot source is closed');
+        const rows: SnapshotRow[] = [];
+        let bytes = 0;
+        while (at < intervals.length && bytes < maxBytes) {
+          const { lo, hi } = intervals[at];
+          const range = after === undefined
+            ? items.getRange({ start: lo, end: hi, transaction })
+            : items.getRange({ start: after, end: hi, exclusiveStart: true, transaction });
+          let full = false;
+          for (const { key, value } of range) {
+            const row: SnapshotRow = [new Uint8Array(key), new Uint8Array(value)];
+            rows.push(row);
+            bytes += row[0].length + row[1].length + 8;
+            after = row[0];
+            if (bytes >= maxBytes) {
+              full = true;
+              break;
+            }
+          }
+          if (!full) {
+            at++;
+            after = undefined;
+          }
+        }
+        return rows;
+      },
+      close(): void {
+        if (closed) return;
+        closed = true;
+        transaction.done();
+      },
+    };
+  }
+
+  /** Keeps a received chunk's rows aside (not yet the group's data). */
+  stageSnapshotRows(group: number, rows: readonly SnapshotRow[]): void {
+    let n = this.stagedRows.get(group) ?? 0;
+    this.root.transactionSync(() => {
+      for (const [key, value] of rows) {
+        const packed = new Uint8Array(4 + key.length + value.length);
+        new DataView(packed.buffer).setUint32(0, key.length, true);
+        packed.set(key, 4);
+        packed.set(value, 4 + key.length);
+        this.staging.putSync(stagingKey(group, n++), packed);
+      }
+    });
+    this.stagedRows.set(group, n);
+  }
+
+  discardStagedSnapshot(group: number): void {
+    if (!this.stagedRows.has(group)) return;
+    this.stagedRows.delete(group);
+    this.root.transactionSync(() => {
+      const keys = [...this.staging.getKeys({ start: stagingKey(group, 0), end: stagingKey(group + 1, 0) })];
+      for (const k of keys) this.staging.removeSync(k);
+    });
+  }
+
+  /**
+   * Replaces the group's rows with the staged ones and its applied index with the
+   * snapshot's, in ONE transaction: a crash leaves either the old data or the new, never
+   * a mix. Not durable until the next sync (a checkpoint).
+   */
+  installSnapshot(range: GroupRange, snapshot: InstalledSnapshot): number {
+    const group = range.rec.group;
+    const intervals = this.groupIntervals(range);
+    let rows = 0;
+    this.root.transactionSync(() => {
+      for (const { lo, hi } of intervals) {
+        const keys = [...this.items.getKeys({ start: lo, end: hi })];
+        for (const k of keys) this.items.removeSync(k);
+      }
+      const staged = [...this.staging.getRange({ start: stagingKey(group, 0), end: stagingKey(group + 1, 0) })];
+      for (const { key, value } of staged) {
+        const kl = new DataView(value.buffer, value.byteOffset, value.byteLength).getUint32(0, true);
+        this.items.putSync(value.subarray(4, 4 + kl), value.subarray(4 + kl));
+        this.staging.removeSync(key);
+        rows++;
+      }
+      this.appliedDb.putSync(group, snapshot.index);
+      this.installed.putSync(group, { index: snapshot.index, term: snapshot.term });
+    });
+    this.stagedRows.delete(group);
+    this.applied.set(group, snapshot.index);
+    // Its index configuration came with the rows.
+    this.targets.delete(group);
+    return rows;
+  }
+
+  /** The snapshot the group's data was last replaced with, if any. */
+  installedSnapshot(group: number): InstalledSnapshot | undefined {
+    return this.installed.get(group);
+  }
+
   /** Deletes keys [lo, hi) for each interval, and the applied index of `forgetGroup`, in
    *  one transaction. Returns how many items were removed. */
   deleteRanges(intervals: Array<{ lo: Uint8Array; hi: Uint8Array }>, forgetGroup: number | undefined): number {
@@ -391,7 +517,10 @@ export class ItemStore {
         for (const k of keys) this.items.removeSync(k);
         removed += keys.length;
       }
-      if (forgetGroup !== undefined) this.appliedDb.removeSync(forgetGroup);
+      if (forgetGroup !== undefined) {
+        this.appliedDb.removeSync(forgetGroup);
+        this.installed.removeSync(forgetGroup);
+      }
     });
     if (forgetGroup !== undefined) {
       this.applied.delete(forgetGroup);
@@ -411,6 +540,14 @@ export class ItemStore {
   async close(): Promise<void> {
     await this.root.close();
   }
+}
+
+function stagingKey(group: number, row: number): Uint8Array {
+  const key = new Uint8Array(8);
+  const view = new DataView(key.buffer);
+  view.setUint32(0, group);
+  view.setUint32(4, row);
+  return key;
 }
 
 /** How a page reads rows: the key it reports of an entry (LastEvaluatedKey), the full

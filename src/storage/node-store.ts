@@ -22,6 +22,7 @@ import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
 import { Wal, type GroupRecord, type PersistRecord } from './wal.js';
 import { groupRange, hashIntervalBounds, ItemStore, type GroupRange } from './items.js';
+import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from './snapshot.js';
 
 export type { GroupRecord, PersistRecord } from './wal.js';
 export { WalChecksumError } from './wal.js';
@@ -35,6 +36,9 @@ export interface NodeStoreOptions {
    *  checkpoint (msync) stalls writers. Default: true with 'async' (which never flushes
    *  the B-tree), false with 'sync'. */
   useWritemap?: boolean;
+  /** Size at which a WAL segment is closed and a new one begun (default 64 MiB). The WAL
+   *  frees space a whole segment at a time. */
+  walSegmentBytes?: number;
 }
 
 export type NodeStoreStats = {
@@ -78,7 +82,7 @@ export class NodeStore {
     if (typeof opts.dir !== 'string' || opts.dir === '') throw new Error('options.dir must be a directory path');
     mkdirSync(opts.dir, { recursive: true });
     this.durability = opts.durability;
-    this.wal = new Wal(join(opts.dir, 'wal'), opts.durability, this.stats);
+    this.wal = new Wal(join(opts.dir, 'wal'), opts.durability, this.stats, opts.walSegmentBytes === undefined ? {} : { segmentBytes: opts.walSegmentBytes });
     this.data = new ItemStore(join(opts.dir, 'data'), { useWritemap: opts.useWritemap ?? opts.durability === 'async' }, this.stats);
     for (const rec of this.wal.groups()) {
       this.ranges.set(rec.group, groupRange(rec));
@@ -86,6 +90,21 @@ export class NodeStore {
     }
     // Finish drops whose item deletion may not have reached the disk.
     for (const rec of this.wal.droppedGroups()) this.deleteGroupItems(rec);
+    for (const rec of this.wal.groups()) this.continueLogAfterSnapshot(rec.group);
+  }
+
+  /**
+   * A snapshot installed and made durable in the B-tree, before the WAL durably restarted
+   * its log after it (a crash in between): the WAL still holds the log from before, which
+   * ends below the snapshot or does not match it. Restart it there now, as the replica
+   * would have.
+   */
+  private continueLogAfterSnapshot(group: number): void {
+    const installed = this.data.installedSnapshot(group);
+    if (installed === undefined || this.data.appliedIndex(group) !== installed.index) return;
+    const log = this.wal.logReader(group);
+    if (log.term(installed.index) === installed.term) return;
+    this.wal.persist([{ group, entries: [], logStart: installed }]);
   }
 
   static open(opts: NodeStoreOptions): NodeStore {
@@ -231,6 +250,30 @@ export class NodeStore {
     this.wal.setCheckpointed(hosted);
     this.wal.clearDropped(dropped.filter((g) => !this.ranges.has(g)));
     this.stats.checkpoints++;
+  }
+
+  // ---- snapshots ---------------------------------------------------------------------------
+
+  /** A consistent view of the group's rows at its applied index (snapshot.ts). */
+  openSnapshot(group: number): SnapshotSource {
+    return this.data.openSnapshot(this.rangeOf(group));
+  }
+
+  /** Keeps a received snapshot chunk's rows aside until `installSnapshot`. */
+  stageSnapshotRows(group: number, rows: readonly SnapshotRow[]): void {
+    this.rangeOf(group);
+    this.data.stageSnapshotRows(group, rows);
+  }
+
+  discardStagedSnapshot(group: number): void {
+    this.assertOpen();
+    this.data.discardStagedSnapshot(group);
+  }
+
+  /** Replaces the group's data with the staged rows, applied at `snapshot.index`, in one
+   *  transaction (durable at the next checkpoint); returns the rows installed. */
+  installSnapshot(group: number, snapshot: InstalledSnapshot): number {
+    return this.data.installSnapshot(this.rangeOf(group), snapshot);
   }
 
   // ---- reads -------------------------------------------------------------------------------

@@ -66,7 +66,9 @@ export const ReplyTrace = {
 export type Envelope =
   | { k: 'raft'; msgs: unknown[] }
   | { k: 'req'; from: number; reqs: RequestMessage[] }
-  | { k: 'rep'; reps: ReplyMessage[] };
+  | { k: 'rep'; reps: ReplyMessage[] }
+  /** Snapshot transfer between nodes (chunks and their acknowledgements). */
+  | { k: 'snap'; msgs: unknown[] };
 
 /**
  * Format versions on the wire (the version byte of every ring record, see ring.ts). Every
@@ -75,11 +77,11 @@ export type Envelope =
  * switching senders one by one, and rolls back the same way (the paper's read-write
  * deployment).
  *
- *  - Version 1: an envelope is a msgpack map, `{ k: 'raft', msgs }`, `{ k: 'req', from,
+ *  - Version 1: an envelope is a msgpack map, `{ k: 'raft', msgs }`, `{ k: 'snap', msgs }`, `{ k: 'req', from,
  *    reqs: [{ id, group, body }] }`, `{ k: 'rep', reps: [{ id, body?, redirect?, leader?,
  *    error? }] }`, raft messages as objects.
  *  - Version 2: positional tuples with no field names: `[0, msgs]`, `[1, from, reqs]`,
- *    `[2, reps]`, a request `[id, group, body]`, a reply `[id, body, redirect code, leader,
+ *    `[2, reps]`, `[3, snapshot msgs]`, a request `[id, group, body]`, a reply `[id, body, redirect code, leader,
  *    error, trace]` (trace added later; older readers ignore it), and raft messages as tuples too (src/node/raft-wire.ts). A version-1 reader
  *    finds arrays where it expects maps. Request and reply bodies are the same in both.
  */
@@ -98,7 +100,7 @@ export class WireFormatError extends Error {
   }
 }
 
-const ENVELOPE_KINDS = ['raft', 'req', 'rep'] as const;
+const ENVELOPE_KINDS = ['raft', 'req', 'rep', 'snap'] as const;
 const REDIRECTS: ReadonlyArray<Redirect | undefined> = [undefined, 'notLeader', 'notReady', 'noGroup', 'busy'];
 
 /** The message to pack for `envelope` in format `version`. */
@@ -111,6 +113,8 @@ export function envelopeToWire(envelope: Envelope, version: FormatVersion): unkn
       return [1, envelope.from, envelope.reqs.map((r) => [r.id, r.group, r.body])];
     case 'rep':
       return [2, envelope.reps.map((r) => [r.id, r.body, r.redirect === undefined ? 0 : REDIRECTS.indexOf(r.redirect), r.leader, r.error, r.trace])];
+    case 'snap':
+      return [3, envelope.msgs];
   }
 }
 
@@ -150,6 +154,9 @@ export function envelopeFromWire(raw: unknown, version: number): Envelope {
       });
       return { k: 'rep', reps };
     }
+    case 3:
+      if (!Array.isArray(raw[1])) throw new WireFormatError(version, 'snapshot messages are not a list');
+      return { k: 'snap', msgs: raw[1] };
     default:
       throw new WireFormatError(version, `unknown envelope kind ${String(raw[0])}`);
   }

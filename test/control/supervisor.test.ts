@@ -106,6 +106,7 @@ function cluster() {
   const threads: FakeNodeThread[] = [];
   const supervisor = new Supervisor({
     dir: '/data/cluster', durability: 'sync', fabric, timing: DEFAULT_TIMING, seed: SEED, links, clock,
+    log: { walRetainEntries: 100_000, walSegmentBytes: 1 << 20, snapshotBytesPerSec: 1 << 24 },
     spawn: (data) => {
       const thread = new FakeNodeThread(data);
       threads.push(thread);
@@ -153,6 +154,7 @@ describe('supervisor: starting nodes', () => {
       durability: 'sync',
       fabric: c.fabric,
       timing: DEFAULT_TIMING,
+      log: { walRetainEntries: 100_000, walSegmentBytes: 1 << 20, snapshotBytesPerSec: 1 << 24 },
       seed: (SEED + 2 * 7919) >>> 0, // wraps past 2^32
       control: expect.any(SharedArrayBuffer),
       links: c.links,

@@ -10,6 +10,7 @@ import type { HardState, LogEntry, LogReader, Ready } from '../../src/replicatio
 import { applyEntry, getItem, type ApplyTarget, type ItemKV } from '../../src/storage/apply.js';
 import type { GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
+import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from '../../src/storage/snapshot.js';
 import { crc32c } from '../../src/checksum/crc32c.js';
 
 /** The durable part of a replica: a WAL and its hard state. Survives crashes. */
@@ -107,6 +108,7 @@ export class MemItems implements ItemKV {
 export interface Checkpoint {
   items: Map<string, Uint8Array>;
   applied: Map<number, number>;
+  installed: Map<number, InstalledSnapshot>;
 }
 
 /**
@@ -121,9 +123,12 @@ export class SimNodeStore implements NodeStorage {
   readonly stats = { walCommits: 0, walEntries: 0, applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0, checkpoints: 0 };
   private readonly wal = new Map<number, MemLog>();
   private readonly records = new Map<number, { rec: GroupRecord; target: ApplyTarget; hashStart: bigint; hashEnd: bigint }>();
-  private checkpointed: Checkpoint = { items: new Map(), applied: new Map() };
+  private checkpointed: Checkpoint = { items: new Map(), applied: new Map(), installed: new Map() };
   items = new MemItems();
   private applied = new Map<number, number>();
+  /** The snapshot each group's items were last replaced with (volatile, like the items). */
+  private installed = new Map<number, InstalledSnapshot>();
+  private readonly staged = new Map<number, SnapshotRow[]>();
   private unsynced: PersistRecord[] = [];
 
   /** `onApply` sees every entry applied here, before it is (the simulator's checkers). */
@@ -133,7 +138,16 @@ export class SimNodeStore implements NodeStorage {
   crash(): void {
     this.items = new MemItems(this.checkpointed.items);
     this.applied = new Map(this.checkpointed.applied);
+    this.installed = new Map(this.checkpointed.installed);
     this.unsynced = [];
+    this.staged.clear();
+    // As NodeStore does when it opens: a snapshot the checkpoint holds whose log restart
+    // the WAL lost continues the log after it.
+    for (const [group, snap] of this.installed) {
+      const log = this.wal.get(group);
+      if (log === undefined || this.applied.get(group) !== snap.index || log.term(snap.index) === snap.term) continue;
+      log.persist({ entries: [], logStart: snap });
+    }
   }
 
   /** The WAL records written since the last sync began (the batch a sync makes durable). */
@@ -156,7 +170,7 @@ export class SimNodeStore implements NodeStorage {
 
   /** What a checkpoint started now makes durable once it completes. */
   snapshot(): Checkpoint {
-    return { items: new Map(this.items.map), applied: new Map(this.applied) };
+    return { items: new Map(this.items.map), applied: new Map(this.applied), installed: new Map(this.installed) };
   }
 
   checkpointDone(checkpoint: Checkpoint): void {
@@ -187,6 +201,8 @@ export class SimNodeStore implements NodeStorage {
     this.records.delete(group);
     this.wal.delete(group);
     this.applied.delete(group);
+    this.installed.delete(group);
+    this.staged.delete(group);
   }
 
   hardState(group: number): HardState {
@@ -260,6 +276,48 @@ export class SimNodeStore implements NodeStorage {
       crc = crc32c(v, 0, v.length, crc32c(k, 0, k.length, crc));
     }
     return { items: keys.length, crc };
+  }
+
+  openSnapshot(group: number): SnapshotSource {
+    const r = this.rangeOf(group);
+    const rows: SnapshotRow[] = [...this.items.map.keys()].filter((key) => this.holds(r, key)).sort()
+      .map((key) => [new Uint8Array(Buffer.from(key, 'latin1')), new Uint8Array(this.items.map.get(key)!)]);
+    let at = 0;
+    return {
+      index: this.appliedIndex(group),
+      next(maxBytes: number): SnapshotRow[] {
+        const out: SnapshotRow[] = [];
+        let bytes = 0;
+        while (at < rows.length && bytes < maxBytes) {
+          bytes += rows[at][0].length + rows[at][1].length + 8;
+          out.push(rows[at++]);
+        }
+        return out;
+      },
+      close(): void {},
+    };
+  }
+
+  stageSnapshotRows(group: number, rows: readonly SnapshotRow[]): void {
+    this.rangeOf(group);
+    let staged = this.staged.get(group);
+    if (staged === undefined) this.staged.set(group, (staged = []));
+    staged.push(...rows);
+  }
+
+  discardStagedSnapshot(group: number): void {
+    this.staged.delete(group);
+  }
+
+  installSnapshot(group: number, snapshot: InstalledSnapshot): number {
+    const r = this.rangeOf(group);
+    for (const key of [...this.items.map.keys()]) if (this.holds(r, key)) this.items.map.delete(key);
+    const rows = this.staged.get(group) ?? [];
+    for (const [key, value] of rows) this.items.put(key, value);
+    this.staged.delete(group);
+    this.applied.set(group, snapshot.index);
+    this.installed.set(group, { ...snapshot });
+    return rows.length;
   }
 
   /** Whether a stored key (tableId: 4 bytes | hash: 8 bytes | ...) is in the group's range. */

@@ -1,0 +1,325 @@
+/**
+ * Snapshot transfer between storage nodes (DESIGN, "Failure" and "Durability"): how a
+ * leader catches up a full replica that needs entries its WAL no longer holds (down too
+ * long, a new replica, a partition moved), and how that replica installs it.
+ *
+ * Sender (the leader's node): reads a consistent view of the group's rows at its applied
+ * index (storage/snapshot.ts) and sends it in chunks of CHUNK_BYTES, each with its
+ * CRC32C, at most WINDOW chunks unacknowledged, paced by a byte budget per second shared
+ * by every transfer of the node, so that foreground requests keep their latency.
+ *
+ * Receiver (the follower's node): stages each chunk's rows aside (the group keeps its old
+ * data, and serves no reads meanwhile), and after the last one replaces the group's data
+ * in one transaction. Before the replica's log may drop what it held (the WAL's log
+ * restart, Ready.logStart), the new data must be durable: the receiver waits for a
+ * checkpoint that started after the install, then tells its core
+ * (ReplicaCore.installSnapshot) and the leader (`installed`), whose core resumes
+ * replication after the snapshot's index.
+ *
+ * A chunk that fails its checksum is asked for again; a transfer that stops hearing
+ * from its peer is abandoned and retried later from a fresh view. Sans-I/O like the
+ * node: time comes in as `nowMs`, messages go out through `send`.
+ */
+import type { ReplicaCore } from '../replication/replica-core.js';
+import type { Membership } from '../replication/types.js';
+import { packRows, SnapshotChecksumError, unpackRows, type SnapshotSource } from '../storage/snapshot.js';
+import type { NodeStorage } from './ports.js';
+
+/** Bytes of rows per chunk. */
+export const CHUNK_BYTES = 64 * 1024;
+/** Chunks a sender has out before it waits for an acknowledgement. */
+const WINDOW = 4;
+/** Default pace of all of a node's outgoing snapshots (bytes per second). */
+export const SNAPSHOT_BYTES_PER_SEC = 16 * 1024 * 1024;
+/** Snapshots a node sends at once. */
+const MAX_SENDERS = 2;
+/** A transfer that hears nothing from its peer for this long is abandoned (ms). */
+const SILENCE_MS = 5000;
+/** How often a node looks for replicas that need a snapshot (ms). */
+const SCAN_EVERY_MS = 50;
+/** After an abandoned or refused transfer, the next one to that peer waits this long (ms). */
+const RETRY_AFTER_MS = 1000;
+
+export type SnapshotMessage =
+  | {
+    t: 'chunk'; group: number; from: number; to: number;
+    /** The sender's transfer id (unique per sending node). */
+    id: number;
+    /** The applied index the rows reflect, its entry's term, the membership in effect. */
+    index: number; term: number; membership: Membership;
+    seq: number; last: boolean; payload: Uint8Array; crc: number;
+  }
+  | {
+    t: 'ack'; group: number; from: number; to: number; id: number; seq: number;
+    /** ok: chunk `seq` staged; resend: chunk `seq` failed its checksum; installed: the
+     *  snapshot is durable and the replica continues after it; refused: not wanted (a
+     *  leader, a log replica, or already past it). */
+    status: 'ok' | 'resend' | 'installed' | 'refused';
+  };
+
+type Chunk = Extract<SnapshotMessage, { t: 'chunk' }>;
+
+export interface SnapshotCounters {
+  snapshotsSent: number;
+  snapshotsInstalled: number;
+  snapshotBytesSent: number;
+  snapshotsAbandoned: number;
+  snapshotChunkChecksumFailures: number;
+}
+
+interface Sender {
+  group: number;
+  peer: number;
+  id: number;
+  /** The leader's term: the transfer ends if it changes. */
+  term: number;
+  source: SnapshotSource;
+  /** The term of the entry at the snapshot's index, and the membership in effect there. */
+  entryTerm: number;
+  membership: Membership;
+  nextSeq: number;
+  done: boolean;
+  /** Sent and not yet acknowledged, by seq (resent on request). */
+  unacked: Map<number, Chunk>;
+  /** To (re)send before anything new, in order. */
+  queue: Chunk[];
+  heardAtMs: number;
+}
+
+interface Receiver {
+  leader: number;
+  id: number;
+  index: number;
+  term: number;
+  membership: Membership;
+  nextSeq: number;
+  heardAtMs: number;
+  /** Installed in the store; waits for a checkpoint started after `installedGeneration`. */
+  installedGeneration?: number;
+}
+
+/** What the transfers need of their node. */
+export interface SnapshotHost {
+  readonly id: number;
+  readonly store: NodeStorage;
+  core(group: number): ReplicaCore | undefined;
+  cores(): Iterable<[group: number, core: ReplicaCore]>;
+  send(peer: number, message: SnapshotMessage): void;
+}
+
+export class SnapshotTransfers {
+  readonly counters: SnapshotCounters = {
+    snapshotsSent: 0, snapshotsInstalled: 0, snapshotBytesSent: 0, snapshotsAbandoned: 0, snapshotChunkChecksumFailures: 0,
+  };
+  private readonly senders = new Map<string, Sender>();
+  private readonly retryAt = new Map<string, number>();
+  private readonly receivers = new Map<number, Receiver>();
+  private nextId = 1;
+  private scannedAtMs = -Infinity;
+  private budget = 0;
+  private budgetAtMs: number;
+  /** Checkpoints started and completed (a receiver waits for one started after its install). */
+  private checkpointsStarted = 0;
+  private checkpointsCompleted = 0;
+
+  constructor(private readonly host: SnapshotHost, private readonly bytesPerSec: number, nowMs: number) {
+    this.budgetAtMs = nowMs;
+  }
+
+  /** The group is taking a snapshot in: it serves no reads, and applies nothing of its
+   *  own log meanwhile (what it would apply is older than the snapshot). */
+  receiving(group: number): boolean {
+    return this.receivers.has(group);
+  }
+
+  /** A receiver waits for a checkpoint that has not started yet. */
+  get wantsCheckpoint(): boolean {
+    for (const r of this.receivers.values()) {
+      if (r.installedGeneration !== undefined && this.checkpointsStarted <= r.installedGeneration) return true;
+    }
+    return false;
+  }
+
+  checkpointStarted(): void {
+    this.checkpointsStarted++;
+  }
+
+  /** A checkpoint succeeded: snapshots installed before it started are durable now. */
+  checkpointCompleted(): void {
+    this.checkpointsCompleted = this.checkpointsStarted;
+    for (const [group, r] of this.receivers) {
+      if (r.installedGeneration === undefined || this.checkpointsCompleted <= r.installedGeneration) continue;
+      this.receivers.delete(group);
+      const core = this.host.core(group);
+      if (core === undefined) continue;
+      // A core that went on applying its own (older) log up to exactly the snapshot's
+      // index agrees with it already; it can be nowhere beyond it (receiving: applied
+      // nothing past its log, which ends below the leader's).
+      const installed = core.installSnapshot(r.index, r.term, r.membership) || core.applied === r.index;
+      if (installed) this.counters.snapshotsInstalled++;
+      this.host.send(r.leader, { t: 'ack', group, from: this.host.id, to: r.leader, id: r.id, seq: r.nextSeq, status: installed ? 'installed' : 'refused' });
+    }
+  }
+
+  /** The group left this node: its transfers end. */
+  dropped(group: number): void {
+    this.receivers.delete(group);
+    for (const [key, s] of this.senders) if (s.group === group) this.close(key, s);
+  }
+
+  /** Leaders: starts transfers their cores ask for, sends what the pace allows, and
+   *  abandons transfers whose peer went silent. */
+  pump(nowMs: number): void {
+    this.refill(nowMs);
+    for (const [key, s] of this.senders) {
+      const core = this.host.core(s.group);
+      if (core === undefined || core.role !== 'leader' || core.term !== s.term || nowMs - s.heardAtMs > SILENCE_MS) {
+        this.counters.snapshotsAbandoned++;
+        this.close(key, s);
+        this.retryAt.set(key, nowMs + RETRY_AFTER_MS);
+      }
+    }
+    for (const [group, r] of this.receivers) {
+      // The leader gave up on this transfer (it restarts with a new id if it still needs
+      // one), or this replica was elected meanwhile and must apply its own log.
+      if (r.installedGeneration === undefined && (nowMs - r.heardAtMs > SILENCE_MS || this.host.core(group)?.role === 'leader')) {
+        this.receivers.delete(group);
+        this.host.store.discardStagedSnapshot(group);
+      }
+    }
+    // Looking for replicas that need one costs a pass over the cores: once a scan period.
+    if (this.senders.size < MAX_SENDERS && nowMs - this.scannedAtMs >= SCAN_EVERY_MS) {
+      this.scannedAtMs = nowMs;
+      this.startSenders(nowMs);
+    }
+    for (const s of this.senders.values()) this.sendChunks(s);
+  }
+
+  onMessage(m: SnapshotMessage, nowMs: number): void {
+    if (m.t === 'chunk') this.onChunk(m, nowMs);
+    else this.onAck(m, nowMs);
+  }
+
+  private startSenders(nowMs: number): void {
+    for (const [group, core] of this.host.cores()) {
+      if (core.role !== 'leader') continue;
+      for (const peer of core.snapshotTargets()) {
+        const key = `${group}/${peer}`;
+        if (this.senders.has(key) || (this.retryAt.get(key) ?? 0) > nowMs) continue;
+        const rec = this.host.store.group(group);
+        if (rec === undefined) continue;
+        const source = this.host.store.openSnapshot(group);
+        const term = core.termAt(source.index);
+        if (term === undefined) {
+          source.close();
+          continue;
+        }
+        this.senders.set(key, {
+          group, peer, id: this.nextId++, term: core.term, source, entryTerm: term, nextSeq: 0, done: false, unacked: new Map(), queue: [], heardAtMs: nowMs,
+          membership: { voters: rec.voters, logReplicas: rec.logReplicas ?? [], awaited: rec.awaited ?? [] },
+        });
+        core.snapshotSending(peer, source.index);
+        if (this.senders.size >= MAX_SENDERS) return;
+      }
+    }
+  }
+
+  private sendChunks(s: Sender): void {
+    while (s.unacked.size < WINDOW && this.budget > 0) {
+      let chunk = s.queue.shift();
+      if (chunk === undefined) {
+        if (s.done) return;
+        const rows = s.source.next(CHUNK_BYTES);
+        const { payload, crc } = packRows(rows);
+        s.done = rows.length === 0 || payload.length < CHUNK_BYTES;
+        chunk = {
+          t: 'chunk', group: s.group, from: this.host.id, to: s.peer, id: s.id,
+          index: s.source.index, term: s.entryTerm, membership: s.membership,
+          seq: s.nextSeq++, last: s.done, payload, crc,
+        };
+        if (s.done) s.source.close();
+      }
+      s.unacked.set(chunk.seq, chunk);
+      this.budget -= chunk.payload.length;
+      this.counters.snapshotBytesSent += chunk.payload.length;
+      this.host.send(s.peer, chunk);
+    }
+  }
+
+  private onAck(m: Extract<SnapshotMessage, { t: 'ack' }>, nowMs: number): void {
+    const key = `${m.group}/${m.from}`;
+    const s = this.senders.get(key);
+    if (s === undefined || s.id !== m.id) return;
+    s.heardAtMs = nowMs;
+    switch (m.status) {
+      case 'ok':
+        s.unacked.delete(m.seq);
+        return;
+      case 'resend': {
+        // Everything from `seq` on again, in order (the receiver drops what is out of order).
+        const again = [...s.unacked.values()].filter((c) => c.seq >= m.seq).sort((a, b) => a.seq - b.seq);
+        for (const c of again) s.unacked.delete(c.seq);
+        s.queue = again;
+        return;
+      }
+      case 'installed':
+        this.counters.snapshotsSent++;
+        this.close(key, s);
+        this.host.core(m.group)?.snapshotInstalled(m.from, s.source.index);
+        return;
+      case 'refused':
+        this.close(key, s);
+        this.retryAt.set(key, nowMs + RETRY_AFTER_MS);
+        return;
+    }
+  }
+
+  private onChunk(m: Chunk, nowMs: number): void {
+    const core = this.host.core(m.group);
+    if (core === undefined) return;
+    const ack = (seq: number, status: Extract<SnapshotMessage, { t: 'ack' }>['status']): void =>
+      this.host.send(m.from, { t: 'ack', group: m.group, from: this.host.id, to: m.from, id: m.id, seq, status });
+    let r = this.receivers.get(m.group);
+    if (r !== undefined && r.installedGeneration !== undefined) return; // installed; waits for its checkpoint
+    if (r === undefined || r.leader !== m.from || r.id !== m.id) {
+      if (m.seq !== 0) return; // the middle of a transfer this node is not (or no longer) part of
+      if (core.role === 'leader' || core.isLogReplica || m.index <= core.applied || m.index < core.commit) return ack(0, 'refused');
+      if (r !== undefined) this.host.store.discardStagedSnapshot(m.group);
+      r = { leader: m.from, id: m.id, index: m.index, term: m.term, membership: m.membership, nextSeq: 0, heardAtMs: nowMs };
+      this.receivers.set(m.group, r);
+    }
+    r.heardAtMs = nowMs;
+    if (m.seq < r.nextSeq) return ack(m.seq, 'ok'); // a resend that crossed our ack
+    if (m.seq > r.nextSeq) return; // after a chunk we asked for again: it follows
+    let rows;
+    try {
+      rows = unpackRows(m.payload, m.crc);
+    } catch (error) {
+      if (!(error instanceof SnapshotChecksumError)) throw error;
+      this.counters.snapshotChunkChecksumFailures++;
+      return ack(m.seq, 'resend');
+    }
+    this.host.store.stageSnapshotRows(m.group, rows);
+    r.nextSeq++;
+    if (!m.last) return ack(m.seq, 'ok');
+    this.host.store.installSnapshot(m.group, { index: m.index, term: m.term });
+    const rec = this.host.store.group(m.group);
+    if (rec !== undefined) {
+      this.host.store.saveGroup({ ...rec, voters: m.membership.voters, logReplicas: m.membership.logReplicas, awaited: m.membership.awaited });
+    }
+    r.installedGeneration = this.checkpointsStarted;
+    ack(m.seq, 'ok');
+  }
+
+  private refill(nowMs: number): void {
+    const elapsed = Math.max(0, nowMs - this.budgetAtMs);
+    this.budgetAtMs = nowMs;
+    // At most a window's worth saved up: the pace holds over any second.
+    this.budget = Math.min(this.budget + (elapsed * this.bytesPerSec) / 1000, WINDOW * CHUNK_BYTES);
+  }
+
+  private close(key: string, s: Sender): void {
+    s.source.close();
+    this.senders.delete(key);
+  }
+}

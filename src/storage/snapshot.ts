@@ -1,0 +1,88 @@
+/**
+ * Snapshots of one replication group's data: every B-tree row the group owns (its items,
+ * local-index entries, item-collection sizes, outbox and index configuration), as of one
+ * applied log index. A replica that fell behind the leader's WAL, or a new replica, is
+ * built from one; the archive keeps them (DESIGN, "Durability").
+ *
+ * A snapshot travels as chunks of rows, each a few tens of KB: never one huge message,
+ * and each with its own CRC32C, checked before a row of it is used.
+ *
+ * Chunk payload (little endian): rows u32 | per row: key bytes u32 | value bytes u32 |
+ * key | value.
+ */
+import { crc32c } from '../checksum/crc32c.js';
+
+/** One B-tree row: its stored key and its value, as they are on disk. */
+export type SnapshotRow = [key: Uint8Array, value: Uint8Array];
+
+/** A consistent view of a group's rows at `index`, read a piece at a time (the node keeps
+ *  serving between pieces). `close` must be called when done or abandoned. */
+export interface SnapshotSource {
+  /** The applied index the rows reflect. */
+  readonly index: number;
+  /** The next rows, about `maxBytes` of them (at least one row if any is left); an empty
+   *  array once every row was read. */
+  next(maxBytes: number): SnapshotRow[];
+  close(): void;
+}
+
+/** The snapshot a group's data was last replaced with (kept with the data, so that a
+ *  restart can tell its WAL where the log continues). */
+export interface InstalledSnapshot {
+  index: number;
+  term: number;
+}
+
+export class SnapshotChecksumError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotChecksumError';
+  }
+}
+
+/** Bytes of a chunk's rows when packed. */
+export function packedSize(rows: readonly SnapshotRow[]): number {
+  let n = 4;
+  for (const [k, v] of rows) n += 8 + k.length + v.length;
+  return n;
+}
+
+export function packRows(rows: readonly SnapshotRow[]): { payload: Uint8Array; crc: number } {
+  const payload = new Uint8Array(packedSize(rows));
+  const view = new DataView(payload.buffer);
+  view.setUint32(0, rows.length, true);
+  let at = 4;
+  for (const [k, v] of rows) {
+    view.setUint32(at, k.length, true);
+    view.setUint32(at + 4, v.length, true);
+    payload.set(k, at + 8);
+    payload.set(v, at + 8 + k.length);
+    at += 8 + k.length + v.length;
+  }
+  return { payload, crc: crc32c(payload) };
+}
+
+/** The rows of a chunk, after checking its CRC32C (SnapshotChecksumError on a mismatch
+ *  or a malformed payload: nothing of it may be used). */
+export function unpackRows(payload: Uint8Array, crc: number): SnapshotRow[] {
+  if (crc32c(payload) !== crc) throw new SnapshotChecksumError(`snapshot chunk of ${payload.length} bytes fails its CRC32C`);
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const fail = (): never => {
+    throw new SnapshotChecksumError('snapshot chunk is malformed (its rows overrun it)');
+  };
+  if (payload.length < 4) fail();
+  const count = view.getUint32(0, true);
+  const rows: SnapshotRow[] = [];
+  let at = 4;
+  for (let i = 0; i < count; i++) {
+    if (at + 8 > payload.length) fail();
+    const kl = view.getUint32(at, true);
+    const vl = view.getUint32(at + 4, true);
+    at += 8;
+    if (at + kl + vl > payload.length) fail();
+    rows.push([payload.slice(at, at + kl), payload.slice(at + kl, at + kl + vl)]);
+    at += kl + vl;
+  }
+  if (at !== payload.length) fail();
+  return rows;
+}
