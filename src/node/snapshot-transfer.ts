@@ -33,12 +33,18 @@ const WINDOW = 4;
 export const SNAPSHOT_BYTES_PER_SEC = 16 * 1024 * 1024;
 /** Snapshots a node sends at once. */
 const MAX_SENDERS = 2;
-/** A transfer that hears nothing from its peer for this long is abandoned (ms). */
-const SILENCE_MS = 5000;
+/** A transfer that hears nothing from its peer for this long is abandoned (ms): the peer
+ *  restarted, or lost the transfer; a fresh one starts after RETRY_AFTER_MS. Every chunk
+ *  is acknowledged, so a live peer is heard far more often. */
+const SILENCE_MS = 1000;
+/** Unacknowledged chunks are sent again (from the oldest) after this long (ms): a ring
+ *  record can be lost (a full ring, a damaged record) and the receiver takes chunks only
+ *  in order. */
+const RESEND_AFTER_MS = 300;
 /** How often a node looks for replicas that need a snapshot (ms). */
 const SCAN_EVERY_MS = 50;
 /** After an abandoned or refused transfer, the next one to that peer waits this long (ms). */
-const RETRY_AFTER_MS = 1000;
+const RETRY_AFTER_MS = 200;
 
 export type SnapshotMessage =
   | {
@@ -79,8 +85,10 @@ interface Sender {
   membership: Membership;
   nextSeq: number;
   done: boolean;
-  /** Sent and not yet acknowledged, by seq (resent on request). */
+  /** Sent and not yet acknowledged, by seq (resent on request or after RESEND_AFTER_MS). */
   unacked: Map<number, Chunk>;
+  /** When the oldest unacknowledged chunk was (last) sent. */
+  sentAtMs: number;
   /** To (re)send before anything new, in order. */
   queue: Chunk[];
   heardAtMs: number;
@@ -192,7 +200,17 @@ export class SnapshotTransfers {
       this.scannedAtMs = nowMs;
       this.startSenders(nowMs);
     }
-    for (const s of this.senders.values()) this.sendChunks(s);
+    for (const s of this.senders.values()) {
+      if (s.unacked.size > 0 && s.queue.length === 0 && nowMs - s.sentAtMs > RESEND_AFTER_MS) this.resendFrom(s, -1);
+      this.sendChunks(s, nowMs);
+    }
+  }
+
+  /** Go back: every unacknowledged chunk from `seq` on is sent again, in order. */
+  private resendFrom(s: Sender, seq: number): void {
+    const again = [...s.unacked.values()].filter((c) => c.seq >= seq).sort((a, b) => a.seq - b.seq);
+    for (const c of again) s.unacked.delete(c.seq);
+    s.queue = again;
   }
 
   onMessage(m: SnapshotMessage, nowMs: number): void {
@@ -215,7 +233,7 @@ export class SnapshotTransfers {
           continue;
         }
         this.senders.set(key, {
-          group, peer, id: this.nextId++, term: core.term, source, entryTerm: term, nextSeq: 0, done: false, unacked: new Map(), queue: [], heardAtMs: nowMs,
+          group, peer, id: this.nextId++, term: core.term, source, entryTerm: term, nextSeq: 0, done: false, unacked: new Map(), queue: [], heardAtMs: nowMs, sentAtMs: nowMs,
           membership: { voters: rec.voters, logReplicas: rec.logReplicas ?? [], awaited: rec.awaited ?? [] },
         });
         core.snapshotSending(peer, source.index);
@@ -224,7 +242,7 @@ export class SnapshotTransfers {
     }
   }
 
-  private sendChunks(s: Sender): void {
+  private sendChunks(s: Sender, nowMs: number): void {
     while (s.unacked.size < WINDOW && this.budget > 0) {
       let chunk = s.queue.shift();
       if (chunk === undefined) {
@@ -239,6 +257,7 @@ export class SnapshotTransfers {
         };
         if (s.done) s.source.close();
       }
+      if (s.unacked.size === 0) s.sentAtMs = nowMs;
       s.unacked.set(chunk.seq, chunk);
       this.budget -= chunk.payload.length;
       this.counters.snapshotBytesSent += chunk.payload.length;
@@ -253,15 +272,13 @@ export class SnapshotTransfers {
     s.heardAtMs = nowMs;
     switch (m.status) {
       case 'ok':
-        s.unacked.delete(m.seq);
+        // Acknowledgements are cumulative: chunks are taken in order.
+        for (const seq of [...s.unacked.keys()]) if (seq <= m.seq) s.unacked.delete(seq);
+        s.sentAtMs = nowMs;
         return;
-      case 'resend': {
-        // Everything from `seq` on again, in order (the receiver drops what is out of order).
-        const again = [...s.unacked.values()].filter((c) => c.seq >= m.seq).sort((a, b) => a.seq - b.seq);
-        for (const c of again) s.unacked.delete(c.seq);
-        s.queue = again;
+      case 'resend':
+        this.resendFrom(s, m.seq);
         return;
-      }
       case 'installed':
         this.counters.snapshotsSent++;
         this.close(key, s);
@@ -283,7 +300,9 @@ export class SnapshotTransfers {
     if (r !== undefined && r.installedGeneration !== undefined) return; // installed; waits for its checkpoint
     if (r === undefined || r.leader !== m.from || r.id !== m.id) {
       if (m.seq !== 0) return; // the middle of a transfer this node is not (or no longer) part of
-      if (core.role === 'leader' || core.isLogReplica || m.index <= core.applied || m.index < core.commit) return ack(0, 'refused');
+      // Applied (so durable) up to the snapshot already: the leader may go on from there.
+      if (!core.isLogReplica && core.role !== 'leader' && m.index <= core.applied) return ack(0, 'installed');
+      if (core.role === 'leader' || core.isLogReplica || m.index < core.commit) return ack(0, 'refused');
       if (r !== undefined) this.host.store.discardStagedSnapshot(m.group);
       r = { leader: m.from, id: m.id, index: m.index, term: m.term, membership: m.membership, nextSeq: 0, heardAtMs: nowMs };
       this.receivers.set(m.group, r);

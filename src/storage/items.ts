@@ -60,6 +60,34 @@ export function hashIntervalBounds(tableId: number, h0: bigint, h1: bigint): { l
 
 export type { ApplyStats } from './apply.js';
 
+/** Keys [lo, hi) of the B-tree. */
+export interface KeyInterval {
+  lo: Uint8Array;
+  hi: Uint8Array;
+}
+
+/** Key intervals of a group's local-index entries in hash range [h0, h1], and of its
+ *  item collections' size rows. */
+export function localIndexIntervals(indexes: GroupIndexes | undefined, h0: bigint, h1: bigint): KeyInterval[] {
+  if (indexes === undefined || indexes.local.length === 0) return [];
+  return [...indexes.local.map((spec) => hashIntervalBounds(spec.id, h0, h1)), itemCollectionInterval(indexes, h0, h1)];
+}
+
+/** Key intervals of a group's outbox and index-config row. */
+export function groupIndexRows(group: number): KeyInterval[] {
+  const outboxStart = outboxKey(group, 0);
+  const config = indexConfigKey(group);
+  return [{ lo: outboxStart, hi: prefixEnd(outboxStart.subarray(0, 8))! }, { lo: config, hi: keySuccessor(config) }];
+}
+
+/** Every key interval a group owns, with the indexes it maintains: its items, local-index
+ *  entries and collection sizes in its hash range, its outbox and its index configuration
+ *  (what a snapshot of it holds). */
+export function groupKeyIntervals(range: GroupRange, indexes: GroupIndexes | undefined): KeyInterval[] {
+  const { rec, hashStart, hashEnd } = range;
+  return [hashIntervalBounds(rec.tableId, hashStart, hashEnd), ...localIndexIntervals(indexes, hashStart, hashEnd), ...groupIndexRows(rec.group)];
+}
+
 export class ItemStore {
   readonly root: RootDatabase;
   readonly items: Database<Uint8Array, Uint8Array>;
@@ -290,17 +318,13 @@ export class ItemStore {
 
   /** Key intervals of a group's local-index entries in hash range [h0, h1], and of its
    *  item collections' size rows. */
-  localIndexIntervals(rec: GroupRecord, h0: bigint, h1: bigint): Array<{ lo: Uint8Array; hi: Uint8Array }> {
-    const indexes = this.indexesOf(rec);
-    if (indexes === undefined || indexes.local.length === 0) return [];
-    return [...indexes.local.map((spec) => hashIntervalBounds(spec.id, h0, h1)), itemCollectionInterval(indexes, h0, h1)];
+  localIndexIntervals(rec: GroupRecord, h0: bigint, h1: bigint): KeyInterval[] {
+    return localIndexIntervals(this.indexesOf(rec), h0, h1);
   }
 
   /** Key intervals of a group's outbox and index-config row. */
-  groupIndexRows(group: number): Array<{ lo: Uint8Array; hi: Uint8Array }> {
-    const outboxStart = outboxKey(group, 0);
-    const config = indexConfigKey(group);
-    return [{ lo: outboxStart, hi: prefixEnd(outboxStart.subarray(0, 8))! }, { lo: config, hi: keySuccessor(config) }];
+  groupIndexRows(group: number): KeyInterval[] {
+    return groupIndexRows(group);
   }
 
   /** One page over item keys [lo, hi): Limit and 1 MB (before the filter), then filter,
@@ -394,9 +418,8 @@ export class ItemStore {
 
   /** Every key interval a group owns: its items, local-index entries and collection sizes
    *  in its hash range, its outbox and its index configuration. */
-  groupIntervals(range: GroupRange): Array<{ lo: Uint8Array; hi: Uint8Array }> {
-    const { rec, hashStart, hashEnd } = range;
-    return [hashIntervalBounds(rec.tableId, hashStart, hashEnd), ...this.localIndexIntervals(rec, hashStart, hashEnd), ...this.groupIndexRows(rec.group)];
+  groupIntervals(range: GroupRange): KeyInterval[] {
+    return groupKeyIntervals(range, this.indexesOf(range.rec));
   }
 
   /** A consistent view of the group's rows as of now (an LMDB read transaction held until

@@ -32,6 +32,7 @@ describe('cluster simulation', () => {
     expect(sum((r) => r.stats.opsUnknown)).toBeGreaterThan(SEEDS);
     expect(sum((r) => r.stats.elections)).toBeGreaterThan(2 * SEEDS);
     expect(sum((r) => r.stats.checkpoints)).toBeGreaterThan(SEEDS);
+    expect(sum((r) => r.stats.snapshotsInstalled)).toBeGreaterThan(SEEDS / 10);
     expect(sum((r) => r.stats.syncFailures)).toBeGreaterThan(SEEDS / 10);
     expect(sum((r) => r.stats.plannedStops)).toBeGreaterThan(SEEDS / 10);
     expect(sum((r) => r.stats.opsOk)).toBeGreaterThan(SEEDS * OPS * 0.5);

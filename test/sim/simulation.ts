@@ -95,6 +95,9 @@ export interface Knobs {
   roundDelayUs: number;
   /** The node's checkpoint interval (its own clock). */
   checkpointEveryUs: number;
+  /** ReplicaConfig.logRetainEntries (0: no bound): small ones make lagging and restarted
+   *  replicas catch up by snapshot. */
+  logRetainEntries: number;
   /** Chance a crashed node's in-flight WAL record reached the disk anyway. */
   tornKeepRate: number;
   clients: number;
@@ -163,9 +166,11 @@ export function drawKnobs(seed: number): Knobs {
     formatVersion: r() < 0.5 ? 1 : 2,
     syncFailRate: pick([0, 0, 0.001, 0.01]),
     routers: 0,
+    logRetainEntries: 0,
   };
-  // Drawn last, so that adding it left every other knob of a seed as it was.
+  // Drawn last, so that adding them left every other knob of a seed as it was.
   knobs.routers = int(1, knobs.clients);
+  knobs.logRetainEntries = pick([0, 0, 8, 40]);
   return knobs;
 }
 
@@ -199,6 +204,8 @@ export interface SimStats {
   spuriousElections: number;
   appliedEntries: number;
   checkpoints: number;
+  /** Snapshots installed by replicas that fell behind the WAL's bound (logRetainEntries). */
+  snapshotsInstalled: number;
   maxKeySearchSteps: number;
 }
 
@@ -595,7 +602,7 @@ export class Simulation {
   readonly stats: SimStats = {
     simulatedMs: 0, events: 0, ticks: 0, messages: 0, dropped: 0, crashes: 0, pauses: 0, syncFailures: 0, plannedStops: 0, transfers: 0, faultWindowEnded: 0,
     opsOk: 0, opsUnknown: 0, opsUnavailable: 0, unknownNeverApplied: 0,
-    strongReads: 0, ecReads: 0, elections: 0, spuriousElections: 0, appliedEntries: 0, checkpoints: 0, maxKeySearchSteps: 0,
+    strongReads: 0, ecReads: 0, elections: 0, spuriousElections: 0, appliedEntries: 0, checkpoints: 0, snapshotsInstalled: 0, maxKeySearchSteps: 0,
   };
 
   constructor(options: SimOptions) {
@@ -858,6 +865,7 @@ export class Simulation {
         tuning: {
           maxAppendBytes: k.maxAppendBytes, maxInflightAppends: k.maxInflightAppends, preVote: this.preVote,
           checkpointIntervalMs: k.checkpointEveryUs / 1000,
+          ...(k.logRetainEntries > 0 ? { logRetainEntries: k.logRetainEntries } : {}),
         },
         mutation: this.nodeBug,
         // Reply traces on the simulated clock: the stamping code runs in every simulation.
@@ -1396,6 +1404,7 @@ export class Simulation {
       else this.failures.push(`[seed ${this.seed}, t=${(this.now / 1000).toFixed(3)} ms] crashed: ${(e as Error).stack ?? String(e)}`);
     }
     this.stats.simulatedMs = Math.round(this.now / 1000);
+    this.stats.snapshotsInstalled = this.nodes.reduce((sum, node) => sum + node.store.stats.snapshotsInstalled, 0);
     this.mix(this.stats.events);
     this.mix(Math.floor(this.rand() * 0xffffffff));
     return { seed: this.seed, knobs: this.knobs, failures: this.failures, digest: this.hash.toString(16).padStart(8, '0'), stats: this.stats };

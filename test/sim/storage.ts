@@ -11,6 +11,9 @@ import { applyEntry, getItem, type ApplyTarget, type ItemKV } from '../../src/st
 import type { GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from '../../src/storage/snapshot.js';
+import { groupKeyIntervals } from '../../src/storage/items.js';
+import { readIndexConfig } from '../../src/storage/indexes.js';
+import { compareBytes } from '../../src/storage/codec.js';
 import { crc32c } from '../../src/checksum/crc32c.js';
 
 /** The durable part of a replica: a WAL and its hard state. Survives crashes. */
@@ -120,7 +123,7 @@ export interface Checkpoint {
  */
 export class SimNodeStore implements NodeStorage {
   readonly syncs = true;
-  readonly stats = { walCommits: 0, walEntries: 0, applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0, checkpoints: 0 };
+  readonly stats = { walCommits: 0, walEntries: 0, applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0, checkpoints: 0, snapshotsInstalled: 0 };
   private readonly wal = new Map<number, MemLog>();
   private readonly records = new Map<number, { rec: GroupRecord; target: ApplyTarget; hashStart: bigint; hashEnd: bigint }>();
   private checkpointed: Checkpoint = { items: new Map(), applied: new Map(), installed: new Map() };
@@ -279,8 +282,7 @@ export class SimNodeStore implements NodeStorage {
   }
 
   openSnapshot(group: number): SnapshotSource {
-    const r = this.rangeOf(group);
-    const rows: SnapshotRow[] = [...this.items.map.keys()].filter((key) => this.holds(r, key)).sort()
+    const rows: SnapshotRow[] = this.keysOwnedBy(group).sort()
       .map((key) => [new Uint8Array(Buffer.from(key, 'latin1')), new Uint8Array(this.items.map.get(key)!)]);
     let at = 0;
     return {
@@ -310,14 +312,24 @@ export class SimNodeStore implements NodeStorage {
   }
 
   installSnapshot(group: number, snapshot: InstalledSnapshot): number {
-    const r = this.rangeOf(group);
-    for (const key of [...this.items.map.keys()]) if (this.holds(r, key)) this.items.map.delete(key);
+    for (const key of this.keysOwnedBy(group)) this.items.map.delete(key);
     const rows = this.staged.get(group) ?? [];
     for (const [key, value] of rows) this.items.put(key, value);
     this.staged.delete(group);
     this.applied.set(group, snapshot.index);
     this.installed.set(group, { ...snapshot });
+    this.stats.snapshotsInstalled++;
     return rows.length;
+  }
+
+  /** Every key of the group's rows (items.ts groupKeyIntervals, as a snapshot holds them). */
+  private keysOwnedBy(group: number): string[] {
+    const r = this.rangeOf(group);
+    const intervals = groupKeyIntervals(r, readIndexConfig(this.items, group)?.indexes ?? r.rec.indexes);
+    return [...this.items.map.keys()].filter((key) => {
+      const bytes = Buffer.from(key, 'latin1');
+      return intervals.some(({ lo, hi }) => compareBytes(bytes, lo) >= 0 && compareBytes(bytes, hi) < 0);
+    });
   }
 
   /** Whether a stored key (tableId: 4 bytes | hash: 8 bytes | ...) is in the group's range. */
