@@ -153,6 +153,7 @@ export class ShardBox extends ItemOperations {
       nodes: this.options.nodes,
       silentThresholdTicks: Math.ceil(this.options.logReplicaAfterMs / this.options.timing.tickMs),
       intervalMs: AUTOADMIN_INTERVAL_MS,
+      replaceAfterMs: this.options.replaceReplicaAfterMs,
     });
     this.autoadmin.start();
   }

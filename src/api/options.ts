@@ -38,6 +38,11 @@ export interface ShardBoxOptions {
    *  up (ms). Needs a node beyond a group's three (nodes >= 4). Default 1000; 0 turns
    *  log replicas off. */
   logReplicaAfterMs?: number;
+  /** How long a replica replaced by a log replica may stay away before the control plane
+   *  builds a full replica from a snapshot on the log replica's node, in its place, and
+   *  the group has three full replicas again (the paper's repair) (ms). Default 300000;
+   *  0 waits for the replica forever. Needs log replicas (nodes >= 4). */
+  replaceReplicaAfterMs?: number;
   /** Ring-message format version every node and router sends at open: 1 (default) or 2
    *  (tuples, smaller). Every build reads both; change it live with
    *  `db.deploy.setFormatVersion`. */
@@ -76,6 +81,7 @@ export interface ResolvedOptions {
   seed: number;
   router: Partial<RouterOptions>;
   logReplicaAfterMs: number;
+  replaceReplicaAfterMs: number;
   formatVersion: FormatVersion;
   tableStatusDelayMs: number;
   itemCollectionLimitBytes: number;
@@ -102,7 +108,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 
 export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'replaceReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -152,6 +158,7 @@ export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     seed: integerOption('seed', options.seed, Math.floor(Math.random() * 0x7fffffff), 0, 0xffffffff),
     router: options.router ?? {},
     logReplicaAfterMs: integerOption('logReplicaAfterMs', options.logReplicaAfterMs, 1000, 0, 3_600_000),
+    replaceReplicaAfterMs: integerOption('replaceReplicaAfterMs', options.replaceReplicaAfterMs, 300_000, 0, 86_400_000),
     formatVersion: checkFormatVersion('options.formatVersion', options.formatVersion ?? 1),
     tableStatusDelayMs: integerOption('tableStatusDelayMs', options.tableStatusDelayMs, 0, 0, 3_600_000),
     itemCollectionLimitBytes: integerOption('itemCollectionLimitBytes', options.itemCollectionLimitBytes, ITEM_COLLECTION_LIMIT_BYTES, 1, ITEM_COLLECTION_LIMIT_BYTES),

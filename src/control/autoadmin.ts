@@ -13,13 +13,14 @@
  */
 import type { NodeRequestBody } from '../node/requests.js';
 import type { ReplicaStatus } from '../replication/types.js';
+import type { GroupRecord } from '../storage/wal.js';
 import type { PartitionInfo } from '../router/partition-map.js';
 import { nextLogReplicaAction, type LogReplicaAction } from './log-replica-policy.js';
 import type { Metadata, TableMeta } from './metadata.js';
 
 export interface AutoAdminDeps {
   /** What autoadmin reads and records of the metadata (a fake in unit tests). */
-  metadata: Pick<Metadata, 'tables' | 'setLogReplicas'>;
+  metadata: Pick<Metadata, 'tables' | 'setLogReplicas' | 'replaceHome' | 'clearRetired'>;
   /** A control request to one node (the main router; follows notLeader hints). */
   control: (node: number, group: number, body: NodeRequestBody) => Promise<unknown>;
   isAlive: (node: number) => boolean;
@@ -28,6 +29,11 @@ export interface AutoAdminDeps {
   silentThresholdTicks: number;
   /** Time between turns (ms). */
   intervalMs: number;
+  /** How long a home replica removed from its group (and awaited back) may stay away
+   *  before a full replica is built on the log replica's node in its place (ms); 0: never. */
+  replaceAfterMs: number;
+  /** Default: performance.now(). */
+  nowMs?: () => number;
 }
 
 /** One membership change autoadmin made, for tests and tools (the last MAX_EVENTS). */
@@ -35,7 +41,7 @@ export interface AutoAdminEvent {
   atMs: number;
   table: string;
   group: number;
-  kind: LogReplicaAction['kind'] | 'dropLogReplica';
+  kind: LogReplicaAction['kind'] | 'dropLogReplica' | 'dropRetired';
   node: number;
 }
 
@@ -59,6 +65,8 @@ export class AutoAdmin {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> | undefined;
   private stopped = false;
+  /** Since when (ms) each awaited home replica ("group/node") has been seen away. */
+  private readonly awaitedSince = new Map<string, number>();
 
   constructor(private readonly deps: AutoAdminDeps) {}
 
@@ -129,14 +137,47 @@ export class AutoAdmin {
       deps.metadata.setLogReplicas(meta.name, partition.group, logReplicas.filter((n) => !gone.includes(n)));
       return;
     }
+    // A former home node out of the committed membership: drop the group it still hosts.
+    const retired = committed ? (partition.retired ?? []).filter((n) => !m.voters.includes(n) && deps.isAlive(n)) : [];
+    if (retired.length > 0) {
+      for (const node of retired) {
+        await withTimeout(deps.control(node, partition.group, { t: 'dropGroup' }), `dropGroup on node ${node}`);
+        deps.metadata.clearRetired(meta.name, partition.group, node);
+        this.record(meta.name, partition.group, 'dropRetired', node);
+      }
+      return;
+    }
     const action = nextLogReplicaAction({
       leader,
       home: partition.replicas,
       nodes: Array.from({ length: deps.nodes }, (_, n) => n),
       reachable: deps.isAlive,
       silentThresholdTicks: deps.silentThresholdTicks,
+      awaitedTooLong: (node) => this.awayTooLong(partition.group, node, m.awaited.map((a) => a.id)),
     });
     if (action === undefined) return;
+    if (action.kind === 'replaceHome') {
+      deps.metadata.replaceHome(meta.name, partition.group, action.node, action.by);
+      this.record(meta.name, partition.group, action.kind, action.node);
+      return;
+    }
+    if (action.kind === 'handOver') {
+      await withTimeout(deps.control(leader.id, partition.group, { t: 'transferLeadership', to: action.to }), `transferLeadership at node ${leader.id}`);
+      this.record(meta.name, partition.group, action.kind, action.node);
+      return;
+    }
+    if (action.kind === 'addReplica') {
+      // The leader's record of the group (its table, range and indexes), with the new
+      // membership: the replica starts empty and is caught up from a snapshot.
+      const rec = await withTimeout(deps.control(leader.id, partition.group, { t: 'groupRecord' }) as Promise<GroupRecord | undefined>, `groupRecord at node ${leader.id}`);
+      if (rec === undefined) return;
+      await withTimeout(deps.control(action.node, partition.group, {
+        t: 'createGroup',
+        campaign: false,
+        votedFor: { term: leader.term, vote: leader.id },
+        rec: { ...rec, voters: action.next.voters, logReplicas: action.next.logReplicas, awaited: action.next.awaited, logReplica: false },
+      }), `createGroup on node ${action.node}`);
+    }
     if (action.kind === 'addLogReplica') {
       // Recorded before it exists, so a crash in between leaves a replica to drop, never
       // an unknown one; the routers never send it requests either way.
@@ -155,6 +196,23 @@ export class AutoAdmin {
     const result = await withTimeout(deps.control(leader.id, partition.group, { t: 'changeMembership', next: action.next }),
       `changeMembership at node ${leader.id}`) as { index?: number };
     if (result.index !== undefined) this.record(meta.name, partition.group, action.kind, action.node);
+  }
+
+  /** Whether `node`, awaited back by the group, has been away longer than replaceAfterMs. */
+  private awayTooLong(group: number, node: number, awaited: number[]): boolean {
+    const now = this.deps.nowMs?.() ?? performance.now();
+    for (const key of this.awaitedSince.keys()) {
+      const [g, n] = key.split('/').map(Number);
+      if (g === group && !awaited.includes(n)) this.awaitedSince.delete(key);
+    }
+    if (this.deps.replaceAfterMs <= 0 || this.deps.isAlive(node)) {
+      this.awaitedSince.delete(`${group}/${node}`);
+      return false;
+    }
+    const key = `${group}/${node}`;
+    const since = this.awaitedSince.get(key) ?? now;
+    this.awaitedSince.set(key, since);
+    return now - since >= this.deps.replaceAfterMs;
   }
 
   private record(table: string, group: number, kind: AutoAdminEvent['kind'], node: number): void {

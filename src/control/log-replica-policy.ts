@@ -13,6 +13,15 @@
  * With nodes i, i+1, i+2 hosting a group and a 4th node free, one failure costs two
  * changes (add L, remove C) and the group survives a second failure (A + L of {A, B, L});
  * C's return costs two more (add C, remove L).
+ *
+ * Repair (the paper's: a log replica restores durability at once, a full replica is
+ * rebuilt later): when C stays away longer than the control plane waits
+ * (`awaitedTooLong`), L's node becomes a home replica in C's place (`replaceHome`, a
+ * metadata change), the log replica there is removed, and a full replica is added on
+ * that node, built from a snapshot of the leader's data. Moving a replica (`moveReplica`
+ * in the control plane) is the same last part: the new home node gets a full replica,
+ * and once the home replicas are caught up, the member no longer at home leaves (after
+ * handing leadership over, if it leads).
  */
 import type { Membership } from '../replication/membership.js';
 import type { ReplicaStatus } from '../replication/types.js';
@@ -34,13 +43,22 @@ export interface GroupView {
   reachable: (node: number) => boolean;
   /** Leader ticks without hearing from a member before it counts as failed. */
   silentThresholdTicks: number;
+  /** An awaited home replica has been away longer than the control plane waits before
+   *  building a full replica elsewhere. Default: never. */
+  awaitedTooLong?: (node: number) => boolean;
 }
 
 export type LogReplicaAction =
   | { kind: 'addLogReplica'; node: number; next: Membership }
   | { kind: 'removeMember'; node: number; next: Membership }
   | { kind: 'addBack'; node: number; next: Membership }
-  | { kind: 'removeLogReplica'; node: number; next: Membership };
+  | { kind: 'removeLogReplica'; node: number; next: Membership }
+  /** Not a membership change: `node`'s home place goes to `by` (the metadata's). */
+  | { kind: 'replaceHome'; node: number; by: number }
+  /** A full replica on a home node that has none (built from a snapshot). */
+  | { kind: 'addReplica'; node: number; next: Membership }
+  /** The leader is a member no longer at home: it hands leadership to `to` first. */
+  | { kind: 'handOver'; node: number; to: number };
 
 /** The next membership change the group needs, or undefined. */
 export function nextLogReplicaAction(view: GroupView): LogReplicaAction | undefined {
@@ -66,14 +84,16 @@ export function nextLogReplicaAction(view: GroupView): LogReplicaAction | undefi
   }
   if (healthy >= TARGET_HEALTHY_MEMBERS && silentMembers.length > 0) {
     const node = silentMembers[0];
-    const isLog = m.logReplicas.includes(node);
+    // Only a home replica is awaited back: a log replica restarts its log, a replica
+    // moved away is not wanted.
+    const awaitedBack = !m.logReplicas.includes(node) && view.home.includes(node);
     const match = progress[node]?.match ?? 0;
     return {
       kind: 'removeMember', node,
       next: {
         voters: m.voters.filter((v) => v !== node),
         logReplicas: m.logReplicas.filter((v) => v !== node),
-        awaited: isLog ? m.awaited : [...m.awaited.filter((a) => a.id !== node), { id: node, from: match + 1 }],
+        awaited: awaitedBack ? [...m.awaited.filter((a) => a.id !== node), { id: node, from: match + 1 }] : m.awaited.filter((a) => a.id !== node),
       },
     };
   }
@@ -84,9 +104,36 @@ export function nextLogReplicaAction(view: GroupView): LogReplicaAction | undefi
       next: { voters: [...m.voters, returning.id], logReplicas: m.logReplicas, awaited: m.awaited.filter((a) => a.id !== returning.id) },
     };
   }
+  // Repair: a home replica away too long gives its place to a log replica's node.
+  const gone = m.awaited.find((a) => view.home.includes(a.id) && !view.reachable(a.id) && view.awaitedTooLong?.(a.id) === true);
+  if (gone !== undefined && m.logReplicas.length > 0) return { kind: 'replaceHome', node: gone.id, by: m.logReplicas[0] };
+  // A home node whose member is a log replica: that one goes (a full one follows), and
+  // the awaited replicas no longer at home with it.
+  const homeLog = m.logReplicas.find((n) => view.home.includes(n));
+  if (homeLog !== undefined) {
+    return {
+      kind: 'removeLogReplica', node: homeLog,
+      next: { voters: m.voters.filter((v) => v !== homeLog), logReplicas: m.logReplicas.filter((v) => v !== homeLog), awaited: m.awaited.filter((a) => view.home.includes(a.id)) },
+    };
+  }
+  // A home node with no member (a repair's, or a move's target): a full replica there.
+  const unhosted = view.home.find((h) => !m.voters.includes(h) && !m.awaited.some((a) => a.id === h) && view.reachable(h));
+  if (unhosted !== undefined) {
+    return { kind: 'addReplica', node: unhosted, next: { voters: [...m.voters, unhosted], logReplicas: m.logReplicas, awaited: m.awaited.filter((a) => view.home.includes(a.id)) } };
+  }
+  const homeCaughtUp = view.home.every((h) => h === s.id || (m.voters.includes(h) && !silent(h)
+    && progress[h].state === 'replicate' && !progress[h].needsSnapshot && progress[h].match + CAUGHT_UP_ENTRIES >= s.commit));
+  // A full member no longer at home (a move's source) leaves once the home replicas are
+  // caught up; a leader cannot remove itself, so it hands over first.
+  const away = m.voters.find((v) => !view.home.includes(v) && !m.logReplicas.includes(v));
+  if (away !== undefined && homeCaughtUp) {
+    if (away === s.id) return { kind: 'handOver', node: away, to: view.home.find((h) => h !== s.id)! };
+    return {
+      kind: 'removeMember', node: away,
+      next: { voters: m.voters.filter((v) => v !== away), logReplicas: m.logReplicas, awaited: m.awaited.filter((a) => a.id !== away) },
+    };
+  }
   if (m.logReplicas.length > 0) {
-    const homeCaughtUp = view.home.every((h) => h === s.id || (m.voters.includes(h) && !silent(h)
-      && progress[h].state === 'replicate' && progress[h].match + CAUGHT_UP_ENTRIES >= s.commit));
     if (homeCaughtUp) {
       const node = m.logReplicas[0];
       return {

@@ -309,6 +309,36 @@ export class Metadata {
     return next;
   }
 
+  /**
+   * Records (durably) and publishes that `node`'s home place in a partition goes to `by`:
+   * the control plane builds a full replica there, and drops the group on `node` once it
+   * has left the membership (PartitionInfo.retired).
+   */
+  replaceHome(name: string, group: number, node: number, by: number): TableMeta {
+    return this.changePartition(name, group, (p) => {
+      if (!p.replicas.includes(node) || p.replicas.includes(by)) throw new Error(`partition ${group} of ${name}: cannot give ${node}'s place to ${by} (home ${p.replicas.join(',')})`);
+      return { ...p, replicas: p.replicas.map((n) => (n === node ? by : n)), retired: [...new Set([...(p.retired ?? []), node])] };
+    });
+  }
+
+  /** `node` no longer hosts the group (it was dropped there). */
+  clearRetired(name: string, group: number, node: number): TableMeta {
+    return this.changePartition(name, group, (p) => {
+      const { retired, ...rest } = p;
+      const left = (retired ?? []).filter((n) => n !== node);
+      return left.length > 0 ? { ...rest, retired: left } : rest;
+    });
+  }
+
+  private changePartition(name: string, group: number, change: (p: PartitionInfo) => PartitionInfo): TableMeta {
+    const meta = this.tablesDb.get(name);
+    if (meta === undefined) throw new Error(`no table ${name} in metadata`);
+    const next = { ...meta, partitions: meta.partitions.map((p) => (p.group === group ? change(p) : p)) };
+    this.tablesDb.putSync(name, next);
+    this.publish();
+    return next;
+  }
+
   removeTable(name: string): void {
     this.tablesDb.removeSync(name);
     this.publish();

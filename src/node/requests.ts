@@ -33,6 +33,11 @@ export type NodeRequestBody =
   /** Statuses of the node's replicas that lead (the control plane's poll, one per node). */
   | { t: 'leaders' }
   | { t: 'dropGroup' }
+  /** The group's record on this node (table, range, membership, indexes): what a new
+   *  replica of it is created with. */
+  | { t: 'groupRecord' }
+  /** Leader only: hand leadership to `to` (ReplicaCore.transferLeadership). */
+  | { t: 'transferLeadership'; to: number }
   | { t: 'status' }
   | { t: 'digest' }
   /** Answered like a strong read: served only by a leader that may serve (for waiting

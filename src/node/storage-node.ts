@@ -549,6 +549,13 @@ export class StorageNode {
       }
       case 'status':
         return this.reply(router, { id: request.id, body: core.status() });
+      case 'groupRecord':
+        return this.reply(router, { id: request.id, body: this.store.group(request.group) });
+      case 'transferLeadership': {
+        const refusal = core.transferLeadership(body.to);
+        if (refusal !== undefined) return this.redirect(router, request.id, refusal);
+        return this.reply(router, { id: request.id, body: { transferring: body.to } });
+      }
       case 'changeMembership': {
         const result = core.proposeMembership(body.next);
         if ('reason' in result && (result.reason === 'notLeader' || result.reason === 'leaseNotReady' || result.reason === 'tooManyInflight')) {

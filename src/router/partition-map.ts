@@ -19,6 +19,9 @@ export interface PartitionInfo {
   /** Nodes holding a log replica (WAL only) while a home replica is unhealthy: members
    *  of the group for quorums, never routed to. Absent when none. */
   logReplicas?: number[];
+  /** Nodes that were home replicas (a repair or a move replaced them) and may still host
+   *  the group: the control plane drops it there once they are out of its membership. */
+  retired?: number[];
 }
 
 /** A secondary index of a table, as routers see it. A global index's entries are in its

@@ -59,6 +59,23 @@ class FakeMetadata {
     else delete partition.logReplicas;
     return meta;
   }
+
+  replaceHome(name: string, group: number, node: number, by: number): TableMeta {
+    this.log.push(`metadata ${name}/${group} home ${node}->${by}`);
+    const meta = this.metas.find((t) => t.name === name)!;
+    const partition = meta.partitions.find((p) => p.group === group)!;
+    partition.replicas = partition.replicas.map((n) => (n === node ? by : n));
+    partition.retired = [...(partition.retired ?? []), node];
+    return meta;
+  }
+
+  clearRetired(name: string, group: number, node: number): TableMeta {
+    this.log.push(`metadata ${name}/${group} retired -${node}`);
+    const meta = this.metas.find((t) => t.name === name)!;
+    const partition = meta.partitions.find((p) => p.group === group)!;
+    partition.retired = (partition.retired ?? []).filter((n) => n !== node);
+    return meta;
+  }
 }
 
 type Answer = (node: number, group: number, body: NodeRequestBody) => Promise<unknown>;
@@ -69,7 +86,8 @@ type LeadersAnswer = ReplicaStatus[] | 'fails' | 'never';
 /** A cluster as autoadmin sees it: `leaders[n]` is what node n answers to 'leaders',
  *  `down` nodes are not alive, and `answer` decides every other request (default: the
  *  leader accepts the change at index 60). */
-function harness(options: { metas: TableMeta[]; leaders: LeadersAnswer[]; down?: number[]; answer?: Answer }) {
+function harness(options: { metas: TableMeta[]; leaders: LeadersAnswer[]; down?: number[]; answer?: Answer; replaceAfterMs?: number }) {
+  const clock = { now: 0 };
   const log: string[] = [];
   const bodies: Array<{ node: number; group: number; body: NodeRequestBody }> = [];
   const metadata = new FakeMetadata(log, options.metas);
@@ -91,8 +109,10 @@ function harness(options: { metas: TableMeta[]; leaders: LeadersAnswer[]; down?:
     nodes: 4,
     silentThresholdTicks: SILENT_THRESHOLD_TICKS,
     intervalMs: INTERVAL_MS,
+    replaceAfterMs: options.replaceAfterMs ?? 0,
+    nowMs: () => clock.now,
   };
-  return { admin: new AutoAdmin(deps), log, bodies, metadata, down };
+  return { admin: new AutoAdmin(deps), log, bodies, metadata, down, clock };
 }
 
 beforeEach(() => {
@@ -185,6 +205,65 @@ describe('autoadmin: one turn', () => {
     expect(next.admin.events.map((e) => [e.kind, e.node])).toEqual([['removeLogReplica', 3]]);
     // The partition map still lists the log replica: it is dropped once the change committed.
     expect(next.metadata.metas[0].partitions[0].logReplicas).toEqual([3]);
+  });
+
+  it('repair: a home replica away past replaceAfterMs gives its place to the log replica\'s node, which gets a full replica', async () => {
+    const rec = { group: 1, tableId: 7, tableName: 't', keyShape: { hashName: 'id', hashType: 'S' }, hashStart: '0000000000000000', hashEnd: 'ffffffffffffffff', voters: [0, 1, 3], logReplicas: [3], logReplica: false };
+    const answer: Answer = (_node, _group, body) => Promise.resolve(body.t === 'changeMembership' ? { index: 60 } : body.t === 'groupRecord' ? rec : {});
+    const metas = [table('t', 1, 'ACTIVE', [3])];
+    const awaiting = m([0, 1, 3], [3], [{ id: 2, from: 40 }]);
+    const { admin, log, bodies, clock } = harness({ metas, leaders: [[leaderStatus(1, 0, awaiting)]], down: [2], answer, replaceAfterMs: 60_000 });
+    await admin.turn();
+    clock.now = 59_999;
+    await admin.turn();
+    expect(log.filter((l) => !l.endsWith('leaders'))).toEqual([]); // not away long enough yet
+    clock.now = 60_000;
+    await admin.turn();
+    expect(log.filter((l) => !l.endsWith('leaders'))).toEqual(['metadata t/1 home 2->3']);
+    expect(metas[0].partitions[0]).toMatchObject({ replicas: [0, 1, 3], retired: [2] });
+
+    // Next turns (as the leader then reports): the log replica goes, is dropped, a full one comes.
+    log.length = 0;
+    const h2 = harness({ metas, leaders: [[leaderStatus(1, 0, awaiting)]], down: [2], answer, replaceAfterMs: 60_000 });
+    await h2.admin.turn();
+    expect(h2.bodies.find((b) => b.body.t === 'changeMembership')?.body).toEqual({ t: 'changeMembership', next: m([0, 1]) });
+    const h3 = harness({ metas, leaders: [[leaderStatus(1, 0, m([0, 1]))]], down: [2], answer, replaceAfterMs: 60_000 });
+    await h3.admin.turn();
+    expect(h3.log.filter((l) => !l.endsWith('leaders'))).toEqual(['node 3 group 1 dropGroup', 'metadata t/1 logReplicas=[]']);
+    const h4 = harness({ metas, leaders: [[leaderStatus(1, 0, m([0, 1]))]], down: [2], answer, replaceAfterMs: 60_000 });
+    await h4.admin.turn();
+    expect(h4.log.filter((l) => !l.endsWith('leaders'))).toEqual(['node 0 group 1 groupRecord', 'node 3 group 1 createGroup', 'node 0 group 1 changeMembership']);
+    const create = h4.bodies.find((b) => b.body.t === 'createGroup')!.body as Extract<NodeRequestBody, { t: 'createGroup' }>;
+    expect(create.rec).toMatchObject({ voters: [0, 1, 3], logReplicas: [], logReplica: false, tableName: 't' });
+    expect(h4.bodies.find((b) => b.body.t === 'changeMembership')?.body).toEqual({ t: 'changeMembership', next: m([0, 1, 3]) });
+
+    // Node 2 comes back: out of the membership and no longer at home, its group is dropped.
+    const h5 = harness({ metas, leaders: [[leaderStatus(1, 0, m([0, 1, 3]))]], answer, replaceAfterMs: 60_000 });
+    await h5.admin.turn();
+    expect(h5.log.filter((l) => !l.endsWith('leaders'))).toEqual(['node 2 group 1 dropGroup', 'metadata t/1 retired -2']);
+    expect(metas[0].partitions[0].retired).toEqual([]);
+  });
+
+  it('a move: the new home node gets a full replica; the old one leaves once home is caught up, handing leadership over first', async () => {
+    const metas = [table('t', 1)];
+    metas[0].partitions[0].replicas = [3, 1, 2];
+    metas[0].partitions[0].retired = [0];
+    const rec = { group: 1, tableId: 7, tableName: 't', keyShape: { hashName: 'id', hashType: 'S' }, hashStart: '0000000000000000', hashEnd: 'ffffffffffffffff', voters: [0, 1, 2] };
+    const answer: Answer = (_node, _group, body) => Promise.resolve(body.t === 'changeMembership' ? { index: 60 } : body.t === 'groupRecord' ? rec : {});
+    const h1 = harness({ metas, leaders: [[leaderStatus(1, 0, m([0, 1, 2]))]], answer });
+    await h1.admin.turn();
+    expect(h1.bodies.find((b) => b.body.t === 'changeMembership')?.body).toEqual({ t: 'changeMembership', next: m([0, 1, 2, 3]) });
+    // The leader (node 0) is the one moving away: it hands over to a home replica.
+    const h2 = harness({ metas, leaders: [[leaderStatus(1, 0, m([0, 1, 2, 3]))]], answer });
+    await h2.admin.turn();
+    expect(h2.bodies.filter((b) => b.body.t !== 'leaders').map((b) => b.body)).toEqual([{ t: 'transferLeadership', to: 3 }]);
+    // Led from node 1 now: node 0 leaves, then its group is dropped.
+    const h3 = harness({ metas, leaders: [[], [leaderStatus(1, 1, m([0, 1, 2, 3]))]], answer });
+    await h3.admin.turn();
+    expect(h3.bodies.find((b) => b.body.t === 'changeMembership')?.body).toEqual({ t: 'changeMembership', next: m([1, 2, 3]) });
+    const h4 = harness({ metas, leaders: [[], [leaderStatus(1, 1, m([1, 2, 3]))]], answer });
+    await h4.admin.turn();
+    expect(h4.log.filter((l) => !l.endsWith('leaders'))).toEqual(['node 0 group 1 dropGroup', 'metadata t/1 retired -0']);
   });
 
   it('drops a removed log replica on its node once the membership without it committed, and forgets it', async () => {
