@@ -34,6 +34,7 @@ import type { GroupRecord } from './wal.js';
 /** One stored item damaged by `rot` (fault injection). */
 export interface RottedItem {
   tableId: number;
+  tableName: string;
   group: number;
   /** The item's key attributes (as they were before the damage). */
   key: Item;
@@ -462,7 +463,7 @@ export class ItemStore {
       for (const { range, key } of chosen) {
         const stored = new Uint8Array(this.items.getBinary(key)!);
         const payload = openValue(key, stored)!;
-        damaged.push({ tableId: range.rec.tableId, group: range.rec.group, key: extractKey(decodeItem(payload), range.rec.keyShape), storedKey: key });
+        damaged.push({ tableId: range.rec.tableId, tableName: range.rec.tableName, group: range.rec.group, key: extractKey(decodeItem(payload), range.rec.keyShape), storedKey: key });
         stored[VALUE_CHECKSUM_BYTES + Math.floor(random() * payload.length)] ^= 0xff;
         this.items.putSync(key, stored);
       }

@@ -8,6 +8,7 @@
 import type { NodeStorage } from '../../src/node/ports.js';
 import type { HardState, LogEntry, LogReader, Ready } from '../../src/replication/types.js';
 import { applyEntry, getItem, type ApplyTarget, type ItemKV } from '../../src/storage/apply.js';
+import { checkedKV, type StoredKV } from '../../src/storage/checked-values.js';
 import type { GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
 import { crc32c } from '../../src/checksum/crc32c.js';
@@ -85,8 +86,10 @@ function keyString(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
-/** The items of a node in memory, behind the same interface apply.ts uses for LMDB. */
-export class MemItems implements ItemKV {
+/** The rows of a node's items store in memory, as the LMDB B-tree holds them (stored
+ *  keys, values sealed with their checksum); apply reads them through `checkedKV`, as a
+ *  node's ItemStore does. */
+export class MemItems implements StoredKV {
   readonly map: Map<string, Uint8Array>;
   constructor(from?: Map<string, Uint8Array>) {
     this.map = new Map(from);
@@ -118,11 +121,13 @@ export interface Checkpoint {
  */
 export class SimNodeStore implements NodeStorage {
   readonly syncs = true;
-  readonly stats = { walCommits: 0, walEntries: 0, applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0, checkpoints: 0 };
+  readonly stats = { walCommits: 0, walEntries: 0, applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0, itemChecksumFailures: 0, checkpoints: 0 };
   private readonly wal = new Map<number, MemLog>();
   private readonly records = new Map<number, { rec: GroupRecord; target: ApplyTarget; hashStart: bigint; hashEnd: bigint }>();
   private checkpointed: Checkpoint = { items: new Map(), applied: new Map() };
   items = new MemItems();
+  /** apply.ts's view of `items` (rebuilt when a crash replaces them). */
+  private checked: { of: MemItems; kv: ItemKV } | undefined;
   private applied = new Map<number, number>();
   private unsynced: PersistRecord[] = [];
 
@@ -217,7 +222,7 @@ export class SimNodeStore implements NodeStorage {
         this.onApply(group, entry, (this.applied.get(group) ?? 0) + 1);
         this.applied.set(group, entry.index);
         this.stats.appliedEntries++;
-        return entry.data.length === 0 ? undefined : applyEntry(this.items, target, entry.data, entry.index, this.stats);
+        return entry.data.length === 0 ? undefined : applyEntry(this.kv(), target, entry.data, entry.index, this.stats);
       });
     });
   }
@@ -231,7 +236,16 @@ export class SimNodeStore implements NodeStorage {
   }
 
   get(group: number, req: GetRequest): GetResult {
-    return getItem(this.items, this.rangeOf(group).target, req);
+    return getItem(this.kv(), this.rangeOf(group).target, req);
+  }
+
+  private kv(): ItemKV {
+    if (this.checked?.of !== this.items) this.checked = { of: this.items, kv: checkedKV(this.items, this.stats) };
+    return this.checked.kv;
+  }
+
+  rot(): { damaged: never[]; available: number } {
+    throw new Error('SimNodeStore: the simulator injects no damage at rest (rot)');
   }
 
   query(): PageResult {
