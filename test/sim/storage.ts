@@ -8,8 +8,8 @@
 import type { NodeStorage } from '../../src/node/ports.js';
 import type { HardState, LogEntry, LogReader, Ready } from '../../src/replication/types.js';
 import { applyEntry, getItem, type ApplyTarget, type ItemKV } from '../../src/storage/apply.js';
-import { checkedKV, type StoredKV } from '../../src/storage/checked-values.js';
-import type { GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
+import { checkedKV, ItemChecksumError, type StoredKV } from '../../src/storage/checked-values.js';
+import type { ApplyBatchResults, ApplyDamage, GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
 import { crc32c } from '../../src/checksum/crc32c.js';
 
@@ -214,17 +214,34 @@ export class SimNodeStore implements NodeStorage {
     this.logOf(group).compact(upTo + 1);
   }
 
-  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): Array<Array<WriteResult | undefined>> {
+  /** As ItemStore.applyBatch: a group whose entry meets a damaged value stops there (the
+   *  entry wrote nothing) and is named in `damaged`. */
+  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): ApplyBatchResults {
     this.stats.applyTxns++;
-    return batch.map(({ group, entries }) => {
+    const damaged: ApplyDamage[] = [];
+    const results: ApplyBatchResults = batch.map(({ group, entries }) => {
       const target = this.rangeOf(group).target;
-      return entries.map((entry) => {
+      const out: Array<WriteResult | undefined> = [];
+      if (damaged.some((d) => d.group === group)) return out;
+      for (const entry of entries) {
+        // (Before the apply, as the checkers expect; the simulator damages nothing at rest.)
         this.onApply(group, entry, (this.applied.get(group) ?? 0) + 1);
+        let result: WriteResult | undefined;
+        try {
+          result = entry.data.length === 0 ? undefined : applyEntry(this.kv(), target, entry.data, entry.index, this.stats);
+        } catch (error) {
+          if (!(error instanceof ItemChecksumError)) throw error;
+          damaged.push({ group, index: entry.index, error: error.inGroup(group, target.tableId) });
+          break;
+        }
         this.applied.set(group, entry.index);
         this.stats.appliedEntries++;
-        return entry.data.length === 0 ? undefined : applyEntry(this.kv(), target, entry.data, entry.index, this.stats);
-      });
+        out.push(result);
+      }
+      return out;
     });
+    if (damaged.length > 0) results.damaged = damaged;
+    return results;
   }
 
   appliedIndex(group: number): number {
