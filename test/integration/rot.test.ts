@@ -88,6 +88,48 @@ describe('faults.rot', () => {
     }
   });
 
+  it('a write that reads a damaged item stops that node applying its group; reads go on being right elsewhere', async () => {
+    db = await openCluster({ nodes: 3 });
+    await createHashTable(db, 'stalled');
+    for (let i = 0; i < ITEMS; i++) await db.putItem({ TableName: 'stalled', Item: { id: { S: `k${i}` }, v: { S: valueOf(i) } } });
+    await replicasAgree(db, 'stalled');
+    const damaged = await db.faults.rot(ROTTEN, 3, 11);
+    // UpdateItem reads the old item: on the rotten node its apply stops there. Where that
+    // node led, the write's outcome is unknown to it (InternalServerError) and it hands its
+    // leadership over; the update is idempotent, so it is retried.
+    const retrying = async (write: () => Promise<unknown>): Promise<void> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await write();
+          return;
+        } catch (error) {
+          const name = (error as Error).name;
+          if (attempt >= 50 || (name !== 'InternalServerError' && name !== 'ServiceUnavailable')) throw error;
+        }
+      }
+    };
+    for (const d of damaged) {
+      await retrying(() => db!.updateItem({ TableName: 'stalled', Key: d.key, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { S: `updated ${d.key.id.S}` } } }));
+    }
+    // Then every other item changes: the stalled node does not apply them.
+    const isDamaged = (i: number): boolean => damaged.some((d) => d.key.id.S === `k${i}`);
+    for (let i = 0; i < ITEMS; i++) {
+      if (!isDamaged(i)) await retrying(() => db!.putItem({ TableName: 'stalled', Item: { id: { S: `k${i}` }, v: { S: `second ${i}` } } }));
+    }
+    // Every item, read three times (every replica), is as last written: the stalled node
+    // serves nothing of its stalled groups, not even what it still holds intact (stale).
+    const expected = (i: number): string => (isDamaged(i) ? `updated k${i}` : `second ${i}`);
+    for (let i = 0; i < ITEMS; i++) {
+      for (let r = 0; r < 3; r++) {
+        const { Item } = await db.getItem({ TableName: 'stalled', Key: { id: { S: `k${i}` } } });
+        expect(Item?.v?.S, `k${i}`).toBe(expected(i));
+      }
+    }
+    const rotten = (await db.nodeStats())[ROTTEN]!;
+    expect(rotten.damagedGroups).toEqual([...new Set(damaged.map((d) => d.group))].sort((a, b) => a - b));
+    expect(rotten.store.itemChecksumFailures).toBeGreaterThanOrEqual(1);
+  });
+
   it('checks its arguments, and damages nothing when the node holds fewer items than asked', async () => {
     db = await openCluster({ nodes: 3 });
     await createHashTable(db, 'few');
