@@ -461,7 +461,14 @@ export class StorageNode {
       return this.reply(router, { id: request.id, body: { corrupting: body.rate } });
     }
     if (body.t === 'rot') {
-      const rotted: RotReply = this.store.rot(body.count, body.seed);
+      let rotted: RotReply;
+      try {
+        rotted = this.store.rot(body.count, body.seed);
+      } catch (error) {
+        // A bad argument (the api checks them first) must not stop the node.
+        if (!(error instanceof RangeError)) throw error;
+        return this.reply(router, { id: request.id, error: { name: 'ValidationException', message: error.message } });
+      }
       return this.reply(router, { id: request.id, body: rotted });
     }
     const core = this.cores.get(request.group);
