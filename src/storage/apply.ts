@@ -121,7 +121,7 @@ export function applyEntry(kv: ItemKV, target: ApplyTarget, data: Uint8Array, lo
  * writes first (index maintenance reads a collection row after writing the item), then
  * the store. An entry writes a handful of keys, so a list beats a map.
  */
-export class StagedWrites implements ItemKV {
+class StagedWrites implements ItemKV {
   private readonly keys: Uint8Array[] = [];
   /** undefined: a remove. */
   private readonly values: Array<Uint8Array | undefined> = [];
