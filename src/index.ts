@@ -1,5 +1,5 @@
 /** shardbox: an embedded, replicated DynamoDB-style store. */
-export { ShardBox, ShardBoxClient, type RequestOptions, type ShardBoxOptions, type RouterPort, type FaultEndpoint, type NodeRestart, type IndexCheck, type IndexLag } from './api/index.js';
+export { ShardBox, ShardBoxClient, type RequestOptions, type ShardBoxOptions, type RouterPort, type FaultEndpoint, type RottedItem, type NodeRestart, type IndexCheck, type IndexLag } from './api/index.js';
 export type { FormatVersion } from './transport/protocol.js';
 export type * from './api-types.js';
 export { DynamoDBError, type DynamoDBErrorName } from './model/errors.js';

@@ -1,8 +1,10 @@
-/** Fault injection (`db.faults`): kill, restart, pause, corrupt and cut, for tests and experiments. */
+/** Fault injection (`db.faults`): kill, restart, pause, corrupt, rot and cut, for tests and experiments. */
 import { LinkCuts } from '../node/links.js';
 import { ControlPlane } from './control-plane.js';
 import { stopPlanned } from './deployments.js';
 import { ResolvedOptions } from './options.js';
+import type { RotReply } from '../node/requests.js';
+import type { RottedItem } from '../storage/index.js';
 
 /** One end of a link that `faults.cut` can cut: a storage node's number, or a request
  *  router (`{ router: 0 }` is the main thread's; 1..options.routers are `routerPort(i)`'s). */
@@ -10,6 +12,8 @@ export type FaultEndpoint = number | { router: number };
 
 /** A pause longer than this is surely a mistake (ms). */
 const MAX_PAUSE_MS = 3_600_000;
+/** Most items one `faults.rot` damages (it keeps one entry per item drawn). */
+const MAX_ROT_ITEMS = 100_000;
 
 /** `db.faults` of a cluster. */
 export function faultsOf(cp: ControlPlane, links: LinkCuts) {
@@ -38,6 +42,30 @@ export function faultsOf(cp: ControlPlane, links: LinkCuts) {
       if (from === to) throw new RangeError('faults.corrupt: from and to must be different nodes');
       if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new RangeError(`faults.corrupt: rate must be from 0 to 1 (got ${String(rate)})`);
       await cp.control(from, 0, { t: 'corruptLink', peer: to, rate, seed });
+    },
+    /**
+     * Bit rot: flips a byte at rest in `count` distinct items of node `node`'s tables (of
+     * any partition it holds a full replica of), leaving their CRC32C as it was, so that
+     * the node's next read or apply of each finds the damage. The items are drawn from
+     * `seed` (the same seed over the same data damages the same items). Resolves to the
+     * items damaged, by table, partition group and key. The node never returns a damaged
+     * item as data: it counts it (its stats' store.itemChecksumFailures), marks the group
+     * damaged, and sends eventually consistent reads to another replica.
+     */
+    rot: async (node: number, count: number, seed = 1): Promise<RottedItem[]> => {
+      cp.checkNode(node, 'faults.rot: node');
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_ROT_ITEMS) {
+        throw new RangeError(`faults.rot: count must be an integer from 1 to ${MAX_ROT_ITEMS} (got ${String(count)})`);
+      }
+      if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
+        throw new RangeError(`faults.rot: seed must be an integer from 0 to ${0xffff_ffff} (got ${String(seed)})`);
+      }
+      if (!cp.supervisor.isAlive(node)) throw new RangeError(`faults.rot: node ${node} is not running (restart it first)`);
+      const { damaged, available } = (await cp.control(node, 0, { t: 'rot', count, seed })) as RotReply;
+      if (available < count) {
+        throw new RangeError(`faults.rot: node ${node} holds ${available} item(s), fewer than count ${count}; nothing was damaged`);
+      }
+      return damaged;
     },
     /**
      * A gray failure: node `node`'s thread stays alive but reads nothing, ticks nothing and

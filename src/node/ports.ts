@@ -13,7 +13,8 @@
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from '../storage/snapshot.js';
-import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from '../storage/operations.js';
+import type { ApplyBatchResults, GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest } from '../storage/operations.js';
+import type { RottedItem } from '../storage/items.js';
 import type { Envelope, FormatVersion } from '../transport/protocol.js';
 
 export interface InboundLinkStats {
@@ -90,8 +91,9 @@ export interface NodeStorage {
   compactWal(group: number, upTo: number): void;
 
   /** Applies committed entries (one transaction for the batch); results parallel the
-   *  entries, undefined for no-op entries. */
-  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): Array<Array<WriteResult | undefined>>;
+   *  entries, undefined for no-op entries. A group whose apply met a damaged stored value
+   *  stops at that entry (nothing of it applied) and is named in `damaged`. */
+  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): ApplyBatchResults;
   appliedIndex(group: number): number;
   /** The applied index known durable (0 before the first checkpoint). */
   checkpointedIndex(group: number): number;
@@ -114,6 +116,9 @@ export interface NodeStorage {
   /** Replaces the group's data with the staged rows, applied at `snapshot.index`, at once
    *  (durable at the next checkpoint); returns the rows installed. */
   installSnapshot(group: number, snapshot: InstalledSnapshot): number;
+  /** Fault injection: flips a byte at rest in `count` distinct stored items (drawn from
+   *  `seed`), checksums left as they were; none when fewer are stored (`available`). */
+  rot(count: number, seed: number): { damaged: RottedItem[]; available: number };
 }
 
 /**

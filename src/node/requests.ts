@@ -3,7 +3,7 @@
  * operations name one replication group (partition); control operations (`createGroup`,
  * `dropGroup`, `status`, `digest`) come from the control plane through the main router.
  */
-import type { GroupRecord } from '../storage/index.js';
+import type { GroupRecord, RottedItem } from '../storage/index.js';
 import type {
   GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult,
 } from '../storage/operations.js';
@@ -49,7 +49,10 @@ export type NodeRequestBody =
   | { t: 'stats' }
   /** Fault injection: flip a byte in this fraction of the records this node writes to
    *  `peer`, after their checksum is computed (0 heals the link). */
-  | { t: 'corruptLink'; peer: number; rate: number; seed: number };
+  | { t: 'corruptLink'; peer: number; rate: number; seed: number }
+  /** Fault injection: flip a byte at rest in `count` distinct stored items of this node's
+   *  tables, drawn from `seed`, without fixing their checksums (answered with RotReply). */
+  | { t: 'rot'; count: number; seed: number };
 
 export type WriteReply = WriteResult;
 export type GetReply = GetResult;
@@ -58,5 +61,8 @@ export type OutboxReply = OutboxRecord[];
 export type StatusReply = ReplicaStatus;
 /** `bytes`: the items' size as DynamoDB counts it (TableSizeBytes). */
 export interface DigestReply { applied: number; items: number; crc: number; bytes?: number }
+
+/** The items `rot` damaged; none when the node holds fewer than asked (`available`). */
+export interface RotReply { damaged: RottedItem[]; available: number }
 
 export type { GroupRecord };

@@ -16,6 +16,10 @@
  * (ReplicaCore.installSnapshot) and the leader (`installed`), whose core resumes
  * replication after the snapshot's index.
  *
+ * Repair: a follower whose stored data failed a checksum (the node marks its group
+ * damaged) asks its leader for a snapshot (`want`), and installs it while keeping its
+ * log: the snapshot's entry is in its log, so it applies its log again after it.
+ *
  * A chunk that fails its checksum is asked for again; a transfer that stops hearing
  * from its peer is abandoned and retried later from a fresh view. Sans-I/O like the
  * node: time comes in as `nowMs`, messages go out through `send`.
@@ -54,7 +58,11 @@ export type SnapshotMessage =
     /** The applied index the rows reflect, its entry's term, the membership in effect. */
     index: number; term: number; membership: Membership;
     seq: number; last: boolean; payload: Uint8Array; crc: number;
+    /** Sent because the receiver asked (`want`): it may be repairing damaged data. */
+    repair?: boolean;
   }
+  /** A follower with damaged data asks its leader for a snapshot. */
+  | { t: 'want'; group: number; from: number; to: number }
   | {
     t: 'ack'; group: number; from: number; to: number; id: number; seq: number;
     /** ok: chunk `seq` staged; resend: chunk `seq` failed its checksum; installed: the
@@ -64,6 +72,7 @@ export type SnapshotMessage =
   };
 
 type Chunk = Extract<SnapshotMessage, { t: 'chunk' }>;
+type Ack = Extract<SnapshotMessage, { t: 'ack' }>;
 
 export interface SnapshotCounters {
   snapshotsSent: number;
@@ -82,6 +91,8 @@ interface Sender {
   source: SnapshotSource;
   /** The term of the entry at the snapshot's index, and the membership in effect there. */
   entryTerm: number;
+  /** The peer asked for it (a repair). */
+  repair: boolean;
   membership: Membership;
   nextSeq: number;
   done: boolean;
@@ -104,6 +115,10 @@ interface Receiver {
   heardAtMs: number;
   /** Installed in the store; waits for a checkpoint started after `installedGeneration`. */
   installedGeneration?: number;
+  /** Durable: waits to tell its core (a repair waits for no Ready to be outstanding). */
+  durable?: boolean;
+  /** Replaces damaged data and keeps the log (ReplicaCore.canRepairAt). */
+  repair: boolean;
 }
 
 /** What the transfers need of their node. */
@@ -113,6 +128,13 @@ export interface SnapshotHost {
   core(group: number): ReplicaCore | undefined;
   cores(): Iterable<[group: number, core: ReplicaCore]>;
   send(peer: number, message: SnapshotMessage): void;
+  /** Groups whose stored data failed a checksum and await repair. */
+  damagedGroups(): Iterable<number>;
+  isDamaged(group: number): boolean;
+  /** The group's data was replaced from a healthy replica: it is whole again. */
+  repaired(group: number): void;
+  /** A damaged group this node leads: hand leadership over (repairs come from a leader). */
+  handOff(group: number): void;
 }
 
 export class SnapshotTransfers {
@@ -121,6 +143,10 @@ export class SnapshotTransfers {
   };
   private readonly senders = new Map<string, Sender>();
   private readonly retryAt = new Map<string, number>();
+  /** Leaders: "group/peer" pairs whose follower asked for a snapshot (repair). */
+  private readonly wanted = new Set<string>();
+  /** Followers: when each damaged group last asked its leader (ms). */
+  private readonly askedAt = new Map<number, number>();
   private readonly receivers = new Map<number, Receiver>();
   private nextId = 1;
   private scannedAtMs = -Infinity;
@@ -155,15 +181,31 @@ export class SnapshotTransfers {
   /** A checkpoint succeeded: snapshots installed before it started are durable now. */
   checkpointCompleted(): void {
     this.checkpointsCompleted = this.checkpointsStarted;
+    for (const r of this.receivers.values()) {
+      if (r.installedGeneration !== undefined && this.checkpointsCompleted > r.installedGeneration) r.durable = true;
+    }
+    this.finishInstalls();
+  }
+
+  /** Installs made durable are handed to their cores, and reported to their leaders. */
+  private finishInstalls(): void {
     for (const [group, r] of this.receivers) {
-      if (r.installedGeneration === undefined || this.checkpointsCompleted <= r.installedGeneration) continue;
-      this.receivers.delete(group);
+      if (r.durable !== true) continue;
       const core = this.host.core(group);
-      if (core === undefined) continue;
-      // A core that went on applying its own (older) log up to exactly the snapshot's
-      // index agrees with it already; it can be nowhere beyond it (receiving: applied
-      // nothing past its log, which ends below the leader's).
-      const installed = core.installSnapshot(r.index, r.term, r.membership) || core.applied === r.index;
+      let installed: boolean;
+      if (core === undefined) {
+        installed = false;
+      } else if (r.repair) {
+        if (!core.repairedAt(r.index, r.term)) continue; // a Ready is outstanding: next round
+        this.host.repaired(group);
+        installed = true;
+      } else {
+        // A core that went on applying its own (older) log up to exactly the snapshot's
+        // index agrees with it already; it can be nowhere beyond it (receiving: applied
+        // nothing past its log, which ends below the leader's).
+        installed = core.installSnapshot(r.index, r.term, r.membership) || core.applied === r.index;
+      }
+      this.receivers.delete(group);
       if (installed) this.counters.snapshotsInstalled++;
       this.host.send(r.leader, { t: 'ack', group, from: this.host.id, to: r.leader, id: r.id, seq: r.nextSeq, status: installed ? 'installed' : 'refused' });
     }
@@ -172,6 +214,7 @@ export class SnapshotTransfers {
   /** The group left this node: its transfers end. */
   dropped(group: number): void {
     this.receivers.delete(group);
+    this.askedAt.delete(group);
     for (const [key, s] of this.senders) if (s.group === group) this.close(key, s);
   }
 
@@ -179,6 +222,7 @@ export class SnapshotTransfers {
    *  abandons transfers whose peer went silent. */
   pump(nowMs: number): void {
     this.refill(nowMs);
+    if (this.receivers.size > 0) this.finishInstalls();
     for (const [key, s] of this.senders) {
       const core = this.host.core(s.group);
       if (core === undefined || core.role !== 'leader' || core.term !== s.term || nowMs - s.heardAtMs > SILENCE_MS) {
@@ -196,9 +240,10 @@ export class SnapshotTransfers {
       }
     }
     // Looking for replicas that need one costs a pass over the cores: once a scan period.
-    if (this.senders.size < MAX_SENDERS && nowMs - this.scannedAtMs >= SCAN_EVERY_MS) {
+    if (nowMs - this.scannedAtMs >= SCAN_EVERY_MS) {
       this.scannedAtMs = nowMs;
-      this.startSenders(nowMs);
+      this.askForRepairs(nowMs);
+      if (this.senders.size < MAX_SENDERS) this.startSenders(nowMs);
     }
     for (const s of this.senders.values()) {
       if (s.unacked.size > 0 && s.queue.length === 0 && nowMs - s.sentAtMs > RESEND_AFTER_MS) this.resendFrom(s, -1);
@@ -215,13 +260,35 @@ export class SnapshotTransfers {
 
   onMessage(m: SnapshotMessage, nowMs: number): void {
     if (m.t === 'chunk') this.onChunk(m, nowMs);
-    else this.onAck(m, nowMs);
+    else if (m.t === 'ack') this.onAck(m, nowMs);
+    else if (this.host.core(m.group)?.role === 'leader') this.wanted.add(`${m.group}/${m.from}`);
+  }
+
+  /** Followers with damaged data ask their leader for a snapshot, every RETRY_AFTER_MS
+   *  until one is on its way. */
+  private askForRepairs(nowMs: number): void {
+    for (const group of this.host.damagedGroups()) {
+      const core = this.host.core(group);
+      if (core?.role === 'leader') this.host.handOff(group);
+      if (core === undefined || core.role !== 'follower' || core.leader === undefined || this.receivers.has(group)) continue;
+      if (nowMs - (this.askedAt.get(group) ?? -Infinity) < RETRY_AFTER_MS) continue;
+      this.askedAt.set(group, nowMs);
+      this.host.send(core.leader, { t: 'want', group, from: this.host.id, to: core.leader });
+    }
   }
 
   private startSenders(nowMs: number): void {
+    const wanted = [...this.wanted].map((key) => key.split('/').map(Number) as [number, number]);
+    this.wanted.clear();
+    const targets: Array<[group: number, peer: number, repair: boolean]> = wanted.map(([g, p]) => [g, p, true]);
     for (const [group, core] of this.host.cores()) {
       if (core.role !== 'leader') continue;
-      for (const peer of core.snapshotTargets()) {
+      for (const peer of core.snapshotTargets()) targets.push([group, peer, false]);
+    }
+    for (const [group, peer, repair] of targets) {
+      const core = this.host.core(group);
+      if (core === undefined || core.role !== 'leader') continue;
+      {
         const key = `${group}/${peer}`;
         if (this.senders.has(key) || (this.retryAt.get(key) ?? 0) > nowMs) continue;
         const rec = this.host.store.group(group);
@@ -233,7 +300,7 @@ export class SnapshotTransfers {
           continue;
         }
         this.senders.set(key, {
-          group, peer, id: this.nextId++, term: core.term, source, entryTerm: term, nextSeq: 0, done: false, unacked: new Map(), queue: [], heardAtMs: nowMs, sentAtMs: nowMs,
+          group, peer, id: this.nextId++, term: core.term, source, entryTerm: term, repair, nextSeq: 0, done: false, unacked: new Map(), queue: [], heardAtMs: nowMs, sentAtMs: nowMs,
           membership: { voters: rec.voters, logReplicas: rec.logReplicas ?? [], awaited: rec.awaited ?? [] },
         });
         core.snapshotSending(peer, source.index);
@@ -255,6 +322,7 @@ export class SnapshotTransfers {
           index: s.source.index, term: s.entryTerm, membership: s.membership,
           seq: s.nextSeq++, last: s.done, payload, crc,
         };
+        if (s.repair) chunk.repair = true;
         if (s.done) s.source.close();
       }
       if (s.unacked.size === 0) s.sentAtMs = nowMs;
@@ -294,17 +362,21 @@ export class SnapshotTransfers {
   private onChunk(m: Chunk, nowMs: number): void {
     const core = this.host.core(m.group);
     if (core === undefined) return;
-    const ack = (seq: number, status: Extract<SnapshotMessage, { t: 'ack' }>['status']): void =>
+    const ack = (seq: number, status: Ack['status']): void =>
       this.host.send(m.from, { t: 'ack', group: m.group, from: this.host.id, to: m.from, id: m.id, seq, status });
     let r = this.receivers.get(m.group);
     if (r !== undefined && r.installedGeneration !== undefined) return; // installed; waits for its checkpoint
     if (r === undefined || r.leader !== m.from || r.id !== m.id) {
       if (m.seq !== 0) return; // the middle of a transfer this node is not (or no longer) part of
-      // Applied (so durable) up to the snapshot already: the leader may go on from there.
-      if (!core.isLogReplica && core.role !== 'leader' && m.index <= core.applied) return ack(0, 'installed');
-      if (core.role === 'leader' || core.isLogReplica || m.index < core.commit) return ack(0, 'refused');
+      // Damaged data, and the snapshot's entry is in this replica's log: a repair.
+      const repair = m.repair === true && this.host.isDamaged(m.group) && m.index >= this.host.store.appliedIndex(m.group) && core.canRepairAt(m.index, m.term);
+      if (!repair) {
+        // Applied (so durable) up to the snapshot already: the leader may go on from there.
+        if (!core.isLogReplica && core.role !== 'leader' && m.index <= core.applied) return ack(0, 'installed');
+        if (core.role === 'leader' || core.isLogReplica || m.index < core.commit) return ack(0, 'refused');
+      }
       if (r !== undefined) this.host.store.discardStagedSnapshot(m.group);
-      r = { leader: m.from, id: m.id, index: m.index, term: m.term, membership: m.membership, nextSeq: 0, heardAtMs: nowMs };
+      r = { leader: m.from, id: m.id, index: m.index, term: m.term, membership: m.membership, nextSeq: 0, heardAtMs: nowMs, repair };
       this.receivers.set(m.group, r);
     }
     r.heardAtMs = nowMs;
@@ -323,7 +395,7 @@ export class SnapshotTransfers {
     if (!m.last) return ack(m.seq, 'ok');
     this.host.store.installSnapshot(m.group, { index: m.index, term: m.term });
     const rec = this.host.store.group(m.group);
-    if (rec !== undefined) {
+    if (rec !== undefined && !r.repair) {
       this.host.store.saveGroup({ ...rec, voters: m.membership.voters, logReplicas: m.membership.logReplicas, awaited: m.membership.awaited });
     }
     r.installedGeneration = this.checkpointsStarted;

@@ -18,7 +18,8 @@ import { ReplicaCore } from '../replication/replica-core.js';
 import { decodeMembership, isMembershipEntry } from '../replication/membership.js';
 import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
-import type { OutboxRecord, WriteResult } from '../storage/operations.js';
+import type { ApplyBatchResults, OutboxRecord, WriteResult } from '../storage/operations.js';
+import { ItemChecksumError } from '../storage/checked-values.js';
 import {
   envelopeToWire, ReplyTrace, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
 } from '../transport/protocol.js';
@@ -28,8 +29,8 @@ import {
 } from './constants.js';
 import type { CutLinks, NodeDiskJobs, NodeMutation, NodeStorage, NodeTransport } from './ports.js';
 import { seededRandom } from './prng.js';
-import type { DigestReply, NodeRequestBody } from './requests.js';
 import { SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type SnapshotMessage } from './snapshot-transfer.js';
+import type { DigestReply, NodeRequestBody, RotReply } from './requests.js';
 
 interface PendingWrite {
   router: number;
@@ -81,6 +82,12 @@ export interface StorageNodeCounters {
   checkpointFailures: number;
   /** Ring records discarded or replies dropped on a cut link (fault injection). */
   recordsCut: number;
+  /** Reads and applies that met a stored value failing its checksum (ItemChecksumError). */
+  itemChecksumErrors: number;
+  /** Groups recorded as damaged (markDamaged), each counted once. */
+  groupsMarkedDamaged: number;
+  /** Damaged groups whose data was replaced from a healthy replica (a snapshot). */
+  groupsRepaired: number;
 }
 
 export interface NodeStats extends StorageNodeCounters, SnapshotCounters {
@@ -93,6 +100,8 @@ export interface NodeStats extends StorageNodeCounters, SnapshotCounters {
   /** Inbound records read per format version. */
   recordsByVersion: Record<FormatVersion, number>;
   store: Record<string, number>;
+  /** Groups with a damaged stored value, waiting for repair (markDamaged). */
+  damagedGroups: number[];
   inboundRings: Record<number, { records: number; corruptRecords: number; resyncs: number }>;
 }
 
@@ -132,6 +141,7 @@ export class StorageNode {
   readonly counters: StorageNodeCounters = {
     rounds: 0, walCommits: 0, entriesPersisted: 0, entriesApplied: 0, requests: 0,
     raftMessagesIn: 0, raftSendsDropped: 0, repliesDropped: 0, walCompactions: 0, checkpointFailures: 0, recordsCut: 0,
+    itemChecksumErrors: 0, groupsMarkedDamaged: 0, groupsRepaired: 0,
   };
   private readonly cores = new Map<number, ReplicaCore>();
   private readonly pendingWrites = new Map<number, Map<number, PendingWrite>>();
@@ -163,6 +173,11 @@ export class StorageNode {
   private roundAtMs = 0;
   /** A failed WAL sync: the node cannot know what is durable, so it stops (fsyncgate). */
   private failure: Error | undefined;
+  /** Groups holding a stored value that failed its checksum (markDamaged), for repair. */
+  private readonly damaged = new Set<number>();
+  /** Damaged groups whose apply stopped, and the first entry they did not apply: their
+   *  state is behind their log, so they serve no read and answer no write until repaired. */
+  private readonly applyStopped = new Map<number, number>();
 
   private readonly transport: NodeTransport;
   private readonly store: NodeStorage;
@@ -197,6 +212,17 @@ export class StorageNode {
       store: this.store,
       core: (group) => this.cores.get(group),
       cores: () => this.cores,
+      damagedGroups: () => this.damaged,
+      isDamaged: (group) => this.damaged.has(group),
+      repaired: (group) => {
+        this.damaged.delete(group);
+        this.applyStopped.delete(group);
+        this.counters.groupsRepaired++;
+      },
+      handOff: (group) => {
+        const core = this.cores.get(group);
+        if (core !== undefined) this.leaveLeadership(group, core);
+      },
       send: (peer, message) => this.queueSnapshotMessage(peer, message),
     }, this.tuning.snapshotBytesPerSec ?? SNAPSHOT_BYTES_PER_SEC, options.nowMs);
     for (const rec of this.store.groups()) this.startCore(rec);
@@ -404,7 +430,10 @@ export class StorageNode {
 
   /** Counters of this node, its store and its inbound links. */
   stats(): NodeStats {
-    return { node: this.id, sendVersion: this.transport.sendVersion, ...this.transport.stats(), ...this.counters, ...this.snapshots.counters, store: { ...this.store.stats } };
+    return {
+      node: this.id, sendVersion: this.transport.sendVersion, ...this.transport.stats(), ...this.counters, ...this.snapshots.counters, store: { ...this.store.stats },
+      damagedGroups: [...this.damaged].sort((a, b) => a - b),
+    };
   }
 
   /**
@@ -502,6 +531,17 @@ export class StorageNode {
       this.transport.corruptWrites(body.peer, body.rate, body.seed);
       return this.reply(router, { id: request.id, body: { corrupting: body.rate } });
     }
+    if (body.t === 'rot') {
+      let rotted: RotReply;
+      try {
+        rotted = this.store.rot(body.count, body.seed);
+      } catch (error) {
+        // A bad argument (the api checks them first) must not stop the node.
+        if (!(error instanceof RangeError)) throw error;
+        return this.reply(router, { id: request.id, error: { name: 'ValidationException', message: error.message } });
+      }
+      return this.reply(router, { id: request.id, body: rotted });
+    }
     const core = this.cores.get(request.group);
     // Dropping a group this node does not host is done already (the control plane may have
     // recorded a replica whose createGroup never arrived): say so, or it retries forever.
@@ -569,11 +609,22 @@ export class StorageNode {
         return this.reply(router, { id: request.id, body: { serving: true } });
       }
       case 'spaceStats': {
-        if (core.isLogReplica) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
-        return this.reply(router, { id: request.id, body: this.store.spaceStats(request.group, body.spaceId) });
+        if (core.isLogReplica || this.applyStopped.has(request.group)) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
+        let stats: { items: number; bytes: number };
+        try {
+          stats = this.store.spaceStats(request.group, body.spaceId);
+        } catch (error) {
+          return this.refuseDamagedRead(router, request, false, error);
+        }
+        return this.reply(router, { id: request.id, body: stats });
       }
       case 'digest': {
-        const digest = this.store.groupDigest(request.group);
+        let digest: { items: number; crc: number; bytes?: number };
+        try {
+          digest = this.store.groupDigest(request.group);
+        } catch (error) {
+          return this.refuseDamagedRead(router, request, true, error);
+        }
         const reply: DigestReply = { applied: core.applied, items: digest.items, crc: digest.crc, bytes: digest.bytes };
         return this.reply(router, { id: request.id, body: reply });
       }
@@ -612,17 +663,24 @@ export class StorageNode {
       const refusal = this.strongReadRefusal(core);
       if (refusal !== undefined) return this.redirect(router, request.id, refusal);
     }
+    const leaderOnly = consistent || body.t === 'outbox';
+    // Its state is behind its log: nothing it holds may be served.
+    if (this.applyStopped.has(request.group)) return this.refuseDamagedRead(router, request, leaderOnly, undefined);
     const startedAtMs = this.traceClock?.() ?? 0;
     let result: unknown;
-    if (body.t === 'get') result = this.store.get(request.group, body.req);
-    else if (body.t === 'query') result = this.store.query(request.group, body.req);
-    else if (body.t === 'scan') result = this.store.scan(request.group, body.req);
-    else if (body.t === 'outbox') {
-      const records = this.outbox(request.group, body.after, body.max);
-      // A long poll: nothing yet, so answer once an apply brings records, or when it expires.
-      if (records.length === 0 && (body.waitMs ?? 0) > 0) return this.parkOutboxRead(router, request, body.waitMs!);
-      result = records;
-    } else throw new Error(`serveRead got a ${body.t} request`);
+    try {
+      if (body.t === 'get') result = this.store.get(request.group, body.req);
+      else if (body.t === 'query') result = this.store.query(request.group, body.req);
+      else if (body.t === 'scan') result = this.store.scan(request.group, body.req);
+      else if (body.t === 'outbox') {
+        const records = this.outbox(request.group, body.after, body.max);
+        // A long poll: nothing yet, so answer once an apply brings records, or when it expires.
+        if (records.length === 0 && (body.waitMs ?? 0) > 0) return this.parkOutboxRead(router, request, body.waitMs!);
+        result = records;
+      } else throw new Error(`serveRead got a ${body.t} request`);
+    } catch (error) {
+      return this.refuseDamagedRead(router, request, leaderOnly, error);
+    }
     if (this.traceClock === undefined) return this.reply(router, { id: request.id, body: result });
     const doneAtMs = this.traceClock();
     // A read has no commit or sync: COMMITTED = STARTED, SYNCED = 0 (protocol.ts ReplyTrace).
@@ -657,7 +715,13 @@ export class StorageNode {
           this.redirect(w.router, w.request.id, refusal);
           continue;
         }
-        const records = applied?.has(group) === true ? this.outbox(group, body.after, body.max) : [];
+        let records: OutboxRecord[];
+        try {
+          records = applied?.has(group) === true && !this.applyStopped.has(group) ? this.outbox(group, body.after, body.max) : [];
+        } catch (error) {
+          this.refuseDamagedRead(w.router, w.request, true, error);
+          continue;
+        }
         if (records.length > 0 || w.untilMs <= nowMs) this.reply(w.router, { id: w.request.id, body: records });
         else keep.push(w);
       }
@@ -698,6 +762,55 @@ export class StorageNode {
       case 'tooManyInflight':
         return this.reply(router, { id, redirect: 'busy' });
     }
+  }
+
+  /**
+   * A read that met a damaged stored value (`error`, an ItemChecksumError; anything else
+   * is rethrown), or one of a group whose apply stopped (`error` undefined): never
+   * answered with data. The group is marked damaged. A read any replica may serve is sent
+   * to another (the leader's hint, else the router's next replica, as after a redirect
+   * from a follower); a leader-only read fails with a retryable InternalServerError.
+   */
+  private refuseDamagedRead(router: number, request: RequestMessage, leaderOnly: boolean, error: unknown): void {
+    if (error !== undefined) {
+      if (!(error instanceof ItemChecksumError)) throw error;
+      this.counters.itemChecksumErrors++;
+      this.markDamaged(request.group, error.message);
+    }
+    const core = this.cores.get(request.group);
+    if (core !== undefined && this.applyStopped.has(request.group)) this.leaveLeadership(request.group, core);
+    if (leaderOnly) {
+      return this.reply(router, {
+        id: request.id,
+        error: { name: 'InternalServerError', message: `A stored item of partition group ${request.group} on node ${this.id} is damaged (checksum mismatch) and awaits repair; the read was not served. Retry.` },
+      });
+    }
+    const hint = core?.leader;
+    this.reply(router, { id: request.id, redirect: 'notLeader', ...(hint !== undefined && hint !== this.id ? { leader: hint } : {}) });
+  }
+
+  /**
+   * Records that `group` holds a stored value that failed its checksum, so that it can be
+   * repaired from a healthy replica (the lead's snapshot repair will take it from here).
+   * Said loudly once per group.
+   */
+  private markDamaged(group: number, reason: string): void {
+    if (this.damaged.has(group)) return;
+    this.damaged.add(group);
+    this.counters.groupsMarkedDamaged++;
+    this.warn(`storage node ${this.id}: partition group ${group} is damaged: ${reason}`, 'ShardBoxItemChecksum');
+  }
+
+  /** A replica whose apply stopped can answer no write and no strong read: while it
+   *  leads, it hands leadership to its most caught-up follower (retried as handOver). */
+  private leaveLeadership(group: number, core: ReplicaCore): void {
+    if (core.role !== 'leader') return;
+    const since = this.handingOver.get(group);
+    if (since !== undefined && this.roundAtMs - since < this.timing.tickMs * this.timing.electionTicks * 1.5) return;
+    const target = handOverTarget(core.status());
+    if (target === undefined) return;
+    core.transferLeadership(target);
+    this.handingOver.set(group, this.roundAtMs);
   }
 
   /**
@@ -768,6 +881,7 @@ export class StorageNode {
       // A log replica applies nothing (it has no B-tree); its WAL still compacts after
       // checkpoints, so it counts towards the next one.
       if (core.isLogReplica) this.appliedSinceCheckpoint += ready.committed.length;
+      else if (this.applyStopped.has(group)) this.stoppedApplying(group, core, ready.committed);
       else apply.push({ group, entries: ready.committed });
     }
     if (apply.length === 0) return;
@@ -781,6 +895,7 @@ export class StorageNode {
     const committedAtMs = this.traceClock?.() ?? 0;
     const results = this.store.applyCommitted(forStore);
     const appliedAtMs = this.traceClock?.() ?? 0;
+    if (results.damaged !== undefined) this.noteApplyDamage(results);
     this.noteApplyTimes(apply, appliedAtMs || this.roundAtMs);
     if (this.outboxReads.size > 0) this.wakeOutboxReads(new Set(apply.map((a) => a.group)), this.roundAtMs);
     for (const { entries } of apply) {
@@ -788,6 +903,26 @@ export class StorageNode {
       this.counters.entriesApplied += entries.length;
     }
     for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i], committedAtMs, appliedAtMs);
+  }
+
+  /** Groups whose apply met a damaged value stopped before that entry (the store applied
+   *  none of it): they apply nothing more until repaired (their entries stay in the WAL:
+   *  the store's applied index, which checkpoints record, stays where it stopped). */
+  private noteApplyDamage(results: ApplyBatchResults): void {
+    for (const { group, index, error } of results.damaged ?? []) {
+      this.counters.itemChecksumErrors++;
+      this.applyStopped.set(group, index);
+      this.markDamaged(group, `${error.message} (its apply stopped before entry ${index})`);
+      const core = this.cores.get(group);
+      if (core !== undefined) this.leaveLeadership(group, core);
+    }
+  }
+
+  /** Committed entries of a group whose apply stopped: not applied here; their writes
+   *  (applied by the healthy replicas) are answered as of unknown outcome. */
+  private stoppedApplying(group: number, core: ReplicaCore, entries: LogEntry[]): void {
+    this.answerWrites(group, entries, []);
+    this.leaveLeadership(group, core);
   }
 
   /** When each group's entries applied, as (last index of a batch, ms) runs, bounded: the
@@ -837,7 +972,14 @@ export class StorageNode {
       const waiter = pending.get(entry.index);
       if (waiter === undefined) continue;
       pending.delete(entry.index);
-      if (waiter.term === entry.term) {
+      if (waiter.term === entry.term && i >= results.length) {
+        // Committed, but this replica's apply stopped before it (a damaged stored value):
+        // what it would answer (a condition's outcome, old values) is unknown here.
+        this.reply(waiter.router, {
+          id: waiter.id,
+          error: { name: 'InternalServerError', message: `The write was committed, but node ${this.id} could not apply it (a stored item of partition group ${group} is damaged and awaits repair), so its outcome is unknown here. Retry if the write is idempotent.` },
+        });
+      } else if (waiter.term === entry.term) {
         const trace = waiter.trace;
         if (trace === undefined) {
           this.reply(waiter.router, { id: waiter.id, body: results[i] });

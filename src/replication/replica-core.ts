@@ -396,6 +396,27 @@ export class ReplicaCore {
     return true;
   }
 
+  /** Whether this follower's data may be replaced by a snapshot at `index` of `term`
+   *  while it keeps its log (a repair of damaged data): the entry is in its durable log
+   *  with that term, so what follows it in the log continues the snapshot. */
+  canRepairAt(index: number, term: number): boolean {
+    return this.currentRole !== 'leader' && !this.isLogReplica
+      && index >= this.log.firstIndex() - 1 && index <= this.log.stableLast() && this.log.term(index) === term;
+  }
+
+  /**
+   * The shell replaced this follower's data with a snapshot at `index` (canRepairAt said
+   * yes): entries after it are applied again from the log, even those it had handed out
+   * before (their apply was skipped on damaged data). Refused (false) while a Ready is
+   * outstanding, whose advance would move the applied index again: call it after.
+   */
+  repairedAt(index: number, term: number): boolean {
+    if (this.outstanding !== undefined || !this.canRepairAt(index, term)) return false;
+    this.appliedIndex = index;
+    if (this.commitIndex < index) this.commitIndex = index;
+    return true;
+  }
+
   /** The shell could not deliver to `to` (ring full, record dropped): that follower
    *  catches up from the log later; nothing waits for it. */
   reportUnreachable(to: number): void {

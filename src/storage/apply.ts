@@ -17,10 +17,12 @@ import {
   ITEM_COLLECTION_LIMIT_BYTES, type GroupIndexes, type IndexWrites,
 } from './indexes.js';
 
-/** What apply needs of an items store: point get, put and remove by B-tree key. */
+/** What apply needs of an items store: point get, put and remove by B-tree key. A node's
+ *  store verifies each value's checksum on get (checked-values.ts) and throws
+ *  ItemChecksumError rather than return a damaged one. */
 export interface ItemKV {
-  /** The stored bytes of `key`; they may be a volatile view, valid only until the next
-   *  call on this store (apply decodes them at once). */
+  /** The value of `key` (its payload, checksum verified); it may be a volatile view,
+   *  valid only until the next call on this store (apply decodes it at once). */
   get(key: Uint8Array): Uint8Array | undefined;
   put(key: Uint8Array, value: Uint8Array): void;
   remove(key: Uint8Array): void;
@@ -93,13 +95,70 @@ export function readItem(kv: ItemKV, key: Uint8Array): Item | undefined {
 /**
  * Applies one log entry's data at `logIndex`: a write op, or an index-control entry
  * (indexes.ts), which answers nothing.
+ *
+ * All or nothing against damage: the entry's writes are staged and reach `kv` only once
+ * the entry has made every read it makes. When a read meets a damaged value (`kv.get`
+ * throws ItemChecksumError), the error goes to the caller and nothing of the entry was
+ * written, so the group's state is exactly that before the entry (its apply stops there;
+ * see ItemStore.applyBatch). One LMDB transaction holds every group of a batch, so
+ * aborting it is no way to undo one entry.
  */
 export function applyEntry(kv: ItemKV, target: ApplyTarget, data: Uint8Array, logIndex: number, stats: ApplyStats): WriteResult | undefined {
+  const staged = new StagedWrites(kv);
   if (isIndexControl(data)) {
-    target.indexes = applyIndexControl(kv, target.group, logIndex, decodeIndexControl(data), target.indexes);
+    const indexes = applyIndexControl(staged, target.group, logIndex, decodeIndexControl(data), target.indexes);
+    staged.commit();
+    target.indexes = indexes;
     return undefined;
   }
-  return applyWriteOp(kv, target, decodeRawWriteOp(data), stats, logIndex);
+  const result = applyWriteOp(staged, target, decodeRawWriteOp(data), stats, logIndex);
+  staged.commit();
+  return result;
+}
+
+/**
+ * Writes held back until their entry is done reading. A read sees the entry's own staged
+ * writes first (index maintenance reads a collection row after writing the item), then
+ * the store. An entry writes a handful of keys, so a list beats a map.
+ */
+class StagedWrites implements ItemKV {
+  private readonly keys: Uint8Array[] = [];
+  /** undefined: a remove. */
+  private readonly values: Array<Uint8Array | undefined> = [];
+
+  constructor(private readonly base: ItemKV) {}
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    for (let i = this.keys.length - 1; i >= 0; i--) if (sameKey(this.keys[i], key)) return this.values[i];
+    return this.base.get(key);
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  remove(key: Uint8Array): void {
+    this.keys.push(key);
+    this.values.push(undefined);
+  }
+
+  /** Writes what was staged to the store, in order. */
+  commit(): void {
+    for (let i = 0; i < this.keys.length; i++) {
+      const value = this.values[i];
+      if (value === undefined) this.base.remove(this.keys[i]);
+      else this.base.put(this.keys[i], value);
+    }
+    this.keys.length = 0;
+    this.values.length = 0;
+  }
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Applies one write op; the result is the same on every replica that applies it to the

@@ -19,15 +19,29 @@ import { evaluateCondition, project } from '../expressions/index.js';
 import type { ConditionAst, ProjectionAst } from '../expressions/ast.js';
 import { crc32c } from '../checksum/crc32c.js';
 import { applyEntry, getItem, readItem, type ApplyStats, type ApplyTarget, type ItemKV } from './apply.js';
+import { checkedKV, checksumFailure, ItemChecksumError, openValue, VALUE_CHECKSUM_BYTES, type ChecksumStats } from './checked-values.js';
 import {
   indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, itemCollectionInterval, outboxKey, outboxIndexOf, readIndexConfig,
   type GroupIndexes, type IndexSpec,
 } from './indexes.js';
-import { inKeyOrder, storedKey, storedLowerBound, storedUpperBound } from './stored-key.js';
+import { inKeyOrder, storedLowerBound, storedUpperBound } from './stored-key.js';
 import { compareBytes, concatBytes, decodeItem, keySuccessor, prefixEnd } from './codec.js';
-import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
+import type {
+  ApplyBatchResults, ApplyDamage, GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult,
+} from './operations.js';
 import type { GroupRecord } from './wal.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from './snapshot.js';
+
+/** One stored item damaged by `rot` (fault injection). */
+export interface RottedItem {
+  tableId: number;
+  tableName: string;
+  group: number;
+  /** The item's key attributes (as they were before the damage). */
+  key: Item;
+  /** Its B-tree key. */
+  storedKey: Uint8Array;
+}
 
 /** What DynamoDB adds to each index entry's size (IndexSizeBytes). */
 const INDEX_ENTRY_OVERHEAD_BYTES = 100;
@@ -104,7 +118,7 @@ export class ItemStore {
    *  changes it as it applies; the config row keeps it across restarts). */
   private readonly targets = new Map<number, { rec: GroupRecord; target: ApplyTarget }>();
 
-  constructor(path: string, options: { useWritemap: boolean }, private readonly stats: ApplyStats) {
+  constructor(path: string, options: { useWritemap: boolean }, private readonly stats: ApplyStats & ChecksumStats) {
     this.root = open({
       path,
       noSync: true,
@@ -121,12 +135,13 @@ export class ItemStore {
     // Rows of a snapshot whose transfer a crash interrupted are of no use: it starts over.
     if (this.staging.getKeysCount() > 0) this.staging.clearSync();
     const items = this.items;
-    this.kv = {
+    // Stored keys, values sealed with their CRC32C and verified on every get (checked-values.ts).
+    this.kv = checkedKV({
       // getBinaryFast: a volatile view of LMDB's read buffer, decoded at once (the decoder copies).
-      get: (key) => items.getBinaryFast(storedKey(key)),
-      put: (key, value) => void items.putSync(storedKey(key), value),
-      remove: (key) => void items.removeSync(storedKey(key)),
-    };
+      get: (key) => items.getBinaryFast(key),
+      put: (key, value) => void items.putSync(key, value),
+      remove: (key) => void items.removeSync(key),
+    }, stats);
   }
 
   appliedIndex(group: number): number {
@@ -158,11 +173,16 @@ export class ItemStore {
   /**
    * Applies every entry of every group in ONE transaction, and records each group's
    * applied index in it. Entries must continue each group's applied index exactly.
+   *
+   * A group whose entry meets a damaged stored value (ItemChecksumError) stops there:
+   * that entry wrote nothing (apply.ts stages an entry's writes until its reads are
+   * done), its earlier entries stay applied, its applied index stays just before it, and
+   * the results say so in `damaged`. Other groups of the batch are unaffected.
    */
   applyBatch(
     batch: Array<{ group: number; entries: Array<{ index: number; data: Uint8Array }> }>,
     ranges: Map<number, GroupRange>,
-  ): Array<Array<WriteResult | undefined>> {
+  ): ApplyBatchResults {
     // Check preconditions before writing anything.
     const nextApplied = new Map<number, number>();
     for (const b of batch) {
@@ -177,16 +197,25 @@ export class ItemStore {
       nextApplied.set(b.group, expected - 1);
     }
     let entries = 0;
-    const results = this.root.transactionSync(() => {
-      const out: Array<Array<WriteResult | undefined>> = [];
+    const damaged: ApplyDamage[] = [];
+    const results: ApplyBatchResults = this.root.transactionSync(() => {
+      const out: ApplyBatchResults = [];
       for (const b of batch) {
-        const target = this.target(ranges.get(b.group)!.rec);
         const res: Array<WriteResult | undefined> = [];
+        out.push(res);
+        if (damaged.some((d) => d.group === b.group)) continue; // stopped earlier in this batch
+        const rec = ranges.get(b.group)!.rec;
         for (const e of b.entries) {
-          res.push(e.data.length === 0 ? undefined : applyEntry(this.kv, target, e.data, e.index, this.stats));
+          try {
+            res.push(e.data.length === 0 ? undefined : applyEntry(this.kv, this.target(rec), e.data, e.index, this.stats));
+          } catch (error) {
+            if (!(error instanceof ItemChecksumError)) throw error;
+            nextApplied.set(b.group, e.index - 1);
+            damaged.push({ group: b.group, index: e.index, error: error.inGroup(b.group, rec.tableId) });
+            break;
+          }
           entries++;
         }
-        out.push(res);
       }
       for (const [group, idx] of nextApplied) this.appliedDb.putSync(group, idx);
       return out;
@@ -194,6 +223,7 @@ export class ItemStore {
     for (const [group, idx] of nextApplied) this.applied.set(group, idx);
     this.stats.applyTxns++;
     this.stats.appliedEntries += entries;
+    if (damaged.length > 0) results.damaged = damaged;
     return results;
   }
 
@@ -311,7 +341,7 @@ export class ItemStore {
     const start = outboxKey(group, after + 1);
     const end = prefixEnd(outboxKey(group, 0).subarray(0, 8))!;
     for (const { key, value } of this.items.getRange({ start, end, limit: max })) {
-      out.push({ index: outboxIndexOf(key), data: new Uint8Array(value) });
+      out.push({ index: outboxIndexOf(key), data: new Uint8Array(this.open(key, value)) });
     }
     return out;
   }
@@ -348,15 +378,16 @@ export class ItemStore {
     const options = reverse
       ? { start: shi, end: slo, reverse: true, exclusiveStart: true, inclusiveEnd: true }
       : { start: slo, end: shi };
-    const fullKey = (row: { value: Uint8Array }): Uint8Array => keys.fullKey(decodeItem(row.value));
+    // Each row's value is verified before it is decoded (a truncated row's twice: rare).
+    const fullKey = (row: { key: Uint8Array; value: Uint8Array }): Uint8Array => keys.fullKey(decodeItem(this.open(row.key, row.value)));
     let last: Item | undefined;
     let more = false;
-    for (const { value } of inKeyOrder(this.items.getRange(options), fullKey, lo, hi, reverse)) {
+    for (const { key, value } of inKeyOrder(this.items.getRange(options), fullKey, lo, hi, reverse)) {
       if (out.scannedCount >= limit || out.bytesRead >= maxBytes) {
         more = true;
         break;
       }
-      const entry = decodeItem(value);
+      const entry = decodeItem(this.open(key, value));
       out.scannedCount++;
       out.bytesRead += itemSize(entry);
       last = entry;
@@ -388,9 +419,9 @@ export class ItemStore {
     const { lo, hi } = hashIntervalBounds(spaceId, h0, h1);
     let items = 0;
     let bytes = 0;
-    for (const { value } of this.items.getRange({ start: lo, end: hi })) {
+    for (const { key, value } of this.items.getRange({ start: lo, end: hi })) {
       items++;
-      bytes += itemSize(decodeItem(value)) + INDEX_ENTRY_OVERHEAD_BYTES;
+      bytes += itemSize(decodeItem(this.open(key, value))) + INDEX_ENTRY_OVERHEAD_BYTES;
     }
     return { items, bytes };
   }
@@ -404,10 +435,13 @@ export class ItemStore {
     let bytes = 0;
     [{ lo, hi }, ...more].forEach((range, i) => {
       for (const { key, value } of this.items.getRange({ start: range.lo, end: range.hi })) {
+        // Verified first: replicas compare digests to find divergence, and a damaged value
+        // is damage to report, not a difference of data.
+        const payload = this.open(key, value);
         crc = crc32c(key, 0, key.length, crc);
         crc = crc32c(value, 0, value.length, crc);
         if (i > 0) continue;
-        bytes += itemSize(decodeItem(value));
+        bytes += itemSize(decodeItem(payload));
         items++;
       }
     });
@@ -552,6 +586,51 @@ export class ItemStore {
     return removed;
   }
 
+  /**
+   * Fault injection (`db.faults.rot`): flips one byte of the stored value of `count`
+   * distinct items of the groups' tables (not their index entries or bookkeeping rows),
+   * and leaves the checksum as it was, as bit rot on the disk would. The items are drawn
+   * from `seed` by reservoir sampling over the groups' items in key order (memory: one
+   * entry per item drawn), so the same seed over the same data damages the same items.
+   * When the groups hold fewer than `count` intact items, nothing is damaged; `available`
+   * says how many they hold.
+   */
+  rot(ranges: GroupRange[], count: number, seed: number): { damaged: RottedItem[]; available: number } {
+    const random = seededRandom(seed);
+    const chosen: Array<{ range: GroupRange; key: Uint8Array }> = [];
+    let available = 0;
+    for (const range of [...ranges].sort((a, b) => a.rec.group - b.rec.group)) {
+      if (range.rec.logReplica === true || range.rec.globalIndexTable !== undefined) continue;
+      const { lo, hi } = hashIntervalBounds(range.rec.tableId, range.hashStart, range.hashEnd);
+      for (const { key, value } of this.items.getRange({ start: lo, end: hi })) {
+        if (openValue(key, value) === undefined) continue; // damaged already
+        const slot = available < count ? available : Math.floor(random() * (available + 1));
+        available++;
+        if (slot < count) chosen[slot] = { range, key: new Uint8Array(key) }; // cursor keys may be reused buffers
+      }
+    }
+    if (available < count) return { damaged: [], available };
+    const damaged: RottedItem[] = [];
+    this.root.transactionSync(() => {
+      for (const { range, key } of chosen) {
+        const stored = new Uint8Array(this.items.getBinary(key)!);
+        const payload = openValue(key, stored)!;
+        damaged.push({ tableId: range.rec.tableId, tableName: range.rec.tableName, group: range.rec.group, key: extractKey(decodeItem(payload), range.rec.keyShape), storedKey: key });
+        stored[VALUE_CHECKSUM_BYTES + Math.floor(random() * payload.length)] ^= 0xff;
+        this.items.putSync(key, stored);
+      }
+    });
+    damaged.sort((a, b) => a.group - b.group || compareBytes(a.storedKey, b.storedKey));
+    return { damaged, available };
+  }
+
+  /** The payload of a row read by a cursor, verified (checked-values.ts). */
+  private open(key: Uint8Array, value: Uint8Array): Uint8Array {
+    const payload = openValue(key, value);
+    if (payload === undefined) throw checksumFailure(this.stats, key);
+    return payload;
+  }
+
   /** mdb_env_sync(force) on a libuv thread: everything committed so far is durable when
    *  the promise resolves. (lmdb-js's `flushed` does not sync a noSync env.) */
   sync(): Promise<void> {
@@ -588,6 +667,18 @@ function beginsWithPrefix(P: Uint8Array, v: AttributeValue): Uint8Array {
   if (!('S' in v) && !('B' in v)) throw new DynamoDBError('ValidationException', 'begins_with is only valid on S and B sort keys');
   const enc = encodeKeyComponent(v);
   return concatBytes(P, enc.subarray(0, enc.length - 2));
+}
+
+/** mulberry32, as src/node/prng.ts (which storage may not import): rot's draws. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 function maxBig(a: bigint, b: bigint): bigint {

@@ -19,13 +19,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
-import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from './operations.js';
+import type { ApplyBatchResults, GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest } from './operations.js';
 import { Wal, type GroupRecord, type PersistRecord } from './wal.js';
-import { groupRange, hashIntervalBounds, ItemStore, type GroupRange } from './items.js';
+import { groupRange, hashIntervalBounds, ItemStore, type GroupRange, type RottedItem } from './items.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from './snapshot.js';
+import { ItemChecksumError } from './checked-values.js';
 
 export type { GroupRecord, PersistRecord } from './wal.js';
 export { WalChecksumError } from './wal.js';
+export { ItemChecksumError } from './checked-values.js';
+export type { RottedItem } from './items.js';
 
 export interface NodeStoreOptions {
   dir: string;
@@ -48,6 +51,9 @@ export type NodeStoreStats = {
   walBytes: number;
   walEntries: number;
   walChecksumFailures: number;
+  /** Stored values (items, index entries, bookkeeping rows) that failed their CRC32C when
+   *  read: each read that met one counts (checked-values.ts). */
+  itemChecksumFailures: number;
   /** Apply transactions on the data env, and the entries they applied. */
   applyTxns: number;
   appliedEntries: number;
@@ -63,6 +69,7 @@ export class NodeStore {
     walBytes: 0,
     walEntries: 0,
     walChecksumFailures: 0,
+    itemChecksumFailures: 0,
     applyTxns: 0,
     appliedEntries: 0,
     applyInternalErrors: 0,
@@ -209,8 +216,10 @@ export class NodeStore {
   // ---- apply -------------------------------------------------------------------------------
 
   /** Applies committed entries in one noSync transaction that also records each group's
-   *  applied index. Results parallel the entries; undefined for no-op (empty) entries. */
-  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): Array<Array<WriteResult | undefined>> {
+   *  applied index. Results parallel the entries; undefined for no-op (empty) entries. A
+   *  group that met a damaged value stops at that entry (see ItemStore.applyBatch): the
+   *  results name it in `damaged`. */
+  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): ApplyBatchResults {
     this.assertOpen();
     return this.data.applyBatch(batch, this.ranges);
   }
@@ -278,29 +287,55 @@ export class NodeStore {
 
   // ---- reads -------------------------------------------------------------------------------
 
+  // Every read verifies the checksum of each value it reads: a damaged one throws
+  // ItemChecksumError (naming the group), never comes back as data.
+
   get(group: number, req: GetRequest): GetResult {
-    return this.data.get(this.rangeOf(group, req.tableId), req);
+    const r = this.rangeOf(group, req.tableId);
+    try {
+      return this.data.get(r, req);
+    } catch (error) {
+      throw inGroup(error, r);
+    }
   }
 
   query(group: number, req: QueryRequest): PageResult {
-    return this.data.query(this.rangeOf(group, req.tableId), req);
+    const r = this.rangeOf(group, req.tableId);
+    try {
+      return this.data.query(r, req);
+    } catch (error) {
+      throw inGroup(error, r);
+    }
   }
 
   scan(group: number, req: ScanRequest): PageResult {
-    return this.data.scan(this.rangeOf(group, req.tableId), req);
+    const r = this.rangeOf(group, req.tableId);
+    try {
+      return this.data.scan(r, req);
+    } catch (error) {
+      throw inGroup(error, r);
+    }
   }
 
   /** Entries and bytes of key space `spaceId` (the group's table, or an index it holds)
    *  in the group's hash range. */
   spaceStats(group: number, spaceId: number): { items: number; bytes: number } {
     const r = this.rangeOf(group);
-    return this.data.spaceStats(spaceId, r.hashStart, r.hashEnd);
+    try {
+      return this.data.spaceStats(spaceId, r.hashStart, r.hashEnd);
+    } catch (error) {
+      throw inGroup(error, r);
+    }
   }
 
   /** The group's outbox records after log index `after` (indexes.ts), at most `max`. */
   outbox(group: number, after: number, max: number): OutboxRecord[] {
-    this.rangeOf(group);
-    return this.data.outbox(group, after, max);
+    const r = this.rangeOf(group);
+    try {
+      return this.data.outbox(group, after, max);
+    } catch (error) {
+      throw inGroup(error, r);
+    }
   }
 
   /** Order-dependent CRC32C over every (key, value) of the group's range (its items, then
@@ -308,8 +343,24 @@ export class NodeStore {
   groupDigest(group: number): { items: number; crc: number; bytes: number } {
     const r = this.rangeOf(group);
     const { lo, hi } = hashIntervalBounds(r.rec.tableId, r.hashStart, r.hashEnd);
-    // The group's local-index entries too: replicas must agree on them as on the items.
-    return this.data.digest(lo, hi, this.data.localIndexIntervals(r.rec, r.hashStart, r.hashEnd));
+    try {
+      // The group's local-index entries too: replicas must agree on them as on the items.
+      return this.data.digest(lo, hi, this.data.localIndexIntervals(r.rec, r.hashStart, r.hashEnd));
+    } catch (error) {
+      throw inGroup(error, r);
+    }
+  }
+
+  /**
+   * Fault injection: flips a byte at rest in `count` distinct items of the tables of the
+   * groups this node hosts (drawn from `seed`), leaving their checksums as they were.
+   * Returns which items were damaged; none when the node holds fewer than `count`
+   * (`available` says how many it holds).
+   */
+  rot(count: number, seed: number): { damaged: RottedItem[]; available: number } {
+    this.assertOpen();
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`rot: count must be a positive integer (got ${String(count)})`);
+    return this.data.rot([...this.ranges.values()], count, seed);
   }
 
   private rangeOf(group: number, tableId?: number): GroupRange {
@@ -343,4 +394,9 @@ export class NodeStore {
   walSegments(): number[] {
     return this.wal.segmentNumbers();
   }
+}
+
+/** A damaged-value error, naming the group it was read for; other errors as they are. */
+function inGroup(error: unknown, r: GroupRange): unknown {
+  return error instanceof ItemChecksumError ? error.inGroup(r.rec.group, r.rec.tableId) : error;
 }

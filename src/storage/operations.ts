@@ -7,6 +7,7 @@
 import type { AttributeValue, Item } from '../model/types.js';
 import type { ConditionAst, KeyCondition, ProjectionAst, UpdateAst } from '../expressions/ast.js';
 import type { ErrorShape } from '../model/errors.js';
+import type { ItemChecksumError } from './checked-values.js';
 
 export type ReturnValues = 'NONE' | 'ALL_OLD' | 'UPDATED_OLD' | 'ALL_NEW' | 'UPDATED_NEW';
 
@@ -38,6 +39,20 @@ export type WriteResult =
    *  table with local indexes, the size of the item's collection after the write. */
   | { ok: true; attributes?: Item; sizes?: WriteSizes; indexUnits?: Array<[number, number]>; collectionBytes?: number }
   | { ok: false; error: ErrorShape };
+
+/** A group whose apply stopped at entry `index`: applying it met a stored value that
+ *  failed its checksum. Nothing of that entry was applied; the group's applied index is
+ *  `index - 1`, and its later entries of the batch were not applied either. */
+export interface ApplyDamage {
+  group: number;
+  index: number;
+  error: ItemChecksumError;
+}
+
+/** Results of an apply batch, parallel to its groups and their entries (undefined for
+ *  entries that answer nothing). A group in `damaged` has results only for the entries
+ *  before the one it stopped at. */
+export type ApplyBatchResults = Array<Array<WriteResult | undefined>> & { damaged?: ApplyDamage[] };
 
 /** With `measureSizes`: bytes of the item before the write (0 if there was none) and,
  *  for an update, after it (a put's new item the api sized already). */

@@ -50,7 +50,7 @@ class FakeTransport implements NodeTransport {
   }
 }
 
-function setup() {
+function setup(warn: (message: string) => void = (message) => { throw new Error(message); }) {
   let clockMs = 1000;
   let roundMs = 0;
   const transport = new FakeTransport();
@@ -59,7 +59,7 @@ function setup() {
   const node = new StorageNode({
     transport, storage: store, jobs: { startSync: () => { syncsStarted++; }, startCheckpoint: () => {} },
     timing: { tickMs: 10, electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8 }, seed: 1, nowMs: 0,
-    warn: (message) => { throw new Error(message); }, traceClock: () => clockMs,
+    warn, traceClock: () => clockMs,
   });
   let nextId = 1;
   const send = (group: number, body: unknown): number => {
@@ -72,7 +72,7 @@ function setup() {
     node.syncCompleted();
   };
   return {
-    node, transport, send, finishSync,
+    node, transport, send, finishSync, store,
     get syncsStarted() { return syncsStarted; },
     advance: (ms: number) => { clockMs += ms; },
     now: () => clockMs,
@@ -106,8 +106,8 @@ function until(h: ReturnType<typeof setup>, id: number, roundMs: number, beforeS
 }
 
 /** A one-replica group, elected leader and serving. */
-function leaderNode(): ReturnType<typeof setup> {
-  const h = setup();
+function leaderNode(warn?: (message: string) => void): ReturnType<typeof setup> {
+  const h = setup(warn);
   const created = h.send(1, { t: 'createGroup', rec, campaign: true });
   until(h, created, 10);
   // The first write also waits out the new leader's lease (notReady): retry until served.
@@ -174,5 +174,60 @@ describe('StorageNode requests', () => {
     const h = setup();
     const id = h.send(42, { t: 'write', entry: putEntry('a') });
     expect(until(h, id, 10)).toEqual({ id, redirect: 'noGroup' });
+  });
+});
+
+describe('StorageNode with a damaged stored item', () => {
+  /** A leader holding items a and b, with a's stored value damaged (a byte flipped, its
+   *  checksum left as it was). */
+  function damaged() {
+    const warnings: string[] = [];
+    const h = leaderNode((message) => warnings.push(message));
+    for (const pk of ['a', 'b']) expect(until(h, h.send(1, { t: 'write', entry: putEntry(pk) }), 10).body).toEqual({ ok: true });
+    const stored = Buffer.from(encodeItemKeyWithHash(1, partitionHash({ S: 'a' }), SHAPE, { pk: { S: 'a' } })).toString('latin1');
+    h.store.items.map.get(stored)![6] ^= 0xff;
+    return { h, warnings };
+  }
+  const get = (pk: string, consistent: boolean) => ({ t: 'get', consistent, req: { tableId: 1, key: { pk: { S: pk } } } });
+
+  it('never answers a read with it: an eventually consistent read goes to another replica, a strong one fails retryably', () => {
+    const { h, warnings } = damaged();
+    const eventual = until(h, h.send(1, get('a', false)), 10);
+    expect(eventual.body).toBeUndefined();
+    expect(eventual.redirect).toBe('notLeader');
+    expect(eventual.leader).toBeUndefined(); // it leads itself: the router tries the next replica
+    const strong = until(h, h.send(1, get('a', true)), 10);
+    expect(strong.body).toBeUndefined();
+    expect(strong.error?.name).toBe('InternalServerError');
+    // Its other items are served: each is checked on its own.
+    expect(until(h, h.send(1, get('b', true)), 10).body).toEqual({ item: { pk: { S: 'b' }, v: { S: 'x' } } });
+    const stats = h.node.stats();
+    expect(stats.itemChecksumErrors).toBe(2);
+    expect(stats.groupsMarkedDamaged).toBe(1);
+    expect(stats.damagedGroups).toEqual([1]);
+    expect(stats.store.itemChecksumFailures).toBe(2);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('a write that reads it stops the group before that entry: no wrong answer, no later apply, no stale read', () => {
+    const { h } = damaged();
+    const appliedBefore = h.store.appliedIndex(1);
+    const key = { pk: { S: 'a' } };
+    const conditional = encodeWriteOp({
+      type: 'put', tableId: 1, key, item: { ...key, v: { S: 'y' } }, returnValues: 'NONE', condition: { kind: 'attribute_exists', path: ['pk'] },
+      itemKey: encodeItemKeyWithHash(1, partitionHash(key.pk), SHAPE, key),
+    });
+    const reply = until(h, h.send(1, { t: 'write', entry: conditional }), 10);
+    expect(reply.body).toBeUndefined();
+    expect(reply.error?.name).toBe('InternalServerError');
+    expect(h.store.appliedIndex(1)).toBe(appliedBefore);
+    // Later writes commit but are not applied here: answered as of unknown outcome.
+    expect(until(h, h.send(1, { t: 'write', entry: putEntry('c') }), 10).error?.name).toBe('InternalServerError');
+    expect(h.store.appliedIndex(1)).toBe(appliedBefore);
+    // Its state is behind its log: not even intact items are served.
+    expect(until(h, h.send(1, get('b', false)), 10).redirect).toBe('notLeader');
+    expect(until(h, h.send(1, get('b', true)), 10).error?.name).toBe('InternalServerError');
+    expect(h.node.stats().damagedGroups).toEqual([1]);
+    expect(h.node.stats().itemChecksumErrors).toBe(1);
   });
 });

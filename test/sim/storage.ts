@@ -8,7 +8,8 @@
 import type { NodeStorage } from '../../src/node/ports.js';
 import type { HardState, LogEntry, LogReader, Ready } from '../../src/replication/types.js';
 import { applyEntry, getItem, type ApplyTarget, type ItemKV } from '../../src/storage/apply.js';
-import type { GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
+import { checkedKV, ItemChecksumError, type StoredKV } from '../../src/storage/checked-values.js';
+import type { ApplyBatchResults, ApplyDamage, GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from '../../src/storage/snapshot.js';
 import { groupKeyIntervals } from '../../src/storage/items.js';
@@ -89,8 +90,10 @@ function keyString(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
-/** The items of a node in memory, behind the same interface apply.ts uses for LMDB. */
-export class MemItems implements ItemKV {
+/** The rows of a node's items store in memory, as the LMDB B-tree holds them (stored
+ *  keys, values sealed with their checksum); apply reads them through `checkedKV`, as a
+ *  node's ItemStore does. */
+export class MemItems implements StoredKV {
   readonly map: Map<string, Uint8Array>;
   constructor(from?: Map<string, Uint8Array>) {
     this.map = new Map(from);
@@ -123,11 +126,13 @@ export interface Checkpoint {
  */
 export class SimNodeStore implements NodeStorage {
   readonly syncs = true;
-  readonly stats = { walCommits: 0, walEntries: 0, applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0, checkpoints: 0, snapshotsInstalled: 0 };
+  readonly stats = { walCommits: 0, walEntries: 0, applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0, itemChecksumFailures: 0, checkpoints: 0, snapshotsInstalled: 0 };
   private readonly wal = new Map<number, MemLog>();
   private readonly records = new Map<number, { rec: GroupRecord; target: ApplyTarget; hashStart: bigint; hashEnd: bigint }>();
   private checkpointed: Checkpoint = { items: new Map(), applied: new Map(), installed: new Map() };
   items = new MemItems();
+  /** apply.ts's view of `items` (rebuilt when a crash replaces them). */
+  private checked: { of: MemItems; kv: ItemKV } | undefined;
   private applied = new Map<number, number>();
   /** The snapshot each group's items were last replaced with (volatile, like the items). */
   private installed = new Map<number, InstalledSnapshot>();
@@ -228,17 +233,34 @@ export class SimNodeStore implements NodeStorage {
     this.logOf(group).compact(upTo + 1);
   }
 
-  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): Array<Array<WriteResult | undefined>> {
+  /** As ItemStore.applyBatch: a group whose entry meets a damaged value stops there (the
+   *  entry wrote nothing) and is named in `damaged`. */
+  applyCommitted(batch: Array<{ group: number; entries: LogEntry[] }>): ApplyBatchResults {
     this.stats.applyTxns++;
-    return batch.map(({ group, entries }) => {
+    const damaged: ApplyDamage[] = [];
+    const results: ApplyBatchResults = batch.map(({ group, entries }) => {
       const target = this.rangeOf(group).target;
-      return entries.map((entry) => {
+      const out: Array<WriteResult | undefined> = [];
+      if (damaged.some((d) => d.group === group)) return out;
+      for (const entry of entries) {
+        // (Before the apply, as the checkers expect; the simulator damages nothing at rest.)
         this.onApply(group, entry, (this.applied.get(group) ?? 0) + 1);
+        let result: WriteResult | undefined;
+        try {
+          result = entry.data.length === 0 ? undefined : applyEntry(this.kv(), target, entry.data, entry.index, this.stats);
+        } catch (error) {
+          if (!(error instanceof ItemChecksumError)) throw error;
+          damaged.push({ group, index: entry.index, error: error.inGroup(group, target.tableId) });
+          break;
+        }
         this.applied.set(group, entry.index);
         this.stats.appliedEntries++;
-        return entry.data.length === 0 ? undefined : applyEntry(this.items, target, entry.data, entry.index, this.stats);
-      });
+        out.push(result);
+      }
+      return out;
     });
+    if (damaged.length > 0) results.damaged = damaged;
+    return results;
   }
 
   appliedIndex(group: number): number {
@@ -250,7 +272,16 @@ export class SimNodeStore implements NodeStorage {
   }
 
   get(group: number, req: GetRequest): GetResult {
-    return getItem(this.items, this.rangeOf(group).target, req);
+    return getItem(this.kv(), this.rangeOf(group).target, req);
+  }
+
+  private kv(): ItemKV {
+    if (this.checked?.of !== this.items) this.checked = { of: this.items, kv: checkedKV(this.items, this.stats) };
+    return this.checked.kv;
+  }
+
+  rot(): { damaged: never[]; available: number } {
+    throw new Error('SimNodeStore: the simulator injects no damage at rest (rot)');
   }
 
   query(): PageResult {

@@ -14,6 +14,7 @@ import {
   ITEM_COLLECTION_SPACE_ID, ITEM_COLLECTION_TOO_LARGE_MESSAGE, itemCollectionKey, readItemCollectionBytes, type GroupIndexes, type IndexSpec,
 } from '../../src/storage/indexes.js';
 import type { WriteOp, WriteResult } from '../../src/storage/operations.js';
+import { sealValue } from '../../src/storage/checked-values.js';
 
 const T = 7;
 const SHAPE = { hashName: 'pk', hashType: 'S' as const, rangeName: 'sk', rangeType: 'N' as const };
@@ -189,7 +190,8 @@ describe("item collection sizes on a node's store", () => {
     expect(stores[0].groupDigest(1)).toEqual(stores[1].groupDigest(1));
     // A size row that differs (as a replica that counted wrong would hold) shows.
     const items = (stores[1] as unknown as { data: { items: { putSync(k: Uint8Array, v: Uint8Array): void } } }).data.items;
-    items.putSync(itemCollectionKey(INDEXES, { S: 'a' }), new Uint8Array(8));
+    const rowKey = itemCollectionKey(INDEXES, { S: 'a' });
+    items.putSync(rowKey, sealValue(rowKey, new Uint8Array(8))); // a well-sealed row with another size
     expect(stores[1].groupDigest(1)).not.toEqual(stores[0].groupDigest(1));
 
     // After a drop, a new group of the same range counts its collections from nothing.
