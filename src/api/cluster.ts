@@ -268,6 +268,40 @@ export class ShardBox extends ItemOperations {
       : Promise.resolve(undefined)));
   }
 
+  /**
+   * Moves the replica of one partition (`group`, as `replicaStatus` lists them) from node
+   * `from` to node `to`, online: a full replica is built on `to` from a snapshot of the
+   * leader's data, and once it has caught up, the replica on `from` leaves the group
+   * (handing leadership over first if it leads) and its data there is dropped. Resolves
+   * when `to` serves as a home replica and `from` hosts nothing of the group. Needs the
+   * control plane's replica management (nodes >= 4, logReplicaAfterMs > 0).
+   */
+  async moveReplica(tableName: string, group: number, from: number, to: number, options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.autoadmin === undefined) {
+      throw new RangeError('moveReplica needs the control plane\'s replica management: open with nodes >= 4 and logReplicaAfterMs > 0');
+    }
+    const partition = this.controlPlane.meta(tableName).partitions.find((p) => p.group === group);
+    if (partition === undefined) throw new RangeError(`moveReplica: table ${tableName} has no partition group ${group}`);
+    if (!partition.replicas.includes(from)) throw new RangeError(`moveReplica: node ${from} holds no replica of group ${group} (home ${partition.replicas.join(', ')})`);
+    if (!Number.isInteger(to) || to < 0 || to >= this.options.nodes || partition.replicas.includes(to) || (partition.logReplicas ?? []).includes(to)) {
+      throw new RangeError(`moveReplica: node ${to} must be another storage node of the cluster, not one of group ${group}'s (${[...partition.replicas, ...(partition.logReplicas ?? [])].join(', ')})`);
+    }
+    if (!this.supervisor.isAlive(to)) throw new RangeError(`moveReplica: node ${to} is not running`);
+    this.metadata.replaceHome(tableName, group, from, to);
+    const home = partition.replicas.map((n) => (n === from ? to : n)).sort((a, b) => a - b);
+    const deadline = performance.now() + (options.timeoutMs ?? 120_000);
+    for (;;) {
+      const now = this.controlPlane.meta(tableName).partitions.find((p) => p.group === group)!;
+      const statuses = await this.controlPlane.askReplicas<ReplicaStatus>(tableName, { t: 'status' });
+      const leader = statuses.find((s) => s.partition.group === group)?.replicas.find((r) => r?.role === 'leader');
+      const done = leader !== undefined && leader.membershipIndex <= leader.commit && (now.retired ?? []).length === 0
+        && [...leader.membership.voters].sort((a, b) => a - b).join() === home.join() && leader.membership.logReplicas.length === 0;
+      if (done) return;
+      if (performance.now() > deadline) throw new Error(`moveReplica: group ${group} of ${tableName} did not finish moving from node ${from} to node ${to} in time`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   get nodeCount(): number {
     return this.options.nodes;
   }
