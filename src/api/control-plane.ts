@@ -8,7 +8,8 @@ import type { GroupRecord } from '../storage/wal.js';
 import { Supervisor } from '../control/supervisor.js';
 import { DynamoDBError } from '../model/errors.js';
 import { validateTableName } from '../model/validate.js';
-import type { DigestReply, NodeRequestBody } from '../node/requests.js';
+import type { DigestReply, ExportReply, NodeRequestBody } from '../node/requests.js';
+import { unpackRows, type SnapshotRow } from '../storage/snapshot.js';
 import { type PartitionInfo } from '../router/partition-map.js';
 import { Router } from '../router/router.js';
 import { ResolvedOptions } from './options.js';
@@ -165,6 +166,37 @@ export class ControlPlane {
       rec: rec(partition),
     }))));
     await Promise.all(partitions.map((p) => this.waitServing(p)));
+  }
+
+  /**
+   * A consistent snapshot of one partition's data (every row its group owns, as of one
+   * applied index), read from its leader a piece at a time; each piece's CRC32C is checked
+   * before its rows are handed out. A session lost midway (the node restarted) starts over.
+   */
+  async *exportPartition(partition: PartitionInfo, maxBytes = 512 * 1024): AsyncGenerator<{ index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] }> {
+    for (let attempt = 0; ; attempt++) {
+      const first = await this.router.request({ mode: 'leader', group: partition.group, replicas: partition.replicas }, { t: 'exportSnapshot', maxBytes }, true) as ExportReply;
+      const rec = first.rec!;
+      let piece = first;
+      let started = false;
+      try {
+        for (;;) {
+          const rows = unpackRows(piece.payload, piece.crc);
+          if (rows.length > 0) {
+            started = true;
+            yield { index: piece.index, term: piece.term, rec, rows };
+          }
+          if (piece.done) {
+            if (!started) yield { index: piece.index, term: piece.term, rec, rows: [] };
+            return;
+          }
+          piece = await this.control(piece.node, partition.group, { t: 'exportSnapshot', session: piece.session, maxBytes }) as ExportReply;
+        }
+      } catch (error) {
+        // Rows already handed out cannot be taken back: only a session lost before any is retried.
+        if (started || attempt >= 3) throw error;
+      }
+    }
   }
 
   async dropGroups(meta: TableMeta): Promise<void> {

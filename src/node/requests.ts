@@ -36,6 +36,10 @@ export type NodeRequestBody =
   /** The group's record on this node (table, range, membership, indexes): what a new
    *  replica of it is created with. */
   | { t: 'groupRecord' }
+  /** A consistent snapshot of the group's data read out in pieces (backups, the
+   *  archive): the first call (no `session`) opens one on this replica; each answers the
+   *  next rows, about `maxBytes` of them (ExportReply). A session unused for 10 s closes. */
+  | { t: 'exportSnapshot'; session?: number; maxBytes: number }
   /** Leader only: hand leadership to `to` (ReplicaCore.transferLeadership). */
   | { t: 'transferLeadership'; to: number }
   | { t: 'status' }
@@ -53,6 +57,21 @@ export type NodeRequestBody =
   /** Fault injection: flip a byte at rest in `count` distinct stored items of this node's
    *  tables, drawn from `seed`, without fixing their checksums (answered with RotReply). */
   | { t: 'rot'; count: number; seed: number };
+
+/** A piece of an exported snapshot: rows packed as snapshot chunks are (storage/snapshot.ts),
+ *  with their CRC32C. The first piece also carries the group's record. */
+export interface ExportReply {
+  /** The node holding the session: every later piece is asked of it. */
+  node: number;
+  session: number;
+  /** The applied index the snapshot reflects, and that entry's term. */
+  index: number;
+  term: number;
+  rec?: GroupRecord;
+  payload: Uint8Array;
+  crc: number;
+  done: boolean;
+}
 
 export type WriteReply = WriteResult;
 export type GetReply = GetResult;

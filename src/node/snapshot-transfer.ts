@@ -26,8 +26,11 @@
  */
 import type { ReplicaCore } from '../replication/replica-core.js';
 import type { Membership } from '../replication/types.js';
-import { packRows, SnapshotChecksumError, unpackRows, type SnapshotSource } from '../storage/snapshot.js';
+import { packRows, SnapshotChecksumError, unpackRows, type SnapshotRow, type SnapshotSource } from '../storage/snapshot.js';
+import { ItemChecksumError } from '../storage/checked-values.js';
 import type { NodeStorage } from './ports.js';
+import type { ExportReply } from './requests.js';
+import type { GroupRecord } from '../storage/wal.js';
 
 /** Bytes of rows per chunk. */
 export const CHUNK_BYTES = 64 * 1024;
@@ -45,6 +48,10 @@ const SILENCE_MS = 1000;
  *  record can be lost (a full ring, a damaged record) and the receiver takes chunks only
  *  in order. */
 const RESEND_AFTER_MS = 300;
+/** An export session unused this long is closed (its read transaction with it) (ms). */
+const EXPORT_IDLE_MS = 10_000;
+/** Most bytes of rows in one export piece (a reply must fit its ring record). */
+const EXPORT_MAX_BYTES = 1024 * 1024;
 /** How often a node looks for replicas that need a snapshot (ms). */
 const SCAN_EVERY_MS = 50;
 /** After an abandoned or refused transfer, the next one to that peer waits this long (ms). */
@@ -135,6 +142,8 @@ export interface SnapshotHost {
   repaired(group: number): void;
   /** A damaged group this node leads: hand leadership over (repairs come from a leader). */
   handOff(group: number): void;
+  /** Reading a snapshot met a value that failed its checksum: the group needs repair. */
+  markDamaged(group: number, reason: string): void;
 }
 
 export class SnapshotTransfers {
@@ -149,6 +158,8 @@ export class SnapshotTransfers {
   private readonly askedAt = new Map<number, number>();
   private readonly receivers = new Map<number, Receiver>();
   private nextId = 1;
+  /** Snapshots being read out by the control plane (exportSnapshot requests). */
+  private readonly exports = new Map<number, { group: number; source: SnapshotSource; term: number; usedAtMs: number }>();
   private scannedAtMs = -Infinity;
   private budget = 0;
   private budgetAtMs: number;
@@ -211,8 +222,51 @@ export class SnapshotTransfers {
     }
   }
 
+  /**
+   * The next piece of an exported snapshot of `group` (a new one without `session`), or
+   * undefined when the session is unknown (expired, or this node restarted): the caller
+   * starts over. Served by a full replica whose data is whole.
+   */
+  exportPiece(group: number, session: number | undefined, maxBytes: number, nowMs: number): ExportReply | undefined {
+    let e = session === undefined ? undefined : this.exports.get(session);
+    if (session !== undefined && (e === undefined || e.group !== group)) return undefined;
+    let rec: GroupRecord | undefined;
+    if (e === undefined) {
+      const core = this.host.core(group);
+      rec = this.host.store.group(group);
+      if (core === undefined || rec === undefined) return undefined;
+      const source = this.host.store.openSnapshot(group);
+      const term = core.termAt(source.index);
+      if (term === undefined) {
+        source.close();
+        return undefined;
+      }
+      session = this.nextId++;
+      e = { group, source, term, usedAtMs: nowMs };
+      this.exports.set(session, e);
+    }
+    e.usedAtMs = nowMs;
+    const rows = this.readRows(e.group, e.source, Math.max(1, Math.min(maxBytes, EXPORT_MAX_BYTES)));
+    if (rows === undefined) {
+      this.exports.delete(session!);
+      return undefined;
+    }
+    const { payload, crc } = packRows(rows);
+    const done = rows.length === 0;
+    if (done) {
+      e.source.close();
+      this.exports.delete(session!);
+    }
+    return { node: this.host.id, session: session!, index: e.source.index, term: e.term, ...(rec !== undefined ? { rec } : {}), payload, crc, done };
+  }
+
   /** The group left this node: its transfers end. */
   dropped(group: number): void {
+    for (const [id, e] of this.exports) {
+      if (e.group !== group) continue;
+      e.source.close();
+      this.exports.delete(id);
+    }
     this.receivers.delete(group);
     this.askedAt.delete(group);
     for (const [key, s] of this.senders) if (s.group === group) this.close(key, s);
@@ -222,6 +276,11 @@ export class SnapshotTransfers {
    *  abandons transfers whose peer went silent. */
   pump(nowMs: number): void {
     this.refill(nowMs);
+    for (const [id, e] of this.exports) {
+      if (nowMs - e.usedAtMs < EXPORT_IDLE_MS) continue;
+      e.source.close();
+      this.exports.delete(id);
+    }
     if (this.receivers.size > 0) this.finishInstalls();
     for (const [key, s] of this.senders) {
       const core = this.host.core(s.group);
@@ -314,7 +373,12 @@ export class SnapshotTransfers {
       let chunk = s.queue.shift();
       if (chunk === undefined) {
         if (s.done) return;
-        const rows = s.source.next(CHUNK_BYTES);
+        const rows = this.readRows(s.group, s.source, CHUNK_BYTES);
+        if (rows === undefined) {
+          this.counters.snapshotsAbandoned++;
+          this.close(`${s.group}/${s.peer}`, s);
+          return;
+        }
         const { payload, crc } = packRows(rows);
         s.done = rows.length === 0 || payload.length < CHUNK_BYTES;
         chunk = {
@@ -330,6 +394,19 @@ export class SnapshotTransfers {
       this.budget -= chunk.payload.length;
       this.counters.snapshotBytesSent += chunk.payload.length;
       this.host.send(s.peer, chunk);
+    }
+  }
+
+  /** The next rows of a snapshot being read, or undefined (and the source closed) when a
+   *  value failed its checksum: this replica's group is damaged and sends no snapshot. */
+  private readRows(group: number, source: SnapshotSource, maxBytes: number): SnapshotRow[] | undefined {
+    try {
+      return source.next(maxBytes);
+    } catch (error) {
+      if (!(error instanceof ItemChecksumError)) throw error;
+      source.close();
+      this.host.markDamaged(group, `${error.message} (while reading a snapshot)`);
+      return undefined;
     }
   }
 

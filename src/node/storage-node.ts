@@ -219,6 +219,7 @@ export class StorageNode {
         this.applyStopped.delete(group);
         this.counters.groupsRepaired++;
       },
+      markDamaged: (group, reason) => this.markDamaged(group, reason),
       handOff: (group) => {
         const core = this.cores.get(group);
         if (core !== undefined) this.leaveLeadership(group, core);
@@ -589,6 +590,15 @@ export class StorageNode {
       }
       case 'status':
         return this.reply(router, { id: request.id, body: core.status() });
+      case 'exportSnapshot': {
+        // A whole replica's data only: not a log replica's (none), nor one being replaced.
+        if (core.isLogReplica || this.snapshots.receiving(request.group) || this.damaged.has(request.group) || this.applyStopped.has(request.group)) {
+          return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
+        }
+        const piece = this.snapshots.exportPiece(request.group, body.session, body.maxBytes, this.roundAtMs);
+        if (piece === undefined) return this.reply(router, { id: request.id, error: { name: 'InternalServerError', message: `snapshot export session ${String(body.session)} of group ${request.group} is gone (expired, or node ${this.id} restarted): start over` } });
+        return this.reply(router, { id: request.id, body: piece });
+      }
       case 'groupRecord':
         return this.reply(router, { id: request.id, body: this.store.group(request.group) });
       case 'transferLeadership': {

@@ -461,6 +461,8 @@ export class ItemStore {
   openSnapshot(range: GroupRange): SnapshotSource {
     const intervals = this.groupIntervals(range);
     const index = this.appliedIndex(range.rec.group);
+    const group = range.rec.group;
+    const tableId = range.rec.tableId;
     const transaction = this.root.useReadTransaction();
     const items = this.items;
     let at = 0;
@@ -479,6 +481,7 @@ export class ItemStore {
             : items.getRange({ start: after, end: hi, exclusiveStart: true, transaction });
           let full = false;
           for (const { key, value } of range) {
+            if (openValue(key, value) === undefined) throw new ItemChecksumError(new Uint8Array(key), group, tableId);
             const row: SnapshotRow = [new Uint8Array(key), new Uint8Array(value)];
             rows.push(row);
             bytes += row[0].length + row[1].length + 8;

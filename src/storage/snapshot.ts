@@ -11,6 +11,9 @@
  * key | value.
  */
 import { crc32c } from '../checksum/crc32c.js';
+import type { Item } from '../model/types.js';
+import { ItemChecksumError, openValue } from './checked-values.js';
+import { decodeItem } from './codec.js';
 
 /** One B-tree row: its stored key and its value, as they are on disk. */
 export type SnapshotRow = [key: Uint8Array, value: Uint8Array];
@@ -21,7 +24,8 @@ export interface SnapshotSource {
   /** The applied index the rows reflect. */
   readonly index: number;
   /** The next rows, about `maxBytes` of them (at least one row if any is left); an empty
-   *  array once every row was read. */
+   *  array once every row was read. Each value's own checksum is checked: a damaged one
+   *  throws ItemChecksumError (a snapshot never carries damage to another replica). */
   next(maxBytes: number): SnapshotRow[];
   close(): void;
 }
@@ -85,4 +89,20 @@ export function unpackRows(payload: Uint8Array, crc: number): SnapshotRow[] {
   }
   if (at !== payload.length) fail();
   return rows;
+}
+
+/**
+ * The table items among a snapshot's rows (its other rows are index entries and
+ * bookkeeping), decoded after checking each value's own CRC32C (checked-values.ts): a
+ * damaged one throws ItemChecksumError.
+ */
+export function itemsOfRows(rows: readonly SnapshotRow[], tableId: number): Item[] {
+  const items: Item[] = [];
+  for (const [key, value] of rows) {
+    if (key.length < 4 || new DataView(key.buffer, key.byteOffset, 4).getUint32(0) !== tableId) continue;
+    const payload = openValue(key, value);
+    if (payload === undefined) throw new ItemChecksumError(key);
+    items.push(decodeItem(payload));
+  }
+  return items;
 }
