@@ -15,7 +15,7 @@
  * class over a simulated network and disk.
  */
 import { ReplicaCore } from '../replication/replica-core.js';
-import { decodeMembership, isMembershipEntry } from '../replication/membership.js';
+import { decodeMembership, isControlEntry, isMembershipEntry } from '../replication/membership.js';
 import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
 import type { ApplyBatchResults, OutboxRecord, WriteResult } from '../storage/operations.js';
@@ -895,10 +895,10 @@ export class StorageNode {
       else apply.push({ group, entries: ready.committed });
     }
     if (apply.length === 0) return;
-    // The store applies membership entries as no-ops.
+    // The store applies the replication layer's entries (memberships, clock marks) as no-ops.
     const forStore = apply.map(({ group, entries }) => ({
       group,
-      entries: entries.some((e) => isMembershipEntry(e.data)) ? entries.map((e) => (isMembershipEntry(e.data) ? { ...e, data: NO_OP } : e)) : entries,
+      entries: entries.some((e) => isControlEntry(e.data)) ? entries.map((e) => (isControlEntry(e.data) ? { ...e, data: NO_OP } : e)) : entries,
     }));
     // Test-only mutation: the writes are answered before the store applies them.
     if (this.mutation === 'answerBeforeApply') for (const { group, entries } of apply) this.answerWrites(group, entries, entries.map(() => ({ ok: true })));

@@ -31,8 +31,39 @@ export const MEMBERSHIP_ENTRY_MARK = 0xc1;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The first byte of a membership entry's JSON. */
+const JSON_OBJECT = 0x7b;
+/** The second byte of a clock mark (0xC1 0x01 f64). */
+const CLOCK_MARK = 0x01;
+
+/** Entries of the replication layer, not writes: a membership or a clock mark. The
+ *  shell applies them to the items store as no-ops. */
+export function isControlEntry(data: Uint8Array): boolean {
+  return data.byteLength > 1 && data[0] === MEMBERSHIP_ENTRY_MARK;
+}
+
 export function isMembershipEntry(data: Uint8Array): boolean {
-  return data.byteLength > 0 && data[0] === MEMBERSHIP_ENTRY_MARK;
+  return data.byteLength > 1 && data[0] === MEMBERSHIP_ENTRY_MARK && data[1] === JSON_OBJECT;
+}
+
+/**
+ * A clock mark: an entry that says when (ms since the epoch) its leader proposed it. The
+ * control plane has one proposed every second in each partition of a table with point-in-
+ * time recovery, so the log, and the archive that keeps it, tell which entries came before
+ * a given second: 0xC1 0x01 | f64 ms (little endian).
+ */
+export function encodeClockMark(atMs: number): Uint8Array {
+  const out = new Uint8Array(10);
+  out[0] = MEMBERSHIP_ENTRY_MARK;
+  out[1] = CLOCK_MARK;
+  new DataView(out.buffer).setFloat64(2, atMs, true);
+  return out;
+}
+
+/** The time of a clock mark, or undefined for any other entry. */
+export function clockMarkTime(data: Uint8Array): number | undefined {
+  if (data.byteLength !== 10 || data[0] !== MEMBERSHIP_ENTRY_MARK || data[1] !== CLOCK_MARK) return undefined;
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getFloat64(2, true);
 }
 
 export function encodeMembership(m: Membership): Uint8Array {
