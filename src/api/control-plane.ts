@@ -173,9 +173,15 @@ export class ControlPlane {
    * applied index), read from its leader a piece at a time; each piece's CRC32C is checked
    * before its rows are handed out. A session lost midway (the node restarted) starts over.
    */
-  async *exportPartition(partition: PartitionInfo, maxBytes = 512 * 1024): AsyncGenerator<{ index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] }> {
+  async *exportPartition(partition: PartitionInfo, options: { maxBytes?: number; node?: number; keepDamaged?: boolean } = {}): AsyncGenerator<{ index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] }> {
+    const maxBytes = options.maxBytes ?? 512 * 1024;
+    const keepDamaged = options.keepDamaged === true ? { keepDamaged: true } : {};
     for (let attempt = 0; ; attempt++) {
-      const first = await this.router.request({ mode: 'leader', group: partition.group, replicas: partition.replicas }, { t: 'exportSnapshot', maxBytes }, true) as ExportReply;
+      // From the leader, or (scrub) from one given replica, damaged rows included.
+      const open: NodeRequestBody = { t: 'exportSnapshot', maxBytes, ...keepDamaged };
+      const first = await (options.node !== undefined
+        ? this.control(options.node, partition.group, open)
+        : this.router.request({ mode: 'leader', group: partition.group, replicas: partition.replicas }, open, true)) as ExportReply;
       const rec = first.rec!;
       let piece = first;
       let started = false;
@@ -190,7 +196,7 @@ export class ControlPlane {
             if (!started) yield { index: piece.index, term: piece.term, rec, rows: [] };
             return;
           }
-          piece = await this.control(piece.node, partition.group, { t: 'exportSnapshot', session: piece.session, maxBytes }) as ExportReply;
+          piece = await this.control(piece.node, partition.group, { t: 'exportSnapshot', session: piece.session, maxBytes, ...keepDamaged }) as ExportReply;
         }
       } catch (error) {
         // Rows already handed out cannot be taken back: only a session lost before any is retried.

@@ -108,8 +108,10 @@ export interface NodeStorage {
   /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */
   groupDigest(group: number): { items: number; crc: number; bytes?: number };
 
-  /** A consistent view of the group's rows at its applied index, read in pieces. */
-  openSnapshot(group: number): SnapshotSource;
+  /** A consistent view of the group's rows at its applied index, read in pieces. With
+   *  keepDamaged, a row whose value fails its checksum comes with an empty value instead
+   *  of ending the read (what scrub compares). */
+  openSnapshot(group: number, options?: { keepDamaged?: boolean }): SnapshotSource;
   /** Keeps a received snapshot chunk's rows aside (not the group's data yet). */
   stageSnapshotRows(group: number, rows: readonly SnapshotRow[]): void;
   discardStagedSnapshot(group: number): void;

@@ -39,7 +39,7 @@ export type NodeRequestBody =
   /** A consistent snapshot of the group's data read out in pieces (backups, the
    *  archive): the first call (no `session`) opens one on this replica; each answers the
    *  next rows, about `maxBytes` of them (ExportReply). A session unused for 10 s closes. */
-  | { t: 'exportSnapshot'; session?: number; maxBytes: number }
+  | { t: 'exportSnapshot'; session?: number; maxBytes: number; keepDamaged?: boolean }
   /** Leader only: hand leadership to `to` (ReplicaCore.transferLeadership). */
   | { t: 'transferLeadership'; to: number }
   | { t: 'status' }

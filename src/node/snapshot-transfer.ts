@@ -227,7 +227,7 @@ export class SnapshotTransfers {
    * undefined when the session is unknown (expired, or this node restarted): the caller
    * starts over. Served by a full replica whose data is whole.
    */
-  exportPiece(group: number, session: number | undefined, maxBytes: number, nowMs: number): ExportReply | undefined {
+  exportPiece(group: number, session: number | undefined, maxBytes: number, nowMs: number, keepDamaged = false): ExportReply | undefined {
     let e = session === undefined ? undefined : this.exports.get(session);
     if (session !== undefined && (e === undefined || e.group !== group)) return undefined;
     let rec: GroupRecord | undefined;
@@ -235,12 +235,8 @@ export class SnapshotTransfers {
       const core = this.host.core(group);
       rec = this.host.store.group(group);
       if (core === undefined || rec === undefined) return undefined;
-      const source = this.host.store.openSnapshot(group);
-      const term = core.termAt(source.index);
-      if (term === undefined) {
-        source.close();
-        return undefined;
-      }
+      const source = this.host.store.openSnapshot(group, { keepDamaged });
+      const term = core.termAt(source.index) ?? 0;
       session = this.nextId++;
       e = { group, source, term, usedAtMs: nowMs };
       this.exports.set(session, e);

@@ -591,11 +591,13 @@ export class StorageNode {
       case 'status':
         return this.reply(router, { id: request.id, body: core.status() });
       case 'exportSnapshot': {
-        // A whole replica's data only: not a log replica's (none), nor one being replaced.
-        if (core.isLogReplica || this.snapshots.receiving(request.group) || this.damaged.has(request.group) || this.applyStopped.has(request.group)) {
+        // A whole replica's data only (a log replica has none, one being replaced a part),
+        // unless damage is what the reader looks for (scrub).
+        const damaged = this.damaged.has(request.group) || this.applyStopped.has(request.group);
+        if (core.isLogReplica || this.snapshots.receiving(request.group) || (damaged && body.keepDamaged !== true)) {
           return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
         }
-        const piece = this.snapshots.exportPiece(request.group, body.session, body.maxBytes, this.roundAtMs);
+        const piece = this.snapshots.exportPiece(request.group, body.session, body.maxBytes, this.roundAtMs, body.keepDamaged === true);
         if (piece === undefined) return this.reply(router, { id: request.id, error: { name: 'InternalServerError', message: `snapshot export session ${String(body.session)} of group ${request.group} is gone (expired, or node ${this.id} restarted): start over` } });
         return this.reply(router, { id: request.id, body: piece });
       }

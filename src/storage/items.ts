@@ -458,7 +458,7 @@ export class ItemStore {
 
   /** A consistent view of the group's rows as of now (an LMDB read transaction held until
    *  `close`: writes go on meanwhile), with the applied index they reflect. */
-  openSnapshot(range: GroupRange): SnapshotSource {
+  openSnapshot(range: GroupRange, options: { keepDamaged?: boolean } = {}): SnapshotSource {
     const intervals = this.groupIntervals(range);
     const index = this.appliedIndex(range.rec.group);
     const group = range.rec.group;
@@ -481,8 +481,10 @@ export class ItemStore {
             : items.getRange({ start: after, end: hi, exclusiveStart: true, transaction });
           let full = false;
           for (const { key, value } of range) {
-            if (openValue(key, value) === undefined) throw new ItemChecksumError(new Uint8Array(key), group, tableId);
-            const row: SnapshotRow = [new Uint8Array(key), new Uint8Array(value)];
+            let row: SnapshotRow;
+            if (openValue(key, value) !== undefined) row = [new Uint8Array(key), new Uint8Array(value)];
+            else if (options.keepDamaged === true) row = [new Uint8Array(key), DAMAGED_VALUE];
+            else throw new ItemChecksumError(new Uint8Array(key), group, tableId);
             rows.push(row);
             bytes += row[0].length + row[1].length + 8;
             after = row[0];
@@ -646,6 +648,10 @@ export class ItemStore {
     await this.root.close();
   }
 }
+
+/** A damaged row's value in a snapshot read with keepDamaged (no stored value is empty:
+ *  every one carries its checksum). */
+const DAMAGED_VALUE = new Uint8Array(0);
 
 function stagingKey(group: number, row: number): Uint8Array {
   const key = new Uint8Array(8);

@@ -264,8 +264,8 @@ export class NodeStore {
   // ---- snapshots ---------------------------------------------------------------------------
 
   /** A consistent view of the group's rows at its applied index (snapshot.ts). */
-  openSnapshot(group: number): SnapshotSource {
-    return this.data.openSnapshot(this.rangeOf(group));
+  openSnapshot(group: number, options: { keepDamaged?: boolean } = {}): SnapshotSource {
+    return this.data.openSnapshot(this.rangeOf(group), options);
   }
 
   /** Keeps a received snapshot chunk's rows aside until `installSnapshot`. */

@@ -25,7 +25,8 @@ export interface SnapshotSource {
   readonly index: number;
   /** The next rows, about `maxBytes` of them (at least one row if any is left); an empty
    *  array once every row was read. Each value's own checksum is checked: a damaged one
-   *  throws ItemChecksumError (a snapshot never carries damage to another replica). */
+   *  throws ItemChecksumError (a snapshot never carries damage to another replica), or,
+   *  opened with keepDamaged, comes with an empty value. */
   next(maxBytes: number): SnapshotRow[];
   close(): void;
 }

@@ -107,12 +107,12 @@ describe('snapshots on real threads', () => {
       for (let i = 600; writing; i++) await cluster.putItem({ TableName: 'exported', Item: { id: { S: `k${i}` }, n: { N: String(i) } } });
     })();
     const [{ partition }] = await cluster.replicaStatus('exported');
-    const cp = (cluster as unknown as { controlPlane: { exportPartition(p: typeof partition, maxBytes: number): AsyncGenerator<{ index: number; rec: { tableId: number }; rows: Array<[Uint8Array, Uint8Array]> }> } }).controlPlane;
+    const cp = (cluster as unknown as { controlPlane: { exportPartition(p: typeof partition, options: { maxBytes: number }): AsyncGenerator<{ index: number; rec: { tableId: number }; rows: Array<[Uint8Array, Uint8Array]> }> } }).controlPlane;
     const seen = new Map<string, number>();
     let pieces = 0;
     let index = -1;
     for (const { partition: p } of await cluster.replicaStatus('exported')) {
-      for await (const piece of cp.exportPartition(p, 4096)) {
+      for await (const piece of cp.exportPartition(p, { maxBytes: 4096 })) {
         pieces++;
         if (p.group === partition.group) {
           if (index === -1) index = piece.index;
