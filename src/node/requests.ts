@@ -40,6 +40,9 @@ export type NodeRequestBody =
    *  archive): the first call (no `session`) opens one on this replica; each answers the
    *  next rows, about `maxBytes` of them (ExportReply). A session unused for 10 s closes. */
   | { t: 'exportSnapshot'; session?: number; maxBytes: number; keepDamaged?: boolean }
+  /** Scrub found this replica's data different from the archive's: repair it from the
+   *  leader (as a group with a damaged value is). */
+  | { t: 'repairGroup' }
   /** Leader only: hand leadership to `to` (ReplicaCore.transferLeadership). */
   | { t: 'transferLeadership'; to: number }
   | { t: 'status' }

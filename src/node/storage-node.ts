@@ -601,6 +601,9 @@ export class StorageNode {
         if (piece === undefined) return this.reply(router, { id: request.id, error: { name: 'InternalServerError', message: `snapshot export session ${String(body.session)} of group ${request.group} is gone (expired, or node ${this.id} restarted): start over` } });
         return this.reply(router, { id: request.id, body: piece });
       }
+      case 'repairGroup':
+        this.markDamaged(request.group, 'scrub found its data different from the archive\'s');
+        return this.reply(router, { id: request.id, body: { repairing: true } });
       case 'groupRecord':
         return this.reply(router, { id: request.id, body: this.store.group(request.group) });
       case 'transferLeadership': {
