@@ -66,6 +66,8 @@ function spawnNodeWorker(data: NodeWorkerData): NodeThreadHandle {
 export interface SupervisorConfig {
   dir: string;
   durability: Durability;
+  /** Node stores keep sealed WAL segments for the archiver. Default false. */
+  archiveWal?: boolean;
   fabric: FabricBuffers;
   timing: NodeTiming;
   seed: number;
@@ -114,6 +116,7 @@ export class Supervisor {
       nodeId: node,
       dir: path.join(this.config.dir, `node-${node}`),
       durability: this.config.durability,
+      archiveWal: this.config.archiveWal ?? false,
       fabric: this.config.fabric,
       timing: this.config.timing,
       seed: (this.config.seed + node * 7919) >>> 0,

@@ -12,6 +12,7 @@
  */
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
+import type { NodeWalArchiveView } from '../storage/node-store.js';
 import type { GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult } from '../storage/operations.js';
 import type { Envelope, FormatVersion } from '../transport/protocol.js';
 
@@ -104,6 +105,12 @@ export interface NodeStorage {
   outbox(group: number, after: number, max: number): OutboxRecord[];
   /** Order-dependent CRC32C over every (key, value) of the group's range, and the count. */
   groupDigest(group: number): { items: number; crc: number; bytes?: number };
+
+  /** WAL archiving (control/archiver.ts): the segments to archive, sealing the current
+   *  one first with `seal`; undefined when this store does not archive. */
+  walArchiveView(seal: boolean): NodeWalArchiveView | undefined;
+  /** Segments <= `segment` are archived and may be deleted by compaction. */
+  markWalArchived(segment: number): void;
 }
 
 /**

@@ -8,6 +8,8 @@ export interface NodeWorkerData {
   nodeId: number;
   dir: string;
   durability: Durability;
+  /** Keep sealed WAL segments for the archiver (ShardBox's `archive` option). */
+  archiveWal?: boolean;
   fabric: FabricBuffers;
   timing: NodeTiming;
   seed: number;
