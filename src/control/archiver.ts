@@ -31,6 +31,7 @@ import { crc32c } from '../checksum/crc32c.js';
 import { readSegmentRecords, WalSegmentError, type NodeWalArchiveView, type WalRecord } from '../storage/index.js';
 import type { LogEntry } from '../replication/types.js';
 import type { ObjectStore } from './object-store.js';
+import type { NodeRequestBody } from '../node/requests.js';
 
 // ---- manifests and objects -----------------------------------------------------------------
 
@@ -387,6 +388,9 @@ export interface ArchiveVerification {
   entries: number;
   holes: ArchiveHole[];
   mismatches: ArchiveMismatch[];
+  /** Per partition: the first and last index in an intact object, and the nodes whose
+   *  archives hold any (what scrub and restore may read with readArchivedEntries). */
+  coverage: Array<{ tableId: number; group: number; from: number; to: number; nodes: number[] }>;
   /** No holes and no mismatches. */
   ok: boolean;
 }
@@ -427,13 +431,14 @@ async function manifestsOf(store: ObjectStore, ref: ManifestRef): Promise<Archiv
  * and the last archived of a partition must be in some replica's intact object.
  */
 export async function verifyArchive(store: ObjectStore, options: { tableId?: number } = {}): Promise<ArchiveVerification> {
-  const result: ArchiveVerification = { partitions: 0, ranges: 0, entries: 0, holes: [], mismatches: [], ok: true };
+  const result: ArchiveVerification = { partitions: 0, ranges: 0, entries: 0, holes: [], mismatches: [], coverage: [], ok: true };
   for (const ref of await partitionsIn(store, options.tableId)) {
     result.partitions++;
     const { tableId, group } = ref;
     /** Per index: the first replica's (term, data CRC) seen, to compare the others with. */
     const seen = new Map<number, { node: number; term: number; crc: number }>();
     const covered: Array<[number, number]> = [];
+    const nodes = new Set<number>();
     const disagreements = new Map<string, { nodes: [number, number]; indexes: number[] }>();
     for (const manifest of await manifestsOf(store, ref)) {
       for (const range of manifest.ranges) {
@@ -454,6 +459,7 @@ export async function verifyArchive(store: ObjectStore, options: { tableId?: num
           continue;
         }
         covered.push([range.from, range.to]);
+        nodes.add(manifest.node);
         for (const e of entries) {
           result.entries++;
           const crc = crc32c(e.data);
@@ -472,6 +478,14 @@ export async function verifyArchive(store: ObjectStore, options: { tableId?: num
       for (const [from, to] of indexRuns(d.indexes)) result.mismatches.push({ kind: 'disagreement', tableId, group, nodes: d.nodes, from, to });
     }
     for (const [from, to] of gaps(covered)) result.holes.push({ tableId, group, from, to });
+    if (covered.length > 0) {
+      result.coverage.push({
+        tableId, group,
+        from: Math.min(...covered.map((c) => c[0])),
+        to: Math.max(...covered.map((c) => c[1])),
+        nodes: [...nodes].sort((a, b) => a - b),
+      });
+    }
   }
   result.ok = result.holes.length === 0 && result.mismatches.length === 0;
   return result;
@@ -546,4 +560,98 @@ export async function readArchivedEntries(store: ObjectStore, tableId: number, g
     }
   }
   return out;
+}
+
+// ---- the periodic archiver of a cluster --------------------------------------------------------
+
+export interface ArchiveServiceDeps {
+  archiver: WalArchiver;
+  nodes: number;
+  isAlive: (node: number) => boolean;
+  /** A node-level control request (the main router). */
+  control: (node: number, body: NodeRequestBody) => Promise<unknown>;
+  /** Time between passes (ms); 0: none, only flush(). */
+  intervalMs: number;
+}
+
+/** A storage node, reached by requests, as an ArchiverNode. */
+export function requestArchiverNode(node: number, control: ArchiveServiceDeps['control']): ArchiverNode {
+  return {
+    node,
+    view: async (seal) => {
+      const reply = await control(node, { t: 'walArchive', seal }) as NodeWalArchiveView | { off: true } | { error: string };
+      if ('off' in reply) return undefined;
+      if ('error' in reply) throw new Error(`archive: node ${node} could not list its WAL segments: ${reply.error}`);
+      return reply;
+    },
+    markArchived: async (segment) => {
+      const reply = await control(node, { t: 'walArchived', segment }) as { archived: number } | { error: string };
+      if ('error' in reply) throw new Error(`archive: node ${node} could not mark segment ${segment} archived: ${reply.error}`);
+    },
+  };
+}
+
+/**
+ * Runs the archiver over every live node every `intervalMs` (without sealing: a pass
+ * archives what the nodes sealed as their segments filled), and on demand (`flush`: seal
+ * and archive everything written so far). Like autoadmin, a failed pass is counted and
+ * simply retried by the next one: every step is idempotent.
+ */
+export class ArchiveService {
+  readonly counters = { turns: 0, failedTurns: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  /** Passes under way (periodic and flushes), awaited by stop(). */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  constructor(private readonly deps: ArchiveServiceDeps) {}
+
+  private track<T>(pass: Promise<T>): Promise<T> {
+    this.inFlight.add(pass);
+    pass.then(() => this.inFlight.delete(pass), () => this.inFlight.delete(pass));
+    return pass;
+  }
+
+  get archiver(): WalArchiver {
+    return this.deps.archiver;
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  /** Stops after the pass in progress, if any. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** One pass over every live node; with `seal`, each seals its current segment first. */
+  async turn(seal: boolean): Promise<NodeArchivePass[]> {
+    this.counters.turns++;
+    const { deps } = this;
+    const alive = Array.from({ length: deps.nodes }, (_, n) => n).filter((n) => deps.isAlive(n));
+    // One node at a time: a pass reads whole segments on this (the main) thread.
+    const passes: NodeArchivePass[] = [];
+    for (const node of alive) passes.push(await deps.archiver.archiveNode(requestArchiverNode(node, deps.control), seal));
+    return passes;
+  }
+
+  /** Seals and archives everything the live nodes have written. */
+  flush(): Promise<NodeArchivePass[]> {
+    if (this.stopped) return Promise.reject(new Error('archive: the database is closed'));
+    return this.track(this.turn(true));
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.deps.intervalMs === 0) return;
+    // Unref'd: a pending pass must not keep the process alive.
+    this.timer = setTimeout(() => {
+      void this.track(this.turn(false).catch(() => {
+        this.counters.failedTurns++;
+      }).finally(() => this.schedule()));
+    }, this.deps.intervalMs);
+    this.timer.unref();
+  }
 }
