@@ -116,7 +116,7 @@ export class Supervisor {
       nodeId: node,
       dir: path.join(this.config.dir, `node-${node}`),
       durability: this.config.durability,
-      archiveWal: this.config.archiveWal ?? false,
+      ...(this.config.archiveWal === true ? { archiveWal: true } : {}),
       fabric: this.config.fabric,
       timing: this.config.timing,
       seed: (this.config.seed + node * 7919) >>> 0,
