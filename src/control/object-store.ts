@@ -4,7 +4,8 @@
  * can implement `ObjectStore` without the archiver changing. `DirectoryObjectStore`, the
  * default, keeps each object in a file under a root directory.
  */
-import { type Dirent, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { type Dirent, mkdirSync, readdirSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface ObjectStore {
@@ -47,26 +48,28 @@ export class DirectoryObjectStore implements ObjectStore {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const file = this.file(key);
-    mkdirSync(dirname(file), { recursive: true });
+    // fs/promises: the archiver runs on the main thread, which also routes requests; its
+    // fsyncs must not stall the event loop.
+    await mkdir(dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}-${tempCounter++}${TEMP_SUFFIX}`;
-    const fd = openSync(temp, 'w');
+    const handle = await open(temp, 'w');
     try {
-      let done = 0;
-      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-      fsyncSync(fd);
+      await handle.writeFile(bytes);
+      await handle.sync();
     } catch (error) {
-      closeSync(fd);
-      rmSync(temp, { force: true });
+      await handle.close();
+      await rm(temp, { force: true });
       throw error;
     }
-    closeSync(fd);
-    renameSync(temp, file);
-    syncDirectory(dirname(file));
+    await handle.close();
+    await rename(temp, file);
+    await syncDirectory(dirname(file));
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    const file = this.file(key);
     try {
-      return new Uint8Array(readFileSync(this.file(key)));
+      return new Uint8Array(await readFile(file));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
       throw error;
@@ -98,18 +101,18 @@ export class DirectoryObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    rmSync(this.file(key), { force: true });
+    await rm(this.file(key), { force: true });
   }
 }
 
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
   try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
+    handle = await open(dir, 'r');
+    await handle.sync();
   } catch {
     // Some platforms cannot fsync a directory; the file itself is synced.
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    await handle?.close();
   }
 }
