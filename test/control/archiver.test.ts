@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Wal, segmentFileName, type WalStats } from '../../src/storage/wal.js';
 import { DirectoryObjectStore } from '../../src/control/object-store.js';
 import {
-  ArchiveHoleError, WalArchiver, manifestKey, readArchivedEntries, verifyArchive, type ArchiveManifest, type ArchiverNode,
+  ArchiveHoleError, ArchiveService, WalArchiver, manifestKey, readArchivedEntries, verifyArchive, type ArchiveManifest, type ArchiverNode,
 } from '../../src/control/archiver.js';
 import { groupRec, SHAPE_SN } from '../storage/helpers.js';
 import { seededRandom } from '../../src/node/prng.js';
@@ -135,6 +135,21 @@ describe('WalArchiver', () => {
     expect((await manifest(store, 1, 0)).ranges.length).toBe(1);
   });
 
+  it('a log that restarts after a snapshot (logStart) starts a range that says so; the gap is a hole of this replica', async () => {
+    const store = new DirectoryObjectStore(tempDir());
+    const w = openWal(tempDir());
+    w.saveGroup(groupRec(1, TABLE, SHAPE_SN));
+    w.persist([{ group: 1, entries: [{ index: 1, term: 1, data: bytes('a') }], hardState: { term: 1, vote: 0, commit: 1 } }]);
+    const archiver = new WalArchiver(store);
+    await archiver.archiveNode(walNode(0, w), true);
+    // A log replica's restart: its log continues after index 10 (a snapshot's).
+    w.persist([{ group: 1, logStart: { index: 10, term: 2 }, entries: [{ index: 11, term: 2, data: bytes('b') }], hardState: { term: 2, vote: 1, commit: 11 } }]);
+    await archiver.archiveNode(walNode(0, w), true);
+    const ranges = (await manifest(store, 1, 0)).ranges;
+    expect(ranges.map((r) => [r.from, r.to, r.afterSnapshot?.index])).toEqual([[1, 1, undefined], [11, 11, 10]]);
+    expect((await verifyArchive(store)).holes).toEqual([{ tableId: TABLE, group: 1, from: 2, to: 10 }]);
+  });
+
   it('reports a damaged sealed segment and archives nothing from it on', async () => {
     const store = new DirectoryObjectStore(tempDir());
     const w = openWal(tempDir());
@@ -243,5 +258,52 @@ describe('verifyArchive', () => {
     const got = await readArchivedEntries(store, TABLE, 1, 1, commit);
     expect(got.map((e) => ({ term: e.term, data: text(e.data) })), `seed ${seed}`).toEqual(log);
     expect((await verifyArchive(store)).ok, `seed ${seed}`).toBe(true);
+  });
+});
+
+describe('ArchiveService', () => {
+  it('runs passes every intervalMs through node requests, flushes on demand, and stop waits for the pass under way', async () => {
+    const store = new DirectoryObjectStore(tempDir());
+    const w = openWal(tempDir());
+    w.saveGroup(groupRec(1, TABLE, SHAPE_SN));
+    w.persist([{ group: 1, entries: [{ index: 1, term: 1, data: bytes('a') }], hardState: { term: 1, vote: 0, commit: 1 } }]);
+    const asked: string[] = [];
+    const service = new ArchiveService({
+      archiver: new WalArchiver(store),
+      nodes: 2,
+      isAlive: (node) => node === 0,
+      control: async (node, body) => {
+        asked.push(`${node}:${body.t}`);
+        if (body.t === 'walArchive') return { ...w.archiveView(body.seal), applied: {} };
+        if (body.t === 'walArchived') {
+          w.markArchived(body.segment);
+          return { archived: body.segment };
+        }
+        throw new Error(`unexpected ${body.t}`);
+      },
+      intervalMs: 5,
+    });
+    service.start();
+    for (let i = 0; i < 200 && service.counters.turns < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(service.counters.turns).toBeGreaterThanOrEqual(2);
+    expect(asked.every((a) => a.startsWith('0:'))).toBe(true); // node 1 is dead: not asked
+    const passes = await service.flush();
+    expect(passes).toEqual([expect.objectContaining({ node: 0, entries: 1 })]);
+    await service.stop();
+    const turns = service.counters.turns;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(service.counters.turns).toBe(turns);
+    await expect(service.flush()).rejects.toThrow(/closed/);
+  });
+
+  it('a node that answers { off: true } is skipped; { error } fails the pass', async () => {
+    const store = new DirectoryObjectStore(tempDir());
+    let reply: unknown = { off: true };
+    const service = new ArchiveService({
+      archiver: new WalArchiver(store), nodes: 1, isAlive: () => true, control: async () => reply, intervalMs: 0,
+    });
+    expect(await service.flush()).toEqual([expect.objectContaining({ node: 0, segmentsRead: 0 })]);
+    reply = { error: 'WAL failed' };
+    await expect(service.flush()).rejects.toThrow(/node 0 could not list its WAL segments: WAL failed/);
   });
 });
