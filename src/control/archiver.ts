@@ -165,8 +165,9 @@ export interface NodeArchivePass {
   archivedThrough: number;
   objects: number;
   entries: number;
-  /** A segment that did not read back whole (WalSegmentError): archiving of this node
-   *  stops before it until it is repaired; reported, never skipped silently. */
+  /** Why the pass stopped short: a segment that did not read back whole (WalSegmentError:
+   *  archiving of this node stops before it until it is repaired; reported, never skipped
+   *  silently), or a node that could not be asked. */
   error?: string;
 }
 
@@ -481,8 +482,8 @@ export async function verifyArchive(store: ObjectStore, options: { tableId?: num
     if (covered.length > 0) {
       result.coverage.push({
         tableId, group,
-        from: Math.min(...covered.map((c) => c[0])),
-        to: Math.max(...covered.map((c) => c[1])),
+        from: covered.reduce((min, c) => Math.min(min, c[0]), Infinity),
+        to: covered.reduce((max, c) => Math.max(max, c[1]), 0),
         nodes: [...nodes].sort((a, b) => a - b),
       });
     }
@@ -544,7 +545,10 @@ export async function readArchivedEntries(store: ObjectStore, tableId: number, g
       const bytes = await store.get(range.object);
       try {
         if (bytes === undefined) throw new ArchiveObjectError(range.object, 'missing');
-        entries = decodeArchiveObject(range.object, bytes, range.crc).entries;
+        const decoded = decodeArchiveObject(range.object, bytes, range.crc);
+        // An object that is not the manifest's range would stall this loop: not a copy.
+        if (decoded.from !== range.from || decoded.to !== range.to) throw new ArchiveObjectError(range.object, 'is not the range its manifest names');
+        entries = decoded.entries;
         break;
       } catch (error) {
         if (!(error instanceof ArchiveObjectError)) throw error;
@@ -632,9 +636,20 @@ export class ArchiveService {
     this.counters.turns++;
     const { deps } = this;
     const alive = Array.from({ length: deps.nodes }, (_, n) => n).filter((n) => deps.isAlive(n));
-    // One node at a time: a pass reads whole segments on this (the main) thread.
+    // One node at a time: a pass reads whole segments on this (the main) thread. A node
+    // that fails (it died mid-request, its WAL failed) does not stop the others: its pass
+    // carries the error.
     const passes: NodeArchivePass[] = [];
-    for (const node of alive) passes.push(await deps.archiver.archiveNode(requestArchiverNode(node, deps.control), seal));
+    for (const node of alive) {
+      try {
+        passes.push(await deps.archiver.archiveNode(requestArchiverNode(node, deps.control), seal));
+      } catch (error) {
+        const message = (error as Error).message;
+        deps.archiver.counters.errors++;
+        deps.archiver.lastError = message;
+        passes.push({ node, segmentsRead: 0, archivedThrough: 0, objects: 0, entries: 0, error: message });
+      }
+    }
     return passes;
   }
 
