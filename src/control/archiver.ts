@@ -181,6 +181,7 @@ interface PendingEntry {
 
 /** A group's log as replayed from the WAL by one pass. */
 interface GroupReplay {
+  group: number;
   tableId: number;
   table: string;
   /** Entries not archived yet, ascending. */
@@ -189,6 +190,9 @@ interface GroupReplay {
   final: number;
   /** Compaction points seen (a range starting right after one follows a snapshot). */
   compactedAt: Set<number>;
+  /** Dropped from this node later in the segments read: its final entries are still
+   *  archived (a deleted table's log stays restorable); the rest pins nothing. */
+  dropped?: boolean;
 }
 
 export class WalArchiver {
@@ -228,6 +232,7 @@ export class WalArchiver {
     const result: NodeArchivePass = { node: node.node, segmentsRead: 0, archivedThrough: view?.archivedThrough ?? 0, objects: 0, entries: 0 };
     if (view === undefined) return result;
     const groups = new Map<number, GroupReplay>();
+    const dropped: GroupReplay[] = [];
     // The current segment is read only when the pass sealed first (it then holds little):
     // only then is the applied index valid for what was read.
     const segments = view.segments.filter((s) => s.sealed || seal);
@@ -246,16 +251,17 @@ export class WalArchiver {
         break;
       }
       result.segmentsRead++;
-      for (const record of records) replay(groups, record, segment.segment);
+      for (const record of records) replay(groups, dropped, record, segment.segment);
       if (segment.sealed) lastSealedRead = segment.segment;
     }
     if (readAll && seal) {
+      // Hosted groups only: a dropped group's applied index is not about these entries.
       for (const [group, g] of groups) g.final = Math.max(g.final, view.applied[group] ?? 0);
     }
     // Archive what is final; whatever stays pending pins its segment.
     let firstPinned = Infinity;
-    for (const [group, g] of groups) {
-      const manifest = await this.manifestOf(g.tableId, g.table, group, node.node);
+    for (const g of [...dropped, ...groups.values()]) {
+      const manifest = await this.manifestOf(g.tableId, g.table, g.group, node.node);
       const through = archivedThrough(manifest);
       const ready = g.pending.filter((e) => e.index > through && e.index <= g.final);
       for (const run of consecutiveRuns(ready)) {
@@ -263,6 +269,7 @@ export class WalArchiver {
         result.objects++;
         result.entries += run.length;
       }
+      if (g.dropped) continue;
       for (const e of g.pending) if (e.index > archivedThrough(manifest) && e.index > g.final) firstPinned = Math.min(firstPinned, e.segment);
     }
     const markThrough = Math.min(lastSealedRead, firstPinned - 1);
@@ -308,16 +315,21 @@ function consecutiveRuns(entries: PendingEntry[]): PendingEntry[][] {
 }
 
 /** Applies one WAL record to the replayed logs, as the WAL's own recovery would. */
-function replay(groups: Map<number, GroupReplay>, record: WalRecord, segment: number): void {
+function replay(groups: Map<number, GroupReplay>, dropped: GroupReplay[], record: WalRecord, segment: number): void {
   if (record.type === 'segment') return;
   if (record.type === 'group') {
     if (!groups.has(record.group)) {
-      groups.set(record.group, { tableId: record.record.tableId, table: record.record.tableName, pending: [], final: 0, compactedAt: new Set() });
+      groups.set(record.group, { group: record.group, tableId: record.record.tableId, table: record.record.tableName, pending: [], final: 0, compactedAt: new Set() });
     }
     return;
   }
   if (record.type === 'drop') {
-    groups.delete(record.group);
+    const g = groups.get(record.group);
+    if (g !== undefined) {
+      g.dropped = true;
+      dropped.push(g);
+      groups.delete(record.group);
+    }
     return;
   }
   const g = groups.get(record.group);

@@ -150,6 +150,19 @@ describe('WalArchiver', () => {
     expect((await verifyArchive(store)).holes).toEqual([{ tableId: TABLE, group: 1, from: 2, to: 10 }]);
   });
 
+  it('a group dropped after its entries became final still gets them archived, and pins nothing', async () => {
+    const store = new DirectoryObjectStore(tempDir());
+    const w = openWal(tempDir());
+    w.saveGroup(groupRec(1, TABLE, SHAPE_SN));
+    w.persist([{ group: 1, entries: [1, 2, 3].map((i) => ({ index: i, term: 1, data: bytes(`v${i}`) })), hardState: { term: 1, vote: 0, commit: 2 } }]);
+    w.archiveView(true);
+    w.dropGroup(1);
+    const pass = await new WalArchiver(store).archiveNode(walNode(0, w), true);
+    expect(pass.entries).toBe(2); // 3 never committed here
+    expect(pass.archivedThrough).toBe(w.segmentNumbers().at(-1)! - 1);
+    expect((await readArchivedEntries(store, TABLE, 1, 1, 2)).map((e) => text(e.data))).toEqual(['v1', 'v2']);
+  });
+
   it('reports a damaged sealed segment and archives nothing from it on', async () => {
     const store = new DirectoryObjectStore(tempDir());
     const w = openWal(tempDir());
