@@ -10,3 +10,10 @@ export {
   LatencyTracker, READ_STAGES, WRITE_STAGES,
   type EncodedLatency, type KindLatency, type LatencySnapshot, type RequestTiming, type StageName, type StagePercentiles,
 } from './router/latency.js';
+export type { ArchiveApi } from './api/archive.js';
+export type { ArchiveOptions } from './api/options.js';
+export {
+  ArchiveHoleError, ArchiveObjectError, readArchivedEntries, verifyArchive,
+  type ArchiveHole, type ArchiveManifest, type ArchiveMismatch, type ArchiveVerification, type ArchivedRange, type NodeArchivePass,
+} from './control/archiver.js';
+export { DirectoryObjectStore, type ObjectStore } from './control/object-store.js';

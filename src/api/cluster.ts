@@ -34,6 +34,9 @@ import type { IndexLag } from '../control/global-indexes.js';
 import { verifyIndexes, type IndexCheck } from './indexes.js';
 import { deploymentsOf } from './deployments.js';
 import { faultsOf } from './faults.js';
+import { archiveOf, type ArchiveApi } from './archive.js';
+import { ArchiveService, WalArchiver } from '../control/archiver.js';
+import { DirectoryObjectStore } from '../control/object-store.js';
 import { ItemOperations } from './item-operations.js';
 import { ResolvedOptions, ShardBoxOptions, resolveOptions } from './options.js';
 import {
@@ -83,6 +86,9 @@ export class ShardBox extends ItemOperations {
   readonly faults: ReturnType<typeof faultsOf>;
   /** Deployments: rolling restarts and format switches (deployments.ts). */
   readonly deploy: ReturnType<typeof deploymentsOf>;
+  /** WAL archiving (the `archive` option): flush, verify, read entries back (archive.ts). */
+  readonly archive: ArchiveApi;
+  private readonly archiveService: ArchiveService | undefined;
 
   private constructor(
     router: Router,
@@ -101,6 +107,16 @@ export class ShardBox extends ItemOperations {
     this.data.awaitIndexCatchUp = (tableName) => this.controlPlane.globalIndexes.waitCaughtUp(tableName, INDEX_CATCH_UP_WAIT_MS);
     this.faults = faultsOf(this.controlPlane, links);
     this.deploy = deploymentsOf(this.controlPlane, fabric);
+    if (options.archive !== undefined) {
+      this.archiveService = new ArchiveService({
+        archiver: new WalArchiver(new DirectoryObjectStore(options.archive.dir ?? path.join(dir, 'archive'))),
+        nodes: options.nodes,
+        isAlive: (node) => supervisor.isAlive(node),
+        control: (node, body) => this.controlPlane.control(node, 0, body),
+        intervalMs: options.archive.intervalMs,
+      });
+    }
+    this.archive = archiveOf(this.controlPlane, this.archiveService);
   }
 
   static async open(options: ShardBoxOptions = {}): Promise<ShardBox> {
@@ -123,7 +139,7 @@ export class ShardBox extends ItemOperations {
       metadata = new Metadata(dir, board);
       metadata.checkNodeCount(resolved.nodes);
       supervisor = new Supervisor({
-        dir, durability: resolved.durability, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
+        dir, durability: resolved.durability, archiveWal: resolved.archive !== undefined, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
         log: { walRetainEntries: resolved.walRetainEntries, walSegmentBytes: resolved.walSegmentBytes, snapshotBytesPerSec: resolved.snapshotBytesPerSec },
       });
       const router = new Router(new Endpoint(fabric, resolved.nodes), resolved.router);
@@ -134,6 +150,7 @@ export class ShardBox extends ItemOperations {
       const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor, links);
       await db.controlPlane.recover();
       db.startAutoAdmin();
+      db.archiveService?.start();
       return db;
     } catch (error) {
       await supervisor?.stopAll();
@@ -312,6 +329,7 @@ export class ShardBox extends ItemOperations {
     this.controlPlane.settleStatusChanges();
     this.controlPlane.closed = true;
     await this.autoadmin?.stop();
+    await this.archiveService?.stop();
     await this.controlPlane.stopIndexes();
     this.router.close();
     await this.supervisor.stopAll();

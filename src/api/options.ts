@@ -67,6 +67,38 @@ export interface ShardBoxOptions {
   /** Pace of the snapshots one node sends (bytes per second), so that catching a replica
    *  up leaves foreground requests their latency. Default 16 MiB/s. */
   snapshotBytesPerSec?: number;
+  /** WAL archiving: every node copies its sealed WAL segments, per partition, into an
+   *  object store (a directory), and `db.archive` flushes, verifies and reads them back.
+   *  While on, a node keeps each WAL segment until it is archived (more disk, and the
+   *  main thread reads each segment once more). `true` or `{}`: on, into `<dir>/archive`;
+   *  `dir`: another directory; `intervalMs`: time between the archiver's passes
+   *  (default 10000; 0: only `db.archive.flush()` archives). Default: off. */
+  archive?: boolean | ArchiveOptions;
+}
+
+export interface ArchiveOptions {
+  dir?: string;
+  intervalMs?: number;
+}
+
+export interface ResolvedArchiveOptions {
+  /** Undefined: `<dir>/archive`. */
+  dir: string | undefined;
+  intervalMs: number;
+}
+
+export const DEFAULT_ARCHIVE_INTERVAL_MS = 10_000;
+
+function resolveArchive(value: unknown): ResolvedArchiveOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { dir: undefined, intervalMs: DEFAULT_ARCHIVE_INTERVAL_MS };
+  if (typeof value !== 'object' || value === null) throw new TypeError(`options.archive must be a boolean or an object (got ${String(value)})`);
+  for (const key of Object.keys(value)) {
+    if (key !== 'dir' && key !== 'intervalMs') throw new TypeError(`options.archive.${key} is not an archive option (dir, intervalMs)`);
+  }
+  const { dir, intervalMs } = value as ArchiveOptions;
+  if (dir !== undefined && (typeof dir !== 'string' || dir === '')) throw new TypeError('options.archive.dir must be a non-empty string (a directory path)');
+  return { dir, intervalMs: integerOption('archive.intervalMs', intervalMs, DEFAULT_ARCHIVE_INTERVAL_MS, 0, 86_400_000) };
 }
 
 export interface ResolvedOptions {
@@ -88,6 +120,7 @@ export interface ResolvedOptions {
   walRetainEntries: number;
   walSegmentBytes: number;
   snapshotBytesPerSec: number;
+  archive: ResolvedArchiveOptions | undefined;
 }
 
 export const MAX_NODES = 64;
@@ -108,7 +141,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 
 export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'replaceReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'replaceReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec', 'archive']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -165,6 +198,7 @@ export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     walRetainEntries: integerOption('walRetainEntries', options.walRetainEntries, 100_000, 100, 1_000_000_000),
     walSegmentBytes: integerOption('walSegmentBytes', options.walSegmentBytes, DEFAULT_SEGMENT_BYTES, 64 * 1024, 1 << 30),
     snapshotBytesPerSec: integerOption('snapshotBytesPerSec', options.snapshotBytesPerSec, SNAPSHOT_BYTES_PER_SEC, 64 * 1024, 1 << 30),
+    archive: resolveArchive(options.archive),
   };
 }
 

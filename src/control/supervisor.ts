@@ -66,6 +66,8 @@ function spawnNodeWorker(data: NodeWorkerData): NodeThreadHandle {
 export interface SupervisorConfig {
   dir: string;
   durability: Durability;
+  /** Node stores keep sealed WAL segments for the archiver. Default false. */
+  archiveWal?: boolean;
   fabric: FabricBuffers;
   timing: NodeTiming;
   log: NodeLogSettings;
@@ -115,6 +117,7 @@ export class Supervisor {
       nodeId: node,
       dir: path.join(this.config.dir, `node-${node}`),
       durability: this.config.durability,
+      ...(this.config.archiveWal === true ? { archiveWal: true } : {}),
       fabric: this.config.fabric,
       timing: this.config.timing,
       log: this.config.log,

@@ -15,6 +15,7 @@ import type { GroupRecord, PersistRecord } from '../storage/wal.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from '../storage/snapshot.js';
 import type { ApplyBatchResults, GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest } from '../storage/operations.js';
 import type { RottedItem } from '../storage/items.js';
+import type { NodeWalArchiveView } from '../storage/node-store.js';
 import type { Envelope, FormatVersion } from '../transport/protocol.js';
 
 export interface InboundLinkStats {
@@ -121,6 +122,11 @@ export interface NodeStorage {
   /** Fault injection: flips a byte at rest in `count` distinct stored items (drawn from
    *  `seed`), checksums left as they were; none when fewer are stored (`available`). */
   rot(count: number, seed: number): { damaged: RottedItem[]; available: number };
+  /** WAL archiving (control/archiver.ts): the segments to archive, sealing the current
+   *  one first with `seal`; undefined when this store does not archive. */
+  walArchiveView(seal: boolean): NodeWalArchiveView | undefined;
+  /** Segments <= `segment` are archived and may be deleted by compaction. */
+  markWalArchived(segment: number): void;
 }
 
 /**

@@ -54,6 +54,11 @@ export type NodeRequestBody =
   | { t: 'ping' }
   /** The node's counters (rounds, group commits, ring and store statistics). */
   | { t: 'stats' }
+  /** WAL archiving: the segments to archive and the applied indexes (a
+   *  NodeWalArchiveView, or `{ off: true }`); `seal` seals the current segment first. */
+  | { t: 'walArchive'; seal: boolean }
+  /** WAL archiving: segments <= `segment` are archived (answered `{ archived: segment }`). */
+  | { t: 'walArchived'; segment: number }
   /** Fault injection: flip a byte in this fraction of the records this node writes to
    *  `peer`, after their checksum is computed (0 heals the link). */
   | { t: 'corruptLink'; peer: number; rate: number; seed: number }

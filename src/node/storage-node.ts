@@ -528,6 +528,7 @@ export class StorageNode {
     if (body.t === 'leaders') return this.reply(router, { id: request.id, body: this.leaderStatuses() });
     if (body.t === 'ping') return this.reply(router, { id: request.id, body: { node: this.id } });
     if (body.t === 'stats') return this.reply(router, { id: request.id, body: this.stats() });
+    if (body.t === 'walArchive' || body.t === 'walArchived') return this.walArchiveRequest(router, request.id, body);
     if (body.t === 'corruptLink') {
       this.transport.corruptWrites(body.peer, body.rate, body.seed);
       return this.reply(router, { id: request.id, body: { corrupting: body.rate } });
@@ -644,6 +645,22 @@ export class StorageNode {
         return this.reply(router, { id: request.id, body: reply });
       }
     }
+  }
+
+  /** The archiver's requests (control/archiver.ts). A failure (a bad segment number, a
+   *  WAL that failed) is answered as `{ error }`: the archiver's problem to report. */
+  private walArchiveRequest(router: number, id: number, body: Extract<NodeRequestBody, { t: 'walArchive' | 'walArchived' }>): void {
+    let reply: unknown;
+    try {
+      if (body.t === 'walArchive') reply = this.store.walArchiveView(body.seal) ?? { off: true };
+      else {
+        this.store.markWalArchived(body.segment);
+        reply = { archived: body.segment };
+      }
+    } catch (error) {
+      reply = { error: (error as Error).message };
+    }
+    this.reply(router, { id, body: reply });
   }
 
   /** Statuses of this node's leaders (one request per node for the control plane). */

@@ -14,6 +14,8 @@ export interface NodeWorkerData {
   nodeId: number;
   dir: string;
   durability: Durability;
+  /** Keep sealed WAL segments for the archiver (ShardBox's `archive` option). */
+  archiveWal?: boolean;
   fabric: FabricBuffers;
   timing: NodeTiming;
   /** WAL and snapshot settings (ShardBox.open's walRetainEntries, walSegmentBytes,

@@ -26,7 +26,7 @@ import {
 const data = workerData as NodeWorkerData;
 const control = new Int32Array(data.control);
 const endpoint = new Endpoint(data.fabric, data.nodeId);
-const store = NodeStore.open({ dir: data.dir, durability: data.durability, walSegmentBytes: data.log.walSegmentBytes });
+const store = NodeStore.open({ dir: data.dir, durability: data.durability, walSegmentBytes: data.log.walSegmentBytes, archiveWal: data.archiveWal ?? false });
 const links = new LinkCuts(data.links, data.fabric.layout.nodes + data.fabric.layout.routers);
 /** The last WAL sync started on libuv's thread pool (a clean stop waits for it). */
 let syncing: Promise<void> = Promise.resolve();

@@ -20,7 +20,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { ApplyBatchResults, GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest } from './operations.js';
-import { Wal, type GroupRecord, type PersistRecord } from './wal.js';
+import { Wal, type GroupRecord, type PersistRecord, type WalArchiveView } from './wal.js';
 import { groupRange, hashIntervalBounds, ItemStore, type GroupRange, type RottedItem } from './items.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from './snapshot.js';
 import { ItemChecksumError } from './checked-values.js';
@@ -42,6 +42,16 @@ export interface NodeStoreOptions {
   /** Size at which a WAL segment is closed and a new one begun (default 64 MiB). The WAL
    *  frees space a whole segment at a time. */
   walSegmentBytes?: number;
+  /** Keep sealed WAL segments until an archiver has read them (walArchiveView,
+   *  markWalArchived). Default false. */
+  archiveWal?: boolean;
+}
+
+/** What an archiver reads of a node's WAL: the segments (WalArchiveView) and, per hosted
+ *  group, its applied index at the same moment: entries up to it are committed and
+ *  written, so the archiver may take them as final once it has read every segment. */
+export interface NodeWalArchiveView extends WalArchiveView {
+  applied: Record<number, number>;
 }
 
 export type NodeStoreStats = {
@@ -80,6 +90,7 @@ export class NodeStore {
   private readonly ranges = new Map<number, GroupRange>();
   private readonly checkpointed = new Map<number, number>();
   private readonly durability: 'sync' | 'async';
+  private readonly archiveWal: boolean;
   private closed = false;
 
   private constructor(opts: NodeStoreOptions) {
@@ -89,7 +100,10 @@ export class NodeStore {
     if (typeof opts.dir !== 'string' || opts.dir === '') throw new Error('options.dir must be a directory path');
     mkdirSync(opts.dir, { recursive: true });
     this.durability = opts.durability;
-    this.wal = new Wal(join(opts.dir, 'wal'), opts.durability, this.stats, opts.walSegmentBytes === undefined ? {} : { segmentBytes: opts.walSegmentBytes });
+    this.archiveWal = opts.archiveWal ?? false;
+    this.wal = new Wal(join(opts.dir, 'wal'), opts.durability, this.stats, {
+      archive: this.archiveWal, ...(opts.walSegmentBytes === undefined ? {} : { segmentBytes: opts.walSegmentBytes }),
+    });
     this.data = new ItemStore(join(opts.dir, 'data'), { useWritemap: opts.useWritemap ?? opts.durability === 'async' }, this.stats);
     for (const rec of this.wal.groups()) {
       this.ranges.set(rec.group, groupRange(rec));
@@ -383,6 +397,24 @@ export class NodeStore {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([this.wal.close(), this.data.close()]);
+  }
+
+  // ---- archiving ---------------------------------------------------------------------------
+
+  /** The WAL segments to archive (sealing the current one first with `seal`) and every
+   *  hosted group's applied index; undefined when archiving is off. */
+  walArchiveView(seal: boolean): NodeWalArchiveView | undefined {
+    this.assertOpen();
+    if (!this.archiveWal) return undefined;
+    const applied: Record<number, number> = {};
+    for (const rec of this.wal.groups()) applied[rec.group] = this.data.appliedIndex(rec.group);
+    return { ...this.wal.archiveView(seal), applied };
+  }
+
+  /** Segments <= `segment` are archived: compaction may delete them (no-op when off). */
+  markWalArchived(segment: number): void {
+    this.assertOpen();
+    if (this.archiveWal) this.wal.markArchived(segment);
   }
 
   /** For tests and tools: the directory of the WAL's segment files. */

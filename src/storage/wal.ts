@@ -39,10 +39,18 @@
  * else it is corruption: counted in walChecksumFailures, never applied (its intact records
  * are), and reads of the entries it held throw WalChecksumError. Reads (`entries`,
  * `readEntry`) read the recorded ranges with readSync and check every record's CRC.
+ *
+ * Archiving (WalOptions.archive): sealed segments (every one but the one written) are
+ * read by an archiver outside the node's thread with `readSegmentRecords`, and a segment
+ * is deleted only once the archiver said it is archived (`markArchived`, persisted in
+ * `<path>/archived` so that a restart keeps the pin; the archiver's work is idempotent,
+ * so a crash between archiving and marking only re-archives).
  */
 import {
   closeSync,
   existsSync,
+  readFileSync,
+  renameSync,
   fdatasync,
   fdatasyncSync,
   fstatSync,
@@ -127,7 +135,47 @@ export interface WalOptions {
    *  not change the file size (0 = off). Default: DEFAULT_PREALLOCATE_BYTES with 'sync',
    *  0 with 'async' (nothing is synced, so it only costs). */
   preallocateBytes?: number;
+  /** Keep every sealed segment until `markArchived` covers it (an archiver reads them).
+   *  Default false: segments go once compaction frees them. */
+  archive?: boolean;
 }
+
+/** A segment file the archiver may read: every sealed one not yet archived, and the one
+ *  being written (`sealed` false), whose first `bytes` bytes are whole batches. */
+export interface WalSegmentFile {
+  segment: number;
+  file: string;
+  sealed: boolean;
+  bytes: number;
+}
+
+/** What an archiver needs of a WAL: the segments to read, oldest first. */
+export interface WalArchiveView {
+  /** Segments <= this one are archived (0: none). */
+  archivedThrough: number;
+  segments: WalSegmentFile[];
+}
+
+/** A record read back from a segment file (readSegmentRecords), in file order. */
+export type WalRecord =
+  | { type: 'entry'; group: number; index: number; term: number; data: Uint8Array }
+  | { type: 'hardState'; group: number; term: number; vote: number; commit: number }
+  | { type: 'truncate'; group: number; from: number }
+  | { type: 'meta'; group: number; compactedIndex: number; compactedTerm: number; checkpointed: number }
+  | { type: 'group'; group: number; record: GroupRecord }
+  | { type: 'drop'; group: number }
+  | { type: 'undrop'; group: number }
+  | { type: 'segment'; segment: number; previousBytes: number };
+
+/** A segment file that does not read back whole (a record fails its CRC, a batch is cut). */
+export class WalSegmentError extends Error {
+  constructor(readonly file: string, readonly offset: number, reason: string) {
+    super(`WAL segment ${file}: ${reason} at byte ${offset}`);
+    this.name = 'WalSegmentError';
+  }
+}
+
+export const ARCHIVED_FILE = 'archived';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Measured with test/storage/wal-bench.mjs: writing zeros ahead roughly halves the p50 of
@@ -176,6 +224,108 @@ function getU64(v: DataView, at: number): number {
 function setU64(v: DataView, at: number, x: number): void {
   v.setUint32(at, x >>> 0, true);
   v.setUint32(at + 4, Math.floor(x / TWO32), true);
+}
+
+function validBatchHeader(buf: Uint8Array, at: number, end: number): boolean {
+  if (at + HDR + BATCH_PAYLOAD > end) return false;
+  if (buf[at + 8] !== RecordType.BATCH || buf[at + 9] !== 0 || buf[at + 10] !== 0 || buf[at + 11] !== 0) return false;
+  const v = new DataView(buf.buffer, buf.byteOffset);
+  if (v.getUint32(at + 4, true) !== BATCH_PAYLOAD) return false;
+  return v.getUint32(at, true) === crc32c(buf, at + 4, at + HDR + BATCH_PAYLOAD);
+}
+
+/** Parses the records of a batch body; `bad` lists the offsets of records that fail. */
+function parseBody(buf: Uint8Array, v: DataView, from: number, end: number): { recs: Rec[]; bad: number[] } {
+  const recs: Rec[] = [];
+  const bad: number[] = [];
+  let at = from;
+  while (at < end) {
+    if (at + HDR > end) {
+      bad.push(at);
+      break;
+    }
+    const len = v.getUint32(at + 4, true);
+    const type = buf[at + 8];
+    if (at + HDR + len > end || type === 0 || type > MAX_TYPE || type === RecordType.BATCH) {
+      bad.push(at); // its length cannot be trusted: the rest of the body is lost
+      break;
+    }
+    if (v.getUint32(at, true) !== crc32c(buf, at + 4, at + HDR + len)) bad.push(at);
+    else recs.push({ type, at, len });
+    at += HDR + len;
+  }
+  return { recs, bad };
+}
+
+function decodeRecord(buf: Uint8Array, v: DataView, r: Rec): WalRecord {
+  const p = r.at + HDR;
+  const group = v.getUint32(p, true);
+  switch (r.type) {
+    case RecordType.ENTRY:
+      return { type: 'entry', group, index: getU64(v, p + 4), term: v.getUint32(p + 12, true), data: buf.slice(p + ENTRY_FIXED, p + r.len) };
+    case RecordType.HARD_STATE:
+      return { type: 'hardState', group, term: v.getUint32(p + 4, true), vote: v.getInt32(p + 8, true), commit: getU64(v, p + 12) };
+    case RecordType.TRUNCATE:
+      return { type: 'truncate', group, from: getU64(v, p + 4) };
+    case RecordType.META:
+      return { type: 'meta', group, compactedIndex: getU64(v, p + 4), compactedTerm: v.getUint32(p + 12, true), checkpointed: getU64(v, p + 16) };
+    case RecordType.GROUP:
+      return { type: 'group', group, record: JSON.parse(textDecoder.decode(buf.subarray(p + 4, p + r.len))) as GroupRecord };
+    case RecordType.DROP:
+      return { type: 'drop', group };
+    case RecordType.UNDROP:
+      return { type: 'undrop', group };
+    case RecordType.SEGMENT:
+      return { type: 'segment', segment: group, previousBytes: getU64(v, p + 4) };
+    default:
+      throw new Error(`WAL: record type ${r.type} has no decoder`);
+  }
+}
+
+/**
+ * Every record of a segment file's first `bytes` bytes (default: the whole file), in
+ * order, each batch and record checked against its CRC32C. Strict, unlike recovery: a
+ * sealed segment was cut to its last whole batch when it was sealed, so anything that does
+ * not read back is damage, and throws WalSegmentError. Reads the file with plain fs calls
+ * and touches no Wal object, so any thread may use it on a segment the node is not
+ * deleting (an archive-pinned one, or the one being written, up to its stated length).
+ */
+export function readSegmentRecords(file: string, bytes?: number): WalRecord[] {
+  const fd = openSync(file, 'r');
+  let buf: Uint8Array;
+  try {
+    const size = bytes ?? fstatSync(fd).size;
+    buf = new Uint8Array(size);
+    let got = 0;
+    while (got < size) {
+      const r = readSync(fd, buf, got, size - got, got);
+      if (r === 0) break;
+      got += r;
+    }
+    if (got < size) throw new WalSegmentError(file, got, `file ends before the ${size} bytes expected`);
+  } finally {
+    closeSync(fd);
+  }
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: WalRecord[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    if (!validBatchHeader(buf, pos, buf.length)) throw new WalSegmentError(file, pos, 'no valid batch header');
+    const bodyEnd = pos + HDR + BATCH_PAYLOAD + v.getUint32(pos + HDR + 8, true);
+    if (bodyEnd > buf.length) throw new WalSegmentError(file, pos, 'batch runs past the end');
+    const parsed = parseBody(buf, v, pos + HDR + BATCH_PAYLOAD, bodyEnd);
+    if (parsed.bad.length > 0) throw new WalSegmentError(file, parsed.bad[0], 'record fails its CRC32C');
+    for (const r of parsed.recs) out.push(decodeRecord(buf, v, r));
+    pos = bodyEnd;
+  }
+  return out;
+}
+
+function readArchivedThrough(file: string): number {
+  if (!existsSync(file)) return 0;
+  const n = Number(readFileSync(file, 'utf8').trim());
+  // A damaged file pins everything again (re-archiving is idempotent), never frees more.
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }
 
 /** Locations of a group's entries [base, base + count): segment, offset, record length. */
@@ -281,15 +431,22 @@ export class Wal {
   private view = new DataView(this.scratch.buffer);
   private failed: Error | undefined;
   private closed = false;
+  private readonly archive: boolean;
+  /** Segments <= this one are archived (WalOptions.archive); persisted in ARCHIVED_FILE. */
+  private archivedThrough = 0;
+  /** Where the current segment's restated state (its first batch) ends. */
+  private headEnd = 0;
 
   constructor(readonly path: string, durability: 'sync' | 'async', private readonly stats: WalStats, opts: WalOptions = {}) {
     this.sync = durability === 'sync';
     this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.preallocateBytes = opts.preallocateBytes ?? (this.sync ? DEFAULT_PREALLOCATE_BYTES : 0);
+    this.archive = opts.archive ?? false;
     if (existsSync(path) && !statSync(path).isDirectory()) {
       throw new Error(`WAL: ${path} is not a directory (a WAL of the older LMDB format? it cannot be read by this version)`);
     }
     mkdirSync(path, { recursive: true });
+    if (this.archive) this.archivedThrough = readArchivedThrough(join(path, ARCHIVED_FILE));
     this.recover();
     // Always continue in a fresh segment: the one recovered last may have had a torn tail
     // (cut), and a new segment starts with the restated state.
@@ -548,6 +705,54 @@ export class Wal {
     return this.segments.map((s) => s.n);
   }
 
+  // ---- archiving ---------------------------------------------------------------------------
+
+  /**
+   * The segments an archiver is to read: the sealed ones not yet archived and the current
+   * one (its length now). With `seal`, the current segment is sealed first when anything
+   * was written to it after its restated state, so that everything written so far is in
+   * sealed segments. Throws unless WalOptions.archive.
+   */
+  archiveView(seal: boolean): WalArchiveView {
+    if (!this.archive) throw new Error('WAL: archiving is off (WalOptions.archive)');
+    if (this.closed) throw new Error('WAL is closed');
+    if (seal && this.writePos > this.headEnd) this.roll();
+    const segments: WalSegmentFile[] = [];
+    const last = this.segments.length - 1;
+    for (let k = 0; k <= last; k++) {
+      const s = this.segments[k];
+      if (s.n <= this.archivedThrough) continue;
+      const file = join(this.path, segmentFileName(s.n));
+      segments.push({ segment: s.n, file, sealed: k < last, bytes: k < last ? fstatSync(s.fd).size : this.writePos });
+    }
+    return { archivedThrough: this.archivedThrough, segments };
+  }
+
+  /**
+   * Segments <= `segment` are archived: compaction may delete them. Persisted (a file
+   * written whole and renamed) before anything is deleted, so that a restart keeps
+   * pinning the segments not archived yet. Only sealed segments can be archived.
+   */
+  markArchived(segment: number): void {
+    if (!this.archive) throw new Error('WAL: archiving is off (WalOptions.archive)');
+    if (!Number.isInteger(segment) || segment < 0) throw new RangeError(`WAL: segment number ${segment} is not a non-negative integer`);
+    if (segment >= this.current()) throw new RangeError(`WAL: segment ${segment} is not sealed (the current segment is ${this.current()})`);
+    if (segment <= this.archivedThrough) return;
+    const file = join(this.path, ARCHIVED_FILE);
+    const temp = `${file}.tmp`;
+    const fd = openSync(temp, 'w');
+    try {
+      writeSync(fd, `${segment}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+    this.syncDir();
+    this.archivedThrough = segment;
+    this.maybeDeleteSegments();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -791,6 +996,7 @@ export class Wal {
     });
     fdatasyncSync(fd);
     this.syncedTo = this.writePos;
+    this.headEnd = this.writePos;
     this.syncDir();
   }
 
@@ -811,6 +1017,7 @@ export class Wal {
     let deleted = false;
     while (this.segments.length > 1) {
       const s = this.segments[0];
+      if (this.archive && s.n > this.archivedThrough) break; // the archiver has not read it yet
       let needed = false;
       for (const [g, max] of s.maxIndex) {
         const st = this.states.get(g);
@@ -959,7 +1166,7 @@ export class Wal {
   private statedPrevLength(fd: number): number | undefined {
     const buf = new Uint8Array(HDR + BATCH_PAYLOAD + HDR + SEGMENT_PAYLOAD);
     if (readSync(fd, buf, 0, buf.length, 0) < buf.length) return undefined;
-    if (!this.validBatchHeader(buf, 0, buf.length)) return undefined;
+    if (!validBatchHeader(buf, 0, buf.length)) return undefined;
     const at = HDR + BATCH_PAYLOAD;
     const v = new DataView(buf.buffer);
     if (buf[at + 8] !== RecordType.SEGMENT || v.getUint32(at + 4, true) !== SEGMENT_PAYLOAD) return undefined;
@@ -967,42 +1174,11 @@ export class Wal {
     return getU64(v, at + HDR + 4);
   }
 
-  private validBatchHeader(buf: Uint8Array, at: number, end: number): boolean {
-    if (at + HDR + BATCH_PAYLOAD > end) return false;
-    if (buf[at + 8] !== RecordType.BATCH || buf[at + 9] !== 0 || buf[at + 10] !== 0 || buf[at + 11] !== 0) return false;
-    const v = new DataView(buf.buffer, buf.byteOffset);
-    if (v.getUint32(at + 4, true) !== BATCH_PAYLOAD) return false;
-    return v.getUint32(at, true) === crc32c(buf, at + 4, at + HDR + BATCH_PAYLOAD);
-  }
-
   private findNextBatch(buf: Uint8Array, from: number, end: number): number {
     for (let p = from; p + HDR + BATCH_PAYLOAD <= end; p++) {
-      if (buf[p + 8] === RecordType.BATCH && buf[p + 4] === BATCH_PAYLOAD && this.validBatchHeader(buf, p, end)) return p;
+      if (buf[p + 8] === RecordType.BATCH && buf[p + 4] === BATCH_PAYLOAD && validBatchHeader(buf, p, end)) return p;
     }
     return -1;
-  }
-
-  /** Parses the records of a batch body; `bad` lists the offsets of records that fail. */
-  private parseBody(buf: Uint8Array, v: DataView, from: number, end: number): { recs: Rec[]; bad: number[] } {
-    const recs: Rec[] = [];
-    const bad: number[] = [];
-    let at = from;
-    while (at < end) {
-      if (at + HDR > end) {
-        bad.push(at);
-        break;
-      }
-      const len = v.getUint32(at + 4, true);
-      const type = buf[at + 8];
-      if (at + HDR + len > end || type === 0 || type > MAX_TYPE || type === RecordType.BATCH) {
-        bad.push(at); // its length cannot be trusted: the rest of the body is lost
-        break;
-      }
-      if (v.getUint32(at, true) !== crc32c(buf, at + 4, at + HDR + len)) bad.push(at);
-      else recs.push({ type, at, len });
-      at += HDR + len;
-    }
-    return { recs, bad };
   }
 
   /** Applies the batches of one segment; returns where its valid data ends. */
@@ -1018,10 +1194,10 @@ export class Wal {
       let bodyEnd = -1;
       let ok = false;
       let parsed: { recs: Rec[]; bad: number[] } | undefined;
-      if (this.validBatchHeader(buf, pos, end)) {
+      if (validBatchHeader(buf, pos, end)) {
         bodyEnd = pos + HDR + BATCH_PAYLOAD + v.getUint32(pos + HDR + 8, true);
         if (bodyEnd <= end) {
-          parsed = this.parseBody(buf, v, pos + HDR + BATCH_PAYLOAD, bodyEnd);
+          parsed = parseBody(buf, v, pos + HDR + BATCH_PAYLOAD, bodyEnd);
           ok = parsed.bad.length === 0;
         }
       }

@@ -142,6 +142,12 @@ export class SimNodeStore implements NodeStorage {
   /** `onApply` sees every entry applied here, before it is (the simulator's checkers). */
   constructor(private readonly onApply: (group: number, entry: LogEntry, expectedIndex: number) => void) {}
 
+  /** The simulator archives nothing. */
+  walArchiveView(): undefined {
+    return undefined;
+  }
+  markWalArchived(): void {}
+
   /** A crash: what was not durable is gone; the items are the last checkpoint's. */
   crash(): void {
     this.items = new MemItems(this.checkpointed.items);

@@ -1,0 +1,223 @@
+/**
+ * Scrub (DESIGN, "Durability"; the paper's section 5): every partition is rebuilt from
+ * the archive (its latest archived snapshot plus the archived WAL after it) on a
+ * background thread, and compared with each live replica through Merkle trees over its
+ * key space, as of the log index that replica's data reflects. A replica that differs
+ * from the rebuilt partition, while another replica agrees with it, is repaired: its node
+ * marks the partition damaged and takes in a snapshot from the leader. A rebuilt
+ * partition no replica agrees with is reported and repairs nothing: the archive, not the
+ * replicas, would then be suspect.
+ *
+ * One scrub: (1) every live replica's data is read out at once (snapshot exports, damaged
+ * rows included); (2) the archive is flushed, so it covers every index read; (3) per
+ * partition, the rebuild (piscina) and the comparisons; (4) repairs, and a fresh archived
+ * snapshot for the next scrub to start from.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { buildMerkleTree, diffKeys, diffMerkleTrees, DEFAULT_LEAF_BITS } from '../checksum/merkle.js';
+import type { Item } from '../model/types.js';
+import { extractKey } from '../model/validate.js';
+import type { NodeRequestBody } from '../node/requests.js';
+import type { NodeStats } from '../node/storage-node.js';
+import type { PartitionInfo } from '../router/partition-map.js';
+import { openValue } from '../storage/checked-values.js';
+import { decodeItem } from '../storage/codec.js';
+import type { SnapshotRow } from '../storage/snapshot.js';
+import type { GroupRecord } from '../storage/wal.js';
+import { archivedSnapshots, archiveSnapshot, readArchivedSnapshot } from './archive-snapshots.js';
+import { readArchivedEntries } from './archiver.js';
+import type { Metadata } from './metadata.js';
+import type { ObjectStore } from './object-store.js';
+import type { RebuildTask, RebuiltRows } from './scrub-worker.js';
+
+export interface ScrubMismatch {
+  table: string;
+  /** The partition's replication group. */
+  partition: number;
+  node: number;
+  /** The keys whose data differ: an item's key attributes, or the stored key (hex) of a
+   *  row that is not an item (an index entry, bookkeeping). */
+  keys: Array<Item | { storedKey: string }>;
+  /** Whether the replica was repaired (false: no replica agreed with the archive). */
+  repaired: boolean;
+}
+
+export interface ScrubReport {
+  /** Partitions looked at, and replicas compared with their rebuilt partition. */
+  partitions: number;
+  compared: number;
+  mismatches: ScrubMismatch[];
+  /** Replicas repaired from a healthy one. */
+  repaired: number;
+  /** Replicas not compared, and why (down, behind the archive's snapshot, a hole). */
+  skipped: Array<{ table: string; partition: number; node: number; reason: string }>;
+}
+
+type Export = { index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] };
+
+export interface ScrubDeps {
+  metadata: Pick<Metadata, 'tables'>;
+  /** ControlPlane.exportPartition. */
+  exportPartition(partition: PartitionInfo, options: { node?: number; keepDamaged?: boolean }): AsyncGenerator<Export>;
+  control(node: number, group: number, body: NodeRequestBody): Promise<unknown>;
+  isAlive(node: number): boolean;
+  archive: { store: ObjectStore; flush(): Promise<unknown> };
+  /** How long a scrub waits for a repair to finish (ms). */
+  repairTimeoutMs?: number;
+}
+
+/** An archived snapshot is taken after a scrub when the newest is this many entries old. */
+const SNAPSHOT_EVERY_ENTRIES = 10_000;
+
+function scrubWorkerUrl(): URL {
+  const here = fileURLToPath(import.meta.url);
+  const compiled = here.endsWith('.ts')
+    ? path.join(path.dirname(here), '..', '..', 'dist', 'src', 'control', 'scrub-worker.js')
+    : path.join(path.dirname(here), 'scrub-worker.js');
+  if (!existsSync(compiled)) throw new Error(`scrub worker script ${compiled} is missing: run \`npm run build\` first`);
+  return pathToFileURL(compiled);
+}
+
+export class Scrubber {
+  readonly counters = { scrubs: 0, mismatches: 0, repaired: 0 };
+  private pool: Piscina | undefined;
+
+  constructor(private readonly deps: ScrubDeps) {}
+
+  async scrub(options: { table?: string } = {}): Promise<ScrubReport> {
+    this.counters.scrubs++;
+    const { deps } = this;
+    const report: ScrubReport = { partitions: 0, compared: 0, mismatches: [], repaired: 0, skipped: [] };
+    const tables = deps.metadata.tables().filter((t) => t.status === 'ACTIVE' && (options.table === undefined || t.name === options.table));
+    // (1) Every live replica's data, read out together.
+    const reads = tables.flatMap((meta) => meta.partitions.map((partition) => ({ meta, partition })));
+    const exports = await Promise.all(reads.map(async ({ meta, partition }) => {
+      const replicas = new Map<number, Export>();
+      await Promise.all(partition.replicas.map(async (node) => {
+        if (!deps.isAlive(node)) {
+          report.skipped.push({ table: meta.name, partition: partition.group, node, reason: 'the node is down' });
+          return;
+        }
+        try {
+          replicas.set(node, await collect(deps.exportPartition(partition, { node, keepDamaged: true })));
+        } catch (error) {
+          report.skipped.push({ table: meta.name, partition: partition.group, node, reason: `its data could not be read: ${(error as Error).message}` });
+        }
+      }));
+      return replicas;
+    }));
+    // (2) The archive then covers every index those reads reflect.
+    await deps.archive.flush();
+    // (3) Rebuild and compare, partition by partition.
+    const repairs: Array<{ node: number; group: number; mismatch: ScrubMismatch }> = [];
+    for (let i = 0; i < reads.length; i++) {
+      const { meta, partition } = reads[i];
+      report.partitions++;
+      const replicas = exports[i];
+      if (replicas.size === 0) continue;
+      const rec = [...replicas.values()][0].rec;
+      const snapshots = await archivedSnapshots(deps.archive.store, meta.tableId, partition.group);
+      const lowest = Math.min(...[...replicas.values()].map((r) => r.index));
+      const base = snapshots.filter((s) => s.index <= lowest).pop();
+      const baseIndex = base?.index ?? 0;
+      const baseRows = base === undefined ? [] : (await readArchivedSnapshot(deps.archive.store, base)).rows;
+      const at = [...new Set([...replicas.values()].map((r) => r.index))].sort((a, b) => a - b);
+      let rebuilt: RebuiltRows[];
+      try {
+        const last = at[at.length - 1];
+        const entries = last > baseIndex ? await readArchivedEntries(deps.archive.store, meta.tableId, partition.group, baseIndex + 1, last) : [];
+        const task: RebuildTask = { rec, rows: baseRows, index: baseIndex, entries, at };
+        rebuilt = await this.workers().run(task) as RebuiltRows[];
+      } catch (error) {
+        for (const node of replicas.keys()) report.skipped.push({ table: meta.name, partition: partition.group, node, reason: `the archive cannot rebuild it: ${(error as Error).message}` });
+        continue;
+      }
+      const found: Array<{ node: number; mismatch: ScrubMismatch }> = [];
+      let agreeing = 0;
+      for (const [node, replica] of replicas) {
+        report.compared++;
+        const expected = rebuilt.find((r) => r.index === replica.index)!.rows;
+        const ranges = diffMerkleTrees(buildMerkleTree(expected, DEFAULT_LEAF_BITS), buildMerkleTree(replica.rows, DEFAULT_LEAF_BITS));
+        if (ranges.length === 0) {
+          agreeing++;
+          continue;
+        }
+        const differences = diffKeys(expected, replica.rows, DEFAULT_LEAF_BITS, ranges);
+        const stored = [...differences.onlyA, ...differences.onlyB, ...differences.changed];
+        const keys = stored.map((key) => keyOf(key, rec, expected, replica.rows));
+        found.push({ node, mismatch: { table: meta.name, partition: partition.group, node, keys, repaired: false } });
+      }
+      for (const f of found) {
+        report.mismatches.push(f.mismatch);
+        this.counters.mismatches++;
+        if (agreeing > 0) repairs.push({ node: f.node, group: partition.group, mismatch: f.mismatch });
+      }
+      // (4b) The next scrub starts from a fresh snapshot once this one is far behind.
+      if (found.length === 0 && agreeing > 0 && (base === undefined || at[at.length - 1] - baseIndex > SNAPSHOT_EVERY_ENTRIES)) {
+        await archiveSnapshot(deps.archive.store, meta.tableId, deps.exportPartition(partition, {}), Date.now()).catch(() => undefined);
+      }
+    }
+    // (4) Repairs: the node takes the partition in again from its leader.
+    await Promise.all(repairs.map(async (r) => {
+      if (await this.repair(r.node, r.group)) {
+        r.mismatch.repaired = true;
+        report.repaired++;
+        this.counters.repaired++;
+      }
+    }));
+    return report;
+  }
+
+  /** Asks `node` to repair `group` from its leader, and waits until it has. */
+  private async repair(node: number, group: number): Promise<boolean> {
+    const deadline = performance.now() + (this.deps.repairTimeoutMs ?? 60_000);
+    const before = ((await this.deps.control(node, 0, { t: 'stats' })) as NodeStats).groupsRepaired;
+    await this.deps.control(node, group, { t: 'repairGroup' });
+    while (performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!this.deps.isAlive(node)) return false;
+      const stats = (await this.deps.control(node, 0, { t: 'stats' })) as NodeStats;
+      if (stats.groupsRepaired > before && !stats.damagedGroups.includes(group)) return true;
+    }
+    return false;
+  }
+
+  private workers(): Piscina {
+    // One thread: the machine's cores belong to the storage nodes and the clients.
+    this.pool ??= new Piscina({ filename: scrubWorkerUrl().href, minThreads: 0, maxThreads: 1, idleTimeout: 5000 });
+    return this.pool;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.destroy();
+    this.pool = undefined;
+  }
+}
+
+async function collect(pieces: AsyncGenerator<Export>): Promise<Export> {
+  let first: Export | undefined;
+  const rows: SnapshotRow[] = [];
+  for await (const piece of pieces) {
+    first ??= piece;
+    rows.push(...piece.rows);
+  }
+  if (first === undefined) throw new Error('the export came with no piece');
+  return { ...first, rows };
+}
+
+/** The key to report for a stored key: an item's key attributes (from whichever copy of
+ *  it is intact), else the stored key in hex. */
+function keyOf(stored: Uint8Array, rec: GroupRecord, a: readonly SnapshotRow[], b: readonly SnapshotRow[]): Item | { storedKey: string } {
+  const isItem = stored.length >= 4 && new DataView(stored.buffer, stored.byteOffset, 4).getUint32(0) === rec.tableId;
+  if (isItem) {
+    for (const rows of [a, b]) {
+      const row = rows.find(([k]) => Buffer.compare(k, stored) === 0);
+      const payload = row === undefined ? undefined : openValue(row[0], row[1]);
+      if (payload !== undefined) return extractKey(decodeItem(payload), rec.keyShape);
+    }
+  }
+  return { storedKey: Buffer.from(stored).toString('hex') };
+}
