@@ -36,6 +36,7 @@ import { deploymentsOf } from './deployments.js';
 import { faultsOf } from './faults.js';
 import { archiveOf, type ArchiveApi } from './archive.js';
 import { ArchiveService, WalArchiver } from '../control/archiver.js';
+import { Scrubber, type ScrubReport } from '../control/scrub.js';
 import { DirectoryObjectStore } from '../control/object-store.js';
 import { ItemOperations } from './item-operations.js';
 import { ResolvedOptions, ShardBoxOptions, resolveOptions } from './options.js';
@@ -89,6 +90,11 @@ export class ShardBox extends ItemOperations {
   /** WAL archiving (the `archive` option): flush, verify, read entries back (archive.ts). */
   readonly archive: ArchiveApi;
   private readonly archiveService: ArchiveService | undefined;
+  private readonly scrubber: Scrubber | undefined;
+  private scrubTimer: NodeJS.Timeout | undefined;
+  private scrubbing: Promise<ScrubReport> | undefined;
+  /** The reports of scrubs run on their schedule (`archive.scrubEveryMs`), newest last. */
+  readonly scrubReports: ScrubReport[] = [];
 
   private constructor(
     router: Router,
@@ -117,6 +123,47 @@ export class ShardBox extends ItemOperations {
       });
     }
     this.archive = archiveOf(this.controlPlane, this.archiveService);
+    if (this.archiveService !== undefined) {
+      const service = this.archiveService;
+      this.scrubber = new Scrubber({
+        metadata,
+        exportPartition: (partition, o) => this.controlPlane.exportPartition(partition, o),
+        control: (node, group, body) => this.controlPlane.control(node, group, body),
+        isAlive: (node) => supervisor.isAlive(node),
+        archive: { store: service.archiver.store, flush: () => service.flush() },
+      });
+    }
+  }
+
+  /**
+   * Scrub (needs the `archive` option): rebuilds every partition from the archive (its
+   * archived snapshot and WAL) on a background thread, compares it with each live replica
+   * through Merkle trees over its key space, repairs the replicas that differ from it
+   * (from a healthy replica), and resolves to what it found. Also runs every
+   * `archive.scrubEveryMs`; one scrub at a time.
+   */
+  scrub(options: { table?: string } = {}): Promise<ScrubReport> {
+    this.controlPlane.checkOpen();
+    if (this.scrubber === undefined) {
+      return Promise.reject(new Error('scrub needs the archive: open with ShardBox.open({ archive: true })'));
+    }
+    if (options.table !== undefined) this.controlPlane.meta(options.table);
+    const previous = this.scrubbing ?? Promise.resolve(undefined);
+    const run = previous.catch(() => undefined).then(() => this.scrubber!.scrub(options));
+    this.scrubbing = run;
+    return run;
+  }
+
+  private scheduleScrub(): void {
+    const every = this.options.archive?.scrubEveryMs ?? 0;
+    if (this.scrubber === undefined || every === 0 || this.controlPlane.closed) return;
+    this.scrubTimer = setTimeout(() => {
+      this.scrub().then((report) => {
+        this.scrubReports.push(report);
+        if (this.scrubReports.length > 100) this.scrubReports.shift();
+      }, () => undefined).finally(() => this.scheduleScrub());
+    }, every);
+    this.scrubTimer.unref();
   }
 
   static async open(options: ShardBoxOptions = {}): Promise<ShardBox> {
@@ -151,6 +198,7 @@ export class ShardBox extends ItemOperations {
       await db.controlPlane.recover();
       db.startAutoAdmin();
       db.archiveService?.start();
+      db.scheduleScrub();
       return db;
     } catch (error) {
       await supervisor?.stopAll();
@@ -329,6 +377,9 @@ export class ShardBox extends ItemOperations {
     this.controlPlane.settleStatusChanges();
     this.controlPlane.closed = true;
     await this.autoadmin?.stop();
+    if (this.scrubTimer !== undefined) clearTimeout(this.scrubTimer);
+    await this.scrubbing?.catch(() => undefined);
+    await this.scrubber?.close();
     await this.archiveService?.stop();
     await this.controlPlane.stopIndexes();
     this.router.close();

@@ -72,33 +72,41 @@ export interface ShardBoxOptions {
    *  While on, a node keeps each WAL segment until it is archived (more disk, and the
    *  main thread reads each segment once more). `true` or `{}`: on, into `<dir>/archive`;
    *  `dir`: another directory; `intervalMs`: time between the archiver's passes
-   *  (default 10000; 0: only `db.archive.flush()` archives). Default: off. */
+   *  (default 10000; 0: only `db.archive.flush()` archives); `scrubEveryMs`: time between
+   *  scheduled scrubs (`db.scrub()`; default 3600000, 0: none). Default: off. */
   archive?: boolean | ArchiveOptions;
 }
 
 export interface ArchiveOptions {
   dir?: string;
   intervalMs?: number;
+  scrubEveryMs?: number;
 }
 
 export interface ResolvedArchiveOptions {
   /** Undefined: `<dir>/archive`. */
   dir: string | undefined;
   intervalMs: number;
+  scrubEveryMs: number;
 }
 
 export const DEFAULT_ARCHIVE_INTERVAL_MS = 10_000;
+export const DEFAULT_SCRUB_EVERY_MS = 3_600_000;
 
 function resolveArchive(value: unknown): ResolvedArchiveOptions | undefined {
   if (value === undefined || value === false) return undefined;
-  if (value === true) return { dir: undefined, intervalMs: DEFAULT_ARCHIVE_INTERVAL_MS };
+  if (value === true) return { dir: undefined, intervalMs: DEFAULT_ARCHIVE_INTERVAL_MS, scrubEveryMs: DEFAULT_SCRUB_EVERY_MS };
   if (typeof value !== 'object' || value === null) throw new TypeError(`options.archive must be a boolean or an object (got ${String(value)})`);
   for (const key of Object.keys(value)) {
-    if (key !== 'dir' && key !== 'intervalMs') throw new TypeError(`options.archive.${key} is not an archive option (dir, intervalMs)`);
+    if (key !== 'dir' && key !== 'intervalMs' && key !== 'scrubEveryMs') throw new TypeError(`options.archive.${key} is not an archive option (dir, intervalMs, scrubEveryMs)`);
   }
-  const { dir, intervalMs } = value as ArchiveOptions;
+  const { dir, intervalMs, scrubEveryMs } = value as ArchiveOptions;
   if (dir !== undefined && (typeof dir !== 'string' || dir === '')) throw new TypeError('options.archive.dir must be a non-empty string (a directory path)');
-  return { dir, intervalMs: integerOption('archive.intervalMs', intervalMs, DEFAULT_ARCHIVE_INTERVAL_MS, 0, 86_400_000) };
+  return {
+    dir,
+    intervalMs: integerOption('archive.intervalMs', intervalMs, DEFAULT_ARCHIVE_INTERVAL_MS, 0, 86_400_000),
+    scrubEveryMs: integerOption('archive.scrubEveryMs', scrubEveryMs, DEFAULT_SCRUB_EVERY_MS, 0, 30 * 86_400_000),
+  };
 }
 
 export interface ResolvedOptions {
