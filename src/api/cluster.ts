@@ -186,7 +186,7 @@ export class ShardBox extends ItemOperations {
       metadata = new Metadata(dir, board);
       metadata.checkNodeCount(resolved.nodes);
       supervisor = new Supervisor({
-        dir, durability: resolved.durability, archiveWal: resolved.archive !== undefined, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
+        dir, durability: resolved.durability, archiveWal: resolved.archive !== undefined, emulatePowerLoss: resolved.emulatePowerLoss, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
         log: { walRetainEntries: resolved.walRetainEntries, walSegmentBytes: resolved.walSegmentBytes, snapshotBytesPerSec: resolved.snapshotBytesPerSec },
       });
       const router = new Router(new Endpoint(fabric, resolved.nodes), resolved.router);

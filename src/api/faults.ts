@@ -25,6 +25,16 @@ export function faultsOf(cp: ControlPlane, links: LinkCuts) {
       cp.checkNode(node);
       await cp.supervisor.kill(node);
     },
+    /** A power failure of a node (needs the emulatePowerLoss option): its thread dies at
+     *  once and its disk is left as a power failure would leave it: the WAL cut to what
+     *  was synced, the B-tree back to its last checkpoint (`bTreeFromCheckpoint`; false:
+     *  none was made yet, the B-tree starts empty and the WAL replays). Start it with
+     *  `restart`. */
+    powerOff: async (node: number): Promise<{ walBytesKept: number; bTreeFromCheckpoint: boolean }> => {
+      cp.checkNode(node);
+      if (!cp.options.emulatePowerLoss) throw new RangeError('faults.powerOff needs ShardBox.open({ emulatePowerLoss: true })');
+      return cp.supervisor.powerOff(node);
+    },
     /** Start a stopped or killed node again; it recovers from its own LMDB files. A live
      *  node is stopped on purpose first: it hands its leaderships over (`deploy.restartNode`
      *  also waits for it to catch up). */

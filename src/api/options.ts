@@ -75,6 +75,11 @@ export interface ShardBoxOptions {
    *  (default 10000; 0: only `db.archive.flush()` archives); `scrubEveryMs`: time between
    *  scheduled scrubs (`db.scrub()`; default 3600000, 0: none). Default: off. */
   archive?: boolean | ArchiveOptions;
+  /** For tests: play back power failures (`db.faults.powerOff`). Each node tells how far
+   *  its WAL is synced and keeps a copy of its B-tree as each checkpoint made it durable,
+   *  so that a power-off can leave its disk as a power failure would. Needs durability
+   *  'sync'. Default false. */
+  emulatePowerLoss?: boolean;
 }
 
 export interface ArchiveOptions {
@@ -129,6 +134,7 @@ export interface ResolvedOptions {
   walSegmentBytes: number;
   snapshotBytesPerSec: number;
   archive: ResolvedArchiveOptions | undefined;
+  emulatePowerLoss: boolean;
 }
 
 export const MAX_NODES = 64;
@@ -149,7 +155,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 
 export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'replaceReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec', 'archive']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'replaceReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec', 'archive', 'emulatePowerLoss']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -207,7 +213,16 @@ export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     walSegmentBytes: integerOption('walSegmentBytes', options.walSegmentBytes, DEFAULT_SEGMENT_BYTES, 64 * 1024, 1 << 30),
     snapshotBytesPerSec: integerOption('snapshotBytesPerSec', options.snapshotBytesPerSec, SNAPSHOT_BYTES_PER_SEC, 64 * 1024, 1 << 30),
     archive: resolveArchive(options.archive),
+    emulatePowerLoss: emulatePowerLoss(options),
   };
+}
+
+function emulatePowerLoss(options: ShardBoxOptions): boolean {
+  const value = options.emulatePowerLoss;
+  if (value === undefined || value === false) return false;
+  if (value !== true) throw new TypeError(`options.emulatePowerLoss must be a boolean (got ${String(value)})`);
+  if (options.durability === 'async') throw new RangeError('options.emulatePowerLoss needs durability \'sync\' (with \'async\' nothing is synced for a power failure to keep)');
+  return true;
 }
 
 export function checkFormatVersion(name: string, value: unknown): FormatVersion {

@@ -4,7 +4,7 @@
  * thread exit at its next step with nothing flushed or closed (a crash: whatever was not
  * persisted is lost, as the tests want).
  */
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { NodeTiming } from '../node/constants.js';
 import {
   CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS,
-  NODE_STATE_RUNNING,
+  NODE_STATE_RUNNING, powerLossCopyDir,
   type Durability, type NodeLogSettings, type NodeWorkerData,
 } from '../node/worker-data.js';
 import { Doorbell } from '../transport/doorbell.js';
@@ -68,6 +68,9 @@ export interface SupervisorConfig {
   durability: Durability;
   /** Node stores keep sealed WAL segments for the archiver. Default false. */
   archiveWal?: boolean;
+  /** The power-off test's emulation: each node reports how far its WAL is durable, and
+   *  keeps a copy of its B-tree as each checkpoint made it durable (powerOff). */
+  emulatePowerLoss?: boolean;
   fabric: FabricBuffers;
   timing: NodeTiming;
   log: NodeLogSettings;
@@ -89,6 +92,7 @@ interface NodeThread {
 
 export class Supervisor {
   private readonly threads: Array<NodeThread | undefined> = [];
+  private readonly powerLoss: Array<SharedArrayBuffer | undefined> = [];
   private readonly spawn: (data: NodeWorkerData) => NodeThreadHandle;
   private readonly clock: SupervisorClock;
   /** Called when a node thread ends, planned or not. */
@@ -118,6 +122,7 @@ export class Supervisor {
       dir: path.join(this.config.dir, `node-${node}`),
       durability: this.config.durability,
       ...(this.config.archiveWal === true ? { archiveWal: true } : {}),
+      ...(this.config.emulatePowerLoss === true ? { powerLoss: (this.powerLoss[node] = new SharedArrayBuffer(16)) } : {}),
       fabric: this.config.fabric,
       timing: this.config.timing,
       log: this.config.log,
@@ -192,6 +197,34 @@ export class Supervisor {
   }
 
   /** Kills the node's thread at whatever instant it is in (a crash). */
+  /**
+   * A power failure of node `node` (emulatePowerLoss): its thread dies at once, then its
+   * disk is made what a power failure would have left: each WAL segment cut to what was
+   * synced, and the items B-tree back to the copy its last checkpoint made (nothing when
+   * none was made: a B-tree never synced). Start it again with `start`.
+   */
+  async powerOff(node: number): Promise<{ walBytesKept: number; bTreeFromCheckpoint: boolean }> {
+    const shared = this.powerLoss[node];
+    if (this.config.emulatePowerLoss !== true || shared === undefined) throw new Error('powerOff needs emulatePowerLoss');
+    await this.kill(node);
+    const [segment, bytes] = new Float64Array(shared);
+    if (segment === 0) throw new Error(`node ${node} never reported its WAL durable: nothing to play back`);
+    const nodeDir = path.join(this.config.dir, `node-${node}`);
+    const walDir = path.join(nodeDir, 'wal');
+    for (const file of readdirSync(walDir)) {
+      const n = /^segment-(\d+)\.log$/.exec(file)?.[1];
+      if (n === undefined) continue;
+      if (Number(n) > segment) rmSync(path.join(walDir, file));
+      else if (Number(n) === segment) truncateSync(path.join(walDir, file), bytes);
+    }
+    const dataDir = path.join(nodeDir, 'data');
+    rmSync(dataDir, { recursive: true, force: true });
+    const copy = powerLossCopyDir(nodeDir);
+    const bTreeFromCheckpoint = existsSync(copy);
+    if (bTreeFromCheckpoint) cpSync(copy, dataDir, { recursive: true });
+    return { walBytesKept: bytes, bTreeFromCheckpoint };
+  }
+
   async kill(node: number): Promise<void> {
     const thread = this.threads[node];
     if (thread === undefined || !thread.alive) return;

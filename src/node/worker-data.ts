@@ -1,8 +1,14 @@
 /** What the control plane hands a storage-node thread when it starts it. */
+import path from 'node:path';
 import type { FabricBuffers } from '../transport/fabric.js';
 import type { NodeTiming } from './constants.js';
 
 export type Durability = 'sync' | 'async';
+
+/** Where a node under the power-off emulation keeps its last checkpoint's B-tree copy. */
+export function powerLossCopyDir(nodeDir: string): string {
+  return path.join(nodeDir, 'power-loss-copy');
+}
 
 export interface NodeLogSettings {
   walRetainEntries: number;
@@ -16,6 +22,9 @@ export interface NodeWorkerData {
   durability: Durability;
   /** Keep sealed WAL segments for the archiver (ShardBox's `archive` option). */
   archiveWal?: boolean;
+  /** The power-off test's emulation (ShardBox's emulatePowerLoss): the node keeps here
+   *  (Float64Array: segment, bytes) how far its WAL is durable. */
+  powerLoss?: SharedArrayBuffer;
   fabric: FabricBuffers;
   timing: NodeTiming;
   /** WAL and snapshot settings (ShardBox.open's walRetainEntries, walSegmentBytes,

@@ -17,7 +17,7 @@ import { EndpointTransport } from './endpoint-transport.js';
 import { LinkCuts } from './links.js';
 import type { NodeDiskJobs } from './ports.js';
 import { StorageNode } from './storage-node.js';
-import type { NodeWorkerData } from './worker-data.js';
+import { powerLossCopyDir, type NodeWorkerData } from './worker-data.js';
 import {
   CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STOP, CONTROL_STATE,
   NODE_STATE_RUNNING, NODE_STATE_STOPPED,
@@ -26,7 +26,19 @@ import {
 const data = workerData as NodeWorkerData;
 const control = new Int32Array(data.control);
 const endpoint = new Endpoint(data.fabric, data.nodeId);
-const store = NodeStore.open({ dir: data.dir, durability: data.durability, walSegmentBytes: data.log.walSegmentBytes, archiveWal: data.archiveWal ?? false });
+const durable = data.powerLoss === undefined ? undefined : new Float64Array(data.powerLoss);
+const store = NodeStore.open({
+  dir: data.dir, durability: data.durability, walSegmentBytes: data.log.walSegmentBytes, archiveWal: data.archiveWal ?? false,
+  ...(durable === undefined ? {} : {
+    powerLoss: {
+      onDurable: (segment: number, bytes: number) => {
+        durable[0] = segment;
+        durable[1] = bytes;
+      },
+      copyDir: powerLossCopyDir(data.dir),
+    },
+  }),
+});
 const links = new LinkCuts(data.links, data.fabric.layout.nodes + data.fabric.layout.routers);
 /** The last WAL sync started on libuv's thread pool (a clean stop waits for it). */
 let syncing: Promise<void> = Promise.resolve();

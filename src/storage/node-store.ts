@@ -16,7 +16,7 @@
  * above `checkpointedIndex(group)` (the applied index known durable), since an OS crash
  * can take the data env back to its last sync.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { ApplyBatchResults, GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest } from './operations.js';
@@ -45,6 +45,11 @@ export interface NodeStoreOptions {
   /** Keep sealed WAL segments until an archiver has read them (walArchiveView,
    *  markWalArchived). Default false. */
   archiveWal?: boolean;
+  /** For the power-off test (emulatePowerLoss): `onDurable` hears how far the WAL is
+   *  durable after each sync, and each checkpoint leaves a copy of the items B-tree as it
+   *  was made durable in `copyDir`, so that a power failure can be played back (the WAL
+   *  cut to what was synced, the B-tree back to a state a sync made durable). */
+  powerLoss?: { onDurable: (segment: number, bytes: number) => void; copyDir: string };
 }
 
 /** What an archiver reads of a node's WAL: the segments (WalArchiveView) and, per hosted
@@ -93,6 +98,17 @@ export class NodeStore {
   private readonly archiveWal: boolean;
   private closed = false;
 
+  private readonly powerLoss: NodeStoreOptions['powerLoss'];
+
+  private async copyForPowerLoss(copyDir: string): Promise<void> {
+    const next = `${copyDir}.next`;
+    rmSync(next, { recursive: true, force: true });
+    mkdirSync(next, { recursive: true });
+    await this.data.root.backup(next, false);
+    rmSync(copyDir, { recursive: true, force: true });
+    renameSync(next, copyDir);
+  }
+
   private constructor(opts: NodeStoreOptions) {
     if (opts.durability !== 'sync' && opts.durability !== 'async') {
       throw new Error(`options.durability must be 'sync' or 'async', got ${String(opts.durability)}`);
@@ -100,9 +116,11 @@ export class NodeStore {
     if (typeof opts.dir !== 'string' || opts.dir === '') throw new Error('options.dir must be a directory path');
     mkdirSync(opts.dir, { recursive: true });
     this.durability = opts.durability;
+    this.powerLoss = opts.powerLoss;
     this.archiveWal = opts.archiveWal ?? false;
     this.wal = new Wal(join(opts.dir, 'wal'), opts.durability, this.stats, {
       archive: this.archiveWal, ...(opts.walSegmentBytes === undefined ? {} : { segmentBytes: opts.walSegmentBytes }),
+      ...(opts.powerLoss === undefined ? {} : { onDurable: opts.powerLoss.onDurable }),
     });
     this.data = new ItemStore(join(opts.dir, 'data'), { useWritemap: opts.useWritemap ?? opts.durability === 'async' }, this.stats);
     for (const rec of this.wal.groups()) {
@@ -263,6 +281,10 @@ export class NodeStore {
     // all 'async' promises, so the B-tree needs no flush before the WAL is dropped. A
     // flush would only stall the writers (msync of a write-mapped B-tree blocks them).
     if (this.durability === 'sync') await this.data.sync();
+    if (this.closed) return;
+    // The copy is a consistent state at or after the sync's: every entry it applied is in
+    // the WAL's synced part (a core hands out only durable entries to apply).
+    if (this.powerLoss !== undefined) await this.copyForPowerLoss(this.powerLoss.copyDir);
     if (this.closed) return;
     const hosted = new Map<number, number>();
     for (const [group, idx] of applied) {

@@ -138,6 +138,9 @@ export interface WalOptions {
   /** Keep every sealed segment until `markArchived` covers it (an archiver reads them).
    *  Default false: segments go once compaction frees them. */
   archive?: boolean;
+  /** Told after every sync how far the current segment is durable (its number, and the
+   *  bytes synced): what a power failure would leave (the power-off test's emulation). */
+  onDurable?: (segment: number, bytes: number) => void;
 }
 
 /** A segment file the archiver may read: every sealed one not yet archived, and the one
@@ -422,6 +425,7 @@ export class Wal {
   private readonly segmentBytes: number;
   private readonly preallocateBytes: number;
   private readonly sync: boolean;
+  private readonly onDurable: ((segment: number, bytes: number) => void) | undefined;
   private writePos = 0;
   /** Bytes of the current segment known synced. */
   private syncedTo = 0;
@@ -440,6 +444,7 @@ export class Wal {
   constructor(readonly path: string, durability: 'sync' | 'async', private readonly stats: WalStats, opts: WalOptions = {}) {
     this.sync = durability === 'sync';
     this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.onDurable = opts.onDurable;
     this.preallocateBytes = opts.preallocateBytes ?? (this.sync ? DEFAULT_PREALLOCATE_BYTES : 0);
     this.archive = opts.archive ?? false;
     if (existsSync(path) && !statSync(path).isDirectory()) {
@@ -535,7 +540,10 @@ export class Wal {
           reject(err);
           return;
         }
-        if (this.segments[this.segments.length - 1] === seg && end > this.syncedTo) this.syncedTo = end;
+        if (this.segments[this.segments.length - 1] === seg && end > this.syncedTo) {
+          this.syncedTo = end;
+          this.onDurable?.(seg.n, end);
+        }
         resolve();
       });
     });
@@ -880,6 +888,7 @@ export class Wal {
       if (sync) {
         fdatasyncSync(seg.fd);
         this.syncedTo = pos + total;
+        this.onDurable?.(seg.n, this.syncedTo);
       }
     } catch (err) {
       // After a failed write or sync the file's state is unknown (fsyncgate): stop.
@@ -998,6 +1007,7 @@ export class Wal {
     this.syncedTo = this.writePos;
     this.headEnd = this.writePos;
     this.syncDir();
+    this.onDurable?.(n, this.syncedTo);
   }
 
   private syncDir(): void {
@@ -1029,8 +1039,10 @@ export class Wal {
       if (needed) break;
       if (!deleted) {
         // The compaction points that free it must be durable before it goes.
-        fdatasyncSync(this.segments[this.segments.length - 1].fd);
+        const current = this.segments[this.segments.length - 1];
+        fdatasyncSync(current.fd);
         this.syncedTo = this.writePos;
+        this.onDurable?.(current.n, this.syncedTo);
         deleted = true;
       }
       closeSync(s.fd);
