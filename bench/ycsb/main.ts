@@ -10,7 +10,7 @@ import { renderLatencySvg } from './chart.js';
 import { ENGINE_NAMES, type EngineName } from './engines.js';
 import { loadWorkload, parseOverrides, type Properties } from './properties.js';
 import { formatEngineRatios, formatLevelHeading, formatLevelReport, formatSlowest, formatSummary } from './report.js';
-import { FULL_TIMES, PAPER_LEVELS, QUICK_TIMES, runBench, type BenchOptions, type EngineSpec, type PhaseTimes } from './runner.js';
+import { BACKGROUND_JOBS, FULL_TIMES, PAPER_LEVELS, QUICK_TIMES, runBench, type BackgroundJob, type BenchOptions, type EngineSpec, type PhaseTimes } from './runner.js';
 import { resolveSettings } from './workload.js';
 
 export const BENCH_USAGE = `usage: shardbox bench [options]
@@ -44,11 +44,21 @@ options:
   --slowest N             print each level's N slowest operations with their stages
   --gsi                   give the shardbox table a global secondary index on field0 and
                           print each level's index lag (compare with a run without it)
+  --archive               open shardbox with WAL archiving on (ShardBox.open's archive)
+  --during JOB            run JOB over and over in the background while each level runs,
+                          to measure its cost to foreground latency (compare with a run
+                          without it): snapshot (rebuild one node's replicas from
+                          snapshots), scrub (db.scrub(), implies --archive)
 `;
 
 /** The paper's experiment, over the workload file's settings. */
 const PAPER_PROPERTIES: Properties = { recordcount: '100000', fieldcount: '10', fieldlength: '90', requestdistribution: 'uniform', threadcount: '2' };
 const QUICK_PROPERTIES: Properties = { recordcount: '10000' };
+
+function backgroundJob(value: string): BackgroundJob {
+  if (!(BACKGROUND_JOBS as readonly string[]).includes(value)) throw new UsageError(`--during must be one of ${BACKGROUND_JOBS.join(', ')} (got '${value}')`);
+  return value as BackgroundJob;
+}
 
 function list(value: string | undefined, fallback: string[]): string[] {
   return value === undefined ? fallback : value.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -98,6 +108,8 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
     options: {
       quick: { type: 'boolean' },
       gsi: { type: 'boolean' },
+      archive: { type: 'boolean' },
+      during: { type: 'string' },
       workloads: { type: 'string' },
       P: { type: 'string', short: 'P', multiple: true },
       p: { type: 'string', short: 'p', multiple: true },
@@ -155,6 +167,8 @@ export function benchOptions(argv: string[], print: (text: string) => void): Ben
     progressBar: process.stderr.isTTY === true,
     ...(values.slowest === undefined ? {} : { slowest: positiveInteger('slowest', values.slowest, 1) }),
     ...(values.gsi === true ? { globalIndex: true } : {}),
+    ...(values.archive === true || values.during === 'scrub' ? { archive: true } : {}),
+    ...(values.during === undefined ? {} : { during: backgroundJob(values.during) }),
   };
 }
 

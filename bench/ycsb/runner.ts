@@ -96,7 +96,14 @@ export interface BenchOptions {
   /** --gsi: the shardbox table gets a global secondary index on field0 (KEYS_ONLY), and
    *  each level prints the index's lag (base write applied → index write acknowledged). */
   globalIndex?: boolean;
+  /** --archive: shardbox archives its WAL (ShardBox.open's archive). */
+  archive?: boolean;
+  /** --during: a job run over and over while each level runs (its foreground cost). */
+  during?: BackgroundJob;
 }
+
+export const BACKGROUND_JOBS = ['snapshot', 'scrub'] as const;
+export type BackgroundJob = typeof BACKGROUND_JOBS[number];
 
 function clock(): number {
   return performance.timeOrigin + performance.now();
@@ -157,13 +164,18 @@ interface OpenEngine {
   close(): Promise<void>;
   /** Global-index lag since the last call (p50/p99/max ms), when the table has one. */
   indexLag?: () => string;
+  /** --during: starts the background job's loop; `stop` ends it and says what it did. */
+  during?: { start(): void; stop(): Promise<string> };
 }
 
 async function openEngine(spec: EngineSpec, options: BenchOptions, threads: number, table: string): Promise<OpenEngine> {
   const engine = spec.kind;
   switch (engine) {
     case 'shardbox': {
-      const db = await ShardBox.open({ nodes: options.nodes, durability: options.durability, partitions: options.partitions, routers: threads });
+      const db = await ShardBox.open({
+        nodes: options.nodes, durability: options.durability, partitions: options.partitions, routers: threads,
+        ...(options.archive === true ? { archive: { scrubEveryMs: 0 } } : {}),
+      });
       try {
         await db.createTable({
           TableName: table,
@@ -187,6 +199,7 @@ async function openEngine(spec: EngineSpec, options: BenchOptions, threads: numb
       return {
         connection: { engine, ports }, durability: options.durability, nodes: options.nodes, partitions: options.partitions, close: () => db.close(),
         ...(options.globalIndex === true ? { indexLag } : {}),
+        ...(options.during === undefined ? {} : { during: backgroundLoop(db, options.during, table, options.nodes) }),
       };
     }
     case 'lmdb': {
@@ -208,6 +221,43 @@ async function openEngine(spec: EngineSpec, options: BenchOptions, threads: numb
       // Nothing is stored: durability does not apply.
       return { connection: { engine }, durability: 'none', nodes: 0, partitions: 0, close: async () => {} };
   }
+}
+
+/** --during: `job` run back to back while a level runs, on the main thread beside the
+ *  engine's control plane (where the cluster runs it). */
+function backgroundLoop(db: ShardBox, job: BackgroundJob, table: string, nodes: number): NonNullable<OpenEngine['during']> {
+  let running = false;
+  let loop: Promise<void> = Promise.resolve();
+  let done = 0;
+  let failed = 0;
+  let node = 0;
+  const once = async (): Promise<void> => {
+    if (job === 'snapshot') await db.faults.rebuild(node++ % nodes, table);
+    else await db.scrub({ table });
+  };
+  return {
+    start: () => {
+      running = true;
+      done = 0;
+      failed = 0;
+      loop = (async () => {
+        while (running) {
+          try {
+            await once();
+            done++;
+          } catch {
+            failed++;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+      })();
+    },
+    stop: async () => {
+      running = false;
+      await loop;
+      return `  during the level: ${done} ${job}${done === 1 ? '' : 's'} done${failed > 0 ? `, ${failed} failed` : ''}\n`;
+    },
+  };
 }
 
 /** The client threads of one engine. */
@@ -523,7 +573,9 @@ async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (res
       for (const fraction of options.levels) {
         const hlog = path.join(options.out, `ycsb-${workload.name}-${engine}-${Math.round(fraction * 100)}pct.hlog`);
         opened.indexLag?.(); // starts the level's lag window
+        opened.during?.start();
         const run = await runLevel(pool, ref, fraction, top.opsPerSec, options, hlog, label);
+        if (opened.during !== undefined) options.print(await opened.during.stop());
         levels.push(run.level);
         if (opened.indexLag !== undefined) options.print(opened.indexLag());
         if (fraction === Math.max(...options.levels)) cpu = run.cpu;

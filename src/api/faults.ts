@@ -4,6 +4,8 @@ import { ControlPlane } from './control-plane.js';
 import { stopPlanned } from './deployments.js';
 import { ResolvedOptions } from './options.js';
 import type { RotReply } from '../node/requests.js';
+import type { NodeStats } from '../node/storage-node.js';
+import type { ReplicaStatus } from '../replication/types.js';
 import type { RottedItem } from '../storage/index.js';
 
 /** One end of a link that `faults.cut` can cut: a storage node's number, or a request
@@ -76,6 +78,31 @@ export function faultsOf(cp: ControlPlane, links: LinkCuts) {
         throw new RangeError(`faults.rot: node ${node} holds ${available} item(s), fewer than count ${count}; nothing was damaged`);
       }
       return damaged;
+    },
+    /**
+     * Rebuilds node `node`'s follower replicas of `table` (those it does not lead) from
+     * snapshots of their leaders' data, as a repair does: for experiments on what snapshot
+     * transfers cost foreground requests. Resolves to how many were rebuilt, once every
+     * one is whole again (or throws after `timeoutMs`).
+     */
+    rebuild: async (node: number, table: string, timeoutMs = 60_000): Promise<number> => {
+      cp.checkNode(node, 'faults.rebuild: node');
+      if (!cp.supervisor.isAlive(node)) throw new RangeError(`faults.rebuild: node ${node} is not running (restart it first)`);
+      const statuses = await cp.askReplicas<ReplicaStatus>(table, { t: 'status' });
+      const groups = statuses.filter((s) => {
+        const mine = s.replicas[s.partition.replicas.indexOf(node)];
+        return mine !== undefined && mine.role === 'follower' && !mine.logReplica;
+      }).map((s) => s.partition.group);
+      const stats = async (): Promise<NodeStats> => (await cp.control(node, 0, { t: 'stats' })) as NodeStats;
+      const before = (await stats()).groupsRepaired;
+      for (const group of groups) await cp.control(node, group, { t: 'repairGroup' });
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const now = await stats();
+        if (now.groupsRepaired - before >= groups.length && groups.every((g) => !now.damagedGroups.includes(g))) return groups.length;
+        if (performance.now() > deadline) throw new Error(`faults.rebuild: node ${node}'s replicas of ${table} were not rebuilt within ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
     /**
      * A gray failure: node `node`'s thread stays alive but reads nothing, ticks nothing and
