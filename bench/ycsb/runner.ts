@@ -232,8 +232,12 @@ function backgroundLoop(db: ShardBox, job: BackgroundJob, table: string, nodes: 
   let failed = 0;
   let node = 0;
   const once = async (): Promise<void> => {
-    if (job === 'snapshot') await db.faults.rebuild(node++ % nodes, table);
-    else await db.scrub({ table });
+    if (job === 'scrub') {
+      await db.scrub({ table });
+      return;
+    }
+    // A node that leads every partition has no follower replica to rebuild: next one.
+    if ((await db.faults.rebuild(node++ % nodes, table)) === 0) await new Promise((resolve) => setTimeout(resolve, 100));
   };
   return {
     start: () => {
