@@ -93,6 +93,17 @@ export interface TableMeta {
   globalIndexes?: GlobalIndexMeta[];
   /** UpdateTimeToLive's setting. Default: disabled. */
   timeToLive?: TimeToLiveSetting;
+  /** Point-in-time recovery (UpdateContinuousBackups). Default: disabled. */
+  pointInTimeRecovery?: PointInTimeRecoverySetting;
+}
+
+export interface PointInTimeRecoverySetting {
+  enabled: boolean;
+  /** RecoveryPeriodInDays: how far back a restore may go (1 to 35). */
+  recoveryPeriodDays: number;
+  /** The earliest time a restore may ask for: when every partition's base snapshot in
+   *  the archive was taken (ms since the epoch); later enablings move it. */
+  earliestMs: number;
 }
 
 export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags'>
