@@ -19,6 +19,7 @@
  * resumes at the next open (the puts are idempotent).
  */
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   BackupDescription, BackupDetails, BackupSummary, BackupTypeFilter, CreateBackupInput, CreateBackupOutput, CreateTableInput,
@@ -61,6 +62,7 @@ const RETRY_MAX_MS = 2000;
 /** How long a finished restore waits for its global indexes to catch up before it says
  *  RestoreInProgress: false anyway (they keep catching up). */
 const INDEX_CATCH_UP_MS = 30_000;
+const INDEX_CATCH_UP_SLICE_MS = 200;
 /** Bytes of the snapshot asked of a leader per export piece. */
 const EXPORT_PIECE_BYTES = 512 * 1024;
 
@@ -622,7 +624,15 @@ export class Backups {
     const meta = this.cp.metadata.table(table);
     if (meta === undefined || meta.restore === undefined) return;
     this.cp.metadata.setStatus(table, 'ACTIVE');
-    if ((meta.globalIndexes ?? []).length > 0) await this.cp.globalIndexes.waitCaughtUp(table, INDEX_CATCH_UP_MS);
+    // In short waits, so that close() is not held up (an open finishes the summary).
+    const deadline = performance.now() + INDEX_CATCH_UP_MS;
+    if ((meta.globalIndexes ?? []).length > 0) {
+      while (!(await this.cp.globalIndexes.waitCaughtUp(table, INDEX_CATCH_UP_SLICE_MS))) {
+        if (this.closing) return;
+        if (performance.now() > deadline) break;
+      }
+    }
+    if (this.closing) return;
     const now = this.cp.metadata.table(table);
     if (now?.restore !== undefined) this.cp.metadata.updateTable(table, { restore: { ...now.restore, inProgress: false } });
   }

@@ -231,4 +231,34 @@ describe('on-demand backups', () => {
     await waitFor('empty restore ACTIVE', 30_000, async () => ((await box.describeTable({ TableName: 'copy' })).Table.TableStatus === 'ACTIVE' ? true : undefined));
     expect((await box.scan({ TableName: 'copy' })).Count).toBe(0);
   }, 120_000);
+
+  it('a restore that a close interrupts resumes at the next open', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'shardbox-backups-'));
+    db = await openCluster({ dir });
+    const random = prng(SEED + 1);
+    await createOrders(db, 'orders');
+    const written = new Map<string, Item>();
+    for (let i = 0; i < 1500; i += 25) {
+      const batch = Array.from({ length: 25 }, (_, j) => ({ ...order(i + j, random), note: { S: 'n'.repeat(1500) } }));
+      await db.batchWriteItem({ RequestItems: { orders: batch.map((Item) => ({ PutRequest: { Item } })) } });
+      for (const item of batch) written.set(keyOf(item), item);
+    }
+    const box = db;
+    const { BackupDetails } = await box.createBackup({ TableName: 'orders', BackupName: 'big' });
+    await waitFor('backup AVAILABLE', 60_000, async () => ((await box.describeBackup({ BackupArn: BackupDetails.BackupArn })).BackupDescription.BackupDetails.BackupStatus === 'AVAILABLE' ? true : undefined));
+    await box.restoreTableFromBackup({ TargetTableName: 'orders-copy', BackupArn: BackupDetails.BackupArn });
+    await box.close();
+
+    db = await openCluster({ dir });
+    const reopened = db;
+    const status = (await reopened.describeTable({ TableName: 'orders-copy' })).Table;
+    expect(status.RestoreSummary?.SourceBackupArn).toBe(BackupDetails.BackupArn);
+    await waitFor('resumed restore finished', 90_000, async () => {
+      const t = (await reopened.describeTable({ TableName: 'orders-copy' })).Table;
+      return t.TableStatus === 'ACTIVE' && t.RestoreSummary?.RestoreInProgress === false ? true : undefined;
+    });
+    const copy = await scanAll(reopened, 'orders-copy');
+    expect(copy.size).toBe(written.size);
+    for (const [key, item] of written) expect(copy.get(key), `${key} (seed ${SEED + 1})`).toEqual(item);
+  }, 180_000);
 });
