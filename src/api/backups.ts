@@ -588,7 +588,13 @@ export class Backups {
       restore: { sourceBackupArn: backupArn(manifest.table.name, manifest.id), sourceTableArn: tableArn(manifest.table.name), restoredAtMs: Date.now(), inProgress: true },
       ...indexes,
     }, this.cp.options.partitions, this.cp.options.nodes);
-    await this.cp.createGroups(meta, false);
+    try {
+      await this.cp.createGroups(meta, false);
+    } catch (error) {
+      // Not created: nothing of it may stay behind (a crash here is finished by recover).
+      await this.abandonRestore(target).catch(() => undefined);
+      throw error;
+    }
     this.startRestore(target, manifest);
     return { TableDescription: describeTableMeta(this.cp, meta) };
   }
