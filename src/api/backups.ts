@@ -371,8 +371,9 @@ export function restoredTableInput(table: BackedUpTable, input: RestoreTableFrom
   const provisioned = billingMode === 'PROVISIONED';
   const gsiThroughput = (b: BackedUpIndex): GlobalSecondaryIndex['ProvisionedThroughput'] => {
     if (!provisioned) return undefined;
-    // A backup of an on-demand table has no index throughput: the table's override serves.
-    return table.billingMode === 'PROVISIONED' && input.BillingModeOverride !== 'PROVISIONED'
+    // An index of a provisioned table keeps its own; one of an on-demand table had none,
+    // so the table's throughput serves.
+    return table.billingMode === 'PROVISIONED'
       ? { ReadCapacityUnits: b.readCapacityUnits ?? 1, WriteCapacityUnits: b.writeCapacityUnits ?? 1 }
       : throughput;
   };

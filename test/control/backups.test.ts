@@ -187,6 +187,16 @@ describe('input checks', () => {
     const provisioned = restoredTableInput(TABLE, { ...input, BillingModeOverride: 'PROVISIONED', ProvisionedThroughputOverride: { ReadCapacityUnits: 5, WriteCapacityUnits: 6 } });
     expect(provisioned.ProvisionedThroughput).toEqual({ ReadCapacityUnits: 5, WriteCapacityUnits: 6 });
     expect(provisioned.GlobalSecondaryIndexes?.[0]?.ProvisionedThroughput).toEqual({ ReadCapacityUnits: 5, WriteCapacityUnits: 6 });
+    const provisionedSource: BackedUpTable = {
+      ...TABLE, billingMode: 'PROVISIONED', readCapacityUnits: 7, writeCapacityUnits: 8,
+      globalIndexes: [{ ...TABLE.globalIndexes[0]!, readCapacityUnits: 3, writeCapacityUnits: 4 }],
+    };
+    const kept = restoredTableInput(provisionedSource, input);
+    expect(kept.ProvisionedThroughput).toEqual({ ReadCapacityUnits: 7, WriteCapacityUnits: 8 });
+    expect(kept.GlobalSecondaryIndexes?.[0]?.ProvisionedThroughput).toEqual({ ReadCapacityUnits: 3, WriteCapacityUnits: 4 });
+    const onDemand = restoredTableInput(provisionedSource, { ...input, BillingModeOverride: 'PAY_PER_REQUEST' });
+    expect(onDemand.ProvisionedThroughput).toBeUndefined();
+    expect(onDemand.GlobalSecondaryIndexes?.[0]?.ProvisionedThroughput).toBeUndefined();
     expect(thrown(() => restoredTableInput(TABLE, { ...input, BillingModeOverride: 'PROVISIONED' })).message).toMatch(/ProvisionedThroughputOverride must be specified/);
     expect(thrown(() => restoredTableInput(TABLE, { ...input, GlobalSecondaryIndexOverride: [{ IndexName: 'nope', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }] })).message)
       .toMatch(/nope is not an index of the backup/);
