@@ -6,11 +6,11 @@
  * DescribeTable carries a RestoreSummary. Backups outlive their table and a reopen of the
  * cluster; a deleted backup is gone.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ShardBox } from '../../src/index.js';
 import type { Item } from '../../src/model/types.js';
 import { expectDynamoError, openCluster, prng, seedFromEnv } from './helpers.js';
@@ -261,4 +261,29 @@ describe('on-demand backups', () => {
     expect(copy.size).toBe(written.size);
     for (const [key, item] of written) expect(copy.get(key), `${key} (seed ${SEED + 1})`).toEqual(item);
   }, 180_000);
+
+  it('a restore from a damaged backup is refused: the table it began is dropped and a warning says why', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'shardbox-backups-'));
+    db = await openCluster({ dir });
+    const box = db;
+    const random = prng(SEED + 2);
+    await createOrders(box, 'orders');
+    for (let i = 0; i < 40; i++) await box.putItem({ TableName: 'orders', Item: order(i, random) });
+    const { BackupDetails } = await box.createBackup({ TableName: 'orders', BackupName: 'to-damage' });
+    await waitFor('backup AVAILABLE', 30_000, async () => ((await box.describeBackup({ BackupArn: BackupDetails.BackupArn })).BackupDescription.BackupDetails.BackupStatus === 'AVAILABLE' ? true : undefined));
+    const id = BackupDetails.BackupArn.split('/').pop()!;
+    const chunk = readdirSync(join(dir, 'backups', id)).find((f) => f.startsWith('p'))!;
+    const file = join(dir, 'backups', id, chunk);
+    const bytes = readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x10;
+    writeFileSync(file, bytes);
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      await box.restoreTableFromBackup({ TargetTableName: 'orders-copy', BackupArn: BackupDetails.BackupArn });
+      await waitFor('the damaged restore dropped', 30_000, async () => ((await box.listTables()).TableNames.includes('orders-copy') ? undefined : true));
+      expect(warnings.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/restoring backup .* to table orders-copy failed; the table is dropped: backup chunk .* fails its CRC32C/);
+    } finally {
+      warnings.mockRestore();
+    }
+  }, 120_000);
 });
