@@ -97,6 +97,16 @@ export interface TableDescription {
   TableThroughputModeSummary?: { TableThroughputMode: BillingMode };
   LocalSecondaryIndexes?: LocalSecondaryIndexDescription[];
   GlobalSecondaryIndexes?: GlobalSecondaryIndexDescription[];
+  /** On a table restored from a backup. */
+  RestoreSummary?: RestoreSummary;
+}
+
+export interface RestoreSummary {
+  SourceBackupArn?: string;
+  SourceTableArn?: string;
+  RestoreDateTime: Date;
+  /** True while the backup's items are still being written into the table. */
+  RestoreInProgress: boolean;
 }
 
 export interface DescribeTableInput { TableName: string }
@@ -364,3 +374,103 @@ export interface DescribeLimitsOutput {
 export type DescribeEndpointsInput = Record<string, never>;
 /** DescribeLimits takes no parameters. */
 export type DescribeLimitsInput = Record<string, never>;
+
+// ---- On-demand backups -----------------------------------------------------------------
+
+export type BackupStatus = 'CREATING' | 'AVAILABLE' | 'DELETED';
+export type BackupType = 'USER' | 'SYSTEM' | 'AWS_BACKUP';
+export type BackupTypeFilter = BackupType | 'ALL';
+
+export interface BackupDetails {
+  /** `arn:aws:dynamodb:<region>:<account>:table/<table>/backup/<14-digit ms>-<8 hex>`. */
+  BackupArn: string;
+  BackupName: string;
+  /** Bytes of the items backed up (known once AVAILABLE; 0 while CREATING). */
+  BackupSizeBytes?: number;
+  BackupStatus: BackupStatus;
+  BackupType: BackupType;
+  BackupCreationDateTime: Date;
+  BackupExpiryDateTime?: Date;
+}
+
+export interface SourceTableDetails {
+  TableName: string;
+  TableId: string;
+  TableArn?: string;
+  TableSizeBytes?: number;
+  KeySchema: KeySchemaElement[];
+  TableCreationDateTime: Date;
+  ProvisionedThroughput: ProvisionedThroughput;
+  ItemCount?: number;
+  BillingMode?: BillingMode;
+}
+
+export interface SourceTableFeatureDetails {
+  LocalSecondaryIndexes?: Array<{ IndexName: string; KeySchema: KeySchemaElement[]; Projection: Projection }>;
+  GlobalSecondaryIndexes?: Array<{ IndexName: string; KeySchema: KeySchemaElement[]; Projection: Projection; ProvisionedThroughput?: ProvisionedThroughput }>;
+  TimeToLiveDescription?: TimeToLiveDescription;
+}
+
+export interface BackupDescription {
+  BackupDetails: BackupDetails;
+  SourceTableDetails: SourceTableDetails;
+  SourceTableFeatureDetails: SourceTableFeatureDetails;
+}
+
+/** `TableName` may also be the table's ARN. */
+export interface CreateBackupInput { TableName: string; BackupName: string }
+export interface CreateBackupOutput { BackupDetails: BackupDetails }
+export interface DescribeBackupInput { BackupArn: string }
+export interface DescribeBackupOutput { BackupDescription: BackupDescription }
+export interface DeleteBackupInput { BackupArn: string }
+export interface DeleteBackupOutput { BackupDescription: BackupDescription }
+
+export interface ListBackupsInput {
+  /** Only this table's backups (a name or a table ARN). */
+  TableName?: string;
+  /** 1 to 100 per page. */
+  Limit?: number;
+  /** Created at or after (inclusive). */
+  TimeRangeLowerBound?: Date;
+  /** Created before (exclusive). */
+  TimeRangeUpperBound?: Date;
+  /** The LastEvaluatedBackupArn of the previous page. */
+  ExclusiveStartBackupArn?: string;
+  /** Default USER. */
+  BackupType?: BackupTypeFilter;
+}
+
+export interface BackupSummary {
+  TableName: string;
+  TableId: string;
+  TableArn: string;
+  BackupArn: string;
+  BackupName: string;
+  BackupCreationDateTime: Date;
+  BackupExpiryDateTime?: Date;
+  BackupStatus: BackupStatus;
+  BackupType: BackupType;
+  BackupSizeBytes?: number;
+}
+
+export interface ListBackupsOutput {
+  BackupSummaries: BackupSummary[];
+  /** Present when more backups may follow: pass it back as ExclusiveStartBackupArn. */
+  LastEvaluatedBackupArn?: string;
+}
+
+export interface RestoreTableFromBackupInput {
+  TargetTableName: string;
+  BackupArn: string;
+  BillingModeOverride?: BillingMode;
+  /** The restored table's global indexes: a subset of the backup's (each named as there,
+   *  with its key schema; projection and throughput may differ). Default: all of them. */
+  GlobalSecondaryIndexOverride?: GlobalSecondaryIndex[];
+  /** The same for local indexes. */
+  LocalSecondaryIndexOverride?: LocalSecondaryIndex[];
+  ProvisionedThroughputOverride?: ProvisionedThroughput;
+  /** shardbox does not encrypt tables: only `{ Enabled: false }` (or none) is accepted. */
+  SSESpecificationOverride?: { Enabled?: boolean; SSEType?: string; KMSMasterKeyId?: string };
+}
+
+export interface RestoreTableFromBackupOutput { TableDescription: TableDescription }

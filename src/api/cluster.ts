@@ -17,7 +17,10 @@ import type {
   ListTablesInput, ListTablesOutput, ListTagsOfResourceInput, ListTagsOfResourceOutput, TableDescription,
   TagResourceInput, UntagResourceInput, UpdateTableInput, UpdateTableOutput,
   DescribeTimeToLiveInput, DescribeTimeToLiveOutput, UpdateTimeToLiveInput, UpdateTimeToLiveOutput,
+  CreateBackupInput, CreateBackupOutput, DeleteBackupInput, DeleteBackupOutput, DescribeBackupInput, DescribeBackupOutput,
+  ListBackupsInput, ListBackupsOutput, RestoreTableFromBackupInput, RestoreTableFromBackupOutput,
 } from '../api-types.js';
+import { DirectoryObjectStore } from '../control/object-store.js';
 import { Metadata } from '../control/metadata.js';
 import { Supervisor } from '../control/supervisor.js';
 import { AutoAdmin } from '../control/autoadmin.js';
@@ -29,6 +32,7 @@ import { PartitionMapBoard, PartitionMapCache, type PartitionInfo } from '../rou
 import { Router, type RouterOptions } from '../router/router.js';
 import { sdkHandler, type SdkHandler } from '../server/sdk-handler.js';
 import { allocateFabric, Endpoint, type FabricBuffers } from '../transport/fabric.js';
+import { Backups } from './backups.js';
 import { ControlPlane } from './control-plane.js';
 import type { IndexLag } from '../control/global-indexes.js';
 import { verifyIndexes, type IndexCheck } from './indexes.js';
@@ -37,7 +41,6 @@ import { faultsOf } from './faults.js';
 import { archiveOf, type ArchiveApi } from './archive.js';
 import { ArchiveService, WalArchiver } from '../control/archiver.js';
 import { Scrubber, type ScrubReport } from '../control/scrub.js';
-import { DirectoryObjectStore } from '../control/object-store.js';
 import { ItemOperations } from './item-operations.js';
 import { ResolvedOptions, ShardBoxOptions, resolveOptions } from './options.js';
 import {
@@ -95,6 +98,8 @@ export class ShardBox extends ItemOperations {
   private scrubbing: Promise<ScrubReport> | undefined;
   /** The reports of scrubs run on their schedule (`archive.scrubEveryMs`), newest last. */
   readonly scrubReports: ScrubReport[] = [];
+  /** On-demand backups, kept under `<dir>/backups` (backups.ts). */
+  private readonly backups: Backups;
 
   private constructor(
     router: Router,
@@ -123,6 +128,7 @@ export class ShardBox extends ItemOperations {
       });
     }
     this.archive = archiveOf(this.controlPlane, this.archiveService);
+    this.backups = new Backups(this.controlPlane, new DirectoryObjectStore(path.join(dir, 'backups')));
     if (this.archiveService !== undefined) {
       const service = this.archiveService;
       this.scrubber = new Scrubber({
@@ -196,6 +202,7 @@ export class ShardBox extends ItemOperations {
       await Promise.all(nodes.map((node) => supervisor!.start(node)));
       const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor, links);
       await db.controlPlane.recover();
+      await db.backups.open();
       db.startAutoAdmin();
       db.archiveService?.start();
       db.scheduleScrub();
@@ -293,6 +300,32 @@ export class ShardBox extends ItemOperations {
     return describeLimits(this.controlPlane, input);
   }
 
+  /** CreateBackup: answers CREATING once every partition's snapshot is fixed (the backup
+   *  holds every write acknowledged before the call, none made after it answered); the
+   *  backup turns AVAILABLE once written out. `TableName` may be the table's ARN. */
+  createBackup(input: CreateBackupInput): Promise<CreateBackupOutput> {
+    return this.backups.createBackup(input);
+  }
+
+  describeBackup(input: DescribeBackupInput): Promise<DescribeBackupOutput> {
+    return this.backups.describeBackup(input);
+  }
+
+  /** ListBackups: USER backups in creation order, Limit (1-100) a page. */
+  listBackups(input: ListBackupsInput = {}): Promise<ListBackupsOutput> {
+    return this.backups.listBackups(input);
+  }
+
+  deleteBackup(input: DeleteBackupInput): Promise<DeleteBackupOutput> {
+    return this.backups.deleteBackup(input);
+  }
+
+  /** RestoreTableFromBackup: creates the table (CREATING) and answers; it turns ACTIVE once
+   *  the backup's items are written into it (DescribeTable's RestoreSummary says more). */
+  restoreTableFromBackup(input: RestoreTableFromBackupInput): Promise<RestoreTableFromBackupOutput> {
+    return this.backups.restoreTableFromBackup(input);
+  }
+
   isNodeAlive(node: number): boolean {
     return this.controlPlane.isNodeAlive(node);
   }
@@ -374,6 +407,7 @@ export class ShardBox extends ItemOperations {
   /** Stops every node thread and releases everything; a temporary directory is removed. */
   async close(): Promise<void> {
     if (this.controlPlane.closed) return;
+    await this.backups.close();
     this.controlPlane.settleStatusChanges();
     this.controlPlane.closed = true;
     await this.autoadmin?.stop();

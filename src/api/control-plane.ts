@@ -54,7 +54,8 @@ export class ControlPlane {
    *  every partition has a serving leader. */
   async recover(): Promise<void> {
     for (const meta of this.metadata.tables()) {
-      if (meta.status === 'CREATING') await this.createGroups(meta);
+      // A table being restored stays CREATING: its items are written again (backups.ts).
+      if (meta.status === 'CREATING') await this.createGroups(meta, meta.restore?.inProgress !== true);
       if (meta.status === 'DELETING') await this.dropGroups(meta);
     }
     this.metadata.publish();

@@ -38,7 +38,7 @@ const DEFAULT_ENDPOINT_ADDRESS = 'localhost';
 
 /** A table as DescribeTable (and the other table operations) show it. `stats`: its
  *  counted ItemCount and TableSizeBytes (0 while none were counted); `sizes`: its indexes'. */
-function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, nowMs = Date.now(), sizes: Map<string, IndexSize> = new Map()): TableDescription {
+export function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, nowMs = Date.now(), sizes: Map<string, IndexSize> = new Map()): TableDescription {
   const throughput = throughputDescription(meta, nowMs);
   const arn = tableArn(meta.name);
   const status = meta.status === 'ACTIVE' && cp.updating.has(meta.name) ? 'UPDATING' : meta.status;
@@ -66,6 +66,14 @@ function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, nowMs =
   }
   // A table being deleted no longer lists its indexes.
   if (meta.status !== 'DELETING') Object.assign(description, describeIndexes(meta, arn, sizes, nowMs));
+  if (meta.restore !== undefined) {
+    description.RestoreSummary = {
+      SourceBackupArn: meta.restore.sourceBackupArn,
+      SourceTableArn: meta.restore.sourceTableArn,
+      RestoreDateTime: new Date(meta.restore.restoredAtMs),
+      RestoreInProgress: meta.restore.inProgress,
+    };
+  }
   return description;
 }
 
@@ -374,7 +382,7 @@ export async function updateTable(cp: ControlPlane, input: UpdateTableInput): Pr
 }
 
 /** DynamoDB's default quotas on provisioned capacity: per table, and the account's sum. */
-function checkCapacityQuotas(cp: ControlPlane, table: string, read: number, write: number): void {
+export function checkCapacityQuotas(cp: ControlPlane, table: string, read: number, write: number): void {
   const others = cp.metadata.tables().filter((t) => t.name !== table && t.status !== 'DELETING' && t.billingMode === 'PROVISIONED');
   for (const [name, requested, reserved] of [
     ['ReadCapacityUnits', read, others.reduce((n, t) => n + t.readCapacityUnits, 0)],

@@ -93,6 +93,9 @@ export interface TableMeta {
   globalIndexes?: GlobalIndexMeta[];
   /** UpdateTimeToLive's setting. Default: disabled. */
   timeToLive?: TimeToLiveSetting;
+  /** A table restored from a backup: where from, and whether its items are still being
+   *  written (it stays CREATING until they all are; an open resumes an interrupted one). */
+  restore?: RestoreRecord;
   /** Point-in-time recovery (UpdateContinuousBackups). Default: disabled. */
   pointInTimeRecovery?: PointInTimeRecoverySetting;
 }
@@ -106,7 +109,15 @@ export interface PointInTimeRecoverySetting {
   earliestMs: number;
 }
 
-export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags'>
+/** What DescribeTable's RestoreSummary says of a restored table. */
+export interface RestoreRecord {
+  sourceBackupArn: string;
+  sourceTableArn: string;
+  restoredAtMs: number;
+  inProgress: boolean;
+}
+
+export type NewTable = Pick<TableMeta, 'name' | 'keySchema' | 'attributeDefinitions' | 'keyShape' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'restore'>
   & { localIndexes?: NewIndex[]; globalIndexes?: NewIndex[] };
 
 /** The route name of a global index's own table: '/' never appears in a table name. */
@@ -148,7 +159,7 @@ export function tableTags(meta: TableMeta): TableTag[] {
 /** What UpdateTable, TagResource and UntagResource may change in a table's record. */
 export type TableChanges = Partial<Pick<TableMeta,
   'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'lastUpdateToPayPerRequestMs' | 'attributeDefinitions'
-  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay' | 'timeToLive'>>;
+  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay' | 'timeToLive' | 'restore'>>;
 
 interface Counters {
   nextTableId: number;

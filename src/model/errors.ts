@@ -20,7 +20,12 @@ export type DynamoDBErrorName =
   | 'ServiceUnavailable'
   | 'SerializationException'
   | 'UnknownOperationException'
-  | 'AccessDeniedException';
+  | 'AccessDeniedException'
+  | 'BackupNotFoundException'
+  | 'BackupInUseException'
+  | 'TableNotFoundException'
+  | 'TableInUseException'
+  | 'TableAlreadyExistsException';
 
 const retryableNames: ReadonlySet<DynamoDBErrorName> = new Set([
   'ProvisionedThroughputExceededException',

@@ -54,6 +54,11 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Operation>>> = Object.
   UpdateTimeToLive: { method: 'updateTimeToLive' },
   DescribeEndpoints: { method: 'describeEndpoints', withAddress: true },
   DescribeLimits: { method: 'describeLimits' },
+  CreateBackup: { method: 'createBackup' },
+  DescribeBackup: { method: 'describeBackup' },
+  ListBackups: { method: 'listBackups' },
+  DeleteBackup: { method: 'deleteBackup' },
+  RestoreTableFromBackup: { method: 'restoreTableFromBackup' },
 });
 
 /** What dispatch can serve: a ShardBox, or anything with some of its methods. */

@@ -39,7 +39,7 @@ const MODEL = 'com.amazonaws.dynamodb.v20120810';
  * table → list of writes, BatchGetItem's Keys): the deserializer fails differently there.
  */
 type Shape =
-  | { readonly kind: 'string' | 'boolean' | 'blob' }
+  | { readonly kind: 'string' | 'boolean' | 'blob' | 'timestamp' }
   | { readonly kind: 'integer'; readonly java: 'Integer' | 'Long' }
   | { readonly kind: 'list'; readonly member: Shape; readonly parameterized?: boolean }
   | { readonly kind: 'map'; readonly value: Shape; readonly valueClass: string; readonly parameterized?: boolean }
@@ -50,6 +50,8 @@ const BOOLEAN: Shape = { kind: 'boolean' };
 const BLOB: Shape = { kind: 'blob' };
 const INTEGER: Shape = { kind: 'integer', java: 'Integer' };
 const LONG: Shape = { kind: 'integer', java: 'Long' };
+/** Epoch seconds on the wire, a Date in the API. */
+const TIMESTAMP: Shape = { kind: 'timestamp' };
 
 function list(member: Shape, parameterized = false): Shape {
   return { kind: 'list', member, parameterized };
@@ -183,6 +185,18 @@ const INPUT_SHAPES: Readonly<Record<string, Readonly<Record<string, Shape>>>> = 
     TransactStatements: list(structure('ParameterizedStatement', { Statement: STRING, Parameters: PARAMETERS })),
     ClientRequestToken: STRING, ReturnConsumedCapacity: STRING,
   },
+  CreateBackup: { TableName: STRING, BackupName: STRING },
+  DescribeBackup: { BackupArn: STRING },
+  DeleteBackup: { BackupArn: STRING },
+  ListBackups: {
+    TableName: STRING, Limit: INTEGER, TimeRangeLowerBound: TIMESTAMP, TimeRangeUpperBound: TIMESTAMP,
+    ExclusiveStartBackupArn: STRING, BackupType: STRING,
+  },
+  RestoreTableFromBackup: {
+    TargetTableName: STRING, BackupArn: STRING, BillingModeOverride: STRING, GlobalSecondaryIndexOverride: GLOBAL_INDEXES,
+    LocalSecondaryIndexOverride: LOCAL_INDEXES, ProvisionedThroughputOverride: THROUGHPUT,
+    OnDemandThroughputOverride: ON_DEMAND_THROUGHPUT, SSESpecificationOverride: SSE_SPECIFICATION,
+  },
   TagResource: { ResourceArn: STRING, Tags: TAGS },
   UntagResource: { ResourceArn: STRING, TagKeys: list(STRING) },
   ListTagsOfResource: { ResourceArn: STRING, NextToken: STRING },
@@ -270,6 +284,12 @@ function decodeMember(value: unknown, shape: Shape, inValue: boolean): unknown {
       if (Array.isArray(value)) throw serialization(`Unrecognized collection type class java.lang.${shape.java}`);
       if (typeof value === 'object') throw serialization(STRUCTURE_NOT_EXPECTED);
       throw serialization(`${tokenName(value as boolean | string)} cannot be converted to ${shape.java}`);
+    case 'timestamp':
+      if (typeof value === 'number') return new Date(value * 1000);
+      if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return new Date(Number(value) * 1000);
+      if (Array.isArray(value)) throw serialization('Unrecognized collection type class java.util.Date');
+      if (typeof value === 'object') throw serialization(STRUCTURE_NOT_EXPECTED);
+      throw serialization(`${tokenName(value as boolean | string)} cannot be converted to Date`);
     case 'blob':
       if (typeof value === 'string') return decodeBase64(value);
       if (Array.isArray(value)) throw serialization('Unrecognized collection type class java.nio.ByteBuffer');
