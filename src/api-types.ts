@@ -474,3 +474,45 @@ export interface RestoreTableFromBackupInput {
 }
 
 export interface RestoreTableFromBackupOutput { TableDescription: TableDescription }
+
+// ---- Continuous backups and point-in-time recovery --------------------------------------------
+
+export interface PointInTimeRecoverySpecification {
+  PointInTimeRecoveryEnabled: boolean;
+  /** How far back a restore may go, 1 to 35 days (default 35). */
+  RecoveryPeriodInDays?: number;
+}
+
+export interface PointInTimeRecoveryDescription {
+  PointInTimeRecoveryStatus: 'ENABLED' | 'DISABLED';
+  RecoveryPeriodInDays?: number;
+  EarliestRestorableDateTime?: Date;
+  LatestRestorableDateTime?: Date;
+}
+
+export interface ContinuousBackupsDescription {
+  ContinuousBackupsStatus: 'ENABLED' | 'DISABLED';
+  PointInTimeRecoveryDescription: PointInTimeRecoveryDescription;
+}
+
+export interface UpdateContinuousBackupsInput { TableName: string; PointInTimeRecoverySpecification: PointInTimeRecoverySpecification }
+export interface UpdateContinuousBackupsOutput { ContinuousBackupsDescription: ContinuousBackupsDescription }
+export interface DescribeContinuousBackupsInput { TableName: string }
+export interface DescribeContinuousBackupsOutput { ContinuousBackupsDescription: ContinuousBackupsDescription }
+
+export interface RestoreTableToPointInTimeInput {
+  /** The source table: its name, or (SourceTableArn) its ARN. */
+  SourceTableName?: string;
+  SourceTableArn?: string;
+  TargetTableName: string;
+  /** A time within [EarliestRestorableDateTime, LatestRestorableDateTime] (a Date, or
+   *  epoch seconds), or UseLatestRestorableTime. */
+  RestoreDateTime?: Date | number;
+  UseLatestRestorableTime?: boolean;
+  BillingModeOverride?: BillingMode;
+  GlobalSecondaryIndexOverride?: GlobalSecondaryIndex[];
+  LocalSecondaryIndexOverride?: LocalSecondaryIndex[];
+  ProvisionedThroughputOverride?: ProvisionedThroughput;
+  SSESpecificationOverride?: { Enabled?: boolean; SSEType?: string; KMSMasterKeyId?: string };
+}
+export interface RestoreTableToPointInTimeOutput { TableDescription: TableDescription }

@@ -29,7 +29,10 @@ import type {
 import {
   BackupCatalog, CHUNK_BYTES, type BackedUpIndex, type BackedUpTable, type BackupManifest, type ChunkRef,
 } from '../control/backup-catalog.js';
-import type { TableMeta } from '../control/metadata.js';
+import type { RestoreRecord, TableMeta } from '../control/metadata.js';
+import type { PointInTime } from '../control/point-in-time.js';
+import type { RebuildPool } from '../control/rebuild-pool.js';
+import { ContinuousBackups } from './continuous-backups.js';
 import type { ObjectStore } from '../control/object-store.js';
 import { DynamoDBError, fromErrorShape, validationError } from '../model/errors.js';
 import { hexToHash, partitionHash } from '../model/hash.js';
@@ -404,6 +407,10 @@ export function restoredTableInput(table: BackedUpTable, input: RestoreTableFrom
 
 // ---- The operations ----------------------------------------------------------------------
 
+/** What a restore may change of the table it rebuilds (RestoreTableFromBackup's and
+ *  RestoreTableToPointInTime's overrides). */
+export type RestoreOverrides = Omit<RestoreTableFromBackupInput, 'TargetTableName' | 'BackupArn'>;
+
 export class Backups {
   private readonly catalog: BackupCatalog;
   /** Every backup (CREATING or AVAILABLE), by id. */
@@ -413,7 +420,11 @@ export class Backups {
   private readonly restores = new Map<string, { backupId: string; job: Promise<void> }>();
   private closing = false;
 
-  constructor(private readonly cp: ControlPlane, store: ObjectStore) {
+  /** Point-in-time recovery (continuous-backups.ts), when the cluster archives its WAL. */
+  readonly continuous: ContinuousBackups | undefined;
+
+  constructor(private readonly cp: ControlPlane, store: ObjectStore, pointInTime?: { pointInTime: PointInTime; rebuilds: RebuildPool }) {
+    this.continuous = pointInTime === undefined ? undefined : new ContinuousBackups(cp, this, pointInTime.pointInTime, pointInTime.rebuilds);
     this.catalog = new BackupCatalog(store);
   }
 
@@ -426,8 +437,9 @@ export class Backups {
     if (damaged.length > 0) process.emitWarning(`shardbox: backup manifest(s) fail their checksum and are not listed: ${damaged.join(', ')}`, 'ShardBoxBackup');
     for (const meta of this.cp.metadata.tables()) {
       if (meta.restore?.inProgress !== true) continue;
-      const parsed = parseBackupArn(meta.restore.sourceBackupArn);
-      const manifest = parsed === undefined ? undefined : this.manifests.get(parsed.id);
+      const internal = meta.restore.internalBackupId;
+      const parsed = internal !== undefined || meta.restore.sourceBackupArn === undefined ? undefined : parseBackupArn(meta.restore.sourceBackupArn);
+      const manifest = internal !== undefined ? this.manifests.get(internal) : parsed === undefined ? undefined : this.manifests.get(parsed.id);
       if (meta.status === 'ACTIVE' || manifest === undefined) {
         // Its items were all written (only the index catch-up was left), or its backup is gone.
         if (manifest === undefined && meta.status === 'CREATING') {
@@ -529,7 +541,7 @@ export class Backups {
   private find(arn: string): BackupManifest {
     const parsed = parseBackupArn(arn);
     const manifest = parsed === undefined ? undefined : this.manifests.get(parsed.id);
-    if (manifest === undefined || manifest.table.name !== parsed!.tableName) throw backupNotFound(arn);
+    if (manifest === undefined || manifest.internal === true || manifest.table.name !== parsed!.tableName) throw backupNotFound(arn);
     return manifest;
   }
 
@@ -554,7 +566,7 @@ export class Backups {
   async listBackups(raw: ListBackupsInput = {}): Promise<ListBackupsOutput> {
     this.cp.checkOpen();
     const query = checkListBackupsInput(raw);
-    const rows = [...this.manifests.values()].map((m) => ({ id: m.id, tableName: m.table.name, createdAtMs: m.createdAtMs, m }));
+    const rows = [...this.manifests.values()].filter((m) => m.internal !== true).map((m) => ({ id: m.id, tableName: m.table.name, createdAtMs: m.createdAtMs, m }));
     const { page, more } = pageOfBackups(rows, query);
     const out: ListBackupsOutput = { BackupSummaries: page.map((r) => backupSummary(r.m)) };
     if (more) out.LastEvaluatedBackupArn = backupArn(page[page.length - 1]!.tableName, page[page.length - 1]!.id);
@@ -567,13 +579,76 @@ export class Backups {
     const manifest = this.find(input.BackupArn);
     if (manifest.status === 'CREATING') throw new DynamoDBError('BackupInUseException', `Backup is being created: ${input.BackupArn}`);
     const target = input.TargetTableName;
+    this.checkRestoreTarget(target);
+    const meta = await this.createRestoredTable(target, manifest.table, input, {
+      sourceBackupArn: backupArn(manifest.table.name, manifest.id), sourceTableArn: tableArn(manifest.table.name), restoredAtMs: Date.now(), inProgress: true,
+    });
+    this.startRestore(target, manifest);
+    return { TableDescription: describeTableMeta(this.cp, meta) };
+  }
+
+  /**
+   * A point-in-time restore (continuous-backups.ts): `partitions`' items, kept as an
+   * internal backup, are written into a new table built from `table` and the overrides,
+   * as a restore from a backup is (and resumed the same way after a close).
+   */
+  async restoreFromItems(
+    target: string, table: BackedUpTable, overrides: RestoreOverrides, partitions: Item[][], restore: { sourceTableArn: string; restoredAtMs: number },
+  ): Promise<TableMeta> {
+    this.checkRestoreTarget(target);
+    const createdAtMs = Date.now();
+    let id = newBackupId(createdAtMs);
+    while (this.manifests.has(id)) id = newBackupId(createdAtMs);
+    const chunks: ChunkRef[] = [];
+    let sizeBytes = 0;
+    let itemCount = 0;
+    for (let p = 0; p < partitions.length; p++) {
+      let items: Item[] = [];
+      let pending = 0;
+      for (const item of partitions[p]!) {
+        const bytes = itemSize(item);
+        items.push(item);
+        pending += bytes;
+        sizeBytes += bytes;
+        itemCount++;
+        if (pending >= CHUNK_BYTES) {
+          chunks.push(await this.catalog.writeChunk(id, p, chunks.length, items));
+          items = [];
+          pending = 0;
+        }
+      }
+      if (items.length > 0) chunks.push(await this.catalog.writeChunk(id, p, chunks.length, items));
+    }
+    const manifest: BackupManifest = {
+      format: 1, id, name: `point-in-time-${target}`.slice(0, 255), status: 'AVAILABLE', createdAtMs, sizeBytes, itemCount, table, chunks, internal: true,
+    };
+    await this.catalog.putManifest(manifest);
+    this.manifests.set(id, manifest);
+    let meta: TableMeta;
+    try {
+      meta = await this.createRestoredTable(target, table, overrides, { ...restore, internalBackupId: id, inProgress: true });
+    } catch (error) {
+      this.manifests.delete(id);
+      await this.catalog.remove(id).catch(() => undefined);
+      throw error;
+    }
+    this.startRestore(target, manifest);
+    return meta;
+  }
+
+  private checkRestoreTarget(target: string): void {
     const existing = this.cp.metadata.table(target);
     if (existing?.status === 'DELETING') throw new DynamoDBError('TableInUseException', `Table is being deleted: ${target}`);
     if (existing !== undefined) throw new DynamoDBError('TableAlreadyExistsException', `Table already exists: ${target}`);
     if (this.restores.size >= MAX_CONCURRENT_RESTORES) {
       throw new DynamoDBError('LimitExceededException', `Subscriber limit exceeded: Only ${MAX_CONCURRENT_RESTORES} restores can be in progress at a time in ${callRegion()}`);
     }
-    const create = restoredTableInput(manifest.table, input);
+  }
+
+  /** The table a restore writes into, CREATING, with its groups created. */
+  private async createRestoredTable(target: string, table: BackedUpTable, overrides: RestoreOverrides, restore: RestoreRecord): Promise<TableMeta> {
+    const input = { ...overrides, TargetTableName: target } as RestoreTableFromBackupInput;
+    const create = restoredTableInput(table, input);
     const checked = checkCreateTableInput(create as unknown as Record<string, unknown>);
     const indexes = newIndexes(create, checked.billingMode);
     if (checked.billingMode === 'PROVISIONED') checkCapacityQuotas(this.cp, target, checked.readCapacityUnits, checked.writeCapacityUnits);
@@ -586,7 +661,7 @@ export class Backups {
       billingMode: checked.billingMode,
       readCapacityUnits: checked.readCapacityUnits,
       writeCapacityUnits: checked.writeCapacityUnits,
-      restore: { sourceBackupArn: backupArn(manifest.table.name, manifest.id), sourceTableArn: tableArn(manifest.table.name), restoredAtMs: Date.now(), inProgress: true },
+      restore,
       ...indexes,
     }, this.cp.options.partitions, this.cp.options.nodes);
     try {
@@ -596,8 +671,7 @@ export class Backups {
       await this.abandonRestore(target).catch(() => undefined);
       throw error;
     }
-    this.startRestore(target, manifest);
-    return { TableDescription: describeTableMeta(this.cp, meta) };
+    return meta;
   }
 
   private startRestore(table: string, manifest: BackupManifest): void {
@@ -607,7 +681,14 @@ export class Backups {
         process.emitWarning(`shardbox: restoring backup ${manifest.id} to table ${table} failed; the table is dropped: ${(error as Error).message}`, 'ShardBoxBackup');
         await this.abandonRestore(table).catch(() => undefined);
       })
-      .finally(() => this.restores.delete(table));
+      .finally(async () => {
+        this.restores.delete(table);
+        // A point-in-time restore's items are of no use once written (or given up on).
+        if (manifest.internal === true && !this.closing && !this.cp.closed) {
+          this.manifests.delete(manifest.id);
+          await this.catalog.remove(manifest.id).catch(() => undefined);
+        }
+      });
     this.restores.set(table, { backupId: manifest.id, job });
   }
 

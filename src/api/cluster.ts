@@ -19,9 +19,12 @@ import type {
   DescribeTimeToLiveInput, DescribeTimeToLiveOutput, UpdateTimeToLiveInput, UpdateTimeToLiveOutput,
   CreateBackupInput, CreateBackupOutput, DeleteBackupInput, DeleteBackupOutput, DescribeBackupInput, DescribeBackupOutput,
   ListBackupsInput, ListBackupsOutput, RestoreTableFromBackupInput, RestoreTableFromBackupOutput,
+  DescribeContinuousBackupsInput, DescribeContinuousBackupsOutput, UpdateContinuousBackupsInput, UpdateContinuousBackupsOutput,
+  RestoreTableToPointInTimeInput, RestoreTableToPointInTimeOutput,
 } from '../api-types.js';
 import { DirectoryObjectStore } from '../control/object-store.js';
 import { Metadata } from '../control/metadata.js';
+import { DynamoDBError } from '../model/errors.js';
 import { Supervisor } from '../control/supervisor.js';
 import { AutoAdmin } from '../control/autoadmin.js';
 import { LinkCuts } from '../node/links.js';
@@ -41,6 +44,8 @@ import { faultsOf } from './faults.js';
 import { archiveOf, type ArchiveApi } from './archive.js';
 import { ArchiveService, WalArchiver } from '../control/archiver.js';
 import { Scrubber, type ScrubReport } from '../control/scrub.js';
+import { PointInTime } from '../control/point-in-time.js';
+import { RebuildPool } from '../control/rebuild-pool.js';
 import { ItemOperations } from './item-operations.js';
 import { ResolvedOptions, ShardBoxOptions, resolveOptions } from './options.js';
 import {
@@ -94,6 +99,9 @@ export class ShardBox extends ItemOperations {
   readonly archive: ArchiveApi;
   private readonly archiveService: ArchiveService | undefined;
   private readonly scrubber: Scrubber | undefined;
+  private readonly pointInTime: PointInTime | undefined;
+  /** The background thread partitions are rebuilt on (scrub, point-in-time restore). */
+  private readonly rebuilds = new RebuildPool();
   private scrubTimer: NodeJS.Timeout | undefined;
   private scrubbing: Promise<ScrubReport> | undefined;
   /** The reports of scrubs run on their schedule (`archive.scrubEveryMs`), newest last. */
@@ -128,7 +136,6 @@ export class ShardBox extends ItemOperations {
       });
     }
     this.archive = archiveOf(this.controlPlane, this.archiveService);
-    this.backups = new Backups(this.controlPlane, new DirectoryObjectStore(path.join(dir, 'backups')));
     if (this.archiveService !== undefined) {
       const service = this.archiveService;
       this.scrubber = new Scrubber({
@@ -137,8 +144,17 @@ export class ShardBox extends ItemOperations {
         control: (node, group, body) => this.controlPlane.control(node, group, body),
         isAlive: (node) => supervisor.isAlive(node),
         archive: { store: service.archiver.store, flush: () => service.flush() },
+        rebuilds: this.rebuilds,
+      });
+      this.pointInTime = new PointInTime({
+        metadata,
+        store: service.archiver.store,
+        propose: (partition, entry) => router.request({ mode: 'leader', group: partition.group, replicas: partition.replicas }, { t: 'write', entry }, false),
+        exportPartition: (partition) => this.controlPlane.exportPartition(partition),
+        flush: () => service.flush(),
       });
     }
+    this.backups = new Backups(this.controlPlane, new DirectoryObjectStore(path.join(dir, 'backups')), this.pointInTime === undefined ? undefined : { pointInTime: this.pointInTime, rebuilds: this.rebuilds });
   }
 
   /**
@@ -206,6 +222,7 @@ export class ShardBox extends ItemOperations {
       db.startAutoAdmin();
       db.archiveService?.start();
       db.scheduleScrub();
+      db.pointInTime?.start();
       return db;
     } catch (error) {
       await supervisor?.stopAll();
@@ -320,6 +337,40 @@ export class ShardBox extends ItemOperations {
     return this.backups.deleteBackup(input);
   }
 
+  /** DescribeContinuousBackups: whether point-in-time recovery is on, and the window a
+   *  restore may ask for. */
+  async describeContinuousBackups(input: DescribeContinuousBackupsInput): Promise<DescribeContinuousBackupsOutput> {
+    const continuous = this.backups.continuous;
+    if (continuous !== undefined) return continuous.describeContinuousBackups(input);
+    // Without the archive recovery cannot be on: every table says DISABLED.
+    const name = (input as { TableName?: unknown } | undefined)?.TableName;
+    if (typeof name === 'string' && !name.startsWith('arn:') && this.metadata.table(name) === undefined) {
+      throw new DynamoDBError('TableNotFoundException', `Table not found: ${name}`);
+    }
+    return { ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED', PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'DISABLED' } } };
+  }
+
+  /** UpdateContinuousBackups: turns point-in-time recovery on (needs the `archive`
+   *  option) or off. */
+  updateContinuousBackups(input: UpdateContinuousBackupsInput): Promise<UpdateContinuousBackupsOutput> {
+    const continuous = this.backups.continuous;
+    if (continuous === undefined) {
+      return Promise.reject(new DynamoDBError('ContinuousBackupsUnavailableException',
+        'Point in time recovery needs the WAL archive: open the database with ShardBox.open({ archive: true }) (or `shardbox serve --archive`)'));
+    }
+    return continuous.updateContinuousBackups(input);
+  }
+
+  /** RestoreTableToPointInTime: a new table holding the source table's items as of a time
+   *  in its restorable window (answered CREATING; ACTIVE once written). */
+  restoreTableToPointInTime(input: RestoreTableToPointInTimeInput): Promise<RestoreTableToPointInTimeOutput> {
+    const continuous = this.backups.continuous;
+    if (continuous === undefined) {
+      return Promise.reject(new DynamoDBError('PointInTimeRecoveryUnavailableException', 'Point in time recovery is not enabled: this database runs without the WAL archive (ShardBox.open({ archive: true }))'));
+    }
+    return continuous.restoreTableToPointInTime(input);
+  }
+
   /** RestoreTableFromBackup: creates the table (CREATING) and answers; it turns ACTIVE once
    *  the backup's items are written into it (DescribeTable's RestoreSummary says more). */
   restoreTableFromBackup(input: RestoreTableFromBackupInput): Promise<RestoreTableFromBackupOutput> {
@@ -413,7 +464,8 @@ export class ShardBox extends ItemOperations {
     await this.autoadmin?.stop();
     if (this.scrubTimer !== undefined) clearTimeout(this.scrubTimer);
     await this.scrubbing?.catch(() => undefined);
-    await this.scrubber?.close();
+    this.pointInTime?.stop();
+    await this.rebuilds.close();
     await this.archiveService?.stop();
     await this.controlPlane.stopIndexes();
     this.router.close();

@@ -68,7 +68,7 @@ export function describe(cp: ControlPlane, meta: TableMeta, stats?: TableStats, 
   if (meta.status !== 'DELETING') Object.assign(description, describeIndexes(meta, arn, sizes, nowMs));
   if (meta.restore !== undefined) {
     description.RestoreSummary = {
-      SourceBackupArn: meta.restore.sourceBackupArn,
+      ...(meta.restore.sourceBackupArn !== undefined ? { SourceBackupArn: meta.restore.sourceBackupArn } : {}),
       SourceTableArn: meta.restore.sourceTableArn,
       RestoreDateTime: new Date(meta.restore.restoredAtMs),
       RestoreInProgress: meta.restore.inProgress,

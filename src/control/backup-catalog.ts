@@ -74,6 +74,8 @@ export interface BackupManifest {
   itemCount: number;
   table: BackedUpTable;
   chunks: ChunkRef[];
+  /** The items of a point-in-time restore, not a backup anyone made: never listed. */
+  internal?: true;
 }
 
 export class BackupChecksumError extends Error {

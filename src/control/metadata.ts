@@ -111,7 +111,11 @@ export interface PointInTimeRecoverySetting {
 
 /** What DescribeTable's RestoreSummary says of a restored table. */
 export interface RestoreRecord {
-  sourceBackupArn: string;
+  /** Absent for a point-in-time restore. */
+  sourceBackupArn?: string;
+  /** A point-in-time restore: the items it writes, kept as an internal backup (resumed
+   *  from at the next open if a close cuts it off, removed once written). */
+  internalBackupId?: string;
   sourceTableArn: string;
   restoredAtMs: number;
   inProgress: boolean;
@@ -159,7 +163,7 @@ export function tableTags(meta: TableMeta): TableTag[] {
 /** What UpdateTable, TagResource and UntagResource may change in a table's record. */
 export type TableChanges = Partial<Pick<TableMeta,
   'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'tags' | 'lastUpdateToPayPerRequestMs' | 'attributeDefinitions'
-  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay' | 'timeToLive' | 'restore'>>;
+  | 'lastIncreaseMs' | 'lastDecreaseMs' | 'decreasesDay' | 'decreasesOnDay' | 'timeToLive' | 'restore' | 'pointInTimeRecovery'>>;
 
 interface Counters {
   nextTableId: number;

@@ -13,10 +13,6 @@
  * partition, the rebuild (piscina) and the comparisons; (4) repairs, and a fresh archived
  * snapshot for the next scrub to start from.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Piscina } from 'piscina';
 import { buildMerkleTree, diffKeys, diffMerkleTrees, DEFAULT_LEAF_BITS } from '../checksum/merkle.js';
 import type { Item } from '../model/types.js';
 import { extractKey } from '../model/validate.js';
@@ -31,6 +27,7 @@ import { archivedSnapshots, archiveSnapshot, readArchivedSnapshot } from './arch
 import { readArchivedEntries } from './archiver.js';
 import type { Metadata } from './metadata.js';
 import type { ObjectStore } from './object-store.js';
+import type { RebuildPool } from './rebuild-pool.js';
 import type { RebuildTask, RebuiltRows } from './scrub-worker.js';
 
 export interface ScrubMismatch {
@@ -65,6 +62,8 @@ export interface ScrubDeps {
   control(node: number, group: number, body: NodeRequestBody): Promise<unknown>;
   isAlive(node: number): boolean;
   archive: { store: ObjectStore; flush(): Promise<unknown> };
+  /** Where partitions are rebuilt (a background thread). */
+  rebuilds: RebuildPool;
   /** How long a scrub waits for a repair to finish (ms). */
   repairTimeoutMs?: number;
 }
@@ -72,18 +71,8 @@ export interface ScrubDeps {
 /** An archived snapshot is taken after a scrub when the newest is this many entries old. */
 const SNAPSHOT_EVERY_ENTRIES = 10_000;
 
-function scrubWorkerUrl(): URL {
-  const here = fileURLToPath(import.meta.url);
-  const compiled = here.endsWith('.ts')
-    ? path.join(path.dirname(here), '..', '..', 'dist', 'src', 'control', 'scrub-worker.js')
-    : path.join(path.dirname(here), 'scrub-worker.js');
-  if (!existsSync(compiled)) throw new Error(`scrub worker script ${compiled} is missing: run \`npm run build\` first`);
-  return pathToFileURL(compiled);
-}
-
 export class Scrubber {
   readonly counters = { scrubs: 0, mismatches: 0, repaired: 0 };
-  private pool: Piscina | undefined;
 
   constructor(private readonly deps: ScrubDeps) {}
 
@@ -130,7 +119,7 @@ export class Scrubber {
         const last = at[at.length - 1];
         const entries = last > baseIndex ? await readArchivedEntries(deps.archive.store, meta.tableId, partition.group, baseIndex + 1, last) : [];
         const task: RebuildTask = { rec, rows: baseRows, index: baseIndex, entries, at };
-        rebuilt = await this.workers().run(task) as RebuiltRows[];
+        rebuilt = await deps.rebuilds.run(task);
       } catch (error) {
         for (const node of replicas.keys()) report.skipped.push({ table: meta.name, partition: partition.group, node, reason: `the archive cannot rebuild it: ${(error as Error).message}` });
         continue;
@@ -185,16 +174,6 @@ export class Scrubber {
     return false;
   }
 
-  private workers(): Piscina {
-    // One thread: the machine's cores belong to the storage nodes and the clients.
-    this.pool ??= new Piscina({ filename: scrubWorkerUrl().href, minThreads: 0, maxThreads: 1, idleTimeout: 5000 });
-    return this.pool;
-  }
-
-  async close(): Promise<void> {
-    await this.pool?.destroy();
-    this.pool = undefined;
-  }
 }
 
 async function collect(pieces: AsyncGenerator<Export>): Promise<Export> {

@@ -25,7 +25,10 @@ export type DynamoDBErrorName =
   | 'BackupInUseException'
   | 'TableNotFoundException'
   | 'TableInUseException'
-  | 'TableAlreadyExistsException';
+  | 'TableAlreadyExistsException'
+  | 'ContinuousBackupsUnavailableException'
+  | 'PointInTimeRecoveryUnavailableException'
+  | 'InvalidRestoreTimeException';
 
 const retryableNames: ReadonlySet<DynamoDBErrorName> = new Set([
   'ProvisionedThroughputExceededException',

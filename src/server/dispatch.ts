@@ -59,6 +59,9 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Operation>>> = Object.
   ListBackups: { method: 'listBackups' },
   DeleteBackup: { method: 'deleteBackup' },
   RestoreTableFromBackup: { method: 'restoreTableFromBackup' },
+  UpdateContinuousBackups: { method: 'updateContinuousBackups' },
+  DescribeContinuousBackups: { method: 'describeContinuousBackups' },
+  RestoreTableToPointInTime: { method: 'restoreTableToPointInTime' },
 });
 
 /** What dispatch can serve: a ShardBox, or anything with some of its methods. */

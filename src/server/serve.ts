@@ -16,6 +16,8 @@ options:
   --dir PATH                data directory (default: a temporary one, removed on exit)
   --nodes N                 storage nodes, one thread each (default 3)
   --durability sync|async   sync (default): fdatasync before acknowledging a write
+  --archive                 archive the WAL into <dir>/archive: point-in-time recovery
+                            (UpdateContinuousBackups, RestoreTableToPointInTime) and scrub
   --table-status-delay MS   how long new tables stay CREATING, deleted ones DELETING and
                             updated ones UPDATING (default 500, as DynamoDB Local; 0: none)
   --region NAME             region of the health check and of ARNs when a request's
@@ -35,6 +37,7 @@ export interface ServeArgs {
   dir?: string;
   nodes?: number;
   durability?: 'sync' | 'async';
+  archive?: boolean;
   auth?: Credentials;
   tableStatusDelayMs: number;
   region?: string;
@@ -111,6 +114,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
         break;
       }
       case '--nodes': args.nodes = integer('--nodes', value(), 3, 64); break;
+      case '--archive': args.archive = true; break;
       case '--durability': {
         const d = value();
         if (d !== 'sync' && d !== 'async') throw new UsageError(`--durability must be sync or async (got '${d}')`);
@@ -158,6 +162,7 @@ export async function serveMain(argv: string[]): Promise<number> {
     ...(args.dir !== undefined ? { dir: args.dir } : {}),
     ...(args.nodes !== undefined ? { nodes: args.nodes } : {}),
     ...(args.durability !== undefined ? { durability: args.durability } : {}),
+    ...(args.archive === true ? { archive: true } : {}),
     tableStatusDelayMs: args.tableStatusDelayMs,
   });
   let server;

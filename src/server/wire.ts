@@ -197,6 +197,15 @@ const INPUT_SHAPES: Readonly<Record<string, Readonly<Record<string, Shape>>>> = 
     LocalSecondaryIndexOverride: LOCAL_INDEXES, ProvisionedThroughputOverride: THROUGHPUT,
     OnDemandThroughputOverride: ON_DEMAND_THROUGHPUT, SSESpecificationOverride: SSE_SPECIFICATION,
   },
+  UpdateContinuousBackups: {
+    TableName: STRING,
+    PointInTimeRecoverySpecification: structure('PointInTimeRecoverySpecification', { PointInTimeRecoveryEnabled: BOOLEAN, RecoveryPeriodInDays: INTEGER }),
+  },
+  RestoreTableToPointInTime: {
+    SourceTableArn: STRING, SourceTableName: STRING, TargetTableName: STRING, UseLatestRestorableTime: BOOLEAN, RestoreDateTime: TIMESTAMP,
+    BillingModeOverride: STRING, GlobalSecondaryIndexOverride: GLOBAL_INDEXES, LocalSecondaryIndexOverride: LOCAL_INDEXES,
+    ProvisionedThroughputOverride: THROUGHPUT, OnDemandThroughputOverride: ON_DEMAND_THROUGHPUT, SSESpecificationOverride: SSE_SPECIFICATION,
+  },
   TagResource: { ResourceArn: STRING, Tags: TAGS },
   UntagResource: { ResourceArn: STRING, TagKeys: list(STRING) },
   ListTagsOfResource: { ResourceArn: STRING, NextToken: STRING },
