@@ -237,6 +237,7 @@ export class ReplicaCore {
       commit: this.commitIndex,
       applied: this.appliedIndex,
       lastIndex: this.log.lastIndex(),
+      firstIndex: this.log.firstIndex(),
       leaseTicksLeft: this.currentRole === 'leader' ? leaseTicksLeft(this.now, this.leaseExpiry()) : 0,
       membership: normalizeMembership(this.membership),
       membershipIndex: this.configs[this.configs.length - 1].index,

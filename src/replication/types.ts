@@ -208,6 +208,8 @@ export interface ReplicaStatus {
   commit: number;
   applied: number;
   lastIndex: number;
+  /** First index still in this replica's log (entries below were compacted). */
+  firstIndex: number;
   /** Ticks left on the lease (leader only; 0 when expired). */
   leaseTicksLeft: number;
   /** The membership in effect here (the last one in this replica's log), and the index of

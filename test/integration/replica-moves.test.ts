@@ -72,7 +72,7 @@ describe('full replicas built from snapshots', () => {
       await Promise.all(Array.from({ length: 100 }, (_, j) => cluster.putItem({ TableName: 'moving', Item: { id: { S: `p${i + j}` } } })));
     }
     // A checkpoint (every 2 s) lets the WAL drop the start of the log.
-    await sleep(2500);
+    await waitFor('the leader\'s WAL to drop the start of the log', 10_000, async () => ((await leaderOf(cluster, 'moving'))?.firstIndex ?? 0) > 1 ? true : undefined);
     await expect(cluster.moveReplica('moving', partition.group, to, from)).rejects.toThrow(/holds no replica/);
     await expect(cluster.moveReplica('moving', partition.group, from, partition.replicas[1])).rejects.toThrow(/must be another storage node/);
 
@@ -100,7 +100,9 @@ describe('full replicas built from snapshots', () => {
     const spare = [0, 1, 2, 3].find((n) => !partition.replicas.includes(n))!;
     const victim = partition.replicas[2];
     const w = writer(cluster, 'repair');
-    await sleep(200);
+    // A checkpoint (every 2 s) lets the WAL drop the start of the log: the new replica
+    // will need a snapshot.
+    await waitFor('the leader\'s WAL to drop the start of the log', 10_000, async () => ((await leaderOf(cluster, 'repair'))?.firstIndex ?? 0) > 1 ? true : undefined);
     await cluster.faults.kill(victim);
     const newHome = partition.replicas.map((n) => (n === victim ? spare : n)).sort();
     await waitFor('three full replicas again, on the new home', 30_000, async () => {

@@ -70,6 +70,11 @@ describe('snapshots on real threads', () => {
       return s.every((b) => b <= bound) ? s : undefined;
     });
     console.log(`WAL bytes with node 2 down after ${WRITES} writes of 1 KB: ${sizes.join(', ')} (bound ${bound}; keeping every entry would be over ${unbounded})`);
+    // Every leader's log no longer reaches back to what node 2 holds: only a snapshot can help it.
+    await waitFor('every leader\'s WAL compacted past node 2', 15_000, async () => {
+      const parts = await cluster.replicaStatus('snap');
+      return parts.every(({ replicas }) => replicas.some((r) => r?.role === 'leader' && r.firstIndex > RETAIN)) ? true : undefined;
+    });
 
     const restartedAt = performance.now();
     await cluster.faults.restart(2);
