@@ -115,7 +115,8 @@ describe('full replicas built from snapshots', () => {
     await w.stop();
     const kinds = cluster.membershipEvents().map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(['addLogReplica', 'removeMember', 'replaceHome', 'removeLogReplica', 'dropLogReplica', 'addReplica']));
-    expect((await cluster.nodeStats())[spare]!.snapshotsInstalled).toBeGreaterThanOrEqual(1);
+    // The new full replica starts empty, past what the leader's WAL still holds.
+    await waitFor('the new replica\'s snapshot', 20_000, async () => ((await cluster.nodeStats())[spare]!.snapshotsInstalled >= 1 ? true : undefined));
     await waitFor('the new home replicas to agree', 10_000, async () => ((await homeAgrees(cluster, 'repair')) ? true : undefined));
     await expectAllReadable(cluster, 'repair', w.acked);
 
