@@ -48,7 +48,8 @@ options:
   --during JOB            run JOB over and over in the background while each level runs,
                           to measure its cost to foreground latency (compare with a run
                           without it): snapshot (rebuild one node's replicas from
-                          snapshots), scrub (db.scrub(), implies --archive)
+                          snapshots), scrub (db.scrub(), implies --archive), backup
+                          (CreateBackup until AVAILABLE, then DeleteBackup)
 `;
 
 /** The paper's experiment, over the workload file's settings. */

@@ -102,7 +102,7 @@ export interface BenchOptions {
   during?: BackgroundJob;
 }
 
-export const BACKGROUND_JOBS = ['snapshot', 'scrub'] as const;
+export const BACKGROUND_JOBS = ['snapshot', 'scrub', 'backup'] as const;
 export type BackgroundJob = typeof BACKGROUND_JOBS[number];
 
 function clock(): number {
@@ -234,6 +234,16 @@ function backgroundLoop(db: ShardBox, job: BackgroundJob, table: string, nodes: 
   const once = async (): Promise<void> => {
     if (job === 'scrub') {
       await db.scrub({ table });
+      return;
+    }
+    if (job === 'backup') {
+      // A whole backup: taken, written out, then deleted (the next one starts at once).
+      const { BackupDetails } = await db.createBackup({ TableName: table, BackupName: `bench-${done}` });
+      const arn = BackupDetails.BackupArn;
+      while ((await db.describeBackup({ BackupArn: arn })).BackupDescription.BackupDetails.BackupStatus === 'CREATING') {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await db.deleteBackup({ BackupArn: arn });
       return;
     }
     // A node that leads every partition has no follower replica to rebuild: next one.
