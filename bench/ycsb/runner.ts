@@ -230,6 +230,7 @@ function backgroundLoop(db: ShardBox, job: BackgroundJob, table: string, nodes: 
   let loop: Promise<void> = Promise.resolve();
   let done = 0;
   let failed = 0;
+  let firstError = '';
   let node = 0;
   const once = async (): Promise<void> => {
     if (job === 'scrub') {
@@ -254,12 +255,14 @@ function backgroundLoop(db: ShardBox, job: BackgroundJob, table: string, nodes: 
       running = true;
       done = 0;
       failed = 0;
+      firstError = '';
       loop = (async () => {
         while (running) {
           try {
             await once();
             done++;
-          } catch {
+          } catch (error) {
+            if (failed === 0) firstError = (error as Error).message;
             failed++;
             await new Promise((resolve) => setTimeout(resolve, 100));
           }
@@ -269,7 +272,7 @@ function backgroundLoop(db: ShardBox, job: BackgroundJob, table: string, nodes: 
     stop: async () => {
       running = false;
       await loop;
-      return `  during the level: ${done} ${job}${done === 1 ? '' : 's'} done${failed > 0 ? `, ${failed} failed` : ''}\n`;
+      return `  during the level: ${done} ${job}${done === 1 ? '' : 's'} done${failed > 0 ? `, ${failed} failed (first: ${firstError})` : ''}\n`;
     },
   };
 }

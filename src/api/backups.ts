@@ -66,8 +66,6 @@ const RETRY_MAX_MS = 2000;
  *  RestoreInProgress: false anyway (they keep catching up). */
 const INDEX_CATCH_UP_MS = 30_000;
 const INDEX_CATCH_UP_SLICE_MS = 200;
-/** Bytes of the snapshot asked of a leader per export piece. */
-const EXPORT_PIECE_BYTES = 512 * 1024;
 
 const BACKUP_ARN_MIN = 37;
 const BACKUP_ARN_MAX = 1024;
@@ -473,7 +471,7 @@ export class Backups {
       format: 1, id, name: backupName, status: 'CREATING', createdAtMs, sizeBytes: 0, itemCount: 0, table: backedUpTable(meta), chunks: [],
     };
     // Every partition's snapshot is fixed by its first piece: ask for them all at once.
-    const exports = meta.partitions.map((p) => this.cp.exportPartition(p, { maxBytes: EXPORT_PIECE_BYTES }));
+    const exports = meta.partitions.map((p) => this.cp.exportPartition(p));
     const firsts = await Promise.allSettled(exports.map((e) => e.next()));
     const failed = firsts.find((f) => f.status === 'rejected');
     if (failed !== undefined) {

@@ -22,6 +22,23 @@ export interface TableStats { items: number; bytes: number; countedAtMs: number 
  *  the table's items, so it is not done for every poll of a waiter). */
 export const TABLE_STATS_REFRESH_MS = 1000;
 
+/** Bytes of rows per export piece (each is one read on the node's thread). */
+const EXPORT_PIECE_BYTES = 64 * 1024;
+
+/** Keeps a stream of bytes under `bytesPerSec`: `spent` waits as long as it is ahead. */
+class Pace {
+  private readonly startedAt = performance.now();
+  private bytes = 0;
+
+  constructor(private readonly bytesPerSec: number) {}
+
+  async spent(bytes: number): Promise<void> {
+    this.bytes += bytes;
+    const dueMs = (this.bytes / this.bytesPerSec) * 1000 - (performance.now() - this.startedAt);
+    if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
+  }
+}
+
 export class ControlPlane {
   closed = false;
   /** Global secondary indexes: propagation from the outboxes, backfills, lag. */
@@ -175,7 +192,10 @@ export class ControlPlane {
    * before its rows are handed out. A session lost midway (the node restarted) starts over.
    */
   async *exportPartition(partition: PartitionInfo, options: { maxBytes?: number; node?: number; keepDamaged?: boolean } = {}): AsyncGenerator<{ index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] }> {
-    const maxBytes = options.maxBytes ?? 512 * 1024;
+    // Small pieces, paced as snapshot transfers are: each piece is read on the node's
+    // thread between its rounds, so a backup or a scrub takes longer, not requests.
+    const maxBytes = options.maxBytes ?? EXPORT_PIECE_BYTES;
+    const pace = new Pace(this.options.snapshotBytesPerSec);
     const keepDamaged = options.keepDamaged === true ? { keepDamaged: true } : {};
     for (let attempt = 0; ; attempt++) {
       // From the leader, or (scrub) from one given replica, damaged rows included.
@@ -197,6 +217,7 @@ export class ControlPlane {
             if (!started) yield { index: piece.index, term: piece.term, rec, rows: [] };
             return;
           }
+          await pace.spent(piece.payload.length);
           piece = await this.control(piece.node, partition.group, { t: 'exportSnapshot', session: piece.session, maxBytes, ...keepDamaged }) as ExportReply;
         }
       } catch (error) {

@@ -95,7 +95,7 @@ export function faultsOf(cp: ControlPlane, links: LinkCuts) {
       }).map((s) => s.partition.group);
       const stats = async (): Promise<NodeStats> => (await cp.control(node, 0, { t: 'stats' })) as NodeStats;
       const before = (await stats()).groupsRepaired;
-      for (const group of groups) await cp.control(node, group, { t: 'repairGroup' });
+      for (const group of groups) await cp.control(node, group, { t: 'repairGroup', reason: 'faults.rebuild' });
       const deadline = performance.now() + timeoutMs;
       for (;;) {
         const now = await stats();

@@ -164,7 +164,7 @@ export class Scrubber {
   private async repair(node: number, group: number): Promise<boolean> {
     const deadline = performance.now() + (this.deps.repairTimeoutMs ?? 60_000);
     const before = ((await this.deps.control(node, 0, { t: 'stats' })) as NodeStats).groupsRepaired;
-    await this.deps.control(node, group, { t: 'repairGroup' });
+    await this.deps.control(node, group, { t: 'repairGroup', reason: 'scrub found its data different from the partition rebuilt from the archive' });
     while (performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       if (!this.deps.isAlive(node)) return false;

@@ -42,7 +42,7 @@ export type NodeRequestBody =
   | { t: 'exportSnapshot'; session?: number; maxBytes: number; keepDamaged?: boolean }
   /** Scrub found this replica's data different from the archive's: repair it from the
    *  leader (as a group with a damaged value is). */
-  | { t: 'repairGroup' }
+  | { t: 'repairGroup'; reason: string }
   /** Leader only: hand leadership to `to` (ReplicaCore.transferLeadership). */
   | { t: 'transferLeadership'; to: number }
   | { t: 'status' }

@@ -215,6 +215,8 @@ export class SnapshotTransfers {
         // index agrees with it already; it can be nowhere beyond it (receiving: applied
         // nothing past its log, which ends below the leader's).
         installed = core.installSnapshot(r.index, r.term, r.membership) || core.applied === r.index;
+        // All of its data came from the leader: whatever was damaged is gone.
+        if (installed && this.host.isDamaged(group)) this.host.repaired(group);
       }
       this.receivers.delete(group);
       if (installed) this.counters.snapshotsInstalled++;

@@ -603,7 +603,7 @@ export class StorageNode {
         return this.reply(router, { id: request.id, body: piece });
       }
       case 'repairGroup':
-        this.markDamaged(request.group, 'scrub found its data different from the archive\'s');
+        this.markDamaged(request.group, body.reason);
         return this.reply(router, { id: request.id, body: { repairing: true } });
       case 'groupRecord':
         return this.reply(router, { id: request.id, body: this.store.group(request.group) });
