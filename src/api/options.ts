@@ -65,7 +65,7 @@ export interface ShardBoxOptions {
    *  plus two segments. Default 64 MiB. */
   walSegmentBytes?: number;
   /** Pace of the snapshots one node sends (bytes per second), so that catching a replica
-   *  up leaves foreground requests their latency. Default 16 MiB/s. */
+   *  up leaves foreground requests their latency. Default 4 MiB/s. */
   snapshotBytesPerSec?: number;
   /** WAL archiving: every node copies its sealed WAL segments, per partition, into an
    *  object store (a directory), and `db.archive` flushes, verifies and reads them back.

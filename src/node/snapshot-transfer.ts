@@ -37,7 +37,7 @@ export const CHUNK_BYTES = 64 * 1024;
 /** Chunks a sender has out before it waits for an acknowledgement. */
 const WINDOW = 4;
 /** Default pace of all of a node's outgoing snapshots (bytes per second). */
-export const SNAPSHOT_BYTES_PER_SEC = 16 * 1024 * 1024;
+export const SNAPSHOT_BYTES_PER_SEC = 4 * 1024 * 1024;
 /** Snapshots a node sends at once. */
 const MAX_SENDERS = 2;
 /** A transfer that hears nothing from its peer for this long is abandoned (ms): the peer
@@ -198,29 +198,33 @@ export class SnapshotTransfers {
     this.finishInstalls();
   }
 
-  /** Installs made durable are handed to their cores, and reported to their leaders. */
+  /**
+   * Installs made durable are handed to their cores, and reported to their leaders. The
+   * store holds the snapshot's data at its index now, so the core must apply from there:
+   * a core that is behind restarts its log after it (installSnapshot); one whose log
+   * holds the snapshot's entry (a repair, or a follower that kept receiving meanwhile,
+   * its applies skipped) applies its log again after it (repairedAt). Until one of them
+   * can (a Ready is outstanding; a leader first hands over), the group stays as it is:
+   * receiving, applying nothing.
+   */
   private finishInstalls(): void {
     for (const [group, r] of this.receivers) {
       if (r.durable !== true) continue;
       const core = this.host.core(group);
-      let installed: boolean;
       if (core === undefined) {
-        installed = false;
-      } else if (r.repair) {
-        if (!core.repairedAt(r.index, r.term)) continue; // a Ready is outstanding: next round
-        this.host.repaired(group);
-        installed = true;
-      } else {
-        // A core that went on applying its own (older) log up to exactly the snapshot's
-        // index agrees with it already; it can be nowhere beyond it (receiving: applied
-        // nothing past its log, which ends below the leader's).
-        installed = core.installSnapshot(r.index, r.term, r.membership) || core.applied === r.index;
-        // All of its data came from the leader: whatever was damaged is gone.
-        if (installed && this.host.isDamaged(group)) this.host.repaired(group);
+        this.receivers.delete(group);
+        continue;
+      }
+      const installed = (!r.repair && core.installSnapshot(r.index, r.term, r.membership)) || core.repairedAt(r.index, r.term);
+      if (!installed) {
+        if (core.role === 'leader') this.host.handOff(group);
+        continue;
       }
       this.receivers.delete(group);
-      if (installed) this.counters.snapshotsInstalled++;
-      this.host.send(r.leader, { t: 'ack', group, from: this.host.id, to: r.leader, id: r.id, seq: r.nextSeq, status: installed ? 'installed' : 'refused' });
+      // All of its data came from the leader: whatever was damaged is gone.
+      if (this.host.isDamaged(group)) this.host.repaired(group);
+      this.counters.snapshotsInstalled++;
+      this.host.send(r.leader, { t: 'ack', group, from: this.host.id, to: r.leader, id: r.id, seq: r.nextSeq, status: 'installed' });
     }
   }
 
