@@ -17,3 +17,4 @@ export {
   type ArchiveHole, type ArchiveManifest, type ArchiveMismatch, type ArchiveVerification, type ArchivedRange, type NodeArchivePass,
 } from './control/archiver.js';
 export { DirectoryObjectStore, type ObjectStore } from './control/object-store.js';
+export type { ScrubReport, ScrubMismatch } from './control/scrub.js';
