@@ -98,15 +98,15 @@ function backupNotFound(arn: string): DynamoDBError {
 
 // ---- Input checks ------------------------------------------------------------------------
 
-function serialization(message: string): DynamoDBError {
+export function serialization(message: string): DynamoDBError {
   return new DynamoDBError('SerializationException', message);
 }
 
-function given(value: unknown): boolean {
+export function given(value: unknown): boolean {
   return value !== undefined && value !== null;
 }
 
-function inputOf(input: unknown): Record<string, unknown> {
+export function inputOf(input: unknown): Record<string, unknown> {
   return isPlainObject(input) ? input : {};
 }
 

@@ -17,7 +17,7 @@ import { DynamoDBError } from '../model/errors.js';
 import { tableNameFromArn } from '../model/tags.js';
 import type { Item } from '../model/types.js';
 import { itemsOfRows } from '../storage/snapshot.js';
-import { backedUpTable, type Backups, type RestoreOverrides } from './backups.js';
+import { backedUpTable, given, inputOf, serialization, type Backups, type RestoreOverrides } from './backups.js';
 import { callRegion, tableArn } from './call-context.js';
 import type { ControlPlane } from './control-plane.js';
 import { ACCOUNT, ConstraintErrors, isPlainObject } from './request-checks.js';
@@ -26,18 +26,6 @@ import { describe as describeTableMeta } from './tables.js';
 /** DynamoDB's longest recovery window, and the default. */
 const MAX_RECOVERY_DAYS = 35;
 const DAY_MS = 86_400_000;
-
-function serialization(message: string): DynamoDBError {
-  return new DynamoDBError('SerializationException', message);
-}
-
-function given(value: unknown): boolean {
-  return value !== undefined && value !== null;
-}
-
-function inputOf(input: unknown): Record<string, unknown> {
-  return isPlainObject(input) ? input : {};
-}
 
 /** A TableName member that may be a table's ARN. */
 function tableNameMember(value: unknown, member: string, shape: ConstraintErrors): string | undefined {

@@ -81,3 +81,14 @@ export function inClientThread<T>(port: RouterPort, body: string, data?: unknown
     worker.once('error', reject);
   });
 }
+
+/** Polls `probe` every `everyMs` until it returns a value (or fails after `timeoutMs`). */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 20): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

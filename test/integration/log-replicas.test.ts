@@ -7,11 +7,10 @@
  * the full replicas hold identical data. Prints the time to restore a write quorum of
  * three, and how long the returning replica took to catch up by replaying the WAL.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Item, ShardBox } from '../../src/index.js';
 import type { ReplicaStatus } from '../../src/replication/types.js';
-import { createHashTable, openCluster, seedFromEnv } from './helpers.js';
+import { createHashTable, openCluster, seedFromEnv, waitFor } from './helpers.js';
 
 let db: ShardBox | undefined;
 afterEach(async () => {
@@ -20,17 +19,6 @@ afterEach(async () => {
 });
 
 const AFTER_MS = 500;
-
-/** Polls `probe` every 10 ms until it returns a value (or fails after `timeoutMs`). */
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 async function leaderStatus(cluster: ShardBox): Promise<ReplicaStatus | undefined> {
   const [{ replicas }] = await cluster.replicaStatus('logrep');

@@ -8,23 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShardBox } from '../../src/index.js';
 import type { ReplicaStatus } from '../../src/replication/types.js';
-import { createHashTable, openCluster, seedFromEnv } from './helpers.js';
+import { createHashTable, openCluster, seedFromEnv, waitFor } from './helpers.js';
 
 let db: ShardBox | undefined;
 afterEach(async () => {
   await db?.close();
   db = undefined;
 });
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Writes keys w0, w1, ... until stopped; remembers the acknowledged ones. */
 function writer(cluster: ShardBox, table: string): { acked: number[]; stop: () => Promise<void> } {
