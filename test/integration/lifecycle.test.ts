@@ -17,7 +17,7 @@ describe('cluster lifecycle', () => {
         expect(db.isNodeAlive(i)).toBe(true);
         expect(existsSync(path.join(db.dir, `node-${i}`))).toBe(true);
       }
-      expect(readdirSync(db.dir).sort()).toEqual(['control', 'node-0', 'node-1', 'node-2', 'node-3']);
+      expect(readdirSync(db.dir).sort()).toEqual(['backups', 'control', 'node-0', 'node-1', 'node-2', 'node-3']);
     } finally {
       await db.close();
     }
