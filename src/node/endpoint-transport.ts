@@ -6,7 +6,7 @@ import { messageCodec, writeBatched } from '../transport/codec.js';
 import type { Endpoint } from '../transport/fabric.js';
 import { readEnvelopes, type Envelope, type FormatVersion } from '../transport/protocol.js';
 import type { NodeTransport, TransportStats } from './ports.js';
-import { seededRandom } from './prng.js';
+import { seededRandom } from '../model/prng.js';
 
 export class EndpointTransport implements NodeTransport {
   constructor(private readonly endpoint: Endpoint) {}

@@ -28,7 +28,7 @@ import {
   CHECKPOINT_ENTRIES, CHECKPOINT_INTERVAL_MS, MAX_APPEND_BYTES, MAX_INFLIGHT_APPENDS, MAX_QUEUED_REPLIES, MAX_REPLIES_PER_RECORD, type NodeTiming,
 } from './constants.js';
 import type { CutLinks, NodeDiskJobs, NodeMutation, NodeStorage, NodeTransport } from './ports.js';
-import { seededRandom } from './prng.js';
+import { seededRandom } from '../model/prng.js';
 import { SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type SnapshotMessage } from './snapshot-transfer.js';
 import type { DigestReply, NodeRequestBody, RotReply } from './requests.js';
 

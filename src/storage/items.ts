@@ -13,6 +13,7 @@ import type { AttributeValue, Item, KeyShape } from '../model/types.js';
 import { DynamoDBError } from '../model/errors.js';
 import { encodeItemKey, encodeKeyComponent, hashPrefix, partitionKeyPrefix, tablePrefix } from '../model/key-encoding.js';
 import { hexToHash } from '../model/hash.js';
+import { seededRandom } from '../model/prng.js';
 import { itemSize } from '../model/item-size.js';
 import { extractKey } from '../model/validate.js';
 import { evaluateCondition, project } from '../expressions/index.js';
@@ -676,18 +677,6 @@ function beginsWithPrefix(P: Uint8Array, v: AttributeValue): Uint8Array {
   if (!('S' in v) && !('B' in v)) throw new DynamoDBError('ValidationException', 'begins_with is only valid on S and B sort keys');
   const enc = encodeKeyComponent(v);
   return concatBytes(P, enc.subarray(0, enc.length - 2));
-}
-
-/** mulberry32, as src/node/prng.ts (which storage may not import): rot's draws. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function maxBig(a: bigint, b: bigint): bigint {

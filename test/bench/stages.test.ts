@@ -5,7 +5,7 @@ import { formatSlowest, stageBreakdown } from '../../bench/ycsb/report.js';
 import { levelStagesOf, operationTiming, OVERLAPPING_STAGES, STAGE_ORDER } from '../../bench/ycsb/stages.js';
 import { LatencyTracker, type RequestTiming } from '../../src/index.js';
 import { msToUs, stagesOf } from '../../src/router/latency.js';
-import { seededRandom } from '../../src/node/prng.js';
+import { seededRandom } from '../../src/model/prng.js';
 import { makeResult } from './fixtures.js';
 import { withStages } from './stage-fixtures.js';
 

@@ -13,7 +13,7 @@ import {
   ArchiveHoleError, ArchiveService, WalArchiver, manifestKey, readArchivedEntries, verifyArchive, type ArchiveManifest, type ArchiverNode,
 } from '../../src/control/archiver.js';
 import { groupRec, SHAPE_SN } from '../storage/helpers.js';
-import { seededRandom } from '../../src/node/prng.js';
+import { seededRandom } from '../../src/model/prng.js';
 
 const dirs: string[] = [];
 const wals: Wal[] = [];

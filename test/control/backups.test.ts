@@ -16,7 +16,7 @@ import {
 } from '../../src/control/backup-catalog.js';
 import { DirectoryObjectStore } from '../../src/control/object-store.js';
 import type { Item } from '../../src/model/types.js';
-import { seededRandom } from '../../src/node/prng.js';
+import { seededRandom } from '../../src/model/prng.js';
 
 let dir: string | undefined;
 afterEach(() => {

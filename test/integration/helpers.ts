@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { ShardBox, type RouterPort, type ShardBoxOptions } from '../../src/index.js';
 
 /** The project's seeded PRNG (mulberry32); print the seed in failure messages. */
-export { seededRandom as prng } from '../../src/node/prng.js';
+export { seededRandom as prng } from '../../src/model/prng.js';
 
 export function seedFromEnv(fallback: number): number {
   const env = process.env.SHARDBOX_SEED;

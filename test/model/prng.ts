@@ -1,4 +1,4 @@
-import { seededRandom } from '../../src/node/prng.js';
+import { seededRandom } from '../../src/model/prng.js';
 
 /** A small seeded PRNG (mulberry32) for property tests; print the seed on failure. */
 export interface Rng {

@@ -22,7 +22,7 @@ import type {
   ReplicaConfig,
   ReplicaMessage,
 } from '../../src/replication/types.js';
-import { seededRandom as mulberry32 } from '../../src/node/prng.js';
+import { seededRandom as mulberry32 } from '../../src/model/prng.js';
 import { MemLog } from '../sim/storage.js';
 
 export { MemLog };

@@ -3,7 +3,7 @@
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { LatencyTracker, percentilesOf, type RequestTiming } from '../../src/router/latency.js';
-import { seededRandom } from '../../src/node/prng.js';
+import { seededRandom } from '../../src/model/prng.js';
 
 function plainHistogram(): Histogram {
   return build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkHistory, checkKey, type HistoryOp, type RegisterInput, type RegisterOutput } from './linearizability.js';
-import { seededRandom } from '../../src/node/prng.js';
+import { seededRandom } from '../../src/model/prng.js';
 
 const U = Infinity;
 function op(client: number, call: number, ret: number, input: RegisterInput, output?: RegisterOutput, key = 'k'): HistoryOp {

@@ -46,7 +46,7 @@ import { newContext, parseCondition, parseUpdate } from '../../src/expressions/i
 import { encodeItemKeyWithHash } from '../../src/model/key-encoding.js';
 import { partitionHash } from '../../src/model/hash.js';
 import type { Item, KeyShape } from '../../src/model/types.js';
-import { seededRandom } from '../../src/node/prng.js';
+import { seededRandom } from '../../src/model/prng.js';
 import {
   envelopeFromWire, envelopeToWire, WireFormatError, type Envelope, type FormatVersion, type RequestMessage,
 } from '../../src/transport/protocol.js';

@@ -41,7 +41,7 @@ export class TempDirs {
 }
 
 /** The project's seeded PRNG (mulberry32). */
-export { seededRandom as prng } from '../../src/node/prng.js';
+export { seededRandom as prng } from '../../src/model/prng.js';
 
 export function entry(index: number, op: WriteOp | undefined, term = 1): LogEntry {
   return { term, index, data: op === undefined ? new Uint8Array(0) : encodeWriteOp(op) };

@@ -8,7 +8,7 @@ import { compareBytes } from '../../src/storage/codec.js';
 import {
   inKeyOrder, isTruncated, STORED_PREFIX_BYTES, storedKey, storedLowerBound, storedUpperBound, type StoredRow,
 } from '../../src/storage/stored-key.js';
-import { seededRandom } from '../../src/node/prng.js';
+import { seededRandom } from '../../src/model/prng.js';
 
 const P = STORED_PREFIX_BYTES;
 

@@ -1,5 +1,5 @@
 /** The project's seeded PRNG (mulberry32), under the name these tests use. */
-export { seededRandom as mulberry32 } from '../../src/node/prng.js';
+export { seededRandom as mulberry32 } from '../../src/model/prng.js';
 
 /** Seed from SHARDBOX_SEED or the clock; tests print it in failure messages. */
 export function testSeed(): number {

@@ -1,4 +1,5 @@
-/** A small seeded PRNG (mulberry32): the randomness a ReplicaCore gets as input. */
+/** A small seeded PRNG (mulberry32): the randomness a ReplicaCore gets as input, and the
+ *  draws of seeded fault injection. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
