@@ -49,7 +49,7 @@ import type { ControlPlane } from './control-plane.js';
 import { newIndexes } from './indexes.js';
 import { ACCOUNT, ConstraintErrors, isPlainObject, isRetryable } from './request-checks.js';
 import { checkCreateTableInput } from './table-validation.js';
-import { checkCapacityQuotas, describe as describeTableMeta } from './tables.js';
+import { addCheckedTable, describe as describeTableMeta } from './tables.js';
 
 /** ListBackups pages hold 1 to 100 backups (100 when Limit is not given). */
 export const LIST_BACKUPS_MAX_LIMIT = 100;
@@ -649,19 +649,7 @@ export class Backups {
     const create = restoredTableInput(table, input);
     const checked = checkCreateTableInput(create as unknown as Record<string, unknown>);
     const indexes = newIndexes(create, checked.billingMode);
-    if (checked.billingMode === 'PROVISIONED') checkCapacityQuotas(this.cp, target, checked.readCapacityUnits, checked.writeCapacityUnits);
-    this.cp.forgetStats(target);
-    const meta = this.cp.metadata.addTable({
-      name: target,
-      keySchema: checked.keySchema,
-      attributeDefinitions: checked.attributeDefinitions,
-      keyShape: checked.keyShape,
-      billingMode: checked.billingMode,
-      readCapacityUnits: checked.readCapacityUnits,
-      writeCapacityUnits: checked.writeCapacityUnits,
-      restore,
-      ...indexes,
-    }, this.cp.options.partitions, this.cp.options.nodes);
+    const meta = addCheckedTable(this.cp, target, checked, indexes, { restore });
     try {
       await this.cp.createGroups(meta, false);
     } catch (error) {

@@ -6,7 +6,7 @@ import type {
   ListTablesInput, ListTablesOutput, ListTagsOfResourceInput, ListTagsOfResourceOutput, TableDescription,
   TagResourceInput, UntagResourceInput, UpdateTableInput, UpdateTableOutput,
 } from '../api-types.js';
-import { decreasesToday, tableTags, utcDay, type TableChanges, type TableMeta } from '../control/metadata.js';
+import { decreasesToday, tableTags, utcDay, type NewTable, type TableChanges, type TableMeta } from '../control/metadata.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
 import {
   checkArnAuthorized, mergeTags, MAX_TAGS, sortTags, tableNameFromArn, TOO_MANY_TAGS_MESSAGE, validateTagKey, validateTags,
@@ -120,6 +120,29 @@ function decodeTagsToken(token: unknown): string {
   return decoded.slice(TAGS_TOKEN_PREFIX.length);
 }
 
+/**
+ * Records a new table (CREATING) from CreateTable's checked input and its indexes, after
+ * the account's capacity quotas: CreateTable's and a restore's table alike.
+ */
+export function addCheckedTable(
+  cp: ControlPlane, name: string, checked: ReturnType<typeof checkCreateTableInput>, indexes: ReturnType<typeof newIndexes>,
+  extra: Partial<Pick<NewTable, 'tags' | 'restore'>>,
+): TableMeta {
+  if (checked.billingMode === 'PROVISIONED') checkCapacityQuotas(cp, name, checked.readCapacityUnits, checked.writeCapacityUnits);
+  cp.forgetStats(name);
+  return cp.metadata.addTable({
+    name,
+    keySchema: checked.keySchema,
+    attributeDefinitions: checked.attributeDefinitions,
+    keyShape: checked.keyShape,
+    billingMode: checked.billingMode,
+    readCapacityUnits: checked.readCapacityUnits,
+    writeCapacityUnits: checked.writeCapacityUnits,
+    ...extra,
+    ...indexes,
+  }, cp.options.partitions, cp.options.nodes);
+}
+
 export async function createTable(cp: ControlPlane, input: CreateTableInput): Promise<{ TableDescription: TableDescription }> {
   cp.checkOpen();
   const checked = checkCreateTableInput(isPlainObject(input) ? input as unknown as Record<string, unknown> : {});
@@ -133,19 +156,7 @@ export async function createTable(cp: ControlPlane, input: CreateTableInput): Pr
   if (cp.metadata.table(input.TableName) !== undefined) {
     throw new DynamoDBError('ResourceInUseException', `Table already exists: ${input.TableName}`);
   }
-  if (checked.billingMode === 'PROVISIONED') checkCapacityQuotas(cp, input.TableName, checked.readCapacityUnits, checked.writeCapacityUnits);
-  cp.forgetStats(input.TableName);
-  const meta = cp.metadata.addTable({
-    name: input.TableName,
-    keySchema: checked.keySchema,
-    attributeDefinitions: checked.attributeDefinitions,
-    keyShape: checked.keyShape,
-    billingMode: checked.billingMode,
-    readCapacityUnits: checked.readCapacityUnits,
-    writeCapacityUnits: checked.writeCapacityUnits,
-    ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
-    ...indexes,
-  }, cp.options.partitions, cp.options.nodes);
+  const meta = addCheckedTable(cp, input.TableName, checked, indexes, tags !== undefined && tags.length > 0 ? { tags } : {});
   // DynamoDB answers CreateTable with the table CREATING; it turns ACTIVE a moment later
   // (options.tableStatusDelayMs; at once when 0). Item operations see only ACTIVE tables.
   await cp.createGroups(meta, false);
