@@ -20,11 +20,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { HistogramLogWriter, type Histogram } from 'hdr-histogram-js';
 import { Piscina } from 'piscina';
 import { LatencyTracker, ShardBox } from '../../src/index.js';
+import { compiledScriptUrl } from '../../src/control/compiled-script.js';
 import type { ClientTask, ClientThreadData, LoadResult, PhaseResult, WorkloadRef } from './client-worker.js';
 import { ensureDynamoDbTable, KEY_ATTRIBUTE, type EngineConnection, type EngineName } from './engines.js';
 import { KINDS, MergedRecording, percentilesOf, tagOf } from './latency.js';
@@ -111,12 +112,7 @@ function clock(): number {
 
 /** dist/bench/ycsb/client-worker.js, also when this module runs from source (tests). */
 function clientWorkerUrl(): URL {
-  const here = fileURLToPath(import.meta.url);
-  const compiled = here.endsWith('.ts')
-    ? path.join(path.dirname(here), '..', '..', 'dist', 'bench', 'ycsb', 'client-worker.js')
-    : path.join(path.dirname(here), 'client-worker.js');
-  if (!existsSync(compiled)) throw new Error(`client worker script ${compiled} is missing: run \`npm run build\` first`);
-  return pathToFileURL(compiled);
+  return compiledScriptUrl(import.meta.url, 'client-worker.js', 'client worker');
 }
 
 function packageVersion(): string {

@@ -3,19 +3,12 @@
  * piscina thread, started on first use, so that a rebuild never runs on a storage node's
  * thread or holds up the main thread's routing.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import { compiledScriptUrl } from './compiled-script.js';
 import type { RebuildTask, RebuiltRows } from './scrub-worker.js';
 
 function rebuildWorkerUrl(): URL {
-  const here = fileURLToPath(import.meta.url);
-  const compiled = here.endsWith('.ts')
-    ? path.join(path.dirname(here), '..', '..', 'dist', 'src', 'control', 'scrub-worker.js')
-    : path.join(path.dirname(here), 'scrub-worker.js');
-  if (!existsSync(compiled)) throw new Error(`rebuild worker script ${compiled} is missing: run \`npm run build\` first`);
-  return pathToFileURL(compiled);
+  return compiledScriptUrl(import.meta.url, 'scrub-worker.js', 'rebuild worker');
 }
 
 export class RebuildPool {

@@ -6,10 +6,10 @@
  */
 import { cpSync, existsSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
+import { compiledScriptUrl } from './compiled-script.js';
 import type { NodeTiming } from '../node/constants.js';
 import {
   CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS,
@@ -30,14 +30,7 @@ const HAND_OVER_POLL_MS = 2;
 /** The compiled worker script. Under vitest this module runs from its TypeScript source;
  *  threads need JavaScript, so they run the build output (`npm test` builds first). */
 export function nodeWorkerUrl(): URL {
-  const here = fileURLToPath(import.meta.url);
-  const compiled = here.endsWith('.ts')
-    ? path.join(path.dirname(here), '..', '..', 'dist', 'src', 'node', 'worker.js')
-    : path.join(path.dirname(here), '..', 'node', 'worker.js');
-  if (!existsSync(compiled)) {
-    throw new Error(`storage-node worker script ${compiled} is missing: run \`npm run build\` first`);
-  }
-  return pathToFileURL(compiled);
+  return compiledScriptUrl(import.meta.url, '../node/worker.js', 'storage-node worker');
 }
 
 /** What the supervisor needs of a node's thread: a `Worker` (a fake in unit tests). */
