@@ -163,9 +163,8 @@ export class SnapshotTransfers {
   private scannedAtMs = -Infinity;
   private budget = 0;
   private budgetAtMs: number;
-  /** Checkpoints started and completed (a receiver waits for one started after its install). */
+  /** Checkpoints started (a receiver waits for one started after its install). */
   private checkpointsStarted = 0;
-  private checkpointsCompleted = 0;
 
   constructor(private readonly host: SnapshotHost, private readonly bytesPerSec: number, nowMs: number) {
     this.budgetAtMs = nowMs;
@@ -189,11 +188,11 @@ export class SnapshotTransfers {
     this.checkpointsStarted++;
   }
 
-  /** A checkpoint succeeded: snapshots installed before it started are durable now. */
+  /** A checkpoint succeeded (one runs at a time: the last started): snapshots installed
+   *  before it started are durable now. */
   checkpointCompleted(): void {
-    this.checkpointsCompleted = this.checkpointsStarted;
     for (const r of this.receivers.values()) {
-      if (r.installedGeneration !== undefined && this.checkpointsCompleted > r.installedGeneration) r.durable = true;
+      if (r.installedGeneration !== undefined && this.checkpointsStarted > r.installedGeneration) r.durable = true;
     }
     this.finishInstalls();
   }

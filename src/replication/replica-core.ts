@@ -372,8 +372,8 @@ export class ReplicaCore {
     if (index > pr.match) pr.match = index;
     pr.snapshotIndex = undefined;
     if (pr.match >= this.log.firstIndex() - 1) pr.needsSnapshot = false;
+    // No commit can follow: the snapshot was of our applied state, below our commit.
     this.becomeProbe(pr);
-    this.maybeCommit();
   }
 
   /**
