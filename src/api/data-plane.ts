@@ -9,7 +9,9 @@ import type { Item, KeyShape } from '../model/types.js';
 import { normalizeItem, validateItem, validateKey, validateTableName } from '../model/validate.js';
 import type { NodeRequestBody } from '../node/requests.js';
 import { PartitionMapCache, type TableRoute } from '../router/partition-map.js';
-import { Router, type Target } from '../router/router.js';
+import { nowMs, Router, type Target } from '../router/router.js';
+import type { RouterAdmission } from '../router/admission.js';
+import { READ, WRITE, type CapacityKind } from '../model/admission-board.js';
 import type { RequestTiming } from '../router/latency.js';
 import { encodeWriteOp } from '../storage/codec.js';
 import type { WriteOp, WriteResult } from '../storage/operations.js';
@@ -35,7 +37,42 @@ export class DataPlane {
   constructor(
     readonly router: Router,
     readonly routes: PartitionMapCache,
+    /** This thread's admission control; undefined when the cluster runs without. */
+    readonly admission?: RouterAdmission,
   ) {}
+
+  /**
+   * Sends a data request through admission control: admitted at this router on its
+   * estimated `units` (or failed at once, unsent, with the throttle error), carrying the
+   * estimate so that the partition's node admits it too. A request a node throttled gives
+   * its estimate back. Once the request's real cost is known, the caller `settle`s it.
+   */
+  async send(route: TableRoute, kind: CapacityKind, units: number, target: Target, body: NodeRequestBody & { u?: number }, idempotent: boolean, extra: { bytes?: number; onTiming?: (timing: RequestTiming) => void } = {}): Promise<unknown> {
+    const admission = this.admission;
+    if (admission === undefined) return this.router.request(target, body, idempotent, extra);
+    const refusal = admission.admit(route.tableId, kind, units, nowMs());
+    if (refusal !== undefined) throw refusal;
+    body.u = units;
+    try {
+      return await this.router.request(target, body, idempotent, extra);
+    } catch (error) {
+      if (error instanceof DynamoDBError && (error.name === 'ProvisionedThroughputExceededException' || error.name === 'ThrottlingException')) {
+        admission.throttledLater(route.tableId, kind, units);
+      }
+      throw error;
+    }
+  }
+
+  /** A request sent with an estimate of `estimated` units really cost `actual` (what its
+   *  ConsumedCapacity says): the table's bucket is charged the difference. */
+  settle(route: TableRoute, kind: CapacityKind, estimated: number, actual: number): void {
+    if (actual !== estimated) this.admission?.charge(route.tableId, kind, actual - estimated);
+  }
+
+  /** A read sent through admission, estimated at one read of up to 4 KB. */
+  read(route: TableRoute, consistent: boolean, target: Target, body: NodeRequestBody, extra: { onTiming?: (timing: RequestTiming) => void } = {}): Promise<unknown> {
+    return this.send(route, READ, consistent ? 1 : 0.5, target, body, true, extra);
+  }
 
   route(tableName: unknown): TableRoute {
     validateTableName(tableName);
@@ -57,15 +94,16 @@ export class DataPlane {
     return hash;
   }
 
-  /** Routes a write to its partition's leader. The partition key is hashed once, here:
+  /** Routes a write to its partition's leader, admitted on `estimatedUnits` (the caller
+   *  `settle`s the real cost). The partition key is hashed once, here:
    *  the same hash goes into the item's B-tree key, carried in the log entry. */
-  async write(route: TableRoute, op: WriteOp, options: RequestOptions = {}): Promise<WriteResult> {
+  async write(route: TableRoute, op: WriteOp, options: RequestOptions = {}, estimatedUnits = 1): Promise<WriteResult> {
     const hash = this.prepareWrite(route, op);
     const partition = this.routes.partitionFor(route, hash);
     const entry = encodeWriteOp(op);
     const body: NodeRequestBody = { t: 'write', entry };
     const target: Target = { mode: 'leader', group: partition.group, replicas: partition.replicas };
-    const result = (await this.router.request(target, body, false, { bytes: entry.byteLength, onTiming: options.onTiming })) as WriteResult;
+    const result = (await this.send(route, WRITE, estimatedUnits, target, body, false, { bytes: entry.byteLength, onTiming: options.onTiming })) as WriteResult;
     if (!result.ok) throw fromErrorShape(result.error);
     return result;
   }
