@@ -161,7 +161,15 @@ export class AdmissionBoard {
   configure(slot: number, tableId: number, mode: AdmissionMode, readRate: number, writeRate: number, burstSeconds: number, nowMs: number, fresh: boolean): void {
     this.withLock(slot, () => {
       const f = slot * SLOT_FLOATS;
-      if (!fresh) this.refillLocked(slot, nowMs);
+      if (!fresh) {
+        this.refillLocked(slot, nowMs);
+        // An increase is usable at once (as TokenBucket.setRate): one second of the added rate.
+        const rates = [readRate, writeRate];
+        for (const kind of [READ, WRITE] as const) {
+          const added = rates[kind] - this.floats[f + S_RATE + kind];
+          if (added > 0) this.floats[f + S_TOKENS + kind] += added;
+        }
+      }
       Atomics.store(this.ints, slot * SLOT_INTS + S_TABLE_ID, tableId);
       Atomics.store(this.ints, slot * SLOT_INTS + S_MODE, mode);
       this.floats[f + S_RATE + READ] = readRate;

@@ -60,9 +60,12 @@ export class TokenBucket {
     if (this.tokens > max) this.tokens = max;
   }
 
-  /** A new rate (UpdateTable): what accumulated at the old rate stays, up to the new cap. */
+  /** A new rate (UpdateTable): what accumulated at the old rate stays, up to the new cap.
+   *  An increase is usable at once: the bucket gets one second of the added rate, as the
+   *  new capacity serves the second it takes effect in. */
   setRate(ratePerSec: number, burstSeconds: number, nowMs: number): void {
     this.refill(nowMs);
+    if (ratePerSec > this.ratePerSec) this.tokens += ratePerSec - this.ratePerSec;
     this.ratePerSec = ratePerSec;
     this.burstSeconds = burstSeconds;
     const max = this.maxTokens;

@@ -87,6 +87,13 @@ export class RouterAdmission {
     table.throttled[kind]++;
   }
 
+  /** Adds what this router consumed and throttled to GAC's totals now. */
+  report(nowMs: number): void {
+    for (const [tableId, table] of this.tables) {
+      if (table.mode !== MODE_NONE && table.slot >= 0) this.lease(tableId, table, 0, 0, nowMs);
+    }
+  }
+
   private table(tableId: number): LocalTable | undefined {
     let table = this.tables.get(tableId);
     const seq = this.board.seq;
