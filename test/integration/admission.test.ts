@@ -142,6 +142,25 @@ describe('admission control', () => {
     }, 60_000);
   });
 
+  it('batches return throttled writes and reads as unprocessed, and fail with the throttle only when nothing was done', async () => {
+    const d = await open({ admission: { burstSeconds: 1 } });
+    await createTable(d, 'batched', { read: 1, write: 1 });
+    const put = (i: number): { PutRequest: { Item: Record<string, { S: string }> } } => ({ PutRequest: { Item: { id: { S: `b${i}` } } } });
+    const first = await d.batchWriteItem({ RequestItems: { batched: Array.from({ length: 25 }, (_, i) => put(i)) }, ReturnConsumedCapacity: 'TOTAL' });
+    const unprocessed = first.UnprocessedItems.batched ?? [];
+    // 1 unit of credit (1 s of 1 WCU), and another if the batch took a second.
+    expect(unprocessed.length).toBeGreaterThanOrEqual(22);
+    expect(unprocessed.length).toBeLessThan(25);
+    expect(first.ConsumedCapacity).toEqual([{ TableName: 'batched', CapacityUnits: 25 - unprocessed.length }]);
+    // Right after, with the credit spent (the next unit is a second away): every write is
+    // throttled, so the batch fails.
+    const again = d.batchWriteItem({ RequestItems: { batched: Array.from({ length: 25 }, (_, i) => put(100 + i)) } });
+    await expect(again).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    const keys = Array.from({ length: 40 }, (_, i) => ({ id: { S: `b${i}` } }));
+    const read = await d.batchGetItem({ RequestItems: { batched: { Keys: keys, ConsistentRead: true } } });
+    expect(read.UnprocessedKeys.batched?.Keys.length ?? 0).toBeGreaterThan(0);
+  }, 60_000);
+
   it('admission: false throttles nothing and reports no capacity', async () => {
     const d = await open({ admission: false });
     await createTable(d, 'off', { read: 1, write: 1 });
