@@ -47,9 +47,13 @@ export class DataPlane {
    * estimate so that the partition's node admits it too. A request a node throttled gives
    * its estimate back. Once the request's real cost is known, the caller `settle`s it.
    */
-  async send(route: TableRoute, kind: CapacityKind, units: number, target: Target, body: NodeRequestBody & { u?: number }, idempotent: boolean, extra: { bytes?: number; onTiming?: (timing: RequestTiming) => void } = {}): Promise<unknown> {
+  send(route: TableRoute, kind: CapacityKind, units: number, target: Target, body: NodeRequestBody & { u?: number }, idempotent: boolean, extra: { bytes?: number; onTiming?: (timing: RequestTiming) => void } = {}): Promise<unknown> {
     const admission = this.admission;
     if (admission === undefined) return this.router.request(target, body, idempotent, extra);
+    return this.sendAdmitted(admission, route, kind, units, target, body, idempotent, extra);
+  }
+
+  private async sendAdmitted(admission: RouterAdmission, route: TableRoute, kind: CapacityKind, units: number, target: Target, body: NodeRequestBody & { u?: number }, idempotent: boolean, extra: { bytes?: number; onTiming?: (timing: RequestTiming) => void }): Promise<unknown> {
     const refusal = admission.admit(route.tableId, kind, units, nowMs());
     if (refusal !== undefined) throw refusal;
     body.u = units;
