@@ -50,6 +50,9 @@ interface TableState {
   tableId: number;
   slot: number;
   mode: typeof MODE_PROVISIONED | typeof MODE_ON_DEMAND;
+  /** The table's partitions (groups and ranges) as last seen: nodes recompute their
+   *  partitions' shares when they change (a split). */
+  partitionsKey: string;
   /** Provisioned rates (what the record says), and on demand the peak per second. */
   provisioned: [number, number];
   peak: [number, number];
@@ -98,11 +101,16 @@ export class GlobalAdmission {
         state = undefined;
       }
       const provisioned: [number, number] = [meta.readCapacityUnits, meta.writeCapacityUnits];
+      const partitionsKey = meta.partitions.map((p) => `${p.group}:${p.hashStart}-${p.hashEnd}`).join(',');
+      if (state !== undefined && state.partitionsKey !== partitionsKey) {
+        state.partitionsKey = partitionsKey;
+        this.board.touch();
+      }
       if (state === undefined) {
         const slot = this.board.freeSlot();
         if (slot < 0) continue; // more tables than slots: the rest run without admission
         state = {
-          name: meta.name, tableId: meta.tableId, slot, mode, provisioned, peak: [0, 0],
+          name: meta.name, tableId: meta.tableId, slot, mode, partitionsKey, provisioned, peak: [0, 0],
           lastConsumed: [0, 0], lastThrottled: [0, 0], consumedPerSec: [0, 0], throttledPerSec: [0, 0],
         };
         this.tables.set(meta.name, state);

@@ -190,6 +190,12 @@ export class AdmissionBoard {
     Atomics.add(this.headerInts, H_SEQ, 1);
   }
 
+  /** GAC: something nodes derive from the board changed (a table's partitions): they
+   *  look again. */
+  touch(): void {
+    Atomics.add(this.headerInts, H_SEQ, 1);
+  }
+
   /** GAC: the table is gone; its slot may be given to another. */
   release(slot: number): void {
     this.withLock(slot, () => Atomics.store(this.ints, slot * SLOT_INTS + S_MODE, MODE_NONE));

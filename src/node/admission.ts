@@ -141,8 +141,7 @@ export class NodeAdmission {
     if (known !== undefined) return known;
     const range = this.rangeOf(group);
     if (range === undefined) return undefined;
-    const width = BigInt('0x' + range.hashEnd) - BigInt('0x' + range.hashStart) + 1n;
-    const fraction = Number(width) / Number(HASH_SPACE);
+    const fraction = fractionOf(range);
     const zero = (): [TokenBucket, TokenBucket] => [new TokenBucket(0, 1, nowMs), new TokenBucket(0, 1, nowMs)];
     const buckets: GroupBuckets = {
       group, tableId: range.tableId, fraction, slot: -1, mode: MODE_NONE, share: zero(), cap: zero(),
@@ -157,7 +156,12 @@ export class NodeAdmission {
   private reconfigure(nowMs: number): void {
     this.seq = this.board.seq;
     for (const [kind, bucket] of this.node.entries()) bucket.setRate(this.board.nodeRate(kind as CapacityKind), CAP_BURST_SECONDS, nowMs);
-    for (const buckets of this.groups.values()) this.configure(buckets, nowMs, false);
+    for (const buckets of this.groups.values()) {
+      // A split may have changed the group's range, and with it its share.
+      const range = this.rangeOf(buckets.group);
+      if (range !== undefined) buckets.fraction = fractionOf(range);
+      this.configure(buckets, nowMs, false);
+    }
   }
 
   /** Sets a partition's rates from its table's slot. A partition whose table just got
@@ -181,4 +185,10 @@ export class NodeAdmission {
       }
     }
   }
+}
+
+/** The fraction of its table's hash space a partition holds. */
+function fractionOf(range: GroupRange): number {
+  const width = BigInt('0x' + range.hashEnd) - BigInt('0x' + range.hashStart) + 1n;
+  return Number(width) / Number(HASH_SPACE);
 }

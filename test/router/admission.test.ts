@@ -13,8 +13,8 @@ const SETTINGS: AdmissionSettings = {
   enabled: true, globalAdmission: true, burstSeconds: 300, nodeReadUnits: 30_000, nodeWriteUnits: 10_000, partitionReadUnits: 3000, partitionWriteUnits: 1000,
 };
 
-function table(name: string, tableId: number, billing: 'PROVISIONED' | 'PAY_PER_REQUEST', read: number, write: number): TableMeta {
-  return { name, tableId, billingMode: billing, readCapacityUnits: read, writeCapacityUnits: write, status: 'ACTIVE' } as TableMeta;
+function table(name: string, tableId: number, billing: 'PROVISIONED' | 'PAY_PER_REQUEST', read: number, write: number, partitions: TableMeta['partitions'] = []): TableMeta {
+  return { name, tableId, billingMode: billing, readCapacityUnits: read, writeCapacityUnits: write, status: 'ACTIVE', partitions } as TableMeta;
 }
 
 function gacAt(clock: { now: number }, settings: Partial<AdmissionSettings> = {}): GlobalAdmission {
@@ -117,6 +117,19 @@ describe('node admission', () => {
       expect(stats.rate).toEqual([globalAdmission ? 3000 : 1000, rate]);
       expect(stats.throttled[WRITE]).toBe(2000 - rate);
     }
+  });
+
+  it('a partition whose range changed (a split) runs at its new share once the table\'s partitions change', () => {
+    const gac = gacAt({ now: 0 }, { globalAdmission: false, burstSeconds: 1 });
+    const range = { ...quarter };
+    const partition = (hashEnd: string): TableMeta['partitions'] => [{ group: 1, hashStart: range.hashStart, hashEnd, replicas: [0, 1, 2] }];
+    gac.sync([table('t', 9, 'PROVISIONED', 400, 400, partition(range.hashEnd))]);
+    const node = new NodeAdmission(gac.board, () => range, 0);
+    node.admit(1, WRITE, 1, 0);
+    expect(node.stats(0)[0].rate[WRITE]).toBe(100);
+    range.hashEnd = '7fffffffffffffff';
+    gac.sync([table('t', 9, 'PROVISIONED', 400, 400, partition(range.hashEnd))]);
+    expect(node.stats(0)[0].rate[WRITE]).toBe(200);
   });
 
   it('the node bucket caps what all its partitions take together', () => {
