@@ -245,7 +245,8 @@ export async function batchWriteItem(plane: DataPlane, input: BatchWriteItemInpu
     const size = Math.max(job.op.type === 'put' ? job.size : 0, oldBytes);
     const tableUnits = units.get(job.table)!;
     const writeUnits = writeCapacityUnits(size);
-    plane.settle(job.route, WRITE, estimate(job), writeUnits);
+    const localIndexUnits = written.ok ? plane.chargeIndexes(job.route, written.indexUnits) : 0;
+    plane.settle(job.route, WRITE, estimate(job), writeUnits + localIndexUnits);
     tableUnits.table += writeUnits;
     // And each index what its apply says the write cost it, as for a single write.
     if (written.ok && written.indexUnits !== undefined) tableUnits.indexes.push(...written.indexUnits);

@@ -444,8 +444,16 @@ export class ShardBox extends ItemOperations {
     return {
       admission: true,
       globalAdmission: gac.board.globalAdmission,
-      tables: tables.map((t) => ({ ...t, partitions: partitionCapacities(this.controlPlane.meta(t.table).partitions, reports.flat()) })),
+      tables: tables.map((t) => ({ ...t, partitions: partitionCapacities(this.partitionsOf(t.table), reports.flat()) })),
     };
+  }
+
+  /** The partitions of a table, or of a global index by its route name (`<table>/index/<index>`). */
+  private partitionsOf(name: string): PartitionInfo[] {
+    const at = name.indexOf('/index/');
+    if (at < 0) return this.controlPlane.meta(name).partitions;
+    const index = name.slice(at + '/index/'.length);
+    return this.controlPlane.meta(name.slice(0, at)).globalIndexes?.find((g) => g.spec.name === index)?.partitions ?? [];
   }
 
   /** Replication state of every replica of a table's partitions, for tests and tools. */

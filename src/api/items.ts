@@ -147,7 +147,8 @@ function writeOutput(
   plane: DataPlane, route: TableRoute, result: WriteResult, estimated: number, units: number,
   input: { ReturnConsumedCapacity?: ReturnConsumedCapacity; ReturnItemCollectionMetrics?: unknown }, key: Item,
 ): PutItemOutput {
-  plane.settle(route, WRITE, estimated, units);
+  const localIndexUnits = result.ok ? plane.chargeIndexes(route, result.indexUnits) : 0;
+  plane.settle(route, WRITE, estimated, units + localIndexUnits);
   const output: PutItemOutput = {};
   if (result.ok && result.attributes !== undefined) output.Attributes = result.attributes;
   const capacity = result.ok && result.indexUnits !== undefined

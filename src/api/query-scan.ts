@@ -58,19 +58,27 @@ function pageRequest(plane: DataPlane, input: QueryInput | ScanInput, operation:
   };
 }
 
-/** Sends one page request; a read of the table or of a local index passes the table's
- *  admission control (global indexes have no capacity of their own in shardbox yet). */
+/** Sends one page request through admission control: of the table's for a read of the
+ *  table or of a local index, of the index's own for a global index. */
 function sendPage(plane: DataPlane, route: TableRoute, read: IndexRead | undefined, consistent: boolean, target: Target, body: NodeRequestBody): Promise<PageResult> {
-  if (read?.index.global === true) return plane.router.request(target, body, true) as Promise<PageResult>;
-  return plane.read(route, consistent, target, body) as Promise<PageResult>;
+  return plane.read(read?.index.global === true ? read : route, consistent, target, body) as Promise<PageResult>;
 }
 
 /** A page's output, its capacity counted for the table or for the index it read; the
  *  table's bucket is charged what it says, beyond the estimates of its `requests`. */
 function output(plane: DataPlane, route: TableRoute, read: IndexRead | undefined, page: PageResult, countOnly: boolean, consistent: boolean, mode: ReturnConsumedCapacity | undefined, requests: number): PageOutput {
-  if (read?.index.global !== true) {
-    const units = read === undefined ? readCapacityUnits(page.bytesRead, consistent) : indexReadUnits(page, consistent);
-    plane.settle(route, READ, requests * (consistent ? 1 : 0.5), typeof units === 'number' ? units : units.index + units.table);
+  const estimated = requests * (consistent ? 1 : 0.5);
+  if (read === undefined) plane.settle(route, READ, estimated, readCapacityUnits(page.bytesRead, consistent));
+  else {
+    // A local index's reads are its table's; a global index's are its own (and any items
+    // fetched from the table, the table's).
+    const units = indexReadUnits(page, consistent);
+    if (read.index.global) {
+      plane.settle(read, READ, estimated, units.index);
+      plane.settle(route, READ, 0, units.table);
+    } else {
+      plane.settle(route, READ, estimated, units.index + units.table);
+    }
   }
   const out = pageOutput(route.name, page, countOnly, consistent, read === undefined ? mode : undefined);
   if (read === undefined) return out;

@@ -10,7 +10,7 @@
 import {
   AdmissionBoard, MODE_ON_DEMAND, MODE_PROVISIONED, READ, WRITE, type AdmissionSettings, type CapacityKind,
 } from '../model/admission-board.js';
-import type { TableMeta } from './metadata.js';
+import { globalIndexRouteName, type TableMeta } from './metadata.js';
 
 /** A new on-demand table can take up to 4,000 write and 12,000 read request units per
  *  second at once (DynamoDB's initial throughput for on-demand capacity mode). */
@@ -90,8 +90,21 @@ export class GlobalAdmission {
   sync(metas: readonly TableMeta[]): void {
     const nowMs = this.clock();
     const live = new Set<string>();
+    // A global secondary index has capacity of its own, as a table does: a slot of its own
+    // under its hidden table's id and route name.
+    const withIndexes: Array<Pick<TableMeta, 'name' | 'tableId' | 'billingMode' | 'readCapacityUnits' | 'writeCapacityUnits' | 'partitions'>> = [];
     for (const meta of metas) {
       if (meta.status === 'DELETING') continue;
+      withIndexes.push(meta);
+      for (const g of meta.globalIndexes ?? []) {
+        if (g.status === 'DELETING') continue;
+        withIndexes.push({
+          name: globalIndexRouteName(meta.name, g.spec.name), tableId: g.spec.id, billingMode: meta.billingMode,
+          readCapacityUnits: g.readCapacityUnits, writeCapacityUnits: g.writeCapacityUnits, partitions: g.partitions,
+        });
+      }
+    }
+    for (const meta of withIndexes) {
       live.add(meta.name);
       const mode = meta.billingMode === 'PAY_PER_REQUEST' ? MODE_ON_DEMAND : MODE_PROVISIONED;
       let state = this.tables.get(meta.name);
@@ -157,11 +170,12 @@ export class GlobalAdmission {
     }
   }
 
-  /** Every table's admission (or one's), as `db.capacity()` shows it. */
+  /** Every table's admission (or one's, with its global indexes'), as `db.capacity()`
+   *  shows it; a global index is listed under its route name, `<table>/index/<index>`. */
   capacity(nowMs: number, table?: string): TableCapacity[] {
     const out: TableCapacity[] = [];
     for (const state of this.tables.values()) {
-      if (table !== undefined && state.name !== table) continue;
+      if (table !== undefined && state.name !== table && !state.name.startsWith(globalIndexRouteName(table, ''))) continue;
       const snap = this.board.snapshot(state.slot, nowMs);
       const onDemand = state.mode === MODE_ON_DEMAND;
       const entry: TableCapacity = {

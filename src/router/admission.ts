@@ -72,7 +72,7 @@ export class RouterAdmission {
    *  when negative): the local bucket pays it, into debt if need be. */
   charge(tableId: number, kind: CapacityKind, units: number): void {
     if (units === 0 || !this.board.enabled) return;
-    const table = this.tables.get(tableId);
+    const table = this.table(tableId);
     if (table === undefined || table.mode === MODE_NONE) return;
     if (this.board.globalAdmission) table.tokens[kind] -= units;
     table.consumed[kind] += units;

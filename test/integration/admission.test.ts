@@ -161,6 +161,33 @@ describe('admission control', () => {
     expect(read.UnprocessedKeys.batched?.Keys.length ?? 0).toBeGreaterThan(0);
   }, 60_000);
 
+  it('a global index has capacity of its own: its writes are charged to it, and the table is throttled while it has none left', async () => {
+    const d = await open({ admission: { burstSeconds: 1 } });
+    await d.createTable({
+      TableName: 'indexed',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }, { AttributeName: 'g', AttributeType: 'S' }],
+      ProvisionedThroughput: { ReadCapacityUnits: 100, WriteCapacityUnits: 100 },
+      GlobalSecondaryIndexes: [{
+        IndexName: 'byG', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' },
+        ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 2 },
+      }],
+    });
+    // Items without the index key are not in the index: they cost it nothing.
+    const sparse = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => d.putItem({ TableName: 'indexed', Item: { id: { S: `n${i}` } } })));
+    expect(tally(sparse).accepted).toBe(20);
+    // Each indexed write costs the index a unit: its 2 units (1 s of 2 WCU) go, then the table is throttled.
+    const first = await d.putItem({ TableName: 'indexed', Item: { id: { S: 'i0' }, g: { S: 'x' } }, ReturnConsumedCapacity: 'INDEXES' });
+    expect(first.ConsumedCapacity).toMatchObject({ CapacityUnits: 2, Table: { CapacityUnits: 1 }, GlobalSecondaryIndexes: { byG: { CapacityUnits: 1 } } });
+    const settled: PromiseSettledResult<unknown>[] = [];
+    for (let i = 1; i < 10; i++) settled.push(...await Promise.allSettled([d.putItem({ TableName: 'indexed', Item: { id: { S: `i${i}` }, g: { S: 'x' } } })]));
+    expect(tally(settled).errors.get('ProvisionedThroughputExceededException') ?? 0).toBeGreaterThan(0);
+    const report = (await d.capacity('indexed')).tables;
+    expect(report.map((t) => t.table)).toEqual(['indexed', 'indexed/index/byG']);
+    expect(report[1]).toMatchObject({ writeCapacityUnits: 2, consumedWriteUnits: 1 + tally(settled).accepted });
+    expect(report[1].partitions).toHaveLength(4);
+  }, 60_000);
+
   it('admission: false throttles nothing and reports no capacity', async () => {
     const d = await open({ admission: false });
     await createTable(d, 'off', { read: 1, write: 1 });
