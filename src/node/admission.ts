@@ -100,6 +100,18 @@ export class NodeAdmission {
     return undefined;
   }
 
+  /** A request admitted on an estimate cost `units` more (a Query or Scan page, known
+   *  once read): its buckets pay it, into debt if need be. */
+  charge(group: number, kind: CapacityKind, units: number): void {
+    const buckets = this.groups.get(group);
+    if (units === 0 || buckets === undefined || buckets.mode === MODE_NONE) return;
+    this.node[kind].charge(units);
+    buckets.cap[kind].charge(units);
+    buckets.share[kind].charge(units);
+    buckets.consumed[kind] += units;
+    buckets.consumedThisSecond[kind] += units;
+  }
+
   /** The group is gone from this node. */
   drop(group: number): void {
     this.groups.delete(group);

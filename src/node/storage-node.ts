@@ -18,7 +18,8 @@ import { ReplicaCore } from '../replication/replica-core.js';
 import { decodeMembership, isControlEntry, isMembershipEntry } from '../replication/membership.js';
 import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
-import type { ApplyBatchResults, OutboxRecord, WriteResult } from '../storage/operations.js';
+import type { ApplyBatchResults, OutboxRecord, PageResult, WriteResult } from '../storage/operations.js';
+import { readCapacityUnits } from '../model/capacity.js';
 import { ItemChecksumError } from '../storage/checked-values.js';
 import {
   envelopeToWire, ReplyTrace, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
@@ -728,6 +729,10 @@ export class StorageNode {
       } else throw new Error(`serveRead got a ${body.t} request`);
     } catch (error) {
       return this.refuseDamagedRead(router, request, leaderOnly, error);
+    }
+    // A page's real cost is known now: its buckets pay what its estimate did not.
+    if ((body.t === 'query' || body.t === 'scan') && body.u !== undefined) {
+      this.admission?.charge(request.group, READ, readCapacityUnits((result as PageResult).bytesRead, body.consistent) - body.u);
     }
     if (this.traceClock === undefined) return this.reply(router, { id: request.id, body: result });
     const doneAtMs = this.traceClock();

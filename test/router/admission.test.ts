@@ -132,6 +132,17 @@ describe('node admission', () => {
     expect(node.stats(0)[0].rate[WRITE]).toBe(200);
   });
 
+  it('a page that cost more than its estimate puts the partition in debt', () => {
+    const gac = gacAt({ now: 0 }, { globalAdmission: false, burstSeconds: 1 });
+    gac.sync([table('t', 9, 'PROVISIONED', 400, 400)]);
+    const node = new NodeAdmission(gac.board, () => quarter, 0);
+    expect(node.admit(1, READ, 1, 0)).toBeUndefined();
+    node.charge(1, READ, 149); // a 600 KB Query page: 150 units
+    expect(node.stats(0)[0]).toMatchObject({ consumed: [150, 0], credit: [-50, 100] });
+    expect(node.admit(1, READ, 1, 400)?.name).toBe('ProvisionedThroughputExceededException');
+    expect(node.admit(1, READ, 1, 600)).toBeUndefined();
+  });
+
   it('the node bucket caps what all its partitions take together', () => {
     const gac = gacAt({ now: 0 }, { nodeWriteUnits: 50, burstSeconds: 1 });
     gac.sync([table('t', 9, 'PROVISIONED', 4000, 4000)]);
