@@ -48,6 +48,10 @@ const S_CONSUMED = 6; // + kind
 const S_THROTTLED = 8; // + kind
 const SLOT_FLOATS = 10;
 
+/** Spins on a slot's lock before the waiter sleeps, and how long it sleeps (ms). */
+const LOCK_SPINS = 100;
+const LOCK_SLEEP_MS = 0.05;
+
 /** Tables with admission at once (base tables; a slot is freed when its table goes). */
 export const DEFAULT_ADMISSION_SLOTS = 1024;
 
@@ -254,11 +258,14 @@ export class AdmissionBoard {
     }
   }
 
-  /** The slot's lock is held for a few arithmetic operations, never across an await:
-   *  spinning on it is bounded by that. */
+  /** The slot's lock is held for a few arithmetic operations, never across an await. A
+   *  holder descheduled in between (more threads than cores) would keep a spinner waiting
+   *  for its whole time slice: after a few spins the waiter sleeps a moment instead. */
   private withLock<T>(slot: number, body: () => T): T {
     const at = slot * SLOT_INTS + S_LOCK;
-    while (Atomics.compareExchange(this.ints, at, 0, 1) !== 0) { /* held for a few operations */ }
+    for (let spins = 0; Atomics.compareExchange(this.ints, at, 0, 1) !== 0; spins++) {
+      if (spins >= LOCK_SPINS) Atomics.wait(this.ints, at, 1, LOCK_SLEEP_MS);
+    }
     try {
       return body();
     } finally {

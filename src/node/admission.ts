@@ -101,7 +101,8 @@ export class NodeAdmission {
   }
 
   /** A request admitted on an estimate cost `units` more (a Query or Scan page, known
-   *  once read): its buckets pay it, into debt if need be. */
+   *  once read): its buckets pay it, into debt if need be. Negative gives back (a write
+   *  admitted, then refused by its replica: it will be sent again). */
   charge(group: number, kind: CapacityKind, units: number): void {
     const buckets = this.groups.get(group);
     if (units === 0 || buckets === undefined || buckets.mode === MODE_NONE) return;

@@ -564,7 +564,10 @@ export class StorageNode {
         const throttled = body.u !== undefined && core.role === 'leader' ? this.admission?.admit(request.group, WRITE, body.u, this.roundAtMs) : undefined;
         if (throttled !== undefined) return this.reply(router, { id: request.id, error: throttled });
         const proposal = core.propose(body.entry);
-        if ('reason' in proposal) return this.redirect(router, request.id, proposal);
+        if ('reason' in proposal) {
+          if (body.u !== undefined) this.admission?.charge(request.group, WRITE, -body.u); // not taken: sent again
+          return this.redirect(router, request.id, proposal);
+        }
         const trace = this.traceClock === undefined ? undefined : [receivedAtMs, this.traceClock(), 0, 0, 0, 0];
         this.pendingWrites.get(request.group)!.set(proposal.index, { router, id: request.id, term: proposal.term, trace });
         return;
