@@ -11,7 +11,8 @@ export {
   type EncodedLatency, type KindLatency, type LatencySnapshot, type RequestTiming, type StageName, type StagePercentiles,
 } from './router/latency.js';
 export type { ArchiveApi } from './api/archive.js';
-export type { ArchiveOptions } from './api/options.js';
+export type { AdmissionOptions, ArchiveOptions } from './api/options.js';
+export type { CapacityReport, PartitionCapacity, TableCapacity } from './api/capacity.js';
 export {
   ArchiveHoleError, ArchiveObjectError, readArchivedEntries, verifyArchive,
   type ArchiveHole, type ArchiveManifest, type ArchiveMismatch, type ArchiveVerification, type ArchivedRange, type NodeArchivePass,

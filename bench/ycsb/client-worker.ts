@@ -184,6 +184,9 @@ function shareByProportion(settings: WorkloadSettings, n: number): Array<[Operat
   return shares.filter(([, k]) => k > 0);
 }
 
+/** Longest pause between retries of a throttled insert in the load phase (ms). */
+const LOAD_RETRY_MAX_PAUSE_MS = 100;
+
 async function load(task: Extract<ClientTask, { kind: 'load' }>): Promise<LoadResult> {
   const workload = new CoreWorkload(task.workload.settings, { seed: task.workload.seed, threadId: thread, threadCount: data.threadCount });
   await startAt(task.startAtMs);
@@ -192,7 +195,13 @@ async function load(task: Extract<ClientTask, { kind: 'load' }>): Promise<LoadRe
   let records = 0;
   const loop = async (): Promise<void> => {
     for (let record = workload.nextLoadRecord(); record !== undefined; record = workload.nextLoadRecord()) {
-      const outcome = await engine.insert(workload.settings.table, record.key, record.values);
+      let outcome = await engine.insert(workload.settings.table, record.key, record.values);
+      // A table with a capacity (billingmode/readcapacity/writecapacity) loads at that
+      // capacity: a throttled insert is retried after a pause, as the AWS SDK would.
+      for (let pauseMs = 1; outcome === 'THROTTLED'; pauseMs = Math.min(pauseMs * 2, LOAD_RETRY_MAX_PAUSE_MS)) {
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        outcome = await engine.insert(workload.settings.table, record.key, record.values);
+      }
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       records++;
       Atomics.add(shared, 1, 1);

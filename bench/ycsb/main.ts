@@ -26,6 +26,9 @@ options:
                           -p requestdistribution=zipfian -p target=5000 (fixes the top rate)
                           -p maxexecutiontime=30 (seconds per level)
                           -p operationcount=N (operations per level instead of a time)
+                          -p billingmode=PROVISIONED -p readcapacity=R -p writecapacity=W
+                          (or -p billingmode=PAY_PER_REQUEST): the table's capacity; turns
+                          shardbox's admission control on (off otherwise)
   --engines LIST          shardbox (embedded, default); lmdb (raw lmdb-js, the storage floor:
                           no validation, routing, thread hop, replication or WAL); noop
                           (answers at once: the harness's and the machine's own latency,

@@ -35,7 +35,7 @@ import {
   type ClientCpu, type Environment, type LevelResult, type MaxThroughput, type OperationName, type OperationResult,
   type Outcome, type RunConfig, type RunResult, type TimelinePoint, type TopRate,
 } from './results.js';
-import { resolveSettings } from './workload.js';
+import { resolveSettings, type WorkloadSettings } from './workload.js';
 import { levelStagesOf } from './stages.js';
 
 /** Durations of the phases, seconds. */
@@ -164,22 +164,27 @@ interface OpenEngine {
   during?: { start(): void; stop(): Promise<string> };
 }
 
-async function openEngine(spec: EngineSpec, options: BenchOptions, threads: number, table: string): Promise<OpenEngine> {
+async function openEngine(spec: EngineSpec, options: BenchOptions, threads: number, table: string, capacity: WorkloadSettings['capacity']): Promise<OpenEngine> {
   const engine = spec.kind;
   switch (engine) {
     case 'shardbox': {
       const db = await ShardBox.open({
         nodes: options.nodes, durability: options.durability, partitions: options.partitions, routers: threads,
         ...(options.archive === true ? { archive: { scrubEveryMs: 0 } } : {}),
+        // The engine, not a capacity, is measured unless the workload gives the table one.
+        admission: capacity !== undefined,
       });
       try {
         await db.createTable({
           TableName: table,
           KeySchema: [{ AttributeName: KEY_ATTRIBUTE, KeyType: 'HASH' }],
           AttributeDefinitions: [{ AttributeName: KEY_ATTRIBUTE, AttributeType: 'S' }, ...(options.globalIndex === true ? [{ AttributeName: GSI_ATTRIBUTE, AttributeType: 'S' as const }] : [])],
-          BillingMode: 'PAY_PER_REQUEST',
+          ...(capacity?.billingMode === 'PROVISIONED'
+            ? { ProvisionedThroughput: { ReadCapacityUnits: capacity.readCapacityUnits!, WriteCapacityUnits: capacity.writeCapacityUnits! } }
+            : { BillingMode: 'PAY_PER_REQUEST' as const }),
           ...(options.globalIndex === true ? {
-            GlobalSecondaryIndexes: [{ IndexName: GSI_NAME, KeySchema: [{ AttributeName: GSI_ATTRIBUTE, KeyType: 'HASH' as const }], Projection: { ProjectionType: 'KEYS_ONLY' as const } }],
+            GlobalSecondaryIndexes: [{ IndexName: GSI_NAME, KeySchema: [{ AttributeName: GSI_ATTRIBUTE, KeyType: 'HASH' as const }], Projection: { ProjectionType: 'KEYS_ONLY' as const },
+              ...(capacity?.billingMode === 'PROVISIONED' ? { ProvisionedThroughput: { ReadCapacityUnits: capacity.readCapacityUnits!, WriteCapacityUnits: capacity.writeCapacityUnits! } } : {}) }],
           } : {}),
         });
       } catch (error) {
@@ -563,7 +568,7 @@ async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (res
   const engine = spec.name;
   const first = resolveSettings(options.workloads[0].properties).settings;
   const threads = first.threadCount;
-  const opened = await openEngine(spec, options, threads, first.table);
+  const opened = await openEngine(spec, options, threads, first.table, first.capacity);
   const pool = new ClientPool(opened.connection, threads);
   const results: RunResult[] = [];
   try {

@@ -109,6 +109,11 @@ export interface WorkloadSettings {
   exponentialPercentile?: number;
   /** 'exponential.frac', default 0.8571428571. */
   exponentialFrac?: number;
+  /** The table's capacity ('billingmode', 'readcapacity', 'writecapacity'): when given,
+   *  shardbox creates the table with it and runs with admission control on (it is off
+   *  otherwise, so that the engine is measured, not a capacity). PROVISIONED needs both
+   *  capacities; either capacity alone implies PROVISIONED. */
+  capacity?: { billingMode: 'PROVISIONED' | 'PAY_PER_REQUEST'; readCapacityUnits?: number; writeCapacityUnits?: number };
 }
 
 /** Properties resolveSettings interprets. */
@@ -147,6 +152,9 @@ export const KNOWN_PROPERTIES: readonly string[] = [
   'exponential.percentile',
   'exponential.frac',
   'dynamodb.consistentReads',
+  'billingmode',
+  'readcapacity',
+  'writecapacity',
 ];
 
 /** YCSB properties that are recognised but have no effect here (the runner may use some). */
@@ -329,6 +337,7 @@ export function resolveSettings(props: Properties): { settings: WorkloadSettings
   if (exponentialFrac <= 0) throw new Error(`Invalid exponential.frac=${exponentialFrac}: expected a fraction > 0`);
 
   const consistentReads = r.bool('dynamodb.consistentReads', false);
+  const capacity = tableCapacity(r);
 
   const unknown: string[] = [];
   const ignored: string[] = [];
@@ -372,8 +381,26 @@ export function resolveSettings(props: Properties): { settings: WorkloadSettings
     readAllFieldsByName,
     exponentialPercentile,
     exponentialFrac,
+    ...(capacity === undefined ? {} : { capacity }),
   };
   return { settings, unknown, ignored };
+}
+
+/** 'billingmode', 'readcapacity', 'writecapacity': the table's capacity, when any is given. */
+function tableCapacity(r: Reader): WorkloadSettings['capacity'] {
+  const given = (name: string): boolean => r.raw(name) !== undefined;
+  if (!given('billingmode') && !given('readcapacity') && !given('writecapacity')) return undefined;
+  const billingMode = r.choice('billingmode', 'PROVISIONED', ['PROVISIONED', 'PAY_PER_REQUEST'] as const);
+  if (billingMode === 'PAY_PER_REQUEST') {
+    if (given('readcapacity') || given('writecapacity')) {
+      throw new Error('Invalid readcapacity/writecapacity with billingmode=PAY_PER_REQUEST: an on-demand table has no provisioned capacity; leave them out');
+    }
+    return { billingMode };
+  }
+  if (!given('readcapacity') || !given('writecapacity')) {
+    throw new Error('Invalid capacity: billingmode=PROVISIONED needs both readcapacity and writecapacity (units per second, 1 to 40000)');
+  }
+  return { billingMode, readCapacityUnits: r.int('readcapacity', 1, 1, 40_000), writeCapacityUnits: r.int('writecapacity', 1, 1, 40_000) };
 }
 
 /**

@@ -6,6 +6,7 @@ import type {
 import type { ProjectionAst } from '../expressions/ast.js';
 import { checkAllPlaceholdersUsed } from '../expressions/index.js';
 import { readCapacityUnits, writeCapacityUnits } from '../model/capacity.js';
+import { READ, WRITE } from '../model/admission-board.js';
 import { DynamoDBError, validationError } from '../model/errors.js';
 import { itemSize, validateItemSize } from '../model/item-size.js';
 import type { Item } from '../model/types.js';
@@ -90,7 +91,7 @@ export async function batchGetItem(plane: DataPlane, input: BatchGetItemInput): 
       t: 'get', consistent: job.consistent,
       req: { tableId: job.route.tableId, key: job.key, ...(job.projection ? { projection: job.projection } : {}) },
     };
-    return plane.router.request(plane.readTarget(job.route, job.key, job.consistent), body, true) as Promise<{ item?: Item }>;
+    return plane.read(job.route, job.consistent, plane.readTarget(job.route, job.key, job.consistent), body) as Promise<{ item?: Item }>;
   }));
   const output: BatchGetItemOutput = { Responses: {}, UnprocessedKeys: {} };
   const units = new Map<string, number>();
@@ -135,7 +136,9 @@ export async function batchGetItem(plane: DataPlane, input: BatchGetItemInput): 
     bytes += size;
     processed++;
     if (item !== undefined) output.Responses[job.table]!.push(item);
-    units.set(job.table, units.get(job.table)! + readCapacityUnits(size, job.consistent));
+    const read = readCapacityUnits(size, job.consistent);
+    plane.settle(job.route, READ, job.consistent ? 1 : 0.5, read);
+    units.set(job.table, units.get(job.table)! + read);
   });
   if (otherError !== undefined) throw otherError;
   // As DynamoDB: when not one key could be read, the call fails with the (retryable) cause.
@@ -214,7 +217,8 @@ function planBatchGet(plane: DataPlane, input: BatchGetItemInput): { jobs: Batch
  */
 export async function batchWriteItem(plane: DataPlane, input: BatchWriteItemInput): Promise<BatchWriteItemOutput> {
   const jobs = planBatchWrite(plane, input);
-  const settled = await Promise.allSettled(jobs.map((job) => plane.write(job.route, job.op)));
+  const estimate = (job: BatchWriteJob): number => (job.op.type === 'put' ? writeCapacityUnits(job.size) : 1);
+  const settled = await Promise.allSettled(jobs.map((job) => plane.write(job.route, job.op, {}, estimate(job))));
   const output: BatchWriteItemOutput = { UnprocessedItems: {} };
   const units = new Map<string, TableWriteUnits>();
   for (const job of jobs) if (!units.has(job.table)) units.set(job.table, { route: job.route, table: 0, indexes: [] });
@@ -240,7 +244,10 @@ export async function batchWriteItem(plane: DataPlane, input: BatchWriteItemInpu
     const oldBytes = written.ok ? written.sizes?.oldItemBytes ?? 0 : 0;
     const size = Math.max(job.op.type === 'put' ? job.size : 0, oldBytes);
     const tableUnits = units.get(job.table)!;
-    tableUnits.table += writeCapacityUnits(size);
+    const writeUnits = writeCapacityUnits(size);
+    const localIndexUnits = written.ok ? plane.chargeIndexes(job.route, written.indexUnits) : 0;
+    plane.settle(job.route, WRITE, estimate(job), writeUnits + localIndexUnits);
+    tableUnits.table += writeUnits;
     // And each index what its apply says the write cost it, as for a single write.
     if (written.ok && written.indexUnits !== undefined) tableUnits.indexes.push(...written.indexUnits);
   });

@@ -47,6 +47,12 @@ import { Scrubber, type ScrubReport } from '../control/scrub.js';
 import { PointInTime } from '../control/point-in-time.js';
 import { RebuildPool } from '../control/rebuild-pool.js';
 import { ItemOperations } from './item-operations.js';
+import { AdmissionBoard } from '../model/admission-board.js';
+import { GlobalAdmission } from '../control/gac.js';
+import { RouterAdmission } from '../router/admission.js';
+import type { PartitionAdmissionStats } from '../node/admission.js';
+import { nowMs } from '../router/router.js';
+import { partitionCapacities, PARTITION_MAX_READ_UNITS, PARTITION_MAX_WRITE_UNITS, type CapacityReport } from './capacity.js';
 import { ResolvedOptions, ShardBoxOptions, resolveOptions } from './options.js';
 import {
   createTable, deleteTable, describeEndpoints, describeLimits, describeTable, listTables, listTagsOfResource,
@@ -58,6 +64,8 @@ import {
 export interface RouterPort {
   fabric: FabricBuffers;
   board: SharedArrayBuffer;
+  /** The admission board (GAC's table buckets); absent when admission control is off. */
+  admission?: SharedArrayBuffer;
   endpoint: number;
   router: Partial<RouterOptions>;
 }
@@ -67,7 +75,8 @@ export interface RouterPort {
 export class ShardBoxClient extends ItemOperations {
   static connect(port: RouterPort): ShardBoxClient {
     const router = new Router(new Endpoint(port.fabric, port.endpoint), port.router);
-    return new ShardBoxClient(router, new PartitionMapCache(new PartitionMapBoard(port.board)));
+    const admission = port.admission === undefined ? undefined : new RouterAdmission(new AdmissionBoard(port.admission));
+    return new ShardBoxClient(router, new PartitionMapCache(new PartitionMapBoard(port.board)), admission);
   }
 
   /** Blocks this (worker) thread until a reply may have arrived or `timeoutMs` passes:
@@ -120,8 +129,9 @@ export class ShardBox extends ItemOperations {
     private readonly metadata: Metadata,
     private readonly supervisor: Supervisor,
     links: LinkCuts,
+    private readonly gac: GlobalAdmission | undefined,
   ) {
-    super(router, routes);
+    super(router, routes, gac === undefined ? undefined : new RouterAdmission(gac.board));
     this.controlPlane = new ControlPlane(router, options, metadata, supervisor);
     this.data.awaitIndexCatchUp = (tableName) => this.controlPlane.globalIndexes.waitCaughtUp(tableName, INDEX_CATCH_UP_WAIT_MS);
     this.faults = faultsOf(this.controlPlane, links);
@@ -204,11 +214,23 @@ export class ShardBox extends ItemOperations {
     let supervisor: Supervisor | undefined;
     const endpoints = resolved.nodes + 1 + resolved.routers;
     const links = new LinkCuts(LinkCuts.allocate(endpoints), endpoints);
+    // The admission settings are on the board before any node thread reads it.
+    const gac = resolved.admission === undefined ? undefined : new GlobalAdmission(new AdmissionBoard(AdmissionBoard.allocate()), {
+      enabled: true, ...resolved.admission, nodeReadUnits: resolved.admission.nodeReadCapacityUnits, nodeWriteUnits: resolved.admission.nodeWriteCapacityUnits,
+      partitionReadUnits: PARTITION_MAX_READ_UNITS, partitionWriteUnits: PARTITION_MAX_WRITE_UNITS,
+    }, nowMs);
     try {
       metadata = new Metadata(dir, board);
+      if (gac !== undefined) {
+        const tables = metadata;
+        tables.onChange = () => gac.sync(tables.tables());
+        gac.sync(tables.tables());
+        gac.start();
+      }
       metadata.checkNodeCount(resolved.nodes);
       supervisor = new Supervisor({
         dir, durability: resolved.durability, archiveWal: resolved.archive !== undefined, emulatePowerLoss: resolved.emulatePowerLoss, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
+        ...(gac === undefined ? {} : { admission: gac.board.buffer }),
         log: { walRetainEntries: resolved.walRetainEntries, walSegmentBytes: resolved.walSegmentBytes, snapshotBytesPerSec: resolved.snapshotBytesPerSec },
       });
       const router = new Router(new Endpoint(fabric, resolved.nodes), resolved.router);
@@ -216,7 +238,7 @@ export class ShardBox extends ItemOperations {
       supervisor.onStart = (node) => router.nodeUp(node);
       const nodes = Array.from({ length: resolved.nodes }, (_, i) => i);
       await Promise.all(nodes.map((node) => supervisor!.start(node)));
-      const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor, links);
+      const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor, links, gac);
       await db.controlPlane.recover();
       await db.backups.open();
       db.startAutoAdmin();
@@ -225,6 +247,7 @@ export class ShardBox extends ItemOperations {
       db.pointInTime?.start();
       return db;
     } catch (error) {
+      gac?.stop();
       await supervisor?.stopAll();
       await metadata?.close();
       if (temporary) rmSync(dir, { recursive: true, force: true });
@@ -396,7 +419,41 @@ export class ShardBox extends ItemOperations {
     if (!Number.isInteger(i) || i < 1 || i > this.options.routers) {
       throw new RangeError(`routerPort(${i}): this cluster was opened with options.routers = ${this.options.routers}; ports are 1..${this.options.routers}`);
     }
-    return { fabric: this.fabric, board: this.board.buffer, endpoint: this.options.nodes + i, router: this.options.router };
+    return {
+      fabric: this.fabric, board: this.board.buffer, endpoint: this.options.nodes + i, router: this.options.router,
+      ...(this.gac === undefined ? {} : { admission: this.gac.board.buffer }),
+    };
+  }
+
+  /**
+   * Admission control, per table and per partition: capacity (units per second), burst
+   * credit, and per second (the last whole second) the units consumed and the requests
+   * throttled, with running totals. `tableName`: that table only. Empty `tables` when
+   * admission is off (`admission: false`).
+   */
+  async capacity(tableName?: string): Promise<CapacityReport> {
+    this.controlPlane.checkOpen();
+    if (tableName !== undefined) this.controlPlane.meta(tableName);
+    const gac = this.gac;
+    if (gac === undefined) return { admission: false, globalAdmission: false, tables: [] };
+    this.data.admission?.report(nowMs());
+    const tables = gac.capacity(nowMs(), tableName);
+    const reports = await Promise.all(Array.from({ length: this.options.nodes }, (_, node) => this.supervisor.isAlive(node)
+      ? (this.controlPlane.control(node, 0, { t: 'admission' }) as Promise<PartitionAdmissionStats[]>).catch(() => [])
+      : Promise.resolve([] as PartitionAdmissionStats[])));
+    return {
+      admission: true,
+      globalAdmission: gac.board.globalAdmission,
+      tables: tables.map((t) => ({ ...t, partitions: partitionCapacities(this.partitionsOf(t.table), reports.flat()) })),
+    };
+  }
+
+  /** The partitions of a table, or of a global index by its route name (`<table>/index/<index>`). */
+  private partitionsOf(name: string): PartitionInfo[] {
+    const at = name.indexOf('/index/');
+    if (at < 0) return this.controlPlane.meta(name).partitions;
+    const index = name.slice(at + '/index/'.length);
+    return this.controlPlane.meta(name.slice(0, at)).globalIndexes?.find((g) => g.spec.name === index)?.partitions ?? [];
   }
 
   /** Replication state of every replica of a table's partitions, for tests and tools. */
@@ -468,6 +525,7 @@ export class ShardBox extends ItemOperations {
     await this.rebuilds.close();
     await this.archiveService?.stop();
     await this.controlPlane.stopIndexes();
+    this.gac?.stop();
     this.router.close();
     await this.supervisor.stopAll();
     await this.metadata.close();

@@ -10,6 +10,7 @@ import type {
 } from '../api-types.js';
 import type { PartitionMapCache } from '../router/partition-map.js';
 import type { Router } from '../router/router.js';
+import type { RouterAdmission } from '../router/admission.js';
 import type { EncodedLatency, LatencySnapshot } from '../router/latency.js';
 import { batchGetItem, batchWriteItem } from './batches.js';
 import { DataPlane, type RequestOptions } from './data-plane.js';
@@ -24,8 +25,9 @@ export class ItemOperations {
   protected constructor(
     protected readonly router: Router,
     routes: PartitionMapCache,
+    admission?: RouterAdmission,
   ) {
-    this.data = new DataPlane(router, routes);
+    this.data = new DataPlane(router, routes, admission);
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   attributeUpdatesToAst, checkAllPlaceholdersUsed, expectedToCondition, parseCondition, parseUpdate, updatePaths, type ExpressionContext,
 } from '../expressions/index.js';
 import { readCapacityUnits, writeCapacityUnits } from '../model/capacity.js';
+import { READ, WRITE } from '../model/admission-board.js';
 import { validationError } from '../model/errors.js';
 import { itemSize, validateItemSize } from '../model/item-size.js';
 import type { Item, KeyShape } from '../model/types.js';
@@ -56,14 +57,14 @@ function writeCondition(input: PutItemInput | DeleteItemInput): ConditionAst | u
 /** Sends a checked write with its condition. */
 function conditionalWrite(
   plane: DataPlane, route: TableRoute, op: WriteOp, condition: ConditionAst | undefined,
-  input: PutItemInput | DeleteItemInput | UpdateItemInput, options: RequestOptions | undefined,
+  input: PutItemInput | DeleteItemInput | UpdateItemInput, options: RequestOptions | undefined, estimatedUnits: number,
 ): Promise<WriteResult> {
   if (condition !== undefined) op.condition = condition;
   if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
   // DynamoDB charges a write by the larger of the item before and after it: only the node
   // knows the one before.
   if (input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES') op.measureSizes = true;
-  return plane.write(route, op, options);
+  return plane.write(route, op, options, estimatedUnits);
 }
 
 export async function putItem(plane: DataPlane, input: PutItemInput, options?: RequestOptions): Promise<PutItemOutput> {
@@ -78,8 +79,9 @@ export async function putItem(plane: DataPlane, input: PutItemInput, options?: R
   validateItemKeyAttributes(input.Item, route.keyShape);
   const item = normalizeItem(input.Item);
   const op: WriteOp = { type: 'put', tableId: route.tableId, key: extractKey(item, route.keyShape), item, returnValues };
-  const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, writeCapacityUnits(Math.max(size, chargedSizes(result).oldItemBytes)), input, op.key);
+  const estimated = writeCapacityUnits(size);
+  const result = await conditionalWrite(plane, route, op, condition, input, options, estimated);
+  return writeOutput(plane, route, result, estimated, writeCapacityUnits(Math.max(size, chargedSizes(result).oldItemBytes)), input, op.key);
 }
 
 export async function deleteItem(plane: DataPlane, input: DeleteItemInput, options?: RequestOptions): Promise<DeleteItemOutput> {
@@ -92,8 +94,8 @@ export async function deleteItem(plane: DataPlane, input: DeleteItemInput, optio
   const route = plane.route(input.TableName);
   const key = plane.checkKey(input.Key, route.keyShape);
   const op: WriteOp = { type: 'delete', tableId: route.tableId, key, returnValues };
-  const result = await conditionalWrite(plane, route, op, condition, input, options);
-  return writeOutput(route, result, writeCapacityUnits(chargedSizes(result).oldItemBytes), input, key);
+  const result = await conditionalWrite(plane, route, op, condition, input, options, 1);
+  return writeOutput(plane, route, result, 1, writeCapacityUnits(chargedSizes(result).oldItemBytes), input, key);
 }
 
 export async function updateItem(plane: DataPlane, input: UpdateItemInput, options?: RequestOptions): Promise<UpdateItemOutput> {
@@ -119,9 +121,9 @@ export async function updateItem(plane: DataPlane, input: UpdateItemInput, optio
   checkIndexKeyTypes(update, route);
   checkKeyPathsScalar(updatePaths(update), route.keyShape, indexKeyAttributeNames(route));
   const op: WriteOp = { type: 'update', tableId: route.tableId, key, update, returnValues };
-  const result = await conditionalWrite(plane, route, op, condition, input, options);
+  const result = await conditionalWrite(plane, route, op, condition, input, options, 1);
   const sizes = chargedSizes(result);
-  return writeOutput(route, result, writeCapacityUnits(Math.max(sizes.oldItemBytes, sizes.newItemBytes ?? 0)), input, key);
+  return writeOutput(plane, route, result, 1, writeCapacityUnits(Math.max(sizes.oldItemBytes, sizes.newItemBytes ?? 0)), input, key);
 }
 
 /** The item sizes a measured write reports (none, when capacity was not asked for). */
@@ -139,10 +141,14 @@ function parsedCondition(input: { ConditionExpression?: string }, ctx: Expressio
   return input.ConditionExpression === undefined ? undefined : parseCondition(input.ConditionExpression, ctx);
 }
 
+/** A write's output; its table's bucket is charged what its ConsumedCapacity says
+ *  (`units`), beyond the `estimated` units it was admitted on. */
 function writeOutput(
-  route: TableRoute, result: WriteResult, units: number,
+  plane: DataPlane, route: TableRoute, result: WriteResult, estimated: number, units: number,
   input: { ReturnConsumedCapacity?: ReturnConsumedCapacity; ReturnItemCollectionMetrics?: unknown }, key: Item,
 ): PutItemOutput {
+  const localIndexUnits = result.ok ? plane.chargeIndexes(route, result.indexUnits) : 0;
+  plane.settle(route, WRITE, estimated, units + localIndexUnits);
   const output: PutItemOutput = {};
   if (result.ok && result.attributes !== undefined) output.Attributes = result.attributes;
   const capacity = result.ok && result.indexUnits !== undefined
@@ -173,10 +179,12 @@ export async function getItem(plane: DataPlane, input: GetItemInput, options?: R
   const key = plane.checkKey(input.Key, route.keyShape);
   if (projection !== undefined) checkKeyPathsScalar(projection, route.keyShape, indexKeyAttributeNames(route));
   const body: NodeRequestBody = { t: 'get', consistent, req: { tableId: route.tableId, key, ...(projection ? { projection } : {}) } };
-  const result = (await plane.router.request(plane.readTarget(route, key, consistent), body, true, { onTiming: options?.onTiming })) as { item?: Item };
+  const result = (await plane.read(route, consistent, plane.readTarget(route, key, consistent), body, { onTiming: options?.onTiming })) as { item?: Item };
   const output: GetItemOutput = {};
   if (result.item !== undefined) output.Item = result.item;
-  const capacity = consumed(route.name, readCapacityUnits(result.item ? itemSize(result.item) : 0, consistent), input.ReturnConsumedCapacity);
+  const units = readCapacityUnits(result.item ? itemSize(result.item) : 0, consistent);
+  plane.settle(route, READ, consistent ? 1 : 0.5, units);
+  const capacity = consumed(route.name, units, input.ReturnConsumedCapacity);
   if (capacity !== undefined) output.ConsumedCapacity = capacity;
   return output;
 }

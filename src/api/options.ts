@@ -80,6 +80,57 @@ export interface ShardBoxOptions {
    *  so that a power-off can leave its disk as a power failure would. Needs durability
    *  'sync'. Default false. */
   emulatePowerLoss?: boolean;
+  /** Admission control (DynamoDB's capacity, the paper's §4): provisioned tables are held
+   *  to their ProvisionedThroughput (with up to `burstSeconds` of unused capacity kept as
+   *  burst credit), on-demand tables to twice their previous peak; what is over is refused
+   *  with ProvisionedThroughputExceededException or ThrottlingException (retryable, never
+   *  applied). `true` or `{}`: on with the defaults; `false`: nothing is throttled (the
+   *  YCSB harness's default, so the engine is measured, not the capacity). Default: on.
+   *  See AdmissionOptions. */
+  admission?: boolean | AdmissionOptions;
+}
+
+export interface AdmissionOptions {
+  /** Request routers lease tokens from a table-level bucket (GAC), so a skewed workload
+   *  gets its table's capacity, and a partition may use more than its share (up to
+   *  DynamoDB's 3,000 RCU / 1,000 WCU per partition). false: partition buckets at their
+   *  share only. Default true. */
+  globalAdmission?: boolean;
+  /** Seconds of unused provisioned capacity kept as burst credit (1 to 300). Default 300,
+   *  as DynamoDB; a smaller value makes throttling reachable in short tests. */
+  burstSeconds?: number;
+  /** What one storage node accepts per second in all, read and write units, so that one
+   *  partition cannot starve its neighbours. Default 30000 and 10000. */
+  nodeReadCapacityUnits?: number;
+  nodeWriteCapacityUnits?: number;
+}
+
+export interface ResolvedAdmissionOptions {
+  globalAdmission: boolean;
+  burstSeconds: number;
+  nodeReadCapacityUnits: number;
+  nodeWriteCapacityUnits: number;
+}
+
+const ADMISSION_KEYS = ['globalAdmission', 'burstSeconds', 'nodeReadCapacityUnits', 'nodeWriteCapacityUnits'];
+
+function resolveAdmission(value: unknown): ResolvedAdmissionOptions | undefined {
+  if (value === false) return undefined;
+  const given = value === undefined || value === true ? {} : value;
+  if (typeof given !== 'object' || given === null) throw new TypeError(`options.admission must be a boolean or an object (got ${String(value)})`);
+  for (const key of Object.keys(given)) {
+    if (!ADMISSION_KEYS.includes(key)) throw new TypeError(`options.admission.${key} is not an admission option (${ADMISSION_KEYS.join(', ')})`);
+  }
+  const o = given as AdmissionOptions;
+  if (o.globalAdmission !== undefined && typeof o.globalAdmission !== 'boolean') {
+    throw new TypeError(`options.admission.globalAdmission must be a boolean (got ${String(o.globalAdmission)})`);
+  }
+  return {
+    globalAdmission: o.globalAdmission ?? true,
+    burstSeconds: integerOption('admission.burstSeconds', o.burstSeconds, 300, 1, 300),
+    nodeReadCapacityUnits: integerOption('admission.nodeReadCapacityUnits', o.nodeReadCapacityUnits, 30_000, 1, 10_000_000),
+    nodeWriteCapacityUnits: integerOption('admission.nodeWriteCapacityUnits', o.nodeWriteCapacityUnits, 10_000, 1, 10_000_000),
+  };
 }
 
 export interface ArchiveOptions {
@@ -135,6 +186,8 @@ export interface ResolvedOptions {
   snapshotBytesPerSec: number;
   archive: ResolvedArchiveOptions | undefined;
   emulatePowerLoss: boolean;
+  /** Undefined: admission control off. */
+  admission: ResolvedAdmissionOptions | undefined;
 }
 
 export const MAX_NODES = 64;
@@ -155,7 +208,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 
 export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'replaceReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec', 'archive', 'emulatePowerLoss']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'replaceReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec', 'archive', 'emulatePowerLoss', 'admission']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -214,6 +267,7 @@ export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     snapshotBytesPerSec: integerOption('snapshotBytesPerSec', options.snapshotBytesPerSec, SNAPSHOT_BYTES_PER_SEC, 64 * 1024, 1 << 30),
     archive: resolveArchive(options.archive),
     emulatePowerLoss: emulatePowerLoss(options),
+    admission: resolveAdmission(options.admission),
   };
 }
 

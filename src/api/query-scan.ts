@@ -2,6 +2,7 @@
 import type { PageOutput, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, ScanOutput } from '../api-types.js';
 import { checkAllPlaceholdersUsed, conditionPaths, keyConditionsToAst, parseIndexKeyCondition, parseKeyCondition, type IndexKeyCondition } from '../expressions/index.js';
 import { readCapacityUnits } from '../model/capacity.js';
+import { READ } from '../model/admission-board.js';
 import { validationError } from '../model/errors.js';
 import { HASH_SPACE, hashToHex, hexToHash, partitionHash } from '../model/hash.js';
 import type { Item } from '../model/types.js';
@@ -57,8 +58,28 @@ function pageRequest(plane: DataPlane, input: QueryInput | ScanInput, operation:
   };
 }
 
-/** A page's output, its capacity counted for the table or for the index it read. */
-function output(route: TableRoute, read: IndexRead | undefined, page: PageResult, countOnly: boolean, consistent: boolean, mode: ReturnConsumedCapacity | undefined): PageOutput {
+/** Sends one page request through admission control: of the table's for a read of the
+ *  table or of a local index, of the index's own for a global index. */
+function sendPage(plane: DataPlane, route: TableRoute, read: IndexRead | undefined, consistent: boolean, target: Target, body: NodeRequestBody): Promise<PageResult> {
+  return plane.read(read?.index.global === true ? read : route, consistent, target, body) as Promise<PageResult>;
+}
+
+/** A page's output, its capacity counted for the table or for the index it read; the
+ *  table's bucket is charged what it says, beyond the estimates of its `requests`. */
+function output(plane: DataPlane, route: TableRoute, read: IndexRead | undefined, page: PageResult, countOnly: boolean, consistent: boolean, mode: ReturnConsumedCapacity | undefined, requests: number): PageOutput {
+  const estimated = requests * (consistent ? 1 : 0.5);
+  if (read === undefined) plane.settle(route, READ, estimated, readCapacityUnits(page.bytesRead, consistent));
+  else {
+    // A local index's reads are its table's; a global index's are its own (and any items
+    // fetched from the table, the table's).
+    const units = indexReadUnits(page, consistent);
+    if (read.index.global) {
+      plane.settle(read, READ, estimated, units.index);
+      plane.settle(route, READ, 0, units.table);
+    } else {
+      plane.settle(route, READ, estimated, units.index + units.table);
+    }
+  }
   const out = pageOutput(route.name, page, countOnly, consistent, read === undefined ? mode : undefined);
   if (read === undefined) return out;
   const capacity = indexConsumedCapacity(route.name, read.index, indexReadUnits(page, consistent), mode);
@@ -138,8 +159,8 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
   };
   await awaitIndexCatchUp(plane, route, read);
   const target = read !== undefined ? indexQueryTarget(plane, read, multi?.hash ?? [keyCondition.hash], consistent) : plane.readTarget(route, { [route.keyShape.hashName]: keyCondition.hash }, consistent);
-  const page = (await plane.router.request(target, body, true)) as PageResult;
-  return output(route, read, page, countOnly, consistent, input.ReturnConsumedCapacity);
+  const page = await sendPage(plane, route, read, consistent, target, body);
+  return output(plane, route, read, page, countOnly, consistent, input.ReturnConsumedCapacity, 1);
 }
 
 
@@ -186,6 +207,7 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
   await awaitIndexCatchUp(plane, route, read);
   const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
+  let requests = 0;
   let lastKey: Item | undefined;
   for (const partition of partitions) {
     const remaining = limit === undefined ? undefined : limit - total.scannedCount;
@@ -211,7 +233,8 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
       },
     };
     const target: Target = { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
-    const page = (await plane.router.request(target, body, true)) as PageResult;
+    const page = await sendPage(plane, route, read, consistent, target, body);
+    requests++;
     total.items.push(...page.items);
     total.count += page.count;
     total.scannedCount += page.scannedCount;
@@ -224,7 +247,7 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
       break;
     }
   }
-  return output(route, read, total, countOnly, consistent, input.ReturnConsumedCapacity);
+  return output(plane, route, read, total, countOnly, consistent, input.ReturnConsumedCapacity, requests);
 }
 
 /** The inclusive slice of the hash space that scan segment `segment` of `total` covers. */

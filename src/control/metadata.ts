@@ -198,6 +198,10 @@ export class Metadata {
   private readonly countersDb: Database<Counters, string>;
   private readonly clusterDb: Database<ClusterRecord, string>;
 
+  /** Called after every change to the tables' records (global admission control follows
+   *  their capacities). */
+  onChange: (() => void) | undefined;
+
   constructor(dir: string, private readonly board: PartitionMapBoard) {
     this.env = open({ path: path.join(dir, 'control'), noSync: false });
     this.tablesDb = this.env.openDB<TableMeta, string>({ name: 'tables' });
@@ -317,6 +321,7 @@ export class Metadata {
     if (meta === undefined) throw new Error(`no table ${name} in metadata`);
     const next: TableMeta = { ...meta, ...changes };
     this.tablesDb.putSync(name, next);
+    this.onChange?.();
     return next;
   }
 
@@ -388,6 +393,7 @@ export class Metadata {
       }
     }
     this.board.publish(map);
+    this.onChange?.();
   }
 
   async close(): Promise<void> {

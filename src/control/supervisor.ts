@@ -70,6 +70,8 @@ export interface SupervisorConfig {
   seed: number;
   /** The cluster's cut links (`LinkCuts`), handed to every node thread. */
   links: SharedArrayBuffer;
+  /** The admission board, handed to every node thread (absent: no admission control). */
+  admission?: SharedArrayBuffer;
   /** Starts a node's thread. Default: a worker thread running the compiled node script. */
   spawn?: (data: NodeWorkerData) => NodeThreadHandle;
   /** Default: performance.now() and timers. */
@@ -122,6 +124,7 @@ export class Supervisor {
       seed: (this.config.seed + node * 7919) >>> 0,
       control: control.buffer as SharedArrayBuffer,
       links: this.config.links,
+      ...(this.config.admission === undefined ? {} : { admission: this.config.admission }),
     };
     const worker = this.spawn(data);
     let failed: Error | undefined;

@@ -36,3 +36,8 @@ export function transactionalReadCapacityUnits(bytes: number): number {
 export function transactionalWriteCapacityUnits(bytes: number): number {
   return transactionalCapacityUnits(writeCapacityUnits(bytes));
 }
+
+/** DynamoDB's per-partition caps: one partition serves at most 3,000 read units and
+ *  1,000 write units per second, whatever its table's capacity. */
+export const PARTITION_MAX_READ_UNITS = 3000;
+export const PARTITION_MAX_WRITE_UNITS = 1000;

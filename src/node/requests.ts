@@ -12,10 +12,14 @@ import type { Membership, ReplicaStatus } from '../replication/types.js';
 export type NodeRequestBody =
   /** A write, already encoded as its log entry's data (`encodeWriteOp`) by the api: the
    *  leader proposes these bytes as they are, with no decode or re-encode on its thread. */
-  | { t: 'write'; entry: Uint8Array }
-  | { t: 'get'; consistent: boolean; req: GetRequest }
-  | { t: 'query'; consistent: boolean; req: QueryRequest }
-  | { t: 'scan'; consistent: boolean; req: ScanRequest }
+  | { t: 'write'; entry: Uint8Array; u?: number }
+  | { t: 'get'; consistent: boolean; req: GetRequest; u?: number }
+  | { t: 'query'; consistent: boolean; req: QueryRequest; u?: number }
+  | { t: 'scan'; consistent: boolean; req: ScanRequest; u?: number }
+  /** The node's partition buckets (PartitionAdmissionStats[]). Data requests that carry
+   *  `u` (an estimate of their capacity units, set by the api) pass the node's admission
+   *  control (node/admission.ts) first; those without are the control plane's own. */
+  | { t: 'admission' }
   /** Leader only, like a strong read: the group's outbox records (global-index changes)
    *  after log index `after`, at most `max`, each with when this leader applied it. With
    *  `waitMs`, a read that finds none waits (at most that long, capped) for the group's

@@ -18,7 +18,8 @@ import { ReplicaCore } from '../replication/replica-core.js';
 import { decodeMembership, isControlEntry, isMembershipEntry } from '../replication/membership.js';
 import type { LogEntry, NotServing, Ready, ReplicaMessage, ReplicaStatus } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
-import type { ApplyBatchResults, OutboxRecord, WriteResult } from '../storage/operations.js';
+import type { ApplyBatchResults, OutboxRecord, PageResult, WriteResult } from '../storage/operations.js';
+import { readCapacityUnits } from '../model/capacity.js';
 import { ItemChecksumError } from '../storage/checked-values.js';
 import {
   envelopeToWire, ReplyTrace, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
@@ -31,6 +32,8 @@ import type { CutLinks, NodeDiskJobs, NodeMutation, NodeStorage, NodeTransport }
 import { seededRandom } from '../model/prng.js';
 import { SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type SnapshotMessage } from './snapshot-transfer.js';
 import type { DigestReply, NodeRequestBody, RotReply } from './requests.js';
+import { NodeAdmission } from './admission.js';
+import { AdmissionBoard, READ, WRITE } from '../model/admission-board.js';
 
 interface PendingWrite {
   router: number;
@@ -135,6 +138,8 @@ export interface StorageNodeOptions {
    *  (performance.timeOrigin + performance.now() on threads), so that a request's stages
    *  can be subtracted across threads. Without it, replies carry no trace. */
   traceClock?: () => number;
+  /** The control plane's admission board (capacities); without it nothing is throttled. */
+  admission?: SharedArrayBuffer;
 }
 
 export class StorageNode {
@@ -189,6 +194,7 @@ export class StorageNode {
   private readonly tuning: NonNullable<StorageNodeOptions['tuning']>;
   private readonly mutation: NodeMutation | undefined;
   private readonly traceClock: (() => number) | undefined;
+  private readonly admission: NodeAdmission | undefined;
   private readonly receiveEnvelope = (envelope: Envelope, version: FormatVersion): void => this.receive(envelope, version);
   private readonly discardEnvelope = (): void => {
     this.counters.recordsCut++;
@@ -205,6 +211,8 @@ export class StorageNode {
     this.tuning = options.tuning ?? {};
     this.mutation = options.mutation;
     this.traceClock = options.traceClock;
+    this.admission = options.admission === undefined ? undefined
+      : new NodeAdmission(new AdmissionBoard(options.admission), (group) => this.store.group(group), options.nowMs);
     this.nextTickAtMs = options.nowMs + this.timing.tickMs;
     this.lastCheckpointMs = options.nowMs;
     this.snapshots = new SnapshotTransfers({
@@ -528,6 +536,7 @@ export class StorageNode {
     if (body.t === 'leaders') return this.reply(router, { id: request.id, body: this.leaderStatuses() });
     if (body.t === 'ping') return this.reply(router, { id: request.id, body: { node: this.id } });
     if (body.t === 'stats') return this.reply(router, { id: request.id, body: this.stats() });
+    if (body.t === 'admission') return this.reply(router, { id: request.id, body: this.admission?.stats(this.roundAtMs) ?? [] });
     if (body.t === 'walArchive' || body.t === 'walArchived') return this.walArchiveRequest(router, request.id, body);
     if (body.t === 'corruptLink') {
       this.transport.corruptWrites(body.peer, body.rate, body.seed);
@@ -551,8 +560,14 @@ export class StorageNode {
     if (core === undefined) return this.reply(router, { id: request.id, redirect: 'noGroup' });
     switch (body.t) {
       case 'write': {
+        // Throttled requests are refused before they are proposed: never applied.
+        const throttled = body.u !== undefined && core.role === 'leader' ? this.admission?.admit(request.group, WRITE, body.u, this.roundAtMs) : undefined;
+        if (throttled !== undefined) return this.reply(router, { id: request.id, error: throttled });
         const proposal = core.propose(body.entry);
-        if ('reason' in proposal) return this.redirect(router, request.id, proposal);
+        if ('reason' in proposal) {
+          if (body.u !== undefined) this.admission?.charge(request.group, WRITE, -body.u); // not taken: sent again
+          return this.redirect(router, request.id, proposal);
+        }
         const trace = this.traceClock === undefined ? undefined : [receivedAtMs, this.traceClock(), 0, 0, 0, 0];
         this.pendingWrites.get(request.group)!.set(proposal.index, { router, id: request.id, term: proposal.term, trace });
         return;
@@ -564,6 +579,10 @@ export class StorageNode {
         // A log replica has no data: the router never sends it reads, but be sure. A
         // replica taking in a snapshot has old data (or a part of the new): elsewhere.
         if (core.isLogReplica || this.snapshots.receiving(request.group)) return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
+        if (body.t !== 'outbox' && body.u !== undefined && (!body.consistent || core.role === 'leader')) {
+          const throttled = this.admission?.admit(request.group, READ, body.u, this.roundAtMs);
+          if (throttled !== undefined) return this.reply(router, { id: request.id, error: throttled });
+        }
         if ((body.t !== 'outbox' && !body.consistent) || this.mutation === 'strongReadAnyReplica') {
           // At once, unless this replica knows of committed entries it has not applied
           // yet: then once it has (this round's apply, or after its own WAL sync of them),
@@ -580,6 +599,7 @@ export class StorageNode {
       }
       case 'dropGroup': {
         this.cores.delete(request.group);
+        this.admission?.drop(request.group);
         this.snapshots.dropped(request.group);
         for (const pending of this.pendingWrites.get(request.group)!.values()) {
           this.reply(pending.router, { id: pending.id, redirect: 'noGroup' });
@@ -712,6 +732,10 @@ export class StorageNode {
       } else throw new Error(`serveRead got a ${body.t} request`);
     } catch (error) {
       return this.refuseDamagedRead(router, request, leaderOnly, error);
+    }
+    // A page's real cost is known now: its buckets pay what its estimate did not.
+    if ((body.t === 'query' || body.t === 'scan') && body.u !== undefined) {
+      this.admission?.charge(request.group, READ, readCapacityUnits((result as PageResult).bytesRead, body.consistent) - body.u);
     }
     if (this.traceClock === undefined) return this.reply(router, { id: request.id, body: result });
     const doneAtMs = this.traceClock();

@@ -36,6 +36,9 @@ export interface NodeWorkerData {
   control: SharedArrayBuffer;
   /** The cluster's cut links (`LinkCuts`), shared by every thread and kept across restarts. */
   links: SharedArrayBuffer;
+  /** The control plane's admission board (model/admission-board.ts): table capacities the
+   *  node's partition buckets run at. Absent: the node throttles nothing. */
+  admission?: SharedArrayBuffer;
 }
 
 export const CONTROL_STOP = 0;

@@ -68,6 +68,7 @@ const node = new StorageNode({
   warn: (message, type) => process.emitWarning(message, type),
   tuning: { logRetainEntries: data.log.walRetainEntries, snapshotBytesPerSec: data.log.snapshotBytesPerSec },
   traceClock: () => performance.timeOrigin + performance.now(),
+  ...(data.admission === undefined ? {} : { admission: data.admission }),
 });
 
 function yieldToEventLoop(): Promise<void> {

@@ -16,6 +16,7 @@ options:
   --dir PATH                data directory (default: a temporary one, removed on exit)
   --nodes N                 storage nodes, one thread each (default 3)
   --durability sync|async   sync (default): fdatasync before acknowledging a write
+  --no-admission            throttle nothing: tables' capacities are not enforced
   --archive                 archive the WAL into <dir>/archive: point-in-time recovery
                             (UpdateContinuousBackups, RestoreTableToPointInTime) and scrub
   --table-status-delay MS   how long new tables stay CREATING, deleted ones DELETING and
@@ -38,6 +39,8 @@ export interface ServeArgs {
   nodes?: number;
   durability?: 'sync' | 'async';
   archive?: boolean;
+  /** --no-admission: ShardBox.open's admission: false. */
+  noAdmission?: boolean;
   auth?: Credentials;
   tableStatusDelayMs: number;
   region?: string;
@@ -115,6 +118,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       }
       case '--nodes': args.nodes = integer('--nodes', value(), 3, 64); break;
       case '--archive': args.archive = true; break;
+      case '--no-admission': args.noAdmission = true; break;
       case '--durability': {
         const d = value();
         if (d !== 'sync' && d !== 'async') throw new UsageError(`--durability must be sync or async (got '${d}')`);
@@ -163,6 +167,7 @@ export async function serveMain(argv: string[]): Promise<number> {
     ...(args.nodes !== undefined ? { nodes: args.nodes } : {}),
     ...(args.durability !== undefined ? { durability: args.durability } : {}),
     ...(args.archive === true ? { archive: true } : {}),
+    ...(args.noAdmission === true ? { admission: false } : {}),
     tableStatusDelayMs: args.tableStatusDelayMs,
   });
   let server;

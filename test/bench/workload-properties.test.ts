@@ -243,3 +243,23 @@ describe('resolveSettings', () => {
     });
   }
 });
+
+describe('table capacity properties', () => {
+  it('none given: no capacity (the harness runs shardbox with admission off)', () => {
+    expect(resolveSettings({}).settings.capacity).toBeUndefined();
+  });
+
+  it('billingmode, readcapacity and writecapacity give the table its capacity', () => {
+    expect(resolveSettings({ readcapacity: '100', writecapacity: '50' }).settings.capacity)
+      .toEqual({ billingMode: 'PROVISIONED', readCapacityUnits: 100, writeCapacityUnits: 50 });
+    expect(resolveSettings({ billingmode: 'PAY_PER_REQUEST' }).settings.capacity).toEqual({ billingMode: 'PAY_PER_REQUEST' });
+    expect(resolveSettings({ billingmode: 'PAY_PER_REQUEST' }).unknown).toEqual([]);
+  });
+
+  it('refuses incomplete or contradictory capacities, naming what to fix', () => {
+    expect(() => resolveSettings({ billingmode: 'PROVISIONED', readcapacity: '5' })).toThrow(/needs both readcapacity and writecapacity/);
+    expect(() => resolveSettings({ billingmode: 'PAY_PER_REQUEST', writecapacity: '5' })).toThrow(/on-demand table has no provisioned capacity/);
+    expect(() => resolveSettings({ billingmode: 'ONDEMAND' })).toThrow(/billingmode/);
+    expect(() => resolveSettings({ readcapacity: '0', writecapacity: '5' })).toThrow(/readcapacity/);
+  });
+});

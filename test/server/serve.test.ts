@@ -119,6 +119,7 @@ describe('shardbox serve', () => {
         port: 9000, host: '0.0.0.0', nodes: 5, durability: 'sync', auth: { accessKeyId: 'KEY', secretAccessKey: 'SE:CRET' }, dir: '/tmp/x',
         tableStatusDelayMs: 0, region: 'eu-west-1',
       });
+    expect(parseServeArgs(['--no-admission'])).toEqual({ port: 8000, host: '127.0.0.1', tableStatusDelayMs: 500, noAdmission: true });
     expect(() => parseServeArgs(['--region', 'Not A Region'])).toThrow(/--region/);
     const file = path.join(dir, 'creds-profiles');
     writeFileSync(file, '# comment\n[default]\naws_access_key_id=A1\naws_secret_access_key = S1 \n[profile dev]\nAWS_ACCESS_KEY_ID = A2\naws_secret_access_key = S2\n');
