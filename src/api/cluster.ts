@@ -451,6 +451,18 @@ export class ShardBox extends ItemOperations {
     }
   }
 
+  /**
+   * Splits partition `group` of `tableName` online into two partitions at hash `atHex`
+   * (16 hex digits, the first hash of the upper one; default the middle of its range):
+   * the parent's replicas split it by a log entry, the partition map gets a new version,
+   * and requests routed with the old map are answered `wrongPartition` and re-routed.
+   * Resolves once both new partitions serve, with their groups; the parent's data is
+   * dropped in the background.
+   */
+  splitPartition(tableName: string, group: number, atHex?: string): Promise<{ parent: number; children: [number, number]; at: string }> {
+    return this.controlPlane.splitPartition(tableName, group, atHex);
+  }
+
   get nodeCount(): number {
     return this.options.nodes;
   }
