@@ -610,7 +610,8 @@ export class StorageNode {
       case 'dropGroup': {
         // A split parent's rows are its children's data: not until the B-tree holds the
         // split durably (a crash could take it back before the split, parent gone).
-        if (split !== undefined && !core.isLogReplica && this.store.checkpointedIndex(request.group) < split.index) {
+        const waitingChild = this.store.groups().some((r) => r.splitFrom?.group === request.group && !this.cores.has(r.group));
+        if (waitingChild || (split !== undefined && !core.isLogReplica && this.store.checkpointedIndex(request.group) < split.index)) {
           return this.reply(router, { id: request.id, body: { dropped: false } });
         }
         this.cores.delete(request.group);
@@ -706,6 +707,8 @@ export class StorageNode {
 
   private createGroup(router: number, request: RequestMessage, rec: GroupRecord, campaign: boolean, votedFor?: { term: number; vote: number }): void {
     let core = this.cores.get(rec.group);
+    // A split child waiting for its parent's replay (splitChildWaits) is hosted already.
+    if (core === undefined && this.store.group(rec.group) !== undefined) return this.reply(router, { id: request.id, body: { created: true } });
     if (core === undefined) {
       this.store.saveGroup(rec);
       // A replica added to a running group is born having voted for the leader of the

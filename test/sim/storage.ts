@@ -378,7 +378,7 @@ export class SimNodeStore implements NodeStorage {
   /** Every key of the group's rows (items.ts groupKeyIntervals, as a snapshot holds them). */
   private keysOwnedBy(group: number): string[] {
     const r = this.rangeOf(group);
-    const intervals = groupKeyIntervals(r, readIndexConfig(this.items, group)?.indexes ?? r.rec.indexes);
+    const intervals = groupKeyIntervals(r, readIndexConfig(this.kv(), group)?.indexes ?? r.rec.indexes);
     return [...this.items.map.keys()].filter((key) => {
       const bytes = Buffer.from(key, 'latin1');
       return intervals.some(({ lo, hi }) => compareBytes(bytes, lo) >= 0 && compareBytes(bytes, hi) < 0);
