@@ -153,7 +153,9 @@ async function buildChildrenEmpty(deps: SplitDeps, tableName: string, parent: Pa
     if (rec === undefined) return false;
     const { splitFrom: _from, split: _split, logReplica: _lr, ...base } = rec;
     const logReplica = (rec.logReplicas ?? []).includes(node);
-    await deps.control(node, parent.group, { t: 'dropGroup' });
+    // Not while the node still hosts the parent (it would split it itself on catching up).
+    const dropped = await deps.control(node, parent.group, { t: 'dropGroup' }) as { dropped?: boolean } | undefined;
+    if (dropped?.dropped !== true) return false;
     await deps.control(node, child.group, { t: 'createGroup', rec: { ...base, ...(logReplica ? { logReplica } : {}) }, campaign: false });
   }
   return true;

@@ -31,6 +31,8 @@ export interface SplitSpec {
 export interface SplitDone extends SplitSpec {
   index: number;
   term: number;
+  /** The children were created here (after which a missing one was dropped since). */
+  adopted?: boolean;
 }
 
 export function encodeSplitEntry(spec: SplitSpec): Uint8Array {
@@ -75,6 +77,8 @@ export function middleOf(hashStart: string, hashEnd: string): string {
 /** The two children's records, as of the parent's record at the split entry. */
 export function childRecords(parent: GroupRecord, split: SplitDone): [GroupRecord, GroupRecord] {
   const { split: _done, splitFrom: _from, ...base } = parent;
+  void _done;
+  void _from;
   const from = { group: parent.group, index: split.index, term: split.term };
   const at = hexToHash(split.at);
   return [

@@ -239,8 +239,10 @@ export class StorageNode {
    *  the split entry). */
   private resumeSplits(): void {
     for (const rec of this.store.groups()) {
-      if (rec.split === undefined || (rec.logReplica !== true && this.store.appliedIndex(rec.group) < rec.split.index)) continue;
+      if (rec.split === undefined || rec.split.adopted === true) continue;
+      if (rec.logReplica !== true && this.store.appliedIndex(rec.group) < rec.split.index) continue;
       for (const child of childRecords(rec, rec.split)) this.store.adoptSplitChild(child, rec.split);
+      this.store.saveGroup({ ...rec, split: { ...rec.split, adopted: true } });
     }
   }
 
@@ -955,7 +957,13 @@ export class StorageNode {
         // Nothing after a split entry is ever applied, on any replica (split.ts).
         this.refuseAfterSplit(group, committed.filter((e) => e.index > cut.index));
         committed = committed.filter((e) => e.index <= cut.index);
-        if (cut.entry !== undefined && (core.isLogReplica || !this.applyStopped.has(group))) splits.push([group, core, cut.entry]);
+        if (cut.entry !== undefined && (core.isLogReplica || !this.applyStopped.has(group))) {
+          // Durable before the apply of the split entry can be: a parent whose B-tree holds
+          // the split must never apply what follows it, after any crash.
+          const rec = this.store.group(group)!;
+          if (rec.split === undefined) this.store.saveGroup({ ...rec, split: { ...decodeSplitEntry(cut.entry.data), index: cut.entry.index, term: cut.entry.term } });
+          splits.push([group, core, cut.entry]);
+        }
         if (committed.length === 0) continue;
       }
       this.saveMemberships(group, committed);
@@ -1012,14 +1020,17 @@ export class StorageNode {
   private finishSplit(parent: number, core: ReplicaCore, entry: LogEntry): void {
     const rec = this.store.group(parent);
     if (rec === undefined) return;
-    const done: SplitDone = { ...decodeSplitEntry(entry.data), index: entry.index, term: entry.term };
-    if (rec.split === undefined) this.store.saveGroup({ ...rec, split: done });
+    const done: SplitDone = rec.split ?? { ...decodeSplitEntry(entry.data), index: entry.index, term: entry.term };
     for (const child of childRecords(rec, done)) {
+      // Once created here, a child that is gone was dropped since (split again, moved):
+      // a replay of the parent's split entry after a crash must not bring it back.
+      if (done.adopted === true && this.store.group(child.group) === undefined) continue;
       this.store.adoptSplitChild(child, done);
       if (this.cores.has(child.group)) continue;
       const childCore = this.startCore(this.store.group(child.group)!);
       if (core.role === 'leader') childCore.campaign();
     }
+    if (done.adopted !== true) this.store.saveGroup({ ...rec, split: { ...done, adopted: true } });
   }
 
   /** Entries of a split parent after its split entry: never applied; their writes are

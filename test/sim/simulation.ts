@@ -211,6 +211,10 @@ export interface SimStats {
   /** Snapshots installed by replicas that fell behind the WAL's bound (logRetainEntries). */
   snapshotsInstalled: number;
   maxKeySearchSteps: number;
+  /** Partition splits completed (published), and replicas of a split parent rebuilt as
+   *  empty children because they never applied the split. */
+  splits: number;
+  splitRepairs: number;
 }
 
 export interface SimReport {
@@ -619,6 +623,7 @@ export class Simulation {
     simulatedMs: 0, events: 0, ticks: 0, messages: 0, dropped: 0, crashes: 0, pauses: 0, syncFailures: 0, plannedStops: 0, transfers: 0, faultWindowEnded: 0,
     opsOk: 0, opsUnknown: 0, opsUnavailable: 0, unknownNeverApplied: 0,
     strongReads: 0, ecReads: 0, elections: 0, spuriousElections: 0, appliedEntries: 0, checkpoints: 0, snapshotsInstalled: 0, maxKeySearchSteps: 0,
+    splits: 0, splitRepairs: 0,
   };
 
   constructor(options: SimOptions) {
@@ -1102,7 +1107,9 @@ export class Simulation {
       this.stats.transfers++;
       return;
     }
-    const info = this.allGroups.get(group)!;
+    // A split's child elects before the control plane published it: nothing to compare.
+    const info = this.allGroups.get(group);
+    if (info === undefined) return;
     let leader: { id: number; term: number } | undefined;
     for (const id of info.replicas) {
       const other = this.replicaOf(id, group);
@@ -1132,7 +1139,9 @@ export class Simulation {
   private checkApplied(node: SimNode, group: number, e: LogEntry, expectedIndex: number): void {
     if (e.index !== expectedIndex) this.fail(`node ${node.id} group ${group}: applying index ${e.index}, expected ${expectedIndex}`);
     this.stats.appliedEntries++;
-    const global = this.appliedAt.get(group)!;
+    // A split's children apply before the control plane publishes them.
+    let global = this.appliedAt.get(group);
+    if (global === undefined) this.appliedAt.set(group, (global = new Map()));
     const seen = global.get(e.index);
     if (seen === undefined) {
       global.set(e.index, { term: e.term, data: e.data });
@@ -1390,10 +1399,11 @@ export class Simulation {
     const upper: GroupInfo = { group: children[1], replicas: parent.replicas, hashStart: at, rec: { ...parent.rec, group: children[1], hashStart: hex16(at) } };
     for (const child of [lower, upper]) {
       this.allGroups.set(child.group, child);
-      this.appliedAt.set(child.group, new Map());
+      if (!this.appliedAt.has(child.group)) this.appliedAt.set(child.group, new Map());
     }
     this.groups.splice(this.groups.indexOf(parent), 1, lower, upper);
     parent.splitAtUs = this.now;
+    this.stats.splits++;
   }
 
   /**
@@ -1409,21 +1419,37 @@ export class Simulation {
       if (parent.splitAtUs === undefined || this.now - parent.splitAtUs < lateUs) continue;
       for (const id of parent.replicas) {
         const node = this.nodes[id];
-        if (!node.alive || node.store.group(parent.group) === undefined) continue;
-        if (parent.children!.some((c) => node.store.group(c) !== undefined)) continue;
-        const reqs: RequestMessage[] = [{ id: 0, group: parent.group, body: { t: 'dropGroup' } satisfies NodeRequestBody }];
-        for (const c of parent.children!) {
-          const child = this.allGroups.get(c)!;
-          reqs.push({ id: 0, group: c, body: { t: 'createGroup', rec: child.rec, campaign: false } satisfies NodeRequestBody });
+        if (!node.alive) continue;
+        if (node.store.group(parent.group) === undefined) {
+          const reqs: RequestMessage[] = [];
+          // Dropped here by an earlier repair: the children, if not yet there.
+          for (const c of parent.children!) {
+            // A child split since is rebuilt as its own children (its repair, here).
+            if (node.store.group(c) !== undefined || this.allGroups.get(c)!.children !== undefined) continue;
+            reqs.push({ id: 0, group: c, body: { t: 'createGroup', rec: this.allGroups.get(c)!.rec, campaign: false } satisfies NodeRequestBody });
+          }
+          if (reqs.length > 0) this.sendControl(node, reqs);
+          continue;
         }
-        const version = k.formatVersion;
-        node.transport!.inbox.get(CONTROL_ENDPOINT)!.push({
-          kind: 'req', raw: envelopeToWire({ k: 'req', from: CONTROL_ENDPOINT, reqs }, version), version, holdsSlot: false, corrupt: false,
-        });
-        this.scheduleRound(node);
+        // It applied the split (its children are here, or were and moved on): nothing to do.
+        if (parent.children!.some((c) => node.store.group(c) !== undefined) || node.store.group(parent.group)!.split !== undefined) continue;
+        // First the parent goes (the node may refuse: ask again next time), then the children
+        // come, empty: never both at once, or a node that still hosts the parent could split
+        // it itself later.
+        this.stats.splitRepairs++;
+        this.sendControl(node, [{ id: 0, group: parent.group, body: { t: 'dropGroup' } satisfies NodeRequestBody }]);
       }
     }
     this.at(this.now + 5 * k.electionTicks * k.tickUs, () => this.repairSplits());
+  }
+
+  /** Control requests from the control plane's endpoint (their answers are not read). */
+  private sendControl(node: SimNode, reqs: RequestMessage[]): void {
+    const version = this.knobs.formatVersion;
+    node.transport!.inbox.get(CONTROL_ENDPOINT)!.push({
+      kind: 'req', raw: envelopeToWire({ k: 'req', from: CONTROL_ENDPOINT, reqs }, version), version, holdsSlot: false, corrupt: false,
+    });
+    this.scheduleRound(node);
   }
 
   // -------------------------------------------------------------- running
@@ -1568,7 +1594,11 @@ export class Simulation {
         // A split parent dropped where it never applied the split (its children came by snapshot).
         if (info.children !== undefined && this.nodes[id].store.group(at.group) === undefined) continue;
         const applied = this.replicaOf(id, at.group)!.applied;
-        if (applied < at.index) this.fail(`acknowledged write ${a.what} (group ${at.group} index ${at.index}) not applied on node ${id} (applied ${applied})`);
+        if (applied < at.index) {
+          const rec = this.nodes[id].store.group(at.group);
+          const split = info.children === undefined ? '' : `; group ${at.group} split into ${info.children.join(', ')} (on node ${id}: ${JSON.stringify(rec?.split)}, children hosted: ${info.children.map((c) => this.nodes[id].store.group(c) !== undefined).join(', ')})`;
+          this.fail(`acknowledged write ${a.what} (group ${at.group} index ${at.index}) not applied on node ${id} (applied ${applied})${split}`);
+        }
       }
     }
   }
