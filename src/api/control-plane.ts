@@ -135,6 +135,7 @@ export class ControlPlane {
       isAlive: (node) => this.supervisor.isAlive(node),
       waitServing: (partition) => this.waitServing(partition),
       closed: () => this.closed,
+      outboxDrained: (tableName, group) => this.globalIndexes.whenSplitParentDrained(tableName, group),
     };
   }
 

@@ -103,7 +103,15 @@ export interface TableMeta {
   splitting?: Array<{ group: number; at: string; children: [number, number] }>;
   /** Split parents (their partition as it was, and the split entry's index) still hosted
    *  on some replica: dropped there once every replica applied the split. Default: none. */
-  splitParents?: Array<PartitionInfo & { splitIndex: number }>;
+  splitParents?: SplitParent[];
+}
+
+/** A split parent not yet dropped everywhere (control/splits.ts). */
+export interface SplitParent extends PartitionInfo {
+  /** The split entry's index: nothing after it applies. */
+  splitIndex: number;
+  /** Its outbox was propagated to the global indexes to the end (control/global-indexes.ts). */
+  outboxDrained?: boolean;
 }
 
 export interface PointInTimeRecoverySetting {
@@ -414,6 +422,13 @@ export class Metadata {
     this.tablesDb.putSync(name, next);
     this.publish();
     return next;
+  }
+
+  /** The split parent's outbox is propagated to its table's global indexes to the end. */
+  splitParentDrained(name: string, group: number): void {
+    const meta = this.tablesDb.get(name);
+    if (meta === undefined) return;
+    this.tablesDb.putSync(name, { ...meta, splitParents: (meta.splitParents ?? []).map((p) => (p.group === group ? { ...p, outboxDrained: true } : p)) });
   }
 
   /** A split parent is gone from every node that hosted it. */

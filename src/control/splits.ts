@@ -26,6 +26,9 @@ export interface SplitDeps {
   /** Resolves once the partition's leader serves. */
   waitServing: (partition: PartitionInfo) => Promise<void>;
   closed: () => boolean;
+  /** Resolves once the parent's outbox reached its table's global indexes to the end
+   *  (GlobalIndexes.whenSplitParentDrained): its records are lost with it otherwise. */
+  outboxDrained: (tableName: string, group: number) => Promise<void>;
 }
 
 /** How long the parent waits for a replica to apply the split before that replica's
@@ -108,6 +111,7 @@ function splitChildrenOf(meta: TableMeta, parent: PartitionInfo): [PartitionInfo
  * next open).
  */
 async function dropSplitParent(deps: SplitDeps, tableName: string, parent: PartitionInfo & { splitIndex: number }, done: SplitDone): Promise<void> {
+  await deps.outboxDrained(tableName, parent.group);
   const nodes = [...new Set([...parent.replicas, ...(parent.logReplicas ?? []), ...(parent.retired ?? [])])];
   const startedAt = Date.now();
   const applied = new Set<number>();

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShardBox } from '../../src/index.js';
+import type { Metadata } from '../../src/control/metadata.js';
 import { createRangeTable, openCluster, waitFor } from './helpers.js';
 
 let db: ShardBox | undefined;
@@ -142,5 +143,44 @@ describe('partition splits', () => {
     db = await openCluster({ dir, nodes: 3 });
     expect((await db.replicaStatus('splits')).map((s) => s.partition.group)).toEqual(final);
     await expectAllThere(db, 'splits', w.acked);
+  }, 120_000);
+
+  it('splits a table with a local and a global index: the global index gets every change of the parent before its children\'s, and the parent is dropped', async () => {
+    db = await openCluster({ nodes: 3 });
+    await db.createTable({
+      TableName: 'indexed',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' },
+        { AttributeName: 'ls', AttributeType: 'N' }, { AttributeName: 'g', AttributeType: 'S' },
+      ],
+      LocalSecondaryIndexes: [{ IndexName: 'byLs', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'ls', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
+      GlobalSecondaryIndexes: [{ IndexName: 'byG', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    // Each item's g changes again and again: a GSI that applied a parent's record after a
+    // child's would keep a stale entry.
+    let running = true;
+    let writes = 0;
+    const loop = (async () => {
+      for (let i = 0; running; i++) {
+        await db!.putItem({ TableName: 'indexed', Item: { pk: { S: `p${i % 40}` }, sk: { N: String(i % 3) }, ls: { N: String(i) }, g: { S: `g${i % 7}` } } }).catch(() => undefined);
+        writes++;
+      }
+    })();
+    await waitFor('writes', 10_000, async () => (writes >= 300 ? true : undefined));
+    const [first] = (await db.replicaStatus('indexed')).map((s) => s.partition);
+    const { children } = await db.splitPartition('indexed', first.group);
+    await waitFor('writes after the split', 10_000, async () => (writes >= 600 ? true : undefined));
+    running = false;
+    await loop;
+    await waitFor('indexes equal to the table', 30_000, async () => {
+      const checks = await db!.verifyIndexes('indexed').catch(() => undefined);
+      if (checks === undefined) return undefined;
+      return Object.values(checks).every((c) => c.missing.length + c.extra.length + c.different.length === 0 && c.expected === c.actual) ? true : undefined;
+    });
+    const metadata = (db as unknown as { metadata: Metadata }).metadata;
+    await waitFor('the parent dropped everywhere', 30_000, async () => (metadata.table('indexed')?.splitParents === undefined ? true : undefined));
+    expect((await db.replicaStatus('indexed')).map((s) => s.partition.group)).toEqual(expect.arrayContaining(children));
   }, 120_000);
 });
