@@ -56,6 +56,9 @@ export async function splitPartition(deps: SplitDeps, tableName: string, group: 
   const partition = meta.partitions.find((p) => p.group === group);
   const pending = (meta.splitting ?? []).find((s) => s.group === group);
   if (partition === undefined) throw validationError(`Table ${tableName} has no partition group ${group}`);
+  // A backfill scans the table's partitions by group: it would not follow a split.
+  const busy = (meta.globalIndexes ?? []).find((g) => g.status !== 'ACTIVE' || g.backfilling);
+  if (busy !== undefined && pending === undefined) throw validationError(`Cannot split a partition of ${tableName} while its global index ${busy.spec.name} is ${busy.status === 'ACTIVE' ? 'backfilling' : busy.status}; retry when it is ACTIVE`);
   const at = pending?.at ?? (atHex ?? middleOf(partition.hashStart, partition.hashEnd)).toLowerCase().padStart(16, '0');
   const problem = splitPointProblem(partition, at);
   if (problem !== undefined) throw validationError(`Cannot split partition group ${group}: ${problem}`);
