@@ -459,8 +459,19 @@ export class ShardBox extends ItemOperations {
    * Resolves once both new partitions serve, with their groups; the parent's data is
    * dropped in the background.
    */
-  splitPartition(tableName: string, group: number, atHex?: string): Promise<{ parent: number; children: [number, number]; at: string }> {
-    return this.controlPlane.splitPartition(tableName, group, atHex);
+  async splitPartition(tableName: string, group: number, atHex?: string): Promise<{ parent: number; children: [number, number]; at: string }> {
+    const result = await this.controlPlane.splitPartition(tableName, group, atHex);
+    const meta = this.metadata.table(tableName);
+    const pitr = meta?.pointInTimeRecovery;
+    if (meta !== undefined && pitr?.enabled === true && this.pointInTime !== undefined) {
+      // The children's archives begin with them: a base snapshot of each, and restores
+      // from then on (the parent's archive does not rebuild a child).
+      const children = meta.partitions.filter((p) => result.children.includes(p.group));
+      const earliestMs = await this.pointInTime.enable({ ...meta, partitions: children });
+      const now = this.metadata.table(tableName)?.pointInTimeRecovery;
+      if (now?.enabled === true) this.metadata.updateTable(tableName, { pointInTimeRecovery: { ...now, earliestMs: Math.max(now.earliestMs, earliestMs) } });
+    }
+    return result;
   }
 
   get nodeCount(): number {
