@@ -183,4 +183,39 @@ describe('partition splits', () => {
     await waitFor('the parent dropped everywhere', 30_000, async () => (metadata.table('indexed')?.splitParents === undefined ? true : undefined));
     expect((await db.replicaStatus('indexed')).map((s) => s.partition.group)).toEqual(expect.arrayContaining(children));
   }, 120_000);
+
+  it('splits a partition whose dead replica was replaced by a log replica; the dead one comes back behind the split and ends up with the children's data', async () => {
+    db = await openCluster({ nodes: 4, partitions: 1, logReplicaAfterMs: 300 });
+    const cluster = db;
+    await createRangeTable(cluster, 'behind');
+    const w = writer(cluster, 'behind');
+    await waitFor('writes', 10_000, async () => (w.acked.length >= 100 ? true : undefined));
+    const [{ partition, replicas }] = await cluster.replicaStatus('behind');
+    const leader = replicas.find((r) => r?.role === 'leader')!;
+    const dead = partition.replicas.find((n) => n !== leader.id)!;
+    await cluster.faults.kill(dead);
+    await waitFor('a log replica in its place', 10_000, async () => {
+      const [{ partition: now }] = await cluster.replicaStatus('behind');
+      return (now.logReplicas ?? []).length > 0 ? true : undefined;
+    });
+    const { children } = await cluster.splitPartition('behind', partition.group);
+    const ackedAtSplit = w.acked.length;
+    await waitFor('writes to the children', 10_000, async () => (w.acked.length >= ackedAtSplit + 100 ? true : undefined));
+    await cluster.faults.restart(dead);
+    // The returning node is behind the split: its children come from snapshots, and every
+    // home replica of each child ends with the same data.
+    await waitFor('the returning node to serve the children with the same data', 60_000, async () => {
+      const digests = await cluster.replicaDigests('behind').catch(() => undefined);
+      if (digests === undefined) return undefined;
+      const ok = children.every((g) => {
+        const d = digests.find((x) => x.partition.group === g);
+        return d !== undefined && d.partition.replicas.includes(dead) && d.replicas.every((r) => r !== undefined && r.applied === d.replicas[0]!.applied && r.crc === d.replicas[0]!.crc);
+      });
+      return ok ? true : undefined;
+    }, 200);
+    await w.stop();
+    await expectAllThere(cluster, 'behind', w.acked);
+    const metadata = (cluster as unknown as { metadata: Metadata }).metadata;
+    await waitFor('the parent dropped everywhere', 30_000, async () => (metadata.table('behind')?.splitParents === undefined ? true : undefined));
+  }, 180_000);
 });

@@ -228,7 +228,7 @@ export class SimNodeStore implements NodeStorage {
       this.saveGroup(child);
       this.logOf(child.group).persist({ entries: [], logStart: base, hardState: { term: base.term, vote: -1, commit: base.index } });
     }
-    if (child.logReplica !== true && child.splitFrom !== undefined && (this.applied.get(child.group) ?? 0) < base.index) {
+    if (child.splitFrom !== undefined && (this.applied.get(child.group) ?? 0) < base.index) {
       writeSplitChildIndexConfig(this.kv(), child.splitFrom.group, child.group, base.index, child.indexes);
       this.applied.set(child.group, base.index);
       this.installed.set(child.group, { ...base });
