@@ -184,7 +184,7 @@ describe('partition splits', () => {
     expect((await db.replicaStatus('indexed')).map((s) => s.partition.group)).toEqual(expect.arrayContaining(children));
   }, 120_000);
 
-  it('splits a partition whose dead replica was replaced by a log replica; the dead one comes back behind the split and ends up with the children's data', async () => {
+  it('splits a partition whose dead replica was replaced by a log replica; the dead one comes back behind the split and ends up with the same data in the children', async () => {
     db = await openCluster({ nodes: 4, partitions: 1, logReplicaAfterMs: 300 });
     const cluster = db;
     await createRangeTable(cluster, 'behind');
