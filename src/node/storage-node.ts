@@ -1013,9 +1013,10 @@ export class StorageNode {
 
   /**
    * The split entry `entry` of `parent` applied here (its rows up to it are in the
-   * B-tree): the parent's record says so first (durably: from now on it serves nothing and
-   * applies nothing more), then each child is hosted with those rows as its data and its
-   * core started; the parent's leader stands for leader of both at once.
+   * B-tree; its record said so before, durably: it serves nothing and applies nothing
+   * more): each child is hosted with those rows as its data and its core started, and the
+   * parent's leader stands for leader of both at once. Then the record says the children
+   * were made (`adopted`).
    */
   private finishSplit(parent: number, core: ReplicaCore, entry: LogEntry): void {
     const rec = this.store.group(parent);
