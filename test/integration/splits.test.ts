@@ -218,4 +218,16 @@ describe('partition splits', () => {
     const metadata = (cluster as unknown as { metadata: Metadata }).metadata;
     await waitFor('the parent dropped everywhere', 30_000, async () => (metadata.table('behind')?.splitParents === undefined ? true : undefined));
   }, 180_000);
+
+  it('refuses a split of an unknown table or group, or at a point outside the range, with DynamoDB-shaped errors', async () => {
+    db = await openCluster({ nodes: 3, partitions: 2 });
+    await createRangeTable(db, 'refusals');
+    const [first, second] = (await db.replicaStatus('refusals')).map((s) => s.partition);
+    await expect(db.splitPartition('nope', first.group)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(db.splitPartition('refusals', 999)).rejects.toMatchObject({ name: 'ValidationException', message: 'Table refusals has no partition group 999' });
+    await expect(db.splitPartition('refusals', first.group, first.hashStart)).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/is not inside/) });
+    await expect(db.splitPartition('refusals', first.group, second.hashStart)).rejects.toMatchObject({ name: 'ValidationException' });
+    // Nothing changed: the same two partitions serve.
+    expect((await db.replicaStatus('refusals')).map((s) => s.partition.group)).toEqual([first.group, second.group]);
+  }, 60_000);
 });
