@@ -508,6 +508,29 @@ export class ShardBox extends ItemOperations {
     }
   }
 
+  /**
+   * Splits partition `group` of `tableName` online into two partitions at hash `atHex`
+   * (16 hex digits, the first hash of the upper one; default the middle of its range):
+   * the parent's replicas split it by a log entry, the partition map gets a new version,
+   * and requests routed with the old map are answered `wrongPartition` and re-routed.
+   * Resolves once both new partitions serve, with their groups; the parent's data is
+   * dropped in the background.
+   */
+  async splitPartition(tableName: string, group: number, atHex?: string): Promise<{ parent: number; children: [number, number]; at: string }> {
+    const result = await this.controlPlane.splitPartition(tableName, group, atHex);
+    const meta = this.metadata.table(tableName);
+    const pitr = meta?.pointInTimeRecovery;
+    if (meta !== undefined && pitr?.enabled === true && this.pointInTime !== undefined) {
+      // The children's archives begin with them: a base snapshot of each, and restores
+      // from then on (the parent's archive does not rebuild a child).
+      const children = meta.partitions.filter((p) => result.children.includes(p.group));
+      const earliestMs = await this.pointInTime.enable({ ...meta, partitions: children });
+      const now = this.metadata.table(tableName)?.pointInTimeRecovery;
+      if (now?.enabled === true) this.metadata.updateTable(tableName, { pointInTimeRecovery: { ...now, earliestMs: Math.max(now.earliestMs, earliestMs) } });
+    }
+    return result;
+  }
+
   get nodeCount(): number {
     return this.options.nodes;
   }

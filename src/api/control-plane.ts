@@ -6,6 +6,7 @@ import { Metadata, groupIndexesOf, type TableMeta } from '../control/metadata.js
 import { hasIndexes, ITEM_COLLECTION_LIMIT_BYTES } from '../storage/indexes.js';
 import type { GroupRecord } from '../storage/wal.js';
 import { Supervisor } from '../control/supervisor.js';
+import { resumeSplits, splitPartition, type SplitDeps, type SplitResult } from '../control/splits.js';
 import { DynamoDBError } from '../model/errors.js';
 import { validateTableName } from '../model/validate.js';
 import type { DigestReply, ExportReply, NodeRequestBody } from '../node/requests.js';
@@ -80,6 +81,10 @@ export class ControlPlane {
       ...meta.partitions,
       ...(meta.globalIndexes ?? []).filter((g) => g.status !== 'CREATING').flatMap((g) => g.partitions),
     ].map((p) => this.waitServing(p))));
+    for (const meta of this.metadata.tables()) {
+      if (meta.status !== 'ACTIVE' || (meta.splitting === undefined && meta.splitParents === undefined)) continue;
+      for (const drop of await resumeSplits(this.splitDeps(), meta)) this.trackSplitDrop(drop);
+    }
     this.globalIndexes.start();
     for (const meta of this.metadata.tables()) {
       for (const g of meta.globalIndexes ?? []) {
@@ -101,6 +106,37 @@ export class ControlPlane {
   /** Stops the index propagator (before the router closes). */
   async stopIndexes(): Promise<void> {
     await this.globalIndexes.stop();
+  }
+
+  /** Splits a partition of a table (control/splits.ts); resolves once the new map is
+   *  published and both children serve. The parent is dropped in the background. */
+  async splitPartition(tableName: string, group: number, atHex?: string): Promise<SplitResult> {
+    this.checkOpen();
+    const { drop, ...result } = await splitPartition(this.splitDeps(), tableName, group, atHex);
+    this.trackSplitDrop(drop);
+    return result;
+  }
+
+  /** Split parents being dropped (close waits for none: an open resumes them). */
+  readonly splitDrops = new Set<Promise<void>>();
+
+  private trackSplitDrop(drop: Promise<void>): void {
+    const tracked = drop.catch((error: unknown) => {
+      if (!this.closed) process.emitWarning(`shardbox: dropping a split partition failed: ${(error as Error).message}`, 'ShardBoxSplit');
+    }).finally(() => this.splitDrops.delete(tracked));
+    this.splitDrops.add(tracked);
+  }
+
+  private splitDeps(): SplitDeps {
+    return {
+      metadata: this.metadata,
+      request: (target, body, idempotent) => this.router.request(target, body, idempotent),
+      control: (node, group, body) => this.control(node, group, body),
+      isAlive: (node) => this.supervisor.isAlive(node),
+      waitServing: (partition) => this.waitServing(partition),
+      closed: () => this.closed,
+      outboxDrained: (tableName, group) => this.globalIndexes.whenSplitParentDrained(tableName, group),
+    };
   }
 
   control(node: number, group: number, body: NodeRequestBody): Promise<unknown> {

@@ -118,8 +118,13 @@ export class DataPlane {
   }
 
   readTarget(route: TableRoute, key: Item, consistent: boolean): Target {
-    const partition = this.routes.partitionFor(route, partitionHash(key[route.keyShape.hashName]));
-    return { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
+    return this.hashTarget(route, partitionHash(key[route.keyShape.hashName]), consistent ? 'leader' : 'any');
+  }
+
+  /** The partition holding `hash`, and how to find it again after a split moved it. */
+  hashTarget(route: TableRoute, hash: bigint, mode: 'leader' | 'any'): Target {
+    const partition = this.routes.partitionFor(route, hash);
+    return { mode, group: partition.group, replicas: partition.replicas, reroute: () => this.routes.locate(route.name, hash) };
   }
 
   /** Hashes the partition key of a write and encodes its B-tree key into `op.itemKey`.
@@ -136,10 +141,9 @@ export class DataPlane {
   async write(route: TableRoute, op: WriteOp, options: RequestOptions = {}, estimatedUnits = 1): Promise<WriteResult> {
     this.checkGlobalIndexes(route);
     const hash = this.prepareWrite(route, op);
-    const partition = this.routes.partitionFor(route, hash);
     const entry = encodeWriteOp(op);
     const body: NodeRequestBody = { t: 'write', entry };
-    const target: Target = { mode: 'leader', group: partition.group, replicas: partition.replicas };
+    const target = this.hashTarget(route, hash, 'leader');
     const result = (await this.send(route, WRITE, estimatedUnits, target, body, false, { bytes: entry.byteLength, onTiming: options.onTiming })) as WriteResult;
     if (!result.ok) throw fromErrorShape(result.error);
     return result;

@@ -205,11 +205,15 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
   checkKeyPathsScalar(projection ?? [], route.keyShape, indexKeyAttributeNames(route));
   if (filter !== undefined) checkKeyPathsScalar(conditionPaths(filter), route.keyShape, indexKeyAttributeNames(route));
   await awaitIndexCatchUp(plane, route, read);
-  const partitions = (read?.route ?? route).partitions.filter((p) => hexToHash(p.hashEnd) >= from && hexToHash(p.hashStart) <= hashHi);
+  // Partition by partition in hash order, each found in the map as it is when its turn
+  // comes (a split while the scan runs replaces one by two: the scan follows it).
+  const scanned = read?.route ?? route;
   const total: PageResult = { items: [], count: 0, scannedCount: 0, bytesRead: 0 };
   let requests = 0;
   let lastKey: Item | undefined;
-  for (const partition of partitions) {
+  for (;;) {
+    if (from > hashHi) break;
+    let partition = plane.routes.partitionFor(plane.routes.table(scanned.name) ?? scanned, from);
     const remaining = limit === undefined ? undefined : limit - total.scannedCount;
     if ((remaining !== undefined && remaining <= 0) || total.bytesRead >= PAGE_BYTES) {
       // The page is full at a partition boundary: continue from the last item read.
@@ -232,7 +236,15 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
         ...(countOnly ? { countOnly } : {}),
       },
     };
-    const target: Target = { mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas };
+    const pageFrom = from;
+    const target: Target = {
+      mode: consistent ? 'leader' : 'any', group: partition.group, replicas: partition.replicas,
+      reroute: () => {
+        const now = plane.routes.locate(scanned.name, pageFrom);
+        if (now !== undefined) partition = now;
+        return now;
+      },
+    };
     const page = await sendPage(plane, route, read, consistent, target, body);
     requests++;
     total.items.push(...page.items);
@@ -246,6 +258,8 @@ export async function scan(plane: DataPlane, input: ScanInput): Promise<ScanOutp
       total.lastEvaluatedKey = page.lastEvaluatedKey;
       break;
     }
+    // The partition that answered covered the range up to its end.
+    from = hexToHash(partition.hashEnd) + 1n;
   }
   return output(plane, route, read, total, countOnly, consistent, input.ReturnConsumedCapacity, requests);
 }

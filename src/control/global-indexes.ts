@@ -250,7 +250,7 @@ export class GlobalIndexes {
     const wanted = new Set<number>();
     for (const meta of this.deps.metadata.tables()) {
       if (meta.status !== 'ACTIVE' || (meta.globalIndexes ?? []).length === 0) continue;
-      for (const p of meta.partitions) {
+      for (const p of [...meta.partitions, ...(meta.splitParents ?? []).filter((sp) => sp.outboxDrained !== true)]) {
         wanted.add(p.group);
         this.loopFor(meta, p.group);
       }
@@ -277,14 +277,44 @@ export class GlobalIndexes {
     return loop;
   }
 
+  /**
+   * Resolves once the outbox of split parent `group` of `tableName` is propagated to the
+   * end (its records go before its children's: their loops wait for it), recorded in the
+   * metadata (SplitParent.outboxDrained) so that a restart does not wait for it again.
+   * At once for a table without a global index.
+   */
+  async whenSplitParentDrained(tableName: string, group: number): Promise<void> {
+    for (;;) {
+      const meta = this.deps.metadata.table(tableName);
+      const parent = meta?.splitParents?.find((p) => p.group === group);
+      if (meta === undefined || parent === undefined || parent.outboxDrained === true || (meta.globalIndexes ?? []).length === 0) return;
+      if (this.closed) throw new Error('the database closed before a split parent\'s index changes were propagated');
+      this.syncLoops();
+      await sleep(RETRY_AFTER_MS);
+    }
+  }
+
+  /** A split parent of the loop's table, not yet propagated to the end, whose range holds
+   *  `partition`'s: the child's records wait for the parent's. */
+  private parentNotDrained(meta: TableMeta, partition: PartitionInfo): boolean {
+    const start = hexToHash(partition.hashStart);
+    const end = hexToHash(partition.hashEnd);
+    return (meta.splitParents ?? []).some((p) => p.outboxDrained !== true && hexToHash(p.hashStart) <= start && end <= hexToHash(p.hashEnd));
+  }
+
   private async run(loop: PartitionLoop): Promise<void> {
     let trimmedTo = 0;
     let lastTrimMs = 0;
     let trimming: Promise<unknown> | undefined;
     while (!loop.stopped && !this.closed) {
       const meta = this.deps.metadata.table(loop.table);
-      const partition = meta?.partitions.find((p) => p.group === loop.group);
+      const splitParent = meta?.splitParents?.find((p) => p.group === loop.group);
+      const partition = meta?.partitions.find((p) => p.group === loop.group) ?? (splitParent?.outboxDrained === true ? undefined : splitParent);
       if (meta === undefined || partition === undefined) break;
+      if (splitParent === undefined && this.parentNotDrained(meta, partition)) {
+        await sleep(RETRY_AFTER_MS);
+        continue;
+      }
       try {
         while (loop.backfills.length > 0) {
           const backfill = loop.backfills[0];
@@ -302,6 +332,15 @@ export class GlobalIndexes {
           loop.cursor = records[records.length - 1].index;
         }
         if (records.length < OUTBOX_BATCH) this.caughtUp(loop, sentAtMs);
+        if (splitParent !== undefined) {
+          // Served by a leader that applied the split (it was published after that): a
+          // short answer is the end of the parent's outbox. No trims: its log takes no writes.
+          if (records.length < OUTBOX_BATCH) {
+            this.deps.metadata.splitParentDrained(loop.table, loop.group);
+            break;
+          }
+          continue;
+        }
         // Trims run beside the next polls (one at a time): a trim is idempotent and only
         // ever raises the trim point, so it need not hold the propagation up.
         const now = Date.now();

@@ -98,6 +98,20 @@ export interface TableMeta {
   restore?: RestoreRecord;
   /** Point-in-time recovery (UpdateContinuousBackups). Default: disabled. */
   pointInTimeRecovery?: PointInTimeRecoverySetting;
+  /** Splits asked for and not yet in `partitions` (control/splits.ts): the parent group,
+   *  the split point and the children's groups. An open finishes them. Default: none. */
+  splitting?: Array<{ group: number; at: string; children: [number, number] }>;
+  /** Split parents (their partition as it was, and the split entry's index) still hosted
+   *  on some replica: dropped there once every replica applied the split. Default: none. */
+  splitParents?: SplitParent[];
+}
+
+/** A split parent not yet dropped everywhere (control/splits.ts). */
+export interface SplitParent extends PartitionInfo {
+  /** The split entry's index: nothing after it applies. */
+  splitIndex: number;
+  /** Its outbox was propagated to the global indexes to the end (control/global-indexes.ts). */
+  outboxDrained?: boolean;
 }
 
 export interface PointInTimeRecoverySetting {
@@ -193,6 +207,9 @@ export function placeReplicas(partitionIndex: number, nodes: number, tableId: nu
 }
 
 export class Metadata {
+  /** The last published map's version: strictly increasing (a clock reading alone can
+   *  repeat within a millisecond or step back). */
+  private mapVersion = 0;
   private readonly env: RootDatabase;
   private readonly tablesDb: Database<TableMeta, string>;
   private readonly countersDb: Database<Counters, string>;
@@ -370,6 +387,65 @@ export class Metadata {
     return next;
   }
 
+  /** Records (durably) a split about to be proposed, with two new group ids for its
+   *  children; the same split asked again gets the ids it was given. */
+  beginSplit(name: string, group: number, at: string): { group: number; at: string; children: [number, number] } {
+    const meta = this.tablesDb.get(name);
+    if (meta === undefined) throw new Error(`no table ${name} in metadata`);
+    const pending = (meta.splitting ?? []).find((s) => s.group === group);
+    if (pending !== undefined) return pending;
+    const counters = this.countersDb.get('counters') ?? { nextTableId: 1, nextGroup: 1 };
+    const split = { group, at, children: [counters.nextGroup, counters.nextGroup + 1] as [number, number] };
+    counters.nextGroup += 2;
+    this.env.transactionSync(() => {
+      this.countersDb.putSync('counters', counters);
+      this.tablesDb.putSync(name, { ...meta, splitting: [...(meta.splitting ?? []), split] });
+    });
+    return split;
+  }
+
+  /** The split committed: the parent's partition is replaced by its two children (same
+   *  replicas), remembered among the parents to drop, and the new map published. */
+  finishSplit(name: string, group: number, done: { index: number; at: string; children: [number, number] }): TableMeta {
+    const meta = this.tablesDb.get(name);
+    if (meta === undefined) throw new Error(`no table ${name} in metadata`);
+    const splitting = (meta.splitting ?? []).filter((s) => s.group !== group);
+    const parent = meta.partitions.find((p) => p.group === group);
+    let next: TableMeta = { ...meta, splitting };
+    if (parent !== undefined) {
+      const at = BigInt(`0x${done.at}`);
+      const { retired: _retired, ...home } = parent;
+      const lower: PartitionInfo = { ...home, group: done.children[0], hashEnd: hashToHex(at - 1n) };
+      const upper: PartitionInfo = { ...home, group: done.children[1], hashStart: done.at };
+      next = {
+        ...next,
+        partitions: meta.partitions.flatMap((p) => (p.group === group ? [lower, upper] : [p])),
+        splitParents: [...(meta.splitParents ?? []), { ...parent, splitIndex: done.index }],
+      };
+    }
+    if (next.splitting?.length === 0) delete next.splitting;
+    this.tablesDb.putSync(name, next);
+    this.publish();
+    return next;
+  }
+
+  /** The split parent's outbox is propagated to its table's global indexes to the end. */
+  splitParentDrained(name: string, group: number): void {
+    const meta = this.tablesDb.get(name);
+    if (meta === undefined) return;
+    this.tablesDb.putSync(name, { ...meta, splitParents: (meta.splitParents ?? []).map((p) => (p.group === group ? { ...p, outboxDrained: true } : p)) });
+  }
+
+  /** A split parent is gone from every node that hosted it. */
+  forgetSplitParent(name: string, group: number): void {
+    const meta = this.tablesDb.get(name);
+    if (meta === undefined) return;
+    const left = (meta.splitParents ?? []).filter((p) => p.group !== group);
+    const next: TableMeta = { ...meta, splitParents: left };
+    if (left.length === 0) delete next.splitParents;
+    this.tablesDb.putSync(name, next);
+  }
+
   removeTable(name: string): void {
     this.tablesDb.removeSync(name);
     this.publish();
@@ -377,7 +453,8 @@ export class Metadata {
 
   /** Routers see ACTIVE tables only: CREATING ones are not ready, DELETING ones are gone. */
   publish(): void {
-    const map: PartitionMap = { version: Date.now(), tables: {} };
+    this.mapVersion = Math.max(this.mapVersion + 1, Date.now());
+    const map: PartitionMap = { version: this.mapVersion, tables: {} };
     for (const meta of this.tables()) {
       if (meta.status !== 'ACTIVE') continue;
       const route: TableRoute = { name: meta.name, tableId: meta.tableId, keyShape: meta.keyShape, partitions: meta.partitions };

@@ -80,8 +80,13 @@ export interface NodeStorage {
   group(group: number): GroupRecord | undefined;
   /** Durably records (or replaces) a group this node hosts. */
   saveGroup(rec: GroupRecord): void;
-  /** Removes the group's WAL, hard state, applied index and items. */
+  /** Removes the group's WAL, hard state, applied index and items (not those another
+   *  hosted group of its table covers: a split parent's rows are its children's). */
   dropGroup(group: number): void;
+  /** Hosts a child of a split applied here, idempotently: its record, a log beginning
+   *  after `base`, and (full replicas) the rows already stored in its range as its data,
+   *  applied at `base` (NodeStore.adoptSplitChild). */
+  adoptSplitChild(child: GroupRecord, base: { index: number; term: number }): void;
 
   hardState(group: number): HardState;
   logReader(group: number): LogReader;

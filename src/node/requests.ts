@@ -36,7 +36,13 @@ export type NodeRequestBody =
   | { t: 'changeMembership'; next: Membership }
   /** Statuses of the node's replicas that lead (the control plane's poll, one per node). */
   | { t: 'leaders' }
+  /** Answered `{ dropped: true }` once the group is gone here; `{ dropped: false }` while a
+   *  split parent's split is not yet durable in this node's B-tree (ask again later). */
   | { t: 'dropGroup' }
+  /** Leader only: split the group at hash `at` into groups `children` (node/split.ts).
+   *  Answered once the split entry applied on the leader; `{ split }` (a SplitDone) when
+   *  this replica applied it already. */
+  | { t: 'split'; at: string; children: [number, number] }
   /** The group's record on this node (table, range, membership, indexes): what a new
    *  replica of it is created with. */
   | { t: 'groupRecord' }

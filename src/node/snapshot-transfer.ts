@@ -352,7 +352,8 @@ export class SnapshotTransfers {
         const key = `${group}/${peer}`;
         if (this.senders.has(key) || (this.retryAt.get(key) ?? 0) > nowMs) continue;
         const rec = this.host.store.group(group);
-        if (rec === undefined) continue;
+        // A split parent's rows hold its children's later writes: never a snapshot of it.
+        if (rec === undefined || rec.split !== undefined) continue;
         const source = this.host.store.openSnapshot(group);
         const term = core.termAt(source.index);
         if (term === undefined) {

@@ -34,6 +34,10 @@ import { SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type 
 import type { DigestReply, NodeRequestBody, RotReply } from './requests.js';
 import { NodeAdmission } from './admission.js';
 import { AdmissionBoard, READ, WRITE } from '../model/admission-board.js';
+import { childRecords, decodeSplitEntry, encodeSplitEntry, findSplit, isSplitEntry, splitPointProblem, type SplitDone } from './split.js';
+
+/** Requests a split parent refuses with `wrongPartition`: its keys live in its children. */
+const REFUSED_AFTER_SPLIT = new Set<NodeRequestBody['t']>(['write', 'get', 'query', 'scan', 'spaceStats', 'exportSnapshot', 'serving', 'split']);
 
 interface PendingWrite {
   router: number;
@@ -234,7 +238,29 @@ export class StorageNode {
       },
       send: (peer, message) => this.queueSnapshotMessage(peer, message),
     }, this.tuning.snapshotBytesPerSec ?? SNAPSHOT_BYTES_PER_SEC, options.nowMs);
-    for (const rec of this.store.groups()) this.startCore(rec);
+    this.resumeSplits();
+    for (const rec of this.store.groups()) if (!this.splitChildWaits(rec)) this.startCore(rec);
+  }
+
+  /** A split whose parent record was saved before a crash let its children be created:
+   *  creates them now (idempotent), unless the parent's replay will (its B-tree is behind
+   *  the split entry). */
+  private resumeSplits(): void {
+    for (const rec of this.store.groups()) {
+      if (rec.split === undefined || rec.split.adopted === true) continue;
+      if (rec.logReplica !== true && this.store.appliedIndex(rec.group) < rec.split.index) continue;
+      for (const child of childRecords(rec, rec.split)) this.store.adoptSplitChild(child, rec.split);
+      this.store.saveGroup({ ...rec, split: { ...rec.split, adopted: true } });
+    }
+  }
+
+  /** A split child whose data is not there yet (a crash took the parent's B-tree back
+   *  before the split entry): the parent's replay of that entry starts it. */
+  private splitChildWaits(rec: GroupRecord): boolean {
+    const from = rec.splitFrom;
+    if (from === undefined || rec.logReplica === true || this.store.appliedIndex(rec.group) >= from.index) return false;
+    const parent = this.store.group(from.group);
+    return parent !== undefined && this.store.appliedIndex(from.group) < from.index;
   }
 
   get id(): number {
@@ -558,7 +584,12 @@ export class StorageNode {
     // recorded a replica whose createGroup never arrived): say so, or it retries forever.
     if (core === undefined && body.t === 'dropGroup') return this.reply(router, { id: request.id, body: { dropped: true } });
     if (core === undefined) return this.reply(router, { id: request.id, redirect: 'noGroup' });
+    const split = this.store.group(request.group)?.split;
+    if (split !== undefined && body.t === 'split') return this.reply(router, { id: request.id, body: { split } });
+    if (split !== undefined && REFUSED_AFTER_SPLIT.has(body.t)) return this.reply(router, { id: request.id, redirect: 'wrongPartition' });
     switch (body.t) {
+      case 'split':
+        return this.proposeSplit(router, request, core, body);
       case 'write': {
         // Throttled requests are refused before they are proposed: never applied.
         const throttled = body.u !== undefined && core.role === 'leader' ? this.admission?.admit(request.group, WRITE, body.u, this.roundAtMs) : undefined;
@@ -598,6 +629,12 @@ export class StorageNode {
         return;
       }
       case 'dropGroup': {
+        // A split parent's rows are its children's data: not until the B-tree holds the
+        // split durably (a crash could take it back before the split, parent gone).
+        const waitingChild = this.store.groups().some((r) => r.splitFrom?.group === request.group && !this.cores.has(r.group));
+        if (waitingChild || (split !== undefined && !core.isLogReplica && this.store.checkpointedIndex(request.group) < split.index)) {
+          return this.reply(router, { id: request.id, body: { dropped: false } });
+        }
         this.cores.delete(request.group);
         this.admission?.drop(request.group);
         this.snapshots.dropped(request.group);
@@ -692,6 +729,8 @@ export class StorageNode {
 
   private createGroup(router: number, request: RequestMessage, rec: GroupRecord, campaign: boolean, votedFor?: { term: number; vote: number }): void {
     let core = this.cores.get(rec.group);
+    // A split child waiting for its parent's replay (splitChildWaits) is hosted already.
+    if (core === undefined && this.store.group(rec.group) !== undefined) return this.reply(router, { id: request.id, body: { created: true } });
     if (core === undefined) {
       this.store.saveGroup(rec);
       // A replica added to a running group is born having voted for the leader of the
@@ -708,6 +747,8 @@ export class StorageNode {
 
   private serveRead(router: number, request: RequestMessage, consistent: boolean, receivedAtMs: number): void {
     const body = request.body as NodeRequestBody;
+    // Queued before this round's apply of a split: the keys live in the children now.
+    if (body.t !== 'outbox' && this.store.group(request.group)?.split !== undefined) return this.reply(router, { id: request.id, redirect: 'wrongPartition' });
     // A strong read queued for after the apply re-checks: the lease may have run out.
     if (consistent) {
       const core = this.cores.get(request.group);
@@ -928,23 +969,44 @@ export class StorageNode {
    *  durable by an earlier, advanced Ready), so it is applied even while a sync runs. */
   private applyCommitted(readies: Readies): void {
     const apply: Array<{ group: number; entries: LogEntry[] }> = [];
+    const splits: Array<[group: number, core: ReplicaCore, entry: LogEntry]> = [];
     for (const [group, core, ready] of readies) {
       if (ready.committed.length === 0) continue;
       // Taking in a snapshot: what the old log commits is older than it (the snapshot
       // replaces it all), and its membership entries too.
       if (this.snapshots.receiving(group)) continue;
-      this.saveMemberships(group, ready.committed);
+      let committed = ready.committed;
+      const cut = findSplit(this.store.group(group), committed);
+      if (cut !== undefined) {
+        // Nothing after a split entry is ever applied, on any replica (split.ts).
+        this.refuseAfterSplit(group, committed.filter((e) => e.index > cut.index));
+        committed = committed.filter((e) => e.index <= cut.index);
+        if (cut.entry !== undefined && (core.isLogReplica || !this.applyStopped.has(group))) {
+          // Durable before the apply of the split entry can be: a parent whose B-tree holds
+          // the split must never apply what follows it, after any crash.
+          const rec = this.store.group(group)!;
+          if (rec.split === undefined) this.store.saveGroup({ ...rec, split: { ...decodeSplitEntry(cut.entry.data), index: cut.entry.index, term: cut.entry.term } });
+          splits.push([group, core, cut.entry]);
+        }
+        if (committed.length === 0) continue;
+      }
+      this.saveMemberships(group, committed);
       // A log replica applies nothing (it has no B-tree); its WAL still compacts after
       // checkpoints, so it counts towards the next one.
-      if (core.isLogReplica) this.appliedSinceCheckpoint += ready.committed.length;
-      else if (this.applyStopped.has(group)) this.stoppedApplying(group, core, ready.committed);
-      else apply.push({ group, entries: ready.committed });
+      if (core.isLogReplica) this.appliedSinceCheckpoint += committed.length;
+      else if (this.applyStopped.has(group)) this.stoppedApplying(group, core, committed);
+      else apply.push({ group, entries: committed });
     }
-    if (apply.length === 0) return;
+    if (apply.length > 0) this.applyToStore(apply);
+    for (const [group, core, entry] of splits) if (core.isLogReplica || !this.applyStopped.has(group)) this.finishSplit(group, core, entry);
+  }
+
+  /** The store's part of step 4: one apply transaction for every group's entries. */
+  private applyToStore(apply: Array<{ group: number; entries: LogEntry[] }>): void {
     // The store applies the replication layer's entries (memberships, clock marks) as no-ops.
     const forStore = apply.map(({ group, entries }) => ({
       group,
-      entries: entries.some((e) => isControlEntry(e.data)) ? entries.map((e) => (isControlEntry(e.data) ? { ...e, data: NO_OP } : e)) : entries,
+      entries: entries.some((e) => isShellEntry(e.data)) ? entries.map((e) => (isShellEntry(e.data) ? { ...e, data: NO_OP } : e)) : entries,
     }));
     // Test-only mutation: the writes are answered before the store applies them.
     if (this.mutation === 'answerBeforeApply') for (const { group, entries } of apply) this.answerWrites(group, entries, entries.map(() => ({ ok: true })));
@@ -959,6 +1021,54 @@ export class StorageNode {
       this.counters.entriesApplied += entries.length;
     }
     for (let i = 0; i < apply.length; i++) this.answerWrites(apply[i].group, apply[i].entries, results[i], committedAtMs, appliedAtMs);
+  }
+
+  /** Leader: proposes the split entry; answered once it applied here (answerWrites). */
+  private proposeSplit(router: number, request: RequestMessage, core: ReplicaCore, body: Extract<NodeRequestBody, { t: 'split' }>): void {
+    const rec = this.store.group(request.group)!;
+    const problem = splitPointProblem(rec, body.at)
+      ?? (body.children[0] === body.children[1] || body.children.some((g) => this.store.group(g) !== undefined || g === rec.group)
+        ? `split children ${body.children.join(', ')} must be two new groups` : undefined);
+    if (problem !== undefined) return this.reply(router, { id: request.id, error: { name: 'ValidationException', message: `Cannot split partition group ${rec.group}: ${problem}` } });
+    const proposal = core.propose(encodeSplitEntry({ at: body.at, children: body.children }));
+    if ('reason' in proposal) return this.redirect(router, request.id, proposal);
+    this.pendingWrites.get(request.group)!.set(proposal.index, { router, id: request.id, term: proposal.term, trace: undefined });
+  }
+
+  /**
+   * The split entry `entry` of `parent` applied here (its rows up to it are in the
+   * B-tree; its record said so before, durably: it serves nothing and applies nothing
+   * more): each child is hosted with those rows as its data and its core started, and the
+   * parent's leader stands for leader of both at once. Then the record says the children
+   * were made (`adopted`).
+   */
+  private finishSplit(parent: number, core: ReplicaCore, entry: LogEntry): void {
+    const rec = this.store.group(parent);
+    if (rec === undefined) return;
+    const done: SplitDone = rec.split ?? { ...decodeSplitEntry(entry.data), index: entry.index, term: entry.term };
+    for (const child of childRecords(rec, done)) {
+      // Once created here, a child that is gone was dropped since (split again, moved):
+      // a replay of the parent's split entry after a crash must not bring it back.
+      if (done.adopted === true && this.store.group(child.group) === undefined) continue;
+      this.store.adoptSplitChild(child, done);
+      if (this.cores.has(child.group)) continue;
+      const childCore = this.startCore(this.store.group(child.group)!);
+      if (core.role === 'leader') childCore.campaign();
+    }
+    if (done.adopted !== true) this.store.saveGroup({ ...rec, split: { ...done, adopted: true } });
+  }
+
+  /** Entries of a split parent after its split entry: never applied; their writes are
+   *  answered `wrongPartition` (the router sends them to the child that holds the key). */
+  private refuseAfterSplit(group: number, entries: LogEntry[]): void {
+    const pending = this.pendingWrites.get(group);
+    if (pending === undefined || pending.size === 0) return;
+    for (const entry of entries) {
+      const waiter = pending.get(entry.index);
+      if (waiter === undefined) continue;
+      pending.delete(entry.index);
+      this.reply(waiter.router, { id: waiter.id, redirect: 'wrongPartition' });
+    }
   }
 
   /** Groups whose apply met a damaged value stopped before that entry (the store applied
@@ -1126,6 +1236,12 @@ export class StorageNode {
     for (const peer of this.touched) this.transport.wake(peer);
     this.touched.clear();
   }
+}
+
+/** Entries the shell acts on that the store applies as no-ops: memberships, clock marks,
+ *  splits. */
+function isShellEntry(data: Uint8Array): boolean {
+  return isControlEntry(data) || isSplitEntry(data);
 }
 
 /** The follower to hand leadership to: the most caught-up full replica (a log replica

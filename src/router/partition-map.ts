@@ -100,7 +100,9 @@ export class PartitionMapBoard {
 export class PartitionMapCache {
   private seq = -1;
   private map: PartitionMap = { version: 0, tables: {} };
-  private readonly bounds = new Map<string, bigint[]>();
+  /** Per route object (a refresh decodes new ones): keyed by name and partition count it
+   *  would route a split table's stale route through its new bounds. */
+  private bounds = new WeakMap<TableRoute, bigint[]>();
 
   constructor(private readonly board: PartitionMapBoard) {}
 
@@ -115,10 +117,10 @@ export class PartitionMapCache {
 
   /** The partition of `table` whose hash range holds `hash`. */
   partitionFor(table: TableRoute, hash: bigint): PartitionInfo {
-    let starts = this.bounds.get(table.name);
-    if (starts === undefined || starts.length !== table.partitions.length) {
+    let starts = this.bounds.get(table);
+    if (starts === undefined) {
       starts = table.partitions.map((p) => BigInt('0x' + p.hashStart));
-      this.bounds.set(table.name, starts);
+      this.bounds.set(table, starts);
     }
     let lo = 0;
     let hi = starts.length - 1;
@@ -130,10 +132,17 @@ export class PartitionMapCache {
     return table.partitions[lo];
   }
 
+  /** Where the key hashing to `hash` of table `name` lives in the current map (a
+   *  request's reroute after `wrongPartition`). */
+  locate(name: string, hash: bigint): PartitionInfo | undefined {
+    const route = this.table(name);
+    return route === undefined ? undefined : this.partitionFor(route, hash);
+  }
+
   private refresh(): void {
     const { seq, map } = this.board.read();
     this.seq = seq;
     this.map = map ?? { version: 0, tables: {} };
-    this.bounds.clear();
+    this.bounds = new WeakMap();
   }
 }

@@ -26,9 +26,14 @@ import { LatencyTracker, stagesOf, type RequestTiming } from './latency.js';
 /** Where a request goes: the group's leader, any replica (eventually consistent reads), or
  *  one node (control operations). */
 export type Target =
-  | { mode: 'leader'; group: number; replicas: number[] }
-  | { mode: 'any'; group: number; replicas: number[] }
+  | { mode: 'leader'; group: number; replicas: number[]; reroute?: Reroute }
+  | { mode: 'any'; group: number; replicas: number[]; reroute?: Reroute }
   | { mode: 'node'; group: number; node: number };
+
+/** Where the request's key lives per the partition map as the router sees it now: asked
+ *  again when a node answers `wrongPartition` or `noGroup` (a split or a dropped group), so
+ *  that the request follows the new map. Reads the map only (no I/O, no clock). */
+export type Reroute = () => { group: number; replicas: number[] } | undefined;
 
 export interface RouterOptions {
   /** How long one attempt waits for its reply, from when it entered the node's ring, before
@@ -107,7 +112,8 @@ type State =
 
 interface Outstanding {
   readonly id: number;
-  readonly target: Target;
+  /** Changed only by a reroute (the partition map moved the key to another group). */
+  target: Target;
   readonly body: unknown;
   /** Safe to send again when no answer came: reads and control requests. */
   readonly idempotent: boolean;
@@ -274,6 +280,9 @@ export class RouterCore {
       case 'busy':
         return this.retry(request, nowMs, this.backoff(request), request.node);
       case 'noGroup':
+      case 'wrongPartition':
+        // Never applied there: follow the map if it moved the key already, else wait for it.
+        if (this.rerouted(request)) return this.retry(request, nowMs, 0, undefined);
         return this.retry(request, nowMs, this.backoff(request), undefined);
     }
   }
@@ -452,6 +461,16 @@ export class RouterCore {
       request.retryAtMs = nowMs + delayMs;
       this.backingOff.add(request);
     }
+  }
+
+  /** Asks the request's target where its key lives now; true when that is another group. */
+  private rerouted(request: Outstanding): boolean {
+    const target = request.target;
+    if (target.mode === 'node' || target.reroute === undefined) return false;
+    const now = target.reroute();
+    if (now === undefined || now.group === target.group) return false;
+    request.target = { ...target, group: now.group, replicas: now.replicas };
+    return true;
   }
 
   private forgetLeader(request: Outstanding, node: number): void {

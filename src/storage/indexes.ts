@@ -425,6 +425,14 @@ export function readIndexConfig(kv: KV, group: number): IndexConfigRow | undefin
   return bytes === undefined ? undefined : (unpackr.unpack(bytes) as IndexConfigRow);
 }
 
+/** A split child's config row: the indexes its parent maintained at the split, and no
+ *  outbox records at or below the split entry (those stay in the parent's outbox). */
+export function writeSplitChildIndexConfig(kv: KV, parent: number, child: number, splitIndex: number, current: GroupIndexes | undefined): void {
+  const indexes = readIndexConfig(kv, parent)?.indexes ?? current;
+  if (indexes === undefined) return;
+  kv.put(indexConfigKey(child), packr.pack({ indexes, trimmedTo: splitIndex } satisfies IndexConfigRow));
+}
+
 /**
  * Applies an index-control entry: a config entry records the group's new index list; a
  * trim removes the outbox records up to `upTo`. Returns the group's index list after it.

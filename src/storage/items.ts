@@ -22,7 +22,7 @@ import { crc32c } from '../checksum/crc32c.js';
 import { applyEntry, getItem, readItem, type ApplyStats, type ApplyTarget, type ItemKV } from './apply.js';
 import { checkedKV, checksumFailure, ItemChecksumError, openValue, VALUE_CHECKSUM_BYTES, type ChecksumStats } from './checked-values.js';
 import {
-  indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, itemCollectionInterval, outboxKey, outboxIndexOf, readIndexConfig,
+  indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, itemCollectionInterval, outboxKey, outboxIndexOf, readIndexConfig, writeSplitChildIndexConfig,
   type GroupIndexes, type IndexSpec,
 } from './indexes.js';
 import { inKeyOrder, storedLowerBound, storedUpperBound } from './stored-key.js';
@@ -562,6 +562,22 @@ export class ItemStore {
     // Its index configuration came with the rows.
     this.targets.delete(group);
     return rows;
+  }
+
+  /**
+   * A split child (node/split.ts): its data is the rows already here in its range, as its
+   * parent applied them up to the split entry `base`. Records that as its applied index
+   * (and as the snapshot its data stands for), and its index configuration, in one
+   * transaction with nothing else: the parent's apply of `base` came before it.
+   */
+  adoptSplitRange(child: GroupRecord, parent: number, base: InstalledSnapshot): void {
+    this.root.transactionSync(() => {
+      writeSplitChildIndexConfig(this.kv, parent, child.group, base.index, child.indexes);
+      this.appliedDb.putSync(child.group, base.index);
+      this.installed.putSync(child.group, { index: base.index, term: base.term });
+    });
+    this.applied.set(child.group, base.index);
+    this.targets.delete(child.group);
   }
 
   /** The snapshot the group's data was last replaced with, if any. */

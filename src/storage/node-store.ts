@@ -170,6 +170,24 @@ export class NodeStore {
   }
 
   /**
+   * Hosts `child`, a child of a split applied here (node/split.ts), idempotently: its
+   * record and a log that begins after the split entry `base` (durable in the WAL), and its
+   * data: the rows already stored in its range, applied at `base` (a log replica has none,
+   * but its applied index must not be below its log, which begins there).
+   * Called right after the parent's apply of `base`, in the same round.
+   */
+  adoptSplitChild(child: GroupRecord, base: { index: number; term: number }): void {
+    this.assertOpen();
+    if (!this.ranges.has(child.group)) {
+      this.saveGroup(child);
+      this.wal.persist([{ group: child.group, entries: [], logStart: base, hardState: { term: base.term, vote: -1, commit: base.index } }]);
+    }
+    if (child.splitFrom !== undefined && this.data.appliedIndex(child.group) < base.index) {
+      this.data.adoptSplitRange(child, child.splitFrom.group, base);
+    }
+  }
+
+  /**
    * Removes the group's WAL, hard state, applied index and items (its table's keys in its
    * hash range, except sub-ranges another hosted group of the same table still covers).
    */

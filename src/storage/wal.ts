@@ -94,6 +94,13 @@ export interface GroupRecord {
   itemCollectionLimitBytes?: number;
   /** The group is a partition of a global index's own table. */
   globalIndexTable?: GlobalIndexTable;
+  /** Set once this node applied the group's split (node/split.ts): the entry's index and
+   *  term, the first hash of the upper child, and the children's groups. Entries after it
+   *  are never applied; the group serves nothing but its log (and its outbox). */
+  split?: { index: number; term: number; at: string; children: [number, number]; adopted?: boolean };
+  /** A child of a split: its data began as its parent's rows in its range, applied at the
+   *  parent's split entry (index, term), where its own log begins. */
+  splitFrom?: { group: number; index: number; term: number };
 }
 
 export interface LogMeta {

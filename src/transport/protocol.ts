@@ -19,7 +19,10 @@ export type Redirect =
   /** This node hosts no such group (stale partition map). Refresh the map and retry. */
   | 'noGroup'
   /** Too many writes in flight on this group. Retry after a short wait. */
-  | 'busy';
+  | 'busy'
+  /** This group no longer holds the key's partition (it split): refresh the partition map
+   *  and send the request to the partition that holds it now. Never applied here. */
+  | 'wrongPartition';
 
 export interface RequestMessage {
   id: number;
@@ -101,7 +104,7 @@ export class WireFormatError extends Error {
 }
 
 const ENVELOPE_KINDS = ['raft', 'req', 'rep', 'snap'] as const;
-const REDIRECTS: ReadonlyArray<Redirect | undefined> = [undefined, 'notLeader', 'notReady', 'noGroup', 'busy'];
+const REDIRECTS: ReadonlyArray<Redirect | undefined> = [undefined, 'notLeader', 'notReady', 'noGroup', 'busy', 'wrongPartition'];
 
 /** The message to pack for `envelope` in format `version`. */
 export function envelopeToWire(envelope: Envelope, version: FormatVersion): unknown {

@@ -200,8 +200,9 @@ describe('Metadata', () => {
     metadata.setStatus('gone', 'DELETING');
     expect(board.read().map).toEqual({ version: NOW_MS, tables: {} });
     expect(metadata.setStatus('orders', 'ACTIVE').status).toBe('ACTIVE');
+    // A new map in the same millisecond still gets a new version: never the one a router has.
     expect(board.read().map).toEqual({
-      version: NOW_MS,
+      version: NOW_MS + 1,
       tables: { orders: { name: 'orders', tableId: orders.tableId, keyShape: orders.keyShape, partitions: orders.partitions } },
     });
     vi.setSystemTime(NOW_MS + 1000);
@@ -209,6 +210,35 @@ describe('Metadata', () => {
     const map = board.read().map!;
     expect(map.version).toBe(NOW_MS + 1000);
     expect(Object.keys(map.tables)).toEqual(['orders', 'users']);
+  });
+
+  it('a split gets two new groups once (asked again, the same), then replaces its partition by the children in a new map', () => {
+    const metadata = openMetadata();
+    const table = metadata.addTable(spec('orders'), 2, 3);
+    metadata.setStatus('orders', 'ACTIVE');
+    const [first, second] = table.partitions;
+    const split = metadata.beginSplit('orders', first.group, '4000000000000000');
+    expect(split.children).toEqual([3, 4]);
+    expect(metadata.beginSplit('orders', first.group, '4000000000000000')).toEqual(split);
+    expect(metadata.table('orders')!.splitting).toEqual([split]);
+    const versionBefore = board.read().map!.version;
+    const after = metadata.finishSplit('orders', first.group, { index: 17, at: '4000000000000000', children: [3, 4] });
+    expect(after.partitions).toEqual([
+      { group: 3, hashStart: '0000000000000000', hashEnd: '3fffffffffffffff', replicas: first.replicas },
+      { group: 4, hashStart: '4000000000000000', hashEnd: first.hashEnd, replicas: first.replicas },
+      second,
+    ]);
+    expect(after.splitting).toBeUndefined();
+    expect(after.splitParents).toEqual([{ ...first, splitIndex: 17 }]);
+    const map = board.read().map!;
+    expect(map.version).toBeGreaterThan(versionBefore);
+    expect(map.tables.orders.partitions.map((p) => p.group)).toEqual([3, 4, second.group]);
+    metadata.splitParentDrained('orders', first.group);
+    expect(metadata.table('orders')!.splitParents).toEqual([{ ...first, splitIndex: 17, outboxDrained: true }]);
+    metadata.forgetSplitParent('orders', first.group);
+    expect(metadata.table('orders')!.splitParents).toBeUndefined();
+    // The next table's groups come after the children's.
+    expect(metadata.addTable(spec('users'), 1, 3).partitions[0].group).toBe(5);
   });
 
   it('setLogReplicas records and publishes the log replicas of one partition; none removes the field', () => {

@@ -86,6 +86,29 @@ describe('PartitionMapBoard', () => {
 });
 
 describe('PartitionMapCache', () => {
+  it('never routes a route object of an older map by the bounds of a newer one with as many partitions', () => {
+    const board = new PartitionMapBoard(PartitionMapBoard.allocate(64 * 1024));
+    const cache = new PartitionMapCache(board);
+    board.publish(mapOf(1, fourPartitions()));
+    const stale = cache.table('orders')!;
+    // Partition 12 split and 10 and 11 merged, say: four partitions again, other bounds.
+    const next = fourPartitions();
+    next.partitions = [
+      { group: 20, hashStart: '0000000000000000', hashEnd: '4000000000000000', replicas: [0, 1, 2] },
+      { group: 21, hashStart: '4000000000000001', hashEnd: '7fffffffffffffff', replicas: [1, 2, 0] },
+      { group: 22, hashStart: '8000000000000000', hashEnd: 'bfffffffffffffff', replicas: [2, 0, 1] },
+      { group: 13, hashStart: 'c000000000000000', hashEnd: 'ffffffffffffffff', replicas: [0, 1, 2] },
+    ];
+    board.publish(mapOf(2, next));
+    const fresh = cache.table('orders')!;
+    expect(cache.partitionFor(fresh, 0x5000000000000000n).group).toBe(21);
+    // The old route object still routes by its own bounds (its partition answers
+    // wrongPartition, and the request is re-routed by locate).
+    expect(cache.partitionFor(stale, 0x5000000000000000n).group).toBe(12);
+    expect(cache.locate('orders', 0x5000000000000000n)?.group).toBe(21);
+    expect(cache.locate('nope', 1n)).toBeUndefined();
+  });
+
   function cacheWith(map?: PartitionMap): { board: PartitionMapBoard; cache: PartitionMapCache } {
     const board = new PartitionMapBoard(PartitionMapBoard.allocate(64 * 1024));
     if (map !== undefined) board.publish(map);

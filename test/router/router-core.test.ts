@@ -126,6 +126,45 @@ describe('RouterCore', () => {
     expect(transport.take(2).map((m) => m.body)).toEqual(['w2']);
   });
 
+  it('a request routed with a stale map gets wrongPartition, follows the map once it moved the key, and succeeds there', () => {
+    const { transport, core, send } = setup();
+    // The router's map: group 3 on nodes 0-2 until the split is published, then group 9 on 3-5.
+    let map = { group: 3, replicas: [0, 1, 2] };
+    let asked = 0;
+    const target: Target = { mode: 'leader', group: 3, replicas: [0, 1, 2], reroute: () => { asked++; return map; } };
+    const r = send(target, 'w', false, 0);
+    core.flush(0);
+    // Split applied on the leader, map not yet published: wait (back off), same group.
+    core.onReply({ id: transport.take(0)[0].id, redirect: 'wrongPartition' }, 1);
+    core.flush(1);
+    expect(asked).toBe(1);
+    expect([0, 1, 2].flatMap((n) => transport.take(n))).toEqual([]);
+    core.tick(1000 / 2);
+    core.flush(1000 / 2);
+    const [again] = [0, 1, 2].flatMap((n) => transport.take(n));
+    expect(again.group).toBe(3);
+    // Published: the next wrongPartition goes to the new group at once, on its nodes.
+    map = { group: 9, replicas: [3, 4, 5] };
+    core.onReply({ id: again.id, redirect: 'wrongPartition' }, 501);
+    core.flush(501);
+    const [moved] = [3, 4, 5].flatMap((n) => transport.take(n));
+    expect(moved).toMatchObject({ group: 9, body: 'w' });
+    core.onReply({ id: moved.id, body: 'ok' }, 502);
+    expect(r.value).toBe('ok');
+    expect(r.error).toBeUndefined();
+  });
+
+  it('without a way to re-route, wrongPartition is retried until the deadline and fails retryably', () => {
+    const { transport, core, send } = setup({ deadlineMs: 300 });
+    const r = send(leaderOf(3), 'w', false, 0);
+    for (let now = 0; now <= 400 && r.error === undefined; now += 10) {
+      core.tick(now);
+      core.flush(now);
+      for (const n of [0, 1, 2]) for (const m of transport.take(n)) core.onReply({ id: m.id, redirect: 'wrongPartition' }, now);
+    }
+    expect(r.error?.name).toBe('ServiceUnavailable');
+  });
+
   it('backs off after busy and notReady, doubling, then re-sends to the same node', () => {
     const { transport, core, send } = setup();
     send(leaderOf(1), 'w', false, 0);

@@ -60,7 +60,7 @@ function line(r: SimReport): string {
   const k = r.knobs;
   return `seed ${r.seed}: ${r.failures.length === 0 ? 'ok' : 'FAILED'} digest ${r.digest} | ${k.nodes} nodes, ${k.groups} groups ×${k.replicasPerGroup}, ` +
     `E/L/H ${k.electionTicks}/${k.leaseTicks}/${k.heartbeatTicks} | ${s.simulatedMs} ms simulated, ${s.events} events, ` +
-    `ops ok ${s.opsOk} unknown ${s.opsUnknown} unavailable ${s.opsUnavailable}, crashes ${s.crashes}, elections ${s.elections} (spurious ${s.spuriousElections})`;
+    `ops ok ${s.opsOk} unknown ${s.opsUnknown} unavailable ${s.opsUnavailable}, crashes ${s.crashes}, elections ${s.elections} (spurious ${s.spuriousElections}), splits ${s.splits} (repairs ${s.splitRepairs})`;
 }
 
 function main(): number {

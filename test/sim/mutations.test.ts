@@ -9,7 +9,7 @@
  *                           read a value overwritten since (not linearizable)
  *   strongReadAnyReplica    seed 13: a follower behind the leader served a stale value
  *                           (not linearizable)
- *   ackBeforeSync           seed 4:  a follower acked an append, crashed before its sync
+ *   ackBeforeSync           seed 5:  a follower acked an append, crashed before its sync
  *                           and lost it; a leader elected without the entry wrote another
  *                           at that index (different entries at one index)
  *   answerBeforeApply       seed 12: a conditional write answered ok at commit failed its
@@ -35,7 +35,7 @@ const SEARCH_SEEDS = 30;
 const MUTATIONS: Array<[NodeMutation | RouterMutation, number, RegExp]> = [
   ['strongReadWithoutLease', 13, /not linearizable/],
   ['strongReadAnyReplica', 13, /not linearizable/],
-  ['ackBeforeSync', 4, /different entries at one index|acknowledged write lost|not linearizable/],
+  ['ackBeforeSync', 5, /different entries at one index|acknowledged write lost|not linearizable/],
   ['answerBeforeApply', 12, /not linearizable/],
   ['replyAfterStop', 4, /leaves a hole in the log|different entries at one index|acknowledged write lost|not linearizable/],
   ['retryLostWrite', 1, /applied twice|not linearizable/],

@@ -35,6 +35,10 @@ describe('cluster simulation', () => {
     expect(sum((r) => r.stats.snapshotsInstalled)).toBeGreaterThan(SEEDS / 10);
     expect(sum((r) => r.stats.syncFailures)).toBeGreaterThan(SEEDS / 10);
     expect(sum((r) => r.stats.plannedStops)).toBeGreaterThan(SEEDS / 10);
+    // Partitions split under the faults, and some replicas that never applied a split
+    // were rebuilt from their children's snapshots.
+    expect(sum((r) => r.stats.splits)).toBeGreaterThan(SEEDS);
+    expect(sum((r) => r.stats.splitRepairs)).toBeGreaterThan(0);
     expect(sum((r) => r.stats.opsOk)).toBeGreaterThan(SEEDS * OPS * 0.5);
     expect(reports.filter((r) => r.knobs.nodes === 5).length).toBeGreaterThan(0);
   }, RUN_TIMEOUT_MS);

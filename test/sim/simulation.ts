@@ -115,6 +115,8 @@ export interface Knobs {
   formatVersion: FormatVersion;
   /** Chance a WAL sync fails while faults are on (the node then stops and restarts). */
   syncFailRate: number;
+  /** Partition splits during the run (node/split.ts), at random times, under the faults. */
+  splits: number;
 }
 
 export function drawKnobs(seed: number): Knobs {
@@ -167,10 +169,12 @@ export function drawKnobs(seed: number): Knobs {
     syncFailRate: pick([0, 0, 0.001, 0.01]),
     routers: 0,
     logRetainEntries: 0,
+    splits: 0,
   };
   // Drawn last, so that adding them left every other knob of a seed as it was.
   knobs.routers = int(1, knobs.clients);
   knobs.logRetainEntries = pick([0, 0, 8, 40]);
+  knobs.splits = pick([0, 1, 2, 3]);
   return knobs;
 }
 
@@ -207,6 +211,10 @@ export interface SimStats {
   /** Snapshots installed by replicas that fell behind the WAL's bound (logRetainEntries). */
   snapshotsInstalled: number;
   maxKeySearchSteps: number;
+  /** Partition splits completed (published), and replicas of a split parent rebuilt as
+   *  empty children because they never applied the split. */
+  splits: number;
+  splitRepairs: number;
 }
 
 export interface SimReport {
@@ -460,6 +468,9 @@ interface GroupInfo {
   replicas: number[];
   hashStart: bigint;
   rec: GroupRecord;
+  /** A split parent: when the split finished (µs), and its children. */
+  splitAtUs?: number;
+  children?: [number, number];
 }
 
 // ------------------------------------------------------------------ routers and clients
@@ -503,8 +514,12 @@ class SimRouter implements RouterTransport {
     return this.sim.now / 1000;
   }
 
-  request(group: GroupInfo, mode: 'leader' | 'any', body: NodeRequestBody, idempotent: boolean, done: (o: Outcome) => void): void {
-    this.core.request({ mode, group: group.group, replicas: group.replicas }, body, idempotent, this.nowMs, {
+  request(group: GroupInfo, mode: 'leader' | 'any', body: NodeRequestBody, idempotent: boolean, done: (o: Outcome) => void, hash?: bigint): void {
+    const reroute = hash === undefined ? undefined : () => {
+      const now = this.sim.groupOfHash(hash);
+      return { group: now.group, replicas: now.replicas };
+    };
+    this.core.request({ mode, group: group.group, replicas: group.replicas, ...(reroute !== undefined ? { reroute } : {}) }, body, idempotent, this.nowMs, {
       resolve: (value) => done({ kind: 'ok', body: value as WriteResult | GetResult }),
       reject: (error) => done(this.outcomeOf(error)),
     });
@@ -574,7 +589,12 @@ export class Simulation {
   now = 0;
   private readonly queue = new EventQueue();
   readonly nodes: SimNode[] = [];
+  /** The partitions now, in hash order (a split replaces one by its two children). */
   readonly groups: GroupInfo[] = [];
+  /** Every group ever, split parents included, by group id. */
+  private readonly allGroups = new Map<number, GroupInfo>();
+  private nextGroup = 0;
+  private readonly splitRand: () => number;
   private readonly routers: SimRouter[] = [];
   private readonly blocked = new Set<number>();
   private readonly linkInFlight = new Map<number, number>();
@@ -603,6 +623,7 @@ export class Simulation {
     simulatedMs: 0, events: 0, ticks: 0, messages: 0, dropped: 0, crashes: 0, pauses: 0, syncFailures: 0, plannedStops: 0, transfers: 0, faultWindowEnded: 0,
     opsOk: 0, opsUnknown: 0, opsUnavailable: 0, unknownNeverApplied: 0,
     strongReads: 0, ecReads: 0, elections: 0, spuriousElections: 0, appliedEntries: 0, checkpoints: 0, snapshotsInstalled: 0, maxKeySearchSteps: 0,
+    splits: 0, splitRepairs: 0,
   };
 
   constructor(options: SimOptions) {
@@ -627,10 +648,15 @@ export class Simulation {
       const rec: GroupRecord = {
         group, tableId: TABLE_ID, tableName: 'sim', keyShape: SHAPE, hashStart: hex16(hashStart), hashEnd: hex16(hashEnd), voters: replicas, indexes: INDEXES,
       };
-      this.groups.push({ group, replicas, hashStart, rec });
+      const info: GroupInfo = { group, replicas, hashStart, rec };
+      this.groups.push(info);
+      this.allGroups.set(group, info);
       for (const id of replicas) this.nodes[id].hosted.push(group);
       this.appliedAt.set(group, new Map());
     }
+    this.nextGroup = k.groups + 1;
+    // Its own stream: drawing split times leaves every other draw of a seed as it was.
+    this.splitRand = seededRandom((options.seed ^ 0x53504c54) >>> 0);
     // The clients' routers, and the final reader's.
     for (let c = 0; c <= k.routers; c++) this.routers.push(new SimRouter(ROUTER_BASE + c, this, routerBug));
     // Nodes do not start in phase.
@@ -680,7 +706,7 @@ export class Simulation {
     return this.groupOfHash(partitionHash({ S: pk }));
   }
 
-  private groupOfHash(h: bigint): GroupInfo {
+  groupOfHash(h: bigint): GroupInfo {
     let g = this.groups[0];
     for (const info of this.groups) if (info.hashStart <= h) g = info;
     return g;
@@ -1081,7 +1107,9 @@ export class Simulation {
       this.stats.transfers++;
       return;
     }
-    const info = this.groups[group - 1];
+    // A split's child elects before the control plane published it: nothing to compare.
+    const info = this.allGroups.get(group);
+    if (info === undefined) return;
     let leader: { id: number; term: number } | undefined;
     for (const id of info.replicas) {
       const other = this.replicaOf(id, group);
@@ -1111,7 +1139,9 @@ export class Simulation {
   private checkApplied(node: SimNode, group: number, e: LogEntry, expectedIndex: number): void {
     if (e.index !== expectedIndex) this.fail(`node ${node.id} group ${group}: applying index ${e.index}, expected ${expectedIndex}`);
     this.stats.appliedEntries++;
-    const global = this.appliedAt.get(group)!;
+    // A split's children apply before the control plane publishes them.
+    let global = this.appliedAt.get(group);
+    if (global === undefined) this.appliedAt.set(group, (global = new Map()));
     const seen = global.get(e.index);
     if (seen === undefined) {
       global.set(e.index, { term: e.term, data: e.data });
@@ -1155,6 +1185,7 @@ export class Simulation {
     const k = this.knobs;
     const key = `k${this.randInt(0, k.keys - 1)}`;
     const group = this.groupOfKey(key);
+    const hash = partitionHash({ S: key });
     const keyItem: Item = { pk: { S: key } };
     const x = this.rand();
     const known = lastVer.get(key);
@@ -1169,7 +1200,7 @@ export class Simulation {
           this.mix(seen === null ? 0 : seen.ver);
         }
         then();
-      });
+      }, hash);
       return;
     }
     const y = this.rand();
@@ -1203,7 +1234,7 @@ export class Simulation {
           this.stats.opsUnavailable++;
         }
         then();
-      });
+      }, hash);
       return;
     }
     const op = buildWriteOp(input, keyItem, group);
@@ -1233,7 +1264,7 @@ export class Simulation {
         this.stats.opsUnavailable++;
       }
       then();
-    });
+    }, hash);
   }
 
   // -------------------------------------------------------------- faults (the nemesis)
@@ -1323,6 +1354,104 @@ export class Simulation {
     }
   }
 
+  // -------------------------------------------------------------- splits (the control plane's part)
+
+  /** `knobs.splits` splits at random times while the clients run, each of a random
+   *  current partition, at a random point of its range. */
+  private scheduleSplits(totalOps: number): void {
+    const k = this.knobs;
+    const spanUs = Math.max(1, totalOps * k.thinkMaxUs / Math.max(1, k.clients));
+    for (let i = 0; i < k.splits; i++) {
+      this.at(this.now + Math.floor(this.splitRand() * spanUs) + k.electionTicks * k.tickUs, () => {
+        const info = this.groups[Math.floor(this.splitRand() * this.groups.length)];
+        this.split(info);
+      });
+    }
+    if (k.splits > 0) this.at(this.now + 5 * k.electionTicks * k.tickUs, () => this.repairSplits());
+  }
+
+  /** Asks the parent's leader to split (again until it answers with the split: the
+   *  request is idempotent), then publishes the new map (this.groups). */
+  private split(info: GroupInfo): void {
+    if (!this.groups.includes(info) || info.children !== undefined) return;
+    const lo = info.hashStart;
+    const hi = BigInt(`0x${info.rec.hashEnd}`);
+    if (hi - lo < 2n) return;
+    const at = lo + 1n + BigInt(Math.floor(this.splitRand() * 1_000_000)) * (hi - lo - 1n) / 1_000_000n;
+    const children: [number, number] = [this.nextGroup, this.nextGroup + 1];
+    this.nextGroup += 2;
+    info.children = children;
+    const ask = (): void => {
+      this.mainRouter.request(info, 'leader', { t: 'split', at: hex16(at), children }, true, (o) => {
+        const done = o.kind === 'ok' ? (o.body as { split?: { at: string; children: [number, number] } } | undefined)?.split : undefined;
+        if (done === undefined) {
+          this.at(this.now + (o.kind === 'ok' ? 1 : this.knobs.electionTicks * this.knobs.tickUs), ask);
+          return;
+        }
+        this.publishSplit(info, BigInt(`0x${done.at}`), done.children);
+      });
+    };
+    ask();
+  }
+
+  private publishSplit(parent: GroupInfo, at: bigint, children: [number, number]): void {
+    const lower: GroupInfo = { group: children[0], replicas: parent.replicas, hashStart: parent.hashStart, rec: { ...parent.rec, group: children[0], hashEnd: hex16(at - 1n) } };
+    const upper: GroupInfo = { group: children[1], replicas: parent.replicas, hashStart: at, rec: { ...parent.rec, group: children[1], hashStart: hex16(at) } };
+    for (const child of [lower, upper]) {
+      this.allGroups.set(child.group, child);
+      if (!this.appliedAt.has(child.group)) this.appliedAt.set(child.group, new Map());
+    }
+    this.groups.splice(this.groups.indexOf(parent), 1, lower, upper);
+    parent.splitAtUs = this.now;
+    this.stats.splits++;
+  }
+
+  /**
+   * A replica of a split parent that has not applied the split long after it finished (it
+   * lags behind the log the parent's leader keeps, or needs a snapshot, which a split
+   * parent never sends): its parent replica is dropped and the children are created empty
+   * there, to be brought up by snapshots (control/splits.ts does the same).
+   */
+  private repairSplits(): void {
+    const k = this.knobs;
+    const lateUs = 20 * k.electionTicks * k.tickUs;
+    for (const parent of this.allGroups.values()) {
+      if (parent.splitAtUs === undefined || this.now - parent.splitAtUs < lateUs) continue;
+      for (const id of parent.replicas) {
+        const node = this.nodes[id];
+        if (!node.alive) continue;
+        if (node.store.group(parent.group) === undefined) {
+          const reqs: RequestMessage[] = [];
+          // Dropped here by an earlier repair: the children, if not yet there.
+          for (const c of parent.children!) {
+            // A child split since is rebuilt as its own children (its repair, here).
+            if (node.store.group(c) !== undefined || this.allGroups.get(c)!.children !== undefined) continue;
+            reqs.push({ id: 0, group: c, body: { t: 'createGroup', rec: this.allGroups.get(c)!.rec, campaign: false } satisfies NodeRequestBody });
+          }
+          if (reqs.length > 0) this.sendControl(node, reqs);
+          continue;
+        }
+        // It applied the split (its children are here, or were and moved on): nothing to do.
+        if (parent.children!.some((c) => node.store.group(c) !== undefined) || node.store.group(parent.group)!.split !== undefined) continue;
+        // First the parent goes (the node may refuse: ask again next time), then the children
+        // come, empty: never both at once, or a node that still hosts the parent could split
+        // it itself later.
+        this.stats.splitRepairs++;
+        this.sendControl(node, [{ id: 0, group: parent.group, body: { t: 'dropGroup' } satisfies NodeRequestBody }]);
+      }
+    }
+    this.at(this.now + 5 * k.electionTicks * k.tickUs, () => this.repairSplits());
+  }
+
+  /** Control requests from the control plane's endpoint (their answers are not read). */
+  private sendControl(node: SimNode, reqs: RequestMessage[]): void {
+    const version = this.knobs.formatVersion;
+    node.transport!.inbox.get(CONTROL_ENDPOINT)!.push({
+      kind: 'req', raw: envelopeToWire({ k: 'req', from: CONTROL_ENDPOINT, reqs }, version), version, holdsSlot: false, corrupt: false,
+    });
+    this.scheduleRound(node);
+  }
+
   // -------------------------------------------------------------- running
 
   private runUntil(done: () => boolean, limitUs: number): boolean {
@@ -1362,6 +1491,7 @@ export class Simulation {
     try {
       this.startClients(totalOps);
       this.scheduleFault();
+      this.scheduleSplits(totalOps);
       // The workload, with faults for a while (dense faults can slow the clients a lot);
       // then the faults stop and the clients must finish within a bound (liveness).
       const finished = () => this.clientsDone === k.clients;
@@ -1448,7 +1578,7 @@ export class Simulation {
         const seen = registerOf((o.body as GetResult).item);
         this.history.push({ client: -1, key, call, ret: this.seqNo(), input: { kind: 'read' }, output: seen });
         this.mixString(seen === null ? '-' : seen.val);
-      });
+      }, partitionHash({ S: key }));
     }
     if (!this.runUntil(() => pending === 0, 100 * this.knobs.electionTicks * this.knobs.tickUs)) this.fail('final reads did not complete');
   }
@@ -1459,9 +1589,16 @@ export class Simulation {
     for (const a of this.acked) {
       const at = this.appliedTags.get(a.tag);
       if (at === undefined) this.fail(`acknowledged write lost: ${a.what} was applied by no replica`);
-      for (const id of this.groups[at.group - 1].replicas) {
+      const info = this.allGroups.get(at.group)!;
+      for (const id of info.replicas) {
+        // A split parent dropped where it never applied the split (its children came by snapshot).
+        if (info.children !== undefined && this.nodes[id].store.group(at.group) === undefined) continue;
         const applied = this.replicaOf(id, at.group)!.applied;
-        if (applied < at.index) this.fail(`acknowledged write ${a.what} (group ${at.group} index ${at.index}) not applied on node ${id} (applied ${applied})`);
+        if (applied < at.index) {
+          const rec = this.nodes[id].store.group(at.group);
+          const split = info.children === undefined ? '' : `; group ${at.group} split into ${info.children.join(', ')} (on node ${id}: ${JSON.stringify(rec?.split)}, children hosted: ${info.children.map((c) => this.nodes[id].store.group(c) !== undefined).join(', ')})`;
+          this.fail(`acknowledged write ${a.what} (group ${at.group} index ${at.index}) not applied on node ${id} (applied ${applied})${split}`);
+        }
       }
     }
   }

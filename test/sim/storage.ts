@@ -13,7 +13,7 @@ import type { ApplyBatchResults, ApplyDamage, GetRequest, GetResult, OutboxRecor
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from '../../src/storage/snapshot.js';
 import { groupKeyIntervals } from '../../src/storage/items.js';
-import { readIndexConfig } from '../../src/storage/indexes.js';
+import { readIndexConfig, writeSplitChildIndexConfig } from '../../src/storage/indexes.js';
 import { compareBytes } from '../../src/storage/codec.js';
 import { crc32c } from '../../src/checksum/crc32c.js';
 
@@ -211,12 +211,28 @@ export class SimNodeStore implements NodeStorage {
   dropGroup(group: number): void {
     const r = this.records.get(group);
     if (r === undefined) return;
-    for (const key of [...this.items.map.keys()]) if (this.holds(r, key)) this.items.map.delete(key);
+    // Not the rows another hosted group of the table covers (a split parent's children).
+    const others = [...this.records.values()].filter((o) => o !== r && o.rec.tableId === r.rec.tableId);
+    for (const key of [...this.items.map.keys()]) if (this.holds(r, key) && !others.some((o) => this.holds(o, key))) this.items.map.delete(key);
     this.records.delete(group);
     this.wal.delete(group);
     this.applied.delete(group);
     this.installed.delete(group);
     this.staged.delete(group);
+  }
+
+  /** As NodeStore.adoptSplitChild: the record and log are durable at once, the data
+   *  (applied index, index configuration) volatile like any apply. */
+  adoptSplitChild(child: GroupRecord, base: { index: number; term: number }): void {
+    if (!this.records.has(child.group)) {
+      this.saveGroup(child);
+      this.logOf(child.group).persist({ entries: [], logStart: base, hardState: { term: base.term, vote: -1, commit: base.index } });
+    }
+    if (child.splitFrom !== undefined && (this.applied.get(child.group) ?? 0) < base.index) {
+      writeSplitChildIndexConfig(this.kv(), child.splitFrom.group, child.group, base.index, child.indexes);
+      this.applied.set(child.group, base.index);
+      this.installed.set(child.group, { ...base });
+    }
   }
 
   hardState(group: number): HardState {
@@ -362,7 +378,7 @@ export class SimNodeStore implements NodeStorage {
   /** Every key of the group's rows (items.ts groupKeyIntervals, as a snapshot holds them). */
   private keysOwnedBy(group: number): string[] {
     const r = this.rangeOf(group);
-    const intervals = groupKeyIntervals(r, readIndexConfig(this.items, group)?.indexes ?? r.rec.indexes);
+    const intervals = groupKeyIntervals(r, readIndexConfig(this.kv(), group)?.indexes ?? r.rec.indexes);
     return [...this.items.map.keys()].filter((key) => {
       const bytes = Buffer.from(key, 'latin1');
       return intervals.some(({ lo, hi }) => compareBytes(bytes, lo) >= 0 && compareBytes(bytes, hi) < 0);
