@@ -1,0 +1,35 @@
+/**
+ * `burst`: a provisioned table of 100 WCU on one partition, written at half its rate
+ * (the unused half accrues as burst credit), then a short spike to 2.5× its rate (served
+ * from the credit), a rest, then a long spike at the same rate (the credit runs out and
+ * the partition is throttled down to its provisioned rate).
+ */
+import type { Experiment } from './experiment.js';
+import { putOne, withCluster } from './experiment.js';
+import { capacityOf, openCluster, tableInput } from './glue.js';
+
+const WRITE_UNITS = 100;
+const TABLE = 'burst';
+
+export const burst: Experiment = {
+  name: 'burst',
+  title: 'Bursting: a short spike rides on burst credit, a long one is throttled',
+  claim:
+    'A partition keeps unused capacity (up to 300 seconds of it) as burst credit: a short spike above the provisioned rate is served from it; '
+    + 'a spike that outlasts the credit is throttled down to the provisioned rate.',
+  async run({ recorder, seconds }) {
+    await withCluster(() => openCluster({ partitions: 1 }, undefined, (n) => recorder.note(n)), async (db) => {
+      await db.createTable(tableInput(TABLE, { mode: 'PROVISIONED', readUnits: WRITE_UNITS, writeUnits: WRITE_UNITS }));
+      recorder.note(`table ${TABLE}: PROVISIONED, ${WRITE_UNITS} WCU on one partition; 900-byte puts (1 WCU each)`);
+      recorder.extraEachSecond = () => capacityOf(db, TABLE);
+      let n = 0;
+      const put = () => putOne(db, TABLE, `k${n++ % 10_000}`);
+      await recorder.drive([
+        { name: 'half rate', seconds: seconds(12), opsPerSec: WRITE_UNITS / 2, op: put },
+        { name: 'short spike', seconds: seconds(3), opsPerSec: WRITE_UNITS * 2.5, op: put },
+        { name: 'rest', seconds: seconds(10), opsPerSec: WRITE_UNITS / 2, op: put },
+        { name: 'long spike', seconds: seconds(15), opsPerSec: WRITE_UNITS * 2.5, op: put },
+      ]);
+    });
+  },
+};
