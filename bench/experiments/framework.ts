@@ -232,8 +232,12 @@ export class Recorder {
       }
     }
     this.phaseStartMs = undefined;
-    const drained = Promise.all(inFlight);
-    await Promise.race([drained, this.clock.sleep(DRAIN_MS)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(inFlight),
+      new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async run(op: Phase['op'], i: number, intendedMs: number, record: SecondRecord): Promise<void> {
