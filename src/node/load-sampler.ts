@@ -5,12 +5,18 @@
  * partition-key hash, an order-preserving prefix of their sort key, their units and their
  * arrival order).
  *
- * Where it is fed: the leader's node shell (storage-node.ts) sees every request of the
- * partitions it leads, with the item key (`tableId | hash | pk | sk`, the hash in bytes
- * 4..11 of the B-tree key that a write's entry carries, key-encoding.ts) and, once applied
- * or read, the units charged. One sampler per group it leads; `record` on each served
- * request, `observe` when the control plane asks (then the window starts over). A router
- * could feed it too, but it sees only its own share of a partition's requests.
+ * Where it is fed: the leader's node shell (storage-node.ts, `handleRequest`) sees every
+ * request of the partitions it leads. One sampler per group it leads, created with the
+ * group and dropped with it (`dropGroup`, and a split's parent); `observe` when the
+ * control plane asks (a node request, like `stats`), and the window starts over. The hook
+ * goes where admission control charges a request on the leader, once admitted:
+ *   - a write (`case 'write'`, before `core.propose`): `recordWriteEntry(roundAtMs,
+ *     body.entry, units)`: the hash is read in place from the item key the entry carries;
+ *   - a read (`get`; `query` has one partition key too): `recordHash` with the partition
+ *     hash of `body.req.key` (better: the router sends the hash it computed along, so the
+ *     node need not hash again).
+ * A router could feed it too (the `split` experiment does, bench/experiments/split.ts),
+ * but a router sees only its own share of a partition's requests.
  *
  * Per request: a few typed-array writes and one PRNG draw, no allocation (hashes come in
  * as two 32-bit halves, not as a bigint). All memory is allocated in the constructor.
@@ -18,6 +24,7 @@
 import { hashToHex } from '../model/hash.js';
 import { HASH_PREFIX_BYTES } from '../model/key-encoding.js';
 import { seededRandom } from '../model/prng.js';
+import { OP_HEADER_BYTES } from '../storage/codec.js';
 
 /** Where the partition hash sits in a B-tree item key: after the 4-byte table id. */
 export const ITEM_KEY_HASH_OFFSET = HASH_PREFIX_BYTES - 8;
@@ -164,6 +171,13 @@ export class PartitionLoadSampler {
     const hi = ((itemKey[at] << 24) | (itemKey[at + 1] << 16) | (itemKey[at + 2] << 8) | itemKey[at + 3]) >>> 0;
     const lo = ((itemKey[at + 4] << 24) | (itemKey[at + 5] << 16) | (itemKey[at + 6] << 8) | itemKey[at + 7]) >>> 0;
     this.record(nowMs, hi, lo, readUnits, writeUnits, sortPrefix);
+  }
+
+  /** `record` for a write as the leader receives it (its log entry's data, `encodeWriteOp`):
+   *  reads the hash in place from the item key the entry carries. */
+  recordWriteEntry(nowMs: number, entry: Uint8Array, writeUnits: number): void {
+    if (entry.length < OP_HEADER_BYTES + HASH_PREFIX_BYTES) return;
+    this.recordItemKey(nowMs, entry.subarray(OP_HEADER_BYTES), 0, writeUnits);
   }
 
   /** The window so far and the per-second history, then a new window begins (the

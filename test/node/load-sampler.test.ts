@@ -68,3 +68,17 @@ describe('PartitionLoadSampler', () => {
     expect(() => new PartitionLoadSampler({ historySeconds: 1.5 })).toThrow('options.historySeconds must be a positive integer');
   });
 });
+
+describe('PartitionLoadSampler.recordWriteEntry', () => {
+  it('reads the hash out of a write\'s log entry, as the leader receives it', async () => {
+    const { encodeWriteOp } = await import('../../src/storage/codec.js');
+    const key = { pk: { S: 'user7' } };
+    const itemKey = encodeItemKey(3, { hashName: 'pk', hashType: 'S' }, key);
+    const entry = encodeWriteOp({ type: 'put', tableId: 3, key, item: { ...key, v: { S: 'x' } }, itemKey, returnValues: 'NONE' } as never);
+    const sampler = new PartitionLoadSampler();
+    sampler.recordWriteEntry(0, entry, 2);
+    sampler.recordWriteEntry(0, new Uint8Array(4), 1);
+    const obs = sampler.observe(1);
+    expect(obs.samples).toEqual([{ hashHex: hashToHex(partitionHash(key.pk)), sortPrefix: 0, readUnits: 0, writeUnits: 2, seq: 1 }]);
+  });
+});
