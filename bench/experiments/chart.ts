@@ -18,7 +18,7 @@ const P99 = '#1f6fb4';
 const P50 = '#8fb7da';
 const EVENT = '#8e44ad';
 /** Colours of the extra series, in order. */
-const EXTRA_COLOURS = ['#2a9d3a', '#e8710a', '#8c564b', '#d6447f', '#17a2b8'];
+const EXTRA_COLOURS = ['#2a9d3a', '#e8710a', '#8c564b', '#d6447f', '#17a2b8', '#9a9a1c', '#1f6fb4', '#c62828'];
 
 type Scale = (v: number) => number;
 

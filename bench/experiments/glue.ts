@@ -9,8 +9,11 @@
  *  - tables created with `BillingMode` PROVISIONED (+ `ProvisionedThroughput`) or
  *    PAY_PER_REQUEST, throttled requests rejected with ProvisionedThroughputExceededException
  *    or ThrottlingException;
- *  - `ShardBox.open({ admission: { globalAdmission: false } })` for partition buckets only;
- *  - `db.capacity(table)`: the table's consumed and provisioned units per second, burst credit;
+ *  - `ShardBox.open({ admission: { globalAdmission, burstSeconds } })`: global admission
+ *    control off (partition buckets only), and fewer seconds of burst credit than
+ *    DynamoDB's 300 so that a spike outlasts it within a short run;
+ *  - `db.capacity(table)`: per table and per partition, capacity, consumed units and
+ *    throttled requests of the last whole second, and burst credit;
  *  - `db.splitPartition(table, group, atHashHex?)`: an online split (atHashHex the first
  *    hash of the upper half).
  */
@@ -40,6 +43,8 @@ export function tableInput(name: string, billing: Billing): CreateTableInput {
 export interface AdmissionSettings {
   /** false: partition (and node) buckets only, no global admission control. */
   globalAdmission?: boolean;
+  /** Seconds of unused capacity kept as burst credit (DynamoDB: 300). */
+  burstSeconds?: number;
 }
 
 /**
@@ -58,22 +63,43 @@ export async function openCluster(options: ShardBoxOptions, admission: Admission
   }
 }
 
-/** The table's capacity figures per second (consumed, provisioned, burst credit, ...), or
- *  undefined where the cluster reports none. Only numbers are kept, flattened. */
-export async function capacityOf(db: ShardBox, table: string): Promise<Record<string, number> | undefined> {
-  const capacity = (db as unknown as { capacity?: (t: string) => unknown }).capacity;
-  if (typeof capacity !== 'function') return undefined;
-  const stats = await capacity.call(db, table);
-  return flattenNumbers(stats);
+/** What `db.capacity(table)` reports (admission control's CapacityReport), as far as the
+ *  experiments read it. */
+interface CapacityReportShape {
+  tables?: Array<{
+    table: string;
+    writeCapacityUnits?: number;
+    writeBurstCredit?: number;
+    consumedWriteUnitsPerSec?: number;
+    partitions?: Array<{ group: number; writeCapacityUnits?: number; writeBurstCredit?: number; consumedWriteUnitsPerSec?: number }>;
+  }>;
 }
 
-/** The numeric leaves of a plain object, named by their path ("write.consumed"). */
-export function flattenNumbers(value: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) out[prefix || 'value'] = value;
-  else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) flattenNumbers(v, prefix ? `${prefix}.${k}` : k, out);
+/**
+ * The table's write capacity figures of the last whole second (WCU, consumed, burst
+ * credit), and with `partitions` those of these partition groups; undefined where the
+ * cluster reports none (no `db.capacity`, or admission off).
+ */
+export async function capacityOf(db: ShardBox, table: string, partitions: readonly number[] = []): Promise<Record<string, number> | undefined> {
+  const capacity = (db as unknown as { capacity?: (t: string) => Promise<CapacityReportShape> }).capacity;
+  if (typeof capacity !== 'function') return undefined;
+  const report = await capacity.call(db, table);
+  const t = report.tables?.find((x) => x.table === table);
+  if (t === undefined) return undefined;
+  const figures: Record<string, number> = {};
+  const put = (name: string, value: number | undefined) => {
+    if (typeof value === 'number' && Number.isFinite(value)) figures[name] = value;
+  };
+  put('table WCU', t.writeCapacityUnits);
+  put('table consumed WCU/s', t.consumedWriteUnitsPerSec);
+  put('table burst credit', t.writeBurstCredit);
+  for (const group of partitions) {
+    const p = t.partitions?.find((x) => x.group === group);
+    put(`partition ${group} WCU`, p?.writeCapacityUnits);
+    put(`partition ${group} consumed WCU/s`, p?.consumedWriteUnitsPerSec);
+    put(`partition ${group} burst credit`, p?.writeBurstCredit);
   }
-  return Object.keys(out).length > 0 ? out : undefined;
+  return Object.keys(figures).length > 0 ? figures : undefined;
 }
 
 /** Whether this build can split a partition online. */
@@ -81,10 +107,12 @@ export function canSplit(db: ShardBox): boolean {
   return typeof (db as unknown as { splitPartition?: unknown }).splitPartition === 'function';
 }
 
-/** Splits a partition at `atHashHex` (the first hash of its upper half). */
-export async function splitPartition(db: ShardBox, table: string, group: number, atHashHex: string | undefined): Promise<void> {
-  const split = (db as unknown as { splitPartition: (t: string, g: number, at?: string) => Promise<unknown> }).splitPartition;
-  await split.call(db, table, group, atHashHex);
+/** Splits a partition at `atHashHex` (the first hash of its upper half); resolves with
+ *  the children's groups (when the call says). */
+export async function splitPartition(db: ShardBox, table: string, group: number, atHashHex: string | undefined): Promise<number[] | undefined> {
+  const split = (db as unknown as { splitPartition: (t: string, g: number, at?: string) => Promise<{ children?: number[] } | undefined> }).splitPartition;
+  const result = await split.call(db, table, group, atHashHex);
+  return result?.children;
 }
 
 /** The table's partitions, in hash order. */

@@ -60,9 +60,11 @@ export const split: Experiment = {
   async run({ recorder, seconds }) {
     await withCluster(() => openCluster({ partitions: 2 }, undefined, (n) => recorder.note(n)), async (db: ShardBox) => {
       await db.createTable(tableInput(TABLE, { mode: 'PAY_PER_REQUEST' }));
-      recorder.extraEachSecond = () => capacityOf(db, TABLE);
       const partitions = await partitionsOf(db, TABLE);
       const target = partitions[0];
+      /** The partitions whose figures are charted: the hot one, then its children. */
+      const charted = [target.group];
+      recorder.extraEachSecond = () => capacityOf(db, TABLE, charted);
       // The first eighth of partition 0's range: a split in the middle of the range would leave all of it on one side.
       const hotEnd = hashAt(target.hashStart, target.hashEnd, 1 / 8);
       const hot = keysInRange('hot', target.hashStart, hotEnd, 2000);
@@ -81,7 +83,10 @@ export const split: Experiment = {
       if (decision.split && canSplit(db)) {
         recorder.mark(`split at ${decision.atHashHex}`);
         splitting = splitPartition(db, TABLE, target.group, decision.atHashHex).then(
-          () => recorder.mark('split done'),
+          (children) => {
+            recorder.mark('split done');
+            if (children !== undefined) charted.splice(0, charted.length, ...children);
+          },
           (error: unknown) => recorder.note(`the split failed: ${(error as Error).message}`),
         );
       } else if (decision.split) {

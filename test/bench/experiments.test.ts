@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { extraSeriesOf, renderExperimentSvg } from '../../bench/experiments/chart.js';
 import { formatPhaseTable, formatReport, percentile, Recorder, summarizePhase, type Clock, type ExperimentResult, type SecondPoint } from '../../bench/experiments/framework.js';
-import { flattenNumbers } from '../../bench/experiments/glue.js';
+import { capacityOf } from '../../bench/experiments/glue.js';
 import { EXPERIMENTS, experimentMain, usage } from '../../bench/experiments/main.js';
 import { DynamoDBError } from '../../src/model/errors.js';
 
@@ -153,10 +153,22 @@ describe('formatReport', () => {
   });
 });
 
-describe('flattenNumbers', () => {
-  it('keeps the numeric leaves of the capacity figures, by path', () => {
-    expect(flattenNumbers({ write: { consumed: 3, provisioned: 100 }, mode: 'PROVISIONED', burst: 7, list: [1] })).toEqual({ 'write.consumed': 3, 'write.provisioned': 100, burst: 7 });
-    expect(flattenNumbers({ mode: 'x' })).toBeUndefined();
+describe('capacityOf', () => {
+  it('picks the table\'s and the named partitions\' write figures out of db.capacity', async () => {
+    const report = {
+      admission: true,
+      tables: [{
+        table: 't', billingMode: 'PROVISIONED', writeCapacityUnits: 100, writeBurstCredit: 500, consumedWriteUnitsPerSec: 42,
+        partitions: [{ group: 1, writeCapacityUnits: 25, writeBurstCredit: 10, consumedWriteUnitsPerSec: 40 }, { group: 2, writeCapacityUnits: 25 }],
+      }],
+    };
+    const db = { capacity: async (table: string) => (table === 't' ? report : { tables: [] }) } as never;
+    expect(await capacityOf(db, 't', [1])).toEqual({
+      'table WCU': 100, 'table consumed WCU/s': 42, 'table burst credit': 500,
+      'partition 1 WCU': 25, 'partition 1 consumed WCU/s': 40, 'partition 1 burst credit': 10,
+    });
+    expect(await capacityOf(db, 'other')).toBeUndefined();
+    expect(await capacityOf({} as never, 't')).toBeUndefined();
   });
 });
 
