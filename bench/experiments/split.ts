@@ -1,6 +1,6 @@
 /**
  * `split`: an on-demand table whose writes go to a narrow hash range of one partition at
- * more than half of what a partition may take. The writes are sampled as its leader's
+ * more than a partition may take (1,000 WCU): throttled. The writes are sampled as its leader's
  * sampler would (src/node/load-sampler.ts), the split policy (src/control/split-policy.ts)
  * decides, and the partition splits online at the point that halves the observed load;
  * p99 and throttling before and after. Then the same rate on one key: the policy does not
@@ -17,7 +17,8 @@ import { hashAt, keysInRange, putOne, withCluster } from './experiment.js';
 import { canSplit, capacityOf, openCluster, partitionsOf, splitPartition, tableInput } from './glue.js';
 
 const TABLE = 'split';
-const RATE = 600;
+/** Above what one partition may take (1,000 WCU), below what two may. */
+const RATE = 1500;
 /** The policy as this experiment runs it: a partition may take 1,000 WCU (DynamoDB's
  *  limit), and one that uses half of it for 5 s splits. */
 const POLICY: SplitPolicyConfig = { ...DEFAULT_SPLIT_POLICY, nodeWriteUnitsPerSec: 1000, consumptionShare: 0.5, sustainSeconds: 5 };
@@ -70,10 +71,11 @@ export const split: Experiment = {
       const hot = keysInRange('hot', target.hashStart, hotEnd, 2000);
       recorder.note(`table ${TABLE}: PAY_PER_REQUEST, ${partitions.length} partitions; ${RATE} puts/s on 2,000 keys in [${target.hashStart}, ${hotEnd}], the first eighth of partition ${target.group}`);
       const sampling = new Sampling(partitions);
-      const putHot = (i: number) => {
+      // Sampled once served, as the leader samples what it admitted: consumption, not demand.
+      const putHot = async (i: number) => {
         const key = hot[(i * 7919) % hot.length];
+        await putOne(db, TABLE, key);
         sampling.record(key);
-        return putOne(db, TABLE, key);
       };
       await recorder.drive([{ name: 'hot range', seconds: seconds(10), opsPerSec: RATE, op: putHot }]);
 
@@ -97,9 +99,9 @@ export const split: Experiment = {
 
       const hotKey = keysInRange('one', target.hashStart, target.hashEnd, 1)[0];
       const oneKey = new Sampling(await partitionsOf(db, TABLE));
-      const putOneKey = () => {
+      const putOneKey = async () => {
+        await putOne(db, TABLE, hotKey);
         oneKey.record(hotKey);
-        return putOne(db, TABLE, hotKey);
       };
       await recorder.drive([{ name: 'one hot key', seconds: seconds(10), opsPerSec: RATE, op: putOneKey }]);
       const keyDecision = oneKey.decide(oneKey.partitionOf(hotKey));
