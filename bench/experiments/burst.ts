@@ -25,7 +25,9 @@ export const burst: Experiment = {
       await db.createTable(tableInput(TABLE, { mode: 'PROVISIONED', readUnits: WRITE_UNITS, writeUnits: WRITE_UNITS }));
       recorder.note(`table ${TABLE}: PROVISIONED, ${WRITE_UNITS} WCU on one partition, ${BURST_SECONDS} s of burst credit (${BURST_SECONDS * WRITE_UNITS} WCU); 900-byte puts (1 WCU each)`);
       const [partition] = await partitionsOf(db, TABLE);
-      recorder.extraEachSecond = () => capacityOf(db, TABLE, [partition.group]);
+      // The table's rate and consumption, and the partition's credit (on one partition the
+      // table's and the partition's consumption are the same line).
+      recorder.extraEachSecond = () => capacityOf(db, TABLE, [partition.group], ['table WCU', 'table consumed WCU/s', `partition ${partition.group} burst credit`]);
       let n = 0;
       const put = () => putOne(db, TABLE, `k${n++ % 10_000}`);
       await recorder.drive([

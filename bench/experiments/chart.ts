@@ -78,7 +78,7 @@ function linearPanel(
     parts.push(line(LEFT, y(t), WIDTH - RIGHT, y(t), GRID));
     parts.push(text(LEFT - 8, y(t) + 4, formatRateShort(t), { 'font-size': 11, fill: MUTED, 'text-anchor': 'end' }));
   }
-  parts.push(text(LEFT - 8, plotTop - 6, unitLabel, { 'font-size': 10, fill: MUTED, 'text-anchor': 'end' }));
+  parts.push(text(LEFT - 8, plotTop - 12, unitLabel, { 'font-size': 10, fill: MUTED, 'text-anchor': 'end' }));
   parts.push(line(LEFT, plotTop, LEFT, plotBottom, AXIS), line(LEFT, plotBottom, WIDTH - RIGHT, plotBottom, AXIS));
   parts.push(timeAxis(x, plotBottom));
   parts.push(phaseMarks(result, x, plotTop, plotBottom, true));

@@ -77,10 +77,10 @@ interface CapacityReportShape {
 
 /**
  * The table's write capacity figures of the last whole second (WCU, consumed, burst
- * credit), and with `partitions` those of these partition groups; undefined where the
- * cluster reports none (no `db.capacity`, or admission off).
+ * credit), and with `partitions` those of these partition groups (`only`: these figures
+ * only); undefined where the cluster reports none (no `db.capacity`, or admission off).
  */
-export async function capacityOf(db: ShardBox, table: string, partitions: readonly number[] = []): Promise<Record<string, number> | undefined> {
+export async function capacityOf(db: ShardBox, table: string, partitions: readonly number[] = [], only?: readonly string[]): Promise<Record<string, number> | undefined> {
   const capacity = (db as unknown as { capacity?: (t: string) => Promise<CapacityReportShape> }).capacity;
   if (typeof capacity !== 'function') return undefined;
   const report = await capacity.call(db, table);
@@ -88,7 +88,7 @@ export async function capacityOf(db: ShardBox, table: string, partitions: readon
   if (t === undefined) return undefined;
   const figures: Record<string, number> = {};
   const put = (name: string, value: number | undefined) => {
-    if (typeof value === 'number' && Number.isFinite(value)) figures[name] = value;
+    if (typeof value === 'number' && Number.isFinite(value) && (only === undefined || only.includes(name))) figures[name] = value;
   };
   put('table WCU', t.writeCapacityUnits);
   put('table consumed WCU/s', t.consumedWriteUnitsPerSec);
