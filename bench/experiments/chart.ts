@@ -37,7 +37,11 @@ function phaseMarks(result: ExperimentResult, x: Scale, top: number, bottom: num
   }
   result.events.forEach((e, i) => {
     parts.push(line(x(e.t), top, x(e.t), bottom, EVENT, { 'stroke-width': 1.5 }));
-    if (labels) parts.push(text(x(e.t) + 4, bottom - 6 - 14 * (i % 3), e.label, { 'font-size': 11, fill: EVENT }));
+    if (!labels) return;
+    // Right of its line, or left of it where it would run off the plot.
+    const fits = x(e.t) + 4 + textWidth(e.label, 11) <= WIDTH - RIGHT;
+    const at = { x: fits ? x(e.t) + 4 : x(e.t) - 4, anchor: fits ? 'start' : 'end' };
+    parts.push(text(at.x, bottom - 6 - 14 * (i % 3), e.label, { 'font-size': 11, fill: EVENT, 'text-anchor': at.anchor }));
   });
   return parts.join('');
 }

@@ -18,7 +18,7 @@ import { canSplit, capacityOf, openCluster, partitionsOf, splitPartition, tableI
 
 const TABLE = 'split';
 /** Above what one partition may take (1,000 WCU), below what two may. */
-const RATE = 1500;
+const RATE = 1200;
 /** The policy as this experiment runs it: a partition may take 1,000 WCU (DynamoDB's
  *  limit), and one that uses half of it for 5 s splits. */
 const POLICY: SplitPolicyConfig = { ...DEFAULT_SPLIT_POLICY, nodeWriteUnitsPerSec: 1000, consumptionShare: 0.5, sustainSeconds: 5 };
