@@ -129,6 +129,12 @@ describe('renderExperimentSvg', () => {
     expect(svg).not.toContain('Capacity per second');
   });
 
+  it('keeps an event\'s label inside the plot: left of its line at the right edge', () => {
+    const svg = renderExperimentSvg({ ...result, events: [{ t: 0.5, label: 'early' }, { t: 4, label: 'at the very end' }] });
+    expect(svg).toMatch(/<text [^>]*text-anchor="start"[^>]*>early<\/text>/);
+    expect(svg).toMatch(/<text [^>]*text-anchor="end"[^>]*>at the very end<\/text>/);
+  });
+
   it('adds a capacity panel when the run recorded extra figures', () => {
     const withExtra = { ...result, timeline: result.timeline.map((p) => ({ ...p, extra: { consumed: p.ok, 'burst.credit': 10 } })) };
     expect(extraSeriesOf(withExtra)).toEqual(['consumed', 'burst.credit']);
