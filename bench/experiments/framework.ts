@@ -188,8 +188,9 @@ export class Recorder {
     this.events.push({ t: Math.min(this.elapsed, Math.round(t * 10) / 10), label });
   }
 
+  /** Adds a note to the result (once: a note made again, by a second cluster, say, is kept once). */
   note(text: string): void {
-    this.notes.push(text);
+    if (!this.notes.includes(text)) this.notes.push(text);
   }
 
   /** Drives each phase for its seconds at its rate; resolves once its operations are

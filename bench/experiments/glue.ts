@@ -58,7 +58,7 @@ export async function openCluster(options: ShardBoxOptions, admission: Admission
     return await ShardBox.open({ ...base, admission } as ShardBoxOptions);
   } catch (error) {
     if (!/admission/.test((error as Error).message)) throw error;
-    note(`this build has no admission option (${(error as Error).message}); ran with the default admission`);
+    note('this build has no admission control (ShardBox.open knows no `admission` option): nothing is throttled');
     return ShardBox.open(base);
   }
 }

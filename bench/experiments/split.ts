@@ -77,7 +77,12 @@ export const split: Experiment = {
         await putOne(db, TABLE, key);
         sampling.record(key);
       };
-      await recorder.drive([{ name: 'hot range', seconds: seconds(10), opsPerSec: RATE, op: putHot }]);
+      // A warm-up over the whole table (not sampled), then the hot range, long enough for
+      // the policy's sustain time in whole seconds even with --quick.
+      await recorder.drive([
+        { name: 'warm-up', seconds: seconds(4), opsPerSec: RATE / 2, op: (i) => putOne(db, TABLE, `warm${i}`) },
+        { name: 'hot range', seconds: Math.max(POLICY.sustainSeconds + 2, seconds(10)), opsPerSec: RATE, op: putHot },
+      ]);
 
       const decision = sampling.decide(target);
       recorder.note(`policy after the hot range: ${describe(decision)}`);

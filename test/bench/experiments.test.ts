@@ -72,6 +72,7 @@ describe('Recorder', () => {
       },
     ]);
     recorder.note('a note');
+    recorder.note('a note');
     const result = recorder.result({ name: 'x', title: 'X', claim: 'c' });
     expect(started).toHaveLength(20);
     expect(result.timeline.map((p) => [p.t, p.phase, p.ok, p.throttled, p.errors])).toEqual([
@@ -80,6 +81,7 @@ describe('Recorder', () => {
       [2, 'throttled', 10, 5, 5],
     ]);
     expect(result.phases.map((p) => [p.name, p.seconds, p.okPerSec, p.throttledPerSec])).toEqual([['slow', 2, 10, 0], ['throttled', 1, 10, 5]]);
+    expect(result.notes).toHaveLength(2);
     expect(result.notes[0]).toBe('a note');
     expect(result.notes[1]).toContain('throttled: boom');
   });
