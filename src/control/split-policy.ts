@@ -7,8 +7,8 @@
  *     mechanism's choice (`atHashHex` undefined): it knows the data, the sample knows
  *     only the requests.
  *  2. Consumption: it splits when its consumed units stayed at or above
- *     `consumptionShare` of its node's capacity in each of the last `sustainSeconds`
- *     whole seconds, at the hash point that halves the observed load (not the middle of
+ *     `consumptionShare` of its node's capacity over the last `sustainSeconds` whole
+ *     seconds (on average, and in most of the seconds each), at the hash point that halves the observed load (not the middle of
  *     its range: a hot range in one corner would stay on one side). Not when:
  *     - the load is one hot key (one hash; one item or one item collection): no hash
  *       point separates it, and the best split leaves more than `maxSideShare` of the load
@@ -34,7 +34,7 @@ export interface SplitPolicyConfig {
   /** The share of its node's capacity (0..1] a partition must consume to split, in reads
    *  or in writes, whichever is the larger share. */
   consumptionShare: number;
-  /** For how many whole seconds in a row (a burst does not split a partition). */
+  /** Over how many whole seconds (a burst does not split a partition). */
   sustainSeconds: number;
   /** Fewer sampled requests than this: too little to place a split. */
   minSamples: number;
@@ -119,21 +119,28 @@ export function sampleWeight(sample: Pick<LoadSample, 'readUnits' | 'writeUnits'
   return sample.readUnits / config.nodeReadUnitsPerSec + sample.writeUnits / config.nodeWriteUnitsPerSec;
 }
 
-/** Whether each of the last `sustainSeconds` whole seconds consumed at least
- *  `consumptionShare` of the node's read or write capacity. */
+/** Of the seconds of a sustain window, the share that must each be at or above the
+ *  threshold: a second of jitter (a stall, a slow sync) does not reset the count, a short
+ *  burst does not fill it. */
+export const SUSTAINED_SECONDS_SHARE = 0.8;
+
+/** Whether the last `sustainSeconds` whole seconds consumed at least `consumptionShare` of
+ *  the node's read or write capacity: on average, and in SUSTAINED_SECONDS_SHARE of the
+ *  seconds each. */
 export function sustainedConsumption(observation: LoadObservation, config: SplitPolicyConfig): { sustained: boolean; detail: string } {
   const recent = observation.perSecond.slice(-config.sustainSeconds);
-  const shareOf = (s: { readUnits: number; writeUnits: number }) =>
-    Math.max(s.readUnits / config.nodeReadUnitsPerSec, s.writeUnits / config.nodeWriteUnitsPerSec);
-  const shares = recent.map(shareOf);
-  const lowest = shares.length === 0 ? 0 : Math.min(...shares);
   if (recent.length < config.sustainSeconds) {
     return { sustained: false, detail: `${recent.length} s of history < ${config.sustainSeconds} s` };
   }
-  const sustained = lowest >= config.consumptionShare;
+  const shares = recent.map((s) => Math.max(s.readUnits / config.nodeReadUnitsPerSec, s.writeUnits / config.nodeWriteUnitsPerSec));
+  const mean = shares.reduce((a, b) => a + b, 0) / shares.length;
+  const above = shares.filter((share) => share >= config.consumptionShare).length;
+  const needed = Math.ceil(SUSTAINED_SECONDS_SHARE * config.sustainSeconds);
+  const sustained = mean >= config.consumptionShare && above >= needed;
   return {
     sustained,
-    detail: `lowest consumption of the last ${config.sustainSeconds} s: ${percent(lowest)} of the node's capacity (${sustained ? '>=' : '<'} ${percent(config.consumptionShare)})`,
+    detail: `consumption over the last ${config.sustainSeconds} s: ${percent(mean)} of the node's capacity on average, `
+      + `${above} s at or above ${percent(config.consumptionShare)} (${sustained ? 'sustained' : `needs ${needed}`})`,
   };
 }
 

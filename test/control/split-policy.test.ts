@@ -40,15 +40,29 @@ describe('decideSplit', () => {
   it('no split while consumption is below its share of the node, or not sustained', () => {
     const samples = uniform(500, 0, 1, 1);
     expect(decideSplit(partition, observation(samples, 400), config)).toMatchObject({ split: false, reason: 'below-threshold' });
-    const dip = observation(samples, 800);
-    dip.perSecond[8].writeUnits = 100;
-    expect(decideSplit(partition, dip, config)).toMatchObject({ split: false, reason: 'below-threshold' });
+    // Two low seconds of the last five: not sustained; one (jitter): sustained.
+    const dips = observation(samples, 800);
+    dips.perSecond[6].writeUnits = 100;
+    dips.perSecond[8].writeUnits = 100;
+    expect(decideSplit(partition, dips, config)).toMatchObject({ split: false, reason: 'below-threshold' });
+    dips.perSecond[6].writeUnits = 800;
+    expect(decideSplit(partition, dips, config)).toMatchObject({ split: true, reason: 'consumption' });
+    // One second far above the rest is a burst: its average is high, but one second is not most.
+    const burst = observation(samples, 300);
+    burst.perSecond[9].writeUnits = 5000;
+    expect(decideSplit(partition, burst, config)).toMatchObject({ split: false, reason: 'below-threshold' });
+    // Most seconds just at the threshold and one idle: the average falls short.
+    const edge = observation(samples, 500);
+    edge.perSecond[9].writeUnits = 0;
+    expect(decideSplit(partition, edge, config)).toMatchObject({ split: false, reason: 'below-threshold' });
+    edge.perSecond[9].writeUnits = 500;
+    expect(decideSplit(partition, edge, config)).toMatchObject({ split: true });
     // Too short a history to say it was sustained.
     expect(decideSplit(partition, observation(samples, 800, 3), config)).toMatchObject({ split: false, reason: 'below-threshold' });
-    // A dip before the sustain window does not matter.
-    dip.perSecond[2].writeUnits = 100;
-    dip.perSecond[8].writeUnits = 800;
-    expect(decideSplit(partition, dip, config)).toMatchObject({ split: true, reason: 'consumption' });
+    // Dips before the sustain window do not matter.
+    dips.perSecond[2].writeUnits = 100;
+    dips.perSecond[3].writeUnits = 100;
+    expect(decideSplit(partition, dips, config)).toMatchObject({ split: true, reason: 'consumption' });
   });
 
   it('reads count against the node\'s read capacity, writes against its write capacity', () => {
