@@ -99,7 +99,13 @@ export const split: Experiment = {
       } else if (decision.split) {
         recorder.note('this build cannot split partitions (no db.splitPartition): the phase after runs on the unsplit partition');
       }
-      await recorder.drive([{ name: decision.split ? 'hot range, after split' : 'hot range, no split', seconds: seconds(12), opsPerSec: RATE, op: putHot }]);
+      // The split runs under the load: its own phase, so that "after" starts once it is done.
+      await recorder.drive(splitting === undefined
+        ? [{ name: 'hot range, no split', seconds: seconds(12), opsPerSec: RATE, op: putHot }]
+        : [
+          { name: 'splitting', seconds: seconds(4), opsPerSec: RATE, op: putHot },
+          { name: 'hot range, after split', seconds: seconds(8), opsPerSec: RATE, op: putHot },
+        ]);
       await splitting;
 
       const hotKey = keysInRange('one', target.hashStart, target.hashEnd, 1)[0];
