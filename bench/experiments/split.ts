@@ -3,8 +3,9 @@
  * more than a partition may take (1,000 WCU): throttled. The writes are sampled as its leader's
  * sampler would (src/node/load-sampler.ts), the split policy (src/control/split-policy.ts)
  * decides, and the partition splits online at the point that halves the observed load;
- * p99 and throttling before and after. Then the same rate on one key: the policy does not
- * split (no hash point separates one key).
+ * p99 and throttling before and after. Then the same rate on one key, and on keys that
+ * each land above the last (a sequential range): the policy does not split (no hash point
+ * separates one key; a split of a sequential range would only move its hot end).
  */
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SPLIT_POLICY, decideSplit, type SplitDecision, type SplitPolicyConfig } from '../../src/control/split-policy.js';
@@ -54,10 +55,10 @@ function describe(decision: SplitDecision): string {
 
 export const split: Experiment = {
   name: 'split',
-  title: 'Splits for consumption: a hot range splits where its load halves; one hot key does not',
+  title: 'Splits for consumption: a hot range splits where its load halves; one hot key or a sequential range does not',
   claim:
     'A partition whose consumption stays high splits at the point of its observed key distribution that halves the load, so each half takes '
-    + 'part of it; when the load is one hot key, no split can separate it, and none is made.',
+    + 'part of it; when the load is one hot key (no split can separate it) or a sequential range (a split would move the hot end, not spread it), none is made.',
   async run({ recorder, seconds }) {
     await withCluster(() => openCluster({ partitions: 2 }, undefined, (n) => recorder.note(n)), async (db: ShardBox) => {
       await db.createTable(tableInput(TABLE, { mode: 'PAY_PER_REQUEST' }));
@@ -81,7 +82,7 @@ export const split: Experiment = {
       // the policy's sustain time in whole seconds even with --quick.
       await recorder.drive([
         { name: 'warm-up', seconds: seconds(4), opsPerSec: RATE / 2, op: (i) => putOne(db, TABLE, `warm${i}`) },
-        { name: 'hot range', seconds: Math.max(POLICY.sustainSeconds + 2, seconds(10)), opsPerSec: RATE, op: putHot },
+        { name: 'hot range', seconds: Math.max(POLICY.sustainSeconds + 2, seconds(8)), opsPerSec: RATE, op: putHot },
       ]);
 
       const decision = sampling.decide(target);
@@ -108,16 +109,29 @@ export const split: Experiment = {
         ]);
       await splitting;
 
+      // Loads a split cannot help, on the partitions as they are now: the policy must say no.
+      const policySecs = Math.max(POLICY.sustainSeconds + 2, seconds(7));
       const hotKey = keysInRange('one', target.hashStart, target.hashEnd, 1)[0];
-      const oneKey = new Sampling(await partitionsOf(db, TABLE));
-      const putOneKey = async () => {
-        await putOne(db, TABLE, hotKey);
-        oneKey.record(hotKey);
-      };
-      await recorder.drive([{ name: 'one hot key', seconds: seconds(10), opsPerSec: RATE, op: putOneKey }]);
-      const keyDecision = oneKey.decide(oneKey.partitionOf(hotKey));
-      recorder.note(`policy after one hot key: ${describe(keyDecision)}`);
-      recorder.mark(keyDecision.split ? 'split decided (unexpected)' : `no split: ${keyDecision.reason}`);
+      await refused('one hot key', () => hotKey);
+      // Each write a new key above the last (in hash order): the hot spot is always the end.
+      const sequential = keysInRange('seq', hotEnd, hashAt(target.hashStart, target.hashEnd, 1 / 2), RATE * policySecs + 100)
+        .map((key) => ({ key, hex: partitionHash({ S: key }).toString(16).padStart(16, '0') }))
+        .sort((a, b) => (a.hex < b.hex ? -1 : 1))
+        .map((k) => k.key);
+      await refused('sequential range', (i) => sequential[i % sequential.length]);
+
+      async function refused(name: string, keyOf: (i: number) => string): Promise<void> {
+        const observed = new Sampling(await partitionsOf(db, TABLE));
+        const put = async (i: number) => {
+          const key = keyOf(i);
+          await putOne(db, TABLE, key);
+          observed.record(key);
+        };
+        await recorder.drive([{ name, seconds: policySecs, opsPerSec: RATE, op: put }]);
+        const verdict = observed.decide(observed.partitionOf(keyOf(0)));
+        recorder.note(`policy after the ${name}: ${describe(verdict)}`);
+        recorder.mark(verdict.split ? `split decided (unexpected): ${verdict.reason}` : `no split: ${verdict.reason}`);
+      }
     });
   },
 };
