@@ -129,7 +129,7 @@ export const split: Experiment = {
         };
         await recorder.drive([{ name, seconds: policySecs, opsPerSec: RATE, op: put }]);
         const verdict = observed.decide(observed.partitionOf(keyOf(0)));
-        recorder.note(`policy after the ${name}: ${describe(verdict)}`);
+        recorder.note(`policy after "${name}": ${describe(verdict)}`);
         recorder.mark(verdict.split ? `split decided (unexpected): ${verdict.reason}` : `no split: ${verdict.reason}`);
       }
     });
