@@ -37,16 +37,16 @@ export interface ChartRun {
 
 /** The document is at least this wide; wider when bar value labels need the room. */
 const MIN_WIDTH = 1200;
-const LEFT = 78;
-const RIGHT = 64;
-const FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
-const TEXT = '#222222';
-const MUTED = '#666666';
-const GRID = '#e4e4e4';
-const AXIS = '#888888';
-const RED = '#c62828';
-const THROUGHPUT = '#333333';
-const TARGET = '#b0b0b0';
+export const LEFT = 78;
+export const RIGHT = 64;
+export const FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
+export const TEXT = '#222222';
+export const MUTED = '#666666';
+export const GRID = '#e4e4e4';
+export const AXIS = '#888888';
+export const RED = '#c62828';
+export const THROUGHPUT = '#333333';
+export const TARGET = '#b0b0b0';
 /** Bars per level group above which the bar panels are split per run (then per engine). */
 const MAX_BARS_PER_GROUP = 12;
 /** A bar panel that would need a wider document than this to fit its value labels is split per workload. */
@@ -70,7 +70,7 @@ type PatternKind = 'solid' | 'hatch' | 'stripes' | 'outline';
 const PATTERNS: PatternKind[] = ['solid', 'hatch', 'stripes', 'outline'];
 
 // ---------------------------------------------------------------------------------------
-// SVG primitives.
+// SVG primitives (the experiments' charts, bench/experiments/chart.ts, draw with them too).
 
 /** Escapes text for SVG content and attribute values. */
 export function escapeXml(text: string): string {
@@ -78,44 +78,44 @@ export function escapeXml(text: string): string {
 }
 
 /** Rough width of text in a sans-serif font, sized for DejaVu Sans (the widest common one). */
-function textWidth(text: string, size: number): number {
+export function textWidth(text: string, size: number): number {
   let em = 0;
   for (const c of text) em += /[0-9]/.test(c) ? 0.64 : /[.,:;!|' ]/.test(c) ? 0.33 : /[A-Z%]/.test(c) ? 0.72 : 0.6;
   return em * size;
 }
 
 /** Mixes a #rrggbb colour with white: amount 0 = the colour, 1 = white. */
-function tint(colour: string, amount: number): string {
+export function tint(colour: string, amount: number): string {
   const n = parseInt(colour.slice(1), 16);
   const mix = (c: number) => Math.round(c + (255 - c) * amount);
   const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map(mix);
   return `#${((1 << 24) | (r << 16) | (g << 8) | b).toString(16).slice(1)}`;
 }
 
-const num = (x: number) => Number(x.toFixed(2));
+export const num = (x: number) => Number(x.toFixed(2));
 
-type Attrs = Record<string, string | number>;
+export type Attrs = Record<string, string | number>;
 
-function attrs(a: Attrs): string {
+export function attrs(a: Attrs): string {
   return Object.entries(a)
     .map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`)
     .join('');
 }
 
-function text(x: number, y: number, content: string, a: Attrs = {}): string {
+export function text(x: number, y: number, content: string, a: Attrs = {}): string {
   return `<text x="${num(x)}" y="${num(y)}"${attrs(a)}>${escapeXml(content)}</text>`;
 }
 
-function line(x1: number, y1: number, x2: number, y2: number, stroke: string, a: Attrs = {}): string {
+export function line(x1: number, y1: number, x2: number, y2: number, stroke: string, a: Attrs = {}): string {
   return `<line x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}" stroke="${stroke}"${attrs(a)}/>`;
 }
 
-function rect(x: number, y: number, w: number, h: number, a: Attrs, inner = ''): string {
+export function rect(x: number, y: number, w: number, h: number, a: Attrs, inner = ''): string {
   return `<rect x="${num(x)}" y="${num(y)}" width="${num(w)}" height="${num(h)}"${attrs(a)}>${inner}</rect>`;
 }
 
 /** Joins pieces with `sep` into lines no wider than `width` px at font `size`. */
-function wrapPieces(pieces: string[], width: number, size: number, sep: string): string[] {
+export function wrapPieces(pieces: string[], width: number, size: number, sep: string): string[] {
   const lines: string[] = [];
   let current = '';
   for (const piece of pieces) {
@@ -132,7 +132,7 @@ function wrapPieces(pieces: string[], width: number, size: number, sep: string):
 }
 
 /** An SVG path through points, broken where a value is missing. */
-function linePath(points: { x: number; y: number | undefined }[]): string {
+export function linePath(points: { x: number; y: number | undefined }[]): string {
   let d = '';
   let pen = false;
   for (const p of points) {
@@ -167,14 +167,14 @@ function formatInUnit(us: number, unit: Unit): string {
 }
 
 /** A latency on a log axis with its unit: "200 µs", "1 ms", "1.5 s". */
-function formatLatencyTick(us: number): string {
+export function formatLatencyTick(us: number): string {
   if (us < 1000) return `${Number(us.toPrecision(3))} µs`;
   if (us < 1_000_000) return `${Number((us / 1000).toPrecision(3))} ms`;
   return `${Number((us / 1e6).toPrecision(3))} s`;
 }
 
 /** Ticks of a log scale thinned to 1-2-5 (or powers of ten when that is still many). */
-function logTicks(domain: [number, number]): number[] {
+export function logTicks(domain: [number, number]): number[] {
   const all = scaleLog().domain(domain).ticks(10);
   const lead = (v: number) => Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9));
   let ticks = all.filter((v) => [1, 2, 5].includes(lead(v)));
@@ -266,19 +266,19 @@ function barShape(x: number, y: number, w: number, h: number, colour: string, pe
 // ---------------------------------------------------------------------------------------
 // Legend.
 
-interface LegendItem {
+export interface LegendItem {
   label: string;
   swatch: (x: number, y: number) => string;
 }
 
-interface LegendRow {
+export interface LegendRow {
   /** Shown in bold before the row's items (the run or engine). */
   title?: string;
   items: LegendItem[];
 }
 
 /** Lays legend rows out within `width`, wrapping long rows; returns the markup and its height. */
-function legend(rows: LegendRow[], x: number, y: number, width: number, size = 12): { svg: string; height: number } {
+export function legend(rows: LegendRow[], x: number, y: number, width: number, size = 12): { svg: string; height: number } {
   const rowHeight = size + 9;
   const titleWidth = Math.max(0, ...rows.map((r) => (r.title ? textWidth(r.title, size) + 14 : 0)));
   const parts: string[] = [];
@@ -305,7 +305,7 @@ function barSwatch(colour: string, percentile: 'p50' | 'p99', pattern: PatternKi
   return (x, y) => barShape(x, y, 18, 14, colour, percentile, pattern);
 }
 
-function lineSwatch(colour: string, width: number, dash?: string): (x: number, y: number) => string {
+export function lineSwatch(colour: string, width: number, dash?: string): (x: number, y: number) => string {
   return (x, y) => line(x, y + 7, x + 20, y + 7, colour, dash ? { 'stroke-width': width, 'stroke-dasharray': dash } : { 'stroke-width': width });
 }
 

@@ -76,7 +76,8 @@ const RETURN_VALUES_INDEX: Record<string, number> = Object.fromEntries(RETURN_VA
 const FLAG_RETURN_OLD_ON_FAILURE = 1;
 const FLAG_CONDITION = 2;
 const FLAG_MEASURE_SIZES = 4;
-const OP_HEADER_BYTES = 10;
+/** Bytes before a write op's item key (node/load-sampler.ts reads the hash there in place). */
+export const OP_HEADER_BYTES = 10;
 
 /**
  * A write op as the apply path sees it: a put keeps its item ENCODED (the bytes the
