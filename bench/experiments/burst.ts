@@ -21,7 +21,7 @@ export const burst: Experiment = {
     'A partition keeps unused capacity (up to 300 seconds of it) as burst credit: a short spike above the provisioned rate is served from it; '
     + 'a spike that outlasts the credit is throttled down to the provisioned rate.',
   async run({ recorder, seconds }) {
-    await withCluster(() => openCluster({ partitions: 1 }, { burstSeconds: BURST_SECONDS }, (n) => recorder.note(n)), async (db) => {
+    await withCluster(() => openCluster({ partitions: 1 }, { burstSeconds: BURST_SECONDS }), async (db) => {
       await db.createTable(tableInput(TABLE, { mode: 'PROVISIONED', readUnits: WRITE_UNITS, writeUnits: WRITE_UNITS }));
       recorder.note(`table ${TABLE}: PROVISIONED, ${WRITE_UNITS} WCU on one partition, ${BURST_SECONDS} s of burst credit (${BURST_SECONDS * WRITE_UNITS} WCU); 900-byte puts (1 WCU each)`);
       const [partition] = await partitionsOf(db, TABLE);

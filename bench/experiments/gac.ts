@@ -26,7 +26,7 @@ export const gac: Experiment = {
   async run({ recorder, seconds }) {
     for (const globalAdmission of [false, true]) {
       const name = globalAdmission ? 'skewed, with GAC' : 'skewed, partition buckets only';
-      await withCluster(() => openCluster({ partitions: PARTITIONS }, { globalAdmission, burstSeconds: BURST_SECONDS }, (n) => recorder.note(n)), async (db) => {
+      await withCluster(() => openCluster({ partitions: PARTITIONS }, { globalAdmission, burstSeconds: BURST_SECONDS }), async (db) => {
         await db.createTable(tableInput(TABLE, { mode: 'PROVISIONED', readUnits: WRITE_UNITS, writeUnits: WRITE_UNITS }));
         const partitions = await partitionsOf(db, TABLE);
         const hot = keysInRange('hot', partitions[0].hashStart, partitions[0].hashEnd, 2000);

@@ -14,7 +14,7 @@ export const ondemand: Experiment = {
   title: 'On-demand: traffic that doubles its previous peak is not throttled',
   claim: 'An on-demand table serves up to twice its previous peak at once, without throttling; partitions split behind it to keep up.',
   async run({ recorder, seconds }) {
-    await withCluster(() => openCluster({}, undefined, (n) => recorder.note(n)), async (db) => {
+    await withCluster(() => openCluster({}), async (db) => {
       await db.createTable(tableInput(TABLE, { mode: 'PAY_PER_REQUEST' }));
       recorder.note(`table ${TABLE}: PAY_PER_REQUEST; 900-byte puts over 100,000 keys`);
       recorder.extraEachSecond = () => capacityOf(db, TABLE, [], ['table WCU', 'table consumed WCU/s']);

@@ -91,7 +91,7 @@ export async function batchGetItem(plane: DataPlane, input: BatchGetItemInput): 
       t: 'get', consistent: job.consistent,
       req: { tableId: job.route.tableId, key: job.key, ...(job.projection ? { projection: job.projection } : {}) },
     };
-    return plane.read(job.route, job.consistent, plane.readTarget(job.route, job.key, job.consistent), body) as Promise<{ item?: Item }>;
+    return plane.read(job.route, job.consistent, plane.readTarget(job.route, job.key, job.consistent, body), body) as Promise<{ item?: Item }>;
   }));
   const output: BatchGetItemOutput = { Responses: {}, UnprocessedKeys: {} };
   const units = new Map<string, number>();

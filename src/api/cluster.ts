@@ -28,7 +28,7 @@ import { DynamoDBError } from '../model/errors.js';
 import { Supervisor } from '../control/supervisor.js';
 import { AutoAdmin } from '../control/autoadmin.js';
 import { LinkCuts } from '../node/links.js';
-import type { DigestReply } from '../node/requests.js';
+import type { DigestReply, NodeRequestBody } from '../node/requests.js';
 import type { NodeStats } from '../node/storage-node.js';
 import type { ReplicaStatus } from '../replication/types.js';
 import { PartitionMapBoard, PartitionMapCache, type PartitionInfo } from '../router/partition-map.js';
@@ -49,6 +49,9 @@ import { RebuildPool } from '../control/rebuild-pool.js';
 import { ItemOperations } from './item-operations.js';
 import { AdmissionBoard } from '../model/admission-board.js';
 import { GlobalAdmission } from '../control/gac.js';
+import { PartitionManager, type PartitionEvent } from '../control/partition-manager.js';
+import { DEFAULT_SPLIT_POLICY } from '../control/split-policy.js';
+import { DEFAULT_HOT_NODE_POLICY } from '../control/hot-node-policy.js';
 import { RouterAdmission } from '../router/admission.js';
 import type { PartitionAdmissionStats } from '../node/admission.js';
 import { nowMs } from '../router/router.js';
@@ -93,12 +96,16 @@ export class ShardBoxClient extends ItemOperations {
 
 /** How often the control plane looks at every group's leader (ms). */
 const AUTOADMIN_INTERVAL_MS = 100;
+/** Partition management's pass (splits, hot-node moves), and how often it sizes partitions. */
+const PARTITION_PASS_MS = 2000;
+const PARTITION_SIZE_CHECK_MS = 60_000;
 /** The longest a read of a global index waits for it to catch up with earlier writes (ms):
  *  a few times the usual lag, so an unavailable base partition delays reads only this much. */
 const INDEX_CATCH_UP_WAIT_MS = 200;
 
 export class ShardBox extends ItemOperations {
   private autoadmin: AutoAdmin | undefined;
+  private partitionManager: PartitionManager | undefined;
   private readonly controlPlane: ControlPlane;
   /** Fault injection, for tests and experiments (faults.ts). */
   readonly faults: ReturnType<typeof faultsOf>;
@@ -242,6 +249,7 @@ export class ShardBox extends ItemOperations {
       await db.controlPlane.recover();
       await db.backups.open();
       db.startAutoAdmin();
+      db.startPartitionManager();
       db.archiveService?.start();
       db.scheduleScrub();
       db.pointInTime?.start();
@@ -268,6 +276,56 @@ export class ShardBox extends ItemOperations {
       replaceAfterMs: this.options.replaceReplicaAfterMs,
     });
     this.autoadmin.start();
+  }
+
+  private startPartitionManager(): void {
+    const admission = this.options.admission;
+    const gac = this.gac;
+    if (admission === undefined || gac === undefined || (!admission.splits && !admission.moveHotReplicas)) return;
+    const ask = (partition: PartitionInfo, mode: 'leader' | 'any', body: NodeRequestBody): Promise<unknown> =>
+      this.controlPlane.router.request({ mode, group: partition.group, replicas: partition.replicas }, body, true);
+    const manager = new PartitionManager({
+      tables: () => this.metadata.tables(),
+      ask,
+      admission: (node) => this.controlPlane.control(node, 0, { t: 'admission' }) as Promise<PartitionAdmissionStats[]>,
+      nodes: this.options.nodes,
+      isAlive: (node) => this.supervisor.isAlive(node),
+      split: (table, group, at) => this.splitPartition(table, group, at),
+      move: this.autoadmin === undefined ? undefined : async (table, group, from, to) => {
+        const wasLeader = (await this.controlPlane.control(from, group, { t: 'status' }).catch(() => undefined) as ReplicaStatus | undefined)?.role === 'leader';
+        await this.moveReplica(table, group, from, to);
+        // The load a leader serves moves with its leadership: the new replica takes it.
+        const partition = this.metadata.table(table)?.partitions.find((p) => p.group === group);
+        if (wasLeader && partition !== undefined) await ask(partition, 'leader', { t: 'transferLeadership', to }).catch(() => undefined);
+      },
+      nowMs,
+    }, {
+      intervalMs: PARTITION_PASS_MS,
+      sizeCheckMs: PARTITION_SIZE_CHECK_MS,
+      splits: admission.splits,
+      split: {
+        ...DEFAULT_SPLIT_POLICY,
+        splitSizeBytes: admission.splitSizeBytes,
+        nodeReadUnitsPerSec: admission.nodeReadCapacityUnits,
+        nodeWriteUnitsPerSec: admission.nodeWriteCapacityUnits,
+        consumptionShare: admission.splitConsumptionShare,
+        sustainSeconds: admission.splitSustainSeconds,
+      },
+      hotNode: admission.moveHotReplicas
+        ? { ...DEFAULT_HOT_NODE_POLICY, minUnitsPerSec: admission.splitConsumptionShare * admission.nodeWriteCapacityUnits }
+        : undefined,
+      hotPasses: 3,
+      moveCooldownMs: 60_000,
+    });
+    gac.onDemandThrottled = (table) => manager.onDemandThrottled(table);
+    manager.start();
+    this.partitionManager = manager;
+  }
+
+  /** What partition management did (splits and replica moves, with the policy's reasons),
+   *  oldest first. */
+  partitionEvents(): ReadonlyArray<PartitionEvent> {
+    return this.partitionManager?.events ?? [];
   }
 
   /** Membership changes the control plane made (log replicas added and removed, replicas
@@ -540,6 +598,7 @@ export class ShardBox extends ItemOperations {
     if (this.controlPlane.closed) return;
     await this.backups.close();
     this.controlPlane.settleStatusChanges();
+    await this.partitionManager?.stop();
     this.controlPlane.closed = true;
     await this.autoadmin?.stop();
     if (this.scrubTimer !== undefined) clearTimeout(this.scrubTimer);

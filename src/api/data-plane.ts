@@ -117,8 +117,12 @@ export class DataPlane {
     return route;
   }
 
-  readTarget(route: TableRoute, key: Item, consistent: boolean): Target {
-    return this.hashTarget(route, partitionHash(key[route.keyShape.hashName]), consistent ? 'leader' : 'any');
+  /** The partition to read `key` from; with admission on, `body` carries the key's hash
+   *  for its leader's load sampling (split decisions). */
+  readTarget(route: TableRoute, key: Item, consistent: boolean, body: { h?: [number, number] }): Target {
+    const hash = partitionHash(key[route.keyShape.hashName]);
+    if (this.admission !== undefined) body.h = [Number(hash >> 32n), Number(hash & 0xffffffffn)];
+    return this.hashTarget(route, hash, consistent ? 'leader' : 'any');
   }
 
   /** The partition holding `hash`, and how to find it again after a split moved it. */

@@ -179,7 +179,7 @@ export async function getItem(plane: DataPlane, input: GetItemInput, options?: R
   const key = plane.checkKey(input.Key, route.keyShape);
   if (projection !== undefined) checkKeyPathsScalar(projection, route.keyShape, indexKeyAttributeNames(route));
   const body: NodeRequestBody = { t: 'get', consistent, req: { tableId: route.tableId, key, ...(projection ? { projection } : {}) } };
-  const result = (await plane.read(route, consistent, plane.readTarget(route, key, consistent), body, { onTiming: options?.onTiming })) as { item?: Item };
+  const result = (await plane.read(route, consistent, plane.readTarget(route, key, consistent, body), body, { onTiming: options?.onTiming })) as { item?: Item };
   const output: GetItemOutput = {};
   if (result.item !== undefined) output.Item = result.item;
   const units = readCapacityUnits(result.item ? itemSize(result.item) : 0, consistent);

@@ -103,6 +103,23 @@ export interface AdmissionOptions {
    *  partition cannot starve its neighbours. Default 30000 and 10000. */
   nodeReadCapacityUnits?: number;
   nodeWriteCapacityUnits?: number;
+  /** Partitions split by themselves: above `splitSizeBytes`, and when their leader serves
+   *  at least `splitConsumptionShare` of its node's capacity (the larger of the read and
+   *  write shares) for `splitSustainSeconds`, at the point that halves their observed
+   *  load (not for one hot key or a sequential range); an on-demand table above twice its
+   *  peak splits its busiest partition at once. Default true. */
+  splits?: boolean;
+  /** Default 10 GiB, as DynamoDB. */
+  splitSizeBytes?: number;
+  /** 0 to 1. Default 0.5. */
+  splitConsumptionShare?: number;
+  /** 1 to 120. Default 10. */
+  splitSustainSeconds?: number;
+  /** A storage node that consumes at least `splitConsumptionShare` of its write capacity
+   *  in units per second, and twice the mean of the others, for three passes (about 6 s)
+   *  in a row, hands a busy replica to a cooler node online (`db.moveReplica`; needs
+   *  nodes >= 4 and log replicas on). Default true. */
+  moveHotReplicas?: boolean;
 }
 
 export interface ResolvedAdmissionOptions {
@@ -110,9 +127,17 @@ export interface ResolvedAdmissionOptions {
   burstSeconds: number;
   nodeReadCapacityUnits: number;
   nodeWriteCapacityUnits: number;
+  splits: boolean;
+  splitSizeBytes: number;
+  splitConsumptionShare: number;
+  splitSustainSeconds: number;
+  moveHotReplicas: boolean;
 }
 
-const ADMISSION_KEYS = ['globalAdmission', 'burstSeconds', 'nodeReadCapacityUnits', 'nodeWriteCapacityUnits'];
+const ADMISSION_KEYS = [
+  'globalAdmission', 'burstSeconds', 'nodeReadCapacityUnits', 'nodeWriteCapacityUnits',
+  'splits', 'splitSizeBytes', 'splitConsumptionShare', 'splitSustainSeconds', 'moveHotReplicas',
+];
 
 function resolveAdmission(value: unknown): ResolvedAdmissionOptions | undefined {
   if (value === false) return undefined;
@@ -122,14 +147,23 @@ function resolveAdmission(value: unknown): ResolvedAdmissionOptions | undefined 
     if (!ADMISSION_KEYS.includes(key)) throw new TypeError(`options.admission.${key} is not an admission option (${ADMISSION_KEYS.join(', ')})`);
   }
   const o = given as AdmissionOptions;
-  if (o.globalAdmission !== undefined && typeof o.globalAdmission !== 'boolean') {
-    throw new TypeError(`options.admission.globalAdmission must be a boolean (got ${String(o.globalAdmission)})`);
+  for (const key of ['globalAdmission', 'splits', 'moveHotReplicas'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new TypeError(`options.admission.${key} must be a boolean (got ${String(o[key])})`);
+  }
+  const share = o.splitConsumptionShare;
+  if (share !== undefined && (typeof share !== 'number' || !(share > 0 && share <= 1))) {
+    throw new RangeError(`options.admission.splitConsumptionShare must be a number above 0 and at most 1 (got ${String(share)})`);
   }
   return {
     globalAdmission: o.globalAdmission ?? true,
     burstSeconds: integerOption('admission.burstSeconds', o.burstSeconds, 300, 1, 300),
     nodeReadCapacityUnits: integerOption('admission.nodeReadCapacityUnits', o.nodeReadCapacityUnits, 30_000, 1, 10_000_000),
     nodeWriteCapacityUnits: integerOption('admission.nodeWriteCapacityUnits', o.nodeWriteCapacityUnits, 10_000, 1, 10_000_000),
+    splits: o.splits ?? true,
+    splitSizeBytes: integerOption('admission.splitSizeBytes', o.splitSizeBytes, 10 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
+    splitConsumptionShare: share ?? 0.5,
+    splitSustainSeconds: integerOption('admission.splitSustainSeconds', o.splitSustainSeconds, 10, 1, 120),
+    moveHotReplicas: o.moveHotReplicas ?? true,
   };
 }
 

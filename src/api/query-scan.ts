@@ -158,7 +158,7 @@ export async function query(plane: DataPlane, input: QueryInput): Promise<QueryO
     },
   };
   await awaitIndexCatchUp(plane, route, read);
-  const target = read !== undefined ? indexQueryTarget(plane, read, multi?.hash ?? [keyCondition.hash], consistent) : plane.readTarget(route, { [route.keyShape.hashName]: keyCondition.hash }, consistent);
+  const target = read !== undefined ? indexQueryTarget(plane, read, multi?.hash ?? [keyCondition.hash], consistent) : plane.readTarget(route, { [route.keyShape.hashName]: keyCondition.hash }, consistent, body);
   const page = await sendPage(plane, route, read, consistent, target, body);
   return output(plane, route, read, page, countOnly, consistent, input.ReturnConsumedCapacity, 1);
 }

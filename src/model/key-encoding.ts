@@ -151,7 +151,8 @@ function decodeEscaped(bytes: Uint8Array, offset: number, copy: boolean): { raw:
   return { raw, next };
 }
 
-const utf8Decoder = new TextDecoder('utf-8');
+// ignoreBOM: a key string may begin with U+FEFF, and it is part of the key.
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function decodeNumber(bytes: Uint8Array, offset: number): { text: string; next: number } {
   const tag = bytes[offset];

@@ -13,8 +13,10 @@ export type NodeRequestBody =
   /** A write, already encoded as its log entry's data (`encodeWriteOp`) by the api: the
    *  leader proposes these bytes as they are, with no decode or re-encode on its thread. */
   | { t: 'write'; entry: Uint8Array; u?: number }
-  | { t: 'get'; consistent: boolean; req: GetRequest; u?: number }
-  | { t: 'query'; consistent: boolean; req: QueryRequest; u?: number }
+  /** `h`: the partition-key hash as its high and low 32 bits, as the router computed it
+   *  (the leader samples it for split decisions without hashing again). */
+  | { t: 'get'; consistent: boolean; req: GetRequest; u?: number; h?: [number, number] }
+  | { t: 'query'; consistent: boolean; req: QueryRequest; u?: number; h?: [number, number] }
   | { t: 'scan'; consistent: boolean; req: ScanRequest; u?: number }
   /** The node's partition buckets (PartitionAdmissionStats[]). Data requests that carry
    *  `u` (an estimate of their capacity units, set by the api) pass the node's admission
@@ -56,6 +58,9 @@ export type NodeRequestBody =
   /** Leader only: hand leadership to `to` (ReplicaCore.transferLeadership). */
   | { t: 'transferLeadership'; to: number }
   | { t: 'status' }
+  /** Leader only: the window of the group's traffic since the last `load` (a
+   *  LoadObservation, or undefined before any), and a new window begins. */
+  | { t: 'load' }
   | { t: 'digest' }
   /** Answered like a strong read: served only by a leader that may serve (for waiting
    *  until a new partition is ready). */

@@ -34,10 +34,11 @@ import { SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type 
 import type { DigestReply, NodeRequestBody, RotReply } from './requests.js';
 import { NodeAdmission } from './admission.js';
 import { AdmissionBoard, READ, WRITE } from '../model/admission-board.js';
+import { PartitionLoadSampler, type LoadObservation } from './load-sampler.js';
 import { childRecords, decodeSplitEntry, encodeSplitEntry, findSplit, isSplitEntry, splitPointProblem, type SplitDone } from './split.js';
 
 /** Requests a split parent refuses with `wrongPartition`: its keys live in its children. */
-const REFUSED_AFTER_SPLIT = new Set<NodeRequestBody['t']>(['write', 'get', 'query', 'scan', 'spaceStats', 'exportSnapshot', 'serving', 'split']);
+const REFUSED_AFTER_SPLIT = new Set<NodeRequestBody['t']>(['write', 'get', 'query', 'scan', 'spaceStats', 'exportSnapshot', 'serving', 'split', 'load']);
 
 interface PendingWrite {
   router: number;
@@ -199,6 +200,9 @@ export class StorageNode {
   private readonly mutation: NodeMutation | undefined;
   private readonly traceClock: (() => number) | undefined;
   private readonly admission: NodeAdmission | undefined;
+  /** Per group this node leads (or led): the traffic it served, for the control plane's
+   *  split decisions (`load` requests). */
+  private readonly loads = new Map<number, PartitionLoadSampler>();
   private readonly receiveEnvelope = (envelope: Envelope, version: FormatVersion): void => this.receive(envelope, version);
   private readonly discardEnvelope = (): void => {
     this.counters.recordsCut++;
@@ -599,6 +603,7 @@ export class StorageNode {
           if (body.u !== undefined) this.admission?.charge(request.group, WRITE, -body.u); // not taken: sent again
           return this.redirect(router, request.id, proposal);
         }
+        if (body.u !== undefined) this.loadOf(request.group).recordWriteEntry(this.roundAtMs, body.entry, body.u);
         const trace = this.traceClock === undefined ? undefined : [receivedAtMs, this.traceClock(), 0, 0, 0, 0];
         this.pendingWrites.get(request.group)!.set(proposal.index, { router, id: request.id, term: proposal.term, trace });
         return;
@@ -613,6 +618,8 @@ export class StorageNode {
         if (body.t !== 'outbox' && body.u !== undefined && (!body.consistent || core.role === 'leader')) {
           const throttled = this.admission?.admit(request.group, READ, body.u, this.roundAtMs);
           if (throttled !== undefined) return this.reply(router, { id: request.id, error: throttled });
+          // What the leader's node serves of the partition is what a split would share out.
+          if (body.t !== 'scan' && body.h !== undefined && core.role === 'leader') this.loadOf(request.group).record(this.roundAtMs, body.h[0], body.h[1], body.u, 0);
         }
         if ((body.t !== 'outbox' && !body.consistent) || this.mutation === 'strongReadAnyReplica') {
           // At once, unless this replica knows of committed entries it has not applied
@@ -637,6 +644,7 @@ export class StorageNode {
         }
         this.cores.delete(request.group);
         this.admission?.drop(request.group);
+        this.loads.delete(request.group);
         this.snapshots.dropped(request.group);
         for (const pending of this.pendingWrites.get(request.group)!.values()) {
           this.reply(pending.router, { id: pending.id, redirect: 'noGroup' });
@@ -648,6 +656,12 @@ export class StorageNode {
       }
       case 'status':
         return this.reply(router, { id: request.id, body: core.status() });
+      case 'load': {
+        // The leader sees the partition's writes and its strong reads: its window of them.
+        if (core.role !== 'leader') return this.reply(router, { id: request.id, redirect: 'notLeader', leader: core.leader });
+        const observation: LoadObservation | undefined = this.loads.get(request.group)?.observe(this.roundAtMs);
+        return this.reply(router, { id: request.id, body: { observation } });
+      }
       case 'exportSnapshot': {
         // A whole replica's data only (a log replica has none, one being replaced a part),
         // unless damage is what the reader looks for (scrub).
@@ -848,6 +862,12 @@ export class StorageNode {
   private strongReadRefusal(core: ReplicaCore): NotServing | undefined {
     if (this.mutation === 'strongReadWithoutLease') return core.role === 'leader' ? undefined : { reason: 'notLeader', leaderHint: core.leader };
     return core.checkStrongRead();
+  }
+
+  private loadOf(group: number): PartitionLoadSampler {
+    let sampler = this.loads.get(group);
+    if (sampler === undefined) this.loads.set(group, (sampler = new PartitionLoadSampler({ seed: group })));
+    return sampler;
   }
 
   private redirect(router: number, id: number, refusal: NotServing): void {
