@@ -510,6 +510,7 @@ export class StorageNode {
       logReplicas: rec.logReplicas ?? [],
       awaited: rec.awaited ?? [],
       logReplica: rec.logReplica === true,
+      firstTerm: rec.splitFrom?.term ?? 0,
       electionTicks: this.timing.electionTicks,
       heartbeatTicks: this.timing.heartbeatTicks,
       leaseTicks: this.timing.leaseTicks,

@@ -187,8 +187,9 @@ export class ReplicaCore {
       () => `replica ${this.id}: applied ${config.applied} is below the log (first index ${this.log.firstIndex()}): entries are missing`);
     // A replica that may have acknowledged a leader before it restarted must keep the
     // promise behind that leader's lease: it treats the restart as having just heard one.
-    // A replica at term 0 never acknowledged anyone.
-    this.lastLeaderContactTick = hs.term > 0 ? 0 : undefined;
+    // A replica still at its group's creation term (0, or a split child's first) never
+    // acknowledged anyone: it may vote at once (a split's children elect without waiting).
+    this.lastLeaderContactTick = hs.term > (config.firstTerm ?? 0) ? 0 : undefined;
     this.resetElectionTimer();
   }
 
@@ -764,7 +765,8 @@ export class ReplicaCore {
   private servingRefusal(): NotServing | undefined {
     if (this.currentRole !== 'leader') return { reason: 'notLeader', leaderHint: this.leaderId };
     if (this.transfer !== undefined) return { reason: 'notLeader', leaderHint: this.transfer.to };
-    if (this.now - this.leaderSinceTick < this.cfg.leaseTicks || this.appliedIndex < this.noopIndex) {
+    const firstLeader = this.cfg.firstTerm !== undefined && this.currentTerm === this.cfg.firstTerm + 1;
+    if ((!firstLeader && this.now - this.leaderSinceTick < this.cfg.leaseTicks) || this.appliedIndex < this.noopIndex) {
       return { reason: 'leaseNotReady', leaderHint: this.id };
     }
     return undefined;

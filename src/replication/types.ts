@@ -83,6 +83,11 @@ export interface ReplicaConfig {
    *  experiments that count the spurious elections the check prevents; vote stickiness,
    *  which leases rest on, stays either way. */
   preVote?: boolean;
+  /** The term the group was created in (0 for a new group; a split's children: the split
+   *  entry's term). A leader elected in the term after it is the group's first: no
+   *  earlier leader can hold a lease, so it serves as soon as its no-op applied. Default
+   *  unknown: every new leader waits leaseTicks. */
+  firstTerm?: number;
   log: LogReader;
   /** Hard state recovered from storage (term 0, vote -1, commit 0 for a new replica). */
   hardState: HardState;

@@ -22,7 +22,7 @@ describe('elections', () => {
   });
 
   it('a group of one elects itself and serves after the lease wait', () => {
-    const c = new Cluster({ n: 1, seed: 3 });
+    const c = new Cluster({ n: 1, seed: 3, firstTerm: -1 });
     c.campaign(0);
     expect(c.leaders()).toEqual([0]);
     expect(c.propose(0, 'x')).toMatchObject({ reason: 'leaseNotReady' });

@@ -44,6 +44,9 @@ export interface ClusterOptions {
   electionTicks?: number;
   heartbeatTicks?: number;
   leaseTicks?: number;
+  /** The group's creation term, as a storage node gives it (default 0; -1: unknown, so
+   *  that even the first leader waits out a lease). */
+  firstTerm?: number;
   maxAppendBytes?: number;
   maxInflightAppends?: number;
   /** Deliver queued messages in random order (default: FIFO). */
@@ -118,6 +121,7 @@ export class Cluster {
       electionTicks: options.electionTicks ?? 10,
       heartbeatTicks: options.heartbeatTicks ?? 2,
       leaseTicks: options.leaseTicks ?? 8,
+      firstTerm: options.firstTerm ?? 0,
       maxAppendBytes: options.maxAppendBytes ?? 64 * 1024,
       maxInflightAppends: options.maxInflightAppends ?? 4,
       reorder: options.reorder ?? false,
@@ -282,6 +286,7 @@ export class Cluster {
       electionTicks: o.electionTicks,
       heartbeatTicks: o.heartbeatTicks,
       leaseTicks: o.leaseTicks,
+      ...(o.firstTerm >= 0 ? { firstTerm: o.firstTerm } : {}),
       maxAppendBytes: o.maxAppendBytes,
       maxInflightAppends: o.maxInflightAppends,
       random: mulberry32((this.seed * 31 + node.id * 1000003 + this.now) >>> 0),

@@ -2,8 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { Cluster } from './harness.js';
 
 describe('leases', () => {
-  it('a new leader refuses proposals and strong reads until leaseTicks after its election', () => {
+  it('the first leader of a new group serves once its no-op applied: no earlier lease to wait out', () => {
     const c = new Cluster({ n: 3, seed: 1, electionTicks: 10, leaseTicks: 8 });
+    c.campaign(0);
+    c.deliverAll();
+    expect(c.leaders()).toEqual([0]);
+    expect(c.core(0).term).toBe(1);
+    expect(c.core(0).checkStrongRead()).toBeUndefined();
+    expect(c.propose(0, 'at once')).toHaveProperty('index');
+    // The next leader (term 2) waits: its predecessor's lease may still run.
+    c.tick(12);
+    c.transfer(0, 1);
+    c.deliverAll();
+    expect(c.leaders()).toEqual([1]);
+    expect(c.core(1).checkStrongRead()).toEqual({ reason: 'leaseNotReady', leaderHint: 1 });
+    expect(c.propose(1, 'early')).toEqual({ reason: 'leaseNotReady', leaderHint: 1 });
+  });
+
+  it('a new leader refuses proposals and strong reads until leaseTicks after its election', () => {
+    const c = new Cluster({ n: 3, seed: 1, electionTicks: 10, leaseTicks: 8, firstTerm: -1 });
     c.campaign(0);
     c.deliverAll();
     expect(c.leaders()).toEqual([0]);
