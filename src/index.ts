@@ -12,7 +12,7 @@ export {
 } from './router/latency.js';
 export type { ArchiveApi } from './api/archive.js';
 export type { AdmissionOptions, ArchiveOptions } from './api/options.js';
-export type { CapacityReport, PartitionCapacity, TableCapacity } from './api/capacity.js';
+export type { CapacityFigures, CapacityReport, PartitionCapacity, TableCapacity } from './api/capacity.js';
 export {
   ArchiveHoleError, ArchiveObjectError, readArchivedEntries, verifyArchive,
   type ArchiveHole, type ArchiveManifest, type ArchiveMismatch, type ArchiveVerification, type ArchivedRange, type NodeArchivePass,

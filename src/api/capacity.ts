@@ -1,31 +1,19 @@
 /** `db.capacity()`: what admission control reports, per table (GAC) and per partition
  *  (the storage nodes' partition buckets). */
-import type { TableCapacity } from '../control/gac.js';
+import type { CapacityFigures, TableCapacity } from '../control/gac.js';
 import type { PartitionAdmissionStats } from '../node/admission.js';
 import type { PartitionInfo } from '../router/partition-map.js';
 
 export { PARTITION_MAX_READ_UNITS, PARTITION_MAX_WRITE_UNITS } from '../model/capacity.js';
-export type { TableCapacity };
+export type { CapacityFigures, TableCapacity };
 
 /** One partition's buckets: the rate they run at (its share of the table, or more with
  *  global admission, never above 3,000 RCU / 1,000 WCU), the credit they hold, and per
  *  second (the last whole second) the units consumed and requests throttled there. */
-export interface PartitionCapacity {
+export interface PartitionCapacity extends CapacityFigures {
   group: number;
   hashStart: string;
   hashEnd: string;
-  readCapacityUnits: number;
-  writeCapacityUnits: number;
-  readBurstCredit: number;
-  writeBurstCredit: number;
-  consumedReadUnitsPerSec: number;
-  consumedWriteUnitsPerSec: number;
-  throttledReadsPerSec: number;
-  throttledWritesPerSec: number;
-  consumedReadUnits: number;
-  consumedWriteUnits: number;
-  throttledReads: number;
-  throttledWrites: number;
 }
 
 export interface CapacityReport {

@@ -22,14 +22,12 @@ const ON_DEMAND_PEAK_FACTOR = 2;
 const ON_DEMAND_BURST_SECONDS = 1;
 const SAMPLE_EVERY_MS = 1000;
 
-/** A table's admission, per second (the last whole second) and since the table got admission. */
-export interface TableCapacity {
-  table: string;
-  billingMode: 'PROVISIONED' | 'PAY_PER_REQUEST';
-  /** Units per second the table may use: provisioned, or on demand twice the previous peak. */
+/** What a table's or a partition's buckets say: their rate (units per second), the
+ *  credit they hold now, and per second (the last whole second) and in all, the units
+ *  consumed and the requests throttled. */
+export interface CapacityFigures {
   readCapacityUnits: number;
   writeCapacityUnits: number;
-  /** Unused capacity the table's GAC bucket holds now (burst credit), in units. */
   readBurstCredit: number;
   writeBurstCredit: number;
   consumedReadUnitsPerSec: number;
@@ -40,6 +38,14 @@ export interface TableCapacity {
   consumedWriteUnits: number;
   throttledReads: number;
   throttledWrites: number;
+}
+
+/** A table's admission, per second (the last whole second) and since the table got
+ *  admission. Its rate: provisioned, or on demand twice the previous peak; its credit:
+ *  the unused capacity the table's GAC bucket holds (burst credit). */
+export interface TableCapacity extends CapacityFigures {
+  table: string;
+  billingMode: 'PROVISIONED' | 'PAY_PER_REQUEST';
   /** On demand: the highest units per second seen (the "previous peak"). */
   peakReadUnitsPerSec?: number;
   peakWriteUnitsPerSec?: number;
