@@ -312,7 +312,7 @@ function planBatchWrite(plane: DataPlane, input: BatchWriteItemInput): BatchWrit
 
   const routes = new Map(tables.map((table) => [table, plane.route(table)]));
   const jobs: BatchWriteJob[] = [];
-  const measure = input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES';
+  const measure = plane.chargesCapacity || input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES';
   for (const table of tables) {
     const route = routes.get(table)!;
     const seen = new Set<string>();

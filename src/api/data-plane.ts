@@ -12,6 +12,7 @@ import { PartitionMapCache, type TableRoute } from '../router/partition-map.js';
 import { nowMs, Router, type Target } from '../router/router.js';
 import type { RouterAdmission } from '../router/admission.js';
 import { READ, WRITE, type CapacityKind } from '../model/admission-board.js';
+import { writeCapacityUnits } from '../model/capacity.js';
 import type { RequestTiming } from '../router/latency.js';
 import { encodeWriteOp } from '../storage/codec.js';
 import type { WriteOp, WriteResult } from '../storage/operations.js';
@@ -43,6 +44,11 @@ export class DataPlane {
     /** This thread's admission control; undefined when the cluster runs without. */
     readonly admission?: RouterAdmission,
   ) {}
+
+  /** Admission control is on: every write's real cost is measured, to charge its bucket. */
+  get chargesCapacity(): boolean {
+    return this.admission !== undefined;
+  }
 
   /**
    * Sends a data request through admission control: admitted at this router on its
@@ -149,7 +155,12 @@ export class DataPlane {
     const body: NodeRequestBody = { t: 'write', entry };
     const target = this.hashTarget(route, hash, 'leader');
     const result = (await this.send(route, WRITE, estimatedUnits, target, body, false, { bytes: entry.byteLength, onTiming: options.onTiming })) as WriteResult;
-    if (!result.ok) throw fromErrorShape(result.error);
+    if (!result.ok) {
+      // A failed condition is charged too: the larger of the item before and the write
+      // (the estimate), at least one unit.
+      if (result.sizes !== undefined) this.settle(route, WRITE, estimatedUnits, Math.max(estimatedUnits, writeCapacityUnits(result.sizes.oldItemBytes)));
+      throw fromErrorShape(result.error);
+    }
     return result;
   }
 

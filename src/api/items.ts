@@ -63,7 +63,8 @@ function conditionalWrite(
   if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') op.returnOldOnConditionFailure = true;
   // DynamoDB charges a write by the larger of the item before and after it: only the node
   // knows the one before.
-  if (input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES') op.measureSizes = true;
+  // With admission on, always: the bucket is charged what ConsumedCapacity would say.
+  if (plane.chargesCapacity || input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES') op.measureSizes = true;
   return plane.write(route, op, options, estimatedUnits);
 }
 

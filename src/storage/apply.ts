@@ -58,7 +58,9 @@ function fail(error: DynamoDBError | ErrorShape): WriteResult {
 
 function conditionFailed(op: RawWriteOp, old: Item | undefined): WriteResult {
   const details = op.returnOldOnConditionFailure && old !== undefined ? { Item: old } : undefined;
-  return fail(new DynamoDBError('ConditionalCheckFailedException', CONDITION_FAILED_MESSAGE, details));
+  const result = fail(new DynamoDBError('ConditionalCheckFailedException', CONDITION_FAILED_MESSAGE, details));
+  const sizes = oldSizes(op, old);
+  return sizes === undefined ? result : { ...result, sizes };
 }
 
 function nonEmpty(item: Item | undefined): Item | undefined {

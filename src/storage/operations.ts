@@ -38,7 +38,9 @@ export type WriteResult =
    *  (absent when the table has no index the write touched). `collectionBytes`: on a
    *  table with local indexes, the size of the item's collection after the write. */
   | { ok: true; attributes?: Item; sizes?: WriteSizes; indexUnits?: Array<[number, number]>; collectionBytes?: number }
-  | { ok: false; error: ErrorShape };
+  /** `sizes` (measured writes): a failed condition still costs the larger of the item's
+   *  size before and the write's, at least one unit. */
+  | { ok: false; error: ErrorShape; sizes?: WriteSizes };
 
 /** A group whose apply stopped at entry `index`: applying it met a stored value that
  *  failed its checksum. Nothing of that entry was applied; the group's applied index is

@@ -94,6 +94,28 @@ describe('admission control', () => {
     expect(tally(steady).errors).toEqual(new Map());
   }, 60_000);
 
+  it('charges a write the larger of the item before and after, and a failed condition too, asked for ConsumedCapacity or not', async () => {
+    const d = await open();
+    await createTable(d, 'sized', { read: 1000, write: 1000 });
+    const big = { id: { S: 'big' }, data: { S: 'x'.repeat(3500) } }; // 4 write units
+    const consumed = async () => (await d.capacity('sized')).tables[0].consumedWriteUnits;
+    await d.putItem({ TableName: 'sized', Item: big });
+    expect(await consumed()).toBe(4);
+    // A small item over the big one costs what the big one did, as ConsumedCapacity says.
+    await d.putItem({ TableName: 'sized', Item: { id: { S: 'big' }, data: { S: 'small' } } });
+    expect(await consumed()).toBe(8);
+    await d.putItem({ TableName: 'sized', Item: big });
+    // Failed conditions: a put, an update and a delete are each charged the existing 4 units.
+    const conditionFailed = { name: 'ConditionalCheckFailedException' };
+    await expect(d.putItem({ TableName: 'sized', Item: { id: { S: 'big' } }, ConditionExpression: 'attribute_not_exists(id)' })).rejects.toMatchObject(conditionFailed);
+    await expect(d.updateItem({ TableName: 'sized', Key: { id: { S: 'big' } }, UpdateExpression: 'SET n = :n', ConditionExpression: 'attribute_not_exists(id)', ExpressionAttributeValues: { ':n': { N: '1' } } })).rejects.toMatchObject(conditionFailed);
+    await expect(d.deleteItem({ TableName: 'sized', Key: { id: { S: 'big' } }, ConditionExpression: 'attribute_not_exists(id)' })).rejects.toMatchObject(conditionFailed);
+    expect(await consumed()).toBe(12 + 3 * 4);
+    // On a missing item a failed condition costs one unit.
+    await expect(d.deleteItem({ TableName: 'sized', Key: { id: { S: 'none' } }, ConditionExpression: 'attribute_exists(id)' })).rejects.toMatchObject(conditionFailed);
+    expect(await consumed()).toBe(25);
+  });
+
   it('an on-demand table takes 2,000 writes at once without a throttle', async () => {
     const d = await open();
     await createTable(d, 'ondemand');
