@@ -98,7 +98,6 @@ export class ShardBoxClient extends ItemOperations {
 const AUTOADMIN_INTERVAL_MS = 100;
 /** Partition management's pass (splits, hot-node moves), and how often it sizes partitions. */
 const PARTITION_PASS_MS = 2000;
-const PARTITION_SIZE_CHECK_MS = 60_000;
 /** The longest a read of a global index waits for it to catch up with earlier writes (ms):
  *  a few times the usual lag, so an unavailable base partition delays reads only this much. */
 const INDEX_CATCH_UP_WAIT_MS = 200;
@@ -301,7 +300,6 @@ export class ShardBox extends ItemOperations {
       nowMs,
     }, {
       intervalMs: PARTITION_PASS_MS,
-      sizeCheckMs: PARTITION_SIZE_CHECK_MS,
       splits: admission.splits,
       split: {
         ...DEFAULT_SPLIT_POLICY,

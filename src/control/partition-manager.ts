@@ -5,8 +5,10 @@
  * online mechanisms (splits.ts through `split`, a replica move through `move`).
  *
  * Every `intervalMs` it asks each partition's leader for its window of traffic (a
- * LoadObservation: the leader samples what it serves, node/load-sampler.ts) and, every
- * `sizeCheckMs`, any replica for the partition's size (a scan of its rows: rarely). At
+ * LoadObservation: the leader samples what it serves, node/load-sampler.ts), and any
+ * replica for the partition's size once the units written to it since it was last sized
+ * (or first seen) could have grown it by a tenth of the split size (sizing reads every
+ * row on a replica's thread: only when it may matter). At
  * most one split per pass, the first partition the policy says to split. An on-demand
  * table the GAC saw throttled (above twice its peak, or a partition above its cap) gets
  * its busiest partition split at the next pass without waiting for the sustain time
@@ -57,7 +59,6 @@ export interface PartitionManagerDeps {
 
 export interface PartitionManagerConfig {
   intervalMs: number;
-  sizeCheckMs: number;
   splits: boolean;
   split: SplitPolicyConfig;
   /** Undefined: replicas are not moved. */
@@ -72,8 +73,8 @@ export class PartitionManager {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private lastSizeCheckMs = -Infinity;
-  private readonly sizes = new Map<number, number>();
+  /** Per group: its size when last sized, and the bytes written to it since (at most). */
+  private readonly sizes = new Map<number, { bytes: number; writtenSince: number }>();
   private readonly throttledOnDemand = new Set<string>();
   private hotNode: number | undefined;
   private hotPassesSeen = 0;
@@ -116,8 +117,6 @@ export class PartitionManager {
 
   private async splitPass(): Promise<void> {
     const now = this.deps.nowMs();
-    const checkSizes = now - this.lastSizeCheckMs >= this.config.sizeCheckMs;
-    if (checkSizes) this.lastSizeCheckMs = now;
     for (const meta of this.deps.tables()) {
       if (this.stopped) return;
       const urgent = this.throttledOnDemand.delete(meta.name)
@@ -127,11 +126,8 @@ export class PartitionManager {
       for (const partition of meta.partitions) {
         const observation = await this.observe(partition);
         if (observation === undefined) continue;
-        if (checkSizes) {
-          const stats = (await this.deps.ask(partition, 'any', { t: 'spaceStats', spaceId: meta.tableId }).catch(() => undefined)) as { bytes: number } | undefined;
-          if (stats !== undefined) this.sizes.set(partition.group, stats.bytes);
-        }
-        const view = { hashStart: partition.hashStart, hashEnd: partition.hashEnd, sizeBytes: this.sizes.get(partition.group) ?? 0 };
+        const size = await this.sizeOf(meta.tableId, partition, observation);
+        const view = { hashStart: partition.hashStart, hashEnd: partition.hashEnd, sizeBytes: size };
         const decision = decideSplit(view, observation, this.config.split);
         seen.push({ partition, observation, decision });
         this.noteRefusal(meta.name, partition.group, decision);
@@ -140,7 +136,7 @@ export class PartitionManager {
       if (chosen === undefined && urgent && seen.length > 0) {
         // Above twice its peak an on-demand table splits its busiest partition now.
         const busiest = seen.reduce((a, b) => (units(b.observation) > units(a.observation) ? b : a));
-        const view = { hashStart: busiest.partition.hashStart, hashEnd: busiest.partition.hashEnd, sizeBytes: this.sizes.get(busiest.partition.group) ?? 0 };
+        const view = { hashStart: busiest.partition.hashStart, hashEnd: busiest.partition.hashEnd, sizeBytes: this.sizes.get(busiest.partition.group)?.bytes ?? 0 };
         const decision = decideSplit(view, busiest.observation, { ...this.config.split, consumptionShare: 0, sustainSeconds: 1 });
         if (decision.split) chosen = { ...busiest, decision: { ...decision, detail: `on-demand table throttled above twice its peak; ${decision.detail}` } };
       }
@@ -149,7 +145,7 @@ export class PartitionManager {
       await this.deps.split(meta.name, partition.group, decision.atHashHex);
       this.sizes.delete(partition.group);
       this.splitAtMs.set(meta.name, this.deps.nowMs());
-      this.record({ atMs: this.deps.nowMs(), kind: 'split', table: meta.name, group: partition.group, detail: `${decision.reason} at ${decision.atHashHex ?? 'the middle of its data'}: ${decision.detail}` });
+      this.record({ atMs: this.deps.nowMs(), kind: 'split', table: meta.name, group: partition.group, detail: `${decision.reason} at ${decision.atHashHex ?? 'the middle of its range'}: ${decision.detail}` });
       return;
     }
   }
@@ -163,6 +159,18 @@ export class PartitionManager {
     if (this.refused.get(group) === decision.reason) return;
     this.refused.set(group, decision.reason);
     this.record({ atMs: this.deps.nowMs(), kind: 'no-split', table, group, detail: `${decision.reason}: ${decision.detail}` });
+  }
+
+  /** The partition's size as last measured, measured again when enough was written since
+   *  (a write unit is at most 1 KB). */
+  private async sizeOf(tableId: number, partition: PartitionInfo, observation: LoadObservation): Promise<number> {
+    const known = this.sizes.get(partition.group) ?? { bytes: 0, writtenSince: 0 };
+    known.writtenSince += observation.writeUnits * 1024;
+    this.sizes.set(partition.group, known);
+    if (known.writtenSince < this.config.split.splitSizeBytes / 10) return known.bytes;
+    const stats = (await this.deps.ask(partition, 'any', { t: 'spaceStats', spaceId: tableId }).catch(() => undefined)) as { bytes: number } | undefined;
+    if (stats !== undefined) this.sizes.set(partition.group, { bytes: stats.bytes, writtenSince: 0 });
+    return stats?.bytes ?? known.bytes;
   }
 
   private async observe(partition: PartitionInfo): Promise<LoadObservation | undefined> {

@@ -76,6 +76,18 @@ describe('partition management', () => {
     await expectReadable(cluster, 'hotkey', one.acked);
   }, 60_000);
 
+  it('splits a partition that grew above the split size', async () => {
+    db = await openCluster({ partitions: 1, seed: seedFromEnv(20261206), admission: { splitSizeBytes: 64 * 1024, moveHotReplicas: false } });
+    const cluster = db;
+    await createHashTable(cluster, 'grown');
+    const ids = Array.from({ length: 100 }, (_, i) => `g${i}`);
+    for (const id of ids) await cluster.putItem({ TableName: 'grown', Item: { id: { S: id }, v: { S: 'x'.repeat(1000) } } });
+    const event = await waitFor('a size split', 20_000, async () => cluster.partitionEvents().find((e) => e.kind === 'split'));
+    expect(event.detail).toMatch(/^size at the middle of its range: \d+ bytes > 65536/);
+    expect(await cluster.replicaStatus('grown')).toHaveLength(2);
+    await expectReadable(cluster, 'grown', ids);
+  }, 60_000);
+
   it('moves a replica off a node that stays hot, and its leadership with it', async () => {
     db = await openCluster({ nodes: 4, partitions: 2, seed: seedFromEnv(20261205), admission: { ...SMALL_NODES, splits: false } });
     const cluster = db;
