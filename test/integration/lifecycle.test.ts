@@ -40,10 +40,14 @@ describe('cluster lifecycle', () => {
     await expect(ShardBox.open({ dir: '' })).rejects.toThrow(/options\.dir/);
     await expect(ShardBox.open({ node: 3 } as never)).rejects.toThrow('options.node is not an option of ShardBox.open');
     await expect(ShardBox.open({ admission: 'on' as never })).rejects.toThrow('options.admission must be a boolean or an object (got on)');
-    await expect(ShardBox.open({ admission: { burst: 1 } as never })).rejects.toThrow('options.admission.burst is not an admission option (globalAdmission, burstSeconds, nodeReadCapacityUnits, nodeWriteCapacityUnits)');
+    await expect(ShardBox.open({ admission: { burst: 1 } as never })).rejects.toThrow('options.admission.burst is not an admission option (globalAdmission, burstSeconds, nodeReadCapacityUnits, nodeWriteCapacityUnits, splits, splitSizeBytes, splitConsumptionShare, splitSustainSeconds, moveHotReplicas)');
     await expect(ShardBox.open({ admission: { burstSeconds: 301 } })).rejects.toThrow('options.admission.burstSeconds must be an integer from 1 to 300 (got 301)');
     await expect(ShardBox.open({ admission: { globalAdmission: 1 as never } })).rejects.toThrow('options.admission.globalAdmission must be a boolean (got 1)');
     await expect(ShardBox.open({ admission: { nodeWriteCapacityUnits: 0 } })).rejects.toThrow(/options\.admission\.nodeWriteCapacityUnits/);
+    await expect(ShardBox.open({ admission: { splits: 'yes' as never } })).rejects.toThrow('options.admission.splits must be a boolean (got yes)');
+    await expect(ShardBox.open({ admission: { splitConsumptionShare: 1.5 } })).rejects.toThrow('options.admission.splitConsumptionShare must be a number above 0 and at most 1 (got 1.5)');
+    await expect(ShardBox.open({ admission: { splitSustainSeconds: 0 } })).rejects.toThrow('options.admission.splitSustainSeconds must be an integer from 1 to 120 (got 0)');
+    await expect(ShardBox.open({ admission: { splitSizeBytes: 10 } })).rejects.toThrow(/options\.admission\.splitSizeBytes must be an integer from 1024/);
   });
 
   it('lets a process exit on its own after close (no stray handles)', () => {
