@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { levelCapacity, type CapacitySample } from '../../bench/ycsb/capacity.js';
 import { compareMain } from '../../bench/ycsb/compare.js';
 import { loadWorkload } from '../../bench/ycsb/properties.js';
 import { formatSummary } from '../../bench/ycsb/report.js';
@@ -94,4 +95,40 @@ describe('YCSB capacity figures per level', () => {
     for (const level of [...result.levels, ...stored.levels]) expect(level).not.toHaveProperty('capacity');
     expect(formatSummary([result])).not.toContain('capacity (');
   }, 60_000);
+});
+
+describe('levelCapacity', () => {
+  const figures = { readCapacityUnits: 100, writeCapacityUnits: 50, readBurstCredit: 0, writeBurstCredit: 0, consumedReadUnitsPerSec: 0, consumedWriteUnitsPerSec: 0, throttledReadsPerSec: 0, throttledWritesPerSec: 0 };
+  /** A reading at `atMs` with the table's and each partition's running totals [read units, write units, throttled reads, throttled writes]. */
+  function sample(atMs: number, totals: number[], partitions: Record<number, number[]>, credit = 0): CapacitySample {
+    const running = (t: number[]) => ({ consumedReadUnits: t[0], consumedWriteUnits: t[1], throttledReads: t[2], throttledWrites: t[3] });
+    return {
+      atMs,
+      table: {
+        table: 'usertable', billingMode: 'PROVISIONED', ...figures, ...running(totals), readBurstCredit: credit, writeBurstCredit: credit / 2,
+        partitions: Object.entries(partitions).map(([group, t]) => ({ group: Number(group), hashStart: `start${group}`, hashEnd: `end${group}`, ...figures, ...running(t) })),
+      },
+    };
+  }
+
+  it('adds up the growth of the running totals over every window and divides by their time', () => {
+    const c = levelCapacity([
+      { start: sample(1_000, [10, 10, 0, 0], { 1: [5, 5, 0, 0] }), end: sample(3_000, [210, 110, 4, 2], { 1: [105, 55, 2, 1] }) },
+      // Between the repeats group 1 split into 2 and 3: the children count from zero.
+      { start: sample(10_000, [300, 200, 4, 2], { 2: [0, 0, 0, 0] }), end: sample(12_000, [500, 300, 8, 2], { 2: [100, 40, 0, 0], 3: [100, 60, 4, 0] }, 42) },
+    ]);
+    expect(c).toMatchObject({
+      billingMode: 'PROVISIONED', readCapacityUnits: 100, writeCapacityUnits: 50, durationMs: 4_000,
+      consumedReadUnits: 400, consumedWriteUnits: 200, consumedReadUnitsPerSec: 100, consumedWriteUnitsPerSec: 50,
+      throttledReads: 8, throttledWrites: 2, throttledReadsPerSec: 2, throttledWritesPerSec: 0.5,
+      readBurstCredit: 42, writeBurstCredit: 21,
+    });
+    expect(c.partitions.map((p) => [p.group, p.consumedReadUnitsPerSec, p.consumedWriteUnitsPerSec, p.throttledReadsPerSec])).toEqual([[2, 25, 10, 0], [3, 25, 15, 1]]);
+  });
+
+  it('never counts a running total that started over (a restarted node) as negative', () => {
+    const c = levelCapacity([{ start: sample(0, [50, 50, 3, 3], { 1: [50, 50, 3, 3] }), end: sample(1_000, [60, 50, 3, 3], { 1: [10, 0, 0, 0] }) }]);
+    expect(c.consumedReadUnits).toBe(10);
+    expect(c.partitions[0]).toMatchObject({ consumedReadUnitsPerSec: 0, consumedWriteUnitsPerSec: 0, throttledReadsPerSec: 0 });
+  });
 });
