@@ -418,12 +418,55 @@ function summaryOfOne(result: RunResult): string[] {
     ];
     out.push(`flatness (${hi} ÷ ${lo}, 1.00× = flat): ${parts.join(', ')}`);
   }
+  const capacity = capacityTable(levels);
+  if (capacity.length > 0) out.push('', ...capacity);
   for (const op of [readOp, writeOp]) {
     if (op === undefined) continue;
     const breakdown = stageBreakdown(levels, op);
     if (breakdown.length > 0) out.push('', ...breakdown);
   }
   return out;
+}
+
+/** Capacity units: one decimal below 10 (eventually consistent reads cost half a unit). */
+function formatUnits(n: number): string {
+  return Math.abs(n) < 9.95 ? n.toFixed(1) : formatInt(n);
+}
+
+/**
+ * The table's capacity per level (levels that recorded one: shardbox with a table
+ * capacity), one row each: capacity units per second (provisioned, or on demand the
+ * allowance), consumed and throttled per second over the level, burst credit at its end,
+ * and the partition that consumed the most write units. Empty when no level has one.
+ */
+export function capacityTable(levels: LevelResult[]): string[] {
+  const withCapacity = levels.filter((l) => l.capacity !== undefined);
+  if (withCapacity.length === 0) return [];
+  const rows = withCapacity.map((level) => {
+    const c = level.capacity!;
+    const busiest = c.partitions.reduce<(typeof c.partitions)[number] | undefined>(
+      (top, p) => (top === undefined || p.consumedWriteUnitsPerSec > top.consumedWriteUnitsPerSec ? p : top), undefined);
+    return [
+      formatFraction(level.fraction),
+      formatInt(level.targetOpsPerSec),
+      formatUnits(c.readCapacityUnits),
+      formatUnits(c.writeCapacityUnits),
+      formatUnits(c.consumedReadUnitsPerSec),
+      formatUnits(c.consumedWriteUnitsPerSec),
+      `${formatUnits(c.throttledReadsPerSec)} / ${formatUnits(c.throttledWritesPerSec)}`,
+      `${formatUnits(c.readBurstCredit)} / ${formatUnits(c.writeBurstCredit)}`,
+      busiest === undefined ? '—' : `${formatUnits(busiest.consumedWriteUnitsPerSec)} (group ${busiest.group} of ${c.partitions.length})`,
+    ];
+  });
+  const modes = [...new Set(withCapacity.map((l) => l.capacity!.billingMode))].join(', ');
+  return [
+    ...wrapText(`capacity (${modes}, units/s; consumed and throttled: mean over the level; burst credit: at its end):`),
+    ...table(
+      ['level', 'target ops/s', 'RCU', 'WCU', 'consumed RCU/s', 'consumed WCU/s', 'throttled/s r / w', 'burst credit r / w', 'busiest partition WCU/s'],
+      rows,
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  ];
 }
 
 /**

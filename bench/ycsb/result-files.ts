@@ -100,6 +100,14 @@ export function validateResult(value: unknown, source: string): RunResult {
   return value as RunResult;
 }
 
+const CAPACITY_NUMBERS = [
+  'readCapacityUnits', 'writeCapacityUnits', 'durationMs', 'consumedReadUnits', 'consumedWriteUnits', 'consumedReadUnitsPerSec', 'consumedWriteUnitsPerSec',
+  'throttledReads', 'throttledWrites', 'throttledReadsPerSec', 'throttledWritesPerSec', 'readBurstCredit', 'writeBurstCredit',
+] as const;
+const PARTITION_CAPACITY_NUMBERS = [
+  'group', 'readCapacityUnits', 'writeCapacityUnits', 'consumedReadUnitsPerSec', 'consumedWriteUnitsPerSec', 'throttledReadsPerSec', 'throttledWritesPerSec',
+] as const;
+
 function validateLevel(v: Validator, value: unknown, at: string): void {
   const level = v.object(value, at);
   for (const k of ['fraction', 'targetOpsPerSec', 'achievedOpsPerSec', 'durationMs']) v.number(level[k], `${at}.${k}`);
@@ -128,6 +136,15 @@ function validateLevel(v: Validator, value: unknown, at: string): void {
         v.percentiles(rep.actual, `${opAt}.repeats[${j}].actual`);
       });
     }
+  }
+  if (level.capacity !== undefined) {
+    const c = v.object(level.capacity, `${at}.capacity`);
+    v.string(c.billingMode, `${at}.capacity.billingMode`);
+    for (const k of CAPACITY_NUMBERS) v.number(c[k], `${at}.capacity.${k}`);
+    v.array(c.partitions, `${at}.capacity.partitions`).forEach((p, j) => {
+      const part = v.object(p, `${at}.capacity.partitions[${j}]`);
+      for (const k of PARTITION_CAPACITY_NUMBERS) v.number(part[k], `${at}.capacity.partitions[${j}].${k}`);
+    });
   }
   v.array(level.timeline, `${at}.timeline`).forEach((p, j) => {
     const point = v.object(p, `${at}.timeline[${j}]`);

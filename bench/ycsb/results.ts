@@ -137,6 +137,55 @@ export interface LevelResult {
   stages?: LevelStages;
   /** The slowest successful operations of the level with their stages, slowest first. */
   slowest?: RequestTiming[];
+  /** The table's capacity over the level: only for the embedded shardbox engine when the
+   *  table has a capacity (`-p billingmode=...`, admission on); other engines and runs
+   *  without one leave it out. */
+  capacity?: LevelCapacity;
+}
+
+/**
+ * A table's admission figures over one level (`db.capacity()` read at the start and the
+ * end of each measured window). Units are DynamoDB's capacity units; "per second" means
+ * the difference of the running totals over the window(s) divided by their duration, not
+ * the last second alone.
+ */
+export interface LevelCapacity {
+  billingMode: 'PROVISIONED' | 'PAY_PER_REQUEST';
+  /** What the table may use per second at the level's end: provisioned, or on demand its
+   *  allowance (twice the previous peak). */
+  readCapacityUnits: number;
+  writeCapacityUnits: number;
+  /** The measured windows the figures cover, ms (all repeats together). */
+  durationMs: number;
+  /** Units consumed and requests throttled over the level, and the same per second. */
+  consumedReadUnits: number;
+  consumedWriteUnits: number;
+  consumedReadUnitsPerSec: number;
+  consumedWriteUnitsPerSec: number;
+  throttledReads: number;
+  throttledWrites: number;
+  throttledReadsPerSec: number;
+  throttledWritesPerSec: number;
+  /** Unused capacity the table's bucket held at the level's end. */
+  readBurstCredit: number;
+  writeBurstCredit: number;
+  /** The table's partitions at the level's end, per second over the level. */
+  partitions: PartitionLevelCapacity[];
+}
+
+/** One partition over a level: its buckets' rate at the level's end, and per second the
+ *  units consumed and the requests throttled there (nodes added up). A partition made by
+ *  a split during the level counts from zero. */
+export interface PartitionLevelCapacity {
+  group: number;
+  hashStart: string;
+  hashEnd: string;
+  readCapacityUnits: number;
+  writeCapacityUnits: number;
+  consumedReadUnitsPerSec: number;
+  consumedWriteUnitsPerSec: number;
+  throttledReadsPerSec: number;
+  throttledWritesPerSec: number;
 }
 
 export interface Environment {

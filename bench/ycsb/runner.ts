@@ -37,6 +37,7 @@ import {
 } from './results.js';
 import { resolveSettings, type WorkloadSettings } from './workload.js';
 import { levelStagesOf } from './stages.js';
+import { levelCapacity, type CapacitySample, type CapacityWindow } from './capacity.js';
 
 /** Durations of the phases, seconds. */
 export interface PhaseTimes {
@@ -162,6 +163,9 @@ interface OpenEngine {
   indexLag?: () => string;
   /** --during: starts the background job's loop; `stop` ends it and says what it did. */
   during?: { start(): void; stop(): Promise<string> };
+  /** The table's capacity now (db.capacity()): only the embedded engine whose table has a
+   *  capacity (admission on); each level records it over its measured windows. */
+  capacity?: () => Promise<CapacitySample>;
 }
 
 async function openEngine(spec: EngineSpec, options: BenchOptions, threads: number, table: string, capacity: WorkloadSettings['capacity']): Promise<OpenEngine> {
@@ -197,9 +201,16 @@ async function openEngine(spec: EngineSpec, options: BenchOptions, threads: numb
         return lag === undefined ? '  index lag: no index writes\n'
           : `  index lag (${lag.count} writes): p50 ${lag.p50Ms.toFixed(2)} ms, p99 ${lag.p99Ms.toFixed(2)} ms, max ${lag.maxMs.toFixed(2)} ms\n`;
       };
+      const capacityNow = async (): Promise<CapacitySample> => {
+        const atMs = clock();
+        const entry = (await db.capacity(table)).tables.find((t) => t.table === table);
+        if (entry === undefined) throw new Error(`db.capacity() has no figures for table ${table}`);
+        return { atMs, table: entry };
+      };
       return {
         connection: { engine, ports }, durability: options.durability, nodes: options.nodes, partitions: options.partitions, close: () => db.close(),
         ...(options.globalIndex === true ? { indexLag } : {}),
+        ...(capacity === undefined ? {} : { capacity: capacityNow }),
         ...(options.during === undefined ? {} : { during: backgroundLoop(db, options.during, table, options.nodes) }),
       };
     }
@@ -329,15 +340,34 @@ interface PhaseSummary {
   windowStartMs: number;
   /** Per-stage latency of the successful operations, all threads added up. */
   stages: LatencyTracker;
+  /** The table's capacity read at the window's start and end, when asked for. */
+  capacity?: CapacityWindow;
 }
 
-async function measurePhase(pool: ClientPool, task: (startAtMs: number) => ClientTask, measureMs: number): Promise<PhaseSummary> {
+/** `sample()` at `atMs` (this thread's clock), by a timer. */
+function sampleAt<T>(atMs: number, sample: () => Promise<T>): Promise<T> {
+  const sampled = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, atMs - clock()))).then(sample);
+  // Awaited once the phase is over; a phase that fails first must not leave it unhandled.
+  sampled.catch(() => {});
+  return sampled;
+}
+
+async function measurePhase(
+  pool: ClientPool, task: (startAtMs: number) => ClientTask, measureMs: number, capacity?: () => Promise<CapacitySample>,
+): Promise<PhaseSummary> {
   const cpuBefore = process.cpuUsage();
   const wallBefore = performance.now();
   let windowStartMs = 0;
+  let capacityWindow: Promise<CapacityWindow> | undefined;
   const results = await pool.phase<PhaseResult>((startAtMs) => {
     const t = task(startAtMs);
     windowStartMs = startAtMs + ('warmupMs' in t ? t.warmupMs : 0);
+    if (capacity !== undefined) {
+      const start = sampleAt(windowStartMs, capacity);
+      const end = sampleAt(windowStartMs + measureMs, capacity);
+      capacityWindow = Promise.all([start, end]).then(([s, e]) => ({ start: s, end: e }));
+      capacityWindow.catch(() => {});
+    }
     return t;
   });
   const cpu = process.cpuUsage(cpuBefore);
@@ -358,6 +388,7 @@ async function measurePhase(pool: ClientPool, task: (startAtMs: number) => Clien
     processCores: (cpu.user + cpu.system) / 1000 / wallMs,
     windowStartMs,
     stages,
+    ...(capacityWindow === undefined ? {} : { capacity: await capacityWindow }),
   };
 }
 
@@ -490,7 +521,9 @@ async function chooseTopRate(pool: ClientPool, ref: WorkloadRef, max: number, ti
   return { opsPerSec: lowest.targetOpsPerSec, rule: `${rule}; no probe kept up, so the lowest probe is used`, probes };
 }
 
-async function runLevel(pool: ClientPool, ref: WorkloadRef, fraction: number, top: number, options: BenchOptions, hlogFile: string, label: string): Promise<{ level: LevelResult; cpu: ClientCpu }> {
+async function runLevel(
+  pool: ClientPool, ref: WorkloadRef, fraction: number, top: number, options: BenchOptions, hlogFile: string, label: string, capacity?: OpenEngine['capacity'],
+): Promise<{ level: LevelResult; cpu: ClientCpu }> {
   const target = Math.max(1, Math.round(top * fraction));
   // With -p operationcount a level lasts as long as that many operations take at its rate.
   const measureMs = options.operationCount === undefined
@@ -498,7 +531,7 @@ async function runLevel(pool: ClientPool, ref: WorkloadRef, fraction: number, to
     : Math.max(1000, Math.round((options.operationCount * 1000) / target));
   const repeats: PhaseSummary[] = [];
   for (let r = 0; r < options.repeat; r++) {
-    repeats.push(await measurePhase(pool, openTask(ref, target, pool.threads, options.times.levelWarmup * 1000, measureMs, options.slowest), measureMs));
+    repeats.push(await measurePhase(pool, openTask(ref, target, pool.threads, options.times.levelWarmup * 1000, measureMs, options.slowest), measureMs, capacity));
   }
   const merged = new MergedRecording();
   for (const repeat of repeats) merged.addRepeat(repeat.merged);
@@ -522,6 +555,7 @@ async function runLevel(pool: ClientPool, ref: WorkloadRef, fraction: number, to
   const clientCores = repeats.reduce((s, r) => s + r.clientCores, 0) / repeats.length;
   const processCores = repeats.reduce((s, r) => s + r.processCores, 0) / repeats.length;
   const generatorCores = repeats.reduce((s, r) => s + r.generatorCores, 0) / repeats.length;
+  const capacityWindows = repeats.flatMap((r) => (r.capacity === undefined ? [] : [r.capacity]));
   return {
     level: {
       fraction,
@@ -538,6 +572,7 @@ async function runLevel(pool: ClientPool, ref: WorkloadRef, fraction: number, to
       hlog: path.basename(hlogFile),
       stages: levelStagesOf(stages),
       slowest: stages.byKind().slowest,
+      ...(capacityWindows.length > 0 ? { capacity: levelCapacity(capacityWindows) } : {}),
     },
     cpu: { clientCores: round2(clientCores), generatorCores: round2(generatorCores), processCores: round2(processCores), fractionOfMachine: round2(clientCores / cores) },
   };
@@ -592,7 +627,7 @@ async function runEngine(spec: EngineSpec, options: BenchOptions, onResult: (res
         const hlog = path.join(options.out, `ycsb-${workload.name}-${engine}-${Math.round(fraction * 100)}pct.hlog`);
         opened.indexLag?.(); // starts the level's lag window
         opened.during?.start();
-        const run = await runLevel(pool, ref, fraction, top.opsPerSec, options, hlog, label);
+        const run = await runLevel(pool, ref, fraction, top.opsPerSec, options, hlog, label, opened.capacity);
         if (opened.during !== undefined) options.print(await opened.during.stop());
         levels.push(run.level);
         if (opened.indexLag !== undefined) options.print(opened.indexLag());
