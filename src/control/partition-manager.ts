@@ -34,7 +34,8 @@ import type { TableMeta } from './metadata.js';
 export interface PartitionEvent {
   atMs: number;
   /** 'no-split': a partition busy enough to split whose load a split would not spread
-   *  (one hot key, a sequential range); recorded when that verdict begins. */
+   *  (one hot key, a sequential range), or whose split was refused (a global index
+   *  backfilling); recorded when that verdict begins. */
   kind: 'split' | 'no-split' | 'move';
   table: string;
   group: number;
@@ -142,7 +143,15 @@ export class PartitionManager {
       }
       if (chosen === undefined || !chosen.decision.split) continue;
       const { partition, decision } = chosen;
-      await this.deps.split(meta.name, partition.group, decision.atHashHex);
+      try {
+        await this.deps.split(meta.name, partition.group, decision.atHashHex);
+      } catch (error) {
+        // Refused for now (a global index backfilling, the table going away): said once,
+        // tried again at a later pass.
+        if (this.stopped) return;
+        this.noteRefusal(meta.name, partition.group, { split: false, reason: 'refused', detail: (error as Error).message });
+        continue;
+      }
       this.sizes.delete(partition.group);
       this.splitAtMs.set(meta.name, this.deps.nowMs());
       this.record({ atMs: this.deps.nowMs(), kind: 'split', table: meta.name, group: partition.group, detail: `${decision.reason} at ${decision.atHashHex ?? 'the middle of its range'}: ${decision.detail}` });
@@ -150,8 +159,9 @@ export class PartitionManager {
     }
   }
 
-  private noteRefusal(table: string, group: number, decision: SplitDecision): void {
-    const busy = !decision.split && (decision.reason === 'hot-key' || decision.reason === 'sequential');
+  private noteRefusal(table: string, group: number, decision: SplitDecision | { split: false; reason: 'refused'; detail: string }): void {
+    if (decision.split) return; // a refused split stays said until the partition calms down
+    const busy = decision.reason === 'hot-key' || decision.reason === 'sequential' || decision.reason === 'refused';
     if (!busy) {
       this.refused.delete(group);
       return;
