@@ -17,7 +17,7 @@ import {
   type Durability, type NodeLogSettings, type NodeWorkerData,
 } from '../node/worker-data.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { setNodeDraining, type FabricBuffers } from '../transport/fabric.js';
+import { setNodeDown, setNodeDraining, type FabricBuffers } from '../transport/fabric.js';
 
 /** How long a graceful stop may take before the thread is terminated (ms). */
 const STOP_TIMEOUT_MS = 10_000;
@@ -141,6 +141,7 @@ export class Supervisor {
         });
         worker.once('exit', (code) => {
           thread.alive = false;
+          setNodeDown(this.config.fabric, node);
           this.onExit(node);
           resolve(code);
         });

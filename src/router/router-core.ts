@@ -451,8 +451,9 @@ export class RouterCore {
       return;
     }
     this.counters.retries++;
-    // A hint may name a node that is stopping (a stale leader hint): choose another then.
-    request.node = node !== undefined && !this.transport.isDraining(node) ? node : this.chooseNode(request.target, request.attempts);
+    // A hint may name a node that is stopping or dead (a stale leader hint from a follower
+    // that has not noticed yet): choose another then.
+    request.node = node !== undefined && !this.transport.isDraining(node) && !this.downNodes.has(node) ? node : this.chooseNode(request.target, request.attempts);
     if (delayMs <= 0) {
       this.enqueue(request, nowMs);
     } else {

@@ -60,6 +60,8 @@ export class Router {
   private readonly core: RouterCore;
   private flushScheduled = false;
   private pumping = false;
+  /** Nodes this router treats as dead (told by the control plane, or seen on the fabric). */
+  private readonly downNodes = new Set<number>();
 
   constructor(private readonly endpoint: Endpoint, options: Partial<RouterOptions> = {}) {
     this.core = new RouterCore(new RingTransport(endpoint), options);
@@ -86,6 +88,8 @@ export class Router {
   /** Sends `body` to `target`. `bytes` sizes a large body (a write's log entry);
    *  `onTiming` receives the request's stages when a node answers it. */
   request(target: Target, body: unknown, idempotent: boolean, extra: { bytes?: number; onTiming?: (timing: RequestTiming) => void } = {}): Promise<unknown> {
+    // Before it is sent anywhere: a write put in a dead node's ring has an unknown outcome.
+    this.followNodeStates();
     return new Promise((resolve, reject: (error: DynamoDBError) => void) => {
       this.core.request(target, body, idempotent, nowMs(), { resolve, reject, onTiming: extra.onTiming }, extra.bytes ?? 0);
       if (this.core.isClosed) return; // refused at once
@@ -101,6 +105,7 @@ export class Router {
 
   /** The control plane saw `node` die: fail or move what waits on it now, not at timeout. */
   nodeDown(node: number): void {
+    this.downNodes.add(node);
     // Answers it wrote before it stopped are answers: take them first.
     const now = nowMs();
     readEnvelopes(this.endpoint.from(node), (envelope) => this.receive(envelope, now));
@@ -109,7 +114,20 @@ export class Router {
   }
 
   nodeUp(node: number): void {
+    this.downNodes.delete(node);
     this.core.nodeUp(node);
+  }
+
+  /** A router in another thread than the control plane's learns of a node's death (or
+   *  return) from the fabric: what waits on a dead node fails or moves now, not after its
+   *  attempt timeout. A few atomic loads per pump turn. */
+  private followNodeStates(): void {
+    for (const node of this.endpoint.peers) {
+      const down = this.endpoint.isDown(node);
+      if (down === this.downNodes.has(node)) continue;
+      if (down) this.nodeDown(node);
+      else this.nodeUp(node);
+    }
   }
 
   /** Fails everything outstanding; later requests fail at once. */
@@ -154,6 +172,7 @@ export class Router {
     let lastYield = nowMs();
     try {
       while (this.core.outstandingCount > 0 && !this.core.isClosed) {
+        this.followNodeStates();
         let now = nowMs();
         this.core.flush(now);
         let received = 0;

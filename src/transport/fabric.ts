@@ -33,8 +33,9 @@ export interface FabricBuffers {
   /** Int32 per endpoint: the format version it writes (protocol.ts). Set by the control
    *  plane at any time (a deployment step); each endpoint reads its own word per batch. */
   sendVersions: SharedArrayBuffer;
-  /** Int32 per storage node: 1 while it is about to stop on purpose (draining), else 0.
-   *  Every router reads it, so routers in any thread send a stopping node nothing new. */
+  /** Int32 per storage node: NODE_DRAINING while it is about to stop on purpose,
+   *  NODE_DOWN once its thread is gone, else NODE_UP. Every router reads it, so routers in
+   *  any thread send a stopping node nothing new, and give up on a dead one at once. */
   nodeDraining: SharedArrayBuffer;
 }
 
@@ -66,9 +67,18 @@ export function allocateFabric(layout: FabricLayout, sendVersion: FormatVersion 
   return { layout, rings, bells, sendVersions, nodeDraining: new SharedArrayBuffer(layout.nodes * 4) };
 }
 
-/** Marks storage node `node` as stopping on purpose (or not any more). */
+export const NODE_UP = 0;
+export const NODE_DRAINING = 1;
+export const NODE_DOWN = 2;
+
+/** Marks storage node `node` as stopping on purpose (or not any more: up). */
 export function setNodeDraining(buffers: FabricBuffers, node: number, draining: boolean): void {
-  Atomics.store(new Int32Array(buffers.nodeDraining), node, draining ? 1 : 0);
+  Atomics.store(new Int32Array(buffers.nodeDraining), node, draining ? NODE_DRAINING : NODE_UP);
+}
+
+/** Marks storage node `node`'s thread as gone (until `setNodeDraining(.., false)` at its next start). */
+export function setNodeDown(buffers: FabricBuffers, node: number): void {
+  Atomics.store(new Int32Array(buffers.nodeDraining), node, NODE_DOWN);
 }
 
 /** Sets the format version `endpoint` writes from its next batch on. */
@@ -136,7 +146,12 @@ export class Endpoint {
 
   /** Storage node `node` is about to stop on purpose: send it nothing it need not get. */
   isDraining(node: number): boolean {
-    return Atomics.load(this.nodeDraining, node) === 1;
+    return Atomics.load(this.nodeDraining, node) === NODE_DRAINING;
+  }
+
+  /** Storage node `node`'s thread is gone: nothing sent to it will be answered. */
+  isDown(node: number): boolean {
+    return Atomics.load(this.nodeDraining, node) === NODE_DOWN;
   }
 
   /** Wake `peer` after writing to it (cheap when it is awake). */

@@ -37,6 +37,31 @@ describe('request routers in other threads', () => {
     expect(scan.Count).toBe(1000);
   });
 
+  it('a client thread learns at once that a node died: nothing waits on it for the deadline', async () => {
+    const other = await openCluster({ routers: 1 });
+    try {
+      await createHashTable(other, 'dying');
+      await Promise.all(Array.from({ length: 200 }, (_, i) => other.putItem({ TableName: 'dying', Item: { id: { S: `k${i}` } } })));
+      await other.faults.kill(2);
+      // Eventually consistent reads may be sent to any replica, writes to any leader: none
+      // may be sent to (or wait on) the dead node until its attempt times out.
+      const slowest = await inClientThread<number>(other.routerPort(1), `
+        let slowest = 0;
+        await Promise.all(Array.from({ length: 200 }, async (_, i) => {
+          const started = performance.now();
+          await client.getItem({ TableName: 'dying', Key: { id: { S: 'k' + i } } });
+          await client.putItem({ TableName: 'dying', Item: { id: { S: 'k' + i }, v: { S: 'again' } } });
+          slowest = Math.max(slowest, performance.now() - started);
+        }));
+        return slowest;
+      `);
+      // An attempt that waited on the dead node would take its 2 s timeout at least.
+      expect(slowest).toBeLessThan(1500);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
   it('names the ports that exist', () => {
     expect(() => db.routerPort(3)).toThrow('routerPort(3): this cluster was opened with options.routers = 2; ports are 1..2');
   });
