@@ -135,11 +135,11 @@ export class PartitionManager {
       }
       let chosen = seen.find((s) => s.decision.split);
       if (chosen === undefined && urgent && seen.length > 0) {
-        // Above twice its peak an on-demand table splits its busiest partition now.
+        // A throttled on-demand table splits its busiest partition now.
         const busiest = seen.reduce((a, b) => (units(b.observation) > units(a.observation) ? b : a));
         const view = { hashStart: busiest.partition.hashStart, hashEnd: busiest.partition.hashEnd, sizeBytes: this.sizes.get(busiest.partition.group)?.bytes ?? 0 };
         const decision = decideSplit(view, busiest.observation, { ...this.config.split, consumptionShare: 0, sustainSeconds: 1 });
-        if (decision.split) chosen = { ...busiest, decision: { ...decision, detail: `on-demand table throttled above twice its peak; ${decision.detail}` } };
+        if (decision.split) chosen = { ...busiest, decision: { ...decision, detail: `on-demand table throttled (above twice its peak, or a partition at its cap); ${decision.detail}` } };
       }
       if (chosen === undefined || !chosen.decision.split) continue;
       const { partition, decision } = chosen;
