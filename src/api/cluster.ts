@@ -96,6 +96,11 @@ export class ShardBoxClient extends ItemOperations {
 
 /** How often the control plane looks at every group's leader (ms). */
 const AUTOADMIN_INTERVAL_MS = 100;
+/** A node that died of an error is started again after 1 s, then 2 s, then 4 s; after
+ *  that many deaths within the window it is left stopped (its disk, or a bug, may be at
+ *  fault: the control plane's replica management takes over where it can). */
+const FAILED_NODE_RESTARTS = 3;
+const FAILED_NODE_WINDOW_MS = 10 * 60_000;
 /** Partition management's pass (splits, hot-node moves), and how often it sizes partitions. */
 const PARTITION_PASS_MS = 2000;
 /** The longest a read of a global index waits for it to catch up with earlier writes (ms):
@@ -104,6 +109,11 @@ const INDEX_CATCH_UP_WAIT_MS = 200;
 
 export class ShardBox extends ItemOperations {
   private autoadmin: AutoAdmin | undefined;
+  /** Per node, when it was last restarted after dying of an error (within the window). */
+  private readonly failedRestarts = new Map<number, number[]>();
+  /** Restarts waiting for their pause (close cancels them) and under way (close waits). */
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly restarting = new Set<Promise<void>>();
   private partitionManager: PartitionManager | undefined;
   private readonly controlPlane: ControlPlane;
   /** Fault injection, for tests and experiments (faults.ts). */
@@ -245,6 +255,10 @@ export class ShardBox extends ItemOperations {
       const nodes = Array.from({ length: resolved.nodes }, (_, i) => i);
       await Promise.all(nodes.map((node) => supervisor!.start(node)));
       const db = new ShardBox(router, new PartitionMapCache(board), resolved, dir, temporary, fabric, board, metadata, supervisor, links, gac);
+      supervisor.onExit = (node, error) => {
+        router.nodeDown(node);
+        if (error !== undefined) db.restartFailedNode(node);
+      };
       await db.controlPlane.recover();
       await db.backups.open();
       db.startAutoAdmin();
@@ -260,6 +274,34 @@ export class ShardBox extends ItemOperations {
       if (temporary) rmSync(dir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /**
+   * A storage node's thread died of an error (a bug, a storage engine's failed commit):
+   * like a crashed machine's process, it is started again, from its own files, after a
+   * pause, and catches up; a node that keeps dying is left stopped, said loudly.
+   */
+  private restartFailedNode(node: number): void {
+    if (this.controlPlane.closed) return;
+    const now = Date.now();
+    const recent = (this.failedRestarts.get(node) ?? []).filter((at) => now - at < FAILED_NODE_WINDOW_MS);
+    if (recent.length >= FAILED_NODE_RESTARTS) {
+      process.emitWarning(`storage node ${node} died of an error ${recent.length + 1} times within ${FAILED_NODE_WINDOW_MS / 60_000} minutes: left stopped`, 'ShardBoxNodeFailure');
+      return;
+    }
+    recent.push(now);
+    this.failedRestarts.set(node, recent);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (this.controlPlane.closed || this.supervisor.isAlive(node)) return;
+      const restart = this.supervisor.start(node)
+        .then(() => process.emitWarning(`storage node ${node} started again after dying of an error`, 'ShardBoxNodeFailure'))
+        .catch((error: unknown) => process.emitWarning(`storage node ${node} could not be started again: ${(error as Error).message}`, 'ShardBoxNodeFailure'))
+        .finally(() => this.restarting.delete(restart));
+      this.restarting.add(restart);
+    }, 1000 * 2 ** (recent.length - 1));
+    timer.unref();
+    this.restartTimers.add(timer);
   }
 
   private startAutoAdmin(): void {
@@ -598,6 +640,8 @@ export class ShardBox extends ItemOperations {
     this.controlPlane.settleStatusChanges();
     await this.partitionManager?.stop();
     this.controlPlane.closed = true;
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    await Promise.all(this.restarting);
     await this.autoadmin?.stop();
     if (this.scrubTimer !== undefined) clearTimeout(this.scrubTimer);
     await this.scrubbing?.catch(() => undefined);

@@ -4,6 +4,7 @@ import { ControlPlane } from './control-plane.js';
 import { stopPlanned } from './deployments.js';
 import { ResolvedOptions } from './options.js';
 import type { RotReply } from '../node/requests.js';
+import { KILL_FAIL } from '../node/worker-data.js';
 import type { NodeStats } from '../node/storage-node.js';
 import type { ReplicaStatus } from '../replication/types.js';
 import type { RottedItem } from '../storage/index.js';
@@ -36,6 +37,13 @@ export function faultsOf(cp: ControlPlane, links: LinkCuts) {
       cp.checkNode(node);
       if (!cp.options.emulatePowerLoss) throw new RangeError('faults.powerOff needs ShardBox.open({ emulatePowerLoss: true })');
       return cp.supervisor.powerOff(node);
+    },
+    /** A software fault: the node's thread dies of an error at its next step (as the one a
+     *  bug, or a storage engine's failed commit, throws). The cluster restarts a node that
+     *  died of an error (see ShardBox.open's docs); `kill` is a crash it does not. */
+    fail: async (node: number): Promise<void> => {
+      cp.checkNode(node);
+      await cp.supervisor.kill(node, KILL_FAIL);
     },
     /** Start a stopped or killed node again; it recovers from its own LMDB files. A live
      *  node is stopped on purpose first: it hands its leaderships over (`deploy.restartNode`

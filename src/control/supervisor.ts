@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { compiledScriptUrl } from './compiled-script.js';
 import type { NodeTiming } from '../node/constants.js';
 import {
-  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS,
+  CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL, KILL_EXIT, KILL_FAIL, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STATE, CONTROL_STOP, CONTROL_WORDS,
   NODE_STATE_RUNNING, powerLossCopyDir,
   type Durability, type NodeLogSettings, type NodeWorkerData,
 } from '../node/worker-data.js';
@@ -90,8 +90,8 @@ export class Supervisor {
   private readonly powerLoss: Array<SharedArrayBuffer | undefined> = [];
   private readonly spawn: (data: NodeWorkerData) => NodeThreadHandle;
   private readonly clock: SupervisorClock;
-  /** Called when a node thread ends, planned or not. */
-  onExit: (node: number) => void = () => {};
+  /** Called when a node thread ends, planned or not; `error` when it died of one. */
+  onExit: (node: number, error: Error | undefined) => void = () => {};
   onStart: (node: number) => void = () => {};
 
   constructor(private readonly config: SupervisorConfig) {
@@ -142,7 +142,7 @@ export class Supervisor {
         worker.once('exit', (code) => {
           thread.alive = false;
           setNodeDown(this.config.fabric, node);
-          this.onExit(node);
+          this.onExit(node, failed);
           resolve(code);
         });
       }),
@@ -222,14 +222,14 @@ export class Supervisor {
     return { walBytesKept: bytes, bTreeFromCheckpoint };
   }
 
-  async kill(node: number): Promise<void> {
+  async kill(node: number, how: typeof KILL_EXIT | typeof KILL_FAIL = KILL_EXIT): Promise<void> {
     const thread = this.threads[node];
     if (thread === undefined || !thread.alive) return;
     // The node exits on its own at its next step (process.exit in the worker: a crash,
     // nothing flushed or closed). Not worker.terminate() first: terminating a thread inside
     // an LMDB write transaction leaves lmdb-js's write lock held, and the thread's own
     // cleanup then waits for it forever. terminate() stays the fallback for a stuck thread.
-    Atomics.store(thread.control, CONTROL_KILL, 1);
+    Atomics.store(thread.control, CONTROL_KILL, how);
     this.wakeNode(node);
     const timeout = this.clock.delay(KILL_TIMEOUT_MS, false).then(() => 'timeout' as const);
     if ((await Promise.race([thread.exited, timeout])) === 'timeout') await thread.worker.terminate();

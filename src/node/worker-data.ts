@@ -56,6 +56,9 @@ export const CONTROL_HAND_OVER = 4;
 /** Set by the node while handing over: 1 once it leads nothing and owes no write an answer. */
 export const CONTROL_HANDED_OVER = 5;
 /** Set by the supervisor to crash the node: the thread exits at once, between two steps of
- *  its loop, with nothing flushed, closed or checkpointed. */
+ *  its loop, with nothing flushed, closed or checkpointed (KILL_EXIT), or dies of an error
+ *  there, as a software fault would (KILL_FAIL). */
 export const CONTROL_KILL = 6;
+export const KILL_EXIT = 1;
+export const KILL_FAIL = 2;
 export const CONTROL_WORDS = 7;

@@ -20,7 +20,7 @@ import { StorageNode } from './storage-node.js';
 import { powerLossCopyDir, type NodeWorkerData } from './worker-data.js';
 import {
   CONTROL_HAND_OVER, CONTROL_HANDED_OVER, CONTROL_KILL, CONTROL_PAUSE_MS, CONTROL_PAUSES_BEGUN, CONTROL_STOP, CONTROL_STATE,
-  NODE_STATE_RUNNING, NODE_STATE_STOPPED,
+  KILL_EXIT, KILL_FAIL, NODE_STATE_RUNNING, NODE_STATE_STOPPED,
 } from './worker-data.js';
 
 const data = workerData as NodeWorkerData;
@@ -75,9 +75,12 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A crash (faults.kill): exit now, between two steps, flushing and closing nothing. */
+/** A crash (faults.kill): exit now, between two steps, flushing and closing nothing; or
+ *  (faults.fail) die of an error there, as a bug would. */
 function dieIfKilled(): void {
-  if (Atomics.load(control, CONTROL_KILL) === 1) process.exit(1);
+  const kill = Atomics.load(control, CONTROL_KILL);
+  if (kill === KILL_EXIT) process.exit(1);
+  if (kill === KILL_FAIL) throw new Error(`storage node ${data.nodeId}: injected software fault (faults.fail)`);
 }
 
 /**

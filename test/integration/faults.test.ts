@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShardBoxClient, type ShardBox } from '../../src/index.js';
-import { createHashTable, expectDynamoError, openCluster } from './helpers.js';
+import { createHashTable, expectDynamoError, openCluster, waitFor } from './helpers.js';
 
 let db: ShardBox | undefined;
 const clients: ShardBoxClient[] = [];
@@ -106,6 +106,32 @@ describe('fault injection on real threads', () => {
     db = undefined;
     expect(performance.now() - started, 'no 60 s pause was waited out').toBeLessThan(20_000);
   });
+
+  it('a node that dies of an error is started again and catches up; a crash (kill) is not restarted', async () => {
+    db = await openCluster({ partitions: 1 });
+    const cluster = db;
+    await createHashTable(cluster, 'failing');
+    const leader = await leaderOf(cluster, 'failing');
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      await cluster.faults.fail(leader);
+      expect(cluster.isNodeAlive(leader)).toBe(false);
+      // Written while it is down (a new leader takes over), then it comes back by itself.
+      for (let i = 0; i < 50; i++) await putRetrying(cluster, 'failing', `k${i}`, 'while down');
+      await waitFor('the failed node to run again', 10_000, async () => (cluster.isNodeAlive(leader) ? true : undefined));
+      await expectReplicasIdentical(cluster, 'failing');
+      expect(await strongValue(cluster, 'failing', 'k49')).toBe('while down');
+      expect(warnings.some((w) => w.includes(`storage node ${leader} started again after dying of an error`))).toBe(true);
+      // A crash is a test's own doing: it stays down until restarted.
+      await cluster.faults.kill(leader);
+      await sleep(1500);
+      expect(cluster.isNodeAlive(leader)).toBe(false);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
 
   it('a leader cut from both followers loses its group to a new leader; writes go on; heal restores', async () => {
     db = await openCluster({ partitions: 1, router: FAST_ROUTER });
