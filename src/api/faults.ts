@@ -39,8 +39,9 @@ export function faultsOf(cp: ControlPlane, links: LinkCuts) {
       return cp.supervisor.powerOff(node);
     },
     /** A software fault: the node's thread dies of an error at its next step (as the one a
-     *  bug, or a storage engine's failed commit, throws). The cluster restarts a node that
-     *  died of an error (see ShardBox.open's docs); `kill` is a crash it does not. */
+     *  bug, or a storage engine's failed commit, throws). The cluster starts a node that
+     *  died of an error again by itself (ShardBox.restartFailedNode); `kill` is a crash it
+     *  does not. */
     fail: async (node: number): Promise<void> => {
       cp.checkNode(node);
       await cp.supervisor.kill(node, KILL_FAIL);
