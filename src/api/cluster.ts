@@ -96,8 +96,8 @@ export class ShardBoxClient extends ItemOperations {
 
 /** How often the control plane looks at every group's leader (ms). */
 const AUTOADMIN_INTERVAL_MS = 100;
-/** A node that died of an error is started again after 1 s, then 2 s, then 4 s; after
- *  that many deaths within the window it is left stopped (its disk, or a bug, may be at
+/** A node that died of an error is started again after 1 s, then 2 s, then 4 s: that many
+ *  times within the window, then it is left stopped (its disk, or a bug, may be at
  *  fault: the control plane's replica management takes over where it can). */
 const FAILED_NODE_RESTARTS = 3;
 const FAILED_NODE_WINDOW_MS = 10 * 60_000;
