@@ -12,6 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { formatLatency, formatRateShort, table } from '../ycsb/report.js';
 import { outcomeOf } from '../ycsb/engines.js';
+import { percentile as nearestRank } from '../micro/section.js';
 
 /** A stretch of load at one target rate. */
 export interface Phase {
@@ -74,11 +75,10 @@ export interface ExperimentResult {
 // ---------------------------------------------------------------------------------------
 // Pure parts.
 
-/** The p-th percentile (0..100) of ascending values, nearest rank; 0 for none. */
+/** The p-th percentile (0..100) of ascending values, nearest rank; 0 for none (a second
+ *  without successes charts as 0). */
 export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  return sorted.length === 0 ? 0 : nearestRank(sorted, p);
 }
 
 /** The seconds of one phase and their successful latencies, summed up. */

@@ -101,7 +101,7 @@ const AUTOADMIN_INTERVAL_MS = 100;
  *  fault: the control plane's replica management takes over where it can). */
 const FAILED_NODE_RESTARTS = 3;
 const FAILED_NODE_WINDOW_MS = 10 * 60_000;
-/** Partition management's pass (splits, hot-node moves), and how often it sizes partitions. */
+/** How often partition management looks at every partition (splits, hot-node moves). */
 const PARTITION_PASS_MS = 2000;
 /** The longest a read of a global index waits for it to catch up with earlier writes (ms):
  *  a few times the usual lag, so an unavailable base partition delays reads only this much. */

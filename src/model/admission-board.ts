@@ -10,10 +10,11 @@
  * and throttled at the same time; nodes only read the rates, again when `seq` moved.
  *
  * Lives in model because both the router and the node rooms read it and it imports
- * nothing of ours.
+ * nothing outside model.
  */
 
 import type { ErrorShape } from './errors.js';
+import { refilledTokens, tokensAtNewRate } from './token-bucket.js';
 
 export const READ = 0;
 export const WRITE = 1;
@@ -165,13 +166,15 @@ export class AdmissionBoard {
   configure(slot: number, tableId: number, mode: AdmissionMode, readRate: number, writeRate: number, burstSeconds: number, nowMs: number, fresh: boolean): void {
     this.withLock(slot, () => {
       const f = slot * SLOT_FLOATS;
-      if (!fresh) {
-        this.refillLocked(slot, nowMs);
-        // An increase is usable at once (as TokenBucket.setRate): one second of the added rate.
-        const rates = [readRate, writeRate];
-        for (const kind of [READ, WRITE] as const) {
-          const added = rates[kind] - this.floats[f + S_RATE + kind];
-          if (added > 0) this.floats[f + S_TOKENS + kind] += added;
+      if (!fresh) this.refillLocked(slot, nowMs);
+      const rates = [readRate, writeRate];
+      for (const kind of [READ, WRITE] as const) {
+        if (fresh) {
+          this.floats[f + S_TOKENS + kind] = rates[kind] * burstSeconds;
+          this.floats[f + S_CONSUMED + kind] = 0;
+          this.floats[f + S_THROTTLED + kind] = 0;
+        } else {
+          this.floats[f + S_TOKENS + kind] = tokensAtNewRate(this.floats[f + S_TOKENS + kind], this.floats[f + S_RATE + kind], rates[kind], burstSeconds);
         }
       }
       Atomics.store(this.ints, slot * SLOT_INTS + S_TABLE_ID, tableId);
@@ -179,16 +182,6 @@ export class AdmissionBoard {
       this.floats[f + S_RATE + READ] = readRate;
       this.floats[f + S_RATE + WRITE] = writeRate;
       this.floats[f + S_BURST_SECONDS] = burstSeconds;
-      for (const kind of [READ, WRITE] as const) {
-        const max = this.floats[f + S_RATE + kind] * burstSeconds;
-        if (fresh) {
-          this.floats[f + S_TOKENS + kind] = max;
-          this.floats[f + S_CONSUMED + kind] = 0;
-          this.floats[f + S_THROTTLED + kind] = 0;
-        } else if (this.floats[f + S_TOKENS + kind] > max) {
-          this.floats[f + S_TOKENS + kind] = max;
-        }
-      }
       this.floats[f + S_REFILLED_AT_MS] = nowMs;
     });
     Atomics.add(this.headerInts, H_SEQ, 1);
@@ -251,10 +244,7 @@ export class AdmissionBoard {
     this.floats[f + S_REFILLED_AT_MS] = nowMs;
     const burstSeconds = this.floats[f + S_BURST_SECONDS];
     for (const kind of [READ, WRITE] as const) {
-      const rate = this.floats[f + S_RATE + kind];
-      const max = rate * burstSeconds;
-      const tokens = this.floats[f + S_TOKENS + kind] + (rate * elapsedMs) / 1000;
-      this.floats[f + S_TOKENS + kind] = tokens < max ? tokens : max;
+      this.floats[f + S_TOKENS + kind] = refilledTokens(this.floats[f + S_TOKENS + kind], this.floats[f + S_RATE + kind], burstSeconds, elapsedMs);
     }
   }
 

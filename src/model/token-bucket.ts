@@ -13,6 +13,25 @@
 /** DynamoDB keeps up to 300 seconds of unused provisioned capacity as burst credit. */
 export const BURST_SECONDS = 300;
 
+/** What a bucket holding `tokens` holds `elapsedMs` later: refilled at `ratePerSec`, up to
+ *  `burstSeconds` of it (one that holds more already keeps it). The one refill rule, for
+ *  TokenBucket and for GAC's buckets in shared memory (model/admission-board.ts). */
+export function refilledTokens(tokens: number, ratePerSec: number, burstSeconds: number, elapsedMs: number): number {
+  const max = ratePerSec * burstSeconds;
+  if (elapsedMs <= 0 || tokens >= max) return tokens;
+  const refilled = tokens + (ratePerSec * elapsedMs) / 1000;
+  return refilled < max ? refilled : max;
+}
+
+/** What a bucket holds after its rate changes (UpdateTable): what accumulated stays, up to
+ *  the new cap, and an increase is usable at once: one second of the added rate, as the new
+ *  capacity serves the second it takes effect in. */
+export function tokensAtNewRate(tokens: number, oldRatePerSec: number, newRatePerSec: number, burstSeconds: number): number {
+  const raised = newRatePerSec > oldRatePerSec ? tokens + newRatePerSec - oldRatePerSec : tokens;
+  const max = newRatePerSec * burstSeconds;
+  return raised > max ? max : raised;
+}
+
 export class TokenBucket {
   /** Units available now (after the last refill); negative while in debt. */
   tokens: number;
@@ -33,10 +52,7 @@ export class TokenBucket {
     const elapsedMs = nowMs - this.refilledAtMs;
     if (elapsedMs <= 0) return;
     this.refilledAtMs = nowMs;
-    const max = this.maxTokens;
-    if (this.tokens >= max) return;
-    const tokens = this.tokens + (this.ratePerSec * elapsedMs) / 1000;
-    this.tokens = tokens < max ? tokens : max;
+    this.tokens = refilledTokens(this.tokens, this.ratePerSec, this.burstSeconds, elapsedMs);
   }
 
   /** Whether a request estimated at `units` may go now (no tokens are taken). */
@@ -60,15 +76,11 @@ export class TokenBucket {
     if (this.tokens > max) this.tokens = max;
   }
 
-  /** A new rate (UpdateTable): what accumulated at the old rate stays, up to the new cap.
-   *  An increase is usable at once: the bucket gets one second of the added rate, as the
-   *  new capacity serves the second it takes effect in. */
+  /** A new rate (UpdateTable): see tokensAtNewRate. */
   setRate(ratePerSec: number, burstSeconds: number, nowMs: number): void {
     this.refill(nowMs);
-    if (ratePerSec > this.ratePerSec) this.tokens += ratePerSec - this.ratePerSec;
+    this.tokens = tokensAtNewRate(this.tokens, this.ratePerSec, ratePerSec, burstSeconds);
     this.ratePerSec = ratePerSec;
     this.burstSeconds = burstSeconds;
-    const max = this.maxTokens;
-    if (this.tokens > max) this.tokens = max;
   }
 }

@@ -348,6 +348,11 @@ export class RouterCore {
     this.downNodes.delete(node);
   }
 
+  /** Whether this router treats `node` as dead (nodeDown, not nodeUp since). */
+  isDown(node: number): boolean {
+    return this.downNodes.has(node);
+  }
+
   /** Fails everything outstanding; later requests fail at once. */
   close(): void {
     this.closed = true;

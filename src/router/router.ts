@@ -60,8 +60,6 @@ export class Router {
   private readonly core: RouterCore;
   private flushScheduled = false;
   private pumping = false;
-  /** Nodes this router treats as dead (told by the control plane, or seen on the fabric). */
-  private readonly downNodes = new Set<number>();
 
   constructor(private readonly endpoint: Endpoint, options: Partial<RouterOptions> = {}) {
     this.core = new RouterCore(new RingTransport(endpoint), options);
@@ -105,7 +103,6 @@ export class Router {
 
   /** The control plane saw `node` die: fail or move what waits on it now, not at timeout. */
   nodeDown(node: number): void {
-    this.downNodes.add(node);
     // Answers it wrote before it stopped are answers: take them first.
     const now = nowMs();
     readEnvelopes(this.endpoint.from(node), (envelope) => this.receive(envelope, now));
@@ -114,7 +111,6 @@ export class Router {
   }
 
   nodeUp(node: number): void {
-    this.downNodes.delete(node);
     this.core.nodeUp(node);
   }
 
@@ -124,7 +120,7 @@ export class Router {
   private followNodeStates(): void {
     for (const node of this.endpoint.peers) {
       const down = this.endpoint.isDown(node);
-      if (down === this.downNodes.has(node)) continue;
+      if (down === this.core.isDown(node)) continue;
       if (down) this.nodeDown(node);
       else this.nodeUp(node);
     }
