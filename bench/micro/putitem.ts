@@ -8,13 +8,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ShardBox } from '../../src/index.js';
+import { ShardBox, type ShardBoxOptions } from '../../src/index.js';
 import { percentile, ycsbItem, type BenchRow, type BenchSection } from './section.js';
 
 const IN_FLIGHT = 1024;
 const WARMUP_MS = 1000;
 const MEASURE_MS = 4000;
-const KEYS = 100_000;
+export const KEYS = 100_000;
 /** Depths of the durability table in the README: one write at a time, 256 and 1024 in flight. */
 const DURABILITY_DEPTHS = [1, 256, 1024] as const;
 
@@ -24,8 +24,10 @@ interface Phase {
   p99Us: number;
 }
 
-async function openTable(durability: 'sync' | 'async'): Promise<ShardBox> {
-  const db = await ShardBox.open({ durability });
+/** A cluster with the YCSB table, without admission control: the engine is measured, not
+ *  a capacity (an on-demand table starts at 4,000 WCU, below what these loops write). */
+export async function openTable(durability: 'sync' | 'async', options: Omit<ShardBoxOptions, 'durability'> = {}): Promise<ShardBox> {
+  const db = await ShardBox.open({ admission: false, ...options, durability });
   try {
     await db.createTable({
       TableName: 'usertable',
@@ -44,7 +46,7 @@ async function openTable(durability: 'sync' | 'async'): Promise<ShardBox> {
  * A closed loop of `inFlight` writers, each putting the next key as soon as its previous
  * put was acknowledged; `measure` records what completes during a phase.
  */
-function closedLoop(db: ShardBox, inFlight: number) {
+export function closedLoop(db: ShardBox, inFlight: number) {
   const fields = ycsbItem(7);
   let measuring = false;
   let stopped = false;

@@ -245,7 +245,7 @@ export class ShardBox extends ItemOperations {
       }
       metadata.checkNodeCount(resolved.nodes);
       supervisor = new Supervisor({
-        dir, durability: resolved.durability, archiveWal: resolved.archive !== undefined, emulatePowerLoss: resolved.emulatePowerLoss, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
+        dir, durability: resolved.durability, archiveWal: resolved.archive !== undefined, emulatePowerLoss: resolved.emulatePowerLoss, latencyAttribution: resolved.latencyAttribution, fabric, timing: resolved.timing, seed: resolved.seed, links: links.buffer,
         ...(gac === undefined ? {} : { admission: gac.board.buffer }),
         log: { walRetainEntries: resolved.walRetainEntries, walSegmentBytes: resolved.walSegmentBytes, snapshotBytesPerSec: resolved.snapshotBytesPerSec },
       });

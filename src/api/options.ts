@@ -88,6 +88,11 @@ export interface ShardBoxOptions {
    *  YCSB harness's default, so the engine is measured, not the capacity). Default: on.
    *  See AdmissionOptions. */
   admission?: boolean | AdmissionOptions;
+  /** Latency attribution: storage nodes stamp each reply with when it reached each stage,
+   *  and routers split every request's latency into stages (`db.latency()`, `onTiming`).
+   *  false: replies carry no stamps and nothing is recorded. Its cost is measured by
+   *  `npm run bench:micro -- attribution`. Default true. */
+  latencyAttribution?: boolean;
 }
 
 export interface AdmissionOptions {
@@ -222,6 +227,7 @@ export interface ResolvedOptions {
   emulatePowerLoss: boolean;
   /** Undefined: admission control off. */
   admission: ResolvedAdmissionOptions | undefined;
+  latencyAttribution: boolean;
 }
 
 export const MAX_NODES = 64;
@@ -242,7 +248,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 
 export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'replaceReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec', 'archive', 'emulatePowerLoss', 'admission']);
+  const known = new Set(['nodes', 'dir', 'durability', 'partitions', 'routers', 'nodeRingBytes', 'routerRingBytes', 'timing', 'seed', 'router', 'logReplicaAfterMs', 'replaceReplicaAfterMs', 'formatVersion', 'tableStatusDelayMs', 'itemCollectionLimitBytes', 'walRetainEntries', 'walSegmentBytes', 'snapshotBytesPerSec', 'archive', 'emulatePowerLoss', 'admission', 'latencyAttribution']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`options.${key} is not an option of ShardBox.open (known: ${[...known].join(', ')})`);
   }
@@ -277,6 +283,9 @@ export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
       }
     }
   }
+  if (options.latencyAttribution !== undefined && typeof options.latencyAttribution !== 'boolean') {
+    throw new TypeError(`options.latencyAttribution must be a boolean (got ${String(options.latencyAttribution)})`);
+  }
   if (!(timing.heartbeatTicks < timing.leaseTicks && timing.leaseTicks < timing.electionTicks)) {
     throw new RangeError('options.timing must keep heartbeatTicks < leaseTicks < electionTicks (a lease must expire before anyone may be elected)');
   }
@@ -302,6 +311,7 @@ export function resolveOptions(options: ShardBoxOptions): ResolvedOptions {
     archive: resolveArchive(options.archive),
     emulatePowerLoss: emulatePowerLoss(options),
     admission: resolveAdmission(options.admission),
+    latencyAttribution: options.latencyAttribution ?? true,
   };
 }
 

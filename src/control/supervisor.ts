@@ -72,6 +72,9 @@ export interface SupervisorConfig {
   links: SharedArrayBuffer;
   /** The admission board, handed to every node thread (absent: no admission control). */
   admission?: SharedArrayBuffer;
+  /** Nodes stamp replies with their stages' times (ShardBox's latencyAttribution).
+   *  Default true. */
+  latencyAttribution?: boolean;
   /** Starts a node's thread. Default: a worker thread running the compiled node script. */
   spawn?: (data: NodeWorkerData) => NodeThreadHandle;
   /** Default: performance.now() and timers. */
@@ -125,6 +128,7 @@ export class Supervisor {
       control: control.buffer as SharedArrayBuffer,
       links: this.config.links,
       ...(this.config.admission === undefined ? {} : { admission: this.config.admission }),
+      latencyAttribution: this.config.latencyAttribution !== false,
     };
     const worker = this.spawn(data);
     let failed: Error | undefined;

@@ -39,6 +39,8 @@ export interface NodeWorkerData {
   /** The control plane's admission board (model/admission-board.ts): table capacities the
    *  node's partition buckets run at. Absent: the node throttles nothing. */
   admission?: SharedArrayBuffer;
+  /** Stamp replies with the stages' times (ShardBox's latencyAttribution). */
+  latencyAttribution: boolean;
 }
 
 export const CONTROL_STOP = 0;

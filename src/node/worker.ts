@@ -67,7 +67,7 @@ const node = new StorageNode({
   transport: new EndpointTransport(endpoint), storage: store, jobs, timing: data.timing, seed: data.seed, nowMs: performance.now(), links,
   warn: (message, type) => process.emitWarning(message, type),
   tuning: { logRetainEntries: data.log.walRetainEntries, snapshotBytesPerSec: data.log.snapshotBytesPerSec },
-  traceClock: () => performance.timeOrigin + performance.now(),
+  ...(data.latencyAttribution ? { traceClock: () => performance.timeOrigin + performance.now() } : {}),
   ...(data.admission === undefined ? {} : { admission: data.admission }),
 });
 
