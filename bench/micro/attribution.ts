@@ -38,14 +38,16 @@ const BATCH = 64;
 const ROUNDS = 9;
 const MAX_COST = 0.03;
 
-/** A write's node stamps relative to when the router sent it (ms): received, proposed,
- *  committed, applied, replied, the leader's own WAL sync. */
-const TRACE_OFFSETS_MS = [0.031, 0.036, 0.294, 0.302, 0.311, 0.247];
+/** A write's node stamps (protocol.ts ReplyTrace): received 31 µs after the router sent
+ *  it, then proposed, committed, applied, replied and the leader's own WAL sync, in µs
+ *  after that. */
+const RECEIVED_AFTER_MS = 0.031;
+const TRACE_OFFSETS_US = [5, 263, 271, 280, 216];
 
 /** The node's stamps for a request sent at `sentAtMs`, a fresh array as a decoded reply has. */
 function traceFor(sentAtMs: number): number[] {
-  const t = TRACE_OFFSETS_MS;
-  return [sentAtMs + t[0], sentAtMs + t[1], sentAtMs + t[2], sentAtMs + t[3], sentAtMs + t[4], sentAtMs + t[5]];
+  const t = TRACE_OFFSETS_US;
+  return [sentAtMs + RECEIVED_AFTER_MS, t[0], t[1], t[2], t[3], t[4]];
 }
 
 const TARGET: Target = { mode: 'leader', group: 1, replicas: [0, 1, 2] };
@@ -208,7 +210,7 @@ function rowsOf(what: string, measured: Measured | string, target: boolean, refe
   const on = costOf(measured, 'on');
   const rows: BenchRow[] = [
     { metric: `${what}, attribution off (no trace)`, value: median(measured.off!), unit: 'ops/s', note: spread(measured.off!) },
-    { metric: `${what}, attribution on (6-stamp trace)`, value: median(measured.on!), unit: 'ops/s', note: spread(measured.on!) },
+    { metric: `${what}, attribution on (stamped replies)`, value: median(measured.on!), unit: 'ops/s', note: spread(measured.on!) },
     {
       metric: `${what}: attribution cost (1 − on ÷ off)`,
       value: on.cost * 100,

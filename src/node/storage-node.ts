@@ -22,7 +22,7 @@ import type { ApplyBatchResults, OutboxRecord, PageResult, WriteResult } from '.
 import { readCapacityUnits } from '../model/capacity.js';
 import { ItemChecksumError } from '../storage/checked-values.js';
 import {
-  envelopeToWire, ReplyTrace, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
+  envelopeToWire, newTrace, ReplyTrace, stampTrace, type Envelope, WireFormatError, type FormatVersion, type ReplyMessage, type RequestMessage,
 } from '../transport/protocol.js';
 import { raftFromWire, raftToWire } from './raft-wire.js';
 import {
@@ -365,7 +365,7 @@ export class StorageNode {
       if (pending === undefined || pending.size === 0) continue;
       for (const entry of ready.entries) {
         const trace = pending.get(entry.index)?.trace;
-        if (trace !== undefined) trace[ReplyTrace.SYNCED] = now;
+        if (trace !== undefined) stampTrace(trace, ReplyTrace.SYNCED, now);
       }
     }
   }
@@ -605,7 +605,11 @@ export class StorageNode {
           return this.redirect(router, request.id, proposal);
         }
         if (body.u !== undefined) this.loadOf(request.group).recordWriteEntry(this.roundAtMs, body.entry, body.u);
-        const trace = this.traceClock === undefined ? undefined : [receivedAtMs, this.traceClock(), 0, 0, 0, 0];
+        let trace: number[] | undefined;
+        if (this.traceClock !== undefined) {
+          trace = newTrace(receivedAtMs);
+          stampTrace(trace, ReplyTrace.STARTED, this.traceClock());
+        }
         this.pendingWrites.get(request.group)!.set(proposal.index, { router, id: request.id, term: proposal.term, trace });
         return;
       }
@@ -795,8 +799,12 @@ export class StorageNode {
     }
     if (this.traceClock === undefined) return this.reply(router, { id: request.id, body: result });
     const doneAtMs = this.traceClock();
-    // A read has no commit or sync: COMMITTED = STARTED, SYNCED = 0 (protocol.ts ReplyTrace).
-    this.reply(router, { id: request.id, body: result, trace: [receivedAtMs, startedAtMs, startedAtMs, doneAtMs, 0, 0] });
+    // A read has no commit or sync: COMMITTED = STARTED, SYNCED stays NOT_SYNCED.
+    const trace = newTrace(receivedAtMs);
+    stampTrace(trace, ReplyTrace.STARTED, startedAtMs);
+    stampTrace(trace, ReplyTrace.COMMITTED, startedAtMs);
+    stampTrace(trace, ReplyTrace.APPLIED, doneAtMs);
+    this.reply(router, { id: request.id, body: result, trace });
   }
 
   /** Parks an outbox read until the group applies records or `waitMs` pass. */
@@ -1172,8 +1180,8 @@ export class StorageNode {
           this.reply(waiter.router, { id: waiter.id, body: results[i] });
         } else {
           // Applied in this round; what began it was the commit the core handed out.
-          trace[ReplyTrace.COMMITTED] = committedAtMs;
-          trace[ReplyTrace.APPLIED] = appliedAtMs;
+          stampTrace(trace, ReplyTrace.COMMITTED, committedAtMs);
+          stampTrace(trace, ReplyTrace.APPLIED, appliedAtMs);
           this.reply(waiter.router, { id: waiter.id, body: results[i], trace });
         }
       }
@@ -1250,7 +1258,7 @@ export class StorageNode {
   private stampReplied(replies: ReplyMessage[]): void {
     if (this.traceClock === undefined) return;
     const now = this.traceClock();
-    for (const reply of replies) if (reply.trace !== undefined) reply.trace[ReplyTrace.REPLIED] = now;
+    for (const reply of replies) if (reply.trace !== undefined) stampTrace(reply.trace, ReplyTrace.REPLIED, now);
   }
 
   private wakePeers(): void {

@@ -89,22 +89,24 @@ export function stagesOf(kind: RequestKind, router: RouterStamps, trace: readonl
   const end = Math.max(start, msToUs(router.receivedAtMs));
   const queued = Math.min(end, Math.max(start, msToUs(router.queuedAtMs)));
   const sent = Math.min(end, Math.max(queued, msToUs(router.sentAtMs)));
-  const received = Math.min(end, Math.max(sent, msToUs(trace[ReplyTrace.RECEIVED])));
-  const started = Math.min(end, Math.max(received, msToUs(trace[ReplyTrace.STARTED])));
+  // The node's stages are µs after its RECEIVED (protocol.ts ReplyTrace).
+  const at = msToUs(trace[ReplyTrace.RECEIVED]);
+  const received = Math.min(end, Math.max(sent, at));
+  const started = Math.min(end, Math.max(received, at + trace[ReplyTrace.STARTED]));
   let stages: RequestTiming['stages'];
   if (kind === 'write') {
-    const committed = Math.min(end, Math.max(started, msToUs(trace[ReplyTrace.COMMITTED])));
-    const applied = Math.min(end, Math.max(committed, msToUs(trace[ReplyTrace.APPLIED])));
-    const replied = Math.min(end, Math.max(applied, msToUs(trace[ReplyTrace.REPLIED])));
+    const committed = Math.min(end, Math.max(started, at + trace[ReplyTrace.COMMITTED]));
+    const applied = Math.min(end, Math.max(committed, at + trace[ReplyTrace.APPLIED]));
+    const replied = Math.min(end, Math.max(applied, at + trace[ReplyTrace.REPLIED]));
     stages = {
       retry: queued - start, queue: sent - queued, transit: received - sent, leader: started - received,
       replicate: committed - started, apply: applied - committed, reply: replied - applied, return: end - replied,
     };
     const synced = trace[ReplyTrace.SYNCED];
-    if (synced > 0) stages.walSync = Math.max(0, msToUs(synced) - msToUs(trace[ReplyTrace.STARTED]));
+    if (synced !== ReplyTrace.NOT_SYNCED) stages.walSync = Math.max(0, synced - trace[ReplyTrace.STARTED]);
   } else {
-    const read = Math.min(end, Math.max(started, msToUs(trace[ReplyTrace.APPLIED])));
-    const replied = Math.min(end, Math.max(read, msToUs(trace[ReplyTrace.REPLIED])));
+    const read = Math.min(end, Math.max(started, at + trace[ReplyTrace.APPLIED]));
+    const replied = Math.min(end, Math.max(read, at + trace[ReplyTrace.REPLIED]));
     stages = {
       retry: queued - start, queue: sent - queued, transit: received - sent, leader: started - received,
       read: read - started, reply: replied - read, return: end - replied,

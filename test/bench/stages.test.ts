@@ -5,6 +5,7 @@ import { formatSlowest, stageBreakdown } from '../../bench/ycsb/report.js';
 import { levelStagesOf, operationTiming, OVERLAPPING_STAGES, STAGE_ORDER } from '../../bench/ycsb/stages.js';
 import { LatencyTracker, type RequestTiming } from '../../src/index.js';
 import { msToUs, stagesOf } from '../../src/router/latency.js';
+import { newTrace, ReplyTrace, stampTrace } from '../../src/transport/protocol.js';
 import { seededRandom } from '../../src/model/prng.js';
 import { makeResult } from './fixtures.js';
 import { withStages } from './stage-fixtures.js';
@@ -19,6 +20,17 @@ function sumOfStages(timing: RequestTiming): number {
 /** A time on today's clock (ms since the epoch), where a double holds ~0.25 µs. */
 const T = 1_796_319_236_518;
 
+/** A node's trace from its stamps on the shared clock (ms), as StorageNode writes it. */
+function nodeTrace(received: number, started: number, committed: number, applied: number, replied: number, synced?: number): number[] {
+  const trace = newTrace(received);
+  stampTrace(trace, ReplyTrace.STARTED, started);
+  stampTrace(trace, ReplyTrace.COMMITTED, committed);
+  stampTrace(trace, ReplyTrace.APPLIED, applied);
+  stampTrace(trace, ReplyTrace.REPLIED, replied);
+  if (synced !== undefined) stampTrace(trace, ReplyTrace.SYNCED, synced);
+  return trace;
+}
+
 describe('operationTiming', () => {
   it('without a router timing: pacing and engine', () => {
     const timing = operationTiming('READ', 1000, 1000.25, 1001.5, undefined);
@@ -29,11 +41,10 @@ describe('operationTiming', () => {
     const router = stagesOf(
       'write',
       { acceptedAtMs: T + 0.3619, queuedAtMs: T + 0.3619, sentAtMs: T + 0.4108, receivedAtMs: T + 0.9588 },
-      // received, started, committed, applied, replied, synced
-      [T + 0.4459, T + 0.4611, T + 0.9032, T + 0.9098, T + 0.9231, T + 0.7049],
+      nodeTrace(T + 0.4459, T + 0.4611, T + 0.9032, T + 0.9098, T + 0.9231, T + 0.7049),
     )!;
     expect(router.totalUs).toBe(597);
-    expect(router.stages).toEqual({ retry: 0, queue: 49, transit: 35, leader: 15, replicate: 442, apply: 7, reply: 13, return: 36, walSync: 244 });
+    expect(router.stages).toEqual({ retry: 0, queue: 49, transit: 35, leader: 15, replicate: 443, apply: 6, reply: 13, return: 36, walSync: 244 });
     expect(sumOfStages(router)).toBe(597);
 
     const timing = operationTiming('UPDATE', T + 0.1001, T + 0.3502, T + 1.0129, router);
@@ -41,7 +52,7 @@ describe('operationTiming', () => {
     expect(timing.acceptedAtMs).toBe(T + 0.1001);
     expect(timing.totalUs).toBe(913);
     expect(timing.stages).toEqual({
-      pacing: 250, client: 12, retry: 0, queue: 49, transit: 35, leader: 15, replicate: 442, apply: 7, reply: 13, return: 36, residue: 54, walSync: 244,
+      pacing: 250, client: 12, retry: 0, queue: 49, transit: 35, leader: 15, replicate: 443, apply: 6, reply: 13, return: 36, residue: 54, walSync: 244,
     });
     expect(sumOfStages(timing)).toBe(913);
   });
@@ -56,9 +67,11 @@ describe('operationTiming', () => {
       const [intended, actual, accepted, queued, sent, ...rest] = Array.from({ length: 12 }, next);
       const [nodeReceived, started, committed, applied, replied, routerReceived, end] = rest;
       const kind = i % 2 === 0 ? 'write' : 'read';
-      const router = stagesOf(kind, { acceptedAtMs: accepted, queuedAtMs: queued, sentAtMs: sent, receivedAtMs: routerReceived }, [
-        nodeReceived, started, committed, applied, replied, kind === 'write' ? (started + committed) / 2 : 0,
-      ])!;
+      const router = stagesOf(
+        kind,
+        { acceptedAtMs: accepted, queuedAtMs: queued, sentAtMs: sent, receivedAtMs: routerReceived },
+        nodeTrace(nodeReceived, started, committed, applied, replied, kind === 'write' ? (started + committed) / 2 : undefined),
+      )!;
       expect(sumOfStages(router)).toBe(router.totalUs);
       const timing = operationTiming(kind === 'write' ? 'UPDATE' : 'READ', intended, actual, end, router);
       expect(sumOfStages(timing)).toBe(timing.totalUs);

@@ -6,7 +6,8 @@ import { ReplyTrace, type RequestMessage } from '../../src/transport/protocol.js
 
 /** A write's node stamps (ms): received 10.1, proposed 10.15, synced 10.4, committed 10.6,
  *  applied 10.65, replied 10.7. */
-const WRITE_TRACE = [10.1, 10.15, 10.6, 10.65, 10.7, 10.4];
+/** Received at 10.1 ms; then µs after it: started, committed, applied, replied, synced. */
+const WRITE_TRACE = [10.1, 50, 500, 550, 600, 300];
 
 describe('stagesOf', () => {
   it('splits a write into consecutive stages that add up to its total', () => {
@@ -20,7 +21,7 @@ describe('stagesOf', () => {
   });
 
   it('gives a read its own stages, without replication', () => {
-    const trace = [1.2, 1.5, 1.5, 1.503, 1.6, 0];
+    const trace = [1.2, 300, 300, 303, 400, ReplyTrace.NOT_SYNCED];
     const timing = stagesOf('read', { acceptedAtMs: 1, queuedAtMs: 1, sentAtMs: 1.1, receivedAtMs: 1.7 }, trace)!;
     expect(timing.stages).toEqual({ retry: 0, queue: 100, transit: 100, leader: 300, read: 3, reply: 97, return: 100 });
     expect(READ_STAGES.reduce((total, stage) => total + (timing.stages[stage] ?? 0), 0)).toBe(timing.totalUs);
