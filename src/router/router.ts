@@ -141,9 +141,19 @@ export class Router {
     // What this turn queued goes out first: the scheduled flush is a microtask, and it
     // would run only after this blocking wait (measured: a read's queue stage p99 ~3 ms).
     this.core.flush(nowMs());
-    const seq = this.endpoint.bell.seq;
-    if (!this.endpoint.inboxEmpty()) return true;
-    return this.endpoint.bell.sleep(seq, timeoutMs) !== 'timed-out';
+    // Nodes ring only a bell whose owner said it sleeps: without that, a reply that came
+    // while this router's pump was between two of its own sleeps (yielding) would let this
+    // wait run to its timeout. The pump cannot run during this wait (same thread), so its
+    // own state of the bell is put back after.
+    const bell = this.endpoint.bell;
+    const pumpSleeping = bell.prepared;
+    const seq = bell.prepare();
+    try {
+      if (!this.endpoint.inboxEmpty()) return true;
+      return bell.sleep(seq, timeoutMs) !== 'timed-out';
+    } finally {
+      if (!pumpSleeping) bell.done();
+    }
   }
 
   /** Requests queued in one turn of the caller go out together, at the end of the turn. */

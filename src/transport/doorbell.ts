@@ -122,6 +122,11 @@ export class Doorbell {
     Atomics.store(this.cells, SLEEPING, 0);
   }
 
+  /** Whether the consumer has said it is (about to be) asleep and not yet `done`. */
+  get prepared(): boolean {
+    return Atomics.load(this.cells, SLEEPING) !== 0;
+  }
+
   /** Current seq (for diagnostics and tests). */
   get seq(): number {
     return Atomics.load(this.cells, SEQ);
