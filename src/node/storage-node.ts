@@ -181,6 +181,8 @@ export class StorageNode {
   private readonly applyTimes = new Map<number, Array<[index: number, atMs: number]>>();
   /** The `nowMs` of the current round. */
   private roundAtMs = 0;
+  /** Appends without entries of this round's Readies, sent after its replies. */
+  private readonly afterReplies: ReplicaMessage[] = [];
   /** A failed WAL sync: the node cannot know what is durable, so it stops (fsyncgate). */
   private failure: Error | undefined;
   /** Groups holding a stored value that failed its checksum (markDamaged), for repair. */
@@ -335,6 +337,14 @@ export class StorageNode {
     this.snapshots.pump(nowMs);
     this.flushSnapshotMessages();
     this.flushReplies();
+    if (this.afterReplies.length > 0) {
+      // In the followers' rings before any router is woken: a router that reads a write's
+      // reply and sends an eventually consistent read to a follower finds it knowing the
+      // commit (read-after-write).
+      for (const message of this.afterReplies) this.queueRaft(message);
+      this.afterReplies.length = 0;
+      this.flushRaft();
+    }
     this.wakePeers();
     this.maybeCheckpoint(nowMs);
     return worked;
@@ -962,7 +972,16 @@ export class StorageNode {
     for (const [group, core] of this.cores) if (core.hasReady()) readies.push([group, core, core.ready()]);
     if (readies.length === 0) return false;
 
-    for (const [, , ready] of readies) for (const message of ready.send) this.queueRaft(message);
+    for (const [, , ready] of readies) {
+      for (const message of ready.send) {
+        // An append without entries only tells a follower the commit index (or is a
+        // heartbeat): it goes out with this round's replies, at its end. Sent here, it
+        // woke both followers to apply while the leader applied and before the router
+        // could read its reply: three busy threads on two cores.
+        if (message.type === 'append' && message.entries.length === 0) this.afterReplies.push(message);
+        else this.queueRaft(message);
+      }
+    }
     this.flushRaft();
 
     const persist: PersistRecord[] = [];
