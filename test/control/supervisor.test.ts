@@ -158,6 +158,7 @@ describe('supervisor: starting nodes', () => {
       seed: (SEED + 2 * 7919) >>> 0, // wraps past 2^32
       control: expect.any(SharedArrayBuffer),
       links: c.links,
+      latencyAttribution: true,
     });
     expect(data.seed).toBe(15_822);
     expect(data.control.byteLength).toBe(CONTROL_WORDS * 4);

@@ -9,7 +9,7 @@ import { encodeItemKeyWithHash } from '../../src/model/key-encoding.js';
 import { partitionHash } from '../../src/model/hash.js';
 import type { KeyShape } from '../../src/model/types.js';
 import type { NodeTransport, TransportStats } from '../../src/node/ports.js';
-import { StorageNode } from '../../src/node/storage-node.js';
+import { leastRecentlyTakenFirst, StorageNode } from '../../src/node/storage-node.js';
 import { encodeWriteOp } from '../../src/storage/codec.js';
 import type { GroupRecord } from '../../src/storage/wal.js';
 import { ReplyTrace, type Envelope, type FormatVersion, type ReplyMessage, type RequestMessage } from '../../src/transport/protocol.js';
@@ -231,5 +231,29 @@ describe('StorageNode with a damaged stored item', () => {
     expect(until(h, h.send(1, get('b', true)), 10).error?.name).toBe('InternalServerError');
     expect(h.node.stats().damagedGroups).toEqual([1]);
     expect(h.node.stats().itemChecksumErrors).toBe(1);
+  });
+});
+
+describe('leastRecentlyTakenFirst (a full ring must not refuse the same groups every time)', () => {
+  const message = (group: number, n: number) => ({ type: 'append', group, n }) as unknown as Parameters<typeof leastRecentlyTakenFirst>[0][number];
+  const order = (messages: ReturnType<typeof message>[]) => messages.map((m) => `${m.group}.${(m as unknown as { n: number }).n}`);
+
+  it('puts the groups taken least lately first, never-taken ones before all, each group in its own order', () => {
+    const messages = [message(1, 1), message(2, 1), message(1, 2), message(3, 1), message(2, 2)];
+    leastRecentlyTakenFirst(messages, new Map([[1, 7], [2, 3]]));
+    expect(order(messages)).toEqual(['3.1', '2.1', '2.2', '1.1', '1.2']);
+  });
+
+  it('lets every group through a ring that takes one message a flush', () => {
+    const taken = new Map<number, number>();
+    const through = new Set<number>();
+    for (let flush = 1; flush <= 3; flush++) {
+      // Every group has a message in every flush, in the same order (as cores are visited).
+      const messages = [message(1, flush), message(2, flush), message(3, flush)];
+      leastRecentlyTakenFirst(messages, taken);
+      taken.set(messages[0].group, flush);
+      through.add(messages[0].group);
+    }
+    expect([...through].sort()).toEqual([1, 2, 3]);
   });
 });
