@@ -6,21 +6,15 @@
  * The production StorageNode over fake ports; the test plays the follower (node 1).
  */
 import { describe, expect, it } from 'vitest';
-import { encodeItemKeyWithHash } from '../../src/model/key-encoding.js';
-import { partitionHash } from '../../src/model/hash.js';
-import type { KeyShape } from '../../src/model/types.js';
 import type { NodeTransport, TransportStats } from '../../src/node/ports.js';
-import { StorageNode } from '../../src/node/storage-node.js';
 import type { ReplicaMessage } from '../../src/replication/types.js';
-import { encodeWriteOp } from '../../src/storage/codec.js';
 import type { GroupRecord } from '../../src/storage/wal.js';
 import type { Envelope, FormatVersion, RequestMessage } from '../../src/transport/protocol.js';
-import { SimNodeStore } from '../sim/storage.js';
+import { nodeOver, noTransportStats, putEntry, SHAPE } from './fixtures.js';
 
 const LEADER = 0;
 const FOLLOWER = 1;
 const ROUTER = 7;
-const SHAPE: KeyShape = { hashName: 'pk', hashType: 'S' };
 const rec: GroupRecord = { group: 1, tableId: 1, tableName: 't', keyShape: SHAPE, hashStart: '0000000000000000', hashEnd: 'ffffffffffffffff', voters: [LEADER, FOLLOWER] };
 
 type Event = { kind: 'send'; peer: number; envelope: Envelope } | { kind: 'wake'; peer: number };
@@ -53,14 +47,8 @@ class RecordingTransport implements NodeTransport {
   corruptWrites(): void {}
   noteDecodeError(): void {}
   stats(): TransportStats {
-    return { formatVersionRejected: 0, decodeErrors: 0, recordsByVersion: { 1: 0, 2: 0 }, inboundRings: {} };
+    return noTransportStats();
   }
-}
-
-function putEntry(pk: string): Uint8Array {
-  const key = { pk: { S: pk } };
-  const itemKey = encodeItemKeyWithHash(1, partitionHash(key.pk), SHAPE, key);
-  return encodeWriteOp({ type: 'put', tableId: 1, key, item: { ...key, v: { S: 'x' } }, returnValues: 'NONE', itemKey });
 }
 
 /** What the follower answers to each message the leader sent it: grants, and acks. */
@@ -82,13 +70,8 @@ function followerAnswers(events: Event[]): ReplicaMessage[] {
 describe('StorageNode: a write\'s reply and its commit notice to the followers', () => {
   it('the reply is written first, the notice next, and peers are woken only after both', () => {
     const transport = new RecordingTransport();
-    const store = new SimNodeStore(() => {});
     let syncs = 0;
-    const node = new StorageNode({
-      transport, storage: store, jobs: { startSync: () => { syncs++; }, startCheckpoint: () => {} },
-      timing: { tickMs: 10, electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8 }, seed: 1, nowMs: 0,
-      warn: (message) => { throw new Error(message); },
-    });
+    const { node, store } = nodeOver(transport, () => { syncs++; });
     let nowMs = 0;
     let nextId = 1;
     /** One round (finishing its WAL sync at once); the follower answers what it got. */

@@ -7,17 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import { encodeItemKeyWithHash } from '../../src/model/key-encoding.js';
 import { partitionHash } from '../../src/model/hash.js';
-import type { KeyShape } from '../../src/model/types.js';
 import type { NodeTransport, TransportStats } from '../../src/node/ports.js';
-import { leastRecentlyTakenFirst, StorageNode } from '../../src/node/storage-node.js';
+import { leastRecentlyTakenFirst } from '../../src/node/storage-node.js';
 import { encodeWriteOp } from '../../src/storage/codec.js';
 import type { GroupRecord } from '../../src/storage/wal.js';
 import { ReplyTrace, type Envelope, type FormatVersion, type ReplyMessage, type RequestMessage } from '../../src/transport/protocol.js';
-import { SimNodeStore } from '../sim/storage.js';
+import { nodeOver, noTransportStats, putEntry, SHAPE } from './fixtures.js';
 
 const NODE = 0;
 const ROUTER = 7;
-const SHAPE: KeyShape = { hashName: 'pk', hashType: 'S' };
 
 class FakeTransport implements NodeTransport {
   readonly id = NODE;
@@ -46,7 +44,7 @@ class FakeTransport implements NodeTransport {
   corruptWrites(): void {}
   noteDecodeError(): void {}
   stats(): TransportStats {
-    return { formatVersionRejected: 0, decodeErrors: 0, recordsByVersion: { 1: 0, 2: 0 }, inboundRings: {} };
+    return noTransportStats();
   }
 }
 
@@ -54,13 +52,8 @@ function setup(warn: (message: string) => void = (message) => { throw new Error(
   let clockMs = 1000;
   let roundMs = 0;
   const transport = new FakeTransport();
-  const store = new SimNodeStore(() => {});
   let syncsStarted = 0;
-  const node = new StorageNode({
-    transport, storage: store, jobs: { startSync: () => { syncsStarted++; }, startCheckpoint: () => {} },
-    timing: { tickMs: 10, electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8 }, seed: 1, nowMs: 0,
-    warn, traceClock: () => clockMs,
-  });
+  const { node, store } = nodeOver(transport, () => { syncsStarted++; }, { warn, traceClock: () => clockMs });
   let nextId = 1;
   const send = (group: number, body: unknown): number => {
     const request: RequestMessage = { id: nextId++, group, body };
@@ -82,12 +75,6 @@ function setup(warn: (message: string) => void = (message) => { throw new Error(
 }
 
 const rec: GroupRecord = { group: 1, tableId: 1, tableName: 't', keyShape: SHAPE, hashStart: '0000000000000000', hashEnd: 'ffffffffffffffff', voters: [NODE] };
-
-function putEntry(pk: string): Uint8Array {
-  const key = { pk: { S: pk } };
-  const itemKey = encodeItemKeyWithHash(1, partitionHash(key.pk), SHAPE, key);
-  return encodeWriteOp({ type: 'put', tableId: 1, key, item: { ...key, v: { S: 'x' } }, returnValues: 'NONE', itemKey });
-}
 
 /** Runs rounds (finishing syncs as they start) until `id` is answered. */
 function until(h: ReturnType<typeof setup>, id: number, roundMs: number, beforeSync?: () => void): ReplyMessage {
