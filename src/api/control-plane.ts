@@ -26,16 +26,22 @@ export const TABLE_STATS_REFRESH_MS = 1000;
 /** Bytes of rows per export piece (each is one read on the node's thread). */
 const EXPORT_PIECE_BYTES = 64 * 1024;
 
-/** Keeps a stream of bytes under `bytesPerSec`: `spent` waits as long as it is ahead. */
-class Pace {
-  private readonly startedAt = performance.now();
-  private bytes = 0;
+/**
+ * Keeps every export together under `bytesPerSec`: each piece read is paid for in turn, so
+ * a backup's or scrub's partitions read at once share the pace instead of each having it
+ * (four partitions read four times as fast, and took a core from foreground requests).
+ * Idle time earns no credit: a job starting after a quiet spell is paced from its start.
+ */
+class SharedPace {
+  /** When the bytes spent so far are paid for (performance.now() ms). */
+  private paidAtMs = 0;
 
   constructor(private readonly bytesPerSec: number) {}
 
   async spent(bytes: number): Promise<void> {
-    this.bytes += bytes;
-    const dueMs = (this.bytes / this.bytesPerSec) * 1000 - (performance.now() - this.startedAt);
+    const nowMs = performance.now();
+    this.paidAtMs = Math.max(this.paidAtMs, nowMs) + (bytes / this.bytesPerSec) * 1000;
+    const dueMs = this.paidAtMs - nowMs;
     if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
   }
 }
@@ -51,6 +57,8 @@ export class ControlPlane {
   /** Tables with an UpdateTable still being applied: the change, applied when it completes. */
   readonly updating = new Map<string, () => void>();
   private readonly stats = new Map<string, TableStats>();
+  /** What every export (backups, scrubs, archived snapshots) reads out of the nodes. */
+  private readonly exportPace: SharedPace;
 
   constructor(
     readonly router: Router,
@@ -58,6 +66,7 @@ export class ControlPlane {
     readonly metadata: Metadata,
     readonly supervisor: Supervisor,
   ) {
+    this.exportPace = new SharedPace(options.snapshotBytesPerSec);
     this.globalIndexes = new GlobalIndexes({
       metadata,
       request: (target, body, idempotent) => router.request(target, body, idempotent),
@@ -231,7 +240,7 @@ export class ControlPlane {
     // Small pieces, paced as snapshot transfers are: each piece is read on the node's
     // thread between its rounds, so a backup or a scrub takes longer, not requests.
     const maxBytes = options.maxBytes ?? EXPORT_PIECE_BYTES;
-    const pace = new Pace(this.options.snapshotBytesPerSec);
+    const pace = this.exportPace;
     const keepDamaged = options.keepDamaged === true ? { keepDamaged: true } : {};
     for (let attempt = 0; ; attempt++) {
       // From the leader, or (scrub) from one given replica, damaged rows included.
