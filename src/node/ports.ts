@@ -121,9 +121,12 @@ export interface NodeStorage {
   /** Keeps a received snapshot chunk's rows aside (not the group's data yet). */
   stageSnapshotRows(group: number, rows: readonly SnapshotRow[]): void;
   discardStagedSnapshot(group: number): void;
-  /** Replaces the group's data with the staged rows, applied at `snapshot.index`, at once
-   *  (durable at the next checkpoint); returns the rows installed. */
-  installSnapshot(group: number, snapshot: InstalledSnapshot): number;
+  /** Starts replacing the group's data with the staged rows, applied at `snapshot.index`:
+   *  from here on the install is finished even across a crash. */
+  beginInstall(group: number, snapshot: InstalledSnapshot): void;
+  /** One step of the install, at most `maxRows` rows (the node's thread serves between
+   *  steps); true once it is finished (durable at the next checkpoint). */
+  continueInstall(group: number, maxRows: number): boolean;
   /** Fault injection: flips a byte at rest in `count` distinct stored items (drawn from
    *  `seed`), checksums left as they were; none when fewer are stored (`available`). */
   rot(count: number, seed: number): { damaged: RottedItem[]; available: number };

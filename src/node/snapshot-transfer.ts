@@ -9,8 +9,9 @@
  * by every transfer of the node, so that foreground requests keep their latency.
  *
  * Receiver (the follower's node): stages each chunk's rows aside (the group keeps its old
- * data, and serves no reads meanwhile), and after the last one replaces the group's data
- * in one transaction. Before the replica's log may drop what it held (the WAL's log
+ * data, and serves no reads meanwhile), and after the last one replaces the group's data,
+ * INSTALL_STEP_ROWS rows a round (one long transaction would hold every group of the node
+ * up; a crash midway is finished when the store opens). Before the replica's log may drop what it held (the WAL's log
  * restart, Ready.logStart), the new data must be durable: the receiver waits for a
  * checkpoint that started after the install, then tells its core
  * (ReplicaCore.installSnapshot) and the leader (`installed`), whose core resumes
@@ -34,6 +35,8 @@ import type { GroupRecord } from '../storage/wal.js';
 
 /** Bytes of rows per chunk. */
 export const CHUNK_BYTES = 64 * 1024;
+/** Rows a receiver removes or installs per round (one transaction of ~1 ms). */
+export const INSTALL_STEP_ROWS = 128;
 /** Chunks a sender has out before it waits for an acknowledgement. */
 const WINDOW = 4;
 /** Default pace of all of a node's outgoing snapshots (bytes per second). */
@@ -120,6 +123,9 @@ interface Receiver {
   membership: Membership;
   nextSeq: number;
   heardAtMs: number;
+  /** Every chunk is in and the store is installing them (a step per round); the last
+   *  chunk is acknowledged when it is done. Nothing stops an install once begun. */
+  installing?: { lastSeq: number };
   /** Installed in the store; waits for a checkpoint started after `installedGeneration`. */
   installedGeneration?: number;
   /** Durable: waits to tell its core (a repair waits for no Ready to be outstanding). */
@@ -166,7 +172,7 @@ export class SnapshotTransfers {
   /** Checkpoints started (a receiver waits for one started after its install). */
   private checkpointsStarted = 0;
 
-  constructor(private readonly host: SnapshotHost, private readonly bytesPerSec: number, nowMs: number) {
+  constructor(private readonly host: SnapshotHost, private readonly bytesPerSec: number, nowMs: number, private readonly installStepRows = INSTALL_STEP_ROWS) {
     this.budgetAtMs = nowMs;
   }
 
@@ -274,8 +280,15 @@ export class SnapshotTransfers {
   }
 
   /** Leaders: starts transfers their cores ask for, sends what the pace allows, and
-   *  abandons transfers whose peer went silent. */
-  pump(nowMs: number): void {
+   *  abandons transfers whose peer went silent. Receivers: a step of each install under
+   *  way. Returns whether an install step ran (the node has more work at once). */
+  pump(nowMs: number): boolean {
+    let installed = false;
+    for (const [group, r] of this.receivers) {
+      if (r.installing === undefined) continue;
+      installed = true;
+      if (this.host.store.continueInstall(group, this.installStepRows)) this.installDone(group, r);
+    }
     this.refill(nowMs);
     for (const [id, e] of this.exports) {
       if (nowMs - e.usedAtMs < EXPORT_IDLE_MS) continue;
@@ -294,7 +307,7 @@ export class SnapshotTransfers {
     for (const [group, r] of this.receivers) {
       // The leader gave up on this transfer (it restarts with a new id if it still needs
       // one), or this replica was elected meanwhile and must apply its own log.
-      if (r.installedGeneration === undefined && (nowMs - r.heardAtMs > SILENCE_MS || this.host.core(group)?.role === 'leader')) {
+      if (r.installedGeneration === undefined && r.installing === undefined && (nowMs - r.heardAtMs > SILENCE_MS || this.host.core(group)?.role === 'leader')) {
         this.receivers.delete(group);
         this.host.store.discardStagedSnapshot(group);
       }
@@ -309,6 +322,7 @@ export class SnapshotTransfers {
       if (s.unacked.size > 0 && s.queue.length === 0 && nowMs - s.sentAtMs > RESEND_AFTER_MS) this.resendFrom(s, -1);
       this.sendChunks(s, nowMs);
     }
+    return installed;
   }
 
   /** Go back: every unacknowledged chunk from `seq` on is sent again, in order. */
@@ -444,7 +458,8 @@ export class SnapshotTransfers {
     const ack = (seq: number, status: Ack['status']): void =>
       this.host.send(m.from, { t: 'ack', group: m.group, from: this.host.id, to: m.from, id: m.id, seq, status });
     let r = this.receivers.get(m.group);
-    if (r !== undefined && r.installedGeneration !== undefined) return; // installed; waits for its checkpoint
+    // Installing, or installed and waiting for its checkpoint: a resent last chunk is answered then.
+    if (r !== undefined && (r.installing !== undefined || r.installedGeneration !== undefined)) return;
     if (r === undefined || r.leader !== m.from || r.id !== m.id) {
       if (m.seq !== 0) return; // the middle of a transfer this node is not (or no longer) part of
       // Damaged data, and the snapshot's entry is in this replica's log: a repair.
@@ -472,13 +487,20 @@ export class SnapshotTransfers {
     this.host.store.stageSnapshotRows(m.group, rows);
     r.nextSeq++;
     if (!m.last) return ack(m.seq, 'ok');
-    this.host.store.installSnapshot(m.group, { index: m.index, term: m.term });
-    const rec = this.host.store.group(m.group);
+    this.host.store.beginInstall(m.group, { index: m.index, term: m.term });
+    r.installing = { lastSeq: m.seq };
+  }
+
+  /** The store holds the snapshot: the group takes the snapshot's membership, waits for a
+   *  checkpoint, and the leader hears that the last chunk is in. */
+  private installDone(group: number, r: Receiver): void {
+    const rec = this.host.store.group(group);
     if (rec !== undefined && !r.repair) {
-      this.host.store.saveGroup({ ...rec, voters: m.membership.voters, logReplicas: m.membership.logReplicas, awaited: m.membership.awaited });
+      this.host.store.saveGroup({ ...rec, voters: r.membership.voters, logReplicas: r.membership.logReplicas, awaited: r.membership.awaited });
     }
     r.installedGeneration = this.checkpointsStarted;
-    ack(m.seq, 'ok');
+    this.host.send(r.leader, { t: 'ack', group, from: this.host.id, to: r.leader, id: r.id, seq: r.installing!.lastSeq, status: 'ok' });
+    r.installing = undefined;
   }
 
   private refill(nowMs: number): void {

@@ -30,7 +30,7 @@ import {
 } from './constants.js';
 import type { CutLinks, NodeDiskJobs, NodeMutation, NodeStorage, NodeTransport } from './ports.js';
 import { seededRandom } from '../model/prng.js';
-import { SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type SnapshotMessage } from './snapshot-transfer.js';
+import { INSTALL_STEP_ROWS, SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type SnapshotMessage } from './snapshot-transfer.js';
 import type { DigestReply, NodeRequestBody, RotReply } from './requests.js';
 import { NodeAdmission } from './admission.js';
 import { AdmissionBoard, READ, WRITE } from '../model/admission-board.js';
@@ -136,6 +136,9 @@ export interface StorageNodeOptions {
     logRetainEntries?: number;
     /** Pace of this node's outgoing snapshots (bytes per second). */
     snapshotBytesPerSec?: number;
+    /** Rows a snapshot install removes or moves per round (the simulator makes every
+     *  install take many rounds). */
+    snapshotInstallStepRows?: number;
   };
   /** Test-only: a known bug to switch on (ports.ts NodeMutation). Undefined in production. */
   mutation?: NodeMutation;
@@ -252,7 +255,7 @@ export class StorageNode {
         if (core !== undefined) this.leaveLeadership(group, core);
       },
       send: (peer, message) => this.queueSnapshotMessage(peer, message),
-    }, this.tuning.snapshotBytesPerSec ?? SNAPSHOT_BYTES_PER_SEC, options.nowMs);
+    }, this.tuning.snapshotBytesPerSec ?? SNAPSHOT_BYTES_PER_SEC, options.nowMs, this.tuning.snapshotInstallStepRows ?? INSTALL_STEP_ROWS);
     this.resumeSplits();
     for (const rec of this.store.groups()) if (!this.splitChildWaits(rec)) this.startCore(rec);
   }
@@ -343,7 +346,7 @@ export class StorageNode {
       }
     }
     if (this.outboxReads.size > 0) this.wakeOutboxReads(undefined, nowMs);
-    this.snapshots.pump(nowMs);
+    if (this.snapshots.pump(nowMs)) worked = true;
     this.flushSnapshotMessages();
     this.flushReplies();
     if (this.afterReplies.length > 0) {

@@ -75,6 +75,13 @@ export function hashIntervalBounds(tableId: number, h0: bigint, h1: bigint): { l
 
 export type { ApplyStats } from './apply.js';
 
+/** A snapshot install under way (ItemStore.beginInstall): the snapshot, the group's key
+ *  intervals as they were when it began (what `clear` empties), and the phase. */
+interface InstallMarker extends InstalledSnapshot {
+  phase: 'clear' | 'move';
+  intervals: KeyInterval[];
+}
+
 /** Keys [lo, hi) of the B-tree. */
 export interface KeyInterval {
   lo: Uint8Array;
@@ -112,6 +119,8 @@ export class ItemStore {
   private readonly stagedRows = new Map<number, number>();
   /** Per group, the snapshot its data was last replaced with. */
   private readonly installed: Database<InstalledSnapshot, number>;
+  /** Per group, a snapshot install under way (a step at a time: `continueInstall`). */
+  private readonly installs: Database<InstallMarker, number>;
   private readonly applied = new Map<number, number>();
   /** The apply code's view of the items DB (called inside applyBatch's transaction). */
   private readonly kv: ItemKV;
@@ -132,7 +141,13 @@ export class ItemStore {
     this.appliedDb = this.root.openDB({ name: 'applied', keyEncoding: 'uint32', encoding: 'msgpack' });
     this.staging = this.root.openDB({ name: 'snapshot-staging', keyEncoding: 'binary', encoding: 'binary' });
     this.installed = this.root.openDB({ name: 'snapshots', keyEncoding: 'uint32', encoding: 'msgpack' });
+    this.installs = this.root.openDB({ name: 'snapshot-installs', keyEncoding: 'uint32', encoding: 'msgpack' });
     for (const { key, value } of this.appliedDb.getRange()) this.applied.set(key, value);
+    // An install a crash interrupted is finished: its marker says what is left to do, and
+    // the rows it has not moved yet are still staged.
+    for (const { key: group, value: marker } of [...this.installs.getRange()]) {
+      while (!this.installStep(group, marker, Infinity));
+    }
     // Rows of a snapshot whose transfer a crash interrupted are of no use: it starts over.
     if (this.staging.getKeysCount() > 0) this.staging.clearSync();
     const items = this.items;
@@ -534,34 +549,70 @@ export class ItemStore {
   }
 
   /**
-   * Replaces the group's rows with the staged ones and its applied index with the
-   * snapshot's, in ONE transaction: a crash leaves either the old data or the new, never
-   * a mix. Not durable until the next sync (a checkpoint).
+   * Starts replacing the group's rows with the staged ones (all of them: the last chunk is
+   * in) and its applied index with the snapshot's. The work is done by `continueInstall`,
+   * a step at a time, so that a partition's install does not hold its node's thread for
+   * one long transaction. From here on the install is finished whatever happens: a crash
+   * in the middle is rolled forward when the store opens again (its marker, written now,
+   * says what is left, and the staged rows not yet moved are still there). Meanwhile the
+   * group's rows are a mix of old and new: it serves nothing (node/snapshot-transfer.ts).
    */
-  installSnapshot(range: GroupRange, snapshot: InstalledSnapshot): number {
-    const group = range.rec.group;
-    const intervals = this.groupIntervals(range);
-    let rows = 0;
+  beginInstall(range: GroupRange, snapshot: InstalledSnapshot): void {
+    const marker: InstallMarker = { index: snapshot.index, term: snapshot.term, phase: 'clear', intervals: this.groupIntervals(range) };
+    this.installs.putSync(range.rec.group, marker);
+  }
+
+  /** Whether an install of the group is under way (begun, not finished). */
+  installing(group: number): boolean {
+    return this.installs.get(group) !== undefined;
+  }
+
+  /** One step of the group's install: at most `maxRows` rows removed or moved, in one
+   *  transaction. True once the install is finished (its applied index is the
+   *  snapshot's; durable at the next checkpoint). */
+  continueInstall(group: number, maxRows: number): boolean {
+    const marker = this.installs.get(group);
+    if (marker === undefined) return true;
+    return this.installStep(group, marker, maxRows);
+  }
+
+  /** Clears the group's old rows (phase `clear`, interval by interval), then moves the
+   *  staged rows in (phase `move`), then records the snapshot: each step, and each phase
+   *  change, in one transaction with the marker saying where the install stands. */
+  private installStep(group: number, marker: InstallMarker, maxRows: number): boolean {
+    let finished = false;
     this.root.transactionSync(() => {
-      for (const { lo, hi } of intervals) {
-        const keys = [...this.items.getKeys({ start: lo, end: hi })];
-        for (const k of keys) this.items.removeSync(k);
+      let budget = maxRows;
+      if (marker.phase === 'clear') {
+        for (const { lo, hi } of marker.intervals) {
+          // Collected first: not mutated under a live cursor.
+          const keys = [...this.items.getKeys({ start: lo, end: hi, limit: budget })];
+          for (const k of keys) this.items.removeSync(k);
+          budget -= keys.length;
+          if (budget <= 0) return;
+        }
+        marker.phase = 'move';
+        this.installs.putSync(group, marker);
       }
-      const staged = [...this.staging.getRange({ start: stagingKey(group, 0), end: stagingKey(group + 1, 0) })];
+      const staged = [...this.staging.getRange({ start: stagingKey(group, 0), end: stagingKey(group + 1, 0), limit: budget })];
       for (const { key, value } of staged) {
         const kl = new DataView(value.buffer, value.byteOffset, value.byteLength).getUint32(0, true);
         this.items.putSync(value.subarray(4, 4 + kl), value.subarray(4 + kl));
         this.staging.removeSync(key);
-        rows++;
       }
-      this.appliedDb.putSync(group, snapshot.index);
-      this.installed.putSync(group, { index: snapshot.index, term: snapshot.term });
+      if (staged.length === budget) return;
+      this.appliedDb.putSync(group, marker.index);
+      this.installed.putSync(group, { index: marker.index, term: marker.term });
+      this.installs.removeSync(group);
+      finished = true;
     });
-    this.stagedRows.delete(group);
-    this.applied.set(group, snapshot.index);
-    // Its index configuration came with the rows.
-    this.targets.delete(group);
-    return rows;
+    if (finished) {
+      this.stagedRows.delete(group);
+      this.applied.set(group, marker.index);
+      // Its index configuration came with the rows.
+      this.targets.delete(group);
+    }
+    return finished;
   }
 
   /**
@@ -599,6 +650,10 @@ export class ItemStore {
       if (forgetGroup !== undefined) {
         this.appliedDb.removeSync(forgetGroup);
         this.installed.removeSync(forgetGroup);
+        // An install under way ends with its group (no restart may finish it).
+        this.installs.removeSync(forgetGroup);
+        const staged = [...this.staging.getKeys({ start: stagingKey(forgetGroup, 0), end: stagingKey(forgetGroup + 1, 0) })];
+        for (const k of staged) this.staging.removeSync(k);
       }
     });
     if (forgetGroup !== undefined) {

@@ -333,10 +333,18 @@ export class NodeStore {
     this.data.discardStagedSnapshot(group);
   }
 
-  /** Replaces the group's data with the staged rows, applied at `snapshot.index`, in one
-   *  transaction (durable at the next checkpoint); returns the rows installed. */
-  installSnapshot(group: number, snapshot: InstalledSnapshot): number {
-    return this.data.installSnapshot(this.rangeOf(group), snapshot);
+  /** Starts replacing the group's data with the staged rows, applied at `snapshot.index`
+   *  (ItemStore.beginInstall): `continueInstall` does it a step at a time. */
+  beginInstall(group: number, snapshot: InstalledSnapshot): void {
+    this.assertOpen();
+    this.data.beginInstall(this.rangeOf(group), snapshot);
+  }
+
+  /** One step of the group's install, at most `maxRows` rows; true once it is finished
+   *  (durable at the next checkpoint). */
+  continueInstall(group: number, maxRows: number): boolean {
+    this.assertOpen();
+    return this.data.continueInstall(group, maxRows);
   }
 
   // ---- reads -------------------------------------------------------------------------------

@@ -892,6 +892,8 @@ export class Simulation {
           maxAppendBytes: k.maxAppendBytes, maxInflightAppends: k.maxInflightAppends, preVote: this.preVote,
           checkpointIntervalMs: k.checkpointEveryUs / 1000,
           ...(k.logRetainEntries > 0 ? { logRetainEntries: k.logRetainEntries } : {}),
+          // A few rows a round: an install spans rounds, crashes and elections.
+          snapshotInstallStepRows: 3,
         },
         mutation: this.nodeBug,
         // Reply traces on the simulated clock: the stamping code runs in every simulation.

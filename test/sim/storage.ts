@@ -12,7 +12,7 @@ import { checkedKV, ItemChecksumError, type StoredKV } from '../../src/storage/c
 import type { ApplyBatchResults, ApplyDamage, GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from '../../src/storage/snapshot.js';
-import { groupKeyIntervals } from '../../src/storage/items.js';
+import { groupKeyIntervals, type KeyInterval } from '../../src/storage/items.js';
 import { readIndexConfig, writeSplitChildIndexConfig } from '../../src/storage/indexes.js';
 import { compareBytes } from '../../src/storage/codec.js';
 import { crc32c } from '../../src/checksum/crc32c.js';
@@ -115,6 +115,20 @@ export interface Checkpoint {
   items: Map<string, Uint8Array>;
   applied: Map<number, number>;
   installed: Map<number, InstalledSnapshot>;
+  installs: Map<number, SimInstall>;
+}
+
+/** A snapshot install under way (as ItemStore's marker and the staged rows it has not
+ *  moved yet): kept with the items, so a crash midway is rolled forward. */
+interface SimInstall {
+  snapshot: InstalledSnapshot;
+  phase: 'clear' | 'move';
+  intervals: KeyInterval[];
+  rows: SnapshotRow[];
+}
+
+function copyInstalls(installs: Map<number, SimInstall>): Map<number, SimInstall> {
+  return new Map([...installs].map(([group, i]) => [group, { ...i, rows: [...i.rows] }]));
 }
 
 /**
@@ -129,7 +143,7 @@ export class SimNodeStore implements NodeStorage {
   readonly stats = { walCommits: 0, walEntries: 0, applyTxns: 0, appliedEntries: 0, applyInternalErrors: 0, itemChecksumFailures: 0, checkpoints: 0, snapshotsInstalled: 0 };
   private readonly wal = new Map<number, MemLog>();
   private readonly records = new Map<number, { rec: GroupRecord; target: ApplyTarget; hashStart: bigint; hashEnd: bigint }>();
-  private checkpointed: Checkpoint = { items: new Map(), applied: new Map(), installed: new Map() };
+  private checkpointed: Checkpoint = { items: new Map(), applied: new Map(), installed: new Map(), installs: new Map() };
   items = new MemItems();
   /** apply.ts's view of `items` (rebuilt when a crash replaces them). */
   private checked: { of: MemItems; kv: ItemKV } | undefined;
@@ -137,6 +151,8 @@ export class SimNodeStore implements NodeStorage {
   /** The snapshot each group's items were last replaced with (volatile, like the items). */
   private installed = new Map<number, InstalledSnapshot>();
   private readonly staged = new Map<number, SnapshotRow[]>();
+  /** Installs under way (volatile, like the items). */
+  private installs = new Map<number, SimInstall>();
   private unsynced: PersistRecord[] = [];
 
   /** `onApply` sees every entry applied here, before it is (the simulator's checkers). */
@@ -153,8 +169,11 @@ export class SimNodeStore implements NodeStorage {
     this.items = new MemItems(this.checkpointed.items);
     this.applied = new Map(this.checkpointed.applied);
     this.installed = new Map(this.checkpointed.installed);
+    this.installs = copyInstalls(this.checkpointed.installs);
     this.unsynced = [];
     this.staged.clear();
+    // As ItemStore does when it opens: an install the checkpoint caught midway is finished.
+    for (const group of [...this.installs.keys()]) this.continueInstall(group, Infinity);
     // As NodeStore does when it opens: a snapshot the checkpoint holds whose log restart
     // the WAL lost continues the log after it.
     for (const [group, snap] of this.installed) {
@@ -184,7 +203,7 @@ export class SimNodeStore implements NodeStorage {
 
   /** What a checkpoint started now makes durable once it completes. */
   snapshot(): Checkpoint {
-    return { items: new Map(this.items.map), applied: new Map(this.applied), installed: new Map(this.installed) };
+    return { items: new Map(this.items.map), applied: new Map(this.applied), installed: new Map(this.installed), installs: copyInstalls(this.installs) };
   }
 
   checkpointDone(checkpoint: Checkpoint): void {
@@ -219,6 +238,7 @@ export class SimNodeStore implements NodeStorage {
     this.applied.delete(group);
     this.installed.delete(group);
     this.staged.delete(group);
+    this.installs.delete(group);
   }
 
   /** As NodeStore.adoptSplitChild: the record and log are durable at once, the data
@@ -364,25 +384,41 @@ export class SimNodeStore implements NodeStorage {
     this.staged.delete(group);
   }
 
-  installSnapshot(group: number, snapshot: InstalledSnapshot): number {
-    for (const key of this.keysOwnedBy(group)) this.items.map.delete(key);
-    const rows = this.staged.get(group) ?? [];
-    for (const [key, value] of rows) this.items.put(key, value);
+  beginInstall(group: number, snapshot: InstalledSnapshot): void {
+    const r = this.rangeOf(group);
+    const intervals = groupKeyIntervals(r, readIndexConfig(this.kv(), group)?.indexes ?? r.rec.indexes);
+    this.installs.set(group, { snapshot: { ...snapshot }, phase: 'clear', intervals, rows: this.staged.get(group) ?? [] });
     this.staged.delete(group);
-    this.applied.set(group, snapshot.index);
-    this.installed.set(group, { ...snapshot });
+  }
+
+  /** As ItemStore.continueInstall: clears the old rows, then moves the staged ones in, at
+   *  most `maxRows` a step. */
+  continueInstall(group: number, maxRows: number): boolean {
+    const install = this.installs.get(group);
+    if (install === undefined) return true;
+    let budget = maxRows;
+    if (install.phase === 'clear') {
+      const old = [...this.items.map.keys()].filter((key) => inIntervals(key, install.intervals)).slice(0, budget);
+      for (const key of old) this.items.map.delete(key);
+      budget -= old.length;
+      if (budget <= 0) return false;
+      install.phase = 'move';
+    }
+    const moved = install.rows.splice(0, budget);
+    for (const [key, value] of moved) this.items.put(key, value);
+    if (moved.length === budget) return false;
+    this.installs.delete(group);
+    this.applied.set(group, install.snapshot.index);
+    this.installed.set(group, install.snapshot);
     this.stats.snapshotsInstalled++;
-    return rows.length;
+    return true;
   }
 
   /** Every key of the group's rows (items.ts groupKeyIntervals, as a snapshot holds them). */
   private keysOwnedBy(group: number): string[] {
     const r = this.rangeOf(group);
     const intervals = groupKeyIntervals(r, readIndexConfig(this.kv(), group)?.indexes ?? r.rec.indexes);
-    return [...this.items.map.keys()].filter((key) => {
-      const bytes = Buffer.from(key, 'latin1');
-      return intervals.some(({ lo, hi }) => compareBytes(bytes, lo) >= 0 && compareBytes(bytes, hi) < 0);
-    });
+    return [...this.items.map.keys()].filter((key) => inIntervals(key, intervals));
   }
 
   /** Whether a stored key (tableId: 4 bytes | hash: 8 bytes | ...) is in the group's range. */
@@ -404,4 +440,10 @@ export class SimNodeStore implements NodeStorage {
     if (log === undefined) throw new Error(`group ${group} has no WAL on this node`);
     return log;
   }
+}
+
+/** Whether a stored key (latin1 string) is in one of the intervals. */
+function inIntervals(key: string, intervals: readonly KeyInterval[]): boolean {
+  const bytes = Buffer.from(key, 'latin1');
+  return intervals.some(({ lo, hi }) => compareBytes(bytes, lo) >= 0 && compareBytes(bytes, hi) < 0);
 }
