@@ -346,8 +346,6 @@ export class StorageNode {
       }
     }
     if (this.outboxReads.size > 0) this.wakeOutboxReads(undefined, nowMs);
-    if (this.snapshots.pump(nowMs)) worked = true;
-    this.flushSnapshotMessages();
     this.flushReplies();
     if (this.afterReplies.length > 0) {
       // In the followers' rings before any router is woken: a router that reads a write's
@@ -357,6 +355,11 @@ export class StorageNode {
       this.afterReplies.length = 0;
       this.flushRaft();
     }
+    this.wakePeers();
+    // Snapshot work (reading a chunk out, a step of an install) after this round's replies
+    // and peers are on their way: they do not wait behind it.
+    if (this.snapshots.pump(nowMs)) worked = true;
+    this.flushSnapshotMessages();
     this.wakePeers();
     this.maybeCheckpoint(nowMs);
     return worked;
