@@ -11,9 +11,9 @@
  * Receiver (the follower's node): stages each chunk's rows aside (the group keeps its old
  * data, and serves no reads meanwhile), and after the last one replaces the group's data,
  * INSTALL_STEP_ROWS rows a round (one long transaction would hold every group of the node
- * up; a crash midway is finished when the store opens). Before the replica's log may drop what it held (the WAL's log
- * restart, Ready.logStart), the new data must be durable: the receiver waits for a
- * checkpoint that started after the install, then tells its core
+ * up; a crash midway is finished when the store opens). Before the replica's log may drop
+ * what it held (the WAL's log restart, Ready.logStart), the new data must be durable: the
+ * receiver waits for a checkpoint that started after the install, then tells its core
  * (ReplicaCore.installSnapshot) and the leader (`installed`), whose core resumes
  * replication after the snapshot's index.
  *
@@ -283,10 +283,10 @@ export class SnapshotTransfers {
    *  abandons transfers whose peer went silent. Receivers: a step of each install under
    *  way. Returns whether an install step ran (the node has more work at once). */
   pump(nowMs: number): boolean {
-    let installed = false;
+    let stepped = false;
     for (const [group, r] of this.receivers) {
       if (r.installing === undefined) continue;
-      installed = true;
+      stepped = true;
       if (this.host.store.continueInstall(group, this.installStepRows)) this.installDone(group, r);
     }
     this.refill(nowMs);
@@ -322,7 +322,7 @@ export class SnapshotTransfers {
       if (s.unacked.size > 0 && s.queue.length === 0 && nowMs - s.sentAtMs > RESEND_AFTER_MS) this.resendFrom(s, -1);
       this.sendChunks(s, nowMs);
     }
-    return installed;
+    return stepped;
   }
 
   /** Go back: every unacknowledged chunk from `seq` on is sent again, in order. */

@@ -562,11 +562,6 @@ export class ItemStore {
     this.installs.putSync(range.rec.group, marker);
   }
 
-  /** Whether an install of the group is under way (begun, not finished). */
-  installing(group: number): boolean {
-    return this.installs.get(group) !== undefined;
-  }
-
   /** One step of the group's install: at most `maxRows` rows removed or moved, in one
    *  transaction. True once the install is finished (its applied index is the
    *  snapshot's; durable at the next checkpoint). */
@@ -657,6 +652,7 @@ export class ItemStore {
       }
     });
     if (forgetGroup !== undefined) {
+      this.stagedRows.delete(forgetGroup);
       this.applied.delete(forgetGroup);
       this.targets.delete(forgetGroup);
     }
