@@ -36,7 +36,7 @@ import type { GroupRecord } from '../storage/wal.js';
 /** Bytes of rows per chunk. */
 export const CHUNK_BYTES = 64 * 1024;
 /** Rows a receiver removes or installs per round (one transaction of well under 1 ms). */
-export const INSTALL_STEP_ROWS = 64;
+const INSTALL_STEP_ROWS = 64;
 /** Chunks a sender has out before it waits for an acknowledgement. */
 const WINDOW = 4;
 /** Default pace of all of a node's outgoing snapshots (bytes per second). */

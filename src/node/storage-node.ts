@@ -30,7 +30,7 @@ import {
 } from './constants.js';
 import type { CutLinks, NodeDiskJobs, NodeMutation, NodeStorage, NodeTransport } from './ports.js';
 import { seededRandom } from '../model/prng.js';
-import { INSTALL_STEP_ROWS, SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type SnapshotMessage } from './snapshot-transfer.js';
+import { SNAPSHOT_BYTES_PER_SEC, SnapshotTransfers, type SnapshotCounters, type SnapshotMessage } from './snapshot-transfer.js';
 import type { DigestReply, NodeRequestBody, RotReply } from './requests.js';
 import { NodeAdmission } from './admission.js';
 import { AdmissionBoard, READ, WRITE } from '../model/admission-board.js';
@@ -255,7 +255,7 @@ export class StorageNode {
         if (core !== undefined) this.leaveLeadership(group, core);
       },
       send: (peer, message) => this.queueSnapshotMessage(peer, message),
-    }, this.tuning.snapshotBytesPerSec ?? SNAPSHOT_BYTES_PER_SEC, options.nowMs, this.tuning.snapshotInstallStepRows ?? INSTALL_STEP_ROWS);
+    }, this.tuning.snapshotBytesPerSec ?? SNAPSHOT_BYTES_PER_SEC, options.nowMs, this.tuning.snapshotInstallStepRows);
     this.resumeSplits();
     for (const rec of this.store.groups()) if (!this.splitChildWaits(rec)) this.startCore(rec);
   }
