@@ -7,8 +7,8 @@
  * as an input (`syncCompleted`, `checkpointCompleted`).
  *
  * Real implementations: `EndpointTransport` (SAB rings, doorbells), `NodeStore` (WAL
- * files, LMDB), and the worker thread's jobs on libuv's pool (worker.ts). Simulated ones:
- * test/sim.
+ * files, LMDB), and the worker thread's jobs (worker.ts: the sync on the node's own thread,
+ * the checkpoint on libuv's pool). Simulated ones: test/sim.
  */
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { GroupRecord, PersistRecord } from '../storage/wal.js';
@@ -138,9 +138,11 @@ export interface NodeStorage {
 }
 
 /**
- * The slow disk work, asked for by the node and done by its driver off the node's path;
- * each start is answered later, once, by `StorageNode.syncCompleted` or
- * `checkpointCompleted` (never from inside the start call). At most one of each runs.
+ * The slow disk work, asked for by the node and done by its driver; each start is
+ * answered once by `StorageNode.syncCompleted` or `checkpointCompleted`. A sync may be
+ * answered from inside `startSync` (the worker syncs on the node's own thread) or later
+ * (the simulator's disk); a checkpoint is answered later, never from inside the start
+ * call. At most one of each runs.
  */
 export interface NodeDiskJobs {
   /** Make everything persisted so far durable (after a `persist(batch, true)`). */

@@ -285,12 +285,6 @@ export class StorageNode {
     return this.transport.id;
   }
 
-  /** A WAL sync is running: the driver must let its completion in (the worker sleeps
-   *  with waitAsync, not Atomics.wait). */
-  get syncInFlight(): boolean {
-    return this.unsynced !== undefined && !this.unsynced.synced;
-  }
-
   /** A checkpoint was asked for and has not been reported complete. */
   get checkpointRunning(): boolean {
     return this.checkpoint === 'running';
@@ -968,12 +962,13 @@ export class StorageNode {
   /**
    * Steps 1–5 of the Ready contract for every core with work, batched across cores.
    *
-   * With durability 'sync' the WAL batch is written here and synced by the driver (the
-   * worker: fdatasync on libuv's thread pool) while the node goes on: it applies what had
-   * already committed (durable in earlier batches), keeps draining links and stepping
-   * cores, and only when the sync completes sends the acks and votes and advances the
-   * cores. The cores take no new Ready meanwhile, so what arrives in between joins the
-   * next, larger batch.
+   * With durability 'sync' the WAL batch is written here and synced by the driver. The
+   * worker syncs on this thread, before `startSync` returns: the acks and votes then leave
+   * at once, and what had already committed (durable in earlier batches) is applied after
+   * them, off their path. A driver whose sync completes later (the simulator's disk) lets
+   * the node go on meanwhile: it applies what had committed, keeps draining links and
+   * stepping cores, and sends the acks and votes when the sync completes. The cores take
+   * no new Ready meanwhile, so what arrives in between joins the next, larger batch.
    */
   private processReadies(): boolean {
     if (this.failure !== undefined) throw this.failure;
@@ -1012,20 +1007,27 @@ export class StorageNode {
       });
       this.counters.entriesPersisted += ready.entries.length;
     }
+    let synced = false;
     if (persist.length > 0) {
       this.counters.walCommits++;
       if (this.store.syncs) {
         this.store.persist(persist, true);
-        this.unsynced = { readies, synced: false };
+        const unsynced = { readies, synced: false };
+        this.unsynced = unsynced;
         this.jobs.startSync();
         if (this.mutation === 'ackBeforeSync') this.sendAfterPersist(readies);
-        this.applyCommitted(readies);
-        return true;
+        if (!unsynced.synced) {
+          this.applyCommitted(readies);
+          return true;
+        }
+        this.unsynced = undefined;
+        synced = true;
+      } else {
+        this.store.persist(persist);
       }
-      this.store.persist(persist);
     }
+    this.finishReadies(readies, synced);
     this.applyCommitted(readies);
-    this.finishReadies(readies, false);
     return true;
   }
 

@@ -1,8 +1,8 @@
 /**
  * Entry point of a storage-node worker thread: a thin driver around the sans-I/O
  * `StorageNode`. It feeds it the clock and the rings (through `EndpointTransport`), does
- * the disk work the node asks for (the WAL sync, the checkpoint, both off this thread) and
- * reports their end back. When a round finds nothing to do the thread sleeps on its
+ * the disk work the node asks for (the WAL sync on this thread, the checkpoint on libuv's
+ * pool) and reports their end back. When a round finds nothing to do the thread sleeps on its
  * doorbell with `Atomics.wait` (blocking is right here: this thread has nothing else to
  * do, and a blocked thread costs no CPU on a 2-core machine) until a peer rings or the next
  * tick is due. It yields to its event loop now and then so that lmdb-js's callbacks and
@@ -40,21 +40,24 @@ const store = NodeStore.open({
   }),
 });
 const links = new LinkCuts(data.links, data.fabric.layout.nodes + data.fabric.layout.routers);
-/** The last WAL sync started on libuv's thread pool (a clean stop waits for it). */
-let syncing: Promise<void> = Promise.resolve();
-
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-// The disk work runs off this thread; each completion is reported to the node, and a sync's
-// rings this thread awake (it may be asleep on its doorbell).
+// The WAL sync runs on this thread, which has nothing to do until its batch is durable:
+// handed to libuv's pool, each sync cost two more thread wake-ups (to the pool and back),
+// and the wake-ups, not the disk, were most of a light load's CPU and latency (README,
+// "Where the time goes"). The checkpoint, long and off every request's path, runs on
+// the pool; its completion is reported at the node's next yield to its event loop.
 const jobs: NodeDiskJobs = {
   startSync: () => {
-    syncing = store.syncAsync().then(
-      () => node.syncCompleted(),
-      (error: unknown) => node.syncCompleted(toError(error)),
-    ).finally(() => endpoint.bell.ring());
+    try {
+      store.syncNow();
+    } catch (error) {
+      node.syncCompleted(toError(error));
+      return;
+    }
+    node.syncCompleted();
   },
   startCheckpoint: () => {
     store.checkpoint().then(
@@ -103,7 +106,6 @@ function pauseIfAsked(): void {
 
 /** A clean stop leaves the B-tree durable, so a restart has no WAL to replay. */
 async function close(): Promise<void> {
-  await syncing;
   if (!node.checkpointRunning) {
     await store.checkpoint();
     node.compactAfterCheckpoint();
@@ -124,8 +126,7 @@ async function run(): Promise<void> {
       if (Atomics.exchange(control, CONTROL_HANDED_OVER, handedOver) !== handedOver) Atomics.notify(control, CONTROL_HANDED_OVER);
     }
     if (node.round(now)) {
-      // A WAL sync on the thread pool reports through the event loop: let it in often.
-      if (node.syncInFlight || now - lastYield >= YIELD_EVERY_MS) {
+      if (now - lastYield >= YIELD_EVERY_MS) {
         await yieldToEventLoop();
         lastYield = performance.now();
       }
@@ -137,9 +138,7 @@ async function run(): Promise<void> {
       // while it sleeps are all delivered when it wakes, before anything else is served.
       // It wakes at least once per heartbeat period, for the leader's heartbeats.
       const sleepMs = Math.min(data.timing.tickMs * data.timing.heartbeatTicks, MAX_IDLE_SLEEP_MS);
-      // While a sync runs, sleep without blocking the event loop: its completion rings us.
-      if (node.syncInFlight) await endpoint.bell.sleepAsync(seq, sleepMs);
-      else if (sleepMs > 0) endpoint.bell.sleep(seq, sleepMs);
+      if (sleepMs > 0) endpoint.bell.sleep(seq, sleepMs);
     }
     endpoint.bell.done();
     if (performance.now() - lastYield >= YIELD_EVERY_MS) {

@@ -77,7 +77,7 @@ export type NodeStoreStats = {
 };
 
 /** The node shell's storage (it fits src/node/ports.ts NodeStorage; the worker runs its
- *  syncAsync and checkpoint when the node asks). */
+ *  syncNow and checkpoint when the node asks). */
 export class NodeStore {
   readonly stats: NodeStoreStats = {
     walCommits: 0,
@@ -246,10 +246,10 @@ export class NodeStore {
     this.wal.persist(batch, deferSync);
   }
 
-  /** Makes everything persisted so far durable without blocking this thread. */
-  syncAsync(): Promise<void> {
+  /** Makes everything persisted so far durable, on this thread. */
+  syncNow(): void {
     this.assertOpen();
-    return this.wal.syncAsync();
+    this.wal.syncNow();
   }
 
   /** Whether a persist must be synced to count (durability 'sync'). */

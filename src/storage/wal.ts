@@ -51,7 +51,6 @@ import {
   existsSync,
   readFileSync,
   renameSync,
-  fdatasync,
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
@@ -531,35 +530,30 @@ export class Wal {
   }
 
   /**
-   * fdatasync of everything written so far, on libuv's thread pool, so that the node's
-   * thread keeps working (applying, receiving) while the disk flushes. Resolves at once
-   * with durability 'async'. A failed sync fails the WAL for good (fsyncgate).
+   * fdatasync of everything written so far (after `persist(batch, true)`), on the calling
+   * thread. Nothing with durability 'async'. A failed sync fails the WAL for good
+   * (fsyncgate).
    */
-  syncAsync(): Promise<void> {
-    if (!this.sync) return Promise.resolve();
-    if (this.failed !== undefined) return Promise.reject(new Error(`WAL: an earlier write failed (${this.failed.message}); reopen the store`));
+  syncNow(): void {
+    if (!this.sync) return;
+    if (this.failed !== undefined) throw new Error(`WAL: an earlier write failed (${this.failed.message}); reopen the store`);
     const seg = this.segments[this.segments.length - 1];
     const end = this.writePos;
-    return new Promise((resolve, reject) => {
-      fdatasync(seg.fd, (err) => {
-        if (err !== null) {
-          this.failed = err;
-          reject(err);
-          return;
-        }
-        if (this.segments[this.segments.length - 1] === seg && end > this.syncedTo) {
-          this.syncedTo = end;
-          this.onDurable?.(seg.n, end);
-        }
-        resolve();
-      });
-    });
+    if (end <= this.syncedTo) return;
+    try {
+      fdatasyncSync(seg.fd);
+    } catch (err) {
+      this.failed = err as Error;
+      throw err;
+    }
+    this.syncedTo = end;
+    this.onDurable?.(seg.n, end);
   }
 
   /**
    * Writes the batch as one record batch and, with durability 'sync', fdatasyncs it
    * before returning, unless `deferSync`: then the batch is written but durable only once
-   * a later `syncAsync()` resolves, and the caller must treat it so (no acks, no votes).
+   * a later `syncNow()` returns, and the caller must treat it so (no acks, no votes).
    */
   persist(batch: PersistRecord[], deferSync = false): void {
     // Plan first (pure), write the batch, then publish the new in-memory view only after

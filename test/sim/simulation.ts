@@ -117,6 +117,9 @@ export interface Knobs {
   syncFailRate: number;
   /** Partition splits during the run (node/split.ts), at random times, under the faults. */
   splits: number;
+  /** Chance a WAL sync is done before `startSync` returns, as the worker does it (on the
+   *  node's thread); the others complete after a disk latency, the node going on meanwhile. */
+  syncOnThreadRate: number;
 }
 
 export function drawKnobs(seed: number): Knobs {
@@ -170,11 +173,13 @@ export function drawKnobs(seed: number): Knobs {
     routers: 0,
     logRetainEntries: 0,
     splits: 0,
+    syncOnThreadRate: 0,
   };
   // Drawn last, so that adding them left every other knob of a seed as it was.
   knobs.routers = int(1, knobs.clients);
   knobs.logRetainEntries = pick([0, 0, 8, 40]);
   knobs.splits = pick([0, 1, 2, 3]);
+  knobs.syncOnThreadRate = pick([0, 0.5, 1]);
   return knobs;
 }
 
@@ -1023,28 +1028,38 @@ export class Simulation {
     this.at(due, node.tickEvent);
   }
 
-  /** Group commit's sync: after a disk latency the batch is on disk, or (rarely, while
-   *  faults are on) the sync fails and the disk kept any part of it. */
+  /** Group commit's sync: the batch is on disk at once (a sync on the node's thread) or
+   *  after a disk latency, or (rarely, while faults are on) the sync fails and the disk
+   *  kept any part of it. */
   private startSync(node: SimNode): void {
     const k = this.knobs;
     const records = node.store.takeUnsynced();
+    if (k.syncOnThreadRate === 1 || (k.syncOnThreadRate > 0 && this.rand() < k.syncOnThreadRate)) {
+      this.endSync(node, records);
+      return;
+    }
     node.syncing = records;
     const epoch = node.epoch;
     this.at(this.now + this.randInt(k.diskMinUs, k.diskMaxUs), () => {
       if (node.epoch !== epoch) return;
       node.syncing = undefined;
       if (node.closing) this.at(this.now, () => this.closeNode(node));
-      if (this.faultsOn && this.rand() < k.syncFailRate) {
-        this.stats.syncFailures++;
-        node.store.makeDurable(records.filter(() => this.rand() < k.tornKeepRate));
-        node.syncError = new Error(`simulated WAL sync failure on node ${node.id}`);
-        node.shell!.syncCompleted(node.syncError);
-      } else {
-        node.store.makeDurable(records);
-        node.shell!.syncCompleted();
-      }
+      this.endSync(node, records);
       this.scheduleRound(node);
     });
+  }
+
+  private endSync(node: SimNode, records: PersistRecord[]): void {
+    const k = this.knobs;
+    if (this.faultsOn && this.rand() < k.syncFailRate) {
+      this.stats.syncFailures++;
+      node.store.makeDurable(records.filter(() => this.rand() < k.tornKeepRate));
+      node.syncError = new Error(`simulated WAL sync failure on node ${node.id}`);
+      node.shell!.syncCompleted(node.syncError);
+    } else {
+      node.store.makeDurable(records);
+      node.shell!.syncCompleted();
+    }
   }
 
   /** The items store made durable: as it is now, once the (slower) sync completes. */
