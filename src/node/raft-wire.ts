@@ -5,8 +5,9 @@
  *
  *   [type, group, from, to, term, ...fields of the type]
  *   append       prevIndex, prevTerm, commit, sentTick, compactable, [term, data, term, data, ...],
- *                logStart (entry i has index prevIndex + 1 + i: appends carry consecutive
- *                entries)
+ *                logStart, commitOnly (entry i has index prevIndex + 1 + i: appends carry
+ *                consecutive entries; commitOnly is left out when false, and a node that
+ *                does not know it answers the append, as before)
  *   appendReply  success, matchIndex, sentTick, rejectedIndex | null
  *   preVote      lastIndex, lastTerm
  *   preVoteReply granted
@@ -34,7 +35,9 @@ export function raftToWire(m: ReplicaMessage, version: FormatVersion): unknown {
         flat[2 * i] = entry.term;
         flat[2 * i + 1] = entry.data;
       }
-      return [...head, m.prevIndex, m.prevTerm, m.commit, m.sentTick, m.compactable, flat, m.logStart === true];
+      const tuple = [...head, m.prevIndex, m.prevTerm, m.commit, m.sentTick, m.compactable, flat, m.logStart === true];
+      if (m.commitOnly === true) tuple.push(true);
+      return tuple;
     }
     case 'appendReply':
       return [...head, m.success, m.matchIndex, m.sentTick, m.rejectedIndex ?? null];
@@ -72,6 +75,7 @@ export function raftFromWire(raw: unknown, version: FormatVersion): ReplicaMessa
       }
       const m: ReplicaMessage = { type, group, from, to, term, prevIndex, prevTerm, entries, commit, sentTick, compactable };
       if (raw[11] === true) m.logStart = true;
+      if (raw[12] === true) m.commitOnly = true;
       return m;
     }
     case 'appendReply': {

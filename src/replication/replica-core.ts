@@ -820,7 +820,7 @@ export class ReplicaCore {
       // A follower that has nothing new to receive still learns the commit index at once,
       // not at the next heartbeat: it applies, and eventually consistent reads it serves
       // see a write right after its acknowledgement (read-after-write, as clients expect).
-      if (this.commitUntold(pr)) this.sendAppend(pr, true);
+      if (this.commitUntold(pr)) this.sendAppend(pr, true, true);
     }
   }
 
@@ -846,10 +846,11 @@ export class ReplicaCore {
   }
 
   /**
-   * Sends entries from `pr.next` (or an empty append at next-1 when `force`). Returns
-   * whether a message went out.
+   * Sends entries from `pr.next` (or an empty append at next-1 when `force`; marked
+   * `commitOnly` when it is sent only to tell the commit index). Returns whether a message
+   * went out.
    */
-  private sendAppend(pr: Progress, force: boolean): boolean {
+  private sendAppend(pr: Progress, force: boolean, commitOnly = false): boolean {
     // A follower behind our log gets only the heartbeat's probe at the boundary (in case
     // it got a snapshot or we guessed wrong), nothing in between.
     if (pr.needsSnapshot && !force) return false;
@@ -874,6 +875,7 @@ export class ReplicaCore {
     const entries = pr.next <= last && !pr.needsSnapshot ? this.log.slice(pr.next, last + 1, this.cfg.maxAppendBytes) : [];
     const m = this.appendMessage(pr.id, prevIndex, prevTerm, entries);
     if (logReplica && prevIndex > pr.match && prevIndex <= this.commitIndex) m.logStart = true;
+    if (commitOnly && entries.length === 0) m.commitOnly = true;
     this.msgs.push(m);
     if (pr.state === 'replicate') {
       if (entries.length > 0) {
@@ -1053,6 +1055,7 @@ export class ReplicaCore {
     if (last > matched && this.log.term(last) === m.term) matched = last;
     const newCommit = Math.min(m.commit, matched);
     if (newCommit > this.commitIndex) this.commitIndex = newCommit;
+    if (m.commitOnly === true && entries.length === 0) return;
     this.reply(m, true, matched);
   }
 

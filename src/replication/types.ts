@@ -118,6 +118,10 @@ export interface AppendMessage extends MessageBase {
    *  replica needs no committed entries (it never applies or leads), so one that lacks
    *  prevIndex restarts its log there instead of catching up (or needing a snapshot). */
   logStart?: boolean;
+  /** Set on an empty append sent only to tell the commit index: accepted, it is not
+   *  answered (the entries' own acks and the heartbeats' keep the lease), which spares
+   *  the leader a wake-up per follower and write. Refused, it is answered as any append. */
+  commitOnly?: boolean;
 }
 
 export interface AppendReplyMessage extends MessageBase {

@@ -22,6 +22,8 @@ const RAFT: ReplicaMessage[] = [
   { type: 'append', group: 7, from: 0, to: 1, term: 3, prevIndex: 44, prevTerm: 3, entries: [], commit: 44, sentTick: 1240, compactable: 44 },
   // To a log replica: restart the log after the committed (prevIndex, prevTerm).
   { type: 'append', group: 7, from: 0, to: 3, term: 3, prevIndex: 44, prevTerm: 3, entries: [], commit: 44, sentTick: 1240, compactable: 44, logStart: true },
+  // Only tells the commit index (not answered once accepted).
+  { type: 'append', group: 7, from: 0, to: 1, term: 3, prevIndex: 44, prevTerm: 3, entries: [], commit: 45, sentTick: 1241, compactable: 44, commitOnly: true },
   { type: 'appendReply', group: 7, from: 1, to: 0, term: 3, success: true, matchIndex: 44, sentTick: 1240 },
   { type: 'appendReply', group: 7, from: 1, to: 0, term: 3, success: false, matchIndex: 12, sentTick: 1240, rejectedIndex: 41 },
   { type: 'preVote', group: 1, from: 2, to: 0, term: 5, lastIndex: 9, lastTerm: 4 },

@@ -82,6 +82,58 @@ describe('followers learn the commit index at once', () => {
     expect(c.appliedData(1)).toEqual(['fresh']);
     expect(c.appliedData(2)).toEqual(['fresh']);
   });
+
+  it('the append that only tells the commit index is not answered once accepted, and is answered when refused', () => {
+    const log = new MemLog();
+    const f = new ReplicaCore({
+      group: 1, id: 1, voters: [0, 1, 2], electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8,
+      maxAppendBytes: 1 << 20, maxInflightAppends: 4, random: mulberry32(3), log,
+      hardState: { term: 0, vote: -1, commit: 0 }, applied: 0,
+    });
+    const append = (prevIndex: number, datas: string[], commit: number, commitOnly?: true): AppendMessage => ({
+      type: 'append', group: 1, from: 0, to: 1, term: 1, prevIndex, prevTerm: prevIndex === 0 ? 0 : 1, commit, sentTick: 1, compactable: 0,
+      entries: datas.map((d, k) => ({ term: 1, index: prevIndex + 1 + k, data: bytes(d) })), ...(commitOnly ? { commitOnly } : {}),
+    });
+    const step = (m: AppendMessage): Ready => {
+      f.step(m);
+      const r = f.ready();
+      log.persist(r);
+      f.advance(r);
+      return r;
+    };
+    expect(step(append(0, ['a', 'b'], 0)).sendAfterPersist).toMatchObject([{ type: 'appendReply', success: true, matchIndex: 2 }]);
+    // Told the commit: it applies, and answers nothing (the leader need not wake for it).
+    const told = step(append(2, [], 2, true));
+    expect([...told.send, ...told.sendAfterPersist]).toEqual([]);
+    expect(told.committed.map((e) => text(e.data))).toEqual(['a', 'b']);
+    // A plain empty append (a heartbeat) is answered: the lease and CheckQuorum rest on it.
+    expect(step(append(2, [], 2)).sendAfterPersist).toMatchObject([{ type: 'appendReply', success: true }]);
+  });
+
+  it('a refused commit-only append is answered, so the leader backs up and resends', () => {
+    const f = new ReplicaCore({
+      group: 1, id: 1, voters: [0, 1, 2], electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8,
+      maxAppendBytes: 1 << 20, maxInflightAppends: 4, random: mulberry32(4), log: new MemLog(),
+      hardState: { term: 0, vote: -1, commit: 0 }, applied: 0,
+    });
+    // The entries before it were lost on the way (a full ring drops them).
+    f.step({ type: 'append', group: 1, from: 0, to: 1, term: 1, prevIndex: 5, prevTerm: 1, commit: 5, sentTick: 1, compactable: 0, entries: [], commitOnly: true });
+    expect(f.ready().sendAfterPersist).toMatchObject([{ type: 'appendReply', success: false, rejectedIndex: 5 }]);
+  });
+
+  it('the leader marks only the appends it sends to tell the commit index', () => {
+    const c = servingGroup(7);
+    c.propose(0, 'x');
+    const seen: AppendMessage[] = [];
+    while (c.queue.length > 0) {
+      const m = c.queue[0].msg;
+      if (m.type === 'append' && m.from === 0) seen.push(m);
+      c.deliverOne();
+    }
+    // To each follower: the entry (unmarked), then, once it committed, the commit (marked).
+    expect(seen.map((m) => [m.to, m.entries.length, m.commitOnly === true])).toEqual([[1, 1, false], [2, 1, false], [1, 0, true], [2, 0, true]]);
+    expect(c.appliedData(1)).toEqual(['x']);
+  });
 });
 
 describe('catch-up', () => {
