@@ -340,6 +340,19 @@ export class StorageNode {
       }
     }
     if (this.outboxReads.size > 0) this.wakeOutboxReads(undefined, nowMs);
+    this.sendReplies();
+    // Snapshot work (reading a chunk out, a step of an install) after this round's replies
+    // and peers are on their way: they do not wait behind it.
+    if (this.snapshots.pump(nowMs)) worked = true;
+    this.flushSnapshotMessages();
+    this.wakePeers();
+    this.maybeCheckpoint(nowMs);
+    return worked;
+  }
+
+  /** The replies so far, and the commit indexes that go with them, leave; their
+   *  receivers are woken. */
+  private sendReplies(): void {
     this.flushReplies();
     if (this.afterReplies.length > 0) {
       // In the followers' rings before any router is woken: a router that reads a write's
@@ -350,13 +363,6 @@ export class StorageNode {
       this.flushRaft();
     }
     this.wakePeers();
-    // Snapshot work (reading a chunk out, a step of an install) after this round's replies
-    // and peers are on their way: they do not wait behind it.
-    if (this.snapshots.pump(nowMs)) worked = true;
-    this.flushSnapshotMessages();
-    this.wakePeers();
-    this.maybeCheckpoint(nowMs);
-    return worked;
   }
 
   /**
@@ -993,7 +999,9 @@ export class StorageNode {
         else this.queueRaft(message);
       }
     }
+    // The followers start on the new entries now, not after this node's own sync.
     this.flushRaft();
+    this.wakePeers();
 
     const persist: PersistRecord[] = [];
     for (const [group, , ready] of readies) {
@@ -1007,6 +1015,15 @@ export class StorageNode {
       });
       this.counters.entriesPersisted += ready.entries.length;
     }
+    // What committed is durable already (step 4 below). A leader's writes are answered by
+    // their apply: those go first, not behind this batch's sync. A follower's apply only
+    // serves its own reads: it comes after the acks the leaders wait for.
+    const leading = readies.filter(([, core]) => core.role === 'leader');
+    const following = leading.length === 0 ? readies : readies.filter(([, core]) => core.role !== 'leader');
+    if (leading.length > 0) {
+      this.applyCommitted(leading);
+      if (persist.length > 0) this.sendReplies();
+    }
     let synced = false;
     if (persist.length > 0) {
       this.counters.walCommits++;
@@ -1017,7 +1034,7 @@ export class StorageNode {
         this.jobs.startSync();
         if (this.mutation === 'ackBeforeSync') this.sendAfterPersist(readies);
         if (!unsynced.synced) {
-          this.applyCommitted(readies);
+          this.applyCommitted(following);
           return true;
         }
         this.unsynced = undefined;
@@ -1027,7 +1044,7 @@ export class StorageNode {
       }
     }
     this.finishReadies(readies, synced);
-    this.applyCommitted(readies);
+    this.applyCommitted(following);
     return true;
   }
 
@@ -1184,10 +1201,12 @@ export class StorageNode {
     }
   }
 
-  /** Steps 3 and 5, once the batch is durable: acks and votes leave, the cores advance. */
+  /** Steps 3 and 5, once the batch is durable: acks and votes leave (their receivers are
+   *  woken now, not after the apply), the cores advance. */
   private finishReadies(readies: Readies, synced: boolean): void {
     // Test-only mutation: after a sync these already left with the batch, before it.
     if (!synced || this.mutation !== 'ackBeforeSync') this.sendAfterPersist(readies);
+    this.wakePeers();
     for (const [, core, ready] of readies) core.advance(ready);
   }
 
