@@ -332,7 +332,7 @@ export class StorageNode {
       for (const read of reads) {
         const applied = this.cores.get(read.request.group)?.applied;
         if (!read.consistent && applied !== undefined && applied < read.appliedAtLeast) {
-          this.readsAfterApply.push(read); // not work: its sync's completion wakes the node
+          this.readsAfterApply.push(read); // not work: it waits for the apply after its entries' sync
         } else {
           this.serveRead(read.router, read.request, read.consistent, read.receivedAtMs);
           worked = true;
@@ -969,12 +969,14 @@ export class StorageNode {
    * Steps 1–5 of the Ready contract for every core with work, batched across cores.
    *
    * With durability 'sync' the WAL batch is written here and synced by the driver. The
-   * worker syncs on this thread, before `startSync` returns: the acks and votes then leave
-   * at once, and what had already committed (durable in earlier batches) is applied after
-   * them, off their path. A driver whose sync completes later (the simulator's disk) lets
-   * the node go on meanwhile: it applies what had committed, keeps draining links and
-   * stepping cores, and sends the acks and votes when the sync completes. The cores take
-   * no new Ready meanwhile, so what arrives in between joins the next, larger batch.
+   * worker syncs on this thread, before `startSync` returns, so what must not wait for it
+   * goes first: the appends to followers (woken at once), and the apply and replies of
+   * what committed (durable in earlier batches) in the groups this node leads. The acks
+   * and votes leave as soon as the sync returns, before the followers' apply. A driver
+   * whose sync completes later (the simulator's disk) lets the node go on meanwhile: it
+   * applies what had committed, keeps draining links and stepping cores, and sends the
+   * acks and votes when the sync completes. The cores take no new Ready meanwhile, so
+   * what arrives in between joins the next, larger batch.
    */
   private processReadies(): boolean {
     if (this.failure !== undefined) throw this.failure;

@@ -2,10 +2,10 @@
  * Entry point of a storage-node worker thread: a thin driver around the sans-I/O
  * `StorageNode`. It feeds it the clock and the rings (through `EndpointTransport`), does
  * the disk work the node asks for (the WAL sync on this thread, the checkpoint on libuv's
- * pool) and reports their end back. When a round finds nothing to do the thread sleeps on its
- * doorbell with `Atomics.wait` (blocking is right here: this thread has nothing else to
- * do, and a blocked thread costs no CPU on a 2-core machine) until a peer rings or the next
- * tick is due. It yields to its event loop now and then so that lmdb-js's callbacks and
+ * pool) and reports their end back. When a round finds nothing to do the thread sleeps on
+ * its doorbell with `Atomics.wait` (blocking is right here: this thread has nothing else
+ * to do, and a blocked thread costs no CPU on a 2-core machine) until a peer rings or the
+ * next tick is due. It yields to its event loop now and then so that lmdb-js's callbacks and
  * `terminate()` get their turn.
  */
 import { workerData } from 'node:worker_threads';
@@ -44,11 +44,11 @@ function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-// The WAL sync runs on this thread, which has nothing to do until its batch is durable:
-// handed to libuv's pool, each sync cost two more thread wake-ups (to the pool and back),
-// and the wake-ups, not the disk, were most of a light load's CPU and latency (README,
-// "Where the time goes"). The checkpoint, long and off every request's path, runs on
-// the pool; its completion is reported at the node's next yield to its event loop.
+// The WAL sync runs on this thread (the node sends and answers what need not wait for it
+// first): handed to libuv's pool, each sync cost two more thread wake-ups, to the pool and
+// back through the event loop, and on this 2-core VM a wake-up costs more than the sync.
+// The checkpoint, long and off every request's path, runs on the pool; its completion is
+// reported at the node's next yield to its event loop.
 const jobs: NodeDiskJobs = {
   startSync: () => {
     try {
