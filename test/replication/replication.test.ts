@@ -12,6 +12,15 @@ function servingGroup(seed: number, extra: Partial<ConstructorParameters<typeof 
   return c;
 }
 
+/** Replica 1 of a 3-replica group, driven by hand (no leader of its own yet). */
+function follower(seed: number, log = new MemLog()): ReplicaCore {
+  return new ReplicaCore({
+    group: 1, id: 1, voters: [0, 1, 2], electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8,
+    maxAppendBytes: 1 << 20, maxInflightAppends: 4, random: mulberry32(seed), log,
+    hardState: { term: 0, vote: -1, commit: 0 }, applied: 0,
+  });
+}
+
 describe('commit needs a quorum', () => {
   it('a leader cut off from both followers commits nothing', () => {
     const c = servingGroup(1);
@@ -85,11 +94,7 @@ describe('followers learn the commit index at once', () => {
 
   it('the append that only tells the commit index is not answered once accepted, and is answered when refused', () => {
     const log = new MemLog();
-    const f = new ReplicaCore({
-      group: 1, id: 1, voters: [0, 1, 2], electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8,
-      maxAppendBytes: 1 << 20, maxInflightAppends: 4, random: mulberry32(3), log,
-      hardState: { term: 0, vote: -1, commit: 0 }, applied: 0,
-    });
+    const f = follower(3, log);
     const append = (prevIndex: number, datas: string[], commit: number, commitOnly?: true): AppendMessage => ({
       type: 'append', group: 1, from: 0, to: 1, term: 1, prevIndex, prevTerm: prevIndex === 0 ? 0 : 1, commit, sentTick: 1, compactable: 0,
       entries: datas.map((d, k) => ({ term: 1, index: prevIndex + 1 + k, data: bytes(d) })), ...(commitOnly ? { commitOnly } : {}),
@@ -111,11 +116,7 @@ describe('followers learn the commit index at once', () => {
   });
 
   it('a refused commit-only append is answered, so the leader backs up and resends', () => {
-    const f = new ReplicaCore({
-      group: 1, id: 1, voters: [0, 1, 2], electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8,
-      maxAppendBytes: 1 << 20, maxInflightAppends: 4, random: mulberry32(4), log: new MemLog(),
-      hardState: { term: 0, vote: -1, commit: 0 }, applied: 0,
-    });
+    const f = follower(4);
     // The entries before it were lost on the way (a full ring drops them).
     f.step({ type: 'append', group: 1, from: 0, to: 1, term: 1, prevIndex: 5, prevTerm: 1, commit: 5, sentTick: 1, compactable: 0, entries: [], commitOnly: true });
     expect(f.ready().sendAfterPersist).toMatchObject([{ type: 'appendReply', success: false, rejectedIndex: 5 }]);
@@ -279,11 +280,7 @@ describe('Ready contract', () => {
     // syncs, a checkpoint then recorded an applied index past the durable WAL, and after a
     // crash that lost the batch the replica could not restart ("commit > last log index").
     const log = new MemLog();
-    const f = new ReplicaCore({
-      group: 1, id: 1, voters: [0, 1, 2], electionTicks: 10, heartbeatTicks: 2, leaseTicks: 8,
-      maxAppendBytes: 1 << 20, maxInflightAppends: 4, random: mulberry32(2), log,
-      hardState: { term: 0, vote: -1, commit: 0 }, applied: 0,
-    });
+    const f = follower(2, log);
     f.step({
       type: 'append', group: 1, from: 0, to: 1, term: 1, prevIndex: 0, prevTerm: 0, commit: 2, sentTick: 1, compactable: 0,
       entries: [{ term: 1, index: 1, data: bytes('a') }, { term: 1, index: 2, data: bytes('b') }],
