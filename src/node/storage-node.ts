@@ -1020,8 +1020,9 @@ export class StorageNode {
     // What committed is durable already (step 4 below). A leader's writes are answered by
     // their apply: those go first, not behind this batch's sync. A follower's apply only
     // serves its own reads: it comes after the acks the leaders wait for.
-    const leading = readies.filter(([, core]) => core.role === 'leader');
-    const following = leading.length === 0 ? readies : readies.filter(([, core]) => core.role !== 'leader');
+    const leading: Readies = [];
+    const following: Readies = [];
+    for (const r of readies) (r[1].role === 'leader' ? leading : following).push(r);
     if (leading.length > 0) {
       this.applyCommitted(leading);
       if (persist.length > 0) this.sendReplies();

@@ -537,9 +537,11 @@ export class Wal {
   syncNow(): void {
     if (!this.sync) return;
     if (this.failed !== undefined) throw new Error(`WAL: an earlier write failed (${this.failed.message}); reopen the store`);
-    const seg = this.segments[this.segments.length - 1];
-    const end = this.writePos;
-    if (end <= this.syncedTo) return;
+    if (this.writePos > this.syncedTo) this.syncThrough(this.segments[this.segments.length - 1], this.writePos);
+  }
+
+  /** fdatasync of `seg`, written up to `end`; a failure fails the WAL for good. */
+  private syncThrough(seg: Segment, end: number): void {
     try {
       fdatasyncSync(seg.fd);
     } catch (err) {
@@ -886,11 +888,7 @@ export class Wal {
       if (this.preallocateBytes > 0 && pos + total > this.allocatedEnd) this.preallocate(seg.fd, pos + total);
       let done = 0;
       while (done < total) done += writeSync(seg.fd, this.scratch, done, total - done, pos + done);
-      if (sync) {
-        fdatasyncSync(seg.fd);
-        this.syncedTo = pos + total;
-        this.onDurable?.(seg.n, this.syncedTo);
-      }
+      if (sync) this.syncThrough(seg, pos + total);
     } catch (err) {
       // After a failed write or sync the file's state is unknown (fsyncgate): stop.
       this.failed = err as Error;
