@@ -1,8 +1,9 @@
 /**
  * The order in which a leader's round lets a write's answer and its followers' commit
- * notice go: the reply first (so the followers' applies do not take the cores the router
- * needs to read it), the notice before any peer is woken (so a follower that the router
- * then sends an eventually consistent read already knows the commit: read-after-write).
+ * notice go: the notice first, in the follower's ring before the reply is in the router's
+ * (so a follower that the router then sends an eventually consistent read already knows
+ * the commit: read-after-write), and the notice alone wakes no follower (its apply serves
+ * only its reads, and would take the cores the router needs to read the reply).
  * The production StorageNode over fake ports; the test plays the follower (node 1).
  */
 import { describe, expect, it } from 'vitest';
@@ -68,7 +69,7 @@ function followerAnswers(events: Event[]): ReplicaMessage[] {
 }
 
 describe('StorageNode: a write\'s reply and its commit notice to the followers', () => {
-  it('the reply is written first, the notice next, and peers are woken only after both', () => {
+  it('the notice is written first, the reply next, and the router is woken after both', () => {
     const transport = new RecordingTransport();
     let syncs = 0;
     const { node, store } = nodeOver(transport, () => { syncs++; });
@@ -115,13 +116,45 @@ describe('StorageNode: a write\'s reply and its commit notice to the followers',
     const replyAt = events.findIndex((e) => e.kind === 'send' && e.peer === ROUTER && e.envelope.k === 'rep' && e.envelope.reps.some((r) => r.id === id));
     const noticeAt = events.findIndex((e) => e.kind === 'send' && e.peer === FOLLOWER && e.envelope.k === 'raft'
       && e.envelope.msgs.some((m) => (m as ReplicaMessage).type === 'append' && (m as { entries: unknown[] }).entries.length === 0));
-    const wakes = events.map((e, i) => (e.kind === 'wake' ? i : -1)).filter((i) => i >= 0);
     expect(noticeAt, 'the round that answered the write sent the follower its commit').toBeGreaterThanOrEqual(0);
-    expect(replyAt).toBeLessThan(noticeAt);
-    const wokenFollower = events.findIndex((e, i) => i > replyAt && e.kind === 'wake' && e.peer === FOLLOWER);
+    expect(noticeAt).toBeLessThan(replyAt);
     const wokenRouter = events.findIndex((e, i) => i > replyAt && e.kind === 'wake' && e.peer === ROUTER);
-    expect(wokenRouter).toBeGreaterThan(noticeAt);
-    expect(wokenFollower).toBeGreaterThan(noticeAt);
-    expect(wakes.length).toBeGreaterThan(0);
+    expect(wokenRouter, 'the router is woken after its reply is written').toBeGreaterThan(replyAt);
+  });
+
+  it('a record of commit notices alone wakes no follower; any other record to it does', () => {
+    const transport = new RecordingTransport();
+    let syncs = 0;
+    const { node, store } = nodeOver(transport, () => { syncs++; });
+    transport.inbox.get(ROUTER)!.push({ k: 'req', from: ROUTER, reqs: [{ id: 1, group: 1, body: { t: 'createGroup', rec, campaign: true } }] });
+    let nowMs = 0;
+    const records: Array<{ noticesOnly: boolean; woken: boolean }> = [];
+    for (let r = 0; r < 300; r++) {
+      nowMs += 1;
+      if (r % 3 === 0) transport.inbox.get(ROUTER)!.push({ k: 'req', from: ROUTER, reqs: [{ id: 100 + r, group: 1, body: { t: 'write', entry: putEntry(`k${r}`) } }] });
+      transport.events = [];
+      const before = syncs;
+      node.round(nowMs);
+      if (syncs > before) {
+        store.makeDurable(store.takeUnsynced());
+        node.syncCompleted();
+      }
+      const events = transport.events;
+      events.forEach((e, i) => {
+        if (e.kind !== 'send' || e.peer !== FOLLOWER || e.envelope.k !== 'raft') return;
+        const next = events.findIndex((x, j) => j > i && x.kind === 'send' && x.peer === FOLLOWER);
+        const woken = events.some((w, j) => j > i && (next < 0 || j < next) && w.kind === 'wake' && w.peer === FOLLOWER);
+        const noticesOnly = (e.envelope.msgs as ReplicaMessage[]).every((m) => m.type === 'append' && m.commitOnly === true);
+        records.push({ noticesOnly, woken });
+      });
+      const answers = followerAnswers(events);
+      if (answers.length > 0) transport.inbox.get(FOLLOWER)!.push({ k: 'raft', msgs: answers });
+    }
+    const notices = records.filter((x) => x.noticesOnly);
+    const others = records.filter((x) => !x.noticesOnly);
+    expect(notices.length, 'records of commit notices alone were sent').toBeGreaterThan(10);
+    expect(others.length, 'votes, entries and heartbeats were sent').toBeGreaterThan(10);
+    expect(notices.filter((x) => x.woken), 'the commit notice alone wakes no follower').toEqual([]);
+    expect(others.filter((x) => !x.woken), 'every other record wakes the follower').toEqual([]);
   });
 });
