@@ -301,6 +301,10 @@ interface Packet {
   tag?: string;
   /** A raft packet's message as sent (the election bookkeeping reads appends). */
   message?: ReplicaMessage;
+  /** A raft packet's doorbell, shared with its duplicate: rung when the sender woke the
+   *  receiver after writing it. One never rung (a commit-only append) waits in the inbox
+   *  for the receiver's next round, as a record in a ring waits for a sleeping thread. */
+  bell?: { rung: boolean };
 }
 
 const TABLE_ID = 1;
@@ -382,8 +386,17 @@ class SimTransport implements NodeTransport {
     return this.sim.sendRecords(this, peer, items, wrap, version);
   }
 
-  /** Nothing to do: a delivery schedules its receiver's round (the doorbell's job). */
-  wake(): void {}
+  /** The doorbells of the packets written to each peer since it was last woken. */
+  readonly unrung = new Map<number, Array<{ rung: boolean }>>();
+
+  /** Rings the doorbells of what was written to `peer` since: their deliveries schedule
+   *  its round. */
+  wake(peer: number): void {
+    const bells = this.unrung.get(peer);
+    if (bells === undefined) return;
+    for (const bell of bells) bell.rung = true;
+    bells.length = 0;
+  }
 
   corruptWrites(peer: number, rate: number, seed: number): void {
     if (rate === 0) this.corrupting.delete(peer);
@@ -748,8 +761,12 @@ export class Simulation {
     }
     const sent = this.takeRingSlots(from.id, to, items.length);
     this.stats.dropped += items.length - sent;
+    let bells = from.unrung.get(to);
+    if (bells === undefined) from.unrung.set(to, (bells = []));
     for (let i = 0; i < sent; i++) {
-      this.transmit(from.id, to, { kind: 'raft', raw: wrap([items[i]]), version, holdsSlot: true, corrupt: corrupt(), message: items[i] as ReplicaMessage });
+      const bell = { rung: false };
+      bells.push(bell);
+      this.transmit(from.id, to, { kind: 'raft', raw: wrap([items[i]]), version, holdsSlot: true, corrupt: corrupt(), message: items[i] as ReplicaMessage, bell });
     }
     return sent;
   }
@@ -824,7 +841,7 @@ export class Simulation {
       return;
     }
     node.transport!.inbox.get(from)!.push(packet);
-    this.scheduleRound(node);
+    if (packet.bell === undefined || packet.bell.rung) this.scheduleRound(node);
   }
 
   /** Runs `fn` on the node's thread: not at all if the node died since (another epoch),
