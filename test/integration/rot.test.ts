@@ -34,6 +34,17 @@ async function replicasAgree(cluster: ShardBox, table: string): Promise<void> {
   throw new Error('the replicas never agreed');
 }
 
+/** Waits until node `node` has no damaged group left: a repair's snapshot is installed
+ *  (its data agrees) a checkpoint before the node counts it repaired. Returns its stats. */
+async function repairsDone(cluster: ShardBox, node: number): Promise<Awaited<ReturnType<ShardBox['nodeStats']>>> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const stats = await cluster.nodeStats();
+    if (stats[node]!.damagedGroups.length === 0) return stats;
+    await sleep(25);
+  }
+  throw new Error(`node ${node} never finished repairing its damaged groups`);
+}
+
 describe('faults.rot', () => {
   it('damaged items on one node are never returned; eventually consistent reads are served by healthy replicas', async () => {
     db = await openCluster({ nodes: 3 });
@@ -78,11 +89,13 @@ describe('faults.rot', () => {
     }
 
     await replicasAgree(db, 'rotting');
-    const stats = await db.nodeStats();
+    const stats = await repairsDone(db, ROTTEN);
     const rotten = stats[ROTTEN]!;
     const groups = new Set(damaged.map((d) => d.group)).size;
-    expect(rotten.store.itemChecksumFailures).toBeGreaterThanOrEqual(5);
-    expect(rotten.itemChecksumErrors).toBeGreaterThanOrEqual(5);
+    // Every damaged group was found by a read on node 2. Its other damaged items may not be:
+    // the group's repair can come before a read of them reaches node 2.
+    expect(rotten.itemChecksumErrors).toBeGreaterThanOrEqual(groups);
+    expect(rotten.store.itemChecksumFailures).toBeGreaterThanOrEqual(rotten.itemChecksumErrors);
     expect(rotten.groupsMarkedDamaged).toBe(groups);
     expect(rotten.groupsRepaired).toBe(groups);
     expect(rotten.damagedGroups).toEqual([]);
@@ -138,7 +151,7 @@ describe('faults.rot', () => {
     }
     // The stopped groups are repaired from their leaders and apply again: all agree.
     await replicasAgree(db, 'stalled');
-    const rotten = (await db.nodeStats())[ROTTEN]!;
+    const rotten = (await repairsDone(db, ROTTEN))[ROTTEN]!;
     expect(rotten.damagedGroups).toEqual([]);
     expect(rotten.groupsRepaired).toBe(rotten.groupsMarkedDamaged);
     expect(rotten.store.itemChecksumFailures).toBeGreaterThanOrEqual(1);
