@@ -68,28 +68,33 @@ function followerAnswers(events: Event[]): ReplicaMessage[] {
   return answers;
 }
 
+/** The leader's node over `transport`, one round at a time: each round's WAL sync finishes
+ *  at once, and the follower answers what the round sent it. Returns the round's events. */
+function leaderRounds(transport: RecordingTransport): (nowMs: number) => Event[] {
+  let syncs = 0;
+  const { node, store } = nodeOver(transport, () => { syncs++; });
+  return (nowMs) => {
+    transport.events = [];
+    const before = syncs;
+    node.round(nowMs);
+    if (syncs > before) {
+      store.makeDurable(store.takeUnsynced());
+      node.syncCompleted();
+    }
+    const events = transport.events;
+    const answers = followerAnswers(events);
+    if (answers.length > 0) transport.inbox.get(FOLLOWER)!.push({ k: 'raft', msgs: answers });
+    return events;
+  };
+}
+
 describe('StorageNode: a write\'s reply and its commit notice to the followers', () => {
   it('the notice is written first, the reply next, and the router is woken after both', () => {
     const transport = new RecordingTransport();
-    let syncs = 0;
-    const { node, store } = nodeOver(transport, () => { syncs++; });
+    const leaderRound = leaderRounds(transport);
     let nowMs = 0;
     let nextId = 1;
-    /** One round (finishing its WAL sync at once); the follower answers what it got. */
-    const round = (): Event[] => {
-      nowMs += 5;
-      transport.events = [];
-      const before = syncs;
-      node.round(nowMs);
-      if (syncs > before) {
-        store.makeDurable(store.takeUnsynced());
-        node.syncCompleted();
-      }
-      const events = transport.events;
-      const answers = followerAnswers(events);
-      if (answers.length > 0) transport.inbox.get(FOLLOWER)!.push({ k: 'raft', msgs: answers });
-      return events;
-    };
+    const round = (): Event[] => leaderRound((nowMs += 5));
     const request = (body: unknown): number => {
       const r: RequestMessage = { id: nextId++, group: 1, body };
       transport.inbox.get(ROUTER)!.push({ k: 'req', from: ROUTER, reqs: [r] });
@@ -124,22 +129,12 @@ describe('StorageNode: a write\'s reply and its commit notice to the followers',
 
   it('a record of commit notices alone wakes no follower; any other record to it does', () => {
     const transport = new RecordingTransport();
-    let syncs = 0;
-    const { node, store } = nodeOver(transport, () => { syncs++; });
+    const leaderRound = leaderRounds(transport);
     transport.inbox.get(ROUTER)!.push({ k: 'req', from: ROUTER, reqs: [{ id: 1, group: 1, body: { t: 'createGroup', rec, campaign: true } }] });
-    let nowMs = 0;
     const records: Array<{ noticesOnly: boolean; woken: boolean }> = [];
     for (let r = 0; r < 300; r++) {
-      nowMs += 1;
       if (r % 3 === 0) transport.inbox.get(ROUTER)!.push({ k: 'req', from: ROUTER, reqs: [{ id: 100 + r, group: 1, body: { t: 'write', entry: putEntry(`k${r}`) } }] });
-      transport.events = [];
-      const before = syncs;
-      node.round(nowMs);
-      if (syncs > before) {
-        store.makeDurable(store.takeUnsynced());
-        node.syncCompleted();
-      }
-      const events = transport.events;
+      const events = leaderRound(r + 1);
       events.forEach((e, i) => {
         if (e.kind !== 'send' || e.peer !== FOLLOWER || e.envelope.k !== 'raft') return;
         const next = events.findIndex((x, j) => j > i && x.kind === 'send' && x.peer === FOLLOWER);
@@ -147,8 +142,6 @@ describe('StorageNode: a write\'s reply and its commit notice to the followers',
         const noticesOnly = (e.envelope.msgs as ReplicaMessage[]).every((m) => m.type === 'append' && m.commitOnly === true);
         records.push({ noticesOnly, woken });
       });
-      const answers = followerAnswers(events);
-      if (answers.length > 0) transport.inbox.get(FOLLOWER)!.push({ k: 'raft', msgs: answers });
     }
     const notices = records.filter((x) => x.noticesOnly);
     const others = records.filter((x) => !x.noticesOnly);
