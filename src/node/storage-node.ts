@@ -353,16 +353,15 @@ export class StorageNode {
   /** The replies so far, and the commit indexes that go with them, leave; their
    *  receivers are woken. */
   private sendReplies(): void {
+    this.flushReplies();
     if (this.afterReplies.length > 0) {
-      // In the followers' rings before the replies are in the routers': a router that reads
-      // a write's reply and sends an eventually consistent read to a follower wakes it, and
-      // the follower drains the nodes' rings before the routers' (peers in id order), so it
-      // knows the commit before it serves the read (read-after-write).
+      // In the followers' rings before any router is woken: a router that reads a write's
+      // reply and sends an eventually consistent read to a follower finds it knowing the
+      // commit (read-after-write).
       for (const message of this.afterReplies) this.queueRaft(message);
       this.afterReplies.length = 0;
       this.flushRaft();
     }
-    this.flushReplies();
     this.wakePeers();
   }
 
@@ -1275,11 +1274,7 @@ export class StorageNode {
       const version = this.transport.sendVersion;
       const wrap = (msgs: ReplicaMessage[]): unknown => envelopeToWire({ k: 'raft', msgs: version === 1 ? msgs : msgs.map((m) => raftToWire(m, version)) }, version);
       const sent = this.transport.send(peer, messages, wrap, messages.length, (tooLarge) => unsent.add(tooLarge.group), version);
-      // A commit-only append does not wake its follower: the commit index serves only the
-      // follower's reads and apply, and a read wakes it (it then drains this ring first), as
-      // do the next entries and heartbeat, which carry the index too. Waking it cost each
-      // follower a second round per write, on two cores shared by every thread.
-      if (sent > 0 && !allCommitOnly(messages, sent)) this.touched.add(peer);
+      if (sent > 0) this.touched.add(peer);
       this.raftFlushes++;
       for (let i = 0; i < sent; i++) taken.set(messages[i].group, this.raftFlushes);
       for (let i = sent; i < messages.length; i++) unsent.add(messages[i].group);
@@ -1338,15 +1333,6 @@ export class StorageNode {
     for (const peer of this.touched) this.transport.wake(peer);
     this.touched.clear();
   }
-}
-
-/** Whether the first `count` messages are all commit-only appends. */
-function allCommitOnly(messages: readonly ReplicaMessage[], count: number): boolean {
-  for (let i = 0; i < count; i++) {
-    const message = messages[i];
-    if (message.type !== 'append' || message.commitOnly !== true) return false;
-  }
-  return true;
 }
 
 /** Entries the shell acts on that the store applies as no-ops: memberships, clock marks,

@@ -817,10 +817,9 @@ export class ReplicaCore {
       while (this.sendAppend(pr, false)) {
         if (pr.state === 'probe') break;
       }
-      // A follower that has nothing new to receive is still told the commit index now, not
-      // at the next heartbeat: an eventually consistent read it serves next sees a write
-      // right after its acknowledgement (read-after-write, as clients expect). The shell
-      // does not wake it for this alone: the read does, or the next append.
+      // A follower that has nothing new to receive still learns the commit index at once,
+      // not at the next heartbeat: it applies, and eventually consistent reads it serves
+      // see a write right after its acknowledgement (read-after-write, as clients expect).
       if (this.commitUntold(pr)) this.sendAppend(pr, true, true);
     }
   }

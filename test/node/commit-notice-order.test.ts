@@ -1,9 +1,8 @@
 /**
  * The order in which a leader's round lets a write's answer and its followers' commit
- * notice go: the notice first, in the follower's ring before the reply is in the router's
- * (so a follower that the router then sends an eventually consistent read already knows
- * the commit: read-after-write), and the notice alone wakes no follower (its apply serves
- * only its reads, and would take the cores the router needs to read the reply).
+ * notice go: the reply first (so the followers' applies do not take the cores the router
+ * needs to read it), the notice before any peer is woken (so a follower that the router
+ * then sends an eventually consistent read already knows the commit: read-after-write).
  * The production StorageNode over fake ports; the test plays the follower (node 1).
  */
 import { describe, expect, it } from 'vitest';
@@ -68,33 +67,28 @@ function followerAnswers(events: Event[]): ReplicaMessage[] {
   return answers;
 }
 
-/** The leader's node over `transport`, one round at a time: each round's WAL sync finishes
- *  at once, and the follower answers what the round sent it. Returns the round's events. */
-function leaderRounds(transport: RecordingTransport): (nowMs: number) => Event[] {
-  let syncs = 0;
-  const { node, store } = nodeOver(transport, () => { syncs++; });
-  return (nowMs) => {
-    transport.events = [];
-    const before = syncs;
-    node.round(nowMs);
-    if (syncs > before) {
-      store.makeDurable(store.takeUnsynced());
-      node.syncCompleted();
-    }
-    const events = transport.events;
-    const answers = followerAnswers(events);
-    if (answers.length > 0) transport.inbox.get(FOLLOWER)!.push({ k: 'raft', msgs: answers });
-    return events;
-  };
-}
-
 describe('StorageNode: a write\'s reply and its commit notice to the followers', () => {
-  it('the notice is written first, the reply next, and the router is woken after both', () => {
+  it('the reply is written first, the notice next, and peers are woken only after both', () => {
     const transport = new RecordingTransport();
-    const leaderRound = leaderRounds(transport);
+    let syncs = 0;
+    const { node, store } = nodeOver(transport, () => { syncs++; });
     let nowMs = 0;
     let nextId = 1;
-    const round = (): Event[] => leaderRound((nowMs += 5));
+    /** One round (finishing its WAL sync at once); the follower answers what it got. */
+    const round = (): Event[] => {
+      nowMs += 5;
+      transport.events = [];
+      const before = syncs;
+      node.round(nowMs);
+      if (syncs > before) {
+        store.makeDurable(store.takeUnsynced());
+        node.syncCompleted();
+      }
+      const events = transport.events;
+      const answers = followerAnswers(events);
+      if (answers.length > 0) transport.inbox.get(FOLLOWER)!.push({ k: 'raft', msgs: answers });
+      return events;
+    };
     const request = (body: unknown): number => {
       const r: RequestMessage = { id: nextId++, group: 1, body };
       transport.inbox.get(ROUTER)!.push({ k: 'req', from: ROUTER, reqs: [r] });
@@ -121,33 +115,13 @@ describe('StorageNode: a write\'s reply and its commit notice to the followers',
     const replyAt = events.findIndex((e) => e.kind === 'send' && e.peer === ROUTER && e.envelope.k === 'rep' && e.envelope.reps.some((r) => r.id === id));
     const noticeAt = events.findIndex((e) => e.kind === 'send' && e.peer === FOLLOWER && e.envelope.k === 'raft'
       && e.envelope.msgs.some((m) => (m as ReplicaMessage).type === 'append' && (m as { entries: unknown[] }).entries.length === 0));
+    const wakes = events.map((e, i) => (e.kind === 'wake' ? i : -1)).filter((i) => i >= 0);
     expect(noticeAt, 'the round that answered the write sent the follower its commit').toBeGreaterThanOrEqual(0);
-    expect(noticeAt).toBeLessThan(replyAt);
+    expect(replyAt).toBeLessThan(noticeAt);
+    const wokenFollower = events.findIndex((e, i) => i > replyAt && e.kind === 'wake' && e.peer === FOLLOWER);
     const wokenRouter = events.findIndex((e, i) => i > replyAt && e.kind === 'wake' && e.peer === ROUTER);
-    expect(wokenRouter, 'the router is woken after its reply is written').toBeGreaterThan(replyAt);
-  });
-
-  it('a record of commit notices alone wakes no follower; any other record to it does', () => {
-    const transport = new RecordingTransport();
-    const leaderRound = leaderRounds(transport);
-    transport.inbox.get(ROUTER)!.push({ k: 'req', from: ROUTER, reqs: [{ id: 1, group: 1, body: { t: 'createGroup', rec, campaign: true } }] });
-    const records: Array<{ noticesOnly: boolean; woken: boolean }> = [];
-    for (let r = 0; r < 300; r++) {
-      if (r % 3 === 0) transport.inbox.get(ROUTER)!.push({ k: 'req', from: ROUTER, reqs: [{ id: 100 + r, group: 1, body: { t: 'write', entry: putEntry(`k${r}`) } }] });
-      const events = leaderRound(r + 1);
-      events.forEach((e, i) => {
-        if (e.kind !== 'send' || e.peer !== FOLLOWER || e.envelope.k !== 'raft') return;
-        const next = events.findIndex((x, j) => j > i && x.kind === 'send' && x.peer === FOLLOWER);
-        const woken = events.some((w, j) => j > i && (next < 0 || j < next) && w.kind === 'wake' && w.peer === FOLLOWER);
-        const noticesOnly = (e.envelope.msgs as ReplicaMessage[]).every((m) => m.type === 'append' && m.commitOnly === true);
-        records.push({ noticesOnly, woken });
-      });
-    }
-    const notices = records.filter((x) => x.noticesOnly);
-    const others = records.filter((x) => !x.noticesOnly);
-    expect(notices.length, 'records of commit notices alone were sent').toBeGreaterThan(10);
-    expect(others.length, 'votes, entries and heartbeats were sent').toBeGreaterThan(10);
-    expect(notices.filter((x) => x.woken), 'the commit notice alone wakes no follower').toEqual([]);
-    expect(others.filter((x) => !x.woken), 'every other record wakes the follower').toEqual([]);
+    expect(wokenRouter).toBeGreaterThan(noticeAt);
+    expect(wokenFollower).toBeGreaterThan(noticeAt);
+    expect(wakes.length).toBeGreaterThan(0);
   });
 });
