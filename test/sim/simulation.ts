@@ -302,8 +302,9 @@ interface Packet {
   /** A raft packet's message as sent (the election bookkeeping reads appends). */
   message?: ReplicaMessage;
   /** A raft packet's doorbell, shared with its duplicate: rung when the sender woke the
-   *  receiver after writing it. One never rung (a commit-only append) waits in the inbox
-   *  for the receiver's next round, as a record in a ring waits for a sleeping thread. */
+   *  receiver after writing it. One never rung (a node that wrote and then crashed, or
+   *  forgot the wake) waits in the inbox for the receiver's next round, as a record in a
+   *  ring waits for a sleeping thread: a lost wake-up shows as a stall, not hidden. */
   bell?: { rung: boolean };
 }
 
