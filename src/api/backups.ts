@@ -6,9 +6,10 @@
  * partition's leader fixes its snapshot at the first request), so the backup is the table
  * as of about the moment of the call, and answers CREATING once every snapshot is fixed:
  * a write acknowledged before the call is in the backup, one made after it answered is
- * not. Writes go on meanwhile. The rows are read out in the background into chunks; the
- * backup is AVAILABLE once every chunk and its manifest are stored. close() waits for
- * backups being written; one a crash interrupted is removed at the next open.
+ * not. Writes go on meanwhile. The rows are read out in the background into chunks,
+ * framed on the background thread (control/backup-worker.ts); the backup is AVAILABLE
+ * once every chunk and its manifest are stored. close() waits for backups being written;
+ * one a crash interrupted is removed at the next open.
  *
  * RestoreTableFromBackup creates the table with the backup's schema (with the request's
  * overrides), CREATING, and answers; then the backup's items are written into it through
@@ -31,7 +32,7 @@ import {
 } from '../control/backup-catalog.js';
 import type { RestoreRecord, TableMeta } from '../control/metadata.js';
 import type { PointInTime } from '../control/point-in-time.js';
-import type { RebuildPool } from '../control/rebuild-pool.js';
+import type { BackgroundPool } from '../control/background-pool.js';
 import { ContinuousBackups } from './continuous-backups.js';
 import type { ObjectStore } from '../control/object-store.js';
 import { DynamoDBError, fromErrorShape, validationError } from '../model/errors.js';
@@ -43,7 +44,7 @@ import type { Item } from '../model/types.js';
 import { extractKey } from '../model/validate.js';
 import { encodeWriteOp } from '../storage/codec.js';
 import type { WriteOp, WriteResult } from '../storage/operations.js';
-import { itemsOfRows, type SnapshotRow } from '../storage/snapshot.js';
+import type { PackedSnapshotPiece } from '../storage/snapshot.js';
 import { callRegion, tableArn } from './call-context.js';
 import type { ControlPlane } from './control-plane.js';
 import { newIndexes } from './indexes.js';
@@ -421,8 +422,8 @@ export class Backups {
   /** Point-in-time recovery (continuous-backups.ts), when the cluster archives its WAL. */
   readonly continuous: ContinuousBackups | undefined;
 
-  constructor(private readonly cp: ControlPlane, store: ObjectStore, pointInTime?: { pointInTime: PointInTime; rebuilds: RebuildPool }) {
-    this.continuous = pointInTime === undefined ? undefined : new ContinuousBackups(cp, this, pointInTime.pointInTime, pointInTime.rebuilds);
+  constructor(private readonly cp: ControlPlane, store: ObjectStore, private readonly background: BackgroundPool, pointInTime?: PointInTime) {
+    this.continuous = pointInTime === undefined ? undefined : new ContinuousBackups(cp, this, pointInTime, background);
     this.catalog = new BackupCatalog(store);
   }
 
@@ -471,7 +472,7 @@ export class Backups {
       format: 1, id, name: backupName, status: 'CREATING', createdAtMs, sizeBytes: 0, itemCount: 0, table: backedUpTable(meta), chunks: [],
     };
     // Every partition's snapshot is fixed by its first piece: ask for them all at once.
-    const exports = meta.partitions.map((p) => this.cp.exportPartition(p));
+    const exports = meta.partitions.map((p) => this.cp.exportPieces(p));
     const firsts = await Promise.allSettled(exports.map((e) => e.next()));
     const failed = firsts.find((f) => f.status === 'rejected');
     if (failed !== undefined) {
@@ -480,7 +481,7 @@ export class Backups {
     }
     await this.catalog.putManifest(manifest);
     this.manifests.set(id, manifest);
-    const pieces = firsts.map((f) => (f as PromiseFulfilledResult<IteratorResult<{ rows: SnapshotRow[] }>>).value);
+    const pieces = firsts.map((f) => (f as PromiseFulfilledResult<IteratorResult<PackedSnapshotPiece>>).value);
     const job = this.writeBackup(manifest, meta.tableId, exports, pieces)
       .catch(async (error: unknown) => {
         process.emitWarning(`shardbox: backup ${id} of ${tableName} failed and is removed: ${(error as Error).message}`, 'ShardBoxBackup');
@@ -492,34 +493,36 @@ export class Backups {
     return { BackupDetails: backupDetails(manifest) };
   }
 
-  /** Reads every partition's snapshot out into chunks, then marks the backup AVAILABLE. */
+  /** Reads every partition's snapshot out into chunks, then marks the backup AVAILABLE.
+   *  The main thread only moves the pieces' bytes: the background thread opens them,
+   *  checks and sizes the items and frames the chunks (a backup of a big table stalled the
+   *  main thread, where embedded callers' requests are routed, for up to 20 ms at a time). */
   private async writeBackup(
     manifest: BackupManifest, tableId: number,
-    exports: Array<AsyncGenerator<{ rows: SnapshotRow[] }>>,
-    firsts: Array<IteratorResult<{ rows: SnapshotRow[] }>>,
+    exports: Array<AsyncGenerator<PackedSnapshotPiece>>,
+    firsts: Array<IteratorResult<PackedSnapshotPiece>>,
   ): Promise<void> {
     const perPartition = await Promise.all(exports.map(async (source, partition) => {
       const chunks: ChunkRef[] = [];
-      let items: Item[] = [];
+      let pieces: PackedSnapshotPiece[] = [];
       let pending = 0;
       let size = 0;
       let count = 0;
       const flush = async (): Promise<void> => {
-        if (items.length === 0) return;
-        chunks.push(await this.catalog.writeChunk(manifest.id, partition, chunks.length, items));
-        items = [];
+        if (pieces.length === 0) return;
+        const chunk = await this.background.backupChunk({ tableId, pieces });
+        pieces = [];
         pending = 0;
+        if (chunk.items === 0) return;
+        chunks.push(await this.catalog.writeChunkBytes(manifest.id, partition, chunks.length, chunk.bytes, chunk.items));
+        size += chunk.sizeBytes;
+        count += chunk.items;
       };
       let piece = firsts[partition]!;
       while (piece.done !== true) {
-        for (const item of itemsOfRows(piece.value.rows, tableId)) {
-          const bytes = itemSize(item);
-          size += bytes;
-          count++;
-          items.push(item);
-          pending += bytes;
-          if (pending >= CHUNK_BYTES) await flush();
-        }
+        pieces.push(piece.value);
+        pending += piece.value.payload.length;
+        if (pending >= CHUNK_BYTES) await flush();
         piece = await source.next();
       }
       await flush();

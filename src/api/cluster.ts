@@ -45,7 +45,7 @@ import { archiveOf, type ArchiveApi } from './archive.js';
 import { ArchiveService, WalArchiver } from '../control/archiver.js';
 import { Scrubber, type ScrubReport } from '../control/scrub.js';
 import { PointInTime } from '../control/point-in-time.js';
-import { RebuildPool } from '../control/rebuild-pool.js';
+import { BackgroundPool } from '../control/background-pool.js';
 import { ItemOperations } from './item-operations.js';
 import { AdmissionBoard } from '../model/admission-board.js';
 import { GlobalAdmission } from '../control/gac.js';
@@ -125,8 +125,8 @@ export class ShardBox extends ItemOperations {
   private readonly archiveService: ArchiveService | undefined;
   private readonly scrubber: Scrubber | undefined;
   private readonly pointInTime: PointInTime | undefined;
-  /** The background thread partitions are rebuilt on (scrub, point-in-time restore). */
-  private readonly rebuilds = new RebuildPool();
+  /** The background thread jobs' heavy work runs on (scrub's and restores' rebuilds, backup chunks). */
+  private readonly background = new BackgroundPool();
   private scrubTimer: NodeJS.Timeout | undefined;
   private scrubbing: Promise<ScrubReport> | undefined;
   /** The reports of scrubs run on their schedule (`archive.scrubEveryMs`), newest last. */
@@ -167,20 +167,21 @@ export class ShardBox extends ItemOperations {
       this.scrubber = new Scrubber({
         metadata,
         exportPartition: (partition, o) => this.controlPlane.exportPartition(partition, o),
+        exportPieces: (partition) => this.controlPlane.exportPieces(partition),
         control: (node, group, body) => this.controlPlane.control(node, group, body),
         isAlive: (node) => supervisor.isAlive(node),
         archive: { store: service.archiver.store, flush: () => service.flush() },
-        rebuilds: this.rebuilds,
+        background: this.background,
       });
       this.pointInTime = new PointInTime({
         metadata,
         store: service.archiver.store,
         propose: (partition, entry) => router.request({ mode: 'leader', group: partition.group, replicas: partition.replicas }, { t: 'write', entry }, false),
-        exportPartition: (partition) => this.controlPlane.exportPartition(partition),
+        exportPieces: (partition) => this.controlPlane.exportPieces(partition),
         flush: () => service.flush(),
       });
     }
-    this.backups = new Backups(this.controlPlane, new DirectoryObjectStore(path.join(dir, 'backups')), this.pointInTime === undefined ? undefined : { pointInTime: this.pointInTime, rebuilds: this.rebuilds });
+    this.backups = new Backups(this.controlPlane, new DirectoryObjectStore(path.join(dir, 'backups')), this.background, this.pointInTime);
   }
 
   /**
@@ -646,7 +647,7 @@ export class ShardBox extends ItemOperations {
     if (this.scrubTimer !== undefined) clearTimeout(this.scrubTimer);
     await this.scrubbing?.catch(() => undefined);
     this.pointInTime?.stop();
-    await this.rebuilds.close();
+    await this.background.close();
     await this.archiveService?.stop();
     await this.controlPlane.stopIndexes();
     this.gac?.stop();

@@ -12,7 +12,7 @@ import type {
 } from '../api-types.js';
 import type { TableMeta } from '../control/metadata.js';
 import type { PointInTime } from '../control/point-in-time.js';
-import type { RebuildPool } from '../control/rebuild-pool.js';
+import type { BackgroundPool } from '../control/background-pool.js';
 import { DynamoDBError } from '../model/errors.js';
 import { tableNameFromArn } from '../model/tags.js';
 import type { Item } from '../model/types.js';
@@ -48,7 +48,7 @@ export class ContinuousBackups {
     private readonly cp: ControlPlane,
     private readonly backups: Backups,
     private readonly pointInTime: PointInTime,
-    private readonly rebuilds: RebuildPool,
+    private readonly background: BackgroundPool,
   ) {}
 
   private table(name: string): TableMeta {
@@ -176,7 +176,7 @@ export class ContinuousBackups {
     const partitions = await this.pointInTime.partitionsAt(source, at);
     const items: Item[][] = await Promise.all(partitions.map(async (p) => {
       const last = p.entries.length > 0 ? p.entries[p.entries.length - 1].index : p.index;
-      const [rebuilt] = await this.rebuilds.run({ rec: p.rec, rows: p.rows, index: p.index, entries: p.entries, at: [last] });
+      const [rebuilt] = await this.background.rebuild({ rec: p.rec, rows: p.rows, index: p.index, entries: p.entries, at: [last] });
       return itemsOfRows(rebuilt.rows, source.tableId);
     }));
     const { SourceTableName: _n, SourceTableArn: _a, TargetTableName: _t, RestoreDateTime: _d, UseLatestRestorableTime: _u, ...overrides } = input;

@@ -10,7 +10,7 @@ import { resumeSplits, splitPartition, type SplitDeps, type SplitResult } from '
 import { DynamoDBError } from '../model/errors.js';
 import { validateTableName } from '../model/validate.js';
 import type { DigestReply, ExportReply, NodeRequestBody } from '../node/requests.js';
-import { unpackRows, type SnapshotRow } from '../storage/snapshot.js';
+import { checkedRowCount, packRows, unpackRows, type PackedSnapshotPiece, type SnapshotRow } from '../storage/snapshot.js';
 import { type PartitionInfo } from '../router/partition-map.js';
 import { Router } from '../router/router.js';
 import { ResolvedOptions } from './options.js';
@@ -25,6 +25,14 @@ export const TABLE_STATS_REFRESH_MS = 1000;
 
 /** Bytes of rows per export piece (each is one read on the node's thread). */
 const EXPORT_PIECE_BYTES = 64 * 1024;
+
+export interface ExportOptions {
+  maxBytes?: number;
+  /** Read from this replica instead of the leader (scrub). */
+  node?: number;
+  /** Hand damaged rows out with an empty value instead of failing (scrub). */
+  keepDamaged?: boolean;
+}
 
 /**
  * Keeps every export together under `bytesPerSec`: each piece read is paid for in turn, so
@@ -236,7 +244,15 @@ export class ControlPlane {
    * applied index), read from its leader a piece at a time; each piece's CRC32C is checked
    * before its rows are handed out. A session lost midway (the node restarted) starts over.
    */
-  async *exportPartition(partition: PartitionInfo, options: { maxBytes?: number; node?: number; keepDamaged?: boolean } = {}): AsyncGenerator<{ index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] }> {
+  async *exportPartition(partition: PartitionInfo, options: ExportOptions = {}): AsyncGenerator<{ index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] }> {
+    for await (const piece of this.exportPieces(partition, options)) {
+      yield { index: piece.index, term: piece.term, rec: piece.rec, rows: unpackRows(piece.payload, piece.crc) };
+    }
+  }
+
+  /** The same pieces unopened (packed rows and their CRC32C, checked), for a job that
+   *  opens them on a background thread (backups). */
+  async *exportPieces(partition: PartitionInfo, options: ExportOptions = {}): AsyncGenerator<PackedSnapshotPiece> {
     // Small pieces, paced as snapshot transfers are: each piece is read on the node's
     // thread between its rounds, so a backup or a scrub takes longer, not requests.
     const maxBytes = options.maxBytes ?? EXPORT_PIECE_BYTES;
@@ -253,13 +269,12 @@ export class ControlPlane {
       let started = false;
       try {
         for (;;) {
-          const rows = unpackRows(piece.payload, piece.crc);
-          if (rows.length > 0) {
+          if (checkedRowCount(piece.payload, piece.crc) > 0) {
             started = true;
-            yield { index: piece.index, term: piece.term, rec, rows };
+            yield { index: piece.index, term: piece.term, rec, payload: piece.payload, crc: piece.crc };
           }
           if (piece.done) {
-            if (!started) yield { index: piece.index, term: piece.term, rec, rows: [] };
+            if (!started) yield { index: piece.index, term: piece.term, rec, ...packRows([]) };
             return;
           }
           await pace.spent(piece.payload.length);

@@ -11,7 +11,7 @@
  *                                          snapshot without one is incomplete, never used
  */
 import { crc32c } from '../checksum/crc32c.js';
-import { packRows, unpackRows, type SnapshotRow } from '../storage/snapshot.js';
+import { checkedRowCount, unpackRows, type PackedSnapshotPiece, type SnapshotRow } from '../storage/snapshot.js';
 import type { GroupRecord } from '../storage/wal.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -55,9 +55,10 @@ function snapshotPrefix(tableId: number, group: number): string {
   return `snap/${tableId}/${group}/`;
 }
 
-/** Writes a partition snapshot (the pieces of ControlPlane.exportPartition) to the archive. */
+/** Writes a partition snapshot (the pieces of ControlPlane.exportPieces, stored as they
+ *  came: packed, with their CRC32C) to the archive. */
 export async function archiveSnapshot(
-  store: ObjectStore, tableId: number, pieces: AsyncIterable<{ index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] }>, atMs: number,
+  store: ObjectStore, tableId: number, pieces: AsyncIterable<PackedSnapshotPiece>, atMs: number,
 ): Promise<ArchivedSnapshot> {
   const parts: Uint8Array[] = [];
   let header: SnapshotHeader | undefined;
@@ -68,10 +69,10 @@ export async function archiveSnapshot(
       const json = encoder.encode(JSON.stringify(header));
       parts.push(u32(json.length), json);
     }
-    if (piece.rows.length === 0) continue;
-    const { payload, crc } = packRows(piece.rows);
-    parts.push(u32(payload.length), u32(crc), payload);
-    rows += piece.rows.length;
+    const count = checkedRowCount(piece.payload, piece.crc);
+    if (count === 0) continue;
+    parts.push(u32(piece.payload.length), u32(piece.crc), piece.payload);
+    rows += count;
   }
   if (header === undefined) throw new Error(`archive: the snapshot of table ${tableId} came with no piece`);
   const body = Buffer.concat(parts);

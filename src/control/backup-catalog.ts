@@ -109,7 +109,11 @@ export function decodeManifest(bytes: Uint8Array, key = 'manifest'): BackupManif
 }
 
 export function encodeChunk(items: readonly Item[]): Uint8Array {
-  const encoded = items.map(encodeItem);
+  return chunkOfEncodedItems(items.map(encodeItem));
+}
+
+/** A chunk of items already encoded (encodeItem's bytes, as storage keeps them). */
+export function chunkOfEncodedItems(encoded: readonly Uint8Array[]): Uint8Array {
   const size = 12 + encoded.reduce((n, e) => n + 4 + e.length, 0) + 4;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
@@ -207,11 +211,15 @@ export class BackupCatalog {
 
   /** Stores items as chunk `<id>/p<partition>-<seq>`. */
   async writeChunk(id: string, partition: number, seq: number, items: readonly Item[]): Promise<ChunkRef> {
-    const bytes = encodeChunk(items);
+    return this.writeChunkBytes(id, partition, seq, encodeChunk(items), items.length);
+  }
+
+  /** Stores a chunk encoded already (encodeChunk, chunkOfEncodedItems) of `items` items. */
+  async writeChunkBytes(id: string, partition: number, seq: number, bytes: Uint8Array, items: number): Promise<ChunkRef> {
     const key = `${id}/p${String(partition).padStart(4, '0')}-${String(seq).padStart(6, '0')}`;
     await this.store.put(key, bytes);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return { key, items: items.length, bytes: bytes.length, crc32c: view.getUint32(bytes.length - 4, true) };
+    return { key, items, bytes: bytes.length, crc32c: view.getUint32(bytes.length - 4, true) };
   }
 
   async readChunk(ref: ChunkRef): Promise<Item[]> {

@@ -12,7 +12,7 @@
 import { clockMarkTime, encodeClockMark } from '../replication/membership.js';
 import type { LogEntry } from '../replication/types.js';
 import type { PartitionInfo } from '../router/partition-map.js';
-import type { SnapshotRow } from '../storage/snapshot.js';
+import type { PackedSnapshotPiece, SnapshotRow } from '../storage/snapshot.js';
 import type { GroupRecord } from '../storage/wal.js';
 import { archivedSnapshots, archiveSnapshot, readArchivedSnapshot, type ArchivedSnapshot } from './archive-snapshots.js';
 import { readArchivedEntries } from './archiver.js';
@@ -27,8 +27,8 @@ export interface PointInTimeDeps {
   store: ObjectStore;
   /** Proposes `entry` in a partition through its leader (a write request). */
   propose(partition: PartitionInfo, entry: Uint8Array): Promise<unknown>;
-  /** ControlPlane.exportPartition, from the leader. */
-  exportPartition(partition: PartitionInfo): AsyncGenerator<{ index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] }>;
+  /** ControlPlane.exportPieces, from the leader. */
+  exportPieces(partition: PartitionInfo): AsyncGenerator<PackedSnapshotPiece>;
   /** Seals and archives every node's WAL. */
   flush(): Promise<unknown>;
   nowMs?: () => number;
@@ -74,7 +74,7 @@ export class PointInTime {
       await this.mark(meta.name, partition);
       // Taken from this moment on: a restore to a later time can start from it.
       const at = this.now();
-      await archiveSnapshot(this.deps.store, meta.tableId, this.deps.exportPartition(partition), at);
+      await archiveSnapshot(this.deps.store, meta.tableId, this.deps.exportPieces(partition), at);
       earliest = Math.max(earliest, at);
     }));
     return earliest;

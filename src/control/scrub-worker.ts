@@ -3,17 +3,11 @@
  * partition from an archived snapshot and the archived WAL after it (storage/rebuild.ts),
  * and hands back its rows as of each index asked for (one per replica compared).
  */
-import { setPriority } from 'node:os';
-import { isMainThread } from 'node:worker_threads';
+import './background-thread.js';
 import type { LogEntry } from '../replication/types.js';
 import { PartitionRebuild } from '../storage/rebuild.js';
 import type { SnapshotRow } from '../storage/snapshot.js';
 import type { GroupRecord } from '../storage/wal.js';
-
-// The lowest scheduling priority for this thread only (Linux gives each thread its own
-// nice value): on a machine whose cores the storage nodes and clients share, a rebuild
-// takes what they leave instead of a core's fair share from the foreground.
-if (!isMainThread) setPriority(19);
 
 export interface RebuildTask {
   rec: GroupRecord;

@@ -21,13 +21,13 @@ import type { NodeStats } from '../node/storage-node.js';
 import type { PartitionInfo } from '../router/partition-map.js';
 import { openValue } from '../storage/checked-values.js';
 import { decodeItem } from '../storage/codec.js';
-import type { SnapshotRow } from '../storage/snapshot.js';
+import type { PackedSnapshotPiece, SnapshotRow } from '../storage/snapshot.js';
 import type { GroupRecord } from '../storage/wal.js';
 import { archivedSnapshots, archiveSnapshot, readArchivedSnapshot } from './archive-snapshots.js';
 import { readArchivedEntries } from './archiver.js';
 import type { Metadata } from './metadata.js';
 import type { ObjectStore } from './object-store.js';
-import type { RebuildPool } from './rebuild-pool.js';
+import type { BackgroundPool } from './background-pool.js';
 import type { RebuildTask, RebuiltRows } from './scrub-worker.js';
 
 export interface ScrubMismatch {
@@ -57,13 +57,14 @@ type Export = { index: number; term: number; rec: GroupRecord; rows: SnapshotRow
 
 export interface ScrubDeps {
   metadata: Pick<Metadata, 'tables'>;
-  /** ControlPlane.exportPartition. */
+  /** ControlPlane.exportPartition, and exportPieces (the same unopened). */
   exportPartition(partition: PartitionInfo, options: { node?: number; keepDamaged?: boolean }): AsyncGenerator<Export>;
+  exportPieces(partition: PartitionInfo): AsyncGenerator<PackedSnapshotPiece>;
   control(node: number, group: number, body: NodeRequestBody): Promise<unknown>;
   isAlive(node: number): boolean;
   archive: { store: ObjectStore; flush(): Promise<unknown> };
   /** Where partitions are rebuilt (a background thread). */
-  rebuilds: RebuildPool;
+  background: BackgroundPool;
   /** How long a scrub waits for a repair to finish (ms). */
   repairTimeoutMs?: number;
 }
@@ -119,7 +120,7 @@ export class Scrubber {
         const last = at[at.length - 1];
         const entries = last > baseIndex ? await readArchivedEntries(deps.archive.store, meta.tableId, partition.group, baseIndex + 1, last) : [];
         const task: RebuildTask = { rec, rows: baseRows, index: baseIndex, entries, at };
-        rebuilt = await deps.rebuilds.run(task);
+        rebuilt = await deps.background.rebuild(task);
       } catch (error) {
         for (const node of replicas.keys()) report.skipped.push({ table: meta.name, partition: partition.group, node, reason: `the archive cannot rebuild it: ${(error as Error).message}` });
         continue;
@@ -146,7 +147,7 @@ export class Scrubber {
       }
       // (4b) The next scrub starts from a fresh snapshot once this one is far behind.
       if (found.length === 0 && agreeing > 0 && (base === undefined || at[at.length - 1] - baseIndex > SNAPSHOT_EVERY_ENTRIES)) {
-        await archiveSnapshot(deps.archive.store, meta.tableId, deps.exportPartition(partition, {}), Date.now()).catch(() => undefined);
+        await archiveSnapshot(deps.archive.store, meta.tableId, deps.exportPieces(partition), Date.now()).catch(() => undefined);
       }
     }
     // (4) Repairs: the node takes the partition in again from its leader.

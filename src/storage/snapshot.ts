@@ -14,9 +14,20 @@ import { crc32c } from '../checksum/crc32c.js';
 import type { Item } from '../model/types.js';
 import { ItemChecksumError, openValue } from './checked-values.js';
 import { decodeItem } from './codec.js';
+import type { GroupRecord } from './wal.js';
 
 /** One B-tree row: its stored key and its value, as they are on disk. */
 export type SnapshotRow = [key: Uint8Array, value: Uint8Array];
+
+/** A piece of a group's snapshot as it travels and is archived: rows packed (packRows)
+ *  with their CRC32C, and the applied index they reflect. */
+export interface PackedSnapshotPiece {
+  index: number;
+  term: number;
+  rec: GroupRecord;
+  payload: Uint8Array;
+  crc: number;
+}
 
 /** A consistent view of a group's rows at `index`, read a piece at a time (the node keeps
  *  serving between pieces). `close` must be called when done or abandoned. */
@@ -67,16 +78,22 @@ export function packRows(rows: readonly SnapshotRow[]): { payload: Uint8Array; c
   return { payload, crc: crc32c(payload) };
 }
 
+/** How many rows a chunk holds, after checking its CRC32C (SnapshotChecksumError on a
+ *  mismatch): for who hands a chunk on unopened. */
+export function checkedRowCount(payload: Uint8Array, crc: number): number {
+  if (crc32c(payload) !== crc) throw new SnapshotChecksumError(`snapshot chunk of ${payload.length} bytes fails its CRC32C`);
+  if (payload.length < 4) throw new SnapshotChecksumError('snapshot chunk is malformed (its rows overrun it)');
+  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(0, true);
+}
+
 /** The rows of a chunk, after checking its CRC32C (SnapshotChecksumError on a mismatch
  *  or a malformed payload: nothing of it may be used). */
 export function unpackRows(payload: Uint8Array, crc: number): SnapshotRow[] {
-  if (crc32c(payload) !== crc) throw new SnapshotChecksumError(`snapshot chunk of ${payload.length} bytes fails its CRC32C`);
+  const count = checkedRowCount(payload, crc);
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const fail = (): never => {
     throw new SnapshotChecksumError('snapshot chunk is malformed (its rows overrun it)');
   };
-  if (payload.length < 4) fail();
-  const count = view.getUint32(0, true);
   const rows: SnapshotRow[] = [];
   let at = 4;
   for (let i = 0; i < count; i++) {
@@ -98,12 +115,17 @@ export function unpackRows(payload: Uint8Array, crc: number): SnapshotRow[] {
  * damaged one throws ItemChecksumError.
  */
 export function itemsOfRows(rows: readonly SnapshotRow[], tableId: number): Item[] {
-  const items: Item[] = [];
+  return encodedItemsOfRows(rows, tableId).map(decodeItem);
+}
+
+/** The same items still encoded (as they are stored), each checked as itemsOfRows does. */
+export function encodedItemsOfRows(rows: readonly SnapshotRow[], tableId: number): Uint8Array[] {
+  const items: Uint8Array[] = [];
   for (const [key, value] of rows) {
     if (key.length < 4 || new DataView(key.buffer, key.byteOffset, 4).getUint32(0) !== tableId) continue;
     const payload = openValue(key, value);
     if (payload === undefined) throw new ItemChecksumError(key);
-    items.push(decodeItem(payload));
+    items.push(payload);
   }
   return items;
 }

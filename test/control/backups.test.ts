@@ -1,7 +1,7 @@
 /**
  * On-demand backups without a cluster: the backup object formats and their checksums,
- * the catalog's cleanup at load, ARNs and ids, the input checks of each operation, and
- * ListBackups' paging.
+ * the chunks the background thread frames from export pieces, the catalog's cleanup at
+ * load, ARNs and ids, the input checks of each operation, and ListBackups' paging.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,11 @@ import {
 import {
   BackupCatalog, BackupChecksumError, decodeChunk, decodeManifest, encodeChunk, encodeManifest, type BackedUpTable, type BackupManifest,
 } from '../../src/control/backup-catalog.js';
+import backupChunk from '../../src/control/backup-worker.js';
+import { itemSize } from '../../src/model/item-size.js';
+import { ItemChecksumError, sealValue } from '../../src/storage/checked-values.js';
+import { encodeItem } from '../../src/storage/codec.js';
+import { packRows, SnapshotChecksumError, type SnapshotRow } from '../../src/storage/snapshot.js';
 import { DirectoryObjectStore } from '../../src/control/object-store.js';
 import type { Item } from '../../src/model/types.js';
 import { seededRandom } from '../../src/model/prng.js';
@@ -52,6 +57,48 @@ const TABLE: BackedUpTable = {
 function manifest(id: string, status: BackupManifest['status'] = 'AVAILABLE'): BackupManifest {
   return { format: 1, id, name: 'nightly', status, createdAtMs: 1_700_000_000_000, sizeBytes: 0, itemCount: 0, table: TABLE, chunks: [] };
 }
+
+describe("a backup chunk framed from a partition's export pieces (the background thread's task)", () => {
+  const TABLE_ID = 7;
+  const items: Item[] = [
+    { pk: { S: 'a' }, sk: { N: '1' }, blob: { B: new Uint8Array([0, 1, 255]) } },
+    { pk: { S: 'b' }, sk: { N: '2' }, tags: { SS: ['x', 'y'] } },
+    { pk: { S: 'c' }, sk: { N: '3' }, n: { N: '-1.5e10' } },
+  ];
+  const storedKey = (tableId: number, n: number): Uint8Array => {
+    const key = new Uint8Array(8);
+    new DataView(key.buffer).setUint32(0, tableId);
+    new DataView(key.buffer).setUint32(4, n);
+    return key;
+  };
+  const itemRow = (tableId: number, n: number, item: Item): SnapshotRow => {
+    const key = storedKey(tableId, n);
+    return [key, sealValue(key, encodeItem(item))];
+  };
+  // Rows of another table id (index entries, bookkeeping) are not items of the backup.
+  const otherRow = (n: number): SnapshotRow => itemRow(TABLE_ID + 1, n, { pk: { S: 'index entry' } });
+
+  it("holds the table's items of every piece, in order, with their count and DynamoDB size", () => {
+    const pieces = [packRows([itemRow(TABLE_ID, 0, items[0]!), otherRow(0)]), packRows([]), packRows([itemRow(TABLE_ID, 1, items[1]!), itemRow(TABLE_ID, 2, items[2]!)])];
+    const chunk = backupChunk({ tableId: TABLE_ID, pieces });
+    expect(decodeChunk(chunk.bytes)).toEqual(items);
+    expect(chunk.items).toBe(3);
+    expect(chunk.sizeBytes).toBe(items.reduce((n, item) => n + itemSize(item), 0));
+    expect(chunk.bytes).toEqual(encodeChunk(items));
+  });
+
+  it('is empty when the pieces hold no item of the table', () => {
+    expect(backupChunk({ tableId: TABLE_ID, pieces: [packRows([otherRow(1)])] })).toEqual({ bytes: new Uint8Array(0), items: 0, sizeBytes: 0 });
+  });
+
+  it('refuses a damaged item and a damaged piece: nothing damaged is backed up', () => {
+    const row = itemRow(TABLE_ID, 0, items[0]!);
+    row[1][row[1].length - 1]! ^= 0x10;
+    expect(() => backupChunk({ tableId: TABLE_ID, pieces: [packRows([row])] })).toThrow(ItemChecksumError);
+    const piece = packRows([itemRow(TABLE_ID, 0, items[0]!)]);
+    expect(() => backupChunk({ tableId: TABLE_ID, pieces: [{ payload: piece.payload, crc: piece.crc ^ 1 }] })).toThrow(SnapshotChecksumError);
+  });
+});
 
 describe('backup objects', () => {
   const items: Item[] = [
