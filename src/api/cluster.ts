@@ -166,8 +166,7 @@ export class ShardBox extends ItemOperations {
       const service = this.archiveService;
       this.scrubber = new Scrubber({
         metadata,
-        exportPartition: (partition, o) => this.controlPlane.exportPartition(partition, o),
-        exportPieces: (partition) => this.controlPlane.exportPieces(partition),
+        exportPieces: (partition, o) => this.controlPlane.exportPieces(partition, o),
         control: (node, group, body) => this.controlPlane.control(node, group, body),
         isAlive: (node) => supervisor.isAlive(node),
         archive: { store: service.archiver.store, flush: () => service.flush() },

@@ -99,8 +99,18 @@ export async function archivedSnapshots(store: ObjectStore, tableId: number, gro
 
 /** A snapshot's group record and rows, every checksum checked (ArchivedSnapshotError). */
 export async function readArchivedSnapshot(store: ObjectStore, snapshot: ArchivedSnapshot): Promise<{ rec: GroupRecord; rows: SnapshotRow[] }> {
+  return parseArchivedSnapshot(await readArchivedSnapshotBytes(store, snapshot), snapshot);
+}
+
+/** A snapshot's object, unopened (for a background thread to parse). */
+export async function readArchivedSnapshotBytes(store: ObjectStore, snapshot: ArchivedSnapshot): Promise<Uint8Array> {
   const bytes = await store.get(snapshot.object);
   if (bytes === undefined) throw new ArchivedSnapshotError(snapshot.object, 'missing');
+  return bytes;
+}
+
+/** readArchivedSnapshot's work once the object's bytes are read. */
+export function parseArchivedSnapshot(bytes: Uint8Array, snapshot: ArchivedSnapshot): { rec: GroupRecord; rows: SnapshotRow[] } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8 || crc32c(bytes, 0, bytes.length - 4) !== view.getUint32(bytes.length - 4, true) || view.getUint32(bytes.length - 4, true) !== snapshot.crc) {
     throw new ArchivedSnapshotError(snapshot.object, 'fails its CRC32C');

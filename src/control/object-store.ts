@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 export interface ObjectStore {
   /** Stores `bytes` under `key`, replacing what was there; whole or not at all. */
   put(key: string, bytes: Uint8Array): Promise<void>;
-  /** The object's bytes, or undefined when there is none. */
+  /** The object's bytes, or undefined when there is none. They are the caller's own (a
+   *  copy): scrub moves them to its background thread. */
   get(key: string): Promise<Uint8Array | undefined>;
   /** Every key that starts with `prefix`, in ascending order. */
   list(prefix: string): Promise<string[]>;

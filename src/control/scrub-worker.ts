@@ -1,13 +1,21 @@
 /**
- * Scrub's background work, on a piscina thread (never a storage node's): rebuilds one
- * partition from an archived snapshot and the archived WAL after it (storage/rebuild.ts),
- * and hands back its rows as of each index asked for (one per replica compared).
+ * Scrub's background work, on the background pool's thread (never a storage node's, nor
+ * the main thread, where embedded callers' requests are routed): rebuilds one partition
+ * from an archived snapshot and the archived WAL after it (storage/rebuild.ts), as of each
+ * index asked for; for a scrub, also opens each live replica's export and compares it with
+ * the rebuild through Merkle trees over the key space.
  */
 import './background-thread.js';
+import { buildMerkleTree, diffKeys, diffMerkleTrees, DEFAULT_LEAF_BITS } from '../checksum/merkle.js';
+import type { Item } from '../model/types.js';
+import { extractKey } from '../model/validate.js';
 import type { LogEntry } from '../replication/types.js';
+import { openValue } from '../storage/checked-values.js';
+import { decodeItem } from '../storage/codec.js';
 import { PartitionRebuild } from '../storage/rebuild.js';
-import type { SnapshotRow } from '../storage/snapshot.js';
+import { unpackRows, type SnapshotRow } from '../storage/snapshot.js';
 import type { GroupRecord } from '../storage/wal.js';
+import { parseArchivedSnapshot, type ArchivedSnapshot } from './archive-snapshots.js';
 
 export interface RebuildTask {
   rec: GroupRecord;
@@ -38,4 +46,54 @@ export default function rebuild(task: RebuildTask): RebuiltRows[] {
     out.push({ index: at, rows: partition.rows() });
   }
   return out;
+}
+
+export interface ScrubTask {
+  rec: GroupRecord;
+  /** The archived snapshot the rebuild starts from, its object unopened; none: the empty
+   *  partition of a new group. */
+  base: { snapshot: ArchivedSnapshot; bytes: Uint8Array } | undefined;
+  /** Entries after the base's index, to the highest replica's index, in order. */
+  entries: LogEntry[];
+  /** Each live replica's export (damaged rows included), its pieces unopened. */
+  replicas: Array<{ node: number; index: number; pieces: Array<{ payload: Uint8Array; crc: number }> }>;
+}
+
+export interface ScrubComparison {
+  node: number;
+  /** Whether its data is the rebuilt partition's at its index. */
+  agrees: boolean;
+  /** The keys that differ: an item's key attributes, or the stored key (hex) of a row
+   *  that is not an item (an index entry, bookkeeping). */
+  keys: Array<Item | { storedKey: string }>;
+}
+
+/** Rebuilds the partition as of each replica's index and compares the replica with it. */
+export function scrubPartition(task: ScrubTask): ScrubComparison[] {
+  const base = task.base === undefined ? { rows: [], index: 0 } : { rows: parseArchivedSnapshot(task.base.bytes, task.base.snapshot).rows, index: task.base.snapshot.index };
+  const at = [...new Set(task.replicas.map((r) => r.index))].sort((a, b) => a - b);
+  const rebuilt = rebuild({ rec: task.rec, rows: base.rows, index: base.index, entries: task.entries, at });
+  return task.replicas.map(({ node, index, pieces }) => {
+    const expected = rebuilt.find((r) => r.index === index)!.rows;
+    const rows = pieces.flatMap((p) => unpackRows(p.payload, p.crc));
+    const ranges = diffMerkleTrees(buildMerkleTree(expected, DEFAULT_LEAF_BITS), buildMerkleTree(rows, DEFAULT_LEAF_BITS));
+    if (ranges.length === 0) return { node, agrees: true, keys: [] };
+    const differences = diffKeys(expected, rows, DEFAULT_LEAF_BITS, ranges);
+    const stored = [...differences.onlyA, ...differences.onlyB, ...differences.changed];
+    return { node, agrees: false, keys: stored.map((key) => keyOf(key, task.rec, expected, rows)) };
+  });
+}
+
+/** The key to report for a stored key: an item's key attributes (from whichever copy of
+ *  it is intact), else the stored key in hex. */
+function keyOf(stored: Uint8Array, rec: GroupRecord, a: readonly SnapshotRow[], b: readonly SnapshotRow[]): Item | { storedKey: string } {
+  const isItem = stored.length >= 4 && new DataView(stored.buffer, stored.byteOffset, 4).getUint32(0) === rec.tableId;
+  if (isItem) {
+    for (const rows of [a, b]) {
+      const row = rows.find(([k]) => Buffer.compare(k, stored) === 0);
+      const payload = row === undefined ? undefined : openValue(row[0], row[1]);
+      if (payload !== undefined) return extractKey(decodeItem(payload), rec.keyShape);
+    }
+  }
+  return { storedKey: Buffer.from(stored).toString('hex') };
 }

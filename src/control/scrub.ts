@@ -9,26 +9,22 @@
  * replicas, would then be suspect.
  *
  * One scrub: (1) every live replica's data is read out at once (snapshot exports, damaged
- * rows included); (2) the archive is flushed, so it covers every index read; (3) per
- * partition, the rebuild (piscina) and the comparisons; (4) repairs, and a fresh archived
- * snapshot for the next scrub to start from.
+ * rows included, left packed); (2) the archive is flushed, so it covers every index read;
+ * (3) per partition, the rebuild and the comparisons, together on the background thread
+ * (scrub-worker.ts): the main thread, where embedded callers' requests are routed, only
+ * moves bytes; (4) repairs, and a fresh archived snapshot for the next scrub to start from.
  */
-import { buildMerkleTree, diffKeys, diffMerkleTrees, DEFAULT_LEAF_BITS } from '../checksum/merkle.js';
 import type { Item } from '../model/types.js';
-import { extractKey } from '../model/validate.js';
 import type { NodeRequestBody } from '../node/requests.js';
 import type { NodeStats } from '../node/storage-node.js';
 import type { PartitionInfo } from '../router/partition-map.js';
-import { openValue } from '../storage/checked-values.js';
-import { decodeItem } from '../storage/codec.js';
-import type { PackedSnapshotPiece, SnapshotRow } from '../storage/snapshot.js';
-import type { GroupRecord } from '../storage/wal.js';
-import { archivedSnapshots, archiveSnapshot, readArchivedSnapshot } from './archive-snapshots.js';
+import type { PackedSnapshotPiece } from '../storage/snapshot.js';
+import { archivedSnapshots, archiveSnapshot, readArchivedSnapshotBytes } from './archive-snapshots.js';
 import { readArchivedEntries } from './archiver.js';
+import type { BackgroundPool } from './background-pool.js';
 import type { Metadata } from './metadata.js';
 import type { ObjectStore } from './object-store.js';
-import type { BackgroundPool } from './background-pool.js';
-import type { RebuildTask, RebuiltRows } from './scrub-worker.js';
+import type { ScrubComparison, ScrubTask } from './scrub-worker.js';
 
 export interface ScrubMismatch {
   table: string;
@@ -53,17 +49,17 @@ export interface ScrubReport {
   skipped: Array<{ table: string; partition: number; node: number; reason: string }>;
 }
 
-type Export = { index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] };
+/** A replica's export: the index and group record of its first piece, and every piece. */
+type Export = Pick<PackedSnapshotPiece, 'index' | 'rec'> & { pieces: PackedSnapshotPiece[] };
 
 export interface ScrubDeps {
   metadata: Pick<Metadata, 'tables'>;
-  /** ControlPlane.exportPartition, and exportPieces (the same unopened). */
-  exportPartition(partition: PartitionInfo, options: { node?: number; keepDamaged?: boolean }): AsyncGenerator<Export>;
-  exportPieces(partition: PartitionInfo): AsyncGenerator<PackedSnapshotPiece>;
+  /** ControlPlane.exportPieces. */
+  exportPieces(partition: PartitionInfo, options?: { node?: number; keepDamaged?: boolean }): AsyncGenerator<PackedSnapshotPiece>;
   control(node: number, group: number, body: NodeRequestBody): Promise<unknown>;
   isAlive(node: number): boolean;
   archive: { store: ObjectStore; flush(): Promise<unknown> };
-  /** Where partitions are rebuilt (a background thread). */
+  /** Where partitions are rebuilt and compared (a background thread). */
   background: BackgroundPool;
   /** How long a scrub waits for a repair to finish (ms). */
   repairTimeoutMs?: number;
@@ -92,7 +88,7 @@ export class Scrubber {
           return;
         }
         try {
-          replicas.set(node, await collect(deps.exportPartition(partition, { node, keepDamaged: true })));
+          replicas.set(node, await collect(deps.exportPieces(partition, { node, keepDamaged: true })));
         } catch (error) {
           report.skipped.push({ table: meta.name, partition: partition.group, node, reason: `its data could not be read: ${(error as Error).message}` });
         }
@@ -113,32 +109,26 @@ export class Scrubber {
       const lowest = Math.min(...[...replicas.values()].map((r) => r.index));
       const base = snapshots.filter((s) => s.index <= lowest).pop();
       const baseIndex = base?.index ?? 0;
-      const baseRows = base === undefined ? [] : (await readArchivedSnapshot(deps.archive.store, base)).rows;
-      const at = [...new Set([...replicas.values()].map((r) => r.index))].sort((a, b) => a - b);
-      let rebuilt: RebuiltRows[];
+      const last = Math.max(...[...replicas.values()].map((r) => r.index));
+      let comparisons: ScrubComparison[];
       try {
-        const last = at[at.length - 1];
-        const entries = last > baseIndex ? await readArchivedEntries(deps.archive.store, meta.tableId, partition.group, baseIndex + 1, last) : [];
-        const task: RebuildTask = { rec, rows: baseRows, index: baseIndex, entries, at };
-        rebuilt = await deps.background.rebuild(task);
+        const task: ScrubTask = {
+          rec,
+          base: base === undefined ? undefined : { snapshot: base, bytes: await readArchivedSnapshotBytes(deps.archive.store, base) },
+          entries: last > baseIndex ? await readArchivedEntries(deps.archive.store, meta.tableId, partition.group, baseIndex + 1, last) : [],
+          replicas: [...replicas].map(([node, r]) => ({ node, index: r.index, pieces: r.pieces })),
+        };
+        comparisons = await deps.background.scrubPartition(task);
       } catch (error) {
         for (const node of replicas.keys()) report.skipped.push({ table: meta.name, partition: partition.group, node, reason: `the archive cannot rebuild it: ${(error as Error).message}` });
         continue;
       }
       const found: Array<{ node: number; mismatch: ScrubMismatch }> = [];
       let agreeing = 0;
-      for (const [node, replica] of replicas) {
+      for (const { node, agrees, keys } of comparisons) {
         report.compared++;
-        const expected = rebuilt.find((r) => r.index === replica.index)!.rows;
-        const ranges = diffMerkleTrees(buildMerkleTree(expected, DEFAULT_LEAF_BITS), buildMerkleTree(replica.rows, DEFAULT_LEAF_BITS));
-        if (ranges.length === 0) {
-          agreeing++;
-          continue;
-        }
-        const differences = diffKeys(expected, replica.rows, DEFAULT_LEAF_BITS, ranges);
-        const stored = [...differences.onlyA, ...differences.onlyB, ...differences.changed];
-        const keys = stored.map((key) => keyOf(key, rec, expected, replica.rows));
-        found.push({ node, mismatch: { table: meta.name, partition: partition.group, node, keys, repaired: false } });
+        if (agrees) agreeing++;
+        else found.push({ node, mismatch: { table: meta.name, partition: partition.group, node, keys, repaired: false } });
       }
       for (const f of found) {
         report.mismatches.push(f.mismatch);
@@ -146,7 +136,7 @@ export class Scrubber {
         if (agreeing > 0) repairs.push({ node: f.node, group: partition.group, mismatch: f.mismatch });
       }
       // (4b) The next scrub starts from a fresh snapshot once this one is far behind.
-      if (found.length === 0 && agreeing > 0 && (base === undefined || at[at.length - 1] - baseIndex > SNAPSHOT_EVERY_ENTRIES)) {
+      if (found.length === 0 && agreeing > 0 && (base === undefined || last - baseIndex > SNAPSHOT_EVERY_ENTRIES)) {
         await archiveSnapshot(deps.archive.store, meta.tableId, deps.exportPieces(partition), Date.now()).catch(() => undefined);
       }
     }
@@ -177,27 +167,9 @@ export class Scrubber {
 
 }
 
-async function collect(pieces: AsyncGenerator<Export>): Promise<Export> {
-  let first: Export | undefined;
-  const rows: SnapshotRow[] = [];
-  for await (const piece of pieces) {
-    first ??= piece;
-    rows.push(...piece.rows);
-  }
-  if (first === undefined) throw new Error('the export came with no piece');
-  return { ...first, rows };
-}
-
-/** The key to report for a stored key: an item's key attributes (from whichever copy of
- *  it is intact), else the stored key in hex. */
-function keyOf(stored: Uint8Array, rec: GroupRecord, a: readonly SnapshotRow[], b: readonly SnapshotRow[]): Item | { storedKey: string } {
-  const isItem = stored.length >= 4 && new DataView(stored.buffer, stored.byteOffset, 4).getUint32(0) === rec.tableId;
-  if (isItem) {
-    for (const rows of [a, b]) {
-      const row = rows.find(([k]) => Buffer.compare(k, stored) === 0);
-      const payload = row === undefined ? undefined : openValue(row[0], row[1]);
-      if (payload !== undefined) return extractKey(decodeItem(payload), rec.keyShape);
-    }
-  }
-  return { storedKey: Buffer.from(stored).toString('hex') };
+async function collect(pieces: AsyncGenerator<PackedSnapshotPiece>): Promise<Export> {
+  const all: PackedSnapshotPiece[] = [];
+  for await (const piece of pieces) all.push(piece);
+  if (all.length === 0) throw new Error('the export came with no piece');
+  return { index: all[0]!.index, rec: all[0]!.rec, pieces: all };
 }

@@ -5,6 +5,9 @@
  * are found by key, that node is repaired from a healthy replica, and a second scrub
  * finds nothing.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShardBox } from '../../src/index.js';
 import { createHashTable, openCluster, seedFromEnv } from './helpers.js';
@@ -63,6 +66,34 @@ describe('scrub', () => {
     const again = await cluster.scrub();
     expect(again.mismatches).toEqual([]);
     expect(again.compared).toBe(partitions * 3);
+  }, 120_000);
+
+  it('reports the replicas of a partition whose archived snapshot is damaged as not compared, and compares the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardbox-scrub-'));
+    try {
+      db = await openCluster({ dir, archive: { intervalMs: 0, scrubEveryMs: 0 } });
+      const cluster = db;
+      await createHashTable(cluster, 'plain');
+      await Promise.all(Array.from({ length: 100 }, (_, n) => cluster.putItem({ TableName: 'plain', Item: { id: { S: `k${n}` } } })));
+      // The first scrub archives a snapshot of every partition; the next starts from them.
+      expect(await cluster.scrub()).toMatchObject({ partitions: 4, compared: 12, mismatches: [], skipped: [] });
+      const snapshots = readdirSync(join(dir, 'archive'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.snap'));
+      expect(snapshots).toHaveLength(4);
+      const file = join(dir, 'archive', snapshots[0]!);
+      const bytes = readFileSync(file);
+      bytes[bytes.length >> 1]! ^= 0x01;
+      writeFileSync(file, bytes);
+
+      const report = await cluster.scrub();
+      expect(report).toMatchObject({ partitions: 4, compared: 9, mismatches: [], repaired: 0 });
+      expect(report.skipped).toHaveLength(3);
+      for (const skipped of report.skipped) expect(skipped.reason).toMatch(/the archive cannot rebuild it: archived snapshot snap\/.*\.snap: fails its CRC32C/);
+      expect(new Set(report.skipped.map((s) => s.node))).toEqual(new Set([0, 1, 2]));
+    } finally {
+      await db?.close();
+      db = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('needs the archive', async () => {
