@@ -250,8 +250,9 @@ export class ControlPlane {
     }
   }
 
-  /** The same pieces unopened (packed rows and their CRC32C, checked), for a job that
-   *  opens them on a background thread (backups). */
+  /** The same pieces unopened (packed rows and their CRC32C, checked): for a job that
+   *  opens them on the background thread (backups, scrub) or stores them as they are
+   *  (archived snapshots). */
   async *exportPieces(partition: PartitionInfo, options: ExportOptions = {}): AsyncGenerator<PackedSnapshotPiece> {
     // Small pieces, paced as snapshot transfers are: each piece is read on the node's
     // thread between its rounds, so a backup or a scrub takes longer, not requests.
