@@ -10,7 +10,7 @@ import { resumeSplits, splitPartition, type SplitDeps, type SplitResult } from '
 import { DynamoDBError } from '../model/errors.js';
 import { validateTableName } from '../model/validate.js';
 import type { DigestReply, ExportReply, NodeRequestBody } from '../node/requests.js';
-import { checkedRowCount, packRows, unpackRows, type PackedSnapshotPiece, type SnapshotRow } from '../storage/snapshot.js';
+import { checkedRowCount, packRows, type PackedSnapshotPiece } from '../storage/snapshot.js';
 import { type PartitionInfo } from '../router/partition-map.js';
 import { Router } from '../router/router.js';
 import { ResolvedOptions } from './options.js';
@@ -241,18 +241,11 @@ export class ControlPlane {
 
   /**
    * A consistent snapshot of one partition's data (every row its group owns, as of one
-   * applied index), read from its leader a piece at a time; each piece's CRC32C is checked
-   * before its rows are handed out. A session lost midway (the node restarted) starts over.
+   * applied index), read from its leader a piece at a time, each piece's rows still packed
+   * with their CRC32C, checked before it is handed out. A session lost midway (the node
+   * restarted) starts over. Backups and scrub open the pieces on the background thread;
+   * archived snapshots store them as they are.
    */
-  async *exportPartition(partition: PartitionInfo, options: ExportOptions = {}): AsyncGenerator<{ index: number; term: number; rec: GroupRecord; rows: SnapshotRow[] }> {
-    for await (const piece of this.exportPieces(partition, options)) {
-      yield { index: piece.index, term: piece.term, rec: piece.rec, rows: unpackRows(piece.payload, piece.crc) };
-    }
-  }
-
-  /** The same pieces unopened (packed rows and their CRC32C, checked): for a job that
-   *  opens them on the background thread (backups, scrub) or stores them as they are
-   *  (archived snapshots). */
   async *exportPieces(partition: PartitionInfo, options: ExportOptions = {}): AsyncGenerator<PackedSnapshotPiece> {
     // Small pieces, paced as snapshot transfers are: each piece is read on the node's
     // thread between its rounds, so a backup or a scrub takes longer, not requests.

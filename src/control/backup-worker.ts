@@ -7,13 +7,13 @@
 import './background-thread.js';
 import { itemSize } from '../model/item-size.js';
 import { decodeItem } from '../storage/codec.js';
-import { encodedItemsOfRows, unpackRows } from '../storage/snapshot.js';
+import { encodedItemsOfRows, unpackRows, type PackedRows } from '../storage/snapshot.js';
 import { chunkOfEncodedItems } from './backup-catalog.js';
 
 export interface BackupChunkTask {
   tableId: number;
   /** Export pieces as the leader sent them (storage/snapshot.ts packRows). */
-  pieces: Array<{ payload: Uint8Array; crc: number }>;
+  pieces: PackedRows[];
 }
 
 export interface BackupChunk {

@@ -13,7 +13,7 @@ import type { LogEntry } from '../replication/types.js';
 import { openValue } from '../storage/checked-values.js';
 import { decodeItem } from '../storage/codec.js';
 import { PartitionRebuild } from '../storage/rebuild.js';
-import { unpackRows, type SnapshotRow } from '../storage/snapshot.js';
+import { unpackRows, type PackedRows, type SnapshotRow } from '../storage/snapshot.js';
 import type { GroupRecord } from '../storage/wal.js';
 import { parseArchivedSnapshot, type ArchivedSnapshot } from './archive-snapshots.js';
 
@@ -56,7 +56,7 @@ export interface ScrubTask {
   /** Entries after the base's index, to the highest replica's index, in order. */
   entries: LogEntry[];
   /** Each live replica's export (damaged rows included), its pieces unopened. */
-  replicas: Array<{ node: number; index: number; pieces: Array<{ payload: Uint8Array; crc: number }> }>;
+  replicas: Array<{ node: number; index: number; pieces: PackedRows[] }>;
 }
 
 export interface ScrubComparison {

@@ -49,9 +49,6 @@ export interface ScrubReport {
   skipped: Array<{ table: string; partition: number; node: number; reason: string }>;
 }
 
-/** A replica's export: the index and group record of its first piece, and every piece. */
-type Export = Pick<PackedSnapshotPiece, 'index' | 'rec'> & { pieces: PackedSnapshotPiece[] };
-
 export interface ScrubDeps {
   metadata: Pick<Metadata, 'tables'>;
   /** ControlPlane.exportPieces. */
@@ -81,7 +78,7 @@ export class Scrubber {
     // (1) Every live replica's data, read out together.
     const reads = tables.flatMap((meta) => meta.partitions.map((partition) => ({ meta, partition })));
     const exports = await Promise.all(reads.map(async ({ meta, partition }) => {
-      const replicas = new Map<number, Export>();
+      const replicas = new Map<number, PackedSnapshotPiece[]>();
       await Promise.all(partition.replicas.map(async (node) => {
         if (!deps.isAlive(node)) {
           report.skipped.push({ table: meta.name, partition: partition.group, node, reason: 'the node is down' });
@@ -104,19 +101,19 @@ export class Scrubber {
       report.partitions++;
       const replicas = exports[i];
       if (replicas.size === 0) continue;
-      const rec = [...replicas.values()][0].rec;
+      const rec = [...replicas.values()][0][0].rec;
       const snapshots = await archivedSnapshots(deps.archive.store, meta.tableId, partition.group);
-      const lowest = Math.min(...[...replicas.values()].map((r) => r.index));
+      const lowest = Math.min(...[...replicas.values()].map((pieces) => pieces[0].index));
       const base = snapshots.filter((s) => s.index <= lowest).pop();
       const baseIndex = base?.index ?? 0;
-      const last = Math.max(...[...replicas.values()].map((r) => r.index));
+      const last = Math.max(...[...replicas.values()].map((pieces) => pieces[0].index));
       let comparisons: ScrubComparison[];
       try {
         const task: ScrubTask = {
           rec,
           base: base === undefined ? undefined : { snapshot: base, bytes: await readArchivedSnapshotBytes(deps.archive.store, base) },
           entries: last > baseIndex ? await readArchivedEntries(deps.archive.store, meta.tableId, partition.group, baseIndex + 1, last) : [],
-          replicas: [...replicas].map(([node, r]) => ({ node, index: r.index, pieces: r.pieces })),
+          replicas: [...replicas].map(([node, pieces]) => ({ node, index: pieces[0].index, pieces })),
         };
         comparisons = await deps.background.scrubPartition(task);
       } catch (error) {
@@ -167,9 +164,10 @@ export class Scrubber {
 
 }
 
-async function collect(pieces: AsyncGenerator<PackedSnapshotPiece>): Promise<Export> {
+/** Every piece of a replica's export (all at its first piece's index). */
+async function collect(pieces: AsyncGenerator<PackedSnapshotPiece>): Promise<PackedSnapshotPiece[]> {
   const all: PackedSnapshotPiece[] = [];
   for await (const piece of pieces) all.push(piece);
   if (all.length === 0) throw new Error('the export came with no piece');
-  return { index: all[0]!.index, rec: all[0]!.rec, pieces: all };
+  return all;
 }

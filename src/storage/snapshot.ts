@@ -19,14 +19,18 @@ import type { GroupRecord } from './wal.js';
 /** One B-tree row: its stored key and its value, as they are on disk. */
 export type SnapshotRow = [key: Uint8Array, value: Uint8Array];
 
-/** A piece of a group's snapshot as it travels and is archived: rows packed (packRows)
- *  with their CRC32C, and the applied index they reflect. */
-export interface PackedSnapshotPiece {
+/** Rows packed (packRows) with their CRC32C. */
+export interface PackedRows {
+  payload: Uint8Array;
+  crc: number;
+}
+
+/** A piece of a group's snapshot as it travels and is archived: its rows, packed, and the
+ *  applied index they reflect. */
+export interface PackedSnapshotPiece extends PackedRows {
   index: number;
   term: number;
   rec: GroupRecord;
-  payload: Uint8Array;
-  crc: number;
 }
 
 /** A consistent view of a group's rows at `index`, read a piece at a time (the node keeps
@@ -63,7 +67,7 @@ export function packedSize(rows: readonly SnapshotRow[]): number {
   return n;
 }
 
-export function packRows(rows: readonly SnapshotRow[]): { payload: Uint8Array; crc: number } {
+export function packRows(rows: readonly SnapshotRow[]): PackedRows {
   const payload = new Uint8Array(packedSize(rows));
   const view = new DataView(payload.buffer);
   view.setUint32(0, rows.length, true);
@@ -83,6 +87,11 @@ export function packRows(rows: readonly SnapshotRow[]): { payload: Uint8Array; c
 export function checkedRowCount(payload: Uint8Array, crc: number): number {
   if (crc32c(payload) !== crc) throw new SnapshotChecksumError(`snapshot chunk of ${payload.length} bytes fails its CRC32C`);
   if (payload.length < 4) throw new SnapshotChecksumError('snapshot chunk is malformed (its rows overrun it)');
+  return rowCount(payload);
+}
+
+/** How many rows a chunk checked already holds. */
+export function rowCount(payload: Uint8Array): number {
   return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(0, true);
 }
 

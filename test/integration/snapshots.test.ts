@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShardBox } from '../../src/index.js';
 import { createHashTable, openCluster, seedFromEnv, waitFor } from './helpers.js';
-import { itemsOfRows } from '../../src/storage/snapshot.js';
+import { itemsOfRows, unpackRows, type PackedSnapshotPiece } from '../../src/storage/snapshot.js';
 
 let db: ShardBox | undefined;
 let dir: string | undefined;
@@ -104,18 +104,18 @@ describe('snapshots on real threads', () => {
       for (let i = 600; writing; i++) await cluster.putItem({ TableName: 'exported', Item: { id: { S: `k${i}` }, n: { N: String(i) } } });
     })();
     const [{ partition }] = await cluster.replicaStatus('exported');
-    const cp = (cluster as unknown as { controlPlane: { exportPartition(p: typeof partition, options: { maxBytes: number }): AsyncGenerator<{ index: number; rec: { tableId: number }; rows: Array<[Uint8Array, Uint8Array]> }> } }).controlPlane;
+    const cp = (cluster as unknown as { controlPlane: { exportPieces(p: typeof partition, options: { maxBytes: number }): AsyncGenerator<PackedSnapshotPiece> } }).controlPlane;
     const seen = new Map<string, number>();
     let pieces = 0;
     let index = -1;
     for (const { partition: p } of await cluster.replicaStatus('exported')) {
-      for await (const piece of cp.exportPartition(p, { maxBytes: 4096 })) {
+      for await (const piece of cp.exportPieces(p, { maxBytes: 4096 })) {
         pieces++;
         if (p.group === partition.group) {
           if (index === -1) index = piece.index;
           expect(piece.index).toBe(index); // one applied index for the whole snapshot
         }
-        for (const item of itemsOfRows(piece.rows, piece.rec.tableId)) seen.set(item.id.S!, Number(item.n.N));
+        for (const item of itemsOfRows(unpackRows(piece.payload, piece.crc), piece.rec.tableId)) seen.set(item.id.S!, Number(item.n.N));
       }
     }
     writing = false;
