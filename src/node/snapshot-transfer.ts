@@ -27,7 +27,7 @@
  */
 import type { ReplicaCore } from '../replication/replica-core.js';
 import type { Membership } from '../replication/types.js';
-import { packRows, SnapshotChecksumError, unpackRows, type SnapshotRow, type SnapshotSource } from '../storage/snapshot.js';
+import { packRows, ReadAheadSource, SnapshotChecksumError, unpackRows, type SnapshotRow, type SnapshotSource } from '../storage/snapshot.js';
 import { ItemChecksumError } from '../storage/checked-values.js';
 import type { NodeStorage } from './ports.js';
 import type { ExportReply } from './requests.js';
@@ -55,6 +55,18 @@ const RESEND_AFTER_MS = 300;
 const EXPORT_IDLE_MS = 10_000;
 /** Most bytes of rows in one export piece (a reply must fit its ring record). */
 const EXPORT_MAX_BYTES = 1024 * 1024;
+/** Bytes of snapshot rows a node reads ahead at a time (ReadAheadSource), about half a
+ *  millisecond of its thread, and how often (ms): its exports and outgoing snapshots are
+ *  read out of their transactions at up to 32 MiB/s, not at the paced readers' 4 MiB/s.
+ *  During a scrub's exports (8 s at that pace) the held transactions made every
+ *  checkpoint flush 2.6 times the data (disk writes 26 → 68 MB/s), and each flush stalled
+ *  every node's WAL sync for ~20 ms. Reading ahead in every round instead put all of a
+ *  node's exports in one burst of its thread. */
+const READ_AHEAD_BYTES = 64 * 1024;
+const READ_AHEAD_EVERY_MS = 2;
+/** Most bytes of rows a node holds read ahead; past it, sources read on demand (a
+ *  partition too large to hold keeps its transaction until it is read out). */
+const READ_AHEAD_LIMIT_BYTES = 64 * 1024 * 1024;
 /** How often a node looks for replicas that need a snapshot (ms). */
 const SCAN_EVERY_MS = 50;
 /** After an abandoned or refused transfer, the next one to that peer waits this long (ms). */
@@ -98,7 +110,7 @@ interface Sender {
   id: number;
   /** The leader's term: the transfer ends if it changes. */
   term: number;
-  source: SnapshotSource;
+  source: ReadAheadSource;
   /** The term of the entry at the snapshot's index, and the membership in effect there. */
   entryTerm: number;
   /** The peer asked for it (a repair). */
@@ -165,8 +177,9 @@ export class SnapshotTransfers {
   private readonly receivers = new Map<number, Receiver>();
   private nextId = 1;
   /** Snapshots being read out by the control plane (exportSnapshot requests). */
-  private readonly exports = new Map<number, { group: number; source: SnapshotSource; term: number; usedAtMs: number }>();
+  private readonly exports = new Map<number, { group: number; source: ReadAheadSource; term: number; usedAtMs: number }>();
   private scannedAtMs = -Infinity;
+  private readAheadAtMs = -Infinity;
   private budget = 0;
   private budgetAtMs: number;
   /** Checkpoints started (a receiver waits for one started after its install). */
@@ -246,7 +259,7 @@ export class SnapshotTransfers {
       const core = this.host.core(group);
       rec = this.host.store.group(group);
       if (core === undefined || rec === undefined) return undefined;
-      const source = this.host.store.openSnapshot(group, { keepDamaged });
+      const source = new ReadAheadSource(this.host.store.openSnapshot(group, { keepDamaged }));
       const term = core.termAt(source.index) ?? 0;
       session = this.nextId++;
       e = { group, source, term, usedAtMs: nowMs };
@@ -281,7 +294,8 @@ export class SnapshotTransfers {
 
   /** Leaders: starts transfers their cores ask for, sends what the pace allows, and
    *  abandons transfers whose peer went silent. Receivers: a step of each install under
-   *  way. Returns whether an install step ran (the node has more work at once). */
+   *  way. Exports and senders: a slice read ahead when one is due. Returns whether an
+   *  install step ran or a slice was read (the node has more work at once). */
   pump(nowMs: number): boolean {
     let stepped = false;
     for (const [group, r] of this.receivers) {
@@ -295,6 +309,7 @@ export class SnapshotTransfers {
       e.source.close();
       this.exports.delete(id);
     }
+    if (this.readAhead(nowMs)) stepped = true;
     if (this.receivers.size > 0) this.finishInstalls();
     for (const [key, s] of this.senders) {
       const core = this.host.core(s.group);
@@ -323,6 +338,24 @@ export class SnapshotTransfers {
       this.sendChunks(s, nowMs);
     }
     return stepped;
+  }
+
+  /** One slice of the first export or outgoing snapshot with rows left to read ahead,
+   *  when one is due; returns whether it read. */
+  private readAhead(nowMs: number): boolean {
+    if ((this.exports.size === 0 && this.senders.size === 0) || nowMs - this.readAheadAtMs < READ_AHEAD_EVERY_MS) return false;
+    let buffered = 0;
+    let next: ReadAheadSource | undefined;
+    const look = (source: ReadAheadSource): void => {
+      buffered += source.buffered;
+      if (next === undefined && source.reading) next = source;
+    };
+    for (const e of this.exports.values()) look(e.source);
+    for (const s of this.senders.values()) look(s.source);
+    if (next === undefined || buffered >= READ_AHEAD_LIMIT_BYTES) return false;
+    next.readAhead(READ_AHEAD_BYTES);
+    this.readAheadAtMs = nowMs;
+    return true;
   }
 
   /** Go back: every unacknowledged chunk from `seq` on is sent again, in order. */
@@ -368,7 +401,7 @@ export class SnapshotTransfers {
         const rec = this.host.store.group(group);
         // A split parent's rows hold its children's later writes: never a snapshot of it.
         if (rec === undefined || rec.split !== undefined) continue;
-        const source = this.host.store.openSnapshot(group);
+        const source = new ReadAheadSource(this.host.store.openSnapshot(group));
         const term = core.termAt(source.index);
         if (term === undefined) {
           source.close();

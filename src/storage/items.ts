@@ -31,7 +31,7 @@ import type {
   ApplyBatchResults, ApplyDamage, GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest, WriteResult,
 } from './operations.js';
 import type { GroupRecord } from './wal.js';
-import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from './snapshot.js';
+import { rowBytes, type InstalledSnapshot, type SnapshotRow, type SnapshotSource } from './snapshot.js';
 
 /** One stored item damaged by `rot` (fault injection). */
 export interface RottedItem {
@@ -502,7 +502,7 @@ export class ItemStore {
             else if (options.keepDamaged === true) row = [new Uint8Array(key), DAMAGED_VALUE];
             else throw new ItemChecksumError(new Uint8Array(key), group, tableId);
             rows.push(row);
-            bytes += row[0].length + row[1].length + 8;
+            bytes += rowBytes(row);
             after = row[0];
             if (bytes >= maxBytes) {
               full = true;

@@ -46,6 +46,86 @@ export interface SnapshotSource {
   close(): void;
 }
 
+/**
+ * A snapshot source read ahead into memory a slice at a time (`readAhead`), so that the
+ * read transaction under it ends once every row is in, long before a paced reader is done
+ * with them. While an LMDB read transaction is open, no page freed after it began can be
+ * reused: every apply writes fresh pages, and the next checkpoint flushes all of them.
+ * `next` hands out what was read ahead first, then reads on demand. A value that failed
+ * its checksum while reading ahead is thrown by the `next` that reaches it.
+ */
+export class ReadAheadSource implements SnapshotSource {
+  readonly index: number;
+  /** Bytes of rows read ahead and not yet handed out. */
+  buffered = 0;
+  private rows: SnapshotRow[] = [];
+  private at = 0;
+  private exhausted = false;
+  private error: unknown;
+  private closed = false;
+
+  constructor(private readonly source: SnapshotSource) {
+    this.index = source.index;
+  }
+
+  /** Rows are left to read ahead. */
+  get reading(): boolean {
+    return !this.exhausted && this.error === undefined && !this.closed;
+  }
+
+  /** Reads about `bytes` more rows into memory; the source closes after the last. */
+  readAhead(bytes: number): void {
+    if (!this.reading) return;
+    let rows: SnapshotRow[];
+    try {
+      rows = this.source.next(bytes);
+    } catch (error) {
+      this.error = error;
+      this.source.close();
+      return;
+    }
+    if (rows.length === 0) {
+      this.exhausted = true;
+      this.source.close();
+      return;
+    }
+    for (const row of rows) {
+      this.rows.push(row);
+      this.buffered += rowBytes(row);
+    }
+  }
+
+  next(maxBytes: number): SnapshotRow[] {
+    if (this.closed) throw new Error('snapshot source is closed');
+    if (this.at === this.rows.length) {
+      if (this.error !== undefined) throw this.error;
+      return this.exhausted ? [] : this.source.next(maxBytes);
+    }
+    const rows: SnapshotRow[] = [];
+    let bytes = 0;
+    while (this.at < this.rows.length && (rows.length === 0 || bytes < maxBytes)) {
+      const row = this.rows[this.at++];
+      rows.push(row);
+      bytes += rowBytes(row);
+    }
+    this.buffered -= bytes;
+    if (this.at === this.rows.length) {
+      this.rows = [];
+      this.at = 0;
+    }
+    return rows;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    // Exhausted or failed, the source closed itself.
+    if (this.reading) this.source.close();
+    this.closed = true;
+    this.rows = [];
+    this.buffered = 0;
+  }
+}
+
 /** The snapshot a group's data was last replaced with (kept with the data, so that a
  *  restart can tell its WAL where the log continues). */
 export interface InstalledSnapshot {
@@ -60,10 +140,15 @@ export class SnapshotChecksumError extends Error {
   }
 }
 
+/** Bytes of one row in a packed chunk (its key, its value and their two lengths). */
+export function rowBytes([key, value]: SnapshotRow): number {
+  return 8 + key.length + value.length;
+}
+
 /** Bytes of a chunk's rows when packed. */
 export function packedSize(rows: readonly SnapshotRow[]): number {
   let n = 4;
-  for (const [k, v] of rows) n += 8 + k.length + v.length;
+  for (const row of rows) n += rowBytes(row);
   return n;
 }
 
