@@ -27,7 +27,7 @@
  */
 import type { ReplicaCore } from '../replication/replica-core.js';
 import type { Membership } from '../replication/types.js';
-import { packRows, ReadAheadSource, SnapshotChecksumError, unpackRows, type SnapshotRow, type SnapshotSource } from '../storage/snapshot.js';
+import { ReadAheadSource, rowCount, SnapshotChecksumError, unpackRows, type PackedRows, type SnapshotRow } from '../storage/snapshot.js';
 import { ItemChecksumError } from '../storage/checked-values.js';
 import type { NodeStorage } from './ports.js';
 import type { ExportReply } from './requests.js';
@@ -63,7 +63,7 @@ const EXPORT_MAX_BYTES = 1024 * 1024;
  *  every node's WAL sync for ~20 ms. Reading ahead in every round instead put all of a
  *  node's exports in one burst of its thread. */
 const READ_AHEAD_BYTES = 64 * 1024;
-const READ_AHEAD_EVERY_MS = 2;
+const READ_AHEAD_EVERY_MS = 8;
 /** Most bytes of rows a node holds read ahead; past it, sources read on demand (a
  *  partition too large to hold keeps its transaction until it is read out). */
 const READ_AHEAD_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -259,20 +259,21 @@ export class SnapshotTransfers {
       const core = this.host.core(group);
       rec = this.host.store.group(group);
       if (core === undefined || rec === undefined) return undefined;
-      const source = new ReadAheadSource(this.host.store.openSnapshot(group, { keepDamaged }));
+      // Pieces of the size the session was opened with.
+      const source = new ReadAheadSource(this.host.store.openSnapshot(group, { keepDamaged }), Math.max(1, Math.min(maxBytes, EXPORT_MAX_BYTES)));
       const term = core.termAt(source.index) ?? 0;
       session = this.nextId++;
       e = { group, source, term, usedAtMs: nowMs };
       this.exports.set(session, e);
     }
     e.usedAtMs = nowMs;
-    const rows = this.readRows(e.group, e.source, Math.max(1, Math.min(maxBytes, EXPORT_MAX_BYTES)));
-    if (rows === undefined) {
+    const packed = this.readPacked(e.group, e.source);
+    if (packed === undefined) {
       this.exports.delete(session!);
       return undefined;
     }
-    const { payload, crc } = packRows(rows);
-    const done = rows.length === 0;
+    const { payload, crc } = packed;
+    const done = rowCount(payload) === 0;
     if (done) {
       e.source.close();
       this.exports.delete(session!);
@@ -340,8 +341,8 @@ export class SnapshotTransfers {
     return stepped;
   }
 
-  /** One slice of the first export or outgoing snapshot with rows left to read ahead,
-   *  when one is due; returns whether it read. */
+  /** About READ_AHEAD_BYTES of the first export or outgoing snapshot with rows left to
+   *  read ahead, when due; returns whether it read. */
   private readAhead(nowMs: number): boolean {
     if ((this.exports.size === 0 && this.senders.size === 0) || nowMs - this.readAheadAtMs < READ_AHEAD_EVERY_MS) return false;
     let buffered = 0;
@@ -353,7 +354,8 @@ export class SnapshotTransfers {
     for (const e of this.exports.values()) look(e.source);
     for (const s of this.senders.values()) look(s.source);
     if (next === undefined || buffered >= READ_AHEAD_LIMIT_BYTES) return false;
-    next.readAhead(READ_AHEAD_BYTES);
+    const source: ReadAheadSource = next;
+    for (let bytes = 0; bytes < READ_AHEAD_BYTES && source.reading;) bytes += source.readAhead();
     this.readAheadAtMs = nowMs;
     return true;
   }
@@ -401,7 +403,7 @@ export class SnapshotTransfers {
         const rec = this.host.store.group(group);
         // A split parent's rows hold its children's later writes: never a snapshot of it.
         if (rec === undefined || rec.split !== undefined) continue;
-        const source = new ReadAheadSource(this.host.store.openSnapshot(group));
+        const source = new ReadAheadSource(this.host.store.openSnapshot(group), CHUNK_BYTES);
         const term = core.termAt(source.index);
         if (term === undefined) {
           source.close();
@@ -422,14 +424,14 @@ export class SnapshotTransfers {
       let chunk = s.queue.shift();
       if (chunk === undefined) {
         if (s.done) return;
-        const rows = this.readRows(s.group, s.source, CHUNK_BYTES);
-        if (rows === undefined) {
+        const packed = this.readPacked(s.group, s.source);
+        if (packed === undefined) {
           this.counters.snapshotsAbandoned++;
           this.close(`${s.group}/${s.peer}`, s);
           return;
         }
-        const { payload, crc } = packRows(rows);
-        s.done = rows.length === 0 || payload.length < CHUNK_BYTES;
+        const { payload, crc } = packed;
+        s.done = rowCount(payload) === 0 || payload.length < CHUNK_BYTES;
         chunk = {
           t: 'chunk', group: s.group, from: this.host.id, to: s.peer, id: s.id,
           index: s.source.index, term: s.entryTerm, membership: s.membership,
@@ -446,11 +448,12 @@ export class SnapshotTransfers {
     }
   }
 
-  /** The next rows of a snapshot being read, or undefined (and the source closed) when a
-   *  value failed its checksum: this replica's group is damaged and sends no snapshot. */
-  private readRows(group: number, source: SnapshotSource, maxBytes: number): SnapshotRow[] | undefined {
+  /** The next rows of a snapshot being read, packed, or undefined (and the source closed)
+   *  when a value failed its checksum: this replica's group is damaged and sends no
+   *  snapshot. */
+  private readPacked(group: number, source: ReadAheadSource): PackedRows | undefined {
     try {
-      return source.next(maxBytes);
+      return source.next();
     } catch (error) {
       if (!(error instanceof ItemChecksumError)) throw error;
       source.close();

@@ -47,24 +47,26 @@ export interface SnapshotSource {
 }
 
 /**
- * A snapshot source read ahead into memory a slice at a time (`readAhead`), so that the
- * read transaction under it ends once every row is in, long before a paced reader is done
- * with them. While an LMDB read transaction is open, no page freed after it began can be
- * reused: every apply writes fresh pages, and the next checkpoint flushes all of them.
- * `next` hands out what was read ahead first, then reads on demand. A value that failed
+ * A snapshot read ahead into memory a slice at a time (`readAhead`), each slice packed
+ * (packRows) as it is read, so that the read transaction under it ends once every row is
+ * in, long before a paced reader is done with them. While an LMDB read transaction is
+ * open, no page freed after it began can be reused: every apply writes fresh pages, and
+ * the next checkpoint flushes all of them. Slices are kept packed (one buffer each, not
+ * two per row), so that rows held for a second do not weigh on the garbage collector.
+ * `next` hands out the slices read ahead first, then reads on demand. A value that failed
  * its checksum while reading ahead is thrown by the `next` that reaches it.
  */
-export class ReadAheadSource implements SnapshotSource {
+export class ReadAheadSource {
   readonly index: number;
-  /** Bytes of rows read ahead and not yet handed out. */
+  /** Bytes of packed slices read ahead and not yet handed out. */
   buffered = 0;
-  private rows: SnapshotRow[] = [];
-  private at = 0;
+  private readonly slices: PackedRows[] = [];
   private exhausted = false;
   private error: unknown;
   private closed = false;
 
-  constructor(private readonly source: SnapshotSource) {
+  /** `sliceBytes`: about how many bytes of rows each slice, read ahead or not, holds. */
+  constructor(private readonly source: SnapshotSource, readonly sliceBytes: number) {
     this.index = source.index;
   }
 
@@ -73,47 +75,38 @@ export class ReadAheadSource implements SnapshotSource {
     return !this.exhausted && this.error === undefined && !this.closed;
   }
 
-  /** Reads about `bytes` more rows into memory; the source closes after the last. */
-  readAhead(bytes: number): void {
-    if (!this.reading) return;
+  /** Reads and packs the next slice; the source closes after the last. Returns its bytes. */
+  readAhead(): number {
+    if (!this.reading) return 0;
     let rows: SnapshotRow[];
     try {
-      rows = this.source.next(bytes);
+      rows = this.source.next(this.sliceBytes);
     } catch (error) {
       this.error = error;
       this.source.close();
-      return;
+      return 0;
     }
     if (rows.length === 0) {
       this.exhausted = true;
       this.source.close();
-      return;
+      return 0;
     }
-    for (const row of rows) {
-      this.rows.push(row);
-      this.buffered += rowBytes(row);
-    }
+    const slice = packRows(rows);
+    this.slices.push(slice);
+    this.buffered += slice.payload.length;
+    return slice.payload.length;
   }
 
-  next(maxBytes: number): SnapshotRow[] {
+  /** The next slice of rows, packed; one of no rows once every row was handed out. */
+  next(): PackedRows {
     if (this.closed) throw new Error('snapshot source is closed');
-    if (this.at === this.rows.length) {
-      if (this.error !== undefined) throw this.error;
-      return this.exhausted ? [] : this.source.next(maxBytes);
+    const slice = this.slices.shift();
+    if (slice !== undefined) {
+      this.buffered -= slice.payload.length;
+      return slice;
     }
-    const rows: SnapshotRow[] = [];
-    let bytes = 0;
-    while (this.at < this.rows.length && (rows.length === 0 || bytes < maxBytes)) {
-      const row = this.rows[this.at++];
-      rows.push(row);
-      bytes += rowBytes(row);
-    }
-    this.buffered -= bytes;
-    if (this.at === this.rows.length) {
-      this.rows = [];
-      this.at = 0;
-    }
-    return rows;
+    if (this.error !== undefined) throw this.error;
+    return packRows(this.exhausted ? [] : this.source.next(this.sliceBytes));
   }
 
   close(): void {
@@ -121,7 +114,7 @@ export class ReadAheadSource implements SnapshotSource {
     // Exhausted or failed, the source closed itself.
     if (this.reading) this.source.close();
     this.closed = true;
-    this.rows = [];
+    this.slices.length = 0;
     this.buffered = 0;
   }
 }

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ItemChecksumError } from '../../src/storage/checked-values.js';
-import { ReadAheadSource, rowBytes, type SnapshotRow, type SnapshotSource } from '../../src/storage/snapshot.js';
+import { ReadAheadSource, rowBytes, rowCount, unpackRows, type PackedRows, type SnapshotRow, type SnapshotSource } from '../../src/storage/snapshot.js';
 import { TempDirs, SHAPE_H, entry, groupRec, prng, putOp, ycsbItem } from './helpers.js';
 
 const tmp = new TempDirs();
@@ -41,35 +41,47 @@ function rowsOf(n: number): SnapshotRow[] {
   return Array.from({ length: n }, (_, i) => [new Uint8Array([0, 0, i >> 8, i & 255]), new Uint8Array(20 + (i % 7)).fill(i & 255)]);
 }
 
-function drain(source: SnapshotSource, maxBytes: number): SnapshotRow[] {
+/** Every row `source` hands out, its slices unpacked. */
+function drain(source: ReadAheadSource): SnapshotRow[] {
   const all: SnapshotRow[] = [];
-  for (let rows = source.next(maxBytes); rows.length > 0; rows = source.next(maxBytes)) all.push(...rows);
+  for (let slice = source.next(); rowCount(slice.payload) > 0; slice = source.next()) all.push(...unpackRows(slice.payload, slice.crc));
   return all;
 }
 
+/** A plain snapshot's rows, read `maxBytes` at a time. */
+function rowsOfSnapshot(source: SnapshotSource): SnapshotRow[] {
+  const all: SnapshotRow[] = [];
+  for (let rows = source.next(4096); rows.length > 0; rows = source.next(4096)) all.push(...rows);
+  source.close();
+  return all;
+}
+
+/** The rows of one packed slice. */
+function rowsOfSlice(slice: PackedRows): SnapshotRow[] {
+  return unpackRows(slice.payload, slice.crc);
+}
+
 describe('ReadAheadSource', () => {
-  it('hands out every row in order across read-ahead and on-demand reads, and closes its source once all are in', () => {
+  it('hands out every row in order across read-ahead and on-demand slices, and closes its source once all are in', () => {
     const rows = rowsOf(300);
     const inner = fakeSource(rows);
-    const source = new ReadAheadSource(inner);
+    const source = new ReadAheadSource(inner, 500);
     expect(source.index).toBe(42);
-    // A piece read before any read-ahead comes from the source.
-    const first = source.next(200);
-    expect(first.length).toBeGreaterThan(0);
-    source.readAhead(500);
-    source.readAhead(500);
-    expect(source.buffered).toBeGreaterThan(0);
-    // A piece larger than what is buffered takes only buffered rows; once they are out the
-    // next piece reads on demand again.
-    const out = [...first];
-    out.push(...source.next(100_000));
+    // A slice taken before any read-ahead is read then.
+    const out = rowsOfSlice(source.next());
+    expect(out.length).toBeGreaterThan(0);
+    expect(source.readAhead()).toBeGreaterThanOrEqual(500);
+    source.readAhead();
+    expect(source.buffered).toBeGreaterThan(1000);
+    // The slices read ahead come out first, then reading goes on on demand.
+    out.push(...rowsOfSlice(source.next()), ...rowsOfSlice(source.next()));
     expect(source.buffered).toBe(0);
-    out.push(...source.next(300));
-    while (source.reading) source.readAhead(1000);
+    out.push(...rowsOfSlice(source.next()));
+    while (source.reading) source.readAhead();
     expect(inner.closes).toBe(1);
-    out.push(...drain(source, 256));
+    out.push(...drain(source));
     expect(out).toEqual(rows);
-    expect(source.next(256)).toEqual([]);
+    expect(rowCount(source.next().payload)).toBe(0);
     source.close();
     expect(inner.closes).toBe(1);
   });
@@ -77,12 +89,12 @@ describe('ReadAheadSource', () => {
   it('throws a damaged value where the reader reaches it, after the rows read ahead before it', () => {
     const rows = rowsOf(50);
     const inner = fakeSource(rows, 30);
-    const source = new ReadAheadSource(inner);
-    while (source.reading) source.readAhead(64);
+    const source = new ReadAheadSource(inner, 64);
+    while (source.reading) source.readAhead();
     expect(inner.closes).toBe(1);
     const got: SnapshotRow[] = [];
     expect(() => {
-      for (;;) got.push(...source.next(64));
+      for (;;) got.push(...rowsOfSlice(source.next()));
     }).toThrow(ItemChecksumError);
     expect(got).toEqual(rows.slice(0, got.length));
     expect(got.length).toBeLessThanOrEqual(30);
@@ -91,14 +103,14 @@ describe('ReadAheadSource', () => {
 
   it('closes its source when closed before every row is in, and holds nothing after', () => {
     const inner = fakeSource(rowsOf(100));
-    const source = new ReadAheadSource(inner);
-    source.readAhead(300);
+    const source = new ReadAheadSource(inner, 300);
+    source.readAhead();
     expect(source.buffered).toBeGreaterThan(0);
     source.close();
     expect(inner.closes).toBe(1);
     expect(source.buffered).toBe(0);
     expect(source.reading).toBe(false);
-    expect(() => source.next(100)).toThrow(/closed/);
+    expect(() => source.next()).toThrow(/closed/);
   });
 
   it('over a store: the rows are the snapshot as of its index while writes go on after its transaction ended', () => {
@@ -106,14 +118,14 @@ describe('ReadAheadSource', () => {
     store.saveGroup(groupRec(1, 7, SHAPE_H));
     const rnd = prng(3);
     store.applyCommitted([{ group: 1, entries: Array.from({ length: 80 }, (_, i) => entry(i + 1, putOp(7, SHAPE_H, ycsbItem(`k${i}`, rnd)))) }]);
-    const expected = drain(store.openSnapshot(1), 4096);
-    const source = new ReadAheadSource(store.openSnapshot(1));
+    const expected = rowsOfSnapshot(store.openSnapshot(1));
+    const source = new ReadAheadSource(store.openSnapshot(1), 2048);
     expect(source.index).toBe(80);
-    while (source.reading) source.readAhead(2048);
+    while (source.reading) source.readAhead();
     // Overwrites and new keys after every row was read ahead (the transaction is done).
     store.applyCommitted([{ group: 1, entries: Array.from({ length: 40 }, (_, i) => entry(81 + i, putOp(7, SHAPE_H, ycsbItem(`k${i * 3}`, rnd)))) }]);
-    expect(drain(source, 1024)).toEqual(expected);
-    expect(drain(store.openSnapshot(1), 4096)).not.toEqual(expected);
+    expect(drain(source)).toEqual(expected);
+    expect(rowsOfSnapshot(store.openSnapshot(1))).not.toEqual(expected);
     source.close();
   });
 });
