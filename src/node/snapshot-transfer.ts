@@ -57,11 +57,12 @@ const EXPORT_IDLE_MS = 10_000;
 const EXPORT_MAX_BYTES = 1024 * 1024;
 /** Bytes of snapshot rows a node reads ahead at a time (ReadAheadSource), about half a
  *  millisecond of its thread, and how often (ms): its exports and outgoing snapshots are
- *  read out of their transactions at up to 32 MiB/s, not at the paced readers' 4 MiB/s.
- *  During a scrub's exports (8 s at that pace) the held transactions made every
- *  checkpoint flush 2.6 times the data (disk writes 26 → 68 MB/s), and each flush stalled
- *  every node's WAL sync for ~20 ms. Reading ahead in every round instead put all of a
- *  node's exports in one burst of its thread. */
+ *  read out of their transactions at up to 8 MiB/s, not at the paced readers' 4 MiB/s
+ *  shared by every node. During a scrub's exports (8 s at that pace) the held
+ *  transactions made every checkpoint flush 2.6 times the data (disk writes 26 → 68
+ *  MB/s), and each flush stalled every node's WAL sync for ~20 ms. Reading ahead in every
+ *  round instead put all of a node's exports in one burst of its thread; every 2 ms,
+ *  backups and snapshot transfers gained nothing. */
 const READ_AHEAD_BYTES = 64 * 1024;
 const READ_AHEAD_EVERY_MS = 8;
 /** Most bytes of rows a node holds read ahead; past it, sources read on demand (a
