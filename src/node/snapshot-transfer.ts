@@ -346,17 +346,10 @@ export class SnapshotTransfers {
    *  read ahead, when due; returns whether it read. */
   private readAhead(nowMs: number): boolean {
     if ((this.exports.size === 0 && this.senders.size === 0) || nowMs - this.readAheadAtMs < READ_AHEAD_EVERY_MS) return false;
-    let buffered = 0;
-    let next: ReadAheadSource | undefined;
-    const look = (source: ReadAheadSource): void => {
-      buffered += source.buffered;
-      if (next === undefined && source.reading) next = source;
-    };
-    for (const e of this.exports.values()) look(e.source);
-    for (const s of this.senders.values()) look(s.source);
-    if (next === undefined || buffered >= READ_AHEAD_LIMIT_BYTES) return false;
-    const source: ReadAheadSource = next;
-    for (let bytes = 0; bytes < READ_AHEAD_BYTES && source.reading;) bytes += source.readAhead();
+    const sources = [...this.exports.values(), ...this.senders.values()].map((t) => t.source);
+    const next = sources.find((source) => source.reading);
+    if (next === undefined || sources.reduce((n, source) => n + source.buffered, 0) >= READ_AHEAD_LIMIT_BYTES) return false;
+    for (let bytes = 0; bytes < READ_AHEAD_BYTES && next.reading;) bytes += next.readAhead();
     this.readAheadAtMs = nowMs;
     return true;
   }
