@@ -104,10 +104,12 @@ export function groupIndexRows(group: number): KeyInterval[] {
 
 /** Every key interval a group owns, with the indexes it maintains: its items, local-index
  *  entries and collection sizes in its hash range, its outbox and its index configuration
- *  (what a snapshot of it holds). */
+ *  (what a snapshot of it holds), in key order: a snapshot's rows come out ascending, as
+ *  scrub's Merkle trees take them. */
 export function groupKeyIntervals(range: GroupRange, indexes: GroupIndexes | undefined): KeyInterval[] {
   const { rec, hashStart, hashEnd } = range;
-  return [hashIntervalBounds(rec.tableId, hashStart, hashEnd), ...localIndexIntervals(indexes, hashStart, hashEnd), ...groupIndexRows(rec.group)];
+  return [hashIntervalBounds(rec.tableId, hashStart, hashEnd), ...localIndexIntervals(indexes, hashStart, hashEnd), ...groupIndexRows(rec.group)]
+    .sort((a, b) => compareBytes(a.lo, b.lo));
 }
 
 export class ItemStore {

@@ -26,6 +26,8 @@ async function createIndexedTable(cluster: ShardBox, name: string): Promise<void
       { AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }, { AttributeName: 'v', AttributeType: 'S' },
     ],
     LocalSecondaryIndexes: [{ IndexName: 'byV', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'v', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
+    // Its writes leave outbox records in the partitions (rows of their own, compared too).
+    GlobalSecondaryIndexes: [{ IndexName: 'onV', KeySchema: [{ AttributeName: 'v', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
     BillingMode: 'PAY_PER_REQUEST',
   });
 }
