@@ -619,12 +619,11 @@ export class ShardBox extends ItemOperations {
     const meta = this.metadata.table(tableName);
     const pitr = meta?.pointInTimeRecovery;
     if (meta !== undefined && pitr?.enabled === true && this.pointInTime !== undefined) {
-      // The children's archives begin with them: a base snapshot of each, and restores
-      // from then on (the parent's archive does not rebuild a child).
+      // A base snapshot of each child, so that restores and scrubs start from it instead
+      // of rebuilding the parent first (control/partition-lineage.ts); the restorable
+      // window stays as it was.
       const children = meta.partitions.filter((p) => result.children.includes(p.group));
-      const earliestMs = await this.pointInTime.enable({ ...meta, partitions: children });
-      const now = this.metadata.table(tableName)?.pointInTimeRecovery;
-      if (now?.enabled === true) this.metadata.updateTable(tableName, { pointInTimeRecovery: { ...now, earliestMs: Math.max(now.earliestMs, earliestMs) } });
+      await this.pointInTime.enable({ ...meta, partitions: children });
     }
     return result;
   }

@@ -176,7 +176,7 @@ export class ContinuousBackups {
     const partitions = await this.pointInTime.partitionsAt(source, at);
     const items: Item[][] = await Promise.all(partitions.map(async (p) => {
       const last = p.entries.length > 0 ? p.entries[p.entries.length - 1].index : p.index;
-      const [rebuilt] = await this.background.rebuild({ rec: p.rec, rows: p.rows, index: p.index, entries: p.entries, at: [last] });
+      const [rebuilt] = await this.background.rebuild({ rec: p.rec, rows: p.rows, index: p.index, entries: p.entries, at: [last], splits: p.splits });
       return itemsOfRows(rebuilt.rows, source.tableId);
     }));
     const { SourceTableName: _n, SourceTableArn: _a, TargetTableName: _t, RestoreDateTime: _d, UseLatestRestorableTime: _u, ...overrides } = input;

@@ -104,7 +104,29 @@ export interface TableMeta {
   /** Split parents (their partition as it was, and the split entry's index) still hosted
    *  on some replica: dropped there once every replica applied the split. Default: none. */
   splitParents?: SplitParent[];
+  /** The splits of the table's partitions, within DynamoDB's longest recovery window: what
+   *  a point-in-time restore or a scrub needs to rebuild a child from its parent's archive
+   *  (control/partition-lineage.ts). Default: none. */
+  splitHistory?: SplitRecord[];
 }
+
+/** A split that completed: the parent's range, its split entry, when, and its children. */
+export interface SplitRecord {
+  group: number;
+  hashStart: string;
+  hashEnd: string;
+  /** The split entry's index: the parent's log ends there, its children's continue after it. */
+  index: number;
+  /** When the new partition map was published (ms since the epoch): the parent applied no
+   *  write after it, and neither child one before it. */
+  atMs: number;
+  /** [lower child's group, upper child's group]. */
+  children: [number, number];
+}
+
+/** How long a split is remembered: DynamoDB's longest point-in-time recovery window (a
+ *  scrub has archived a snapshot of each child long before). */
+const SPLIT_HISTORY_MS = 35 * 86_400_000;
 
 /** A split parent not yet dropped everywhere (control/splits.ts). */
 export interface SplitParent extends PartitionInfo {
@@ -405,8 +427,9 @@ export class Metadata {
   }
 
   /** The split committed: the parent's partition is replaced by its two children (same
-   *  replicas), remembered among the parents to drop, and the new map published. */
-  finishSplit(name: string, group: number, done: { index: number; at: string; children: [number, number] }): TableMeta {
+   *  replicas), remembered among the parents to drop and in the split history (as of
+   *  `atMs`, now), and the new map published. */
+  finishSplit(name: string, group: number, done: { index: number; at: string; children: [number, number] }, atMs: number): TableMeta {
     const meta = this.tablesDb.get(name);
     if (meta === undefined) throw new Error(`no table ${name} in metadata`);
     const splitting = (meta.splitting ?? []).filter((s) => s.group !== group);
@@ -421,6 +444,10 @@ export class Metadata {
         ...next,
         partitions: meta.partitions.flatMap((p) => (p.group === group ? [lower, upper] : [p])),
         splitParents: [...(meta.splitParents ?? []), { ...parent, splitIndex: done.index }],
+        splitHistory: [
+          ...(meta.splitHistory ?? []).filter((r) => r.atMs > atMs - SPLIT_HISTORY_MS),
+          { group, hashStart: parent.hashStart, hashEnd: parent.hashEnd, index: done.index, atMs, children: done.children },
+        ],
       };
     }
     if (next.splitting?.length === 0) delete next.splitting;

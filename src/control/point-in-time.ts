@@ -8,16 +8,22 @@
  * partition of the table every MARK_EVERY_MS. A restore to time T keeps the entries before
  * the first mark later than T: entries the leaders proposed before T, and at most
  * MARK_EVERY_MS of entries after it.
+ *
+ * Splits do not narrow the window: a restore to a moment before a split rebuilds the
+ * parent as it was then, and one after it rebuilds each child, through its parent's
+ * archive when it has no snapshot of its own from before the moment (partition-lineage.ts).
  */
 import { clockMarkTime, encodeClockMark } from '../replication/membership.js';
 import type { LogEntry } from '../replication/types.js';
 import type { PartitionInfo } from '../router/partition-map.js';
+import type { RebuildSplit } from '../storage/rebuild.js';
 import type { PackedSnapshotPiece, SnapshotRow } from '../storage/snapshot.js';
 import type { GroupRecord } from '../storage/wal.js';
-import { archivedSnapshots, archiveSnapshot, readArchivedSnapshot, type ArchivedSnapshot } from './archive-snapshots.js';
+import { archiveSnapshot, readArchivedSnapshot } from './archive-snapshots.js';
 import { readArchivedEntries } from './archiver.js';
 import type { Metadata, TableMeta } from './metadata.js';
 import type { ObjectStore } from './object-store.js';
+import { lineageBase, partitionsAsOf, splitEntryEmptied, type PastPartition } from './partition-lineage.js';
 
 /** Time between clock marks in each partition of a table with recovery on (ms). */
 export const MARK_EVERY_MS = 200;
@@ -34,14 +40,16 @@ export interface PointInTimeDeps {
   nowMs?: () => number;
 }
 
-/** What a restore rebuilds a partition from: an archived snapshot's rows, the entries
- *  after it up to the cut, and its group record. */
+/** What a restore rebuilds a partition (as the table had it then) from: an archived
+ *  snapshot's rows and group record (its own or an ancestor's), the entries after it up
+ *  to the cut, and the splits on the way from that ancestor. */
 export interface PartitionAt {
-  partition: PartitionInfo;
+  partition: PastPartition;
   rec: GroupRecord;
   rows: SnapshotRow[];
   index: number;
   entries: LogEntry[];
+  splits: RebuildSplit[];
 }
 
 export class PointInTime {
@@ -91,42 +99,49 @@ export class PointInTime {
   }
 
   /**
-   * What a restore of `meta` to time `atMs` rebuilds each partition from: the archive is
-   * flushed first, so it holds every mark up to now.
+   * What a restore of `meta` to time `atMs` rebuilds each of the partitions it had then
+   * from: the archive is flushed first, so it holds every mark up to now.
    */
   async partitionsAt(meta: TableMeta, atMs: number): Promise<PartitionAt[]> {
     await this.deps.flush();
-    return Promise.all(meta.partitions.map(async (partition) => {
-      const snapshots = await archivedSnapshots(this.deps.store, meta.tableId, partition.group);
-      const base: ArchivedSnapshot | undefined = snapshots.filter((s) => s.atMs <= atMs).pop();
-      if (base === undefined) throw new Error(`no archived snapshot of partition group ${partition.group} of ${meta.name} before ${new Date(atMs).toISOString()}`);
+    return Promise.all(partitionsAsOf(meta, atMs).map(async (partition) => {
+      const { end } = partition;
+      const lineage = await lineageBase(this.deps.store, meta, partition, (s) => s.atMs <= atMs && (end === undefined || s.index <= end));
+      const { base } = lineage;
+      if (base === undefined) throw new Error(`no archived snapshot of partition group ${lineage.start.group} of ${meta.name} before ${new Date(atMs).toISOString()}`);
       const { rec, rows } = await readArchivedSnapshot(this.deps.store, base);
-      const entries = await this.entriesUntil(meta.tableId, partition.group, base.index, atMs);
-      return { partition, rec, rows, index: base.index, entries };
+      const own = await this.entriesUntil(meta.tableId, partition.group, lineage.from, atMs, end);
+      return { partition, rec, rows, index: base.index, entries: [...lineage.entries, ...own], splits: lineage.splits };
     }));
   }
 
   /** The archived entries after `from` up to the cut for `atMs`: before the first clock
-   *  mark later than it (or up to the last mark when none is yet). */
-  private async entriesUntil(tableId: number, group: number, from: number, atMs: number): Promise<LogEntry[]> {
+   *  mark later than it; else, for a partition that split (its log ends at `end`), every
+   *  entry to its split entry; else up to the last mark (none later is archived yet). */
+  private async entriesUntil(tableId: number, group: number, from: number, atMs: number, end = Infinity): Promise<LogEntry[]> {
     const out: LogEntry[] = [];
     let lastMark = -1;
-    for (let next = from + 1; ; next += READ_ENTRIES) {
+    for (let next = from + 1; next <= end; next += READ_ENTRIES) {
+      const to = Math.min(next + READ_ENTRIES - 1, end);
       let batch: LogEntry[];
       try {
-        batch = await readArchivedEntries(this.deps.store, tableId, group, next, next + READ_ENTRIES - 1);
+        batch = await readArchivedEntries(this.deps.store, tableId, group, next, to);
       } catch (error) {
-        // The end of what is archived (the last range ends before next + READ_ENTRIES).
+        // The end of what is archived (the last range ends before `to`).
         batch = await readUpToEnd(this.deps.store, tableId, group, next, error);
       }
       for (const e of batch) {
         const t = clockMarkTime(e.data);
         if (t !== undefined && t > atMs) return out;
         if (t !== undefined) lastMark = out.length;
-        out.push(e);
+        out.push(e.index === end ? splitEntryEmptied(e, group) : e);
       }
-      if (batch.length < READ_ENTRIES) return out.slice(0, lastMark + 1);
+      if (batch.length < to - next + 1) {
+        if (end !== Infinity) throw new Error(`the archive of partition group ${group} ends at ${next + batch.length - 1}, before its split entry ${end}`);
+        return out.slice(0, lastMark + 1);
+      }
     }
+    return out;
   }
 
   private async mark(table: string, partition: PartitionInfo): Promise<void> {

@@ -12,12 +12,13 @@ import { extractKey } from '../model/validate.js';
 import type { LogEntry } from '../replication/types.js';
 import { openValue } from '../storage/checked-values.js';
 import { decodeItem } from '../storage/codec.js';
-import { PartitionRebuild } from '../storage/rebuild.js';
+import { PartitionRebuild, type RebuildSplit } from '../storage/rebuild.js';
 import { unpackRows, type PackedRows, type SnapshotRow } from '../storage/snapshot.js';
 import type { GroupRecord } from '../storage/wal.js';
 import { parseArchivedSnapshot, type ArchivedSnapshot } from './archive-snapshots.js';
 
 export interface RebuildTask {
+  /** The group the rebuild starts as (the base snapshot's). */
   rec: GroupRecord;
   /** The base snapshot's rows and index (none and 0: the empty partition of a new group). */
   rows: SnapshotRow[];
@@ -26,6 +27,9 @@ export interface RebuildTask {
   entries: LogEntry[];
   /** The indexes to hand the rows back at, ascending. */
   at: number[];
+  /** Splits on the way, ascending: the rebuild starts as a parent and ends as a child
+   *  (control/partition-lineage.ts). */
+  splits?: RebuildSplit[];
 }
 
 export interface RebuiltRows {
@@ -35,13 +39,19 @@ export interface RebuiltRows {
 
 export default function rebuild(task: RebuildTask): RebuiltRows[] {
   const partition = new PartitionRebuild(task.rec, task.rows, task.index);
+  const splits = [...(task.splits ?? [])];
+  const splitIfDue = (): void => {
+    while (splits.length > 0 && splits[0].index === partition.appliedIndex) partition.split(splits.shift()!);
+  };
+  splitIfDue();
   const out: RebuiltRows[] = [];
   let next = 0;
   for (const at of task.at) {
     while (partition.appliedIndex < at) {
       const e = task.entries[next++];
-      if (e === undefined) throw new Error(`rebuild of group ${task.rec.group}: the archive's entries end at ${partition.appliedIndex}, before ${at}`);
+      if (e === undefined) throw new Error(`rebuild of group ${partition.group}: the archive's entries end at ${partition.appliedIndex}, before ${at}`);
       partition.apply([e]);
+      splitIfDue();
     }
     out.push({ index: at, rows: partition.rows() });
   }
@@ -55,6 +65,9 @@ export interface ScrubTask {
   base: { snapshot: ArchivedSnapshot; bytes: Uint8Array } | undefined;
   /** Entries after the base's index, to the highest replica's index, in order. */
   entries: LogEntry[];
+  /** A split child rebuilt from an ancestor's archive: the ancestor the rebuild starts as
+   *  (the base is its), and the splits down to this partition. */
+  lineage?: { start: Pick<GroupRecord, 'group' | 'hashStart' | 'hashEnd'>; splits: RebuildSplit[] };
   /** Each live replica's export (damaged rows included), its pieces unopened. */
   replicas: Array<{ node: number; index: number; pieces: PackedRows[] }>;
 }
@@ -72,7 +85,9 @@ export interface ScrubComparison {
 export function scrubPartition(task: ScrubTask): ScrubComparison[] {
   const base = task.base === undefined ? { rows: [], index: 0 } : { rows: parseArchivedSnapshot(task.base.bytes, task.base.snapshot).rows, index: task.base.snapshot.index };
   const at = [...new Set(task.replicas.map((r) => r.index))].sort((a, b) => a - b);
-  const rebuilt = rebuild({ rec: task.rec, rows: base.rows, index: base.index, entries: task.entries, at });
+  const start = task.lineage?.start;
+  const rec = start === undefined ? task.rec : { ...task.rec, group: start.group, hashStart: start.hashStart, hashEnd: start.hashEnd };
+  const rebuilt = rebuild({ rec, rows: base.rows, index: base.index, entries: task.entries, at, splits: task.lineage?.splits ?? [] });
   return task.replicas.map(({ node, index, pieces }) => {
     const expected = rebuilt.find((r) => r.index === index)!.rows;
     const rows = pieces.flatMap((p) => unpackRows(p.payload, p.crc));

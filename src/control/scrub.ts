@@ -1,7 +1,7 @@
 /**
  * Scrub (DESIGN, "Durability"; the paper's section 5): every partition is rebuilt from
- * the archive (its latest archived snapshot plus the archived WAL after it) on a
- * background thread, and compared with each live replica through Merkle trees over its
+ * the archive (its latest archived snapshot plus the archived WAL after it; a split child
+ * without one, through its parent's: partition-lineage.ts) on a background thread, and compared with each live replica through Merkle trees over its
  * key space, as of the log index that replica's data reflects. A replica that differs
  * from the rebuilt partition, while another replica agrees with it, is repaired: its node
  * marks the partition damaged and takes in a snapshot from the leader. A rebuilt
@@ -19,11 +19,12 @@ import type { NodeRequestBody } from '../node/requests.js';
 import type { NodeStats } from '../node/storage-node.js';
 import type { PartitionInfo } from '../router/partition-map.js';
 import type { PackedSnapshotPiece } from '../storage/snapshot.js';
-import { archivedSnapshots, archiveSnapshot, readArchivedSnapshotBytes } from './archive-snapshots.js';
+import { archiveSnapshot, readArchivedSnapshotBytes } from './archive-snapshots.js';
 import { readArchivedEntries } from './archiver.js';
 import type { BackgroundPool } from './background-pool.js';
 import type { Metadata } from './metadata.js';
 import type { ObjectStore } from './object-store.js';
+import { lineageBase, type LineageBase } from './partition-lineage.js';
 import type { ScrubComparison, ScrubTask } from './scrub-worker.js';
 
 export interface ScrubMismatch {
@@ -102,18 +103,23 @@ export class Scrubber {
       const replicas = exports[i];
       if (replicas.size === 0) continue;
       const rec = [...replicas.values()][0][0].rec;
-      const snapshots = await archivedSnapshots(deps.archive.store, meta.tableId, partition.group);
       const lowest = Math.min(...[...replicas.values()].map((pieces) => pieces[0].index));
-      const base = snapshots.filter((s) => s.index <= lowest).pop();
-      const baseIndex = base?.index ?? 0;
       const last = Math.max(...[...replicas.values()].map((pieces) => pieces[0].index));
       let comparisons: ScrubComparison[];
+      // A split child without a snapshot of its own is rebuilt through its parent's archive.
+      let lineage: LineageBase;
       try {
+        lineage = await lineageBase(deps.archive.store, meta, partition, (s) => s.index <= lowest);
+        const { base } = lineage;
         const task: ScrubTask = {
           rec,
           base: base === undefined ? undefined : { snapshot: base, bytes: await readArchivedSnapshotBytes(deps.archive.store, base) },
-          entries: last > baseIndex ? await readArchivedEntries(deps.archive.store, meta.tableId, partition.group, baseIndex + 1, last) : [],
+          entries: [
+            ...lineage.entries,
+            ...(last > lineage.from ? await readArchivedEntries(deps.archive.store, meta.tableId, partition.group, lineage.from + 1, last) : []),
+          ],
           replicas: [...replicas].map(([node, pieces]) => ({ node, index: pieces[0].index, pieces })),
+          ...(lineage.splits.length > 0 ? { lineage: { start: lineage.start, splits: lineage.splits } } : {}),
         };
         comparisons = await deps.background.scrubPartition(task);
       } catch (error) {
@@ -132,8 +138,9 @@ export class Scrubber {
         this.counters.mismatches++;
         if (agreeing > 0) repairs.push({ node: f.node, group: partition.group, mismatch: f.mismatch });
       }
-      // (4b) The next scrub starts from a fresh snapshot once this one is far behind.
-      if (found.length === 0 && agreeing > 0 && (base === undefined || last - baseIndex > SNAPSHOT_EVERY_ENTRIES)) {
+      // (4b) The next scrub starts from a fresh snapshot of its own once this one is far
+      // behind, or was not the partition's.
+      if (found.length === 0 && agreeing > 0 && (lineage.base === undefined || lineage.splits.length > 0 || last - lineage.from > SNAPSHOT_EVERY_ENTRIES)) {
         await archiveSnapshot(deps.archive.store, meta.tableId, deps.exportPieces(partition), Date.now()).catch(() => undefined);
       }
     }

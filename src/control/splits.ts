@@ -75,7 +75,7 @@ async function finishSplit(deps: SplitDeps, tableName: string, partition: Partit
     const reply = await deps.request(target, { t: 'split', at: split.at, children: split.children }, true) as { split?: SplitDone } | undefined;
     done = reply?.split;
   }
-  const meta = deps.metadata.finishSplit(tableName, partition.group, done);
+  const meta = deps.metadata.finishSplit(tableName, partition.group, done, Date.now());
   const children = meta.partitions.filter((p) => p.group === done!.children[0] || p.group === done!.children[1]);
   await Promise.all(children.map((p) => deps.waitServing(p)));
   const parent = (meta.splitParents ?? []).find((p) => p.group === partition.group);

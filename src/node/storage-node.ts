@@ -682,6 +682,12 @@ export class StorageNode {
         }
         this.pendingWrites.delete(request.group);
         this.applyTimes.delete(request.group);
+        // The archiver archives a dropped group's log up to the last commit its WAL holds,
+        // and commits are persisted lazily: this one, so that a split parent's archive
+        // reaches its split entry (restores rebuild the children from it).
+        const hardState = this.store.hardState(request.group);
+        const { commit } = core.status();
+        if (commit > hardState.commit) this.store.persist([{ group: request.group, entries: [], hardState: { ...hardState, commit } }]);
         this.store.dropGroup(request.group);
         return this.reply(router, { id: request.id, body: { dropped: true } });
       }

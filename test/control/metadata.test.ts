@@ -222,7 +222,7 @@ describe('Metadata', () => {
     expect(metadata.beginSplit('orders', first.group, '4000000000000000')).toEqual(split);
     expect(metadata.table('orders')!.splitting).toEqual([split]);
     const versionBefore = board.read().map!.version;
-    const after = metadata.finishSplit('orders', first.group, { index: 17, at: '4000000000000000', children: [3, 4] });
+    const after = metadata.finishSplit('orders', first.group, { index: 17, at: '4000000000000000', children: [3, 4] }, 1_000);
     expect(after.partitions).toEqual([
       { group: 3, hashStart: '0000000000000000', hashEnd: '3fffffffffffffff', replicas: first.replicas },
       { group: 4, hashStart: '4000000000000000', hashEnd: first.hashEnd, replicas: first.replicas },
@@ -237,8 +237,18 @@ describe('Metadata', () => {
     expect(metadata.table('orders')!.splitParents).toEqual([{ ...first, splitIndex: 17, outboxDrained: true }]);
     metadata.forgetSplitParent('orders', first.group);
     expect(metadata.table('orders')!.splitParents).toBeUndefined();
+    // The split stays in the history (a restore may rebuild a child from its parent) for
+    // 35 days: a later split forgets the older ones.
+    const record = { group: first.group, hashStart: first.hashStart, hashEnd: first.hashEnd, index: 17, atMs: 1_000, children: [3, 4] };
+    expect(metadata.table('orders')!.splitHistory).toEqual([record]);
+    metadata.beginSplit('orders', 4, '8000000000000000');
+    metadata.finishSplit('orders', 4, { index: 30, at: '8000000000000000', children: [5, 6] }, 999 + 35 * 86_400_000);
+    expect(metadata.table('orders')!.splitHistory!.map((r) => r.group)).toEqual([first.group, 4]);
+    metadata.beginSplit('orders', 6, 'c000000000000000');
+    metadata.finishSplit('orders', 6, { index: 40, at: 'c000000000000000', children: [7, 8] }, 1_001 + 35 * 86_400_000);
+    expect(metadata.table('orders')!.splitHistory!.map((r) => r.group)).toEqual([4, 6]);
     // The next table's groups come after the children's.
-    expect(metadata.addTable(spec('users'), 1, 3).partitions[0].group).toBe(5);
+    expect(metadata.addTable(spec('users'), 1, 3).partitions[0].group).toBe(9);
   });
 
   it('setLogReplicas records and publishes the log replicas of one partition; none removes the field', () => {
