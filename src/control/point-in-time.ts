@@ -57,6 +57,8 @@ export class PointInTime {
   private stopped = false;
   /** Per table, per partition group: the time of its last clock mark that committed. */
   private readonly marked = new Map<string, Map<number, number>>();
+  /** Partition groups whose mark is being proposed. */
+  private readonly marking = new Set<number>();
   private readonly now: () => number;
 
   constructor(private readonly deps: PointInTimeDeps) {
@@ -157,8 +159,17 @@ export class PointInTime {
     this.timer = setTimeout(() => {
       const tables = this.deps.metadata.tables().filter((t) => t.status === 'ACTIVE' && t.pointInTimeRecovery?.enabled === true);
       for (const name of this.marked.keys()) if (!tables.some((t) => t.name === name)) this.marked.delete(name);
-      // A mark that fails (a leader change) is simply made again next time.
-      void Promise.allSettled(tables.flatMap((t) => t.partitions.map((p) => this.mark(t.name, p)))).finally(() => this.schedule());
+      // Each partition's marks on their own: one that waits (a leader change, a split
+      // parent refusing it) must not hold up the others', or a restore's cut in them
+      // would fall seconds late. One that fails is simply made again next time.
+      for (const t of tables) {
+        for (const p of t.partitions) {
+          if (this.marking.has(p.group)) continue;
+          this.marking.add(p.group);
+          void this.mark(t.name, p).catch(() => undefined).finally(() => this.marking.delete(p.group));
+        }
+      }
+      this.schedule();
     }, MARK_EVERY_MS);
     this.timer.unref();
   }
