@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
-  BackupDescription, BackupDetails, BackupSummary, BackupTypeFilter, CreateBackupInput, CreateBackupOutput, CreateTableInput,
+  BackupDescription, BackupDetails, BackupSummary, BackupType, BackupTypeFilter, CreateBackupInput, CreateBackupOutput, CreateTableInput,
   DeleteBackupInput, DeleteBackupOutput, DescribeBackupInput, DescribeBackupOutput, GlobalSecondaryIndex, ListBackupsInput,
   ListBackupsOutput, LocalSecondaryIndex, RestoreTableFromBackupInput, RestoreTableFromBackupOutput,
 } from '../api-types.js';
@@ -74,6 +74,9 @@ const BACKUP_ID_PATTERN = /^\d{14}-[0-9a-f]{8}$/;
 const BACKUP_ARN_PATTERN = /^arn:aws[a-z-]*:dynamodb:[^:]*:[^:]*:table\/([a-zA-Z0-9_.-]{3,255})\/backup\/(\d{14}-[0-9a-f]{8})$/;
 const NAME_PATTERN = /^[a-zA-Z0-9_.-]+$/;
 const BACKUP_TYPE_FILTERS: readonly BackupTypeFilter[] = ['USER', 'SYSTEM', 'AWS_BACKUP', 'ALL'];
+/** How long a SYSTEM backup (of a deleted table) is kept. */
+const SYSTEM_BACKUP_DAYS = 35;
+const DAY_MS = 86_400_000;
 
 // ---- ARNs and ids ------------------------------------------------------------------------
 
@@ -191,15 +194,15 @@ export function checkListBackupsInput(raw: unknown): CheckedListBackups {
   return out;
 }
 
-/** One page of backups, in creation order (ids sort so), after `exclusiveStart`. */
-export function pageOfBackups<T extends { id: string; tableName: string; createdAtMs: number }>(
+/** One page of backups of the asked type, in creation order (ids sort so), after
+ *  `exclusiveStart`. AWS_BACKUP ones (AWS Backup's) are never made here. */
+export function pageOfBackups<T extends { id: string; tableName: string; createdAtMs: number; type: BackupType }>(
   all: readonly T[], query: CheckedListBackups,
 ): { page: T[]; more: boolean } {
-  // On-demand backups are USER backups: SYSTEM and AWS_BACKUP ones are never made here.
-  if (query.type === 'SYSTEM' || query.type === 'AWS_BACKUP') return { page: [], more: false };
   const matching = [...all]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .filter((b) => (query.tableName === undefined || b.tableName === query.tableName)
+    .filter((b) => (query.type === 'ALL' || b.type === query.type)
+      && (query.tableName === undefined || b.tableName === query.tableName)
       && (query.lowerMs === undefined || b.createdAtMs >= query.lowerMs)
       && (query.upperMs === undefined || b.createdAtMs < query.upperMs)
       && (query.exclusiveStart === undefined || b.id > query.exclusiveStart));
@@ -289,8 +292,9 @@ export function backupDetails(m: BackupManifest): BackupDetails {
     BackupName: m.name,
     BackupSizeBytes: m.sizeBytes,
     BackupStatus: m.status,
-    BackupType: 'USER',
+    BackupType: m.type ?? 'USER',
     BackupCreationDateTime: new Date(m.createdAtMs),
+    ...(m.expiresAtMs !== undefined ? { BackupExpiryDateTime: new Date(m.expiresAtMs) } : {}),
   };
 }
 
@@ -331,8 +335,9 @@ function backupSummary(m: BackupManifest): BackupSummary {
     BackupArn: backupArn(m.table.name, m.id),
     BackupName: m.name,
     BackupCreationDateTime: new Date(m.createdAtMs),
+    ...(m.expiresAtMs !== undefined ? { BackupExpiryDateTime: new Date(m.expiresAtMs) } : {}),
     BackupStatus: m.status,
-    BackupType: 'USER',
+    BackupType: m.type ?? 'USER',
     BackupSizeBytes: m.sizeBytes,
   };
 }
@@ -465,11 +470,35 @@ export class Backups {
     const meta = this.cp.metadata.table(tableName);
     if (meta === undefined || meta.status === 'DELETING') throw new DynamoDBError('TableNotFoundException', `Table not found: ${tableName}`);
     if (meta.status === 'CREATING') throw new DynamoDBError('TableInUseException', `Table is being created: ${tableName}`);
+    const { manifest } = await this.startBackup(meta, backupName, 'USER');
+    return { BackupDetails: backupDetails(manifest) };
+  }
+
+  /**
+   * DynamoDB's SYSTEM backup of a table with point-in-time recovery that is being deleted
+   * (DELETING: it takes no more writes), kept for 35 days so that the table can be restored
+   * as it was just before: resolves once it is AVAILABLE, before the table's data goes. A
+   * backup that fails is reported as a warning: the deletion goes on.
+   */
+  async createSystemBackup(meta: TableMeta): Promise<void> {
+    try {
+      const { job } = await this.startBackup(meta, `${meta.name}$DeletedTableBackup`, 'SYSTEM');
+      await job;
+    } catch (error) {
+      process.emitWarning(`shardbox: the system backup of deleted table ${meta.name} failed: ${(error as Error).message}`, 'ShardBoxBackup');
+    }
+  }
+
+  /** Starts a backup of `meta`: its manifest (CREATING) once every partition's snapshot is
+   *  fixed, and the job that writes it (settled, never rejected: a failed one is removed). */
+  private async startBackup(meta: TableMeta, name: string, type: BackupType): Promise<{ manifest: BackupManifest; job: Promise<void> }> {
+    const tableName = meta.name;
     const createdAtMs = Date.now();
     let id = newBackupId(createdAtMs);
     while (this.manifests.has(id)) id = newBackupId(createdAtMs);
     const manifest: BackupManifest = {
-      format: 1, id, name: backupName, status: 'CREATING', createdAtMs, sizeBytes: 0, itemCount: 0, table: backedUpTable(meta), chunks: [],
+      format: 1, id, name, status: 'CREATING', createdAtMs, sizeBytes: 0, itemCount: 0, table: backedUpTable(meta), chunks: [],
+      ...(type === 'SYSTEM' ? { type, expiresAtMs: createdAtMs + SYSTEM_BACKUP_DAYS * DAY_MS } : {}),
     };
     // Every partition's snapshot is fixed by its first piece: ask for them all at once.
     const exports = meta.partitions.map((p) => this.cp.exportPieces(p));
@@ -490,7 +519,7 @@ export class Backups {
       })
       .finally(() => this.creating.delete(job));
     this.creating.add(job);
-    return { BackupDetails: backupDetails(manifest) };
+    return { manifest, job };
   }
 
   /** Reads every partition's snapshot out into chunks, then marks the backup AVAILABLE.
@@ -539,6 +568,20 @@ export class Backups {
     if (this.manifests.has(manifest.id)) this.manifests.set(manifest.id, done);
   }
 
+  /** SYSTEM backups past their expiry are deleted (looked for whenever backups are read). */
+  private async dropExpired(): Promise<void> {
+    const now = Date.now();
+    for (const m of [...this.manifests.values()]) {
+      if (m.expiresAtMs === undefined || m.expiresAtMs > now || m.status !== 'AVAILABLE' || this.inRestore(m.id)) continue;
+      this.manifests.delete(m.id);
+      await this.catalog.remove(m.id);
+    }
+  }
+
+  private inRestore(id: string): boolean {
+    return [...this.restores.values()].some((r) => r.backupId === id);
+  }
+
   private find(arn: string): BackupManifest {
     const parsed = parseBackupArn(arn);
     const manifest = parsed === undefined ? undefined : this.manifests.get(parsed.id);
@@ -548,12 +591,15 @@ export class Backups {
 
   async describeBackup(raw: DescribeBackupInput): Promise<DescribeBackupOutput> {
     this.cp.checkOpen();
-    return { BackupDescription: backupDescription(this.find(checkBackupArnInput(raw))) };
+    const arn = checkBackupArnInput(raw);
+    await this.dropExpired();
+    return { BackupDescription: backupDescription(this.find(arn)) };
   }
 
   async deleteBackup(raw: DeleteBackupInput): Promise<DeleteBackupOutput> {
     this.cp.checkOpen();
     const arn = checkBackupArnInput(raw);
+    await this.dropExpired();
     const manifest = this.find(arn);
     if (manifest.status === 'CREATING') throw new DynamoDBError('BackupInUseException', `Backup is being created: ${arn}`);
     for (const [table, restore] of this.restores) {
@@ -567,7 +613,9 @@ export class Backups {
   async listBackups(raw: ListBackupsInput = {}): Promise<ListBackupsOutput> {
     this.cp.checkOpen();
     const query = checkListBackupsInput(raw);
-    const rows = [...this.manifests.values()].filter((m) => m.internal !== true).map((m) => ({ id: m.id, tableName: m.table.name, createdAtMs: m.createdAtMs, m }));
+    await this.dropExpired();
+    const rows = [...this.manifests.values()].filter((m) => m.internal !== true)
+      .map((m) => ({ id: m.id, tableName: m.table.name, createdAtMs: m.createdAtMs, type: m.type ?? 'USER' as const, m }));
     const { page, more } = pageOfBackups(rows, query);
     const out: ListBackupsOutput = { BackupSummaries: page.map((r) => backupSummary(r.m)) };
     if (more) out.LastEvaluatedBackupArn = backupArn(page[page.length - 1]!.tableName, page[page.length - 1]!.id);
@@ -577,6 +625,7 @@ export class Backups {
   async restoreTableFromBackup(raw: RestoreTableFromBackupInput): Promise<RestoreTableFromBackupOutput> {
     this.cp.checkOpen();
     const input = checkRestoreInput(raw);
+    await this.dropExpired();
     const manifest = this.find(input.BackupArn);
     if (manifest.status === 'CREATING') throw new DynamoDBError('BackupInUseException', `Backup is being created: ${input.BackupArn}`);
     const target = input.TargetTableName;

@@ -400,8 +400,12 @@ export class ShardBox extends ItemOperations {
     return listTables(this.controlPlane, input);
   }
 
+  /** DeleteTable. A table with point-in-time recovery leaves a SYSTEM backup of itself as
+   *  it was just before (`<table>$DeletedTableBackup`, kept 35 days), as DynamoDB does. */
   deleteTable(input: DeleteTableInput): Promise<{ TableDescription: TableDescription }> {
-    return deleteTable(this.controlPlane, input);
+    return deleteTable(this.controlPlane, input, async (meta) => {
+      if (meta.pointInTimeRecovery?.enabled === true) await this.backups.createSystemBackup(meta);
+    });
   }
 
   updateTable(input: UpdateTableInput): Promise<UpdateTableOutput> {
@@ -449,7 +453,8 @@ export class ShardBox extends ItemOperations {
     return this.backups.describeBackup(input);
   }
 
-  /** ListBackups: USER backups in creation order, Limit (1-100) a page. */
+  /** ListBackups: backups in creation order, Limit (1-100) a page; `BackupType` USER (the
+   *  default), SYSTEM (those of deleted tables that had point-in-time recovery) or ALL. */
   listBackups(input: ListBackupsInput = {}): Promise<ListBackupsOutput> {
     return this.backups.listBackups(input);
   }

@@ -208,7 +208,11 @@ export async function listTables(cp: ControlPlane, input: ListTablesInput = {}):
   return output;
 }
 
-export async function deleteTable(cp: ControlPlane, input: DeleteTableInput): Promise<{ TableDescription: TableDescription }> {
+/** `beforeDrop`: what must read the table's data once it takes no more writes and before
+ *  it goes (a SYSTEM backup, for a table with point-in-time recovery). */
+export async function deleteTable(
+  cp: ControlPlane, input: DeleteTableInput, beforeDrop?: (meta: TableMeta) => Promise<void>,
+): Promise<{ TableDescription: TableDescription }> {
   cp.checkOpen();
   checkTableNameParameter(input?.TableName);
   const meta = anyTable(cp, input.TableName);
@@ -219,7 +223,10 @@ export async function deleteTable(cp: ControlPlane, input: DeleteTableInput): Pr
   const stats = cp.cachedStats(meta.name);
   // DELETING at once (item operations stop finding it), gone a moment later.
   const deleting = cp.metadata.setStatus(meta.name, 'DELETING');
-  await cp.afterStatusDelay(() => cp.dropGroups(deleting));
+  await cp.afterStatusDelay(async () => {
+    await beforeDrop?.(deleting);
+    await cp.dropGroups(deleting);
+  });
   return { TableDescription: describe(cp, deleting, stats) };
 }
 

@@ -76,6 +76,10 @@ export interface BackupManifest {
   chunks: ChunkRef[];
   /** The items of a point-in-time restore, not a backup anyone made: never listed. */
   internal?: true;
+  /** DynamoDB's SYSTEM backup: made when a table with point-in-time recovery was deleted,
+   *  gone at `expiresAtMs` (absent: a USER backup, kept until deleted). */
+  type?: 'SYSTEM';
+  expiresAtMs?: number;
 }
 
 export class BackupChecksumError extends Error {

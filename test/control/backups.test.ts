@@ -254,8 +254,10 @@ describe('input checks', () => {
 });
 
 describe('ListBackups paging', () => {
-  const rows = Array.from({ length: 7 }, (_, i) => ({ id: newBackupId(1000 + i * 10, new Uint8Array([0, 0, 0, i])), tableName: i % 2 === 0 ? 'even' : 'odd', createdAtMs: 1000 + i * 10 }));
-  const shuffled = [rows[3]!, rows[0]!, rows[6]!, rows[1]!, rows[5]!, rows[2]!, rows[4]!];
+  const rows = Array.from({ length: 7 }, (_, i) => ({ id: newBackupId(1000 + i * 10, new Uint8Array([0, 0, 0, i])), tableName: i % 2 === 0 ? 'even' : 'odd', createdAtMs: 1000 + i * 10, type: 'USER' as const }));
+  // The SYSTEM backup a deleted table with point-in-time recovery left.
+  const system = { id: newBackupId(1070, new Uint8Array([0, 0, 0, 7])), tableName: 'odd', createdAtMs: 1070, type: 'SYSTEM' as const };
+  const shuffled = [rows[3]!, rows[0]!, system, rows[6]!, rows[1]!, rows[5]!, rows[2]!, rows[4]!];
 
   it('pages through every backup once, in creation order', () => {
     const seen: string[] = [];
@@ -270,9 +272,11 @@ describe('ListBackups paging', () => {
   });
 
   it('filters by table, time (lower inclusive, upper exclusive) and type', () => {
-    expect(pageOfBackups(shuffled, { limit: 100, type: 'ALL', tableName: 'odd' }).page.map((r) => r.createdAtMs)).toEqual([1010, 1030, 1050]);
+    expect(pageOfBackups(shuffled, { limit: 100, type: 'ALL', tableName: 'odd' }).page.map((r) => r.createdAtMs)).toEqual([1010, 1030, 1050, 1070]);
+    expect(pageOfBackups(shuffled, { limit: 100, type: 'USER', tableName: 'odd' }).page.map((r) => r.createdAtMs)).toEqual([1010, 1030, 1050]);
     expect(pageOfBackups(shuffled, { limit: 100, type: 'USER', lowerMs: 1020, upperMs: 1050 }).page.map((r) => r.createdAtMs)).toEqual([1020, 1030, 1040]);
-    expect(pageOfBackups(shuffled, { limit: 100, type: 'SYSTEM' }).page).toEqual([]);
+    expect(pageOfBackups(shuffled, { limit: 100, type: 'SYSTEM' }).page).toEqual([system]);
+    expect(pageOfBackups(shuffled, { limit: 100, type: 'AWS_BACKUP' }).page).toEqual([]);
     expect(pageOfBackups(shuffled, { limit: 7, type: 'USER' }).more).toBe(false);
   });
 });

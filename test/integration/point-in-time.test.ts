@@ -8,9 +8,9 @@
  * compares a child that has no archived snapshot of its own by that same chain.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Item, ShardBox } from '../../src/index.js';
-import { createHashTable, expectDynamoError, openCluster, seedFromEnv } from './helpers.js';
+import { createHashTable, expectDynamoError, openCluster, seedFromEnv, waitFor } from './helpers.js';
 
 let db: ShardBox | undefined;
 afterEach(async () => {
@@ -107,6 +107,52 @@ describe('point-in-time recovery', () => {
     const off = await cluster.updateContinuousBackups({ TableName: 'history', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false } });
     expect(off.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus).toBe('DISABLED');
   }, 120_000);
+
+  it('deleting a table with point-in-time recovery leaves a SYSTEM backup of it, kept 35 days, that restores it', async () => {
+    db = await openCluster({ archive: { intervalMs: 0, scrubEveryMs: 0 }, seed: seedFromEnv(20261208) });
+    const cluster = db;
+    await createHashTable(cluster, 'doomed');
+    await createHashTable(cluster, 'plain');
+    await cluster.updateContinuousBackups({ TableName: 'doomed', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+    const items = new Map<string, string>();
+    for (let i = 0; i < 60; i++) {
+      await cluster.putItem({ TableName: 'doomed', Item: { id: { S: `k${i}` }, v: { S: `v${i}` } } });
+      items.set(`k${i}`, `v${i}`);
+    }
+    await cluster.putItem({ TableName: 'plain', Item: { id: { S: 'x' }, v: { S: 'y' } } });
+    const deletedAt = Date.now();
+    expect((await cluster.deleteTable({ TableName: 'doomed' })).TableDescription.TableStatus).toBe('DELETING');
+    await cluster.deleteTable({ TableName: 'plain' });
+    await waitFor('doomed gone', 30_000, async () => (await cluster.listTables({})).TableNames.includes('doomed') ? undefined : true);
+
+    // Only the table that had recovery on leaves one, and only SYSTEM (or ALL) lists it.
+    expect((await cluster.listBackups({})).BackupSummaries).toEqual([]);
+    const { BackupSummaries } = await cluster.listBackups({ BackupType: 'SYSTEM' });
+    expect(BackupSummaries).toHaveLength(1);
+    const summary = BackupSummaries[0];
+    expect(summary).toMatchObject({ TableName: 'doomed', BackupName: 'doomed$DeletedTableBackup', BackupType: 'SYSTEM', BackupStatus: 'AVAILABLE' });
+    expect(summary.BackupCreationDateTime.getTime()).toBeGreaterThanOrEqual(deletedAt);
+    expect(summary.BackupExpiryDateTime!.getTime() - summary.BackupCreationDateTime.getTime()).toBe(35 * 86_400_000);
+    expect((await cluster.listBackups({ BackupType: 'ALL' })).BackupSummaries).toEqual(BackupSummaries);
+    const described = await cluster.describeBackup({ BackupArn: summary.BackupArn });
+    expect(described.BackupDescription.BackupDetails).toMatchObject({ BackupType: 'SYSTEM', BackupExpiryDateTime: summary.BackupExpiryDateTime });
+    expect(described.BackupDescription.SourceTableDetails.ItemCount).toBe(60);
+
+    // The deleted table, restored under its own name, as it was just before the deletion.
+    await cluster.restoreTableFromBackup({ BackupArn: summary.BackupArn, TargetTableName: 'doomed' });
+    await untilActive(cluster, 'doomed');
+    expect(await scanAll(cluster, 'doomed')).toEqual(items);
+
+    // 35 days on, it is gone.
+    const later = Date.now() + 35 * 86_400_000 + 1;
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(later);
+    try {
+      expect((await cluster.listBackups({ BackupType: 'SYSTEM' })).BackupSummaries).toEqual([]);
+    } finally {
+      clock.mockRestore();
+    }
+    await expectDynamoError(cluster.describeBackup({ BackupArn: summary.BackupArn }), 'BackupNotFoundException');
+  }, 60_000);
 
   it('checks its input as DynamoDB does, and needs the archive', async () => {
     db = await openCluster({});

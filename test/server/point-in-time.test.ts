@@ -3,8 +3,8 @@
  * v3: its shapes (timestamps as Dates) and error classes.
  */
 import {
-  CreateTableCommand, DescribeContinuousBackupsCommand, DescribeTableCommand, GetItemCommand, PointInTimeRecoveryUnavailableException,
-  PutItemCommand, RestoreTableToPointInTimeCommand, UpdateContinuousBackupsCommand, type DynamoDBClient,
+  CreateTableCommand, DeleteTableCommand, DescribeContinuousBackupsCommand, DescribeTableCommand, GetItemCommand, ListBackupsCommand,
+  PointInTimeRecoveryUnavailableException, PutItemCommand, RestoreTableToPointInTimeCommand, UpdateContinuousBackupsCommand, type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,5 +54,12 @@ describe('point-in-time recovery through the AWS SDK', () => {
     }
     const { Item } = await client.send(new GetItemCommand({ TableName: 'copy', Key: { id: { S: 'entry-1' } }, ConsistentRead: true }));
     expect(Item).toEqual({ id: { S: 'entry-1' }, amount: { N: '42' } });
+
+    // Deleted, the table leaves its SYSTEM backup.
+    await client.send(new DeleteTableCommand({ TableName: 'ledger' }));
+    const { BackupSummaries } = await client.send(new ListBackupsCommand({ BackupType: 'SYSTEM' }));
+    expect(BackupSummaries).toHaveLength(1);
+    expect(BackupSummaries![0]).toMatchObject({ TableName: 'ledger', BackupName: 'ledger$DeletedTableBackup', BackupType: 'SYSTEM', BackupStatus: 'AVAILABLE' });
+    expect(BackupSummaries![0].BackupExpiryDateTime).toBeInstanceOf(Date);
   }, 60_000);
 });
