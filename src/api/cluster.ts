@@ -169,7 +169,11 @@ export class ShardBox extends ItemOperations {
         exportPieces: (partition, o) => this.controlPlane.exportPieces(partition, o),
         control: (node, group, body) => this.controlPlane.control(node, group, body),
         isAlive: (node) => supervisor.isAlive(node),
-        archive: { store: service.archiver.store, flush: () => service.flush() },
+        archive: {
+          store: service.archiver.store,
+          flush: () => service.flush(),
+          forgetThrough: (tableId, group, through) => service.archiver.forgetThrough(tableId, group, through),
+        },
         background: this.background,
       });
       this.pointInTime = new PointInTime({

@@ -97,6 +97,13 @@ export async function archivedSnapshots(store: ObjectStore, tableId: number, gro
   return out.sort((a, b) => a.index - b.index);
 }
 
+/** Removes an archived snapshot: its description first (a snapshot without one is never
+ *  used), then its rows. */
+export async function removeArchivedSnapshot(store: ObjectStore, snapshot: ArchivedSnapshot): Promise<void> {
+  await store.delete(`${snapshotPrefix(snapshot.tableId, snapshot.group)}${snapshot.index}.json`);
+  await store.delete(snapshot.object);
+}
+
 /** A snapshot's group record and rows, every checksum checked (ArchivedSnapshotError). */
 export async function readArchivedSnapshot(store: ObjectStore, snapshot: ArchivedSnapshot): Promise<{ rec: GroupRecord; rows: SnapshotRow[] }> {
   return parseArchivedSnapshot(await readArchivedSnapshotBytes(store, snapshot), snapshot);

@@ -56,6 +56,9 @@ export interface ArchiveManifest {
   group: number;
   node: number;
   ranges: ArchivedRange[];
+  /** The last index of the ranges retention removed (forgetThrough): archiving goes on
+   *  after it when no range is left. */
+  forgotten?: number;
 }
 
 const OBJECT_MAGIC = 0x31574253; // 'SBW1'
@@ -196,7 +199,7 @@ interface GroupReplay {
 }
 
 export class WalArchiver {
-  readonly counters = { passes: 0, objects: 0, entries: 0, segmentsArchived: 0, errors: 0 };
+  readonly counters = { passes: 0, objects: 0, entries: 0, segmentsArchived: 0, errors: 0, objectsForgotten: 0 };
   /** The last error of a pass, for tools (undefined after a clean pass). */
   lastError: string | undefined;
   private readonly manifests = new Map<string, ArchiveManifest>();
@@ -207,10 +210,43 @@ export class WalArchiver {
 
   /** Archives what `node` has sealed (everything it has written, with `seal`). */
   archiveNode(node: ArchiverNode, seal: boolean): Promise<NodeArchivePass> {
-    const previous = this.queues.get(node.node) ?? Promise.resolve();
-    const pass = previous.catch(() => undefined).then(() => this.pass(node, seal));
-    this.queues.set(node.node, pass);
-    return pass;
+    return this.onNode(node.node, () => this.pass(node, seal));
+  }
+
+  /** Runs `work` after what is queued for `node`'s manifests (one writer at a time). */
+  private onNode<T>(node: number, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(node) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.queues.set(node, next);
+    return next;
+  }
+
+  /**
+   * Forgets every replica's archived entries of a partition up to `through` (retention:
+   * a snapshot at `through` or later replaces them): each manifest stops naming the
+   * ranges that end there or before (and records how far they went, where the next pass
+   * continues), then their objects are deleted. Resolves to the objects deleted.
+   */
+  async forgetThrough(tableId: number, group: number, through: number): Promise<number> {
+    let deleted = 0;
+    for (const key of await this.store.list(groupPrefix(tableId, group))) {
+      const m = /manifest\.n(\d+)\.json$/.exec(key);
+      if (m === null) continue;
+      const node = Number(m[1]);
+      deleted += await this.onNode(node, async () => {
+        const manifest = await this.manifestOf(tableId, '', group, node);
+        const gone = manifest.ranges.filter((r) => r.to <= through);
+        if (gone.length === 0) return 0;
+        manifest.forgotten = Math.max(manifest.forgotten ?? 0, ...gone.map((r) => r.to));
+        manifest.ranges = manifest.ranges.filter((r) => r.to > through);
+        // The manifest first: it must never name an object that is gone.
+        await this.store.put(key, new TextEncoder().encode(JSON.stringify(manifest)));
+        for (const r of gone) await this.store.delete(r.object);
+        this.counters.objectsForgotten += gone.length;
+        return gone.length;
+      });
+    }
+    return deleted;
   }
 
   private async manifestOf(tableId: number, table: string, group: number, node: number): Promise<ArchiveManifest> {
@@ -301,7 +337,7 @@ export class WalArchiver {
 }
 
 function archivedThrough(manifest: ArchiveManifest): number {
-  return manifest.ranges.length === 0 ? 0 : manifest.ranges[manifest.ranges.length - 1].to;
+  return Math.max(manifest.forgotten ?? 0, manifest.ranges.length === 0 ? 0 : manifest.ranges[manifest.ranges.length - 1].to);
 }
 
 function consecutiveRuns(entries: PendingEntry[]): PendingEntry[][] {

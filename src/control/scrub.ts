@@ -1,25 +1,28 @@
 /**
  * Scrub (DESIGN, "Durability"; the paper's section 5): every partition is rebuilt from
  * the archive (its latest archived snapshot plus the archived WAL after it; a split child
- * without one, through its parent's: partition-lineage.ts) on a background thread, and compared with each live replica through Merkle trees over its
- * key space, as of the log index that replica's data reflects. A replica that differs
- * from the rebuilt partition, while another replica agrees with it, is repaired: its node
- * marks the partition damaged and takes in a snapshot from the leader. A rebuilt
- * partition no replica agrees with is reported and repairs nothing: the archive, not the
- * replicas, would then be suspect.
+ * without one, through its parent's: partition-lineage.ts) on a background thread, and
+ * compared with each live replica through Merkle trees over its key space, as of the log
+ * index that replica's data reflects. A replica that differs from the rebuilt partition,
+ * while another replica agrees with it, is repaired: its node marks the partition damaged
+ * and takes in a snapshot from the leader. A rebuilt partition no replica agrees with is
+ * reported and repairs nothing: the archive, not the replicas, would then be suspect.
  *
  * One scrub: (1) every live replica's data is read out at once (snapshot exports, damaged
  * rows included, left packed); (2) the archive is flushed, so it covers every index read;
  * (3) per partition, the rebuild and the comparisons, together on the background thread
  * (scrub-worker.ts): the main thread, where embedded callers' requests are routed, only
- * moves bytes; (4) repairs, and a fresh archived snapshot for the next scrub to start from.
+ * moves bytes; (4) repairs, a fresh archived snapshot for the next scrub to start from,
+ * and the archive's retention: what lies before the snapshot it must keep is removed
+ * (archive-retention.ts).
  */
 import type { Item } from '../model/types.js';
 import type { NodeRequestBody } from '../node/requests.js';
 import type { NodeStats } from '../node/storage-node.js';
 import type { PartitionInfo } from '../router/partition-map.js';
 import type { PackedSnapshotPiece } from '../storage/snapshot.js';
-import { archiveSnapshot, readArchivedSnapshotBytes } from './archive-snapshots.js';
+import { archivedSnapshots, archiveSnapshot, readArchivedSnapshotBytes } from './archive-snapshots.js';
+import { pruneBefore, retainedFrom } from './archive-retention.js';
 import { readArchivedEntries } from './archiver.js';
 import type { BackgroundPool } from './background-pool.js';
 import type { Metadata } from './metadata.js';
@@ -56,7 +59,12 @@ export interface ScrubDeps {
   exportPieces(partition: PartitionInfo, options?: { node?: number; keepDamaged?: boolean }): AsyncGenerator<PackedSnapshotPiece>;
   control(node: number, group: number, body: NodeRequestBody): Promise<unknown>;
   isAlive(node: number): boolean;
-  archive: { store: ObjectStore; flush(): Promise<unknown> };
+  archive: {
+    store: ObjectStore;
+    flush(): Promise<unknown>;
+    /** WalArchiver.forgetThrough (retention). */
+    forgetThrough(tableId: number, group: number, through: number): Promise<number>;
+  };
   /** Where partitions are rebuilt and compared (a background thread). */
   background: BackgroundPool;
   /** How long a scrub waits for a repair to finish (ms). */
@@ -67,7 +75,8 @@ export interface ScrubDeps {
 const SNAPSHOT_EVERY_ENTRIES = 10_000;
 
 export class Scrubber {
-  readonly counters = { scrubs: 0, mismatches: 0, repaired: 0 };
+  /** `snapshotsPruned`, `objectsPruned`: what retention removed from the archive. */
+  readonly counters = { scrubs: 0, mismatches: 0, repaired: 0, snapshotsPruned: 0, objectsPruned: 0 };
 
   constructor(private readonly deps: ScrubDeps) {}
 
@@ -142,6 +151,15 @@ export class Scrubber {
       // behind, or was not the partition's.
       if (found.length === 0 && agreeing > 0 && (lineage.base === undefined || lineage.splits.length > 0 || last - lineage.from > SNAPSHOT_EVERY_ENTRIES)) {
         await archiveSnapshot(deps.archive.store, meta.tableId, deps.exportPieces(partition), Date.now()).catch(() => undefined);
+      }
+      // (4c) Retention: what the archive holds before the snapshot it must keep goes
+      // (archive-retention.ts). A partition rebuilt through its parent keeps it all.
+      if (found.length === 0 && agreeing > 0 && lineage.base !== undefined && lineage.splits.length === 0) {
+        const snapshots = await archivedSnapshots(deps.archive.store, meta.tableId, partition.group);
+        const keep = retainedFrom(snapshots, lineage.base, meta.pointInTimeRecovery, Date.now());
+        const pruned = keep === undefined ? undefined : await pruneBefore(deps.archive.store, deps.archive.forgetThrough, keep).catch(() => undefined);
+        this.counters.snapshotsPruned += pruned?.snapshots ?? 0;
+        this.counters.objectsPruned += pruned?.objects ?? 0;
       }
     }
     // (4) Repairs: the node takes the partition in again from its leader.

@@ -66,6 +66,33 @@ async function threeReplicas(store: DirectoryObjectStore, n: number, per: number
 }
 
 describe('WalArchiver', () => {
+  it('forgets what retention no longer needs: ranges through an index, and archiving goes on after them', async () => {
+    const store = new DirectoryObjectStore(tempDir());
+    const w = openWal(tempDir());
+    w.saveGroup(groupRec(1, TABLE, SHAPE_SN));
+    const archiver = new WalArchiver(store);
+    for (let i = 1; i <= 9; i++) {
+      w.persist([{ group: 1, entries: [{ index: i, term: 1, data: bytes(`v${i}`) }], hardState: { term: 1, vote: 0, commit: i } }]);
+      if (i % 3 === 0) await archiver.archiveNode(walNode(0, w), true);
+    }
+    expect((await manifest(store, 1, 0)).ranges.map((r) => [r.from, r.to])).toEqual([[1, 3], [4, 6], [7, 9]]);
+    // A range that reaches past the index stays whole.
+    expect(await archiver.forgetThrough(TABLE, 1, 5)).toBe(1);
+    expect((await manifest(store, 1, 0)).ranges.map((r) => [r.from, r.to])).toEqual([[4, 6], [7, 9]]);
+    await expect(readArchivedEntries(store, TABLE, 1, 1, 3)).rejects.toThrow(ArchiveHoleError);
+    // Every range: none left, and the next pass continues after the last one forgotten.
+    expect(await archiver.forgetThrough(TABLE, 1, 9)).toBe(2);
+    expect(await manifest(store, 1, 0)).toMatchObject({ ranges: [], forgotten: 9 });
+    expect(await store.list('wal/')).toEqual([manifestKey(TABLE, 1, 0)]);
+    w.persist([{ group: 1, entries: [{ index: 10, term: 1, data: bytes('v10') }], hardState: { term: 1, vote: 0, commit: 10 } }]);
+    await archiver.archiveNode(walNode(0, w), true);
+    expect((await manifest(store, 1, 0)).ranges.map((r) => [r.from, r.to])).toEqual([[10, 10]]);
+    expect((await readArchivedEntries(store, TABLE, 1, 10, 10)).map((e) => text(e.data))).toEqual(['v10']);
+    const verified = await verifyArchive(store);
+    expect(verified.ok).toBe(true);
+    expect(verified.coverage).toEqual([{ tableId: TABLE, group: 1, from: 10, to: 10, nodes: [0] }]);
+  });
+
   it('archives only entries that ended up in the log, across a truncation in a later segment', async () => {
     const store = new DirectoryObjectStore(tempDir());
     const w = openWal(tempDir());
