@@ -36,7 +36,7 @@ interface SnapshotHeader {
 }
 
 export class ArchivedSnapshotError extends Error {
-  constructor(object: string, what: string) {
+  constructor(readonly object: string, readonly what: string) {
     super(`archived snapshot ${object}: ${what}`);
     this.name = 'ArchivedSnapshotError';
   }

@@ -7,7 +7,7 @@
 import { Piscina } from 'piscina';
 import type { BackupChunk, BackupChunkTask } from './backup-worker.js';
 import { compiledScriptUrl } from './compiled-script.js';
-import type { RebuildTask, RebuiltRows, ScrubComparison, ScrubTask } from './scrub-worker.js';
+import type { RebuildTask, RebuiltRows, ScrubOutcome, ScrubTask } from './scrub-worker.js';
 
 export class BackgroundPool {
   private pool: Piscina | undefined;
@@ -19,7 +19,7 @@ export class BackgroundPool {
 
   /** One partition's scrub: its rebuild, and each replica compared with it. The bytes of
    *  the base snapshot and of the replicas' pieces move to the thread. */
-  scrubPartition(task: ScrubTask): Promise<ScrubComparison[]> {
+  scrubPartition(task: ScrubTask): Promise<ScrubOutcome> {
     const moved: ArrayBuffer[] = [];
     const base = task.base === undefined ? undefined : { snapshot: task.base.snapshot, bytes: movable(task.base.bytes, moved) };
     const replicas = task.replicas.map((r) => ({ ...r, pieces: r.pieces.map((p) => ({ payload: movable(p.payload, moved), crc: p.crc })) }));

@@ -15,7 +15,7 @@ import { decodeItem } from '../storage/codec.js';
 import { PartitionRebuild, type RebuildSplit } from '../storage/rebuild.js';
 import { unpackRows, type PackedRows, type SnapshotRow } from '../storage/snapshot.js';
 import type { GroupRecord } from '../storage/wal.js';
-import { parseArchivedSnapshot, type ArchivedSnapshot } from './archive-snapshots.js';
+import { ArchivedSnapshotError, parseArchivedSnapshot, type ArchivedSnapshot } from './archive-snapshots.js';
 
 export interface RebuildTask {
   /** The group the rebuild starts as (the base snapshot's). */
@@ -81,14 +81,24 @@ export interface ScrubComparison {
   keys: Array<Item | { storedKey: string }>;
 }
 
+/** What a partition's scrub found: each replica compared with the rebuild, or a base
+ *  snapshot that fails its checks (what is wrong with it), which rebuilds nothing. */
+export type ScrubOutcome = { comparisons: ScrubComparison[] } | { damagedBase: string };
+
 /** Rebuilds the partition as of each replica's index and compares the replica with it. */
-export function scrubPartition(task: ScrubTask): ScrubComparison[] {
-  const base = task.base === undefined ? { rows: [], index: 0 } : { rows: parseArchivedSnapshot(task.base.bytes, task.base.snapshot).rows, index: task.base.snapshot.index };
+export function scrubPartition(task: ScrubTask): ScrubOutcome {
+  let base: { rows: SnapshotRow[]; index: number };
+  try {
+    base = task.base === undefined ? { rows: [], index: 0 } : { rows: parseArchivedSnapshot(task.base.bytes, task.base.snapshot).rows, index: task.base.snapshot.index };
+  } catch (error) {
+    if (error instanceof ArchivedSnapshotError) return { damagedBase: error.what };
+    throw error;
+  }
   const at = [...new Set(task.replicas.map((r) => r.index))].sort((a, b) => a - b);
   const start = task.lineage?.start;
   const rec = start === undefined ? task.rec : { ...task.rec, group: start.group, hashStart: start.hashStart, hashEnd: start.hashEnd };
   const rebuilt = rebuild({ rec, rows: base.rows, index: base.index, entries: task.entries, at, splits: task.lineage?.splits ?? [] });
-  return task.replicas.map(({ node, index, pieces }) => {
+  return { comparisons: task.replicas.map(({ node, index, pieces }) => {
     const expected = rebuilt.find((r) => r.index === index)!.rows;
     const rows = pieces.flatMap((p) => unpackRows(p.payload, p.crc));
     const ranges = diffMerkleTrees(buildMerkleTree(expected, DEFAULT_LEAF_BITS), buildMerkleTree(rows, DEFAULT_LEAF_BITS));
@@ -96,7 +106,7 @@ export function scrubPartition(task: ScrubTask): ScrubComparison[] {
     const differences = diffKeys(expected, rows, DEFAULT_LEAF_BITS, ranges);
     const stored = [...differences.onlyA, ...differences.onlyB, ...differences.changed];
     return { node, agrees: false, keys: stored.map((key) => keyOf(key, task.rec, expected, rows)) };
-  });
+  }) };
 }
 
 /** The key to report for a stored key: an item's key attributes (from whichever copy of

@@ -21,7 +21,9 @@ import type { NodeRequestBody } from '../node/requests.js';
 import type { NodeStats } from '../node/storage-node.js';
 import type { PartitionInfo } from '../router/partition-map.js';
 import type { PackedSnapshotPiece } from '../storage/snapshot.js';
-import { archivedSnapshots, archiveSnapshot, readArchivedSnapshotBytes } from './archive-snapshots.js';
+import {
+  ArchivedSnapshotError, archivedSnapshots, archiveSnapshot, readArchivedSnapshotBytes, removeArchivedSnapshot, type ArchivedSnapshot,
+} from './archive-snapshots.js';
 import { pruneBefore, retainedFrom } from './archive-retention.js';
 import { readArchivedEntries } from './archiver.js';
 import type { BackgroundPool } from './background-pool.js';
@@ -117,9 +119,10 @@ export class Scrubber {
       let comparisons: ScrubComparison[];
       // A split child without a snapshot of its own is rebuilt through its parent's archive.
       let lineage: LineageBase;
+      let base: ArchivedSnapshot | undefined;
       try {
         lineage = await lineageBase(deps.archive.store, meta, partition, (s) => s.index <= lowest);
-        const { base } = lineage;
+        base = lineage.base;
         const task: ScrubTask = {
           rec,
           base: base === undefined ? undefined : { snapshot: base, bytes: await readArchivedSnapshotBytes(deps.archive.store, base) },
@@ -130,9 +133,18 @@ export class Scrubber {
           replicas: [...replicas].map(([node, pieces]) => ({ node, index: pieces[0].index, pieces })),
           ...(lineage.splits.length > 0 ? { lineage: { start: lineage.start, splits: lineage.splits } } : {}),
         };
-        comparisons = await deps.background.scrubPartition(task);
+        const outcome = await deps.background.scrubPartition(task);
+        if ('damagedBase' in outcome) throw new ArchivedSnapshotError(base!.object, outcome.damagedBase);
+        comparisons = outcome.comparisons;
       } catch (error) {
         for (const node of replicas.keys()) report.skipped.push({ table: meta.name, partition: partition.group, node, reason: `the archive cannot rebuild it: ${(error as Error).message}` });
+        // A damaged snapshot would skip its partition at every scrub, and retention may
+        // have removed what an older one could rebuild from: it goes, and a snapshot of
+        // the leader's data starts the partition's archive again.
+        if (error instanceof ArchivedSnapshotError && base !== undefined) {
+          await removeArchivedSnapshot(deps.archive.store, base).catch(() => undefined);
+          await archiveSnapshot(deps.archive.store, meta.tableId, deps.exportPieces(partition), Date.now()).catch(() => undefined);
+        }
         continue;
       }
       const found: Array<{ node: number; mismatch: ScrubMismatch }> = [];

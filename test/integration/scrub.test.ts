@@ -70,7 +70,7 @@ describe('scrub', () => {
     expect(again.compared).toBe(partitions * 3);
   }, 120_000);
 
-  it('reports the replicas of a partition whose archived snapshot is damaged as not compared, and compares the rest', async () => {
+  it('reports the replicas of a partition whose archived snapshot is damaged as not compared, compares the rest, and replaces that snapshot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shardbox-scrub-'));
     try {
       db = await openCluster({ dir, archive: { intervalMs: 0, scrubEveryMs: 0 } });
@@ -91,6 +91,9 @@ describe('scrub', () => {
       expect(report.skipped).toHaveLength(3);
       for (const skipped of report.skipped) expect(skipped.reason).toMatch(/the archive cannot rebuild it: archived snapshot snap\/.*\.snap: fails its CRC32C/);
       expect(new Set(report.skipped.map((s) => s.node))).toEqual(new Set([0, 1, 2]));
+      // The damaged snapshot went, and one of the leader's data took its place: the next
+      // scrub compares every replica again.
+      expect(await cluster.scrub()).toMatchObject({ partitions: 4, compared: 12, mismatches: [], skipped: [] });
     } finally {
       await db?.close();
       db = undefined;
