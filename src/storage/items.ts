@@ -11,7 +11,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { AttributeValue, Item, KeyShape } from '../model/types.js';
 import { DynamoDBError } from '../model/errors.js';
-import { encodeItemKey, encodeKeyComponent, hashPrefix, partitionKeyPrefix, tablePrefix } from '../model/key-encoding.js';
+import { encodeItemKey, encodeKeyComponent, partitionKeyPrefix } from '../model/key-encoding.js';
 import { hexToHash } from '../model/hash.js';
 import { seededRandom } from '../model/prng.js';
 import { itemSize } from '../model/item-size.js';
@@ -22,7 +22,7 @@ import { crc32c } from '../checksum/crc32c.js';
 import { applyEntry, getItem, readItem, type ApplyStats, type ApplyTarget, type ItemKV } from './apply.js';
 import { checkedKV, checksumFailure, ItemChecksumError, openValue, VALUE_CHECKSUM_BYTES, type ChecksumStats } from './checked-values.js';
 import {
-  indexEntryKey, indexEntryKeyOf, indexHashPrefix, indexConfigKey, itemCollectionInterval, outboxKey, outboxIndexOf, readIndexConfig, writeSplitChildIndexConfig,
+  indexEntryKey, indexEntryKeyOf, indexHashPrefix, outboxKey, outboxIndexOf, readIndexConfig, writeSplitChildIndexConfig,
   type GroupIndexes, type IndexSpec,
 } from './indexes.js';
 import { inKeyOrder, storedLowerBound, storedUpperBound } from './stored-key.js';
@@ -32,6 +32,7 @@ import type {
 } from './operations.js';
 import type { GroupRecord } from './wal.js';
 import { rowBytes, type InstalledSnapshot, type SnapshotRow, type SnapshotSource } from './snapshot.js';
+import { groupIndexRows, groupKeyIntervals, groupRange, hashIntervalBounds, localIndexIntervals, type GroupRange, type KeyInterval } from './key-intervals.js';
 
 /** One stored item damaged by `rot` (fault injection). */
 export interface RottedItem {
@@ -50,29 +51,6 @@ const INDEX_ENTRY_OVERHEAD_BYTES = 100;
 /** DynamoDB's page limit: a Query/Scan stops once it has read 1 MB of items. */
 export const PAGE_BYTES_MAX = 1024 * 1024;
 
-/** A group record with its bounds parsed once. */
-export interface GroupRange {
-  rec: GroupRecord;
-  hashStart: bigint;
-  hashEnd: bigint;
-}
-
-export function groupRange(rec: GroupRecord): GroupRange {
-  const hashStart = hexToHash(rec.hashStart);
-  const hashEnd = hexToHash(rec.hashEnd);
-  if (hashStart > hashEnd) throw new Error(`group ${rec.group}: hashStart ${rec.hashStart} > hashEnd ${rec.hashEnd}`);
-  return { rec, hashStart, hashEnd };
-}
-
-const MAX_HASH = 0xffff_ffff_ffff_ffffn;
-
-/** [lo, hi) item-key bounds of a table's hash interval [h0, h1] (inclusive). */
-export function hashIntervalBounds(tableId: number, h0: bigint, h1: bigint): { lo: Uint8Array; hi: Uint8Array } {
-  const lo = hashPrefix(tableId, h0);
-  const hi = h1 === MAX_HASH ? prefixEnd(tablePrefix(tableId)) ?? new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]) : hashPrefix(tableId, h1 + 1n);
-  return { lo, hi };
-}
-
 export type { ApplyStats } from './apply.js';
 
 /** A snapshot install under way (ItemStore.beginInstall): the snapshot, the group's key
@@ -80,36 +58,6 @@ export type { ApplyStats } from './apply.js';
 interface InstallMarker extends InstalledSnapshot {
   phase: 'clear' | 'move';
   intervals: KeyInterval[];
-}
-
-/** Keys [lo, hi) of the B-tree. */
-export interface KeyInterval {
-  lo: Uint8Array;
-  hi: Uint8Array;
-}
-
-/** Key intervals of a group's local-index entries in hash range [h0, h1], and of its
- *  item collections' size rows. */
-export function localIndexIntervals(indexes: GroupIndexes | undefined, h0: bigint, h1: bigint): KeyInterval[] {
-  if (indexes === undefined || indexes.local.length === 0) return [];
-  return [...indexes.local.map((spec) => hashIntervalBounds(spec.id, h0, h1)), itemCollectionInterval(indexes, h0, h1)];
-}
-
-/** Key intervals of a group's outbox and index-config row. */
-export function groupIndexRows(group: number): KeyInterval[] {
-  const outboxStart = outboxKey(group, 0);
-  const config = indexConfigKey(group);
-  return [{ lo: outboxStart, hi: prefixEnd(outboxStart.subarray(0, 8))! }, { lo: config, hi: keySuccessor(config) }];
-}
-
-/** Every key interval a group owns, with the indexes it maintains: its items, local-index
- *  entries and collection sizes in its hash range, its outbox and its index configuration
- *  (what a snapshot of it holds), in key order: a snapshot's rows come out ascending, as
- *  scrub's Merkle trees take them. */
-export function groupKeyIntervals(range: GroupRange, indexes: GroupIndexes | undefined): KeyInterval[] {
-  const { rec, hashStart, hashEnd } = range;
-  return [hashIntervalBounds(rec.tableId, hashStart, hashEnd), ...localIndexIntervals(indexes, hashStart, hashEnd), ...groupIndexRows(rec.group)]
-    .sort((a, b) => compareBytes(a.lo, b.lo));
 }
 
 export class ItemStore {

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import type { HardState, LogEntry, LogReader } from '../replication/types.js';
 import type { ApplyBatchResults, GetRequest, GetResult, OutboxRecord, PageResult, QueryRequest, ScanRequest } from './operations.js';
 import { Wal, type GroupRecord, type PersistRecord, type WalArchiveView } from './wal.js';
-import { groupRange, hashIntervalBounds, ItemStore, type GroupRange, type RottedItem } from './items.js';
+import { ItemStore, type RottedItem } from './items.js';
+import { groupRange, hashIntervalBounds, type GroupRange } from './key-intervals.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from './snapshot.js';
 import { ItemChecksumError } from './checked-values.js';
 

@@ -13,7 +13,7 @@ import type { Item } from '../model/types.js';
 import { applyEntry, type ApplyStats, type ApplyTarget } from './apply.js';
 import { checkedKV, type ChecksumStats, type StoredKV } from './checked-values.js';
 import { readIndexConfig, writeSplitChildIndexConfig } from './indexes.js';
-import { groupKeyIntervals, groupRange } from './items.js';
+import { groupKeyIntervals, groupRange } from './key-intervals.js';
 import { itemsOfRows, type SnapshotRow } from './snapshot.js';
 import type { GroupRecord } from './wal.js';
 

@@ -12,7 +12,7 @@ import { checkedKV, ItemChecksumError, type StoredKV } from '../../src/storage/c
 import type { ApplyBatchResults, ApplyDamage, GetRequest, GetResult, OutboxRecord, PageResult, WriteResult } from '../../src/storage/operations.js';
 import type { GroupRecord, PersistRecord } from '../../src/storage/wal.js';
 import type { InstalledSnapshot, SnapshotRow, SnapshotSource } from '../../src/storage/snapshot.js';
-import { groupKeyIntervals, type KeyInterval } from '../../src/storage/items.js';
+import { groupKeyIntervals, type KeyInterval } from '../../src/storage/key-intervals.js';
 import { readIndexConfig, writeSplitChildIndexConfig } from '../../src/storage/indexes.js';
 import { compareBytes } from '../../src/storage/codec.js';
 import { crc32c } from '../../src/checksum/crc32c.js';
