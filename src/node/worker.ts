@@ -60,12 +60,14 @@ const jobs: NodeDiskJobs = {
     node.syncCompleted();
   },
   startCheckpoint: () => {
-    store.checkpoint().then(
+    checkpointing = store.checkpoint().then(
       () => node.checkpointCompleted(),
       (error: unknown) => node.checkpointCompleted(toError(error)),
     );
   },
 };
+/** The checkpoint under way, if any (settled: never rejects). */
+let checkpointing: Promise<void> | undefined;
 const node = new StorageNode({
   transport: new EndpointTransport(endpoint), storage: store, jobs, timing: data.timing, seed: data.seed, nowMs: performance.now(), links,
   warn: (message, type) => process.emitWarning(message, type),
@@ -79,9 +81,13 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /** A crash (faults.kill): exit now, between two steps, flushing and closing nothing; or
- *  (faults.fail) die of an error there, as a bug would. */
+ *  (faults.fail) die of an error there, as a bug would. Not while a checkpoint's LMDB
+ *  sync is on libuv's pool: a thread that ends with it in flight takes the whole process
+ *  down when it returns (lmdb-js throws into the ended thread: "FATAL ERROR:
+ *  Error::ThrowAsJavaScriptException napi_throw"). The crash comes a moment later. */
 function dieIfKilled(): void {
   const kill = Atomics.load(control, CONTROL_KILL);
+  if (kill === 0 || node.checkpointRunning) return;
   if (kill === KILL_EXIT) process.exit(1);
   if (kill === KILL_FAIL) throw new Error(`storage node ${data.nodeId}: injected software fault (faults.fail)`);
 }
@@ -101,6 +107,8 @@ function pauseIfAsked(): void {
   for (let left = pauseMs; left > 0 && Atomics.load(control, CONTROL_STOP) === 0; left = until - performance.now()) {
     Atomics.wait(control, CONTROL_STOP, 0, Math.min(left, MAX_IDLE_SLEEP_MS));
     dieIfKilled();
+    // Killed while a checkpoint syncs: the pause ends, so that the sync can return.
+    if (Atomics.load(control, CONTROL_KILL) !== 0) break;
   }
 }
 
@@ -110,6 +118,8 @@ async function close(): Promise<void> {
     await store.checkpoint();
     node.compactAfterCheckpoint();
   }
+  // Not while a checkpoint's sync is still on libuv's pool (see dieIfKilled).
+  await checkpointing;
   await store.close();
 }
 
