@@ -572,14 +572,16 @@ export class Backups {
   private async dropExpired(): Promise<void> {
     const now = Date.now();
     for (const m of [...this.manifests.values()]) {
-      if (m.expiresAtMs === undefined || m.expiresAtMs > now || m.status !== 'AVAILABLE' || this.inRestore(m.id)) continue;
+      if (m.expiresAtMs === undefined || m.expiresAtMs > now || m.status !== 'AVAILABLE' || this.restoringFrom(m.id) !== undefined) continue;
       this.manifests.delete(m.id);
       await this.catalog.remove(m.id);
     }
   }
 
-  private inRestore(id: string): boolean {
-    return [...this.restores.values()].some((r) => r.backupId === id);
+  /** The table a restore from backup `id` is writing, if one is running. */
+  private restoringFrom(id: string): string | undefined {
+    for (const [table, restore] of this.restores) if (restore.backupId === id) return table;
+    return undefined;
   }
 
   private find(arn: string): BackupManifest {
@@ -602,9 +604,8 @@ export class Backups {
     await this.dropExpired();
     const manifest = this.find(arn);
     if (manifest.status === 'CREATING') throw new DynamoDBError('BackupInUseException', `Backup is being created: ${arn}`);
-    for (const [table, restore] of this.restores) {
-      if (restore.backupId === manifest.id) throw new DynamoDBError('BackupInUseException', `Backup is being restored to table ${table}: ${arn}`);
-    }
+    const restoring = this.restoringFrom(manifest.id);
+    if (restoring !== undefined) throw new DynamoDBError('BackupInUseException', `Backup is being restored to table ${restoring}: ${arn}`);
     this.manifests.delete(manifest.id);
     await this.catalog.remove(manifest.id);
     return { BackupDescription: backupDescription(manifest, 'DELETED') };

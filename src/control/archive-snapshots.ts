@@ -55,6 +55,11 @@ function snapshotPrefix(tableId: number, group: number): string {
   return `snap/${tableId}/${group}/`;
 }
 
+/** The key of a snapshot's description (written last: it makes the snapshot usable). */
+function descriptionKey(tableId: number, group: number, index: number): string {
+  return `${snapshotPrefix(tableId, group)}${index}.json`;
+}
+
 /** Writes a partition snapshot (the pieces of ControlPlane.exportPieces, checked there,
  *  stored as they came: packed, with their CRC32C) to the archive. */
 export async function archiveSnapshot(
@@ -82,7 +87,7 @@ export async function archiveSnapshot(
   const object = `${snapshotPrefix(tableId, group)}${header.index}.snap`;
   await store.put(object, bytes);
   const described: ArchivedSnapshot = { tableId, group, index: header.index, term: header.term, atMs, object, crc, bytes: bytes.length, rows };
-  await store.put(`${snapshotPrefix(tableId, group)}${header.index}.json`, encoder.encode(JSON.stringify(described)));
+  await store.put(descriptionKey(tableId, group, header.index), encoder.encode(JSON.stringify(described)));
   return described;
 }
 
@@ -100,7 +105,7 @@ export async function archivedSnapshots(store: ObjectStore, tableId: number, gro
 /** Removes an archived snapshot: its description first (a snapshot without one is never
  *  used), then its rows. */
 export async function removeArchivedSnapshot(store: ObjectStore, snapshot: ArchivedSnapshot): Promise<void> {
-  await store.delete(`${snapshotPrefix(snapshot.tableId, snapshot.group)}${snapshot.index}.json`);
+  await store.delete(descriptionKey(snapshot.tableId, snapshot.group, snapshot.index));
   await store.delete(snapshot.object);
 }
 
