@@ -10,11 +10,12 @@ import { crcSection } from './crc.js';
 import { floorSection } from './floor.js';
 import { keysSection } from './keys.js';
 import { lmdbSection } from './lmdb.js';
+import { pathSection } from './path.js';
 import type { BenchSection } from './section.js';
 import { storageSection } from './storage.js';
 import { latencySection, throughputSection } from './threads.js';
 
-export const sections: BenchSection[] = [crcSection, throughputSection, latencySection, codecSection, keysSection, lmdbSection, storageSection, attributionSection, floorSection];
+export const sections: BenchSection[] = [crcSection, throughputSection, latencySection, codecSection, keysSection, lmdbSection, storageSection, attributionSection, floorSection, pathSection];
 
 /** Relative to dist/bench/micro/; missing modules are skipped with a note. */
 export const OPTIONAL_SECTION_MODULES: string[] = ['./putitem.js'];
