@@ -52,11 +52,14 @@ export const DEFAULT_SOAK_OPTIONS: Omit<SoakOptions, 'seed' | 'log'> = {
 /** Healthy gap before each fault, and how long a fault lasts (ms). */
 const FAULT_GAP_MS = [1000, 2500] as const;
 const FAULT_HOLD_MS = [300, 3000] as const;
-/** Every fault ends at least this long before the traffic does (ms). */
-const FAULT_END_MARGIN_MS = 500;
+/** Every fault ends at least this long before the traffic does (ms): a run ends with whole
+ *  seconds of no fault, so that it shows whether the cluster serves again once its faults
+ *  end (the soak test checks the last three). With 0.5 s, a 3 s cut of the router from the
+ *  node that led every group left the last seconds with no success at all. */
+const FAULT_END_MARGIN_MS = 3500;
 /** The shortest run with faults (s): the first needs the shortest gap, the shortest hold and
- *  the margin (1.8 s), plus slack for timers that fire late. */
-export const MIN_FAULT_DURATION_S = 3;
+ *  the margin (4.8 s), plus slack for timers that fire late. */
+export const MIN_FAULT_DURATION_S = 6;
 /** Fraction of records flipped on a corrupted link. */
 const CORRUPT_RATE = [0.02, 0.2] as const;
 /** How long the end-of-run checks may wait for the cluster to settle (ms). */

@@ -41,7 +41,7 @@ describe('soak', () => {
       expect(await soakMain(['--distribution', 'latest'])).toBe(2);
       expect(String(stderr.mock.calls[1][0])).toMatch(/--distribution must be uniform or zipfian/);
       expect(await soakMain(['--duration', String(MIN_FAULT_DURATION_S - 1)])).toBe(2);
-      expect(String(stderr.mock.calls[2][0])).toMatch(/^shardbox soak: --duration 2 is too short for any fault: a run with faults needs at least 3 s \(or add --no-faults\)/);
+      expect(String(stderr.mock.calls[2][0])).toMatch(new RegExp(`^shardbox soak: --duration ${MIN_FAULT_DURATION_S - 1} is too short for any fault: a run with faults needs at least ${MIN_FAULT_DURATION_S} s \\(or add --no-faults\\)`));
     } finally {
       stderr.mockRestore();
     }
