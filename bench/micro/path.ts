@@ -1,12 +1,13 @@
 /**
  * The floor of a request's path on this machine: shardbox's thread layout (three storage
- * node threads, two client threads) and its fabric (rings, doorbells), doing nothing else.
+ * node threads, one or two client threads) and its fabric (rings, doorbells), doing
+ * nothing else.
  * A read goes client → leader → client; a write goes client → leader → both followers
  * (each appends 1 KB and fdatasyncs it, as the WAL does; the leader syncs its own at the
  * same time) → the first follower's ack → client. Clients are open loop at the YCSB
  * levels' rates, latency from the intended start, as the harness measures it.
  *
- * No engine on these threads can be faster than this: what shardbox adds is its work
+ * No engine with this layout can be faster than this: what shardbox adds is its work
  * (validation, encoding, the replica state machine, LMDB, the harness's event loop) and the
  * CPU that work takes from the threads that wait for a core. A latency goal below these
  * p99s cannot be met with this layout on this machine.
