@@ -2,7 +2,7 @@
  * Regression verdicts between two sets of YCSB results (a baseline and a current run):
  * intended-start latency per (workload, engine, level, operation, percentile), judged
  * against a threshold and, when both runs were repeated (`--repeat N`), against the noise
- * the repeats show; plus per level the successful operations (achieved throughput and
+ * the repeats show (a percentile too few operations lie beyond is shown, not judged); plus per level the successful operations (achieved throughput and
  * sustained status) and the shares of operations that failed and were throttled, so a run
  * whose operations fail fast cannot pass for a faster one.
  */
@@ -74,6 +74,20 @@ const key = (r: RunResult) => `${r.workload}\u0000${r.engine}`;
 const sameFraction = (a: number, b: number) => Math.abs(a - b) < 1e-9;
 const where = (r: RunResult) => `workload ${workloadLabel(r.workload)}, engine ${r.engine}`;
 
+/** A percentile is judged only where at least this many operations lie beyond it, in each
+ *  run and in each of its repeats: an estimate from fewer is one or two stalls, and moves by
+ *  itself between runs of the same code (the p999 of 600 operations is their maximum). Ten
+ *  beyond it means p99 needs 1,000 operations and p999 10,000. */
+export const MIN_OPERATIONS_BEYOND = 10;
+const QUANTILES: Record<PercentileName, number> = { p50: 0.5, p95: 0.95, p99: 0.99, p999: 0.999 };
+
+/** How many operations lie beyond `percentile` in the run's smallest sample (a repeat's, or
+ *  the whole run's without repeats). */
+export function operationsBeyond(op: OperationResult, percentile: PercentileName): number {
+  const counts = op.repeats && op.repeats.length >= 2 ? op.repeats.map((r) => r.intended.count) : [op.intended.count];
+  return Math.floor(Math.min(...counts) * (1 - QUANTILES[percentile]) + 1e-9);
+}
+
 /** Relative spread (max - min) / median of a percentile across repeats; undefined without repeats. */
 export function repeatSpread(op: OperationResult, percentile: PercentileName): number | undefined {
   const values = repeatValues(op, percentile);
@@ -112,9 +126,13 @@ function latencyRow(
   const curRepeats = repeatValues(c, percentile);
   const judged = baseRepeats !== undefined && curRepeats !== undefined;
   const noise = judged ? Math.max(repeatSpread(b, percentile)!, repeatSpread(c, percentile)!) : 0;
+  const beyond = Math.min(operationsBeyond(b, percentile), operationsBeyond(c, percentile));
   let verdict: ComparisonRow['verdict'];
   let reason: string;
-  if (change > threshold) {
+  if (beyond < MIN_OPERATIONS_BEYOND) {
+    verdict = change > 0 ? 'worse' : 'ok';
+    reason = `too few operations beyond ${percentile} to judge (${beyond} < ${MIN_OPERATIONS_BEYOND})`;
+  } else if (change > threshold) {
     const beyondNoise = change > noise;
     const separated = !judged || Math.min(...curRepeats) > Math.max(...baseRepeats);
     if (beyondNoise && separated) {
@@ -234,6 +252,7 @@ export function compareResults(baseline: RunResult[], current: RunResult[], opti
   const baselineKeys = new Set(baseline.map(key));
   let judgedRows = 0;
   let unjudgedRows = 0;
+  let thinRows = 0;
 
   for (const b of baseline) {
     const c = currentByKey.get(key(b));
@@ -289,7 +308,8 @@ export function compareResults(baseline: RunResult[], current: RunResult[], opti
         }
         for (const p of COMPARED_PERCENTILES) {
           const row = latencyRow(b, bl, cl, op, p, threshold);
-          if (repeatValues(bo, p) && repeatValues(co, p)) judgedRows++;
+          if (Math.min(operationsBeyond(bo, p), operationsBeyond(co, p)) < MIN_OPERATIONS_BEYOND) thinRows++;
+          else if (repeatValues(bo, p) && repeatValues(co, p)) judgedRows++;
           else unjudgedRows++;
           rows.push(row);
         }
@@ -303,6 +323,12 @@ export function compareResults(baseline: RunResult[], current: RunResult[], opti
   }
   for (const c of current) if (!baselineKeys.has(key(c))) unmatched.push(`${where(c)}: only in current`);
 
+  if (thinRows > 0) {
+    notes.push(
+      `${thinRows} latency rows not judged: fewer than ${MIN_OPERATIONS_BEYOND} operations lie beyond their percentile ` +
+        '(longer levels, -p maxexecutiontime=S, or a higher rate give them enough)',
+    );
+  }
   if (judgedRows === 0 && unjudgedRows > 0) {
     notes.push('no repeats on both sides (run with --repeat N to judge noise): only the threshold applied');
   } else if (unjudgedRows > 0) {
@@ -374,7 +400,9 @@ export function formatComparison(comparison: Comparison, options: { threshold: n
       `(fraction of the top rate). A latency row is a regression when it grew by more than the threshold (${pct}) ` +
       `and, where both runs carry repeats (--repeat N), also by more than the noise — the larger of the two runs' ` +
       `relative spread (max − min) / median across repeats — with the best current repeat still worse than the ` +
-      `worst baseline repeat; without repeats on both sides only the threshold applies. "worse" is a change for the ` +
+      `worst baseline repeat; without repeats on both sides only the threshold applies. A percentile that fewer than ` +
+      `${MIN_OPERATIONS_BEYOND} operations lie beyond (in a run, or in any of its repeats) is shown but not judged: ` +
+      `it rests on one or two stalls. "worse" is a change for the ` +
       `worse within the threshold or the noise; "better" is an improvement beyond both. Latency is of successful ` +
       `operations only, so failures are judged apart: an "achieved ops/s" row (successful operations per second) is ` +
       `a regression when the level was sustained in the baseline but not now, or its successful operations fell, as a ` +

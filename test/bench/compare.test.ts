@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { compareMain, compareResults, ERROR_RATE_TOLERANCE, formatComparison, parseThreshold, type ComparisonRow } from '../../bench/ycsb/compare.js';
+import {
+  compareMain, compareResults, ERROR_RATE_TOLERANCE, formatComparison, MIN_OPERATIONS_BEYOND, operationsBeyond, parseThreshold, type ComparisonRow,
+} from '../../bench/ycsb/compare.js';
 import type { RunResult } from '../../bench/ycsb/results.js';
 import { captureOutput, makeResult, writeResults } from './fixtures.js';
 
@@ -26,15 +28,41 @@ describe('compareResults', () => {
   });
 
   it('flags latency that grew beyond the threshold (no repeats: the threshold alone)', () => {
-    const c = compareResults([makeResult()], [makeResult({ latencyScale: 1.3 })], { threshold });
+    // 20 s levels: even the 10% level's p999 has operations enough beyond it to be judged.
+    const c = compareResults([makeResult({ levelSeconds: 20 })], [makeResult({ levelSeconds: 20, latencyScale: 1.3 })], { threshold });
     const p99 = row(c.rows, 0.5, 'UPDATE', 'p99');
     expect(p99.verdict).toBe('regression');
     expect(p99.change).toBeCloseTo(0.3, 2);
     expect(p99.noise).toBe(0);
-    expect(p99.baseline).toBe(makeResult().levels[2].operations.UPDATE!.intended.p99);
+    expect(p99.baseline).toBe(makeResult({ levelSeconds: 20 }).levels[2].operations.UPDATE!.intended.p99);
     expect(c.regressions).toContain(p99);
     expect(c.regressions).toHaveLength(4 * 2 * 4);
     expect(c.notes.join('\n')).toContain('no repeats on both sides');
+  });
+
+  it('does not judge a percentile that too few operations lie beyond, in a run or in a repeat', () => {
+    // 10% level of 1,200 ops/s for 10 s: ~5,970 reads, so 5 lie beyond p999 and 59 beyond p99.
+    const c = compareResults([makeResult()], [makeResult({ latencyScale: 1.3 })], { threshold });
+    expect(operationsBeyond(makeResult().levels[0].operations.READ!, 'p999')).toBe(5);
+    const p999 = row(c.rows, 0.1, 'READ', 'p999');
+    expect(p999.change).toBeCloseTo(0.3, 2);
+    expect(p999.verdict).toBe('worse');
+    expect(p999.reason).toBe(`too few operations beyond p999 to judge (5 < ${MIN_OPERATIONS_BEYOND})`);
+    expect(row(c.rows, 0.1, 'READ', 'p99').verdict).toBe('regression');
+    expect(row(c.rows, 0.25, 'READ', 'p999').verdict).toBe('regression');
+    expect(c.regressions).not.toContain(p999);
+    expect(c.notes.join('\n')).toContain('2 latency rows not judged: fewer than 10 operations lie beyond their percentile');
+    // With repeats, each repeat must have enough: 20 s levels give each repeat ~12,000 reads at
+    // the 10% level (11 beyond p999), until one repeat of the current run holds only 3,000.
+    const base = makeResult({ repeats: 3, levelSeconds: 20 });
+    const cur = makeResult({ repeats: 3, levelSeconds: 20, latencyScale: 1.3 });
+    expect(row(compareResults([base], [cur], { threshold }).rows, 0.1, 'READ', 'p999').verdict).toBe('regression');
+    cur.levels[0].operations.READ!.repeats![1].intended.count = 3000;
+    const r = compareResults([base], [cur], { threshold });
+    expect(row(r.rows, 0.1, 'READ', 'p999').reason).toBe(`too few operations beyond p999 to judge (3 < ${MIN_OPERATIONS_BEYOND})`);
+    expect(row(r.rows, 0.1, 'READ', 'p99').verdict).toBe('regression');
+    // A better figure resting on too few operations is not "better" either.
+    expect(row(compareResults([makeResult()], [makeResult({ latencyScale: 0.7 })], { threshold }).rows, 0.1, 'READ', 'p999').verdict).toBe('ok');
   });
 
   it('calls a change within the threshold worse, not a regression', () => {
