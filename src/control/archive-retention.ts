@@ -13,7 +13,7 @@
  * tables' archives.
  */
 import type { PointInTimeRecoverySetting } from './metadata.js';
-import { archivedSnapshots, removeArchivedSnapshot, type ArchivedSnapshot } from './archive-snapshots.js';
+import { removeArchivedSnapshot, type ArchivedSnapshot } from './archive-snapshots.js';
 import type { ObjectStore } from './object-store.js';
 
 const DAY_MS = 86_400_000;
@@ -38,12 +38,14 @@ export interface Pruned {
   objects: number;
 }
 
-/** Removes what a partition's archive holds before `keep`: its older snapshots, then (by
- *  `forgetThrough`, the archiver's, which rewrites the manifests) its WAL up to `keep`. */
+/** Removes what a partition's archive holds before `keep`: its older snapshots (of
+ *  `snapshots`, the partition's listing), then (by `forgetThrough`, the archiver's, which
+ *  rewrites the manifests) its WAL up to `keep`. */
 export async function pruneBefore(
-  store: ObjectStore, forgetThrough: (tableId: number, group: number, through: number) => Promise<number>, keep: ArchivedSnapshot,
+  store: ObjectStore, forgetThrough: (tableId: number, group: number, through: number) => Promise<number>,
+  snapshots: readonly ArchivedSnapshot[], keep: ArchivedSnapshot,
 ): Promise<Pruned> {
-  const older = (await archivedSnapshots(store, keep.tableId, keep.group)).filter((s) => s.index < keep.index);
+  const older = snapshots.filter((s) => s.index < keep.index);
   for (const s of older) await removeArchivedSnapshot(store, s);
   const objects = await forgetThrough(keep.tableId, keep.group, keep.index);
   return { snapshots: older.length, objects };

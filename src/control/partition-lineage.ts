@@ -35,6 +35,9 @@ export interface LineageBase {
   splits: RebuildSplit[];
   /** The index this partition's own entries continue after. */
   from: number;
+  /** Every snapshot the archive holds of this partition itself (usable or not), oldest
+   *  first: the listing this was chosen from, for the caller's retention. */
+  own: ArchivedSnapshot[];
 }
 
 type Lineage = Pick<TableMeta, 'tableId' | 'splitHistory'>;
@@ -49,15 +52,16 @@ function birthOf(meta: Pick<TableMeta, 'splitHistory'>, group: number): SplitRec
  * parent's newest snapshot before it, or its own parent's, ...); else index 0, empty.
  */
 export async function lineageBase(store: ObjectStore, meta: Lineage, partition: PartitionRange, usable: (s: ArchivedSnapshot) => boolean): Promise<LineageBase> {
-  const own = (await archivedSnapshots(store, meta.tableId, partition.group)).filter(usable).pop();
-  if (own !== undefined) return { start: partition, base: own, entries: [], splits: [], from: own.index };
+  const own = await archivedSnapshots(store, meta.tableId, partition.group);
+  const usableOwn = own.filter(usable).pop();
+  if (usableOwn !== undefined) return { start: partition, base: usableOwn, entries: [], splits: [], from: usableOwn.index, own };
   const birth = birthOf(meta, partition.group);
-  if (birth === undefined) return { start: partition, base: undefined, entries: [], splits: [], from: 0 };
+  if (birth === undefined) return { start: partition, base: undefined, entries: [], splits: [], from: 0, own };
   const up = await lineageBase(store, meta, birth, (s) => s.index <= birth.index);
   const entries = up.from < birth.index ? await readArchivedEntries(store, meta.tableId, birth.group, up.from + 1, birth.index) : [];
   if (entries.length > 0) entries[entries.length - 1] = splitEntryEmptied(entries[entries.length - 1], birth.group);
   const split: RebuildSplit = { index: birth.index, group: partition.group, hashStart: partition.hashStart, hashEnd: partition.hashEnd };
-  return { start: up.start, base: up.base, entries: [...up.entries, ...entries], splits: [...up.splits, split], from: birth.index };
+  return { start: up.start, base: up.base, entries: [...up.entries, ...entries], splits: [...up.splits, split], from: birth.index, own };
 }
 
 /** A parent's split entry, as a rebuild applies it: nothing (the split is the rebuild's). */

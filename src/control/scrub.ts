@@ -22,7 +22,7 @@ import type { NodeStats } from '../node/storage-node.js';
 import type { PartitionInfo } from '../router/partition-map.js';
 import type { PackedSnapshotPiece } from '../storage/snapshot.js';
 import {
-  ArchivedSnapshotError, archivedSnapshots, archiveSnapshot, readArchivedSnapshotBytes, removeArchivedSnapshot, type ArchivedSnapshot,
+  ArchivedSnapshotError, archiveSnapshot, readArchivedSnapshotBytes, removeArchivedSnapshot, type ArchivedSnapshot,
 } from './archive-snapshots.js';
 import { pruneBefore, retainedFrom } from './archive-retention.js';
 import { readArchivedEntries } from './archiver.js';
@@ -167,9 +167,10 @@ export class Scrubber {
       // (4c) Retention: what the archive holds before the snapshot it must keep goes
       // (archive-retention.ts). A partition rebuilt through its parent keeps it all.
       if (found.length === 0 && agreeing > 0 && lineage.base !== undefined && lineage.splits.length === 0) {
-        const snapshots = await archivedSnapshots(deps.archive.store, meta.tableId, partition.group);
-        const keep = retainedFrom(snapshots, lineage.base, meta.pointInTimeRecovery, Date.now());
-        const pruned = keep === undefined ? undefined : await pruneBefore(deps.archive.store, deps.archive.forgetThrough, keep).catch(() => undefined);
+        // The listing lineageBase read: a snapshot archived since (4b) is newer than the base,
+        // which neither choice nor removal looks past.
+        const keep = retainedFrom(lineage.own, lineage.base, meta.pointInTimeRecovery, Date.now());
+        const pruned = keep === undefined ? undefined : await pruneBefore(deps.archive.store, deps.archive.forgetThrough, lineage.own, keep).catch(() => undefined);
         this.counters.snapshotsPruned += pruned?.snapshots ?? 0;
         this.counters.objectsPruned += pruned?.objects ?? 0;
       }
